@@ -1,0 +1,3 @@
+"""fedihub: a federated ActivityPub server that connects activist coalitions."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,123 @@
+"""The one tree of fedihub errors; the web layer maps it to HTTP status codes in one place."""
+
+from __future__ import annotations
+
+
+class FedihubError(Exception):
+    """Base of every error fedihub raises on purpose.
+
+    ``public_message`` is safe to show to a user or a peer server; the exception's own
+    text (``str(exc)``) may carry detail meant for logs only.
+    """
+
+    status_code = 500
+
+    def __init__(self, message: str = "", *, public_message: str | None = None) -> None:
+        super().__init__(message)
+        self.public_message = public_message or message or self.__class__.__doc__ or "error"
+
+
+# --- Input from users or peers -------------------------------------------------------------
+
+
+class InvalidInput(FedihubError):
+    """The request or command was malformed."""
+
+    status_code = 400
+
+
+class MalformedActivity(InvalidInput):
+    """The ActivityPub document is not valid JSON of the expected shape."""
+
+
+class PayloadTooLarge(InvalidInput):
+    """The payload is larger than we accept."""
+
+    status_code = 413
+
+
+class UnsupportedMediaType(InvalidInput):
+    """The payload has a content type we do not accept."""
+
+    status_code = 415
+
+
+class NotFound(FedihubError):
+    """No such thing here."""
+
+    status_code = 404
+
+
+class Gone(FedihubError):
+    """It existed but was deleted."""
+
+    status_code = 410
+
+
+class Conflict(FedihubError):
+    """That name or thing already exists."""
+
+    status_code = 409
+
+
+class PermissionDenied(FedihubError):
+    """You may not do that."""
+
+    status_code = 403
+
+
+class DomainBlocked(PermissionDenied):
+    """This server does not federate with that domain."""
+
+
+# --- Authentication of peers ---------------------------------------------------------------
+
+
+class AuthenticationFailed(FedihubError):
+    """The request is not signed by the actor it claims to come from."""
+
+    status_code = 401
+
+
+class SignatureError(AuthenticationFailed):
+    """The HTTP signature is missing, malformed, expired or does not verify."""
+
+
+class KeyNotFound(AuthenticationFailed):
+    """The signing key could not be found or fetched."""
+
+
+# --- Talking to remote servers -------------------------------------------------------------
+
+
+class RemoteError(FedihubError):
+    """A remote server did not give a usable answer."""
+
+    status_code = 502
+
+
+class RemoteNotFound(RemoteError):
+    """The remote server says there is no such thing."""
+
+
+class RemoteGone(RemoteError):
+    """The remote server says the thing was deleted."""
+
+
+class RemoteInvalid(RemoteError):
+    """The remote server answered with something we cannot accept."""
+
+
+class RemoteUnavailable(RemoteError):
+    """The remote server could not be reached, timed out or failed."""
+
+
+class ForbiddenAddress(RemoteError):
+    """The address is private, loopback or otherwise not allowed (SSRF guard)."""
+
+
+# --- Configuration -------------------------------------------------------------------------
+
+
+class ConfigurationError(FedihubError):
+    """The server is not configured correctly."""

@@ -1,0 +1,125 @@
+"""Frozen, typed settings built once from FEDIHUB_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fedihub.errors import ConfigurationError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be on or off (1/0, true/false, yes/no), not {raw!r}")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one fedihub instance."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite+aiosqlite:///./data/fedihub.sqlite3"
+    data_dir: Path = Path("data")
+    secret_key: str = field(default="", repr=False)
+    allow_private_addresses: bool = False
+    authorized_fetch: bool = False
+    http_transport: str = "aiohttp"
+    http_timeout: float = 10.0
+    delivery_concurrency: int = 32
+    log_level: str = "INFO"
+    instance_name: str = ""
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ConfigurationError(
+                f"FEDIHUB_BASE_URL must look like https://coalitions.example (scheme and host only), "
+                f"not {self.base_url!r}"
+            )
+        object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
+        if self.http_transport not in ("aiohttp", "httpx"):
+            raise ConfigurationError("FEDIHUB_HTTP_TRANSPORT must be aiohttp or httpx")
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ConfigurationError(
+                "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+
+    @property
+    def host(self) -> str:
+        """The authority part of the base URL (host, and port when not the default)."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def domain(self) -> str:
+        """The host name without a port: the domain part of every handle."""
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def display_name(self) -> str:
+        return self.instance_name or self.host
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read FEDIHUB_* variables; the secret key is generated and kept on first run."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("FEDIHUB_DATA_DIR", "data"))
+        default_db = f"sqlite+aiosqlite:///{data_dir / 'fedihub.sqlite3'}"
+        settings = cls(
+            base_url=env.get("FEDIHUB_BASE_URL", cls.base_url),
+            database_url=env.get("FEDIHUB_DATABASE_URL") or default_db,
+            data_dir=data_dir,
+            secret_key=env.get("FEDIHUB_SECRET_KEY", ""),
+            allow_private_addresses=_flag(env, "FEDIHUB_ALLOW_PRIVATE_ADDRESSES", False),
+            authorized_fetch=_flag(env, "FEDIHUB_AUTHORIZED_FETCH", False),
+            http_transport=env.get("FEDIHUB_HTTP_TRANSPORT", cls.http_transport),
+            http_timeout=_number(env, "FEDIHUB_HTTP_TIMEOUT", cls.http_timeout),
+            delivery_concurrency=int(_number(env, "FEDIHUB_DELIVERY_CONCURRENCY", 32, int)),
+            log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
+            instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
+        )
+        if not settings.secret_key:
+            settings = replace(settings, secret_key=load_or_create_secret(data_dir))
+        return settings
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """Return the secret kept in ``data_dir/secret_key``, creating it (mode 0600) when absent."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
