@@ -1,0 +1,1 @@
+"""Pure ActivityPub protocol core: no database, no web framework, no settings."""

@@ -1,0 +1,241 @@
+"""Typed SQLAlchemy models: actors, follows, objects, activities and the two work queues."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+URI = String(2048)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use datetime.now(UTC)")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class Actor(Base):
+    """A local or remote ActivityPub actor: coalitions, hubs, the instance actor, remote people."""
+
+    __tablename__ = "actors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str | None] = mapped_column(String(255))
+    # Only local actors have one; unique across every local actor type because WebFinger
+    # has a single namespace (Lemmy's separate group: namespace broke Mastodon, mastodon#16974).
+    local_username: Mapped[str | None] = mapped_column(String(255), unique=True)
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(URI)
+    inbox: Mapped[str | None] = mapped_column(URI)
+    shared_inbox: Mapped[str | None] = mapped_column(URI)
+    outbox: Mapped[str | None] = mapped_column(URI)
+    followers_uri: Mapped[str | None] = mapped_column(URI)
+    following_uri: Mapped[str | None] = mapped_column(URI)
+    featured_uri: Mapped[str | None] = mapped_column(URI)
+    icon_url: Mapped[str | None] = mapped_column(URI)
+    public_key_id: Mapped[str | None] = mapped_column(URI, index=True)
+    public_key_pem: Mapped[str | None] = mapped_column(Text)
+    private_key_pem: Mapped[str | None] = mapped_column(Text)
+    manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
+    discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    published: Mapped[datetime | None]
+    fetched_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    @property
+    def handle(self) -> str:
+        return f"{self.username}@{self.domain}"
+
+    @property
+    def delivery_inbox(self) -> str | None:
+        """Where to deliver public and followers-only activities: shared inbox preferred."""
+        return self.shared_inbox or self.inbox
+
+
+class Follow(Base):
+    """A follow relationship in either direction; ``state`` is pending or accepted."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("follower_id", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    follower_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    target_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    follower: Mapped[Actor] = relationship(foreign_keys=[follower_id], lazy="joined")
+    target: Mapped[Actor] = relationship(foreign_keys=[target_id], lazy="joined")
+
+
+class StoredObject(Base):
+    """A Note, Article, Page or Event, ours or received from an actor we follow."""
+
+    __tablename__ = "objects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    attributed_to_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    visibility: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(URI)
+    in_reply_to: Mapped[str | None] = mapped_column(URI)
+    published: Mapped[datetime | None]
+    updated: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+    author: Mapped[Actor] = relationship(lazy="joined")
+
+
+class Activity(Base):
+    """An activity we published; kept so its id dereferences and the outbox can list it."""
+
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_actor_type", "actor_id", "type", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_uri: Mapped[str | None] = mapped_column(URI, index=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_at: Mapped[datetime | None]
+    data: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+    actor: Mapped[Actor] = relationship(lazy="joined")
+
+
+class InboxItem(Base):
+    """An authenticated inbound activity waiting for (or done with) processing."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (Index("ix_inbox_items_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Deduplication key: the activity id (shared and personal inboxes, retries, several hubs).
+    activity_uri: Mapped[str] = mapped_column(URI, unique=True)
+    activity_type: Mapped[str] = mapped_column(String(64))
+    actor_uri: Mapped[str] = mapped_column(URI)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One signed POST of one activity to one inbox, retried until delivered or dead."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "inbox_url"),
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    inbox_url: Mapped[str] = mapped_column(URI)
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class DomainBlock(Base):
+    """A remote domain this instance refuses to federate with."""
+
+    __tablename__ = "domain_blocks"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class DomainHealth(Base):
+    """Per-domain delivery breaker: consecutive failures and until when to stop trying."""
+
+    __tablename__ = "domain_health"
+
+    domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    open_until: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Reaction(Base):
+    """An Announce or Like received for one of our objects (or any object we store)."""
+
+    __tablename__ = "reactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_uri: Mapped[str] = mapped_column(URI, index=True)
+    created_at: Mapped[datetime]
