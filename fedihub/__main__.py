@@ -1,0 +1,5 @@
+"""`python -m fedihub` runs the fedihub command."""
+
+from fedihub.cli import main
+
+main()

@@ -1,0 +1,266 @@
+"""The `fedihub` command: serve, worker, migrate, and coalition, follow, post, queue and block commands."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from fedihub.app import Runtime, create_app, open_runtime
+from fedihub.coalitions import service
+from fedihub.errors import FedihubError
+from fedihub.federation import blocks, follows
+from fedihub.federation.health import delivery_summary
+from fedihub.settings import Settings
+from fedihub.storage.db import create_engine
+from fedihub.storage.migrate import upgrade_to_head
+
+T = TypeVar("T")
+log = logging.getLogger("fedihub")
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # Alembic announces its dialect on every schema check; that is noise for people.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def with_runtime(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Run an async command body with an open runtime; errors become one line and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        settings = _settings()
+        _configure_logging(settings)
+
+        async def run() -> T:
+            async with open_runtime(settings) as runtime:
+                return await func(runtime, *args, **kwargs)
+
+        return asyncio.run(run())
+
+    return wrapper
+
+
+class FriendlyGroup(click.Group):
+    """Turns fedihub errors into one clear line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FedihubError as exc:
+            click.echo(f"error: {exc.public_message}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=FriendlyGroup)
+@click.version_option(package_name="fedihub")
+def main() -> None:
+    """fedihub: coalitions as ActivityPub groups, federated with Mastodon and the fediverse.
+
+    Configuration comes from FEDIHUB_* environment variables (see the README).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--no-worker", is_flag=True, help="Serve web requests only; run `fedihub worker` separately.")
+@click.option("--no-migrate", is_flag=True, help="Do not bring the database schema up to date on start.")
+def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
+    """Run the web server, with a queue worker in the same process."""
+    import uvicorn
+
+    settings = _settings()
+    _configure_logging(settings)
+    app = create_app(settings, run_worker=not no_worker, migrate=not no_migrate)
+    click.echo(f"fedihub serving {settings.base_url} on http://{host}:{port}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True,
+                server_header=False)
+
+
+@main.command()
+def worker() -> None:
+    """Run a queue worker only (start several for scale-out on PostgreSQL)."""
+    settings = _settings()
+    _configure_logging(settings)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_runtime(settings) as runtime:
+            await runtime.worker.run(stop)
+
+    asyncio.run(run())
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    click.echo("database is up to date")
+
+
+@main.group()
+def coalition() -> None:
+    """Create, list and manage coalitions hosted here."""
+
+
+@coalition.command("create")
+@click.argument("handle")
+@click.option("--name", required=True, help="Display name, e.g. 'Bay Area Tenants Union'.")
+@click.option("--summary", default=None, help="About text (Markdown).")
+@click.option("--approve-followers", is_flag=True, help="Hold follow requests for approval.")
+@with_runtime
+async def coalition_create(runtime: Runtime, handle: str, name: str, summary: str | None, approve_followers: bool) -> None:
+    """Create a coalition with the handle HANDLE (lowercase letters, digits, _ . -)."""
+    actor = await service.create_coalition(
+        runtime.ctx, handle, name=name, summary=summary, manually_approves_followers=approve_followers
+    )
+    click.echo(f"created @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+
+
+@coalition.command("list")
+@with_runtime
+async def coalition_list(runtime: Runtime) -> None:
+    """List the coalitions hosted here."""
+    rows = await service.list_coalitions(runtime.ctx)
+    if not rows:
+        click.echo("no coalitions yet: create one with `fedihub coalition create HANDLE --name NAME`")
+    for row in rows:
+        lock = " (approves followers)" if row.manually_approves_followers else ""
+        click.echo(f"@{row.username}  {row.name}  followers={row.followers} following={row.following}{lock}  {row.uri}")
+
+
+@coalition.command("requests")
+@click.argument("handle")
+@with_runtime
+async def coalition_requests(runtime: Runtime, handle: str) -> None:
+    """List follow requests waiting for HANDLE's approval."""
+    pending = await follows.pending_requests(runtime.ctx, handle)
+    if not pending:
+        click.echo("no follow requests waiting")
+    for row in pending:
+        click.echo(f"{row.follower.handle}  {row.follower.uri}")
+
+
+@coalition.command("approve")
+@click.argument("handle")
+@click.argument("follower")
+@with_runtime
+async def coalition_approve(runtime: Runtime, handle: str, follower: str) -> None:
+    """Approve FOLLOWER's request to follow HANDLE."""
+    await follows.decide_request(runtime.ctx, handle, follower, approve=True)
+    click.echo(f"approved {follower}")
+
+
+@coalition.command("reject")
+@click.argument("handle")
+@click.argument("follower")
+@with_runtime
+async def coalition_reject(runtime: Runtime, handle: str, follower: str) -> None:
+    """Reject FOLLOWER's request to follow HANDLE."""
+    await follows.decide_request(runtime.ctx, handle, follower, approve=False)
+    click.echo(f"rejected {follower}")
+
+
+@coalition.command("delete")
+@click.argument("handle")
+@click.confirmation_option(prompt="Delete this coalition for good? Its handle can never be reused.")
+@with_runtime
+async def coalition_delete(runtime: Runtime, handle: str) -> None:
+    """Delete HANDLE and tell every server that knows it."""
+    await service.delete_coalition(runtime.ctx, handle)
+    click.echo(f"deleted @{handle}")
+
+
+@main.command("follow")
+@click.argument("local_handle")
+@click.argument("target")
+@with_runtime
+async def follow_command(runtime: Runtime, local_handle: str, target: str) -> None:
+    """Make LOCAL_HANDLE follow TARGET (name@host or an actor URL)."""
+    row = await follows.follow(runtime.ctx, local_handle, target)
+    click.echo(f"follow request sent to {row.target.handle}; it becomes active when they accept")
+
+
+@main.command("unfollow")
+@click.argument("local_handle")
+@click.argument("target")
+@with_runtime
+async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> None:
+    """Make LOCAL_HANDLE stop following TARGET."""
+    await follows.unfollow(runtime.ctx, local_handle, target)
+    click.echo(f"unfollowed {target}")
+
+
+@main.command("post")
+@click.argument("local_handle")
+@click.option("--text", required=True, help="The announcement (Markdown).")
+@with_runtime
+async def post_command(runtime: Runtime, local_handle: str, text: str) -> None:
+    """Publish a public announcement (a Note) from LOCAL_HANDLE to its followers."""
+    row = await service.post_note(runtime.ctx, local_handle, text)
+    click.echo(row.uri)
+
+
+@main.command("queue")
+@with_runtime
+async def queue_command(runtime: Runtime) -> None:
+    """Show pending, failing and dead deliveries per remote domain."""
+    async with runtime.ctx.sessions() as session:
+        rows = await delivery_summary(session, now=runtime.ctx.clock())
+    if not rows:
+        click.echo("no deliveries yet")
+        return
+    click.echo(f"{'domain':40} {'pending':>8} {'failing':>8} {'dead':>6} {'delivered':>10}")
+    for row in rows:
+        note = f"  paused until {row.paused_until:%Y-%m-%d %H:%M} UTC" if row.paused_until else ""
+        error = f"  last error: {row.last_error}" if row.last_error and (row.failing or row.dead) else ""
+        click.echo(f"{row.domain:40} {row.pending:>8} {row.failing:>8} {row.dead:>6} {row.delivered:>10}{note}{error}")
+
+
+@main.command("block")
+@click.argument("domain")
+@click.option("--reason", default=None, help="Why, for other admins.")
+@with_runtime
+async def block_command(runtime: Runtime, domain: str, reason: str | None) -> None:
+    """Stop federating with DOMAIN (and its subdomains)."""
+    if await blocks.block_domain(runtime.ctx, domain, reason):
+        click.echo(f"blocked {blocks.normalise_domain(domain)}")
+    else:
+        click.echo(f"{blocks.normalise_domain(domain)} was already blocked")
+
+
+@main.command("unblock")
+@click.argument("domain")
+@with_runtime
+async def unblock_command(runtime: Runtime, domain: str) -> None:
+    """Federate with DOMAIN again."""
+    if await blocks.unblock_domain(runtime.ctx, domain):
+        click.echo(f"unblocked {blocks.normalise_domain(domain)}")
+    else:
+        click.echo(f"{blocks.normalise_domain(domain)} was not blocked")

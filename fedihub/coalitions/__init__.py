@@ -1,0 +1,1 @@
+"""The coalition domain: coalitions as Group actors, their announcements and calls to action."""

@@ -1,0 +1,169 @@
+"""Coalition operations shared by the CLI and the web UI: create, list, post, edit, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.errors import InvalidInput, NotFound
+from fedihub.federation.actors import build_local_actor_document, create_local_actor, get_local_actor
+from fedihub.federation.context import FederationContext
+from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
+from fedihub.protocol import builders
+from fedihub.protocol.vocab import PUBLIC
+from fedihub.coalitions.markdown import render_markdown
+from fedihub.storage.models import Activity, Actor, Follow, StoredObject
+
+MAX_NAME = 200
+MAX_POST = 20_000
+
+
+@dataclass(frozen=True)
+class CoalitionSummary:
+    username: str
+    name: str
+    uri: str
+    followers: int
+    following: int
+    manually_approves_followers: bool
+
+
+async def create_coalition(
+    ctx: FederationContext,
+    username: str,
+    *,
+    name: str,
+    summary: str | None = None,
+    manually_approves_followers: bool = False,
+) -> Actor:
+    """A new coalition: a local Group actor with its own key (summary is Markdown)."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters")
+    async with ctx.sessions.begin() as session:
+        return await create_local_actor(
+            ctx,
+            session,
+            username=username,
+            actor_type="Group",
+            name=name,
+            summary=render_markdown(summary) if summary else None,
+            manually_approves_followers=manually_approves_followers,
+        )
+
+
+async def list_coalitions(ctx: FederationContext) -> Sequence[CoalitionSummary]:
+    async with ctx.sessions() as session:
+        actors = (
+            await session.scalars(
+                select(Actor)
+                .where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
+                .order_by(Actor.local_username)
+            )
+        ).all()
+        return [
+            CoalitionSummary(
+                username=a.username or "",
+                name=a.name or "",
+                uri=a.uri,
+                followers=await _count(session, Follow.target_id == a.id),
+                following=await _count(session, Follow.follower_id == a.id),
+                manually_approves_followers=a.manually_approves_followers,
+            )
+            for a in actors
+        ]
+
+
+async def _count(session: AsyncSession, condition) -> int:  # type: ignore[no-untyped-def]
+    return int(await session.scalar(select(func.count()).select_from(Follow).where(condition, Follow.state == "accepted")) or 0)
+
+
+async def post_note(ctx: FederationContext, username: str, text: str) -> StoredObject:
+    """Publish a public Note (Markdown) to the coalition's followers."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput("the post is empty")
+    if len(text) > MAX_POST:
+        raise InvalidInput(f"a post has at most {MAX_POST} characters")
+    html = render_markdown(text)
+    async with ctx.sessions.begin() as session:
+        actor = await get_local_actor(session, username)
+        now = ctx.clock()
+        object_id = ctx.urls.new_object()
+        note = builders.build_note(
+            object_id=object_id,
+            attributed_to=actor.uri,
+            content_html=html,
+            published=now,
+            to=[PUBLIC],
+            cc=[actor.followers_uri or ctx.urls.followers(actor.uri)],
+            url=object_id,
+        )
+        create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=note)
+        row = StoredObject(
+            uri=object_id, type="Note", attributed_to_id=actor.id, is_local=True, visibility="public",
+            content=html, url=object_id, published=now, data=note, created_at=now,
+        )
+        session.add(row)
+        await publish(ctx, session, actor=actor, activity=create, inboxes=await follower_inboxes(session, actor.id))
+        return row
+
+
+async def delete_object(ctx: FederationContext, object_uri: str) -> None:
+    """Delete one of our objects: a Tombstone from now on and a Delete to the author's followers."""
+    async with ctx.sessions.begin() as session:
+        row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_uri))
+        if row is None or not row.is_local or row.deleted_at is not None:
+            raise NotFound(f"no post {object_uri} on this server")
+        actor = row.author
+        now = ctx.clock()
+        row.deleted_at = now
+        for activity in (await session.scalars(select(Activity).where(Activity.object_uri == object_uri))).all():
+            activity.withdrawn_at = now
+        delete = builders.build_delete(
+            activity_id=ctx.urls.new_activity(), actor=actor.uri, object_id=object_uri, former_type=row.type,
+            to=[PUBLIC], cc=[actor.followers_uri or ""],
+        )
+        await publish(ctx, session, actor=actor, activity=delete, inboxes=await follower_inboxes(session, actor.id))
+
+
+async def update_profile(
+    ctx: FederationContext,
+    username: str,
+    *,
+    name: str | None = None,
+    summary: str | None = None,
+    manually_approves_followers: bool | None = None,
+) -> Actor:
+    """Change a coalition's profile and send Update(actor) to its followers."""
+    async with ctx.sessions.begin() as session:
+        actor = await get_local_actor(session, username)
+        if name is not None:
+            if not name.strip() or len(name) > MAX_NAME:
+                raise InvalidInput(f"a display name has 1 to {MAX_NAME} characters")
+            actor.name = name.strip()
+        if summary is not None:
+            actor.summary = render_markdown(summary)
+        if manually_approves_followers is not None:
+            actor.manually_approves_followers = manually_approves_followers
+        actor.updated_at = ctx.clock()
+        document = build_local_actor_document(ctx, actor)
+        update = builders.build_update(
+            activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=document, to=[PUBLIC],
+            cc=[actor.followers_uri or ""],
+        )
+        await publish(ctx, session, actor=actor, activity=update, inboxes=await follower_inboxes(session, actor.id))
+        return actor
+
+
+async def delete_coalition(ctx: FederationContext, username: str) -> None:
+    """Delete a coalition: Delete(actor) to everyone it knows; its URLs answer 410 afterwards."""
+    async with ctx.sessions.begin() as session:
+        actor = await get_local_actor(session, username)
+        inboxes = await follower_inboxes(session, actor.id) | await following_inboxes(session, actor.id)
+        delete = builders.build_delete_actor(activity_id=ctx.urls.new_activity(), actor=actor.uri, to=[PUBLIC])
+        await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
+        actor.deleted_at = ctx.clock()

@@ -1,0 +1,1 @@
+"""Federation: inbox handling, publishing, delivery, retries and actor resolution."""

@@ -1,0 +1,235 @@
+"""Actors: create and serialise local ones, resolve, cache and refresh remote ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.errors import Conflict, InvalidInput, NotFound, RemoteInvalid
+from fedihub.federation.context import FederationContext
+from fedihub.protocol import builders, fetch, webfinger
+from fedihub.protocol.httpauth import HttpSignatureAuth
+from fedihub.protocol.keys import generate_key_pair
+from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
+from fedihub.storage.models import Actor
+
+log = logging.getLogger(__name__)
+
+# Mastodon refetches accounts older than a day when they act (app/models/account.rb STALE_THRESHOLD).
+REFRESH_AFTER = timedelta(days=1)
+USERNAME_MAX = 64
+
+
+def host_of(uri: str) -> str:
+    return urlsplit(uri).netloc.lower()
+
+
+async def find_actor(session: AsyncSession, uri: str) -> Actor | None:
+    return await session.scalar(select(Actor).where(Actor.uri == uri))
+
+
+async def find_local_actor(session: AsyncSession, username: str) -> Actor | None:
+    return await session.scalar(
+        select(Actor).where(Actor.local_username == username.lower(), Actor.is_local.is_(True))
+    )
+
+
+async def get_local_actor(session: AsyncSession, username: str) -> Actor:
+    actor = await find_local_actor(session, username)
+    if actor is None or actor.deleted_at is not None:
+        raise NotFound(f"no coalition called {username!r} on this server")
+    return actor
+
+
+async def create_local_actor(
+    ctx: FederationContext,
+    session: AsyncSession,
+    *,
+    username: str,
+    actor_type: str,
+    name: str,
+    summary: str | None = None,
+    manually_approves_followers: bool = False,
+    uri: str | None = None,
+) -> Actor:
+    """Create a local actor with a fresh RSA key; the caller commits."""
+    username = username.lower()
+    webfinger.parse_handle(f"{username}@{ctx.host}")  # same grammar as Mastodon's
+    if len(username) > USERNAME_MAX:
+        raise InvalidInput(f"a handle has at most {USERNAME_MAX} characters")
+    if await find_local_actor(session, username) is not None:
+        raise Conflict(f"the handle {username!r} is already taken on this server")
+    keys = await asyncio.to_thread(generate_key_pair)
+    uri = uri or ctx.urls.actor(username)
+    now = ctx.clock()
+    actor = Actor(
+        uri=uri,
+        type=actor_type,
+        username=username,
+        local_username=username,
+        domain=ctx.host,
+        is_local=True,
+        name=name,
+        summary=summary,
+        url=uri,
+        inbox=ctx.urls.inbox(uri),
+        shared_inbox=ctx.urls.shared_inbox(),
+        outbox=ctx.urls.outbox(uri),
+        followers_uri=ctx.urls.followers(uri),
+        following_uri=ctx.urls.following(uri),
+        featured_uri=ctx.urls.featured(uri),
+        public_key_id=ctx.urls.key_id(uri),
+        public_key_pem=keys.public_pem,
+        private_key_pem=keys.private_pem,
+        manually_approves_followers=manually_approves_followers,
+        discoverable=True,
+        published=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(actor)
+    await session.flush()
+    return actor
+
+
+async def ensure_instance_actor(ctx: FederationContext) -> Actor:
+    """The instance's Application actor (FEP-2677), used to sign background fetches."""
+    uri = ctx.urls.instance_actor()
+    async with ctx.sessions.begin() as session:
+        actor = await find_actor(session, uri)
+        if actor is None:
+            actor = await create_local_actor(
+                ctx,
+                session,
+                username=urlsplit(ctx.base_url).hostname or "instance",
+                actor_type="Application",
+                name=ctx.host,
+                summary="The server's own actor: it signs fetches on behalf of this instance.",
+                uri=uri,
+            )
+            # Its inbox is the shared inbox: it never follows anyone individually.
+            actor.inbox = ctx.urls.shared_inbox()
+    ctx.instance_auth = signing_auth(actor)
+    return actor
+
+
+def signing_auth(actor: Actor) -> httpx.Auth:
+    if actor.private_key_pem is None or actor.public_key_id is None:
+        raise InvalidInput(f"{actor.uri} is not a local actor and cannot sign")
+    return HttpSignatureAuth(actor.public_key_id, actor.private_key_pem)
+
+
+def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
+    """The AS2 document of a local actor, with every field Mastodon reads (spec §1.2)."""
+    username = actor.username or ""
+    return builders.build_actor(
+        actor_id=actor.uri,
+        actor_type=actor.type,
+        preferred_username=username,
+        name=actor.name or username,
+        summary_html=actor.summary or "",
+        url=actor.url or actor.uri,
+        inbox=actor.inbox or ctx.urls.inbox(actor.uri),
+        outbox=actor.outbox or ctx.urls.outbox(actor.uri),
+        followers=actor.followers_uri or ctx.urls.followers(actor.uri),
+        following=actor.following_uri or ctx.urls.following(actor.uri),
+        featured=actor.featured_uri or ctx.urls.featured(actor.uri),
+        shared_inbox=ctx.urls.shared_inbox(),
+        public_key_id=actor.public_key_id or ctx.urls.key_id(actor.uri),
+        public_key_pem=actor.public_key_pem or "",
+        published=actor.published or actor.created_at,
+        manually_approves_followers=actor.manually_approves_followers,
+        discoverable=actor.discoverable,
+        indexable=actor.discoverable,
+        icon_url=actor.icon_url,
+        webfinger=f"{username}@{urlsplit(ctx.base_url).hostname}",
+    )
+
+
+def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None:
+    actor.type = view.type
+    actor.username = view.preferred_username
+    actor.domain = host_of(view.id)
+    actor.name = view.name
+    actor.summary = view.summary
+    actor.url = view.url
+    actor.inbox = view.inbox
+    actor.shared_inbox = view.shared_inbox
+    actor.outbox = view.outbox
+    actor.followers_uri = view.followers
+    actor.following_uri = view.following
+    actor.featured_uri = view.featured
+    actor.icon_url = view.icon_url
+    actor.public_key_id = view.public_key_id
+    actor.public_key_pem = view.public_key_pem
+    actor.manually_approves_followers = bool(view.manually_approves_followers)
+    actor.discoverable = bool(view.discoverable)
+    actor.published = parse_datetime(view.published)
+    actor.data = doc
+    actor.fetched_at = now
+    actor.updated_at = now
+    actor.deleted_at = None
+
+
+async def store_remote_actor(ctx: FederationContext, session: AsyncSession, doc: dict) -> Actor:
+    """Insert or refresh a remote actor from a document already validated for origin."""
+    view = read_actor(doc)
+    if ctx.urls.is_local(view.id):
+        raise RemoteInvalid(f"{view.id} claims to be one of our own actors")
+    now = ctx.clock()
+    actor = await find_actor(session, view.id)
+    if actor is None:
+        actor = Actor(uri=view.id, is_local=False, created_at=now, domain=host_of(view.id))
+        session.add(actor)
+    elif actor.is_local:
+        raise RemoteInvalid(f"{view.id} is a local actor")
+    _apply_view(actor, view, doc, now)
+    await session.flush()
+    return actor
+
+
+async def fetch_remote_actor(ctx: FederationContext, uri: str) -> Actor:
+    """Fetch an actor from its origin (signed by the instance actor), validate and store it."""
+    doc = await fetch.fetch_actor_document(ctx.http, uri, auth=ctx.instance_auth)
+    async with ctx.sessions.begin() as session:
+        return await store_remote_actor(ctx, session, doc)
+
+
+async def resolve_actor(ctx: FederationContext, uri: str, *, refresh: bool = False) -> Actor:
+    """Return the actor for ``uri`` from the cache, fetching it when unknown, stale or asked to."""
+    async with ctx.sessions() as session:
+        actor = await find_actor(session, uri)
+    if actor is not None and (actor.is_local or actor.deleted_at is not None):
+        return actor
+    stale = actor is None or actor.fetched_at is None or ctx.clock() - actor.fetched_at > REFRESH_AFTER
+    if actor is None or refresh or stale:
+        try:
+            return await fetch_remote_actor(ctx, uri)
+        except Exception:
+            if actor is None or refresh:
+                raise
+            log.info("keeping cached copy of %s: refresh failed", uri, exc_info=True)
+    return actor
+
+
+async def resolve_target(ctx: FederationContext, target: str) -> Actor:
+    """Resolve ``name@host`` (through WebFinger) or an actor URL to a stored actor."""
+    target = target.strip()
+    if target.startswith(("http://", "https://")):
+        async with ctx.sessions() as session:
+            local = await find_actor(session, target)
+        if local is not None and local.is_local:
+            return local
+        return await resolve_actor(ctx, target)
+    name, host = webfinger.parse_handle(target)
+    if host == ctx.host.lower() or host == (urlsplit(ctx.base_url).hostname or ""):
+        async with ctx.sessions() as session:
+            return await get_local_actor(session, name)
+    actor_url = await webfinger.fetch_actor_url(ctx.http, f"{name}@{host}", scheme=ctx.scheme)
+    return await resolve_actor(ctx, actor_url)

@@ -1,0 +1,69 @@
+"""Domain blocks: servers this instance refuses to federate with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.errors import InvalidInput
+from fedihub.federation.context import FederationContext
+from fedihub.storage.models import Actor, Delivery, DomainBlock, Follow
+
+
+def normalise_domain(domain: str) -> str:
+    value = domain.strip().lower().rstrip(".")
+    if value.startswith(("http://", "https://")):
+        value = value.split("://", 1)[1].split("/", 1)[0]
+    if not value or "/" in value or "@" in value or " " in value:
+        raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)")
+    return value
+
+
+def domain_matches(domain: str, blocked: str) -> bool:
+    """A block covers the domain itself and its subdomains, with or without a port."""
+    host = domain.lower().split(":", 1)[0] if domain.count(":") == 1 else domain.lower()
+    return host == blocked or host.endswith("." + blocked) or domain.lower() == blocked
+
+
+async def blocked_domains(session: AsyncSession) -> Sequence[str]:
+    return (await session.scalars(select(DomainBlock.domain))).all()
+
+
+async def is_blocked(session: AsyncSession, domain: str) -> bool:
+    return any(domain_matches(domain, blocked) for blocked in await blocked_domains(session))
+
+
+async def block_domain(ctx: FederationContext, domain: str, reason: str | None = None) -> bool:
+    """Block a domain: drop follows with its actors and pending deliveries to it.
+
+    Returns False when the domain was already blocked.
+    """
+    domain = normalise_domain(domain)
+    async with ctx.sessions.begin() as session:
+        if await session.get(DomainBlock, domain) is not None:
+            return False
+        session.add(DomainBlock(domain=domain, reason=reason, created_at=ctx.clock()))
+        remote_ids = [
+            actor.id
+            for actor in (await session.scalars(select(Actor).where(Actor.is_local.is_(False)))).all()
+            if domain_matches(actor.domain, domain)
+        ]
+        if remote_ids:
+            await session.execute(
+                delete(Follow).where(Follow.follower_id.in_(remote_ids) | Follow.target_id.in_(remote_ids))
+            )
+        pending = (await session.scalars(select(Delivery).where(Delivery.state == "pending"))).all()
+        for delivery in pending:
+            if domain_matches(delivery.domain, domain):
+                delivery.state = "dead"
+                delivery.last_error = "domain blocked"
+    return True
+
+
+async def unblock_domain(ctx: FederationContext, domain: str) -> bool:
+    domain = normalise_domain(domain)
+    async with ctx.sessions.begin() as session:
+        result = await session.execute(delete(DomainBlock).where(DomainBlock.domain == domain))
+    return bool(result.rowcount)

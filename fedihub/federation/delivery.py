@@ -1,0 +1,180 @@
+"""Delivering queued activities: claim, commit, sign and POST, then record each outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.federation.context import FederationContext
+from fedihub.federation.queue import claim_due
+from fedihub.federation.retry import (
+    Outcome,
+    breaker_open_for,
+    classify_exception,
+    classify_status,
+    parse_retry_after,
+    retry_delay,
+    should_give_up,
+)
+from fedihub.protocol.httpauth import HttpSignatureAuth
+from fedihub.storage.models import Activity, Actor, Delivery, DomainHealth
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_CONTENT_TYPE = "application/activity+json"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: int
+    domain: str
+    outcome: Outcome
+    status: int | None
+    error: str | None
+    retry_after: float | None
+
+
+@dataclass
+class _Payload:
+    body: bytes
+    auth: httpx.Auth
+
+
+class DeliveryRunner:
+    """Sends due deliveries; several runners (processes) may share one PostgreSQL database."""
+
+    def __init__(self, ctx: FederationContext, *, owner: str, lease: timedelta, batch_size: int = 256) -> None:
+        self.ctx = ctx
+        self.owner = owner
+        self.lease = lease
+        self.batch_size = batch_size
+        self._auth_cache: dict[int, httpx.Auth] = {}
+
+    async def run_once(self) -> int:
+        """Claim one batch, deliver it, record the outcomes; returns how many were attempted."""
+        ctx = self.ctx
+        now = ctx.clock()
+        async with ctx.sessions.begin() as session:
+            claimed = list(
+                await claim_due(session, Delivery, now=now, owner=self.owner, lease=self.lease, limit=self.batch_size)
+            )
+            if not claimed:
+                return 0
+            claimed = await self._postpone_open_domains(session, claimed, now)
+            payloads = await self._payloads(session, {d.activity_id for d in claimed})
+        semaphore = asyncio.Semaphore(ctx.delivery_concurrency)
+
+        async def attempt(delivery: Delivery) -> Attempt:
+            async with semaphore:
+                return await self._send(delivery, payloads[delivery.activity_id])
+
+        attempts = await asyncio.gather(*(attempt(d) for d in claimed))
+        await self._record(attempts, {d.id: d for d in claimed})
+        return len(attempts)
+
+    async def _postpone_open_domains(
+        self, session: AsyncSession, claimed: list[Delivery], now: datetime
+    ) -> list[Delivery]:
+        """Deliveries to a domain whose breaker is open wait, without using up an attempt."""
+        domains = {d.domain for d in claimed}
+        health = {
+            h.domain: h
+            for h in (await session.scalars(select(DomainHealth).where(DomainHealth.domain.in_(domains)))).all()
+        }
+        ready = []
+        for delivery in claimed:
+            state = health.get(delivery.domain)
+            if state is not None and state.open_until is not None and state.open_until > now:
+                delivery.next_attempt_at = state.open_until
+                delivery.locked_until = None
+                delivery.locked_by = None
+            else:
+                ready.append(delivery)
+        return ready
+
+    async def _payloads(self, session: AsyncSession, activity_ids: set[int]) -> dict[int, _Payload]:
+        rows = await session.execute(
+            select(Activity, Actor).join(Actor, Actor.id == Activity.actor_id).where(Activity.id.in_(activity_ids))
+        )
+        payloads = {}
+        for activity, actor in rows:
+            auth = self._auth_cache.get(actor.id)
+            if auth is None:
+                auth = HttpSignatureAuth(actor.public_key_id or "", actor.private_key_pem or "")
+                self._auth_cache[actor.id] = auth
+            # Serialised once per activity: every inbox gets the same bytes, only signatures differ.
+            payloads[activity.id] = _Payload(json.dumps(activity.data).encode(), auth)
+        return payloads
+
+    async def _send(self, delivery: Delivery, payload: _Payload) -> Attempt:
+        try:
+            response = await self.ctx.http.post(
+                delivery.inbox_url,
+                content=payload.body,
+                headers={"Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_CONTENT_TYPE},
+                auth=payload.auth,
+            )
+        except Exception as exc:  # every failure is classified; none may escape and kill the batch
+            outcome = classify_exception(exc)
+            return Attempt(delivery.id, delivery.domain, outcome, None, f"{type(exc).__name__}: {exc}"[:500], None)
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self.ctx.clock())
+        outcome = classify_status(response.status_code)
+        error = None if outcome is Outcome.DELIVERED else f"HTTP {response.status_code}"
+        return Attempt(delivery.id, delivery.domain, outcome, response.status_code, error, retry_after)
+
+    async def _record(self, attempts: list[Attempt], claimed: dict[int, Delivery]) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        changes = []
+        for attempt in attempts:
+            delivery = claimed[attempt.delivery_id]
+            count = delivery.attempts + 1
+            change = {
+                "id": attempt.delivery_id, "attempts": count, "last_status": attempt.status,
+                "last_error": attempt.error, "locked_until": None, "locked_by": None,
+            }
+            if attempt.outcome is Outcome.DELIVERED:
+                change.update(state="delivered", delivered_at=now)
+            elif attempt.outcome is Outcome.PERMANENT or should_give_up(count, delivery.created_at, now):
+                change.update(state="dead")
+            else:
+                delay = retry_delay(count, rng=ctx.rng, retry_after=attempt.retry_after)
+                change.update(next_attempt_at=now + timedelta(seconds=delay))
+            changes.append(change)
+        async with ctx.sessions.begin() as session:
+            await session.execute(update(Delivery), changes)
+            await self._update_health(session, attempts, now)
+
+    async def _update_health(self, session: AsyncSession, attempts: list[Attempt], now: datetime) -> None:
+        by_domain: dict[str, list[Attempt]] = {}
+        for attempt in attempts:
+            by_domain.setdefault(attempt.domain, []).append(attempt)
+        existing = {
+            h.domain: h
+            for h in (
+                await session.scalars(select(DomainHealth).where(DomainHealth.domain.in_(by_domain)))
+            ).all()
+        }
+        for domain, results in by_domain.items():
+            health = existing.get(domain)
+            if health is None:
+                health = DomainHealth(domain=domain, consecutive_failures=0)
+                session.add(health)
+            # Only unreachable servers trip the breaker; a 4xx answer means the server is up.
+            if any(a.outcome is not Outcome.RETRY for a in results):
+                health.consecutive_failures = 0
+                health.open_until = None
+                health.last_success_at = now
+            else:
+                health.consecutive_failures = (health.consecutive_failures or 0) + 1
+                health.last_failure_at = now
+                health.last_error = results[-1].error
+                pause = breaker_open_for(health.consecutive_failures)
+                health.open_until = now + pause if pause else None

@@ -1,0 +1,125 @@
+"""Follow relationships: follow and unfollow, accept or reject requests, remove followers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.errors import Conflict, InvalidInput, NotFound
+from fedihub.federation.actors import get_local_actor, resolve_target
+from fedihub.federation.context import FederationContext
+from fedihub.federation.outbox import publish
+from fedihub.protocol import builders
+from fedihub.storage.models import Actor, Follow
+
+
+def follow_document(follow: Follow) -> dict:
+    """The Follow as it was sent, to embed in Accept, Reject and Undo (Mastodon matches on it)."""
+    if follow.data:
+        return follow.data
+    return builders.build_follow(activity_id=follow.uri, actor=follow.follower.uri, target=follow.target.uri)
+
+
+async def find_follow(session: AsyncSession, follower_id: int, target_id: int) -> Follow | None:
+    return await session.scalar(
+        select(Follow).where(Follow.follower_id == follower_id, Follow.target_id == target_id)
+    )
+
+
+async def follow(ctx: FederationContext, local_username: str, target: str) -> Follow:
+    """Make a local actor follow ``target`` (``name@host`` or an actor URL); returns the follow."""
+    remote = await resolve_target(ctx, target)
+    async with ctx.sessions.begin() as session:
+        local = await get_local_actor(session, local_username)
+        if remote.id == local.id:
+            raise InvalidInput("a coalition cannot follow itself")
+        if remote.deleted_at is not None:
+            raise NotFound(f"{remote.uri} has been deleted")
+        existing = await find_follow(session, local.id, remote.id)
+        if existing is not None:
+            raise Conflict(f"{local.username} already follows {remote.handle} ({existing.state})")
+        uri = ctx.urls.new_activity()
+        activity = builders.build_follow(activity_id=uri, actor=local.uri, target=remote.uri)
+        now = ctx.clock()
+        row = Follow(
+            uri=uri, follower_id=local.id, target_id=remote.id, state="pending", data=activity,
+            created_at=now, updated_at=now,
+        )
+        session.add(row)
+        await publish(ctx, session, actor=local, activity=activity, inboxes=[remote.inbox or ""])
+        await session.flush()
+        await session.refresh(row)
+        return row
+
+
+async def unfollow(ctx: FederationContext, local_username: str, target: str) -> None:
+    remote = await resolve_target(ctx, target)
+    async with ctx.sessions.begin() as session:
+        local = await get_local_actor(session, local_username)
+        existing = await find_follow(session, local.id, remote.id)
+        if existing is None:
+            raise NotFound(f"{local.username} does not follow {remote.handle}")
+        undo = builders.build_undo(
+            activity_id=ctx.urls.new_activity(), actor=local.uri, activity=follow_document(existing), to=[remote.uri]
+        )
+        await session.delete(existing)
+        await publish(ctx, session, actor=local, activity=undo, inboxes=[remote.inbox or ""])
+
+
+async def accept_follow(ctx: FederationContext, session: AsyncSession, row: Follow) -> None:
+    """Accept a follow of a local actor, with the Follow embedded (spec §1.7, pitfall P7)."""
+    row.state = "accepted"
+    row.updated_at = ctx.clock()
+    accept = builders.build_accept(
+        activity_id=ctx.urls.new_activity(), actor=row.target.uri, activity=follow_document(row)
+    )
+    await publish(ctx, session, actor=row.target, activity=accept, inboxes=[row.follower.inbox or ""])
+
+
+async def reject_follow(ctx: FederationContext, session: AsyncSession, row: Follow) -> None:
+    """Reject a follow request or remove a follower; the follower is told with a Reject."""
+    reject = builders.build_reject(
+        activity_id=ctx.urls.new_activity(), actor=row.target.uri, activity=follow_document(row)
+    )
+    await session.delete(row)
+    await publish(ctx, session, actor=row.target, activity=reject, inboxes=[row.follower.inbox or ""])
+
+
+async def pending_requests(ctx: FederationContext, local_username: str) -> Sequence[Follow]:
+    async with ctx.sessions() as session:
+        local = await get_local_actor(session, local_username)
+        return (
+            await session.scalars(
+                select(Follow).where(Follow.target_id == local.id, Follow.state == "pending").order_by(Follow.id)
+            )
+        ).all()
+
+
+async def decide_request(ctx: FederationContext, local_username: str, follower: str, *, approve: bool) -> Follow:
+    """Approve or reject a pending follow request of a local actor that approves followers manually."""
+    follower_actor = await resolve_target(ctx, follower)
+    async with ctx.sessions.begin() as session:
+        local = await get_local_actor(session, local_username)
+        row = await find_follow(session, follower_actor.id, local.id)
+        if row is None or row.state != "pending":
+            raise NotFound(f"no pending follow request from {follower_actor.handle}")
+        if approve:
+            await accept_follow(ctx, session, row)
+        else:
+            await reject_follow(ctx, session, row)
+        return row
+
+
+async def list_follows(
+    ctx: FederationContext, local_username: str, *, direction: str
+) -> Sequence[tuple[Actor, str]]:
+    """(actor, state) for a local actor's followers or following."""
+    async with ctx.sessions() as session:
+        local = await get_local_actor(session, local_username)
+        if direction == "followers":
+            query = select(Follow).where(Follow.target_id == local.id)
+            return [(f.follower, f.state) for f in (await session.scalars(query.order_by(Follow.id))).all()]
+        query = select(Follow).where(Follow.follower_id == local.id)
+        return [(f.target, f.state) for f in (await session.scalars(query.order_by(Follow.id))).all()]

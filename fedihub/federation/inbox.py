@@ -1,0 +1,103 @@
+"""Receiving activities: authenticate, persist, answer 202; processing happens in the worker."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+
+from sqlalchemy.exc import IntegrityError
+
+from fedihub.errors import AuthenticationFailed, DomainBlocked, MalformedActivity, PayloadTooLarge, UnsupportedMediaType
+from fedihub.federation.actors import find_actor, host_of
+from fedihub.federation.auth import authenticate
+from fedihub.federation.blocks import is_blocked
+from fedihub.federation.context import FederationContext
+from fedihub.protocol.reader import ActivityView, read_activity
+from fedihub.storage.models import InboxItem
+
+# Mastodon rejects serialized JSON above 1 MB (FEDERATION.md "Size limits"); so do we.
+MAX_ACTIVITY_BYTES = 1_000_000
+_JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+class Receipt(enum.Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+
+
+def parse_activity_body(body: bytes, content_type: str | None) -> ActivityView:
+    if len(body) > MAX_ACTIVITY_BYTES:
+        raise PayloadTooLarge(f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type and media_type not in _JSON_TYPES:
+        raise UnsupportedMediaType(f"expected application/activity+json, got {media_type}")
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedActivity("the body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise MalformedActivity("the body must be a JSON object")
+    return read_activity(doc)
+
+
+async def receive_activity(
+    ctx: FederationContext,
+    *,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    recipient_id: int | None = None,
+) -> Receipt:
+    """Authenticate one inbox POST and store it for the worker.
+
+    Raises the 4xx errors of the error tree; nothing is stored unless the activity is
+    authentic, and an activity id seen before is acknowledged without storing it again.
+    """
+    activity = parse_activity_body(body, headers.get("content-type"))
+    actor_host = host_of(activity.actor)
+    async with ctx.sessions() as session:
+        if await is_blocked(session, actor_host):
+            raise DomainBlocked(f"{actor_host} is blocked on this server")
+        known_actor = await find_actor(session, activity.actor)
+    # Mastodon answers 202 to the Delete of an actor it never knew without verifying: the
+    # actor's key is gone by then (inboxes_controller.rb; SWICG report "Handling Deletes of actors").
+    if activity.type == "Delete" and activity.object_id == activity.actor and known_actor is None:
+        return Receipt.IGNORED
+    key = await authenticate(
+        ctx, method=method, path=path, query=query, headers=headers, body=body, claimed_actor=activity.actor
+    )
+    if key.owner != activity.actor:
+        raise AuthenticationFailed(
+            f"signed by {key.owner}, but the activity's actor is {activity.actor}",
+            public_message="the signing key does not belong to the activity's actor",
+        )
+    if host_of(activity.id) != actor_host:
+        raise AuthenticationFailed("the activity id is not on the actor's server")
+    return await store_inbox_item(ctx, activity, recipient_id=recipient_id)
+
+
+async def store_inbox_item(ctx: FederationContext, activity: ActivityView, *, recipient_id: int | None) -> Receipt:
+    now = ctx.clock()
+    try:
+        async with ctx.sessions.begin() as session:
+            session.add(
+                InboxItem(
+                    activity_uri=activity.id,
+                    activity_type=activity.type,
+                    actor_uri=activity.actor,
+                    recipient_id=recipient_id,
+                    payload=activity.raw,
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        return Receipt.DUPLICATE
+    ctx.notify_work()
+    return Receipt.ACCEPTED

@@ -1,0 +1,329 @@
+"""Pure AS2 builders: plain dicts in the compacted shape Mastodon and the other peers read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fedihub.errors import InvalidInput
+from fedihub.protocol.reader import as_list, id_of
+from fedihub.protocol.vocab import ACTOR_TYPES, AS_CONTEXT, SECURITY_CONTEXT
+
+# Every document starts its @context with the AS IRI: Mastodon ignores documents without it
+# (pitfall P15, spec §1.2 `supported_context?`).
+
+# Extension terms of actors, as in spec §1.2. `schema` maps to Mastodon's (incorrect but
+# universal) http://schema.org# so PropertyValue profile fields are recognised.
+ACTOR_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "wf": "https://purl.archive.org/socialweb/webfinger#",
+        "webfinger": "wf:webfinger",
+    },
+]
+
+# Terms Mastodon uses on posts that the AS context lacks.
+NOTE_CONTEXT: list[Any] = [AS_CONTEXT, {"Hashtag": "as:Hashtag", "sensitive": "as:sensitive"}]
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 UTC with a "Z" and whole seconds, the form Mastodon emits.
+
+    A naive datetime is taken as UTC: that is what SQLite hands back for stored UTC times.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _ids(values: Sequence[str] | str) -> list[str]:
+    return [values] if isinstance(values, str) else list(values)
+
+
+def _with_context(context: Any, body: Mapping[str, Any], extra: Mapping | None = None) -> dict:
+    """Context first, then the body, then `extra`; extra's own @context entries are appended."""
+    contexts = list(context) if isinstance(context, list) else [context]
+    document: dict[str, Any] = {"@context": None, **body}
+    for key, value in (extra or {}).items():
+        if key == "@context":
+            contexts.extend(value if isinstance(value, list) else [value])
+        else:
+            document[key] = value
+    contexts = [AS_CONTEXT] + [entry for entry in contexts if entry != AS_CONTEXT]
+    document["@context"] = contexts[0] if len(contexts) == 1 else contexts
+    return document
+
+
+def _split_context(obj: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """(the object's @context or AS, the object without @context) for embedding in an activity."""
+    body = {key: value for key, value in obj.items() if key != "@context"}
+    return obj.get("@context", AS_CONTEXT), body
+
+
+def build_actor(
+    *,
+    actor_id: str,
+    actor_type: str,
+    preferred_username: str,
+    name: str,
+    summary_html: str,
+    url: str,
+    inbox: str,
+    outbox: str,
+    followers: str,
+    following: str,
+    featured: str,
+    shared_inbox: str,
+    public_key_id: str,
+    public_key_pem: str,
+    published: datetime,
+    manually_approves_followers: bool,
+    discoverable: bool = True,
+    indexable: bool = True,
+    icon_url: str | None = None,
+    icon_media_type: str | None = None,
+    webfinger: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A Group/Application/Person actor with every property of the spec §1.2 table."""
+    if actor_type not in ACTOR_TYPES:
+        raise InvalidInput(f"actor type {actor_type!r} is not one of {sorted(ACTOR_TYPES)}")
+    body: dict[str, Any] = {
+        "id": actor_id,
+        "type": actor_type,
+        "preferredUsername": preferred_username,
+        "name": name,
+        "summary": summary_html,
+        "url": url,
+        "inbox": inbox,
+        "outbox": outbox,
+        "followers": followers,
+        "following": following,
+        "featured": featured,
+        "endpoints": {"sharedInbox": shared_inbox},
+        "manuallyApprovesFollowers": manually_approves_followers,
+        "discoverable": discoverable,
+        "indexable": indexable,
+        "published": format_datetime(published),
+        "publicKey": {"id": public_key_id, "owner": actor_id, "publicKeyPem": public_key_pem},
+    }
+    if webfinger:
+        body["webfinger"] = webfinger  # FEP-2c59: Mastodon ≥ 4.6 prefers it (spec §1.1)
+    if icon_url:
+        icon = {"type": "Image", "url": icon_url}
+        if icon_media_type:
+            icon["mediaType"] = icon_media_type
+        body["icon"] = icon
+    return _with_context(ACTOR_CONTEXT, body, extra)
+
+
+def build_follow(*, activity_id: str, actor: str, target: str) -> dict[str, Any]:
+    # Mastodon sends no addressing on Follow; `to` the target is harmless and lets generic
+    # delivery code find the recipient.
+    body = {"id": activity_id, "type": "Follow", "actor": actor, "object": target, "to": [target]}
+    return _with_context(AS_CONTEXT, body)
+
+
+def _answer(kind: str, activity_id: str, actor: str, activity: Mapping[str, Any]) -> dict:
+    # Pitfall P7 / spec §1.7: embed the original Follow (or Join) with its own id, type, actor
+    # and object, so Mastodon can match it even when it no longer knows the bare id.
+    original_id, original_actor = activity.get("id"), id_of(activity.get("actor"))
+    if not isinstance(original_id, str) or not original_actor:
+        raise InvalidInput(f"cannot {kind} an activity without id and actor")
+    embedded = {
+        "id": original_id,
+        "type": activity.get("type"),
+        "actor": original_actor,
+        "object": id_of(activity.get("object")),
+    }
+    body = {"id": activity_id, "type": kind, "actor": actor, "to": [original_actor]}
+    return _with_context(AS_CONTEXT, {**body, "object": embedded})
+
+
+def build_accept(*, activity_id: str, actor: str, activity: Mapping[str, Any]) -> dict[str, Any]:
+    return _answer("Accept", activity_id, actor, activity)
+
+
+def build_reject(*, activity_id: str, actor: str, activity: Mapping[str, Any]) -> dict[str, Any]:
+    return _answer("Reject", activity_id, actor, activity)
+
+
+def build_undo(
+    *,
+    activity_id: str,
+    actor: str,
+    activity: Mapping[str, Any],
+    to: Sequence[str] = (),
+    cc: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Undo with the original activity embedded (Mastodon matches by embedded id, §1.7)."""
+    _, embedded = _split_context(activity)
+    body = {"id": activity_id, "type": "Undo", "actor": actor, "to": _ids(to), "cc": _ids(cc)}
+    return _with_context(AS_CONTEXT, {**body, "object": embedded})
+
+
+def build_note(
+    *,
+    object_id: str,
+    attributed_to: str,
+    content_html: str,
+    published: datetime,
+    to: Sequence[str],
+    cc: Sequence[str],
+    url: str | None = None,
+    in_reply_to: str | None = None,
+    tags: Sequence[Mapping[str, Any]] = (),
+    updated: datetime | None = None,
+) -> dict[str, Any]:
+    # Deliberately no `summary`: on a Note Mastodon shows it as a content warning (pitfall P27).
+    body: dict[str, Any] = {
+        "id": object_id,
+        "type": "Note",
+        "attributedTo": attributed_to,
+        "content": content_html,
+        "published": format_datetime(published),
+        "to": _ids(to),
+        "cc": _ids(cc),
+        "inReplyTo": in_reply_to,
+        "tag": [dict(tag) for tag in tags],
+    }
+    if url:
+        body["url"] = url
+    if updated:
+        body["updated"] = format_datetime(updated)  # Mastodon applies edits only with it (§1.7)
+    return _with_context(NOTE_CONTEXT, body)
+
+
+def build_create(*, activity_id: str, actor: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Create with the object embedded (pitfall P24) and its addressing copied."""
+    if not isinstance(obj.get("id"), str):
+        raise InvalidInput("Create needs an object with an id")
+    context, body = _split_context(obj)
+    activity: dict[str, Any] = {"id": activity_id, "type": "Create", "actor": actor}
+    if "published" in body:
+        activity["published"] = body["published"]
+    activity.update(to=as_list(body.get("to")), cc=as_list(body.get("cc")), object=body)
+    return _with_context(context, activity)
+
+
+def build_update(
+    *,
+    activity_id: str,
+    actor: str,
+    obj: Mapping[str, Any],
+    to: Sequence[str],
+    cc: Sequence[str],
+    published: datetime | None = None,
+) -> dict[str, Any]:
+    context, body = _split_context(obj)
+    activity: dict[str, Any] = {"id": activity_id, "type": "Update", "actor": actor}
+    if published:
+        activity["published"] = format_datetime(published)
+    activity.update(to=_ids(to), cc=_ids(cc), object=body)
+    return _with_context(context, activity)
+
+
+def build_delete(
+    *,
+    activity_id: str,
+    actor: str,
+    object_id: str,
+    former_type: str | None = None,
+    to: Sequence[str],
+    cc: Sequence[str],
+) -> dict[str, Any]:
+    # Mastodon's own Delete carries a Tombstone (fixture mastodon/delete_tombstone.json).
+    tombstone: dict[str, Any] = {"id": object_id, "type": "Tombstone"}
+    if former_type:
+        tombstone["formerType"] = former_type
+    body = {"id": activity_id, "type": "Delete", "actor": actor, "to": _ids(to), "cc": _ids(cc)}
+    return _with_context(AS_CONTEXT, {**body, "object": tombstone})
+
+
+def build_delete_actor(*, activity_id: str, actor: str, to: Sequence[str]) -> dict[str, Any]:
+    # Spec §1.7: an actor deletes itself with object = actor, signed with its own key.
+    body = {"id": activity_id, "type": "Delete", "actor": actor, "to": _ids(to), "object": actor}
+    return _with_context(AS_CONTEXT, body)
+
+
+def build_announce(
+    *,
+    activity_id: str,
+    actor: str,
+    object_id: str,
+    published: datetime,
+    to: Sequence[str],
+    cc: Sequence[str],
+) -> dict[str, Any]:
+    # Spec §3.8 R1: announce the object by id, never an activity, never an embedded copy (P25).
+    body = {
+        "id": activity_id,
+        "type": "Announce",
+        "actor": actor,
+        "published": format_datetime(published),
+        "to": _ids(to),
+        "cc": _ids(cc),
+        "object": object_id,
+    }
+    return _with_context(AS_CONTEXT, body)
+
+
+def build_ordered_collection(
+    *,
+    collection_id: str,
+    total_items: int,
+    first: str | Mapping[str, Any] | None = None,
+    last: str | Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    # Mastodon reads totalItems for counts and treats a collection without `first` as private
+    # (finding 21), so pass `first` for every collection that should look public.
+    body: dict[str, Any] = {"id": collection_id, "type": "OrderedCollection"}
+    body["totalItems"] = total_items
+    for key, value in (("first", first), ("last", last)):
+        if value is not None:
+            body[key] = value if isinstance(value, str) else _split_context(value)[1]
+    return _with_context(AS_CONTEXT, body, extra)
+
+
+def build_ordered_collection_page(
+    *,
+    page_id: str,
+    part_of: str,
+    items: Sequence[str | Mapping[str, Any]],
+    next_id: str | None = None,
+    prev_id: str | None = None,
+    total_items: int | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": page_id, "type": "OrderedCollectionPage", "partOf": part_of}
+    if total_items is not None:
+        body["totalItems"] = total_items
+    if next_id:
+        body["next"] = next_id
+    if prev_id:
+        body["prev"] = prev_id
+    body["orderedItems"] = [
+        item if isinstance(item, str) else _split_context(item)[1] for item in items
+    ]
+    return _with_context(AS_CONTEXT, body)
+
+
+def build_tombstone(object_id: str, former_type: str, deleted: datetime) -> dict[str, Any]:
+    """What a deleted object's URL serves (with HTTP 410)."""
+    body = {
+        "id": object_id,
+        "type": "Tombstone",
+        "formerType": former_type,
+        "deleted": format_datetime(deleted),
+    }
+    return _with_context(AS_CONTEXT, body)

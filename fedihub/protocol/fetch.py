@@ -1,0 +1,173 @@
+"""Fetching ActivityPub documents from peers, with Mastodon's acceptance rules (spec §1.5)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import httpx
+
+from fedihub.errors import (
+    InvalidInput,
+    RemoteGone,
+    RemoteInvalid,
+    RemoteNotFound,
+    RemoteUnavailable,
+)
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+ACTIVITY_JSON = "application/activity+json"
+LD_JSON_AS = f'application/ld+json; profile="{AS_CONTEXT}"'
+ACCEPT_ACTIVITYPUB = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
+ACTOR_TYPES = frozenset({"Application", "Group", "Organization", "Person", "Service"})
+MAX_DOCUMENT_BYTES = 1_000_000  # Mastodon's limit on serialized JSON (spec §1.10)
+TOTAL_TIMEOUT = 30.0  # per-read timeouts alone let a peer drip bytes forever
+
+
+def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
+    """Split a Content-Type header into a lowercased media type and its parameters."""
+    media_type, *raw_params = value.split(";")
+    params: dict[str, str] = {}
+    for raw in raw_params:
+        key, sep, param_value = raw.partition("=")
+        if sep:
+            params[key.strip().lower()] = param_value.strip().strip('"')
+    return media_type.strip().lower(), params
+
+
+def is_activitypub_media_type(value: str | None) -> bool:
+    """Mastodon's rule: activity+json, or ld+json whose profile lists the AS IRI (P11)."""
+    if not value:
+        return False
+    media_type, params = parse_media_type(value)
+    if media_type == ACTIVITY_JSON:
+        return True
+    # A profile parameter may hold several space-separated IRIs (RFC 6906).
+    return media_type == "application/ld+json" and AS_CONTEXT in params.get("profile", "").split()
+
+
+def check_fetchable_url(url: str) -> httpx.URL:
+    """Only absolute http(s) URLs may be fetched."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InvalidInput(f"not a valid URL: {url!r}") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInput(f"only http and https URLs can be fetched, not {url!r}")
+    return parsed
+
+
+async def read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+    """Read a streamed (decompressed) body, refusing it as soon as it grows past ``max_bytes``."""
+    declared = response.headers.get("content-length", "")
+    encoding = response.headers.get("content-encoding", "identity").lower()
+    if declared.isdigit() and encoding == "identity" and int(declared) > max_bytes:
+        raise RemoteInvalid(f"{response.url} is {declared} bytes, more than {max_bytes}")
+    body = bytearray()
+    # Counting decoded bytes also stops gzip bombs (P20: httpx inflates transparently).
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            raise RemoteInvalid(f"{response.url} is larger than {max_bytes} bytes")
+    return bytes(body)
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """Map a non-200 answer to the error tree."""
+    status = response.status_code
+    url = response.url
+    if status == 200:
+        return
+    if status == 404:
+        raise RemoteNotFound(f"{url} answered 404")
+    if status == 410:
+        raise RemoteGone(f"{url} answered 410")
+    if status in (401, 403):
+        # Mastodon in authorized-fetch mode answers this to unsigned or unknown signers (§1.4).
+        raise RemoteInvalid(
+            f"{url} answered {status}: the server may require authorized fetch (a signed GET)"
+        )
+    if 300 <= status < 400:
+        location = response.headers.get("location", "?")
+        raise RemoteInvalid(f"{url} redirected to {location}; ActivityPub ids must not redirect")
+    if status in (408, 429) or status >= 500:
+        raise RemoteUnavailable(f"{url} answered {status}")
+    raise RemoteInvalid(f"{url} answered {status}")
+
+
+def decode_json_object(body: bytes, url: str) -> dict[str, Any]:
+    """Parse a body that must be one JSON object."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RemoteInvalid(f"{url} did not return valid JSON") from exc
+    if not isinstance(document, dict):
+        raise RemoteInvalid(f"{url} returned JSON that is not an object")
+    return document
+
+
+async def fetch_activitypub_document(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    auth: httpx.Auth | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+    total_timeout: float = TOTAL_TIMEOUT,
+) -> dict[str, Any]:
+    """GET an ActivityPub document whose ``id`` is exactly ``url``.
+
+    Raises RemoteNotFound (404), RemoteGone (410), RemoteUnavailable (network, timeout, 429,
+    5xx), RemoteInvalid (anything Mastodon would discard), ForbiddenAddress (SSRF guard) and
+    InvalidInput (not an http(s) URL).
+    """
+    check_fetchable_url(url)
+    try:
+        with anyio.fail_after(total_timeout):
+            async with client.stream(
+                "GET",
+                url,
+                headers={"Accept": ACCEPT_ACTIVITYPUB},
+                auth=auth,
+                follow_redirects=False,
+            ) as response:
+                raise_for_status(response)
+                content_type = response.headers.get("content-type")
+                if not is_activitypub_media_type(content_type):
+                    # Mastodon >= 4.2.5 drops these (GHSA-3fjr-858r-92rw, spec §1.5, P11).
+                    raise RemoteInvalid(f"{url} has content type {content_type!r}, not ActivityPub")
+                body = await read_limited(response, max_bytes)
+    except TimeoutError as exc:
+        raise RemoteUnavailable(f"{url} took longer than {total_timeout} s") from exc
+    except httpx.DecodingError as exc:
+        raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
+    except httpx.TransportError as exc:  # includes httpx.TimeoutException
+        raise RemoteUnavailable(f"{url} could not be fetched: {type(exc).__name__}") from exc
+    document = decode_json_object(body, url)
+    if document.get("id") != url:
+        # Mastodon only trusts a document served from its own id (P13, mastodon#9390).
+        raise RemoteInvalid(f"{url} returned a document with id {document.get('id')!r}")
+    return document
+
+
+def _types(document: dict[str, Any]) -> set[str]:
+    value = document.get("type")
+    values = value if isinstance(value, list) else [value]
+    return {v for v in values if isinstance(v, str)}
+
+
+async def fetch_actor_document(
+    client: httpx.AsyncClient, url: str, *, auth: httpx.Auth | None = None
+) -> dict[str, Any]:
+    """GET an actor: an ActivityPub document of an actor type, with an inbox, on the URL's host."""
+    document = await fetch_activitypub_document(client, url, auth=auth)
+    if not _types(document) & ACTOR_TYPES:
+        raise RemoteInvalid(f"{url} is a {document.get('type')!r}, not an actor")
+    inbox = document.get("inbox")
+    if not isinstance(inbox, str) or not inbox:
+        raise RemoteInvalid(f"actor {url} has no inbox")
+    # Already implied by id == url today; kept so a relaxed id rule can never let one host
+    # speak for another's actors.
+    if check_fetchable_url(document["id"]).host != httpx.URL(url).host:
+        raise RemoteInvalid(f"actor {url} has an id on another host")
+    return document

@@ -1,0 +1,219 @@
+"""WebFinger (RFC 7033) and host-meta: handles, JRD documents and actor lookup (spec §1.1)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote, unquote
+from xml.sax.saxutils import quoteattr
+
+import anyio
+import httpx
+
+from fedihub.errors import InvalidInput, RemoteInvalid, RemoteNotFound, RemoteUnavailable
+from fedihub.protocol.fetch import (
+    ACTIVITY_JSON,
+    check_fetchable_url,
+    decode_json_object,
+    is_activitypub_media_type,
+    raise_for_status,
+    read_limited,
+)
+
+JRD_CONTENT_TYPE = "application/jrd+json"
+PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
+SERVICE_ACTOR_REL = "https://www.w3.org/ns/activitystreams#Service"  # FEP-d556
+WEBFINGER_ACCEPT = "application/jrd+json, application/json"  # what Mastodon sends (§1.1)
+HOST_META_ACCEPT = "application/xrd+xml, application/xml, text/xml"
+MAX_JRD_BYTES = 100_000
+TOTAL_TIMEOUT = 30.0
+
+# Mastodon's USERNAME_RE (app/models/account.rb), case-insensitive.
+_USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE)
+_MAX_USERNAME = 2048  # Mastodon rejects longer remote usernames (§1.10)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::(?P<port>[0-9]{{1,5}}))?")
+
+
+def _normalise_host(host: str) -> str:
+    try:
+        # IDNA turns a Unicode domain into the ASCII form used in URLs and lowercases it.
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise InvalidInput(f"{host!r} is not a valid domain") from exc
+    match = _HOST.fullmatch(ascii_host)
+    if match is None or len(ascii_host) > 253:
+        raise InvalidInput(f"{host!r} is not a valid domain")
+    port = match.group("port")
+    if port is not None and not 0 < int(port) < 65536:
+        raise InvalidInput(f"{host!r} has an invalid port")
+    return ascii_host
+
+
+def parse_handle(text: str) -> tuple[str, str]:
+    """``name@host``, ``@name@host`` or ``acct:name@host`` → (name, lowercased host)."""
+    handle = text.strip()
+    if handle[:5].lower() == "acct:":
+        handle = handle[5:]
+    elif handle.startswith("@"):
+        handle = handle[1:]
+    name, sep, host = handle.partition("@")
+    if not sep or not name or not host:
+        raise InvalidInput(f"{text!r} is not a handle like name@example.org")
+    if len(name) > _MAX_USERNAME or _USERNAME.fullmatch(name) is None:
+        raise InvalidInput(
+            f"{name!r} is not a valid user name: use letters, digits and _, "
+            "with . or - only between them"
+        )
+    return name, _normalise_host(host)
+
+
+def parse_resource(resource: str) -> tuple[str, str] | str:
+    """The ``resource`` of a WebFinger query: (name, host) for an account, or the URL string."""
+    text = resource.strip()
+    lowered = text.lower()
+    if lowered.startswith(("http://", "https://")):
+        check_fetchable_url(text)
+        return text
+    # Some clients percent-encode the whole resource (acct%3Aname%40host) or encode it twice.
+    decoded = unquote(text)
+    if decoded.lower().startswith(("http://", "https://")):
+        check_fetchable_url(decoded)
+        return decoded
+    if "@" not in decoded:
+        raise InvalidInput(f"{resource!r} is neither acct:name@host nor an http(s) URL")
+    return parse_handle(decoded)
+
+
+def build_jrd(
+    *,
+    subject: str,
+    actor_id: str,
+    profile_url: str | None,
+    aliases: Sequence[str] = (),
+    subscribe_template: str | None = None,
+) -> dict[str, Any]:
+    """The JRD for one actor, with exactly one ``self`` link (P10)."""
+    links: list[dict[str, str]] = []
+    if profile_url is not None:
+        links.append({"rel": PROFILE_PAGE_REL, "type": "text/html", "href": profile_url})
+    links.append({"rel": "self", "type": ACTIVITY_JSON, "href": actor_id})
+    if subscribe_template is not None:
+        links.append({"rel": SUBSCRIBE_REL, "template": subscribe_template})
+    jrd: dict[str, Any] = {"subject": subject}
+    if aliases:
+        jrd["aliases"] = list(dict.fromkeys(aliases))
+    jrd["links"] = links
+    return jrd
+
+
+def build_instance_jrd(*, base_url: str, actor_id: str) -> dict[str, Any]:
+    """The answer to ``resource=https://host/``: where the server actor is (FEP-d556)."""
+    return {
+        "subject": base_url.rstrip("/") + "/",
+        "links": [{"rel": SERVICE_ACTOR_REL, "type": ACTIVITY_JSON, "href": actor_id}],
+    }
+
+
+def build_host_meta(base_url: str) -> str:
+    """The XRD served at ``/.well-known/host-meta`` for clients that look there first."""
+    template = f"{base_url.rstrip('/')}/.well-known/webfinger?resource={{uri}}"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template={quoteattr(template)}/>\n'
+        "</XRD>\n"
+    )
+
+
+async def _get(client: httpx.AsyncClient, url: str, accept: str, max_bytes: int) -> bytes:
+    """Unsigned GET of a discovery document; redirects allowed (domain delegation), guard applies."""
+    try:
+        with anyio.fail_after(TOTAL_TIMEOUT):
+            async with client.stream(
+                "GET", url, headers={"Accept": accept}, follow_redirects=True
+            ) as response:
+                raise_for_status(response)
+                return await read_limited(response, max_bytes)
+    except TimeoutError as exc:
+        raise RemoteUnavailable(f"{url} took longer than {TOTAL_TIMEOUT} s") from exc
+    except httpx.TooManyRedirects as exc:
+        raise RemoteInvalid(f"{url} redirects too often") from exc
+    except httpx.DecodingError as exc:
+        raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
+    except httpx.TransportError as exc:
+        raise RemoteUnavailable(f"{url} could not be fetched: {type(exc).__name__}") from exc
+
+
+_LINK_TAG = re.compile(r"<(?:\w+:)?Link\b[^>]*>", re.IGNORECASE)
+_ATTR = re.compile(r"""(\w+)\s*=\s*("[^"]*"|'[^']*')""")
+
+
+def lrdd_template(xrd: str) -> str | None:
+    """The lrdd template of a host-meta XRD (a regex, not an XML parser: no entity tricks)."""
+    for tag in _LINK_TAG.findall(xrd):
+        attrs = {k.lower(): v[1:-1] for k, v in _ATTR.findall(tag)}
+        if attrs.get("rel") == "lrdd" and "{uri}" in attrs.get("template", ""):
+            return attrs["template"].replace("&amp;", "&")
+    return None
+
+
+async def _webfinger_body(client: httpx.AsyncClient, url: str, base: str, resource: str) -> bytes:
+    try:
+        return await _get(client, url, WEBFINGER_ACCEPT, MAX_JRD_BYTES)
+    except RemoteNotFound:
+        # Mastodon falls back to host-meta once on 404 (§1.1): some servers serve WebFinger
+        # under another path and only say so there.
+        try:
+            xrd = await _get(client, f"{base}/.well-known/host-meta", HOST_META_ACCEPT, MAX_JRD_BYTES)
+        except RemoteNotFound:
+            xrd = b""
+        template = lrdd_template(xrd.decode("utf-8", "replace"))
+        fallback = template.replace("{uri}", quote(resource, safe="")) if template else None
+        if fallback is None or fallback == url or not fallback.startswith(("http://", "https://")):
+            raise
+        return await _get(client, fallback, WEBFINGER_ACCEPT, MAX_JRD_BYTES)
+
+
+def actor_url_from_jrd(jrd: dict[str, Any], where: str) -> str:
+    """The ``href`` of the ActivityPub ``self`` link of a JRD."""
+    subject = jrd.get("subject")
+    if not isinstance(subject, str) or not subject.strip():
+        raise RemoteInvalid(f"{where}: WebFinger answer has no subject")
+    links = jrd.get("links")
+    href = None
+    for link in links if isinstance(links, list) else []:
+        # Mastodon keeps only the last self link and fails if it is not ActivityPub (P10); we
+        # accept the last ActivityPub-typed self link, which finds the same actor when it works.
+        if (
+            isinstance(link, dict)
+            and link.get("rel") == "self"
+            and is_activitypub_media_type(link.get("type"))
+            and isinstance(link.get("href"), str)
+        ):
+            href = link["href"]
+    if href is None:
+        raise RemoteInvalid(f"{where}: WebFinger answer has no ActivityPub self link")
+    try:
+        check_fetchable_url(href)
+    except InvalidInput as exc:
+        raise RemoteInvalid(f"{where}: WebFinger self link {href!r} is not an http(s) URL") from exc
+    return href
+
+
+async def fetch_actor_url(client: httpx.AsyncClient, handle: str, *, scheme: str = "https") -> str:
+    """Resolve ``name@host`` to its actor id through WebFinger (unsigned, like Mastodon)."""
+    if scheme not in ("http", "https"):
+        raise InvalidInput(f"WebFinger scheme must be http or https, not {scheme!r}")
+    name, host = parse_handle(handle)
+    resource = f"acct:{name}@{host}"
+    base = f"{scheme}://{host}"
+    # Mastodon puts the acct: URI into the query as is (":" and "@" are legal there, §1.1).
+    url = f"{base}/.well-known/webfinger?resource={resource}"
+    body = await _webfinger_body(client, url, base, resource)
+    if not body.strip():
+        raise RemoteInvalid(f"{url} returned an empty body")
+    # Parsed as JSON whatever the Content-Type, as Mastodon does.
+    return actor_url_from_jrd(decode_json_object(body, url), url)

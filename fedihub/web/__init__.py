@@ -1,0 +1,1 @@
+"""The web layer: Starlette routes for ActivityPub endpoints, well-known documents and HTML pages."""

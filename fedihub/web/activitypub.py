@@ -1,0 +1,217 @@
+"""ActivityPub endpoints: actors, inboxes, outbox and follow collections, objects and activities."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedihub.errors import Gone, NotFound, PayloadTooLarge
+from fedihub.federation.actors import build_local_actor_document, find_actor, find_local_actor
+from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
+from fedihub.protocol import builders
+from fedihub.storage.models import Activity, Actor, Follow, StoredObject
+from fedihub.web import pages
+from fedihub.web.negotiation import ActivityResponse, raw_path, require_signed_fetch, wants_activitypub
+from fedihub.web.state import runtime_of
+
+PAGE_SIZE = 50
+
+
+async def _local_actor(request: Request) -> Actor:
+    runtime = runtime_of(request)
+    async with runtime.ctx.sessions() as session:
+        actor = await find_local_actor(session, request.path_params["username"])
+    if actor is None or actor.type == "Application":
+        raise NotFound("no coalition with that name here")
+    if actor.deleted_at is not None:
+        raise Gone("this coalition was deleted")
+    return actor
+
+
+async def instance_actor(request: Request) -> Response:
+    """The instance actor is always public, so peers in authorized-fetch mode can fetch our key."""
+    runtime = runtime_of(request)
+    async with runtime.ctx.sessions() as session:
+        actor = await find_actor(session, runtime.ctx.urls.instance_actor())
+    if actor is None:
+        raise NotFound("no instance actor")
+    return ActivityResponse(build_local_actor_document(runtime.ctx, actor))
+
+
+async def actor(request: Request) -> Response:
+    local = await _local_actor(request)
+    if not wants_activitypub(request):
+        return await pages.coalition_page(request, local)
+    await require_signed_fetch(request)
+    runtime = runtime_of(request)
+    return ActivityResponse(
+        build_local_actor_document(runtime.ctx, local), signed_only=runtime.settings.authorized_fetch
+    )
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_ACTIVITY_BYTES:
+        raise PayloadTooLarge(f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_ACTIVITY_BYTES:
+            raise PayloadTooLarge(f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
+    return bytes(body)
+
+
+async def _receive(request: Request, recipient_id: int | None) -> Response:
+    runtime = runtime_of(request)
+    await receive_activity(
+        runtime.ctx,
+        method=request.method,
+        path=raw_path(request),
+        query=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=request.headers,
+        body=await _read_body(request),
+        recipient_id=recipient_id,
+    )
+    return Response(status_code=202)
+
+
+async def shared_inbox(request: Request) -> Response:
+    return await _receive(request, None)
+
+
+async def actor_inbox(request: Request) -> Response:
+    local = await _local_actor(request)
+    return await _receive(request, local.id)
+
+
+def _page_number(request: Request) -> int | None:
+    raw = request.query_params.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise NotFound("no such page")
+    return int(raw)
+
+
+def _collection(collection_id: str, total: int, page: int | None, items: list) -> dict:
+    if page is None:
+        return builders.build_ordered_collection(
+            collection_id=collection_id, total_items=total, first=f"{collection_id}?page=1"
+        )
+    next_id = f"{collection_id}?page={page + 1}" if page * PAGE_SIZE < total else None
+    prev_id = f"{collection_id}?page={page - 1}" if page > 1 else None
+    return builders.build_ordered_collection_page(
+        page_id=f"{collection_id}?page={page}", part_of=collection_id, items=items, next_id=next_id,
+        prev_id=prev_id, total_items=total,
+    )
+
+
+async def _follow_collection(request: Request, *, followers: bool) -> Response:
+    local = await _local_actor(request)
+    await require_signed_fetch(request)
+    runtime = runtime_of(request)
+    page = _page_number(request)
+    mine = Follow.target_id if followers else Follow.follower_id
+    other = Follow.follower_id if followers else Follow.target_id
+    condition = (mine == local.id) & (Follow.state == "accepted")
+    async with runtime.ctx.sessions() as session:
+        total = int(await session.scalar(select(func.count()).select_from(Follow).where(condition)) or 0)
+        items: list = []
+        if page is not None:
+            items = list(
+                (
+                    await session.scalars(
+                        select(Actor.uri).join(Follow, other == Actor.id).where(condition)
+                        .order_by(Follow.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                    )
+                ).all()
+            )
+    collection_id = local.followers_uri if followers else local.following_uri
+    return ActivityResponse(_collection(collection_id or "", total, page, items))
+
+
+async def followers(request: Request) -> Response:
+    return await _follow_collection(request, followers=True)
+
+
+async def following(request: Request) -> Response:
+    return await _follow_collection(request, followers=False)
+
+
+async def outbox(request: Request) -> Response:
+    """Public Create and Announce activities, newest first."""
+    local = await _local_actor(request)
+    await require_signed_fetch(request)
+    runtime = runtime_of(request)
+    page = _page_number(request)
+    condition = (
+        (Activity.actor_id == local.id)
+        & Activity.type.in_(("Create", "Announce"))
+        & Activity.is_public.is_(True)
+        & Activity.withdrawn_at.is_(None)
+    )
+    async with runtime.ctx.sessions() as session:
+        total = int(await session.scalar(select(func.count()).select_from(Activity).where(condition)) or 0)
+        items: list = []
+        if page is not None:
+            items = [
+                a.data
+                for a in (
+                    await session.scalars(
+                        select(Activity).where(condition).order_by(Activity.id.desc())
+                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+                    )
+                ).all()
+            ]
+    for item in items:
+        item.pop("@context", None)
+    return ActivityResponse(_collection(local.outbox or "", total, page, items))
+
+
+async def featured(request: Request) -> Response:
+    """Pinned posts; none yet, but Mastodon fetches the collection when it discovers an actor."""
+    local = await _local_actor(request)
+    doc = builders.build_ordered_collection(collection_id=local.featured_uri or "", total_items=0)
+    doc["orderedItems"] = []
+    return ActivityResponse(doc)
+
+
+async def stored_object(request: Request) -> Response:
+    runtime = runtime_of(request)
+    uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
+    async with runtime.ctx.sessions() as session:
+        row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
+    if row is None or row.visibility not in ("public", "unlisted"):
+        raise NotFound("no such post here")
+    if row.deleted_at is not None:
+        if wants_activitypub(request):
+            return ActivityResponse(builders.build_tombstone(row.uri, row.type, row.deleted_at), status_code=410)
+        raise Gone("this post was deleted")
+    if not wants_activitypub(request):
+        return await pages.object_page(request, row)
+    await require_signed_fetch(request)
+    return ActivityResponse(row.data)
+
+
+async def _activity_response(request: Request, uri: str) -> Response:
+    runtime = runtime_of(request)
+    async with runtime.ctx.sessions() as session:
+        row = await session.scalar(select(Activity).where(Activity.uri == uri))
+    if row is None:
+        raise NotFound("no such activity here")
+    if row.withdrawn_at is not None:
+        raise Gone("this activity was withdrawn")
+    await require_signed_fetch(request)
+    return ActivityResponse(row.data)
+
+
+async def activity(request: Request) -> Response:
+    base = runtime_of(request).ctx.base_url
+    return await _activity_response(request, f"{base}/a/{request.path_params['activity_id']}")
+
+
+async def object_activity(request: Request) -> Response:
+    """The Create of one of our objects lives at ``<object id>/activity``."""
+    base = runtime_of(request).ctx.base_url
+    return await _activity_response(request, f"{base}/o/{request.path_params['object_id']}/activity")

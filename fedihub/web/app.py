@@ -1,0 +1,63 @@
+"""Assembling the Starlette application: routes, middleware, error pages, templates, static files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from fedihub import __version__
+from fedihub.settings import Settings
+from fedihub.web import activitypub, pages, wellknown
+from fedihub.web.errors import exception_handlers
+from fedihub.web.security import SecurityHeadersMiddleware
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+
+
+def build_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    templates.env.globals.update(instance_name=settings.display_name, base_url=settings.base_url, version=__version__)
+    return templates
+
+
+def build_routes() -> list[Any]:
+    return [
+        Route("/", pages.home, name="home"),
+        Route("/.well-known/webfinger", wellknown.webfinger, name="webfinger"),
+        Route("/.well-known/host-meta", wellknown.host_meta, name="host_meta"),
+        Route("/.well-known/nodeinfo", wellknown.nodeinfo_links, name="nodeinfo_links"),
+        Route("/nodeinfo/{version:str}", wellknown.nodeinfo, name="nodeinfo"),
+        Route("/actor", activitypub.instance_actor, name="instance_actor"),
+        Route("/inbox", activitypub.shared_inbox, methods=["POST"], name="shared_inbox"),
+        Route("/actor/inbox", activitypub.shared_inbox, methods=["POST"], name="instance_inbox"),
+        Route("/g/{username:str}", activitypub.actor, name="actor"),
+        Route("/g/{username:str}/inbox", activitypub.actor_inbox, methods=["POST"], name="actor_inbox"),
+        Route("/g/{username:str}/outbox", activitypub.outbox, name="outbox"),
+        Route("/g/{username:str}/followers", activitypub.followers, name="followers"),
+        Route("/g/{username:str}/following", activitypub.following, name="following"),
+        Route("/g/{username:str}/featured", activitypub.featured, name="featured"),
+        Route("/o/{object_id:str}", activitypub.stored_object, name="object"),
+        Route("/o/{object_id:str}/activity", activitypub.object_activity, name="object_activity"),
+        Route("/a/{activity_id:str}", activitypub.activity, name="activity"),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
+    ]
+
+
+def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> Starlette:
+    app = Starlette(
+        routes=build_routes(),
+        middleware=[Middleware(SecurityHeadersMiddleware)],
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = build_templates(settings)
+    return app

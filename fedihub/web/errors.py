@@ -1,0 +1,72 @@
+"""The one place errors become HTTP responses: JSON for peers, a finished page for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from fedihub.errors import AuthenticationFailed, FedihubError
+from fedihub.protocol.vocab import accepts_activitypub
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "That request did not make sense",
+    401: "Not signed",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not allowed here",
+    409: "Already exists",
+    410: "This is gone",
+    413: "Too large",
+    415: "Unsupported format",
+    500: "Something went wrong on our side",
+    502: "Another server did not answer properly",
+}
+
+
+def _wants_html(request: Request) -> bool:
+    if request.method == "POST" and request.url.path.endswith("inbox"):
+        return False
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not accepts_activitypub(accept)
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    if _wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+            status_code=status,
+        )
+    if request.url.path.endswith("inbox"):
+        return PlainTextResponse(message, status_code=status)
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def handle_fedihub_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FedihubError)
+    if exc.status_code >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc)
+    elif isinstance(exc, AuthenticationFailed):
+        # The detail (who signed, which key) helps operators; the peer gets the short reason.
+        log.info("%s %s refused: %s", request.method, request.url.path, exc)
+    return error_response(request, exc.status_code, exc.public_message)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(request, exc.status_code, exc.detail if exc.status_code != 404 else "There is nothing at this address.")
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("%s %s crashed", request.method, request.url.path)
+    return error_response(request, 500, "Something went wrong on our side. It has been logged.")
+
+
+def exception_handlers() -> dict[Any, Any]:
+    return {FedihubError: handle_fedihub_error, HTTPException: handle_http_exception, Exception: handle_unexpected}

@@ -1,0 +1,105 @@
+"""Well-known documents: WebFinger, host-meta and NodeInfo."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from fedihub import __version__
+from fedihub.errors import Gone, InvalidInput, NotFound
+from fedihub.federation.actors import find_actor, find_local_actor
+from fedihub.protocol import nodeinfo as nodeinfo_docs
+from fedihub.protocol import webfinger as wf
+from fedihub.storage.models import Actor, StoredObject
+from fedihub.web.state import runtime_of
+
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _our_hosts(request: Request) -> set[str]:
+    base = runtime_of(request).ctx.base_url
+    parts = urlsplit(base)
+    return {parts.netloc.lower(), (parts.hostname or "").lower()}
+
+
+async def webfinger(request: Request) -> Response:
+    runtime = runtime_of(request)
+    ctx = runtime.ctx
+    resource = request.query_params.get("resource")
+    if not resource:
+        raise InvalidInput("the resource parameter is required, e.g. ?resource=acct:name@host")
+    parsed = wf.parse_resource(resource)
+    async with ctx.sessions() as session:
+        if isinstance(parsed, str):
+            if parsed.rstrip("/") == ctx.base_url:
+                # FEP-d556: the server itself resolves to the instance actor.
+                doc = wf.build_instance_jrd(base_url=ctx.base_url, actor_id=ctx.urls.instance_actor())
+                return JSONResponse(doc, media_type="application/jrd+json", headers=CORS)
+            actor = await find_actor(session, parsed)
+            if actor is not None and not actor.is_local:
+                actor = None
+        else:
+            name, host = parsed
+            if host.lower() not in _our_hosts(request):
+                raise NotFound("that account is not on this server")
+            actor = await find_local_actor(session, name)
+    if actor is None:
+        raise NotFound("no such account on this server")
+    if actor.deleted_at is not None:
+        raise Gone("that account was deleted")
+    domain = urlsplit(ctx.base_url).hostname
+    doc = wf.build_jrd(
+        subject=f"acct:{actor.username}@{domain}",
+        actor_id=actor.uri,
+        profile_url=actor.url or actor.uri,
+        aliases=[actor.uri],
+    )
+    return JSONResponse(doc, media_type="application/jrd+json", headers=CORS)
+
+
+async def host_meta(request: Request) -> Response:
+    base = runtime_of(request).ctx.base_url
+    return Response(wf.build_host_meta(base), media_type="application/xrd+xml", headers=CORS)
+
+
+async def nodeinfo_links(request: Request) -> Response:
+    ctx = runtime_of(request).ctx
+    return JSONResponse(nodeinfo_docs.build_nodeinfo_links(ctx.base_url, ctx.urls.instance_actor()), headers=CORS)
+
+
+async def nodeinfo(request: Request) -> Response:
+    version = request.path_params["version"]
+    if version not in ("2.0", "2.1"):
+        raise NotFound("NodeInfo is served as 2.0 and 2.1")
+    runtime = runtime_of(request)
+    async with runtime.ctx.sessions() as session:
+        coalitions = int(
+            await session.scalar(
+                select(func.count()).select_from(Actor).where(
+                    Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None)
+                )
+            ) or 0
+        )
+        posts = int(
+            await session.scalar(
+                select(func.count()).select_from(StoredObject).where(
+                    StoredObject.is_local.is_(True), StoredObject.deleted_at.is_(None)
+                )
+            ) or 0
+        )
+    doc = nodeinfo_docs.build_nodeinfo(
+        version=version,
+        software_version=__version__,
+        users_total=coalitions,
+        users_active_month=coalitions,
+        users_active_halfyear=coalitions,
+        local_posts=posts,
+        open_registrations=False,
+        node_name=runtime.settings.display_name,
+        metadata={"coalitions": coalitions},
+    )
+    profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
+    return JSONResponse(doc, media_type=f'application/json; profile="{profile}"', headers=CORS)
