@@ -27,7 +27,7 @@ _PUBLIC_LABELS = frozenset({"PUBLIC KEY", "RSA PUBLIC KEY"})
 
 @dataclass(frozen=True)
 class KeyPair:
-    """An actor's RSA key pair as PEM text: PKCS#8 private key, SPKI ("BEGIN PUBLIC KEY") public key."""
+    """An actor's RSA key pair as PEM: PKCS#8 private key, SPKI ("BEGIN PUBLIC KEY") public key."""
 
     private_pem: str
     public_pem: str

@@ -1,4 +1,4 @@
-"""HTTP request signatures: signing ours (draft-cavage, RFC 9421) and verifying peers' as Mastodon does."""
+"""HTTP request signatures: signing ours (draft-cavage, RFC 9421), verifying peers' as Mastodon."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def content_digest_header_value(body: bytes) -> str:
 
 
 def http_date(moment: datetime) -> str:
-    """IMF-fixdate, e.g. ``Tue, 25 Nov 2025 20:15:00 GMT`` (Mastodon parses it with Time.httpdate)."""
+    """IMF-fixdate, e.g. ``Tue, 25 Nov 2025 20:15:00 GMT`` (Mastodon: Time.httpdate)."""
     return format_datetime(_as_utc(moment), usegmt=True)
 
 
@@ -349,7 +349,9 @@ def _prepare_cavage(request: _RequestView, body: bytes, now: datetime) -> _Prepa
     )
 
 
-_CAVAGE_PARAM = re.compile(r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,"\s]*)\s*(?:,|$)')
+_CAVAGE_PARAM = re.compile(
+    r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,"\s]*)\s*(?:,|$)'
+)
 
 
 def parse_cavage_signature(value: str) -> dict[str, str]:
@@ -770,12 +772,16 @@ class _SFParser:
 
 
 def _serialize_inner_list(inner: _InnerList) -> str:
-    items = " ".join(_serialize_bare(item.value) + _serialize_params(item.params) for item in inner.items)
+    items = " ".join(
+        _serialize_bare(item.value) + _serialize_params(item.params) for item in inner.items
+    )
     return f"({items}){_serialize_params(inner.params)}"
 
 
 def _serialize_params(params: _Params) -> str:
-    return "".join(f";{key}" if value is True else f";{key}={_serialize_bare(value)}" for key, value in params)
+    return "".join(
+        f";{key}" if value is True else f";{key}={_serialize_bare(value)}" for key, value in params
+    )
 
 
 def _serialize_bare(value: _Bare) -> str:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from fedihub.errors import ConfigurationError, ForbiddenAddress
+from fedihub.protocol import addresses
 from fedihub.protocol.addresses import GuardedNetworkBackend, GuardedResolver, is_forbidden_ip
 from fedihub.protocol.http import build_http_client
 
@@ -206,6 +207,25 @@ async def test_client_does_not_keep_cookies_between_requests() -> None:
 def test_unknown_transport_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         build_http_client(user_agent="fedihub/test", allow_private_addresses=False, transport="curl")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_guard_checks_the_resolved_address_of_ordinary_names(
+    transport: str, local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: an innocent-looking name whose DNS answer is the loopback server. Only the
+    # connect-time check (aiohttp resolver / httpcore backend) can see this.
+    async def loopback_dns(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(aiohttp, "DefaultResolver", lambda: FakeResolver(["127.0.0.1"]))
+    monkeypatch.setattr(addresses, "_getaddrinfo", loopback_dns)
+    async with build_http_client(
+        user_agent="fedihub/test", allow_private_addresses=False, transport=transport
+    ) as client:
+        with pytest.raises(ForbiddenAddress):
+            await client.get(f"http://rebind.example:{local_server.port}/")
+    assert local_server.connections == 0
 
 
 # --- the connect-time checks on their own ---------------------------------------------------

@@ -1,0 +1,53 @@
+"""Two fedihub instances following each other: follow, accept, post, undo, delete, update."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from fedihub.coalitions import service
+from fedihub.federation import follows
+from fedihub.storage.models import Follow, StoredObject
+from tests.support.network import FederationNet
+
+
+async def _follow_state(instance, follower_uri: str, target_uri: str) -> str | None:  # type: ignore[no-untyped-def]
+    async with instance.ctx.sessions() as session:
+        rows = (await session.scalars(select(Follow))).all()
+        for row in rows:
+            if row.follower.uri == follower_uri and row.target.uri == target_uri:
+                return row.state
+    return None
+
+
+async def _stored(instance, uri: str) -> StoredObject | None:  # type: ignore[no-untyped-def]
+    async with instance.ctx.sessions() as session:
+        return await session.scalar(select(StoredObject).where(StoredObject.uri == uri))
+
+
+async def test_a_follow_is_accepted_and_posts_reach_the_follower(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    climate = await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
+
+    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    assert await _follow_state(b, climate.uri, tenants.uri) == "pending"
+    await net.settle()
+    assert await _follow_state(b, climate.uri, tenants.uri) == "accepted"
+    assert await _follow_state(a, climate.uri, tenants.uri) == "accepted"
+
+    note = await service.post_note(a.ctx, "tenants", "Rent strike meeting on *Thursday*")
+    await net.settle()
+    received = await _stored(b, note.uri)
+    assert received is not None
+    assert "<em>Thursday</em>" in (received.content or "")
+    assert received.visibility == "public"
+
+    await service.delete_object(a.ctx, note.uri)
+    await net.settle()
+    received = await _stored(b, note.uri)
+    assert received is not None and received.deleted_at is not None
+
+    await follows.unfollow(b.ctx, "climate", "tenants@a.test")
+    await net.settle()
+    assert await _follow_state(a, climate.uri, tenants.uri) is None

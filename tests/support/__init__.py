@@ -1,0 +1,1 @@
+"""Test support: databases per test, in-process federation networks, fake peers."""
