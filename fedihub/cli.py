@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from fedihub.app import Runtime, create_app, open_runtime
 from fedihub.coalitions import service
-from fedihub.errors import FedihubError
+from fedihub.errors import FedihubError, InvalidInput
 from fedihub.federation import blocks, follows
 from fedihub.federation.health import delivery_summary
 from fedihub.settings import Settings
@@ -62,6 +63,13 @@ class FriendlyGroup(click.Group):
             return super().invoke(ctx)
         except FedihubError as exc:
             click.echo(f"error: {exc.public_message}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except (OSError, SQLAlchemyError) as exc:
+            # Usually the database or the network is unreachable: say so without a traceback.
+            log.debug("command failed", exc_info=True)
+            click.echo(f"error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
             ctx.exit(1)
 
 
@@ -187,6 +195,24 @@ async def coalition_reject(runtime: Runtime, handle: str, follower: str) -> None
     click.echo(f"rejected {follower}")
 
 
+@coalition.command("update")
+@click.argument("handle")
+@click.option("--name", default=None, help="New display name.")
+@click.option("--summary", default=None, help="New about text (Markdown).")
+@click.option("--approve-followers/--open-followers", default=None, help="Hold follow requests, or accept them at once.")
+@with_runtime
+async def coalition_update(
+    runtime: Runtime, handle: str, name: str | None, summary: str | None, approve_followers: bool | None
+) -> None:
+    """Change HANDLE's profile; followers' servers get an Update."""
+    if name is None and summary is None and approve_followers is None:
+        raise InvalidInput("nothing to change: give --name, --summary or --approve-followers/--open-followers")
+    await service.update_profile(
+        runtime.ctx, handle, name=name, summary=summary, manually_approves_followers=approve_followers
+    )
+    click.echo(f"updated @{handle}")
+
+
 @coalition.command("delete")
 @click.argument("handle")
 @click.confirmation_option(prompt="Delete this coalition for good? Its handle can never be reused.")
@@ -225,6 +251,15 @@ async def post_command(runtime: Runtime, local_handle: str, text: str) -> None:
     """Publish a public announcement (a Note) from LOCAL_HANDLE to its followers."""
     row = await service.post_note(runtime.ctx, local_handle, text)
     click.echo(row.uri)
+
+
+@main.command("delete-post")
+@click.argument("url")
+@with_runtime
+async def delete_post_command(runtime: Runtime, url: str) -> None:
+    """Delete the post at URL; followers' servers get a Delete."""
+    await service.delete_object(runtime.ctx, url)
+    click.echo(f"deleted {url}")
 
 
 @main.command("queue")
