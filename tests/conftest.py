@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import DatabaseFactory, PostgresUnavailable
+from tests.support.fixtures import fixtures_dir as find_fixtures_dir_or_skip
 from tests.support.network import FederationNet
 
-FIXTURES_DIR = Path(os.environ.get("FEDIHUB_FIXTURES_DIR", Path(__file__).resolve().parents[2] / "shared" / "interop-fixtures"))
 BACKENDS = [b for b in os.environ.get("FEDIHUB_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -59,8 +59,4 @@ async def net(database_factory: DatabaseFactory, backend: str) -> AsyncIterator[
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    if not FIXTURES_DIR.is_dir():
-        if IN_CI:
-            pytest.fail(f"interop fixtures not found at {FIXTURES_DIR}")
-        pytest.skip(f"interop fixtures not found at {FIXTURES_DIR}")
-    return FIXTURES_DIR
+    return find_fixtures_dir_or_skip()

@@ -62,7 +62,7 @@ async def publish(
     await session.flush()
     blocked = await blocked_domains(session)
     local_inbox_seen = False
-    for inbox in sorted(set(inboxes)):
+    for inbox in sorted({inbox for inbox in inboxes if inbox}):
         domain = urlsplit(inbox).netloc.lower()
         if any(domain_matches(domain, b) for b in blocked):
             continue

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,20 +20,11 @@ from fedihub.errors import (
 )
 from fedihub.protocol.fetch import fetch_activitypub_document, fetch_actor_document
 from fedihub.protocol.http import build_http_client
+from tests.support.fixtures import fixtures_dir
 
 NOTE_URL = "https://peer.example/notes/1"
 ACTOR_URL = "https://peer.example/users/alice"
 AS_LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-
-
-def fixtures_dir() -> Path:
-    env = os.environ.get("FEDIHUB_FIXTURES_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "interop-fixtures"
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"interop fixtures missing at {path}")
-        pytest.skip(f"interop fixtures not found at {path} (set FEDIHUB_FIXTURES_DIR)")
-    return path
 
 
 def note(url: str = NOTE_URL) -> dict[str, Any]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,24 +10,12 @@ import pytest
 from fedihub.errors import MalformedActivity
 from fedihub.protocol import jsonld
 from fedihub.protocol.reader import read_activity
+from tests.support.fixtures import load_fixture
 
 AS = "https://www.w3.org/ns/activitystreams#"
 
 
-def _fixtures_dir() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[3] / "shared" / "interop-fixtures"]
-    if os.environ.get("FEDIHUB_FIXTURES_DIR"):
-        candidates.append(Path(os.environ["FEDIHUB_FIXTURES_DIR"]))
-    return next((path for path in candidates if (path / "SOURCES.md").is_file()), None)
-
-
-def load(name: str) -> dict[str, Any]:
-    fixtures = _fixtures_dir()
-    if fixtures is None:
-        if os.environ.get("CI"):
-            pytest.fail("shared/interop-fixtures not found (set FEDIHUB_FIXTURES_DIR)")
-        pytest.skip("shared/interop-fixtures not found; set FEDIHUB_FIXTURES_DIR to run")
-    return json.loads((fixtures / name).read_text(encoding="utf-8"))
+load = load_fixture
 
 
 @pytest.fixture(autouse=True)

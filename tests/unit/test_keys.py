@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -13,12 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from fedihub.errors import ConfigurationError, SignatureError
 from fedihub.protocol.keys import KeyPair, generate_key_pair, load_private_key, load_public_key
-
-FIXTURES = Path("/work/shared/interop-fixtures")
-
+from tests.support.fixtures import load_fixture
 
 def fixture_pem(name: str) -> str:
-    return json.loads((FIXTURES / name).read_text())["publicKey"]["publicKeyPem"]
+    return load_fixture(name)["publicKey"]["publicKeyPem"]
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,16 +17,7 @@ from fedihub.protocol.nodeinfo import (
     nodeinfo_content_type,
     nodeinfo_path,
 )
-
-
-def fixtures_dir() -> Path:
-    env = os.environ.get("FEDIHUB_FIXTURES_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "interop-fixtures"
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"interop fixtures missing at {path}")
-        pytest.skip(f"interop fixtures not found at {path} (set FEDIHUB_FIXTURES_DIR)")
-    return path
+from tests.support.fixtures import fixtures_dir
 
 
 def nodeinfo(version: str = "2.0", **overrides: Any) -> dict[str, Any]:

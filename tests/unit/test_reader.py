@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from fedihub.protocol.reader import (
     unwrap_announced,
     visibility,
 )
+from tests.support.fixtures import find_fixtures_dir, load_fixture
 from fedihub.protocol.vocab import (
     PUBLIC,
     accepts_activitypub,
@@ -29,22 +27,10 @@ from fedihub.protocol.vocab import (
 )
 
 
-def _fixtures_dir() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[3] / "shared" / "interop-fixtures"]
-    if os.environ.get("FEDIHUB_FIXTURES_DIR"):
-        candidates.append(Path(os.environ["FEDIHUB_FIXTURES_DIR"]))
-    return next((path for path in candidates if (path / "SOURCES.md").is_file()), None)
+FIXTURES = find_fixtures_dir()
 
 
-FIXTURES = _fixtures_dir()
-
-
-def load(name: str) -> dict[str, Any]:
-    if FIXTURES is None:
-        if os.environ.get("CI"):
-            pytest.fail("shared/interop-fixtures not found (set FEDIHUB_FIXTURES_DIR)")
-        pytest.skip("shared/interop-fixtures not found; set FEDIHUB_FIXTURES_DIR to run")
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+load = load_fixture
 
 
 FELIX = "https://mastodon.madrid/users/felix"

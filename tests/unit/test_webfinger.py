@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,18 +21,9 @@ from fedihub.protocol.webfinger import (
     parse_handle,
     parse_resource,
 )
+from tests.support.fixtures import fixtures_dir
 
 AS_LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-
-
-def fixtures_dir() -> Path:
-    env = os.environ.get("FEDIHUB_FIXTURES_DIR")
-    path = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "interop-fixtures"
-    if not path.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"interop fixtures missing at {path}")
-        pytest.skip(f"interop fixtures not found at {path} (set FEDIHUB_FIXTURES_DIR)")
-    return path
 
 
 def load_fixture(name: str) -> dict[str, Any]:
