@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -83,7 +83,10 @@ async def open_runtime(
         )
         await ensure_instance_actor(ctx)
         dispatcher = build_dispatcher()
-        yield Runtime(settings=settings, engine=engine, ctx=ctx, dispatcher=dispatcher, worker=Worker(ctx, dispatcher))
+        yield Runtime(
+            settings=settings, engine=engine, ctx=ctx, dispatcher=dispatcher,
+            worker=Worker(ctx, dispatcher, lease=timedelta(seconds=settings.worker_lease_seconds)),
+        )
     finally:
         if own_client:
             await http.aclose()

@@ -50,6 +50,8 @@ class Settings:
     http_transport: str = "aiohttp"
     http_timeout: float = 10.0
     delivery_concurrency: int = 32
+    # How long a worker owns the rows it claimed; a crashed worker's rows wait this long.
+    worker_lease_seconds: float = 300.0
     log_level: str = "INFO"
     instance_name: str = ""
 
@@ -63,6 +65,8 @@ class Settings:
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
         if self.http_transport not in ("aiohttp", "httpx"):
             raise ConfigurationError("FEDIHUB_HTTP_TRANSPORT must be aiohttp or httpx")
+        if self.worker_lease_seconds <= 0:
+            raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -102,6 +106,7 @@ class Settings:
             http_transport=env.get("FEDIHUB_HTTP_TRANSPORT", cls.http_transport),
             http_timeout=_number(env, "FEDIHUB_HTTP_TIMEOUT", cls.http_timeout),
             delivery_concurrency=int(_number(env, "FEDIHUB_DELIVERY_CONCURRENCY", 32, int)),
+            worker_lease_seconds=_number(env, "FEDIHUB_WORKER_LEASE_SECONDS", cls.worker_lease_seconds),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
         )

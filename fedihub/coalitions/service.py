@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
@@ -163,7 +163,17 @@ async def delete_coalition(ctx: FederationContext, username: str) -> None:
     """Delete a coalition: Delete(actor) to everyone it knows; its URLs answer 410 afterwards."""
     async with ctx.sessions.begin() as session:
         actor = await get_local_actor(session, username)
+        now = ctx.clock()
+        # Its posts go with it, as peers drop them on Delete(actor): their ids answer 410 here too.
+        await session.execute(
+            update(StoredObject)
+            .where(StoredObject.attributed_to_id == actor.id, StoredObject.deleted_at.is_(None))
+            .values(deleted_at=now)
+        )
+        await session.execute(
+            update(Activity).where(Activity.actor_id == actor.id, Activity.withdrawn_at.is_(None)).values(withdrawn_at=now)
+        )
         inboxes = await follower_inboxes(session, actor.id) | await following_inboxes(session, actor.id)
         delete = builders.build_delete_actor(activity_id=ctx.urls.new_activity(), actor=actor.uri, to=[PUBLIC])
         await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
-        actor.deleted_at = ctx.clock()
+        actor.deleted_at = now

@@ -54,7 +54,7 @@ async def coalition_page(request: Request, actor: Actor) -> Response:
                 ).order_by(StoredObject.id.desc()).limit(RECENT)
             )
         ).all()
-    handle = f"@{actor.username}@{runtime.ctx.urls.base.split('://', 1)[1].split(':')[0]}"
+    handle = f"@{actor.username}@{runtime.settings.domain}"
     return render(request, "coalition.html", {"actor": actor, "followers": followers, "posts": posts, "handle": handle})
 
 
