@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.errors import Conflict, InvalidInput, NotFound, RemoteInvalid
+from fedihub.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RemoteInvalid
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import builders, fetch, webfinger
 from fedihub.protocol.httpauth import HttpSignatureAuth
@@ -103,6 +103,15 @@ async def ensure_instance_actor(ctx: FederationContext) -> Actor:
     uri = ctx.urls.instance_actor()
     async with ctx.sessions.begin() as session:
         actor = await find_actor(session, uri)
+        other = await session.scalar(
+            select(Actor).where(Actor.is_local.is_(True), Actor.type == "Application", Actor.uri != uri)
+        )
+        if other is not None:
+            # Every id is under the base URL forever; a second base URL would split the instance.
+            raise ConfigurationError(
+                f"this database belongs to {other.uri.rsplit('/actor', 1)[0]}; "
+                f"set FEDIHUB_BASE_URL to that (it is {ctx.base_url} now)"
+            )
         if actor is None:
             actor = await create_local_actor(
                 ctx,
@@ -113,8 +122,10 @@ async def ensure_instance_actor(ctx: FederationContext) -> Actor:
                 summary="The server's own actor: it signs fetches on behalf of this instance.",
                 uri=uri,
             )
-            # Its inbox is the shared inbox: it never follows anyone individually.
+            # Its inbox is the shared inbox: it never follows anyone individually. Like Mastodon's
+            # instance actor it is not listed in directories or search (instance_actors_controller.rb).
             actor.inbox = ctx.urls.shared_inbox()
+            actor.discoverable = False
     ctx.instance_auth = signing_auth(actor)
     return actor
 

@@ -18,6 +18,11 @@ from fedihub.web.state import runtime_of
 PAGE_SIZE = 50
 
 
+def _as2(request: Request, doc: dict, status_code: int = 200) -> ActivityResponse:
+    """An AS2 response; under authorized fetch it must never be stored by a shared cache."""
+    return ActivityResponse(doc, status_code=status_code, signed_only=runtime_of(request).settings.authorized_fetch)
+
+
 async def _local_actor(request: Request) -> Actor:
     runtime = runtime_of(request)
     async with runtime.ctx.sessions() as session:
@@ -45,9 +50,7 @@ async def actor(request: Request) -> Response:
         return await pages.coalition_page(request, local)
     await require_signed_fetch(request)
     runtime = runtime_of(request)
-    return ActivityResponse(
-        build_local_actor_document(runtime.ctx, local), signed_only=runtime.settings.authorized_fetch
-    )
+    return _as2(request, build_local_actor_document(runtime.ctx, local))
 
 
 async def _read_body(request: Request) -> bytes:
@@ -128,7 +131,7 @@ async def _follow_collection(request: Request, *, followers: bool) -> Response:
                 ).all()
             )
     collection_id = local.followers_uri if followers else local.following_uri
-    return ActivityResponse(_collection(collection_id or "", total, page, items))
+    return _as2(request, _collection(collection_id or "", total, page, items))
 
 
 async def followers(request: Request) -> Response:
@@ -166,7 +169,20 @@ async def outbox(request: Request) -> Response:
             ]
     for item in items:
         item.pop("@context", None)
-    return ActivityResponse(_collection(local.outbox or "", total, page, items))
+    return _as2(request, _collection(local.outbox or "", total, page, items))
+
+
+async def instance_collection(request: Request) -> Response:
+    """The instance actor's collections exist (peers fetch them) but it never posts or follows."""
+    runtime = runtime_of(request)
+    name = request.path_params["collection"]
+    if name not in ("outbox", "followers", "following", "featured"):
+        raise NotFound("no such collection")
+    doc = builders.build_ordered_collection(
+        collection_id=f"{runtime.ctx.urls.instance_actor()}/{name}", total_items=0
+    )
+    doc["orderedItems"] = []
+    return ActivityResponse(doc)
 
 
 async def featured(request: Request) -> Response:
@@ -191,7 +207,7 @@ async def stored_object(request: Request) -> Response:
     if not wants_activitypub(request):
         return await pages.object_page(request, row)
     await require_signed_fetch(request)
-    return ActivityResponse(row.data)
+    return _as2(request, row.data)
 
 
 async def _activity_response(request: Request, uri: str) -> Response:
@@ -203,7 +219,7 @@ async def _activity_response(request: Request, uri: str) -> Response:
     if row.withdrawn_at is not None:
         raise Gone("this activity was withdrawn")
     await require_signed_fetch(request)
-    return ActivityResponse(row.data)
+    return _as2(request, row.data)
 
 
 async def activity(request: Request) -> Response:

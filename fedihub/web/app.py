@@ -38,6 +38,7 @@ def build_routes() -> list[Any]:
         Route("/actor", activitypub.instance_actor, name="instance_actor"),
         Route("/inbox", activitypub.shared_inbox, methods=["POST"], name="shared_inbox"),
         Route("/actor/inbox", activitypub.shared_inbox, methods=["POST"], name="instance_inbox"),
+        Route("/actor/{collection:str}", activitypub.instance_collection, name="instance_collection"),
         Route("/g/{username:str}", activitypub.actor, name="actor"),
         Route("/g/{username:str}/inbox", activitypub.actor_inbox, methods=["POST"], name="actor_inbox"),
         Route("/g/{username:str}/outbox", activitypub.outbox, name="outbox"),
