@@ -47,6 +47,16 @@ def is_activitypub_media_type(value: str | None) -> bool:
     return media_type == "application/ld+json" and AS_CONTEXT in params.get("profile", "").split()
 
 
+def unreachable_message(url: str, exc: Exception) -> str:
+    """Why ``url`` could not be fetched, in the words of the underlying error.
+
+    The exception's type alone misleads: httpx-aiohttp maps a refused connection to
+    ConnectTimeout, while its message says what really happened.
+    """
+    detail = str(exc).strip() or type(exc).__name__
+    return f"{url} could not be fetched: {detail}"
+
+
 def check_fetchable_url(url: str) -> httpx.URL:
     """Only absolute http(s) URLs may be fetched."""
     try:
@@ -142,7 +152,7 @@ async def fetch_activitypub_document(
     except httpx.DecodingError as exc:
         raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
     except httpx.TransportError as exc:  # includes httpx.TimeoutException
-        raise RemoteUnavailable(f"{url} could not be fetched: {type(exc).__name__}") from exc
+        raise RemoteUnavailable(unreachable_message(url, exc)) from exc
     document = decode_json_object(body, url)
     if document.get("id") != url:
         # Mastodon only trusts a document served from its own id (P13, mastodon#9390).

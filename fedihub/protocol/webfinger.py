@@ -19,6 +19,7 @@ from fedihub.protocol.fetch import (
     is_activitypub_media_type,
     raise_for_status,
     read_limited,
+    unreachable_message,
 )
 
 JRD_CONTENT_TYPE = "application/jrd+json"
@@ -144,7 +145,7 @@ async def _get(client: httpx.AsyncClient, url: str, accept: str, max_bytes: int)
     except httpx.DecodingError as exc:
         raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
     except httpx.TransportError as exc:
-        raise RemoteUnavailable(f"{url} could not be fetched: {type(exc).__name__}") from exc
+        raise RemoteUnavailable(unreachable_message(url, exc)) from exc
 
 
 _LINK_TAG = re.compile(r"<(?:\w+:)?Link\b[^>]*>", re.IGNORECASE)

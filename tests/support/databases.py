@@ -87,10 +87,16 @@ class DatabaseFactory:
     async def drop_all(self) -> None:
         if not self._pg_created:
             return
-        admin = await self._admin()
-        try:
-            # Templates last: a database cannot be dropped while a clone is being made from it.
-            for name in reversed(self._pg_created):
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        template, clones = self._pg_created[0], self._pg_created[1:]
+
+        async def drop(names: list[str]) -> None:
+            admin = await self._admin()
+            try:
+                for name in names:
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+        # Each DROP waits for a checkpoint; a few connections in parallel cut the wait.
+        await asyncio.gather(*(drop(clones[i::4]) for i in range(4)))
+        await drop([template])

@@ -1,0 +1,273 @@
+"""Inbox: signed Create(Note)s accepted per second by a real `fedihub serve`, then processed per second.
+
+Setup per run: a fresh database (SQLite, then PostgreSQL when reachable), a local coalition that
+follows a few fake remote actors whose public keys are already cached (so no key is fetched), and
+N distinct Create(Note)s signed beforehand so the client's signing does not compete with the
+server for the two cores. Phase 1 POSTs them to the shared inbox of `fedihub serve --no-worker`
+(uvicorn, 127.0.0.1) with C concurrent connections and counts 202s, then checks every activity is
+stored. Phase 2 runs Worker.run_once until idle and checks every Note was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psutil
+from sqlalchemy import func, insert, select
+
+from common import (
+    FedihubServer,
+    PostgresUnavailable,
+    SqliteDatabases,
+    base_parser,
+    free_port,
+    median,
+    postgres_database,
+    postgres_reason,
+    say,
+    spread,
+    write_json,
+)
+from fedihub.app import open_runtime
+from fedihub.coalitions.service import create_coalition
+from fedihub.protocol.keys import generate_key_pair, load_private_key
+from fedihub.protocol.signatures import sign_request_headers
+from fedihub.protocol.vocab import PUBLIC
+from fedihub.settings import Settings
+from fedihub.storage.models import Actor, Follow, InboxItem, StoredObject
+
+# The fake peers live on a loopback port where nothing listens: if anything did try to fetch
+# them, it would fail at once on this machine instead of sending traffic anywhere else.
+REMOTE = "http://127.0.0.1:9"
+SECRET = "bench-only-secret"
+MAX_WORKER_PASSES = 10_000
+PHASE_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    uri: str
+    key_id: str
+    private_key: Any
+
+
+@dataclass(frozen=True)
+class RunResult:
+    accepted_per_second: float
+    processed_per_second: float
+    server_cpu_ms: float  # CPU of the `fedihub serve` process per accepted activity
+    worker_cpu_ms: float  # CPU of this process (all threads) per processed activity
+
+
+def settings_for(database_url: str, port: int, data_dir: Path) -> Settings:
+    return Settings(
+        base_url=f"http://127.0.0.1:{port}", database_url=database_url, data_dir=data_dir,
+        secret_key=SECRET, log_level="WARNING",
+    )
+
+
+async def seed(settings: Settings, actors: int) -> list[RemoteActor]:
+    """A coalition following ``actors`` remote actors (accepted), each with a cached public key."""
+    now = datetime.now(timezone.utc)
+    remotes = []
+    rows = []
+    for n in range(actors):
+        keys = await asyncio.to_thread(generate_key_pair)
+        uri = f"{REMOTE}/users/peer{n}"
+        remotes.append(RemoteActor(uri=uri, key_id=f"{uri}#main-key", private_key=load_private_key(keys.private_pem)))
+        rows.append({
+            "uri": uri, "type": "Person", "username": f"peer{n}", "domain": "127.0.0.1:9", "is_local": False,
+            "inbox": f"{uri}/inbox", "shared_inbox": f"{REMOTE}/inbox", "followers_uri": f"{uri}/followers",
+            "public_key_id": f"{uri}#main-key", "public_key_pem": keys.public_pem,
+            # Fresh, so processing uses the cached actor instead of refetching it.
+            "fetched_at": now, "created_at": now, "updated_at": now,
+        })
+    async with open_runtime(settings) as runtime:
+        coalition = await create_coalition(runtime.ctx, "bench", name="Bench coalition")
+        async with runtime.ctx.sessions.begin() as session:
+            await session.execute(insert(Actor), rows)
+            ids = (await session.scalars(select(Actor.id).where(Actor.is_local.is_(False)))).all()
+            await session.execute(insert(Follow), [
+                {"uri": f"{coalition.uri}#follows/{actor_id}", "follower_id": coalition.id, "target_id": actor_id,
+                 "state": "accepted", "created_at": now, "updated_at": now}
+                for actor_id in ids
+            ])
+    return remotes
+
+
+def signed_requests(inbox_url: str, remotes: list[RemoteActor], count: int) -> list[tuple[bytes, dict[str, str]]]:
+    """``count`` distinct Create(Note)s, each signed by its author the way Mastodon signs."""
+    requests = []
+    published = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for n in range(count):
+        actor = remotes[n % len(remotes)]
+        note_id = f"{actor.uri}/statuses/{n}"
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{note_id}/activity", "type": "Create", "actor": actor.uri, "published": published,
+            "to": [PUBLIC], "cc": [f"{actor.uri}/followers"],
+            "object": {
+                "id": note_id, "type": "Note", "attributedTo": actor.uri, "published": published,
+                "to": [PUBLIC], "cc": [f"{actor.uri}/followers"], "url": note_id,
+                "content": f"<p>Rent strike meeting number {n}: <a href=\"{note_id}\">details</a></p>",
+            },
+        }
+        body = json.dumps(activity).encode()
+        headers = {"Content-Type": "application/activity+json"}
+        headers.update(sign_request_headers(
+            method="POST", url=inbox_url, headers=headers, body=body, key_id=actor.key_id,
+            private_key=actor.private_key,
+        ))
+        requests.append((body, headers))
+    return requests
+
+
+async def post_all(inbox_url: str, requests: list[tuple[bytes, dict[str, str]]], concurrency: int) -> float:
+    """Seconds to POST every request with ``concurrency`` connections; every answer must be 202."""
+    statuses: dict[int, int] = {}
+    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency)
+    async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+        queue = iter(requests)
+
+        async def client() -> None:
+            # Each client takes the next request until none is left: bounded by len(requests).
+            for body, headers in queue:
+                async with session.post(inbox_url, data=body, headers=headers) as response:
+                    await response.read()
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(client() for _ in range(concurrency))), PHASE_TIMEOUT)
+        elapsed = time.perf_counter() - started
+    if statuses != {202: len(requests)}:
+        raise RuntimeError(f"expected {len(requests)} answers 202, got {statuses}")
+    return elapsed
+
+
+async def process_all(settings: Settings, expected: int) -> float:
+    """Seconds for the worker to process every stored item (run_once until idle)."""
+    async with open_runtime(settings) as runtime:
+        async with runtime.ctx.sessions() as session:
+            stored = await session.scalar(select(func.count()).select_from(InboxItem))
+        if stored != expected:
+            raise RuntimeError(f"{expected} activities accepted but {stored} stored")
+        deadline = time.monotonic() + PHASE_TIMEOUT
+        started = time.perf_counter()
+        for _ in range(MAX_WORKER_PASSES):
+            if await runtime.worker.run_once() == 0 or time.monotonic() > deadline:
+                break
+        elapsed = time.perf_counter() - started
+        async with runtime.ctx.sessions() as session:
+            done = await session.scalar(select(func.count()).where(InboxItem.state == "done"))
+            notes = await session.scalar(select(func.count()).where(StoredObject.is_local.is_(False)))
+    if done != expected or notes != expected:
+        raise RuntimeError(f"processed {done} of {expected} items, stored {notes} notes")
+    return elapsed
+
+
+async def one_run(database_url: str, args: Any, workdir: Path) -> RunResult:
+    port = free_port()
+    settings = settings_for(database_url, port, workdir)
+    remotes = await seed(settings, args.actors)
+    inbox_url = f"http://127.0.0.1:{port}/inbox"
+    requests = await asyncio.to_thread(signed_requests, inbox_url, remotes, args.activities)
+    env = {
+        "FEDIHUB_BASE_URL": settings.base_url, "FEDIHUB_DATABASE_URL": database_url,
+        "FEDIHUB_DATA_DIR": str(workdir), "FEDIHUB_SECRET_KEY": SECRET, "FEDIHUB_LOG_LEVEL": "WARNING",
+    }
+    server = FedihubServer(port=port, env=env, args=["--no-worker", "--no-migrate"], log_path=workdir / "serve.log")
+    with server:
+        cpu = psutil.Process(server.pid)
+        cpu_before = sum(cpu.cpu_times()[:2])
+        accept_seconds = await post_all(inbox_url, requests, args.concurrency)
+        server_cpu = sum(cpu.cpu_times()[:2]) - cpu_before
+    cpu_before = time.process_time()
+    process_seconds = await process_all(settings, args.activities)
+    worker_cpu = time.process_time() - cpu_before
+    n = args.activities
+    return RunResult(n / accept_seconds, n / process_seconds, server_cpu / n * 1000, worker_cpu / n * 1000)
+
+
+async def run_backend(name: str, new_database: Callable[[], Any], args: Any, workdir: Path) -> dict[str, Any]:
+    runs: list[RunResult] = []
+    for run in range(args.repeat):
+        async with new_database() as url:
+            result = await one_run(url, args, workdir)
+        runs.append(result)
+        say(f"  {name} run {run + 1}/{args.repeat}: accepted {result.accepted_per_second:.0f}/s "
+            f"({result.server_cpu_ms:.1f} ms server CPU each), processed {result.processed_per_second:.0f}/s "
+            f"({result.worker_cpu_ms:.1f} ms worker CPU each)")
+    accepted = [r.accepted_per_second for r in runs]
+    processed = [r.processed_per_second for r in runs]
+    return {"accepted_per_second": median(accepted), "processed_per_second": median(processed),
+            "server_cpu_ms_per_activity": median([r.server_cpu_ms for r in runs]),
+            "worker_cpu_ms_per_activity": median([r.worker_cpu_ms for r in runs]),
+            "runs": {"accepted": accepted, "processed": processed}}
+
+
+async def main_async(args: Any) -> dict[str, Any]:
+    results: dict[str, Any] = {"activities": args.activities, "concurrency": args.concurrency, "repeat": args.repeat}
+    say(f"inbox: {args.activities} signed Create(Note)s from {args.actors} followed remote actors, "
+        f"{args.concurrency} concurrent connections, {args.repeat} runs per database")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        sqlite = SqliteDatabases(workdir)
+
+        @contextlib.asynccontextmanager
+        async def new_sqlite() -> Any:
+            url = await sqlite.create()
+            try:
+                yield url
+            finally:
+                sqlite.remove(url)
+
+        backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", new_sqlite)]
+        reason = None if args.no_postgres else await postgres_reason()
+        if args.no_postgres:
+            reason = "--no-postgres given"
+        if reason is None:
+            backends.append(("postgresql", postgres_database))
+        else:
+            results["postgresql_skipped"] = reason
+        for name, factory in backends:
+            results[name] = await run_backend(name, factory, args, workdir)
+    say(f"\nmedians of {args.repeat} runs (min–max in brackets)")
+    say(f"  {'database':12} {'accepted (202, stored)':>36} {'processed by the worker':>36}")
+    for name, _ in backends:
+        r = results[name]
+        say(f"  {name:12} {r['accepted_per_second']:6.0f}/s [{spread(r['runs']['accepted']):>9}]"
+            f" {r['server_cpu_ms_per_activity']:5.1f} ms CPU each"
+            f" {r['processed_per_second']:6.0f}/s [{spread(r['runs']['processed']):>9}]"
+            f" {r['worker_cpu_ms_per_activity']:5.1f} ms CPU each")
+    if reason is not None:
+        say(f"  postgresql   skipped: {reason}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = base_parser(__doc__.splitlines()[0], repeat=3)
+    parser.add_argument("--activities", type=int, default=500, help="distinct Create(Note)s per run (default 500)")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent client connections (default 32)")
+    parser.add_argument("--actors", type=int, default=8, help="fake remote actors, each with its own key (default 8)")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    args = parser.parse_args(argv)
+    try:
+        results = asyncio.run(main_async(args))
+    except PostgresUnavailable as exc:
+        raise SystemExit(f"PostgreSQL went away during the run: {exc}") from None
+    write_json(args.json_path, results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

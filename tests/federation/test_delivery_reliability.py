@@ -1,0 +1,354 @@
+"""Delivery to unreliable peers: retries and back-off, Retry-After, giving up, the breaker, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from fedihub.coalitions import service
+from fedihub.federation.health import DomainDeliveries, delivery_summary
+from fedihub.federation.queue import claim_due
+from fedihub.federation.retry import BREAKER_THRESHOLD
+from fedihub.storage.models import Activity, Actor, Delivery, DomainHealth, Follow
+from tests.support.network import FederationNet, Instance
+
+REFUSE = "connection refused"
+Answer = int | str | httpx.Response | Callable[[], httpx.Response]
+
+
+class FakePeer:
+    """A remote server whose inbox answers what the test scripts and remembers every POST."""
+
+    def __init__(self, *script: Answer, then: Answer = 202) -> None:
+        self.script = list(script)
+        self.then = then
+        self.received: list[dict] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(json.loads(request.content))
+        answer = self.script.pop(0) if self.script else self.then
+        if answer == REFUSE:
+            raise httpx.ConnectError("connection refused", request=request)
+        if callable(answer):
+            answer = answer()
+        return answer if isinstance(answer, httpx.Response) else httpx.Response(int(answer))
+
+
+async def coalition_followed_from(net: FederationNet, *hosts: str) -> Instance:
+    """a.test with a coalition "tenants" that one account on each of ``hosts`` follows."""
+    a = await net.add_instance("a.test")
+    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    now = net.clock()
+    async with a.ctx.sessions.begin() as session:
+        for host in hosts:
+            ally = Actor(
+                uri=f"http://{host}/users/ally", type="Person", username="ally", domain=host, is_local=False,
+                inbox=f"http://{host}/users/ally/inbox", shared_inbox=f"http://{host}/inbox",
+                fetched_at=now, created_at=now, updated_at=now,
+            )
+            session.add(ally)
+            await session.flush()
+            session.add(
+                Follow(
+                    uri=f"http://{host}/follows/1", follower_id=ally.id, target_id=tenants.id, state="accepted",
+                    created_at=now, updated_at=now,
+                )
+            )
+    return a
+
+
+async def post(a: Instance, text: str = "Rent strike meeting on Thursday") -> str:
+    """Publish a note from tenants; returns the id of its Create activity."""
+    note = await service.post_note(a.ctx, "tenants", text)
+    return f"{note.uri}/activity"
+
+
+async def delivery(a: Instance, activity_uri: str, host: str) -> Delivery:
+    async with a.ctx.sessions() as session:
+        row = await session.scalar(
+            select(Delivery).join(Activity, Activity.id == Delivery.activity_id)
+            .where(Activity.uri == activity_uri, Delivery.domain == host)
+        )
+    assert row is not None, f"no delivery of {activity_uri} to {host}"
+    return row
+
+
+async def health(a: Instance, host: str) -> DomainHealth | None:
+    async with a.ctx.sessions() as session:
+        return await session.get(DomainHealth, host)
+
+
+async def summary(a: Instance) -> dict[str, DomainDeliveries]:
+    async with a.ctx.sessions() as session:
+        return {row.domain: row for row in await delivery_summary(session, now=a.ctx.clock())}
+
+
+def seconds_until(net: FederationNet, when: datetime) -> float:
+    return (when - net.clock()).total_seconds()
+
+
+async def test_a_failing_server_is_retried_later_and_later_until_it_answers(net: FederationNet) -> None:
+    peer = FakePeer(503, 502, 500, 503)
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    create = await post(a)
+
+    waits = []
+    for attempt in range(1, 5):
+        await net.settle()
+        row = await delivery(a, create, "masto.test")
+        assert (row.state, row.attempts, len(peer.received)) == ("pending", attempt, attempt)
+        assert row.last_status in (500, 502, 503)
+        waits.append(seconds_until(net, row.next_attempt_at))
+        net.clock.advance(seconds=waits[-1] - 1)
+        await net.settle()
+        assert len(peer.received) == attempt, "retried before its time"
+        net.clock.advance(seconds=1)
+    assert all(earlier < later for earlier, later in itertools.pairwise(waits)), waits
+    assert waits[0] >= 14
+
+    await net.settle()
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts, row.last_status) == ("delivered", 5, 202)
+    assert [body["id"] for body in peer.received] == [create] * 5  # the same activity every time
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [
+        (lambda now: "3600", 3600),
+        (lambda now: format_datetime(now + timedelta(hours=2), usegmt=True), 7200),
+    ],
+    ids=["delta-seconds", "http-date"],
+)
+async def test_a_rate_limited_delivery_waits_as_long_as_the_peer_asks(
+    net: FederationNet, retry_after: Callable[[datetime], str], wait: int
+) -> None:
+    def answer() -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": retry_after(net.clock())})
+
+    peer = FakePeer(answer)
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    create = await post(a)
+
+    await net.settle()
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.last_status) == ("pending", 429)
+    assert wait - 2 <= seconds_until(net, row.next_attempt_at) <= wait + 1
+
+    net.clock.advance(seconds=wait - 3)
+    await net.settle()
+    assert len(peer.received) == 1
+    net.clock.advance(seconds=4)
+    await net.settle()
+    assert len(peer.received) == 2
+    assert (await delivery(a, create, "masto.test")).state == "delivered"
+
+
+@pytest.mark.parametrize("status", [404, 410, 400])
+async def test_a_refused_delivery_is_dead_at_once(net: FederationNet, status: int) -> None:
+    peer = FakePeer(status)
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    create = await post(a)
+
+    await net.settle()
+    net.clock.advance(days=4)
+    await net.settle()
+
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts, row.last_status) == ("dead", 1, status)
+    assert len(peer.received) == 1
+    # An answer, even a refusal, shows the server is up: its breaker stays closed.
+    state = await health(a, "masto.test")
+    assert state is not None and state.consecutive_failures == 0 and state.open_until is None
+
+
+async def test_a_server_that_cannot_be_reached_is_retried(net: FederationNet) -> None:
+    peer = FakePeer(REFUSE)
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    create = await post(a)
+
+    await net.settle()
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts, row.last_status) == ("pending", 1, None)
+    assert "ConnectError" in (row.last_error or "")
+
+    net.clock.advance(seconds=seconds_until(net, row.next_attempt_at) + 1)
+    await net.settle()
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts, row.last_error) == ("delivered", 2, None)
+
+
+async def test_a_delivery_is_given_up_after_about_three_days(net: FederationNet) -> None:
+    peer = FakePeer(then=503)
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    create = await post(a)
+
+    await net.settle()
+    net.clock.advance(days=2, hours=23)
+    await net.settle()
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts) == ("pending", 2)
+
+    net.clock.advance(hours=1)
+    await net.settle()
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts) == ("dead", 3)
+    net.clock.advance(days=7)
+    await net.settle()
+    assert len(peer.received) == 3
+    assert (await summary(a))["masto.test"].dead == 1
+
+
+async def fail_until_the_breaker_opens(net: FederationNet, a: Instance, create: str, host: str) -> None:
+    """Let the delivery of ``create`` to ``host`` fail on its own until the breaker trips."""
+    while (state := await health(a, host)) is None or state.open_until is None:
+        row = await delivery(a, create, host)
+        assert row.attempts < BREAKER_THRESHOLD, "the breaker did not open"
+        net.clock.advance(seconds=max(seconds_until(net, row.next_attempt_at), 0) + 1)
+        await net.settle()
+
+
+async def test_the_breaker_pauses_a_failing_domain_without_using_up_attempts(net: FederationNet) -> None:
+    peer = FakePeer(then=503)
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    first = await post(a, "first")
+    await fail_until_the_breaker_opens(net, a, first, "masto.test")
+    state = await health(a, "masto.test")
+    assert state is not None and state.open_until is not None
+    assert state.consecutive_failures == BREAKER_THRESHOLD
+    assert (await summary(a))["masto.test"].paused_until == state.open_until
+    requests_so_far = len(peer.received)
+
+    second = await post(a, "second")
+    await net.settle()
+    row = await delivery(a, second, "masto.test")
+    assert (row.state, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at == state.open_until
+    assert len(peer.received) == requests_so_far, "a paused domain was contacted"
+
+    peer.then = 202
+    net.clock.advance(seconds=seconds_until(net, state.open_until) + 1)
+    await net.settle()
+    row = await delivery(a, second, "masto.test")
+    assert (row.state, row.attempts) == ("delivered", 1)
+    state = await health(a, "masto.test")
+    assert state is not None and state.consecutive_failures == 0 and state.open_until is None
+    assert (await summary(a))["masto.test"].paused_until is None
+
+    third = await post(a, "third")
+    await net.settle()
+    assert (await delivery(a, third, "masto.test")).state == "delivered"
+
+
+async def test_a_hanging_server_does_not_hold_up_a_healthy_one(net: FederationNet) -> None:
+    healthy_received = asyncio.Event()
+    waited_in_vain: list[bool] = []
+
+    def healthy(request: httpx.Request) -> httpx.Response:
+        healthy_received.set()
+        return httpx.Response(202)
+
+    async def hanging(request: httpx.Request) -> httpx.Response:
+        # Hangs until the healthy server has its copy: a runner that delivered one inbox
+        # after the other would never get there, and the test would notice.
+        try:
+            await asyncio.wait_for(healthy_received.wait(), timeout=5)
+        except TimeoutError:
+            waited_in_vain.append(True)
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    net.add_handler("healthy.test", healthy)
+    net.add_handler("hanging.test", hanging)
+    a = await coalition_followed_from(net, "hanging.test", "healthy.test")
+    first = await post(a, "first")
+    await a.runtime.worker.run_once()
+    assert waited_in_vain == []
+    assert (await delivery(a, first, "healthy.test")).state == "delivered"
+    assert (await delivery(a, first, "hanging.test")).state == "pending"
+
+    await fail_until_the_breaker_opens(net, a, first, "hanging.test")
+    healthy_received.clear()
+    second = await post(a, "second")
+    assert await a.runtime.worker.run_once() == 1  # only the healthy delivery was attempted
+    assert (await delivery(a, second, "healthy.test")).state == "delivered"
+    row = await delivery(a, second, "hanging.test")
+    assert (row.state, row.attempts) == ("pending", 0)
+
+
+async def test_the_queue_summary_shows_each_domain_as_an_operator_needs_it(net: FederationNet) -> None:
+    net.add_handler("healthy.test", FakePeer(then=202))
+    net.add_handler("flaky.test", FakePeer(then=503))
+    net.add_handler("gone.test", FakePeer(then=410))
+    a = await coalition_followed_from(net, "healthy.test", "flaky.test", "gone.test")
+    await post(a)
+
+    before = await summary(a)
+    assert {d: (r.pending, r.failing, r.dead, r.delivered) for d, r in before.items()} == {
+        "flaky.test": (1, 0, 0, 0), "gone.test": (1, 0, 0, 0), "healthy.test": (1, 0, 0, 0),
+    }
+    await net.settle()
+    after = await summary(a)
+    assert {d: (r.pending, r.failing, r.dead, r.delivered) for d, r in after.items()} == {
+        "flaky.test": (1, 1, 0, 0), "gone.test": (0, 0, 1, 0), "healthy.test": (0, 0, 0, 1),
+    }
+    assert after["flaky.test"].last_error == "HTTP 503"
+    assert after["flaky.test"].paused_until is None  # one failure is not an outage
+
+
+async def test_a_delivery_claimed_by_a_worker_that_died_is_sent_once_the_lease_expires(net: FederationNet) -> None:
+    peer = FakePeer()
+    net.add_handler("masto.test", peer)
+    a = await coalition_followed_from(net, "masto.test")
+    create = await post(a)
+    lease = timedelta(minutes=5)
+    async with a.ctx.sessions.begin() as session:
+        claimed = await claim_due(session, Delivery, now=net.clock(), owner="crashed-worker", lease=lease, limit=10)
+    assert len(claimed) == 1
+    # The crashed worker never records an outcome; nobody else may touch the row meanwhile.
+
+    await net.settle()
+    net.clock.advance(minutes=4)
+    await net.settle()
+    assert peer.received == []
+
+    net.clock.advance(minutes=1, seconds=1)
+    await net.settle()
+    assert [body["id"] for body in peer.received] == [create]
+    row = await delivery(a, create, "masto.test")
+    assert (row.state, row.attempts, row.locked_by) == ("delivered", 1, None)
+
+
+async def test_two_workers_claiming_at_the_same_moment_get_different_rows(net: FederationNet, backend: str) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite admits one writer at a time, so two claims cannot overlap there")
+    hosts = [f"peer{i}.test" for i in range(6)]
+    for host in hosts:
+        net.add_handler(host, FakePeer())
+    a = await coalition_followed_from(net, *hosts)
+    await post(a)
+    lease = timedelta(minutes=5)
+
+    async with a.ctx.sessions.begin() as first_worker:
+        mine = await claim_due(first_worker, Delivery, now=net.clock(), owner="one", lease=lease, limit=3)
+        # The first claim is not committed yet: the second must neither wait for it nor take its rows.
+        async with a.ctx.sessions.begin() as second_worker:
+            theirs = await asyncio.wait_for(
+                claim_due(second_worker, Delivery, now=net.clock(), owner="two", lease=lease, limit=10), timeout=5
+            )
+
+    assert len(mine) == 3 and len(theirs) == 3
+    assert {d.id for d in mine}.isdisjoint(d.id for d in theirs)

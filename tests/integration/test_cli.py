@@ -1,0 +1,210 @@
+"""The `fedihub` command as an operator runs it: a real subprocess on a temporary SQLite data dir."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from fedihub.app import open_runtime
+from fedihub.cli import main
+from fedihub.coalitions import service
+from fedihub.errors import ConfigurationError
+from fedihub.settings import Settings
+
+FEDIHUB = Path(sys.executable).with_name("fedihub")
+BASE_URL = "http://coalitions.test"
+
+
+@dataclass(frozen=True)
+class Home:
+    """A data directory and the environment that points the command at it."""
+
+    path: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIHUB_")}
+        env.update(FEDIHUB_DATA_DIR=str(self.path / "data"), FEDIHUB_BASE_URL=BASE_URL, FEDIHUB_LOG_LEVEL="WARNING")
+        return env
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(FEDIHUB), *args], cwd=self.path, env={**self.env, **env}, capture_output=True, text=True,
+            timeout=60,
+        )
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    """Failures are one `error: …` line on stderr and exit code 1: no traceback, no log noise."""
+    assert result.returncode == 1, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for text in expected:
+        assert text in lines[0]
+
+
+@pytest.fixture(scope="module")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the coalition `tenants`, made once in-process (interpreter start-ups are
+    the slow part of these tests) and copied for each test."""
+    home = tmp_path_factory.mktemp("cli-template")
+    settings = Settings.from_env({**Home(home).env})
+
+    async def prepare() -> None:
+        async with open_runtime(settings, migrate=True) as runtime:
+            await service.create_coalition(runtime.ctx, "tenants", name="Tenants Union")
+
+    asyncio.run(prepare())
+    return home
+
+
+@pytest.fixture
+def home(tmp_path: Path, migrated_template: Path) -> Home:
+    shutil.copytree(migrated_template, tmp_path, dirs_exist_ok=True)
+    return Home(tmp_path)
+
+
+def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    yield path
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _command_paths(sub, (*path, name))
+
+
+def test_the_installed_command_shows_usage(tmp_path: Path) -> None:
+    result = Home(tmp_path).run("--help")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: fedihub ")
+    for command in ("migrate", "coalition", "follow", "post", "queue", "block", "unblock", "serve", "worker"):
+        assert f"  {command} " in result.stdout
+    assert not (tmp_path / "data").exists(), "--help must not create a database"
+
+
+def test_every_subcommand_explains_itself_with_help(tmp_path: Path) -> None:
+    # In-process: one interpreter start per subcommand would cost a second each; the two
+    # subprocess run above proves the installed entry point reaches this same click group.
+    runner = CliRunner()
+    paths = list(_command_paths(main))
+    assert ("coalition", "create") in paths and ("follow",) in paths and ("block",) in paths
+    for path in paths:
+        result = runner.invoke(main, [*path, "--help"], prog_name="fedihub", env={"FEDIHUB_DATA_DIR": str(tmp_path)})
+        assert result.exit_code == 0, (path, result.output)
+        assert result.output.startswith(f"Usage: fedihub {' '.join(path)}".rstrip()), (path, result.output)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_migrate_creates_the_database_and_can_run_again(tmp_path: Path, home: Home) -> None:
+    fresh = Home(tmp_path / "fresh")
+    fresh.path.mkdir()
+
+    created = fresh.run("migrate")
+    again = home.run("migrate")  # home was migrated already
+
+    assert (created.returncode, created.stdout) == (0, "database is up to date\n")
+    assert (fresh.path / "data" / "fedihub.sqlite3").is_file()
+    assert (again.returncode, again.stdout) == (0, "database is up to date\n")
+
+
+def test_commands_on_an_unmigrated_database_say_to_migrate(tmp_path: Path) -> None:
+    assert_one_error_line(Home(tmp_path).run("coalition", "list"), "fedihub migrate")
+
+
+def test_a_created_coalition_is_listed(home: Home) -> None:
+    created = home.run("coalition", "create", "climate", "--name", "Climate Coalition", "--approve-followers")
+    listed = home.run("coalition", "list")
+
+    assert created.returncode == 0, created.stderr
+    assert created.stdout == "created @climate@coalitions.test  http://coalitions.test/g/climate\n"
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines() == [
+        "@climate  Climate Coalition  followers=0 following=0 (approves followers)  http://coalitions.test/g/climate",
+        "@tenants  Tenants Union  followers=0 following=0  http://coalitions.test/g/tenants",
+    ]
+
+
+def test_creating_a_coalition_twice_is_one_error_line(home: Home) -> None:
+    assert_one_error_line(home.run("coalition", "create", "tenants", "--name", "Again"), "already taken")
+
+
+def test_post_prints_the_new_post_url_and_queue_shows_nothing_to_deliver(home: Home) -> None:
+    posted = home.run("post", "tenants", "--text", "Rent strike on *Thursday*")
+    queue = home.run("queue")
+
+    assert posted.returncode == 0, posted.stderr
+    assert posted.stdout.startswith(f"{BASE_URL}/o/")
+    assert len(posted.stdout.splitlines()) == 1
+    assert (queue.returncode, queue.stdout) == (0, "no deliveries yet\n")  # nobody follows tenants yet
+
+
+def test_block_and_unblock_a_domain(home: Home) -> None:
+    blocked = home.run("block", "Spam.Example", "--reason", "spam")
+    unblocked = home.run("unblock", "spam.example")
+
+    assert (blocked.returncode, blocked.stdout) == (0, "blocked spam.example\n")
+    assert (unblocked.returncode, unblocked.stdout) == (0, "unblocked spam.example\n")
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("target", "env", "expected"),
+    [
+        pytest.param("not a handle", {}, "not a handle", id="invalid handle"),
+        pytest.param(
+            f"someone@127.0.0.1:{_closed_port()}", {"FEDIHUB_ALLOW_PRIVATE_ADDRESSES": "1"}, "could not be fetched",
+            id="nobody listening",
+        ),
+    ],
+)
+def test_following_an_unreachable_or_invalid_target_is_one_error_line(
+    home: Home, target: str, env: dict[str, str], expected: str
+) -> None:
+    assert_one_error_line(home.run("follow", "tenants", target, **env), expected)
+
+
+# --- Settings.from_env ---------------------------------------------------------------------------
+
+
+def test_the_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    env = {"FEDIHUB_DATA_DIR": str(tmp_path / "data")}
+
+    first = Settings.from_env(env)
+    second = Settings.from_env(env)
+
+    key_file = tmp_path / "data" / "secret_key"
+    assert first.secret_key and first.secret_key == second.secret_key
+    assert key_file.read_text().strip() == first.secret_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert first.secret_key not in repr(first)
+    assert first.database_url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'fedihub.sqlite3'}"
+
+
+def test_a_secret_key_from_the_environment_wins_and_no_file_is_written(tmp_path: Path) -> None:
+    settings = Settings.from_env({"FEDIHUB_DATA_DIR": str(tmp_path / "data"), "FEDIHUB_SECRET_KEY": "s3cret"})
+    assert settings.secret_key == "s3cret"
+    assert not (tmp_path / "data" / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    "base_url", ["coalitions.example", "ftp://coalitions.example", "https://coalitions.example/fedihub", "https://"]
+)
+def test_a_bad_base_url_is_a_configuration_error(tmp_path: Path, base_url: str) -> None:
+    with pytest.raises(ConfigurationError, match="FEDIHUB_BASE_URL"):
+        Settings.from_env({"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_BASE_URL": base_url})
