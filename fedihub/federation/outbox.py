@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.blocks import blocked_domains, domain_matches
@@ -62,6 +62,7 @@ async def publish(
     await session.flush()
     blocked = await blocked_domains(session)
     local_inbox_seen = False
+    deliveries = []
     for inbox in sorted({inbox for inbox in inboxes if inbox}):
         domain = urlsplit(inbox).netloc.lower()
         if any(domain_matches(domain, b) for b in blocked):
@@ -69,17 +70,13 @@ async def publish(
         if ctx.urls.is_local(inbox):
             local_inbox_seen = True
             continue
-        session.add(
-            Delivery(
-                activity_id=row.id,
-                inbox_url=inbox,
-                domain=domain,
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+        deliveries.append(
+            {"activity_id": row.id, "inbox_url": inbox, "domain": domain, "state": "pending", "attempts": 0,
+             "next_attempt_at": now, "created_at": now}
         )
+    if deliveries:
+        # One multi-row INSERT: a post to thousands of inboxes must not cost thousands of ORM flushes.
+        await session.execute(insert(Delivery), deliveries)
     if local_inbox_seen:
         session.add(_local_inbox_item(view, now))
     ctx.notify_work()
