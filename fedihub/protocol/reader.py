@@ -166,8 +166,22 @@ def _icon_url(value: Any) -> str | None:
     return None
 
 
+class _Addressed:
+    """Visibility helpers shared by activities and objects (both carry `to` and `cc`)."""
+
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+
+    @property
+    def is_public(self) -> bool:
+        return has_public(self.to) or has_public(self.cc)
+
+    def visibility(self, followers_uri: str | None) -> str:
+        return visibility(self.to, self.cc, followers_uri)
+
+
 @dataclass(frozen=True)
-class ActivityView:
+class ActivityView(_Addressed):
     id: str
     type: str
     actor: str
@@ -179,13 +193,6 @@ class ActivityView:
     audience: tuple[str, ...]
     published: str | None
     raw: Mapping[str, Any]
-
-    @property
-    def is_public(self) -> bool:
-        return has_public(self.to) or has_public(self.cc)
-
-    def visibility(self, followers_uri: str | None) -> str:
-        return visibility(self.to, self.cc, followers_uri)
 
 
 def read_activity(doc: Any) -> ActivityView:
@@ -321,7 +328,7 @@ def read_actor(doc: Any) -> ActorView:
 
 
 @dataclass(frozen=True)
-class ObjectView:
+class ObjectView(_Addressed):
     id: str
     type: str
     attributed_to: str | None
@@ -345,13 +352,6 @@ class ObjectView:
     tags: tuple[Mapping[str, Any], ...]
     attachments: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
-
-    @property
-    def is_public(self) -> bool:
-        return has_public(self.to) or has_public(self.cc)
-
-    def visibility(self, followers_uri: str | None) -> str:
-        return visibility(self.to, self.cc, followers_uri)
 
 
 def _attributed_to(doc: Doc) -> str | None:
