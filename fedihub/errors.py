@@ -12,9 +12,11 @@ class FedihubError(Exception):
 
     status_code = 500
 
-    def __init__(self, message: str = "", *, public_message: str | None = None) -> None:
+    def __init__(self, message: str = "", *, public_message: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.public_message = public_message or message or self.__class__.__doc__ or "error"
+        # The form field the error is about, so a page can show it next to that field.
+        self.field = field
 
 
 # --- Input from users or peers -------------------------------------------------------------

@@ -11,7 +11,9 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Float,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -46,6 +48,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON,
+        list[str]: JSON,
     }
 
 
@@ -78,6 +81,15 @@ class Actor(Base):
     private_key_pem: Mapped[str | None] = mapped_column(Text)
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Coalition profile (local coalitions; remote ones when their documents say so).
+    summary_source: Mapped[str | None] = mapped_column(Text)
+    movements: Mapped[list[str] | None] = mapped_column(JSON)
+    region_city: Mapped[str | None] = mapped_column(String(200))
+    region_state: Mapped[str | None] = mapped_column(String(200))
+    region_country: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    website: Mapped[str | None] = mapped_column(URI)
     published: Mapped[datetime | None]
     fetched_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
@@ -133,6 +145,22 @@ class StoredObject(Base):
     published: Mapped[datetime | None]
     updated: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Markdown the organizer wrote (local objects only); ``content`` is its rendered HTML.
+    source: Mapped[str | None] = mapped_column(Text)
+    # Event fields (calls to action), local and remote, so "upcoming calls" is one query.
+    start_time: Mapped[datetime | None] = mapped_column(index=True)
+    end_time: Mapped[datetime | None]
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    location_name: Mapped[str | None] = mapped_column(Text)
+    location_address: Mapped[str | None] = mapped_column(Text)
+    online_url: Mapped[str | None] = mapped_column(URI)
+    event_status: Mapped[str | None] = mapped_column(String(16))
+    movements: Mapped[list[str] | None] = mapped_column(JSON)
+    region_city: Mapped[str | None] = mapped_column(String(200))
+    region_state: Mapped[str | None] = mapped_column(String(200))
+    region_country: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
@@ -203,6 +231,70 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class Account(Base):
+    """A person who logs in to organise: an instance admin, or a member of coalitions."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+
+
+class Membership(Base):
+    """An account's role in one coalition: owner, admin or editor."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("account_id", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+    account: Mapped[Account] = relationship(lazy="joined")
+    actor: Mapped[Actor] = relationship(lazy="joined")
+
+
+class Invite(Base):
+    """A one-time link: join a coalition with a role, or (no coalition) set up the instance admin."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Only a hash is stored: a database leak must not leak usable links.
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
+class Media(Base):
+    """An uploaded image (avatars), re-encoded by us and served from our own origin."""
+
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    content_type: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
 
 
 class DomainBlock(Base):
