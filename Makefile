@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev-install migrate bench clean help
+.PHONY: run test install dev-install migrate bench clean help chromium
 
 help:
 	@echo "make run      install, migrate ./data/fedihub.sqlite3 and serve on http://$(HOST):$(PORT)"
@@ -34,7 +34,17 @@ migrate: install
 run: install
 	$(BIN)/fedihub serve --host $(HOST) --port $(PORT)
 
-test: dev-install
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is not installed: browser tests will be skipped (install the chromium package)"; \
+	  fi; }
+
+test: dev-install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: dev-install

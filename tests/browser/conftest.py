@@ -1,0 +1,105 @@
+"""Browser tests: a real `fedihub serve` process driven by Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import (
+    FEDIHUB,
+    Process,
+    accepts_connections,
+    fedihub_env,
+    free_port,
+    started,
+    wait_for,
+)
+
+CHROMIUM = os.environ.get("FEDIHUB_CHROMIUM", "/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# Without these Chromium keeps calling home, and this network refuses it (see the README).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        message = f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package as root"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    env: dict[str, str]
+    process: Process
+
+    def setup_link(self) -> str:
+        """The one-time first-run link `fedihub serve` prints when there is no admin yet."""
+        match = re.search(r"https?://\S+/setup/\S+", self.process.log_path.read_text(errors="replace"))
+        assert match, f"no setup link in the server log:\n{self.process.log_tail()}"
+        return match.group(0)
+
+
+@pytest.fixture
+def server_processes(tmp_path: Path) -> Iterator:
+    with started(tmp_path) as start:
+        yield start
+
+
+@pytest.fixture
+async def live_server(tmp_path: Path, server_processes) -> LiveServer:  # type: ignore[no-untyped-def]
+    host = "127.0.0.1"
+    port = free_port(host)
+    base_url = f"http://{host}:{port}"
+    env = fedihub_env(
+        base_url=base_url, data_dir=tmp_path / "data", allow_private_addresses="1", log_level="INFO"
+    )
+    process = server_processes("serve", [FEDIHUB, "serve", "--host", host, "--port", str(port)], env=env)
+    await wait_for(lambda: accepts_connections(host, port), what="fedihub serve to listen", timeout=30,
+                   watch=[process])
+    return LiveServer(base_url=base_url, env=env, process=process)
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator:  # type: ignore[type-arg]
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()
+
+
+@pytest.fixture
+async def page(browser):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        await context.close()
+
+
+async def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    """Save a full-page screenshot as a test artifact (not committed) for people to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
