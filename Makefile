@@ -32,7 +32,7 @@ migrate: install
 	$(BIN)/fedihub migrate
 
 run: install
-	$(BIN)/fedihub serve --host $(HOST) --port $(PORT)
+	FEDIHUB_BASE_URL=$${FEDIHUB_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/fedihub serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 chromium:
