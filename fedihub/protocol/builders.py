@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedihub.errors import InvalidInput
 from fedihub.protocol.reader import as_list, id_of
@@ -327,3 +329,180 @@ def build_tombstone(object_id: str, former_type: str, deleted: datetime) -> dict
         "deleted": format_datetime(deleted),
     }
     return _with_context(AS_CONTEXT, body)
+
+
+# --- Events (calls to action) ----------------------------------------------------------------
+
+# Mobilizon's term map, copied as spec §2.1/§2.7 recommends so Mobilizon, Gancio, Rebased and the
+# WordPress Event Bridge read the short names as plain JSON (`sc` keeps schema.org's "#" spelling
+# on purpose, as Mobilizon and Mastodon do). The `fep` terms are FEP-8a8e's own vocabulary
+# (https://w3id.org/fep/8a8e), whose eventStatus values are the EventScheduled… IRIs.
+EVENT_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "sc": "http://schema.org#",
+        "mz": "https://joinmobilizon.org/ns#",
+        "pt": "https://joinpeertube.org/ns#",
+        "ical": "http://www.w3.org/2002/12/cal/ical#",
+        "toot": "http://joinmastodon.org/ns#",
+        "fep": "https://w3id.org/fep/8a8e/",
+        "Hashtag": "as:Hashtag",
+        "category": "sc:category",
+        "uuid": "sc:identifier",
+        "location": {"@id": "sc:location", "@type": "sc:Place"},
+        "VirtualLocation": "sc:VirtualLocation",
+        "PostalAddress": "sc:PostalAddress",
+        "address": {"@id": "sc:address", "@type": "sc:PostalAddress"},
+        "streetAddress": "sc:streetAddress",
+        "postalCode": "sc:postalCode",
+        "addressLocality": "sc:addressLocality",
+        "addressRegion": "sc:addressRegion",
+        "addressCountry": "sc:addressCountry",
+        "maximumAttendeeCapacity": "sc:maximumAttendeeCapacity",
+        "remainingAttendeeCapacity": "sc:remainingAttendeeCapacity",
+        "timezone": {"@id": "mz:timezone", "@type": "sc:Text"},
+        "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
+        "joinModeType": {"@id": "mz:joinModeType", "@type": "rdfs:Class"},
+        "externalParticipationUrl": {"@id": "mz:externalParticipationUrl", "@type": "sc:URL"},
+        "participantCount": {"@id": "mz:participantCount", "@type": "sc:Integer"},
+        "isOnline": {"@id": "mz:isOnline", "@type": "sc:Boolean"},
+        "anonymousParticipationEnabled": {"@id": "mz:anonymousParticipationEnabled", "@type": "sc:Boolean"},
+        "repliesModerationOption": {"@id": "mz:repliesModerationOption", "@type": "mz:repliesModerationOptionType"},
+        "repliesModerationOptionType": {"@id": "mz:repliesModerationOptionType", "@type": "rdfs:Class"},
+        "commentsEnabled": {"@id": "pt:commentsEnabled", "@type": "sc:Boolean"},
+        "status": {"@id": "ical:status", "@type": "ical:status"},
+        "eventStatus": {"@id": "fep:eventStatus", "@type": "@vocab"},
+        "EventScheduled": "fep:EventScheduled",
+        "EventTentative": "fep:EventTentative",
+        "EventCancelled": "fep:EventCancelled",
+        "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+    },
+]
+
+# iCalendar status (Mobilizon's `status`) → FEP-8a8e `eventStatus` term.
+EVENT_STATUSES = {"CONFIRMED": "EventScheduled", "TENTATIVE": "EventTentative", "CANCELLED": "EventCancelled"}
+
+
+@dataclass(frozen=True)
+class EventPlace:
+    """A physical place: schema.org Place with a PostalAddress (spec §2.2 `location`)."""
+
+    name: str
+    street_address: str | None = None
+    locality: str | None = None
+    region: str | None = None
+    country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+def _event_time(value: datetime, zone: ZoneInfo) -> str:
+    # FEP-8a8e / spec §2.7: the event's own offset, not UTC, so the wall time survives.
+    if value.tzinfo is None:
+        raise InvalidInput("event times must be timezone-aware")
+    return value.astimezone(zone).replace(microsecond=0).isoformat()
+
+
+def _place_document(place: EventPlace) -> dict[str, Any]:
+    address: dict[str, Any] = {"type": "PostalAddress"}
+    for key, value in (
+        ("streetAddress", place.street_address),
+        ("addressLocality", place.locality),
+        ("addressRegion", place.region),
+        ("addressCountry", place.country),
+    ):
+        if value:
+            address[key] = value
+    document: dict[str, Any] = {"type": "Place", "name": place.name, "address": address}
+    if place.latitude is not None and place.longitude is not None:
+        # Floats, or Mobilizon does not store them (spec §2.2).
+        document.update(latitude=float(place.latitude), longitude=float(place.longitude))
+    return document
+
+
+def build_event(
+    *,
+    object_id: str,
+    attributed_to: str,
+    name: str,
+    content_html: str,
+    summary_html: str,
+    start: datetime,
+    end: datetime | None,
+    timezone: str,
+    published: datetime,
+    to: Sequence[str],
+    cc: Sequence[str],
+    url: str | None = None,
+    place: EventPlace | None = None,
+    online_url: str | None = None,
+    status: str = "CONFIRMED",
+    external_participation_url: str | None = None,
+    category: str = "MOVEMENTS_POLITICS",
+    hashtags: Sequence[str] = (),
+    updated: datetime | None = None,
+) -> dict[str, Any]:
+    """An Event readable by Mastodon (name + summary + url), Mobilizon, Gancio and FEP-8a8e.
+
+    Deliberately no `actor` on the object: Rebased rejects an Event whose `actor` differs from
+    `attributedTo`, and Mobilizon falls back to `attributedTo` (spec §2.7 notes).
+    """
+    if status not in EVENT_STATUSES:
+        raise InvalidInput(f"event status must be one of {sorted(EVENT_STATUSES)}")
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone {timezone!r}") from exc
+    if end is not None and end <= start:
+        raise InvalidInput("an event must end after it starts")
+    body: dict[str, Any] = {
+        "id": object_id,
+        "type": "Event",
+        "attributedTo": attributed_to,
+        "to": _ids(to),
+        "cc": _ids(cc),
+        "name": name,
+        "summary": summary_html,
+        "content": content_html,
+        "mediaType": "text/html",
+        "url": url or object_id,
+        "uuid": object_id.rstrip("/").rsplit("/", 1)[-1],
+        "startTime": _event_time(start, zone),
+    }
+    # FEP-8a8e: an Event received without endTime is shown without one (displayEndTime false),
+    # which is what an open end means; a made-up end would be shown by Mobilizon as real.
+    if end is not None:
+        body["endTime"] = _event_time(end, zone)
+    body.update(
+        timezone=timezone,
+        published=format_datetime(published),
+        category=category,
+        # Pledges come later: participation happens on the call's page for now (FEP-8a8e
+        # "Signaling how joins are handled").
+        joinMode="external",
+        externalParticipationUrl=external_participation_url or url or object_id,
+        maximumAttendeeCapacity=0,
+        status=status,
+        eventStatus=EVENT_STATUSES[status],
+        commentsEnabled=True,
+        repliesModerationOption="allow_all",
+        isOnline=place is None and online_url is not None,
+    )
+    virtual = {"type": "VirtualLocation", "name": "Online", "url": online_url} if online_url else None
+    # One location object, never a list: Mobilizon's get_address/1 has no clause for lists
+    # (framasoft/mobilizon converter/utils.ex), so a hybrid event would be dropped there. A hybrid
+    # call's online link travels in the `Website` attachment, which Mobilizon and we read.
+    if place is not None:
+        body["location"] = _place_document(place)
+    elif virtual is not None:
+        body["location"] = virtual
+    attachments: list[dict[str, Any]] = []
+    if online_url:
+        # Mobilizon's online address: a Link named "Website" with exactly this mediaType (§2.2).
+        attachments.append({"type": "Link", "name": "Website", "mediaType": "text/html", "href": online_url})
+    body["attachment"] = attachments
+    body["tag"] = [{"type": "Hashtag", "name": f"#{tag.lstrip('#')}"} for tag in hashtags if tag.lstrip("#")]
+    if updated:
+        body["updated"] = format_datetime(updated)
+    return _with_context(EVENT_CONTEXT, body)

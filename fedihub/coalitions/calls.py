@@ -1,0 +1,522 @@
+"""Calls to action: validated input, the Event that federates them, edits, cancellation and listings."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.coalitions import event_text
+from fedihub.coalitions.markdown import render_markdown
+from fedihub.errors import Conflict, InvalidInput, NotFound
+from fedihub.federation.actors import get_local_actor
+from fedihub.federation.context import FederationContext
+from fedihub.federation.outbox import follower_inboxes, publish
+from fedihub.protocol import builders
+from fedihub.protocol.vocab import PUBLIC
+from fedihub.storage.models import Actor, StoredObject
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 20_000
+MAX_PLACE = 200
+MAX_ADDRESS = 500
+MAX_URL = 2048
+MAX_REGION = 200
+MAX_MOVEMENT = 64
+MAX_MOVEMENTS = 20
+MAX_REASON = 2_000
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
+
+FormFields = Mapping[str, "str | list[str]"]
+
+
+@dataclass
+class CallInput:
+    """A call to action as an organizer describes it; times are aware, `timezone` is IANA."""
+
+    title: str
+    description: str
+    start: datetime
+    end: datetime | None
+    timezone: str
+    place_name: str | None = None
+    address: str | None = None
+    online_url: str | None = None
+    movements: list[str] = field(default_factory=list)
+    region_city: str | None = None
+    region_state: str | None = None
+    region_country: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+# --- Validation ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    """Every IANA zone name this machine's tz database knows (the time-zone <select> lists them)."""
+    return frozenset(available_timezones())
+
+
+def _text(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _optional(value: str | None, name: str, limit: int, label: str) -> str | None:
+    text = _text(value)
+    if len(text) > limit:
+        raise InvalidInput(f"{label} has at most {limit} characters", field=name)
+    return text or None
+
+
+def _title(value: str | None) -> str:
+    # Plain text on one line (FEP-8a8e: `name` is plain text, never empty); markup is kept as
+    # typed and escaped wherever it is shown.
+    title = _text(value)
+    if not title:
+        raise InvalidInput("give the call a title", field="title")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"a title has at most {MAX_TITLE} characters", field="title")
+    return title
+
+
+def _description(value: str | None) -> str:
+    text = (value or "").strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise InvalidInput(f"a description has at most {MAX_DESCRIPTION} characters", field="description")
+    return text
+
+
+def _timezone(value: str | None) -> str:
+    name = (value or "").strip()
+    if not name:
+        raise InvalidInput("choose a time zone", field="timezone")
+    if name not in known_timezones():
+        raise InvalidInput(f"{name!r} is not a time zone we know, e.g. Europe/Paris", field="timezone")
+    return name
+
+
+def _online_url(value: str | None) -> str | None:
+    url = (value or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise InvalidInput("the online link must be a web address starting with https://", field="online_url")
+    if len(url) > MAX_URL:
+        raise InvalidInput(f"the online link has at most {MAX_URL} characters", field="online_url")
+    return url
+
+
+def _movements(values: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        movement = _text(value).lstrip("#").strip()
+        if not movement or movement.casefold() in (m.casefold() for m in found):
+            continue
+        if len(movement) > MAX_MOVEMENT:
+            raise InvalidInput(f"a movement name has at most {MAX_MOVEMENT} characters", field="movements")
+        if event_text.movement_hashtag(movement) is None:
+            raise InvalidInput(f"{movement!r} needs at least one letter to become a hashtag", field="movements")
+        found.append(movement)
+    if len(found) > MAX_MOVEMENTS:
+        raise InvalidInput(f"at most {MAX_MOVEMENTS} movements per call", field="movements")
+    return found
+
+
+def _coordinates(latitude: float | None, longitude: float | None) -> tuple[float | None, float | None]:
+    if latitude is None and longitude is None:
+        return None, None
+    if latitude is None or not -90 <= latitude <= 90:
+        raise InvalidInput("latitude is a number from -90 to 90 (give it with the longitude)", field="latitude")
+    if longitude is None or not -180 <= longitude <= 180:
+        raise InvalidInput("longitude is a number from -180 to 180 (give it with the latitude)", field="longitude")
+    return latitude, longitude
+
+
+def _check_time(value: datetime, name: str) -> None:
+    if value.tzinfo is None:
+        raise InvalidInput("times must carry their time zone", field=name)
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise InvalidInput(f"choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+
+
+def validate_call(data: CallInput) -> CallInput:
+    """The same rules for every way in (form, CLI, code): a normalised copy, or InvalidInput."""
+    title = _title(data.title)
+    description = _description(data.description)
+    tz = _timezone(data.timezone)
+    _check_time(data.start, "start")
+    if data.end is not None:
+        _check_time(data.end, "end")
+        if data.end <= data.start:
+            raise InvalidInput("the end must be after the start", field="end")
+    place_name = _optional(data.place_name, "place_name", MAX_PLACE, "the place name")
+    address = _optional(data.address, "address", MAX_ADDRESS, "the address")
+    online_url = _online_url(data.online_url)
+    if not (place_name or address or online_url):
+        raise InvalidInput("give a place, an online link, or both", field="place_name")
+    movements = _movements(data.movements)
+    region = {
+        name: _optional(getattr(data, name), name, MAX_REGION, label)
+        for name, label in (("region_city", "the city"), ("region_state", "the state or province"),
+                            ("region_country", "the country"))
+    }
+    latitude, longitude = _coordinates(data.latitude, data.longitude)
+    return dataclasses.replace(
+        data, title=title, description=description, timezone=tz, place_name=place_name, address=address,
+        online_url=online_url, movements=movements, latitude=latitude, longitude=longitude, **region,
+    )
+
+
+# --- Forms -----------------------------------------------------------------------------------------
+
+
+def _one(fields: FormFields, name: str) -> str:
+    value = fields.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""
+
+
+def _many(fields: FormFields, name: str) -> list[str]:
+    getlist = getattr(fields, "getlist", None)  # Starlette's FormData: .get gives one value only
+    value = getlist(name) if callable(getlist) else fields.get(name)
+    if value is None:
+        return []
+    return [item for item in (value if isinstance(value, list) else [value]) if item]
+
+
+_DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def parse_local_datetime(value: str, tz: str, name: str) -> datetime:
+    """"2026-03-14T11:00" as a wall-clock time in `tz` (an ISO time with an offset is converted)."""
+    text = value.strip()
+    if not _DATE_AND_TIME.match(text):
+        raise InvalidInput("give a date and a time, like 2026-03-14T11:00", field=name)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput("that date or time does not exist; use the form 2026-03-14T11:00", field=name) from exc
+    zone = ZoneInfo(tz)
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(zone)
+    local = parsed.replace(tzinfo=zone)
+    # A wall time skipped when the clocks go forward has no instant: say so rather than guess.
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
+        raise InvalidInput(f"{text} does not exist in {tz}: the clocks change then", field=name)
+    return local
+
+
+def _number(fields: FormFields, name: str) -> float | None:
+    text = _one(fields, name).strip()
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma, as typed in much of the world
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a number, like 48.8566", field=name) from exc
+    if not math.isfinite(number):
+        raise InvalidInput(f"{name} must be a number, like 48.8566", field=name)
+    return number
+
+
+def parse_call_form(fields: FormFields) -> CallInput:
+    """A CallInput from HTML form values; InvalidInput(field=…) names the first bad field."""
+    title = _title(_one(fields, "title"))
+    description = _description(_one(fields, "description"))
+    tz = _timezone(_one(fields, "timezone"))
+    if not _one(fields, "start").strip():
+        raise InvalidInput("give the date and time it starts", field="start")
+    start = parse_local_datetime(_one(fields, "start"), tz, "start")
+    end_text = _one(fields, "end").strip()
+    end = parse_local_datetime(end_text, tz, "end") if end_text else None
+    # Checkboxes send one movement each, the free "tags" field a comma-separated list; both may
+    # also come comma-separated from to_form_fields.
+    movements = [item for name in ("movements", "tags") for value in _many(fields, name) for item in value.split(",")]
+    data = CallInput(
+        title=title,
+        description=description,
+        start=start,
+        end=end,
+        timezone=tz,
+        place_name=_one(fields, "place_name"),
+        address=_one(fields, "address"),
+        online_url=_one(fields, "online_url"),
+        movements=movements,
+        region_city=_one(fields, "region_city"),
+        region_state=_one(fields, "region_state"),
+        region_country=_one(fields, "region_country"),
+        latitude=_number(fields, "latitude"),
+        longitude=_number(fields, "longitude"),
+    )
+    return validate_call(data)
+
+
+def to_form_fields(call: StoredObject) -> dict[str, str]:
+    """The edit form's values for a stored call (times as local wall-clock times in its zone).
+
+    `movements` and `tags` both hold the movements, comma-separated; the form may show them as
+    checkboxes, free text or both (parse_call_form merges and de-duplicates).
+    """
+    tz = call.timezone or "UTC"
+    zone = ZoneInfo(tz)
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%dT%H:%M") if value is not None else ""
+
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    movements = ", ".join(call.movements or [])
+    return {
+        "title": call.name or "",
+        "description": call.source or "",
+        "start": local(call.start_time),
+        "end": local(call.end_time),
+        "timezone": tz,
+        "place_name": text(call.location_name),
+        "address": text(call.location_address),
+        "online_url": text(call.online_url),
+        "movements": movements,
+        "tags": movements,
+        "region_city": text(call.region_city),
+        "region_state": text(call.region_state),
+        "region_country": text(call.region_country),
+        "latitude": text(call.latitude),
+        "longitude": text(call.longitude),
+    }
+
+
+# --- Publishing ------------------------------------------------------------------------------------
+
+
+def _fill(row: StoredObject, data: CallInput, actor: Actor) -> None:
+    row.name = data.title
+    row.source = data.description
+    row.content = render_markdown(data.description) if data.description else ""
+    row.start_time = data.start.astimezone(UTC)
+    row.end_time = data.end.astimezone(UTC) if data.end is not None else None
+    row.timezone = data.timezone
+    row.location_name = data.place_name
+    row.location_address = data.address
+    row.online_url = data.online_url
+    row.movements = list(data.movements)
+    region = (data.region_city, data.region_state, data.region_country)
+    if not any(region):
+        # A call with no region of its own happens where its coalition is.
+        region = (actor.region_city, actor.region_state, actor.region_country)
+    row.region_city, row.region_state, row.region_country = region
+    row.latitude, row.longitude = data.latitude, data.longitude
+
+
+def call_facts(row: StoredObject) -> event_text.CallFacts:
+    """The facts of a stored call, as the summary and the change notes describe them."""
+    assert row.start_time is not None
+    return event_text.CallFacts(
+        title=row.name or "",
+        start=row.start_time,
+        end=row.end_time,
+        timezone=row.timezone or "UTC",
+        place_name=row.location_name,
+        address=row.location_address,
+        region=(row.region_city, row.region_state, row.region_country),
+        online_url=row.online_url,
+    )
+
+
+def _event_document(row: StoredObject, actor: Actor, reason: str | None = None) -> dict:
+    """The Event for a stored call, from its columns (the one source of truth); sets its summary."""
+    assert row.start_time is not None and row.published is not None
+    facts = call_facts(row)
+    row.summary = event_text.build_event_summary(
+        facts,
+        cancelled=row.event_status == "CANCELLED",
+        cancel_reason=reason,
+        pitch=event_text.build_pitch(row.source),
+    )
+    place = None
+    if row.location_name or row.location_address:
+        place = builders.EventPlace(
+            name=row.location_name or row.location_address or "",
+            street_address=row.location_address,
+            locality=row.region_city,
+            region=row.region_state,
+            country=row.region_country,
+            latitude=row.latitude,
+            longitude=row.longitude,
+        )
+    return builders.build_event(
+        object_id=row.uri,
+        attributed_to=actor.uri,
+        name=row.name or "",
+        content_html=row.content or "",
+        summary_html=row.summary,
+        start=row.start_time,
+        end=row.end_time,
+        timezone=row.timezone or "UTC",
+        published=row.published,
+        updated=row.updated,
+        to=[PUBLIC],
+        cc=[_followers(actor)],
+        url=row.url or row.uri,
+        place=place,
+        online_url=row.online_url,
+        status=row.event_status or "CONFIRMED",
+        hashtags=[tag for tag in map(event_text.movement_hashtag, row.movements or []) if tag],
+    )
+
+
+def _followers(actor: Actor) -> str:
+    return actor.followers_uri or f"{actor.uri}/followers"
+
+
+async def get_call(session: AsyncSession, object_uri: str) -> StoredObject:
+    """One of this server's calls (not deleted), or NotFound."""
+    row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_uri))
+    if row is None or not row.is_local or row.type != "Event" or row.deleted_at is not None:
+        raise NotFound(f"no call to action {object_uri} on this server")
+    return row
+
+
+async def _publish_reply(
+    ctx: FederationContext, session: AsyncSession, actor: Actor, event: StoredObject, html: str,
+    inboxes: set[str],
+) -> StoredObject:
+    """A public Note replying to the Event: Mastodon threads it under the call (spec §1.8)."""
+    now = ctx.clock()
+    note_id = ctx.urls.new_object()
+    note = builders.build_note(
+        object_id=note_id, attributed_to=actor.uri, content_html=html, published=now, to=[PUBLIC],
+        cc=[_followers(actor)], url=note_id, in_reply_to=event.uri,
+    )
+    row = StoredObject(
+        uri=note_id, type="Note", attributed_to_id=actor.id, is_local=True, visibility="public", content=html,
+        url=note_id, in_reply_to=event.uri, published=now, data=note, created_at=now,
+    )
+    session.add(row)
+    create = builders.build_create(activity_id=f"{note_id}/activity", actor=actor.uri, obj=note)
+    await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
+    return row
+
+
+async def _publish_update(
+    ctx: FederationContext, session: AsyncSession, row: StoredObject, actor: Actor, reason: str | None = None
+) -> set[str]:
+    row.updated = ctx.clock()
+    row.data = _event_document(row, actor, reason)
+    update = builders.build_update(
+        activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=row.data, to=[PUBLIC], cc=[_followers(actor)],
+        published=row.updated,
+    )
+    inboxes = await follower_inboxes(session, actor.id)
+    await publish(ctx, session, actor=actor, activity=update, inboxes=inboxes)
+    return inboxes
+
+
+async def create_call(ctx: FederationContext, username: str, data: CallInput) -> StoredObject:
+    """Publish a call to action: an Event in a Create to the coalition's followers."""
+    data = validate_call(data)
+    async with ctx.sessions.begin() as session:
+        actor = await get_local_actor(session, username)
+        now = ctx.clock()
+        object_id = ctx.urls.new_object()
+        row = StoredObject(
+            uri=object_id, type="Event", attributed_to_id=actor.id, is_local=True, visibility="public",
+            url=object_id, published=now, created_at=now, event_status="CONFIRMED",
+        )
+        _fill(row, data, actor)
+        row.data = _event_document(row, actor)
+        session.add(row)
+        create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
+        await publish(ctx, session, actor=actor, activity=create, inboxes=await follower_inboxes(session, actor.id))
+        return row
+
+
+async def update_call(ctx: FederationContext, object_uri: str, data: CallInput) -> StoredObject:
+    """Edit a call: Update(Event), plus a reply Note when the title, time, place or link changed.
+
+    Mastodon ignores Updates of an Event (spec §1.8); the Note is what its users see. A change
+    of the description alone sends only the Update: Mastodon never showed the description.
+    """
+    data = validate_call(data)
+    async with ctx.sessions.begin() as session:
+        row = await get_call(session, object_uri)
+        actor = row.author
+        before = call_facts(row)
+        _fill(row, data, actor)
+        inboxes = await _publish_update(ctx, session, row, actor)
+        changes = event_text.describe_changes(before, call_facts(row))
+        if changes:
+            html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes)
+            await _publish_reply(ctx, session, actor, row, html, inboxes)
+        return row
+
+
+async def cancel_call(ctx: FederationContext, object_uri: str, reason: str | None = None) -> StoredObject:
+    """Cancel a call: it stays visible, marked CANCELLED, with an Update and a reply Note."""
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise InvalidInput(f"a reason has at most {MAX_REASON} characters", field="reason")
+    async with ctx.sessions.begin() as session:
+        row = await get_call(session, object_uri)
+        if row.event_status == "CANCELLED":
+            raise Conflict("this call is already cancelled")
+        actor = row.author
+        row.event_status = "CANCELLED"
+        inboxes = await _publish_update(ctx, session, row, actor, reason)
+        html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
+        await _publish_reply(ctx, session, actor, row, html, inboxes)
+        return row
+
+
+# --- Listings --------------------------------------------------------------------------------------
+
+
+def _calls(now: datetime, actor_id: int | None, *, upcoming: bool) -> Select[tuple[StoredObject]]:
+    # "Upcoming" includes calls under way (FEP-8a8e upcomingEvents: endTime not yet past); a call
+    # without an end counts as over once it has started.
+    start, end, open_end = StoredObject.start_time, StoredObject.end_time, StoredObject.end_time.is_(None)
+    if upcoming:
+        timing = or_(end >= now, and_(open_end, start >= now))
+    else:
+        timing = or_(end < now, and_(open_end, start < now))
+    query = select(StoredObject).where(
+        StoredObject.type == "Event", StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None), timing
+    )
+    if actor_id is None:
+        # FEP-8a8e "Discoverability": shared calendars list only events with Public in `to`…
+        return query.where(StoredObject.visibility == "public")
+    # …while an actor's own page may also show its unlisted ones (Public in `cc`).
+    return query.where(
+        StoredObject.attributed_to_id == actor_id, StoredObject.visibility.in_(("public", "unlisted"))
+    )
+
+
+async def upcoming_calls(
+    session: AsyncSession, *, now: datetime, actor_id: int | None = None, limit: int = 50
+) -> list[StoredObject]:
+    """Calls (ours and remote) not yet over, soonest first; one coalition's when actor_id is given."""
+    query = _calls(now, actor_id, upcoming=True).order_by(StoredObject.start_time, StoredObject.id).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def past_calls(
+    session: AsyncSession, *, now: datetime, actor_id: int | None = None, limit: int = 50
+) -> list[StoredObject]:
+    """Calls that are over, the most recent first."""
+    query = _calls(now, actor_id, upcoming=False).order_by(StoredObject.start_time.desc(), StoredObject.id.desc())
+    return list((await session.scalars(query.limit(limit))).all())

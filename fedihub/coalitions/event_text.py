@@ -1,0 +1,184 @@
+"""The words of a call to action for people: its summary line for Mastodon and its change notes."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fedihub.coalitions.markdown import render_markdown
+from fedihub.protocol.html import html_to_text
+
+# Our own names, not strftime's: those follow the process locale, and the summary is federated
+# text that must not change with the server's environment.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+)
+PITCH_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What a reader needs to turn up: the same facts the Event carries, as one value."""
+
+    title: str
+    start: datetime
+    end: datetime | None
+    timezone: str
+    place_name: str | None = None
+    address: str | None = None
+    region: Sequence[str | None] = ()
+    online_url: str | None = None
+
+
+def _day(value: datetime) -> str:
+    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def _clock(value: datetime) -> str:
+    return f"{value.hour:02d}:{value.minute:02d}"
+
+
+def _abbreviation(value: datetime) -> str:
+    """PDT, CET… or, where the zone has no letters for it ("+03"), the offset as UTC+03."""
+    name = value.tzname() or ""
+    if name.isalpha():
+        return name
+    return f"UTC{name}" if name else ""
+
+
+def format_when(start: datetime, end: datetime | None, timezone: str) -> str:
+    """"Saturday 14 March 2026, 11:00–14:00 PDT (America/Los_Angeles)" in the event's own zone.
+
+    Spec §1.8: Mastodon shows only name, summary and link, so the date, the time and the zone's
+    name must be written out; the abbreviation alone is ambiguous (CST), the IANA name is not.
+    """
+    zone = ZoneInfo(timezone)
+    local_start = start.astimezone(zone)
+    local_end = end.astimezone(zone) if end is not None else None
+    start_abbr = _abbreviation(local_start)
+    zone_name = "" if timezone == start_abbr else f" ({timezone})"
+    if local_end is None:
+        return f"{_day(local_start)}, {_clock(local_start)} {start_abbr}{zone_name}"
+    end_abbr = _abbreviation(local_end)
+    # Across a DST change the abbreviation differs between start and end: say both.
+    first = _clock(local_start) + (f" {start_abbr}" if end_abbr != start_abbr else "")
+    if local_end.date() == local_start.date():
+        text = f"{_day(local_start)}, {first}–{_clock(local_end)} {end_abbr}"
+    else:
+        text = f"{_day(local_start)}, {first} – {_day(local_end)}, {_clock(local_end)} {end_abbr}"
+    return f"{text.rstrip()}{zone_name}"
+
+
+def format_place(place_name: str | None, address: str | None, region: Sequence[str | None] = ()) -> str:
+    """"City Hall steps, 1 Dr Carlton B Goodlett Pl, San Francisco, CA" without saying a part twice.
+
+    A region part already written in the address (people often type the city there) is left out.
+    """
+    name, street = (place_name or "").strip(), (address or "").strip()
+    parts = [name] if name else []
+    if street and street.casefold() != name.casefold():
+        parts.append(street)
+    for part in region:
+        part = (part or "").strip()
+        in_street = re.search(rf"(?<!\w){re.escape(part)}(?!\w)", street, re.IGNORECASE) if part else None
+        if part and not in_street and part.casefold() not in (seen.casefold() for seen in parts):
+            parts.append(part)
+    return ", ".join(parts)
+
+
+def _link(url: str) -> str:
+    quoted = html.escape(url, quote=True)
+    return f'<a href="{quoted}">{quoted}</a>'
+
+
+def build_pitch(description: str | None) -> str:
+    """The first paragraph of the description as plain text, cut at a word near 200 characters."""
+    for paragraph in re.split(r"\n\s*\n", (description or "").strip()):
+        text = " ".join(html_to_text(render_markdown(paragraph)).split())
+        if text:
+            if len(text) <= PITCH_LENGTH:
+                return text
+            return text[:PITCH_LENGTH].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
+    return ""
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    """Plain text as escaped HTML paragraphs (blank lines) with <br> for single line breaks."""
+    found = []
+    for paragraph in re.split(r"\n\s*\n", (text or "").strip()):
+        lines = [html.escape(line.strip()) for line in paragraph.splitlines() if line.strip()]
+        if lines:
+            found.append("<br>".join(lines))
+    return found
+
+
+def build_event_summary(
+    facts: CallFacts, *, cancelled: bool = False, cancel_reason: str | None = None, pitch: str = ""
+) -> str:
+    """The Event's `summary`: what Mastodon users read in their timelines (spec §1.8, §2.7)."""
+    lines = [f"When: {html.escape(format_when(facts.start, facts.end, facts.timezone))}"]
+    place = format_place(facts.place_name, facts.address, facts.region)
+    if place:
+        lines.append(f"Where: {html.escape(place)}")
+    if facts.online_url:
+        lines.append(f"Online: {_link(facts.online_url)}")
+    elif not place:
+        lines.append("Where: online")
+    paragraphs = ["<br>".join(lines)]
+    if cancelled:
+        paragraphs[:0] = ["<strong>CANCELLED</strong>", *_paragraphs(cancel_reason)]
+    if pitch:
+        paragraphs.append(html.escape(pitch))
+    return "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+
+
+def describe_changes(before: CallFacts, after: CallFacts) -> list[str]:
+    """HTML lines naming what a reader must know changed: time, place, online link, title.
+
+    The description is left out on purpose: Mastodon does not show an Event's content anyway.
+    """
+    lines: list[str] = []
+    if (before.start, before.end, before.timezone) != (after.start, after.end, after.timezone):
+        lines.append(f"New time: {html.escape(format_when(after.start, after.end, after.timezone))}")
+    old_place = format_place(before.place_name, before.address, before.region)
+    new_place = format_place(after.place_name, after.address, after.region)
+    if old_place != new_place:
+        lines.append(f"New place: {html.escape(new_place)}" if new_place else "No longer at a physical place.")
+    if before.online_url != after.online_url:
+        lines.append(f"New online link: {_link(after.online_url)}" if after.online_url else "No longer online.")
+    if before.title != after.title:
+        lines.append(f"Renamed from “{html.escape(before.title)}”.")
+    return lines
+
+
+def build_change_note(url: str, facts: CallFacts, changes: Sequence[str]) -> str:
+    """The reply Note sent with an Update: Mastodon ignores Event updates (spec §1.8)."""
+    heading = f'<p>Changed: <a href="{html.escape(url, quote=True)}">{html.escape(facts.title)}</a></p>'
+    return heading + "<p>" + "<br>".join(changes) + "</p>"
+
+
+def build_cancel_note(url: str, facts: CallFacts, reason: str | None) -> str:
+    """The reply Note sent with a cancellation, so Mastodon users see it under the call."""
+    when = html.escape(format_when(facts.start, facts.end, facts.timezone))
+    text = (
+        f'<p><strong>Cancelled:</strong> <a href="{html.escape(url, quote=True)}">{html.escape(facts.title)}</a>'
+        f", planned for {when}.</p>"
+    )
+    return text + "".join(f"<p>{paragraph}</p>" for paragraph in _paragraphs(reason))
+
+
+def movement_hashtag(movement: str) -> str | None:
+    """A movement as a hashtag Mastodon links: "Black Lives Matter" → "BlackLivesMatter".
+
+    Mastodon hashtags are word characters only (app/models/tag.rb HASHTAG_NAME_RE) and need a
+    letter; words are joined with a capital so the tag stays readable (and screen readers cope).
+    """
+    words = re.findall(r"[^\W_]+", movement)
+    tag = "".join(word[:1].upper() + word[1:] for word in words)
+    return tag if any(char.isalpha() for char in tag) else None
