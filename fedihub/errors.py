@@ -72,6 +72,18 @@ class DomainBlocked(PermissionDenied):
     """This server does not federate with that domain."""
 
 
+class LoginRequired(FedihubError):
+    """You need to log in to see this page."""
+
+    status_code = 401
+
+
+class TooManyAttempts(FedihubError):
+    """Too many attempts; wait a while and try again."""
+
+    status_code = 429
+
+
 # --- Authentication of peers ---------------------------------------------------------------
 
 

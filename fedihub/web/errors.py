@@ -7,10 +7,11 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from fedihub.errors import AuthenticationFailed, FedihubError
+from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired
 from fedihub.protocol.vocab import accepts_activitypub
+from fedihub.web.auth import login_url
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ TITLES = {
     410: "This is gone",
     413: "Too large",
     415: "Unsupported format",
+    429: "Too many attempts",
     500: "Something went wrong on our side",
     502: "Another server did not answer properly",
 }
@@ -50,6 +52,9 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 async def handle_fedihub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FedihubError)
+    if isinstance(exc, LoginRequired) and not accepts_activitypub(request.headers.get("accept", "")):
+        # A person (or a form) that needs a session: send them to log in and back here after.
+        return RedirectResponse(login_url(request), status_code=303)
     if exc.status_code >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc)
     elif isinstance(exc, AuthenticationFailed):

@@ -1,0 +1,1 @@
+"""Organizer accounts: passwords, roles in coalitions, invite links and login rate limits."""

@@ -1,0 +1,194 @@
+"""Accounts and their roles in coalitions: create, authenticate, disable, members and roles."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.accounts import passwords
+from fedihub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fedihub.storage.models import Account, Actor, Membership
+
+ROLES = ("editor", "admin", "owner")
+ROLE_LABELS = {
+    "editor": "Editor: posts announcements and calls to action",
+    "admin": "Admin: also manages followers, settings and invites",
+    "owner": "Owner: also manages admins and other owners",
+}
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+MAX_DISPLAY_NAME = 200
+
+
+def role_rank(role: str) -> int:
+    try:
+        return ROLES.index(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}: use editor, admin or owner", field="role") from None
+
+
+def can_invite(inviter_role: str, role: str) -> bool:
+    """Admins invite editors and admins; only owners invite owners; editors invite nobody."""
+    if inviter_role == "owner":
+        return role in ROLES
+    return inviter_role == "admin" and role in ("editor", "admin")
+
+
+def can_remove(remover_role: str, member_role: str) -> bool:
+    """The same rule as inviting: you can remove who you could have invited."""
+    return can_invite(remover_role, member_role)
+
+
+def normalise_username(raw: str) -> str:
+    username = raw.strip().lower()
+    if not USERNAME_RE.fullmatch(username):
+        raise InvalidInput(
+            "a username has 2 to 32 characters: lowercase letters, digits, and _ . - (not first)",
+            field="username",
+        )
+    return username
+
+
+def session_version(account: Account) -> str:
+    """Changes whenever the password changes or the account is disabled: old sessions end."""
+    basis = f"{account.id}|{account.password_hash}|{account.disabled_at}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+async def find_account(session: AsyncSession, account_id: int) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+async def find_account_by_username(session: AsyncSession, username: str) -> Account | None:
+    return await session.scalar(select(Account).where(Account.username == username.strip().lower()))
+
+
+async def admin_exists(session: AsyncSession) -> bool:
+    count = await session.scalar(
+        select(func.count()).select_from(Account).where(Account.is_admin.is_(True), Account.disabled_at.is_(None))
+    )
+    return bool(count)
+
+
+async def create_account(
+    session: AsyncSession,
+    username: str,
+    password: str,
+    *,
+    now: datetime,
+    is_admin: bool = False,
+    display_name: str | None = None,
+) -> Account:
+    """A new account (validated); the caller commits. Raises InvalidInput or Conflict with a field."""
+    username = normalise_username(username)
+    passwords.check_password_rules(password)
+    display_name = (display_name or "").strip() or None
+    if display_name and len(display_name) > MAX_DISPLAY_NAME:
+        raise InvalidInput(f"the name is too long: at most {MAX_DISPLAY_NAME} characters", field="display_name")
+    if await find_account_by_username(session, username) is not None:
+        raise Conflict(f"the username {username} is taken: choose another", field="username")
+    account = Account(
+        username=username, display_name=display_name, password_hash=await passwords.hash_password(password),
+        is_admin=is_admin, created_at=now,
+    )
+    session.add(account)
+    await session.flush()
+    return account
+
+
+async def authenticate(session: AsyncSession, username: str, password: str, *, now: datetime) -> Account | None:
+    """The account when the password is right, else None (same cost either way).
+
+    A disabled account is returned too (the caller refuses it with its own message), but its
+    login is not recorded.
+    """
+    account = await find_account_by_username(session, username)
+    if account is None:
+        await passwords.waste_verify(password)
+        return None
+    if not await passwords.verify_password(account.password_hash, password):
+        return None
+    if account.disabled_at is not None:
+        return account
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = await passwords.hash_password(password)
+    account.last_login_at = now
+    return account
+
+
+async def list_accounts(session: AsyncSession) -> Sequence[Account]:
+    return (await session.scalars(select(Account).order_by(Account.username))).all()
+
+
+async def set_disabled(session: AsyncSession, account_id: int, disabled: bool, *, now: datetime) -> Account:
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound("there is no such account")
+    account.disabled_at = now if disabled else None
+    return account
+
+
+async def coalitions_of(session: AsyncSession, account: Account) -> list[tuple[Actor, str]]:
+    """The coalitions the account belongs to with its role; instance admins own them all."""
+    if account.is_admin:
+        actors = (
+            await session.scalars(
+                select(Actor)
+                .where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
+                .order_by(Actor.name, Actor.local_username)
+            )
+        ).all()
+        return [(actor, "owner") for actor in actors]
+    rows = (
+        await session.execute(
+            select(Actor, Membership.role)
+            .join(Membership, Membership.actor_id == Actor.id)
+            .where(Membership.account_id == account.id, Actor.deleted_at.is_(None))
+            .order_by(Actor.name, Actor.local_username)
+        )
+    ).all()
+    return [(actor, role) for actor, role in rows]
+
+
+async def find_membership(session: AsyncSession, account_id: int, actor_id: int) -> Membership | None:
+    return await session.scalar(
+        select(Membership).where(Membership.account_id == account_id, Membership.actor_id == actor_id)
+    )
+
+
+async def members_of(session: AsyncSession, actor_id: int) -> Sequence[Membership]:
+    rows = (await session.scalars(select(Membership).where(Membership.actor_id == actor_id))).all()
+    return sorted(rows, key=lambda m: (-ROLES.index(m.role) if m.role in ROLES else 0, m.account.username))
+
+
+async def add_member(session: AsyncSession, account_id: int, actor_id: int, role: str, *, now: datetime) -> Membership:
+    """Give the account ``role`` in the coalition; an existing member keeps the higher of the two roles."""
+    role_rank(role)
+    membership = await find_membership(session, account_id, actor_id)
+    if membership is None:
+        membership = Membership(account_id=account_id, actor_id=actor_id, role=role, created_at=now)
+        session.add(membership)
+    elif role_rank(role) > role_rank(membership.role):
+        membership.role = role
+    await session.flush()
+    return membership
+
+
+async def remove_member(session: AsyncSession, actor_id: int, account_id: int, *, remover_role: str) -> None:
+    membership = await find_membership(session, account_id, actor_id)
+    if membership is None:
+        raise NotFound("that person is not a member of this coalition")
+    if not can_remove(remover_role, membership.role):
+        raise PermissionDenied(f"only owners can remove {membership.role}s")
+    if membership.role == "owner":
+        owners = await session.scalar(
+            select(func.count()).select_from(Membership)
+            .where(Membership.actor_id == actor_id, Membership.role == "owner")
+        )
+        if (owners or 0) <= 1:
+            raise Conflict("a coalition needs at least one owner: make someone else owner before removing this one")
+    await session.delete(membership)

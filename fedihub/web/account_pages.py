@@ -1,0 +1,360 @@
+"""Pages for accounts: first-run setup, log in and out, invites, instance admin, coalition members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fedihub.accounts import invites
+from fedihub.accounts import service as accounts
+from fedihub.coalitions import service as coalitions
+from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound, TooManyAttempts
+from fedihub.federation import blocks
+from fedihub.storage.models import Actor, DomainBlock
+from fedihub.web.auth import (
+    log_in,
+    log_out,
+    read_form,
+    require_coalition_role,
+    require_instance_admin,
+    safe_next,
+)
+from fedihub.web.state import runtime_of
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    context.setdefault("errors", {})
+    context.setdefault("values", {})
+    response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+    # Personal pages carrying CSRF tokens or invite links: no shared cache may keep them.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def error_for(exc: FedihubError) -> dict[str, str]:
+    """The error keyed by its form field ("" for the whole form), as a sentence."""
+    text = exc.public_message
+    return {exc.field or "": text[:1].upper() + text[1:]}
+
+
+def text_of(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- Log in and out -------------------------------------------------------------------------
+
+
+async def login(request: Request) -> Response:
+    runtime = runtime_of(request)
+    if request.method == "GET":
+        next_url = safe_next(request.query_params.get("next"))
+        if request.state.account is not None:
+            return redirect(next_url)
+        return render(request, "auth/login.html", {"next": next_url})
+    form = await read_form(request)
+    username = text_of(form, "username").lower()
+    password = form.get("password")
+    password = password if isinstance(password, str) else ""
+    context: dict[str, Any] = {"next": safe_next(text_of(form, "next")), "values": {"username": username}}
+    limiter = request.app.state.login_limiter
+    now = runtime.ctx.clock()
+    address = client_address(request)
+    try:
+        limiter.check(address, username, now)
+    except TooManyAttempts as exc:
+        return render(request, "auth/login.html", {**context, "errors": error_for(exc)}, status_code=429)
+    async with runtime.ctx.sessions.begin() as session:
+        account = await accounts.authenticate(session, username, password, now=now)
+    if account is None:
+        limiter.record_failure(address, username, now)
+        errors = {"password": "Wrong username or password."}
+        return render(request, "auth/login.html", {**context, "errors": errors}, status_code=400)
+    if account.disabled_at is not None:
+        errors = {"": "This account has been disabled by an administrator of this server."}
+        return render(request, "auth/login.html", {**context, "errors": errors}, status_code=403)
+    limiter.record_success(username)
+    log_in(request, account)
+    return redirect(context["next"])
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    log_out(request)
+    return redirect("/")
+
+
+# --- New accounts: first-run setup and invites ---------------------------------------------
+
+
+def new_account_values(form: FormData) -> tuple[dict[str, str], str]:
+    """The form's visible values, and the password once both copies match."""
+    values = {"username": text_of(form, "username"), "display_name": text_of(form, "display_name")}
+    password, again = form.get("password"), form.get("password_confirm")
+    password = password if isinstance(password, str) else ""
+    if password != again:
+        raise InvalidInput("the two passwords are not the same", field="password_confirm")
+    return values, password
+
+
+async def setup(request: Request) -> Response:
+    """First run: the one-time link printed by `fedihub serve` or `fedihub admin create`."""
+    runtime = runtime_of(request)
+    ctx = runtime.ctx
+    token = request.path_params["token"]
+    async with ctx.sessions() as session:
+        await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
+    if request.method == "GET":
+        values = {"username": request.query_params.get("username", "")}
+        return render(request, "auth/setup.html", {"token": token, "values": values})
+    form = await read_form(request)
+    values = {"username": text_of(form, "username"), "display_name": text_of(form, "display_name")}
+    try:
+        values, password = new_account_values(form)
+        async with ctx.sessions.begin() as session:
+            invite = await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
+            account = await accounts.create_account(
+                session, values["username"], password, now=ctx.clock(), is_admin=True,
+                display_name=values["display_name"],
+            )
+            await invites.mark_used(session, invite, account.id, now=ctx.clock())
+    except FedihubError as exc:
+        if exc.status_code in (404, 410):
+            raise
+        return render(request, "auth/setup.html", {"token": token, "values": values, "errors": error_for(exc)},
+                      status_code=exc.status_code)
+    log_in(request, account)
+    return redirect("/admin")
+
+
+async def _invite_coalition(request: Request, token: str) -> tuple[int, Actor, str]:
+    ctx = runtime_of(request).ctx
+    async with ctx.sessions() as session:
+        invite = await invites.get_usable_invite(session, token, now=ctx.clock())
+        actor = await session.get(Actor, invite.actor_id)
+    if actor is None or actor.deleted_at is not None:
+        raise Gone("The coalition of this invite no longer exists.")
+    return invite.id, actor, invite.role
+
+
+async def invite(request: Request) -> Response:
+    """Accept an invite: create an account, or join with the logged-in one."""
+    ctx = runtime_of(request).ctx
+    token = request.path_params["token"]
+    _, actor, role = await _invite_coalition(request, token)
+    context: dict[str, Any] = {
+        "token": token, "coalition": actor, "role": role, "role_label": accounts.ROLE_LABELS.get(role, ""),
+    }
+    if request.method == "GET":
+        return render(request, "auth/invite.html", context)
+    form = await read_form(request)
+    current = request.state.account
+    if current is not None:
+        async with ctx.sessions.begin() as session:
+            invite_row = await invites.get_usable_invite(session, token, now=ctx.clock())
+            await accounts.add_member(session, current.id, actor.id, role, now=ctx.clock())
+            await invites.mark_used(session, invite_row, current.id, now=ctx.clock())
+        return redirect(f"/manage/{actor.username}")
+    values = {"username": text_of(form, "username"), "display_name": text_of(form, "display_name")}
+    try:
+        values, password = new_account_values(form)
+        async with ctx.sessions.begin() as session:
+            invite_row = await invites.get_usable_invite(session, token, now=ctx.clock())
+            account = await accounts.create_account(
+                session, values["username"], password, now=ctx.clock(), display_name=values["display_name"]
+            )
+            await accounts.add_member(session, account.id, actor.id, role, now=ctx.clock())
+            await invites.mark_used(session, invite_row, account.id, now=ctx.clock())
+    except FedihubError as exc:
+        if exc.status_code in (404, 410):
+            raise
+        return render(request, "auth/invite.html", {**context, "values": values, "errors": error_for(exc)},
+                      status_code=exc.status_code)
+    log_in(request, account)
+    return redirect(f"/manage/{actor.username}")
+
+
+# --- Instance administration ------------------------------------------------------------------
+
+
+async def admin_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    ctx = runtime_of(request).ctx
+    async with ctx.sessions() as session:
+        account_rows = await accounts.list_accounts(session)
+        block_rows = (await session.scalars(select(DomainBlock).order_by(DomainBlock.domain))).all()
+    context = {
+        "coalitions": await coalitions.list_coalitions(ctx), "accounts": account_rows, "blocks": block_rows,
+        "domain": runtime_of(request).settings.domain, **extra,
+    }
+    return render(request, "admin/index.html", context, status_code=status_code)
+
+
+async def admin_index(request: Request) -> Response:
+    await require_instance_admin(request)
+    return await admin_page(request)
+
+
+async def admin_create_coalition(request: Request) -> Response:
+    account = await require_instance_admin(request)
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
+    values = {"handle": text_of(form, "handle").lower(), "name": text_of(form, "name"), "summary": text_of(form, "summary")}
+    try:
+        if not values["handle"]:
+            raise InvalidInput("give the coalition a handle", field="handle")
+        if not values["name"]:
+            raise InvalidInput("give the coalition a display name", field="name")
+        actor = await coalitions.create_coalition(ctx, values["handle"], name=values["name"], summary=values["summary"] or None)
+    except InvalidInput as exc:
+        exc.field = exc.field or ("name" if "display name" in exc.public_message else "handle")
+        return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
+    except FedihubError as exc:
+        exc.field = exc.field or "handle"
+        return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
+    async with ctx.sessions.begin() as session:
+        await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
+    return redirect(f"/manage/{actor.username}")
+
+
+async def admin_set_disabled(request: Request) -> Response:
+    account = await require_instance_admin(request)
+    await read_form(request)
+    ctx = runtime_of(request).ctx
+    target = int(request.path_params["account_id"])
+    if request.path_params["action"] not in ("disable", "enable"):
+        raise NotFound("there is nothing at this address")
+    disable = request.path_params["action"] == "disable"
+    if target == account.id and disable:
+        error = InvalidInput("you cannot disable your own account")
+        return await admin_page(request, 400, forms="account", errors=error_for(error))
+    async with ctx.sessions.begin() as session:
+        changed = await accounts.set_disabled(session, target, disable, now=ctx.clock())
+    verb = "disabled" if disable else "enabled again"
+    return await admin_page(request, notice=f"The account {changed.username} is {verb}.")
+
+
+async def admin_setup_link(request: Request) -> Response:
+    await require_instance_admin(request)
+    await read_form(request)
+    runtime = runtime_of(request)
+    link = await invites.get_setup_link(
+        runtime.ctx.sessions, base_url=runtime.settings.base_url, secret_key=runtime.settings.secret_key,
+        now=runtime.ctx.clock(),
+    )
+    return await admin_page(request, setup_link=link)
+
+
+async def admin_block(request: Request) -> Response:
+    await require_instance_admin(request)
+    form = await read_form(request)
+    values = {"domain": text_of(form, "domain"), "reason": text_of(form, "reason")}
+    try:
+        added = await blocks.block_domain(runtime_of(request).ctx, values["domain"], values["reason"] or None)
+    except InvalidInput as exc:
+        exc.field = exc.field or "domain"
+        return await admin_page(request, exc.status_code, forms="block", values=values, errors=error_for(exc))
+    domain = blocks.normalise_domain(values["domain"])
+    notice = f"{domain} is blocked." if added else f"{domain} was already blocked."
+    return await admin_page(request, notice=notice)
+
+
+async def admin_unblock(request: Request) -> Response:
+    await require_instance_admin(request)
+    form = await read_form(request)
+    domain = text_of(form, "domain")
+    removed = await blocks.unblock_domain(runtime_of(request).ctx, domain)
+    notice = f"{domain} is no longer blocked." if removed else f"{domain} was not blocked."
+    return await admin_page(request, notice=notice)
+
+
+# --- Coalition members and invites ------------------------------------------------------------
+
+
+async def members_page(request: Request, actor: Actor, my_role: str, status_code: int = 200, **extra: Any) -> Response:
+    ctx = runtime_of(request).ctx
+    async with ctx.sessions() as session:
+        members = await accounts.members_of(session, actor.id)
+    context = {
+        "coalition": actor, "my_role": my_role, "members": members, "roles": accounts.ROLES,
+        "role_labels": accounts.ROLE_LABELS,
+        "owner_count": sum(1 for m in members if m.role == "owner"),
+        "invitable_roles": [r for r in accounts.ROLES if accounts.can_invite(my_role, r)],
+        "removable_roles": [r for r in accounts.ROLES if accounts.can_remove(my_role, r)],
+        **extra,
+    }
+    return render(request, "members.html", context, status_code=status_code)
+
+
+async def members(request: Request) -> Response:
+    _, actor, role = await require_coalition_role(request, request.path_params["username"], "admin")
+    return await members_page(request, actor, role)
+
+
+async def members_invite(request: Request) -> Response:
+    account, actor, my_role = await require_coalition_role(request, request.path_params["username"], "admin")
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
+    role = text_of(form, "role")
+    try:
+        accounts.role_rank(role)
+        if not accounts.can_invite(my_role, role):
+            raise InvalidInput(f"only owners can invite {role}s", field="role")
+        async with ctx.sessions.begin() as session:
+            _, token = await invites.create_invite(
+                session, actor_id=actor.id, role=role, created_by_id=account.id, now=ctx.clock()
+            )
+    except InvalidInput as exc:
+        # Asking for a role above your own is refused, not merely hidden from the list.
+        status = 403 if role in accounts.ROLES else exc.status_code
+        return await members_page(request, actor, my_role, status, forms="invite", errors=error_for(exc))
+    link = invites.invite_url(runtime_of(request).settings.base_url, token)
+    return await members_page(request, actor, my_role, invite_link=link, invite_role=role)
+
+
+async def members_remove(request: Request) -> Response:
+    _, actor, my_role = await require_coalition_role(request, request.path_params["username"], "admin")
+    await read_form(request)
+    ctx = runtime_of(request).ctx
+    try:
+        async with ctx.sessions.begin() as session:
+            await accounts.remove_member(
+                session, actor.id, int(request.path_params["account_id"]), remover_role=my_role
+            )
+    except FedihubError as exc:
+        if exc.status_code == 404:
+            raise
+        return await members_page(request, actor, my_role, exc.status_code, forms="members", errors=error_for(exc))
+    return redirect(f"/manage/{actor.username}/members")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/login", login, methods=["GET", "POST"], name="login"),
+        Route("/logout", logout, methods=["POST"], name="logout"),
+        Route("/setup/{token:str}", setup, methods=["GET", "POST"], name="setup"),
+        Route("/invite/{token:str}", invite, methods=["GET", "POST"], name="invite"),
+        Route("/admin", admin_index, name="admin"),
+        Route("/admin/coalitions", admin_create_coalition, methods=["POST"], name="admin_create_coalition"),
+        Route("/admin/accounts/{account_id:int}/{action:str}", admin_set_disabled, methods=["POST"],
+              name="admin_set_disabled"),
+        Route("/admin/setup-link", admin_setup_link, methods=["POST"], name="admin_setup_link"),
+        Route("/admin/blocks", admin_block, methods=["POST"], name="admin_block"),
+        Route("/admin/blocks/remove", admin_unblock, methods=["POST"], name="admin_unblock"),
+        Route("/manage/{username:str}/members", members, name="members"),
+        Route("/manage/{username:str}/members/invite", members_invite, methods=["POST"], name="members_invite"),
+        Route("/manage/{username:str}/members/{account_id:int}/remove", members_remove, methods=["POST"],
+              name="members_remove"),
+    ]
