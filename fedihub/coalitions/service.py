@@ -44,7 +44,7 @@ async def create_coalition(
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters")
     async with ctx.sessions.begin() as session:
-        return await create_local_actor(
+        actor = await create_local_actor(
             ctx,
             session,
             username=username,
@@ -53,6 +53,8 @@ async def create_coalition(
             summary=render_markdown(summary) if summary else None,
             manually_approves_followers=manually_approves_followers,
         )
+        actor.summary_source = summary or None  # the Markdown, so the profile form can edit it
+        return actor
 
 
 async def list_coalitions(ctx: FederationContext) -> Sequence[CoalitionSummary]:
@@ -147,16 +149,22 @@ async def update_profile(
             actor.name = name.strip()
         if summary is not None:
             actor.summary = render_markdown(summary)
+            actor.summary_source = summary
         if manually_approves_followers is not None:
             actor.manually_approves_followers = manually_approves_followers
-        actor.updated_at = ctx.clock()
-        document = build_local_actor_document(ctx, actor)
-        update = builders.build_update(
-            activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=document, to=[PUBLIC],
-            cc=[actor.followers_uri or ""],
-        )
-        await publish(ctx, session, actor=actor, activity=update, inboxes=await follower_inboxes(session, actor.id))
+        await publish_actor_update(ctx, session, actor)
         return actor
+
+
+async def publish_actor_update(ctx: FederationContext, session: AsyncSession, actor: Actor) -> None:
+    """Send Update with the actor's whole current document to its followers (spec §1.2 "Update")."""
+    actor.updated_at = ctx.clock()
+    document = build_local_actor_document(ctx, actor)
+    update = builders.build_update(
+        activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=document, to=[PUBLIC],
+        cc=[actor.followers_uri or ""],
+    )
+    await publish(ctx, session, actor=actor, activity=update, inboxes=await follower_inboxes(session, actor.id))
 
 
 async def delete_coalition(ctx: FederationContext, username: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -159,8 +160,56 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
         discoverable=actor.discoverable,
         indexable=actor.discoverable,
         icon_url=actor.icon_url,
+        icon_media_type="image/png" if actor.icon_url and ctx.urls.is_local(actor.icon_url) else None,
         webfinger=f"{username}@{urlsplit(ctx.base_url).hostname}",
+        extra=profile_properties(actor),
     )
+
+
+# Terms the profile properties need beyond ACTOR_CONTEXT (which already maps `schema:`,
+# PropertyValue and value the way Mastodon does). Place, latitude and longitude are AS terms.
+PROFILE_CONTEXT = {
+    "Hashtag": "as:Hashtag",
+    "PostalAddress": "schema:PostalAddress",
+    "address": {"@id": "schema:address", "@type": "schema:PostalAddress"},
+    "addressLocality": "schema:addressLocality",
+    "addressRegion": "schema:addressRegion",
+    "addressCountry": "schema:addressCountry",
+}
+
+
+def profile_properties(actor: Actor) -> dict:
+    """A coalition's website, movements and region in the shapes peers read (spec §1.2, §2.7).
+
+    Website: a PropertyValue profile field, which Mastodon shows (and verifies with rel="me").
+    Movements: Hashtags in `tag`. Region: a `location` Place with a PostalAddress, as Mobilizon
+    groups carry it (fixture mobilizon/group.json). Nothing is added for an empty profile.
+    """
+    extra: dict = {}
+    if actor.website:
+        shown = actor.website.split("://", 1)[-1].rstrip("/")
+        link = (
+            f'<a href="{html.escape(actor.website, quote=True)}" target="_blank" '
+            f'rel="nofollow noopener noreferrer me" translate="no">{html.escape(shown)}</a>'
+        )
+        extra["attachment"] = [{"type": "PropertyValue", "name": "Website", "value": link}]
+    if actor.movements:
+        extra["tag"] = [{"type": "Hashtag", "name": f"#{tag}"} for tag in actor.movements]
+    region = [part for part in (actor.region_city, actor.region_state, actor.region_country) if part]
+    if region or actor.latitude is not None:
+        place: dict = {"type": "Place", "name": ", ".join(region) or None}
+        if region:
+            address = {
+                "type": "PostalAddress", "addressLocality": actor.region_city,
+                "addressRegion": actor.region_state, "addressCountry": actor.region_country,
+            }
+            place["address"] = {key: value for key, value in address.items() if value}
+        if actor.latitude is not None and actor.longitude is not None:
+            place.update(latitude=actor.latitude, longitude=actor.longitude)
+        extra["location"] = {key: value for key, value in place.items() if value is not None}
+    if extra:
+        extra["@context"] = PROFILE_CONTEXT
+    return extra
 
 
 def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None:

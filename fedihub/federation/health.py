@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.storage.models import Delivery, DomainHealth
+from fedihub.storage.models import Activity, Delivery, DomainHealth
 
 
 @dataclass(frozen=True)
@@ -23,17 +23,23 @@ class DomainDeliveries:
     paused_until: datetime | None
 
 
-async def delivery_summary(session: AsyncSession, *, now: datetime) -> Sequence[DomainDeliveries]:
-    """Counts per domain; ``failing`` are pending deliveries that already failed at least once."""
-    rows = await session.execute(
-        select(
-            Delivery.domain,
-            func.sum(case((Delivery.state == "pending", 1), else_=0)),
-            func.sum(case(((Delivery.state == "pending") & (Delivery.attempts > 0), 1), else_=0)),
-            func.sum(case((Delivery.state == "dead", 1), else_=0)),
-            func.sum(case((Delivery.state == "delivered", 1), else_=0)),
-        ).group_by(Delivery.domain).order_by(Delivery.domain)
+async def delivery_summary(
+    session: AsyncSession, *, now: datetime, actor_id: int | None = None
+) -> Sequence[DomainDeliveries]:
+    """Counts per domain; ``failing`` are pending deliveries that already failed at least once.
+
+    With ``actor_id``, only the deliveries of that actor's activities are counted (one coalition's view).
+    """
+    query = select(
+        Delivery.domain,
+        func.sum(case((Delivery.state == "pending", 1), else_=0)),
+        func.sum(case(((Delivery.state == "pending") & (Delivery.attempts > 0), 1), else_=0)),
+        func.sum(case((Delivery.state == "dead", 1), else_=0)),
+        func.sum(case((Delivery.state == "delivered", 1), else_=0)),
     )
+    if actor_id is not None:
+        query = query.join(Activity, Activity.id == Delivery.activity_id).where(Activity.actor_id == actor_id)
+    rows = await session.execute(query.group_by(Delivery.domain).order_by(Delivery.domain))
     health = {h.domain: h for h in (await session.scalars(select(DomainHealth))).all()}
     summary = []
     for domain, pending, failing, dead, delivered in rows:

@@ -1,0 +1,270 @@
+"""Coalition profile edits from the organizer form: validated, rendered, then sent to followers as Update."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from fedihub.coalitions.avatars import AvatarImage, remove_avatar, store_avatar
+from fedihub.coalitions.markdown import render_markdown
+from fedihub.coalitions.service import MAX_NAME, publish_actor_update
+from fedihub.errors import InvalidInput
+from fedihub.federation.actors import get_local_actor
+from fedihub.federation.context import FederationContext
+from fedihub.federation.follows import accept_follow
+from fedihub.protocol.html import html_to_text
+from fedihub.storage.models import Actor, Follow
+
+FormFields = Mapping[str, "str | list[str]"]
+
+MAX_SUMMARY = 5_000  # Markdown; Mastodon truncates a bio at 20 kB of HTML (spec finding 20)
+MAX_REGION = 200
+MAX_WEBSITE = 2_000  # Mastodon profile field values stop at 2047 characters (spec §1.2)
+MAX_TAG = 60
+MAX_MOVEMENTS = 20
+
+
+@dataclass(frozen=True)
+class Movement:
+    tag: str  # the hashtag without "#", in the case we publish it
+    label: str
+
+
+# The movements the issue names; a coalition ticks them or adds free tags of its own.
+SUGGESTED_MOVEMENTS: tuple[Movement, ...] = (
+    Movement("AntiAusterity", "Anti-austerity"),
+    Movement("BlackLivesMatter", "Black Lives Matter"),
+    Movement("SolidarityNetwork", "Solidarity network"),
+    Movement("Tenants", "Tenants"),
+    Movement("FightFor15", "$15 / Fight for 15"),
+    Movement("Climate", "Climate"),
+    Movement("Labour", "Labour"),
+    Movement("ImmigrantRights", "Immigrant rights"),
+)
+_SUGGESTED_BY_KEY = {m.tag.lower(): m for m in SUGGESTED_MOVEMENTS}
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    name: str
+    summary_source: str
+    movements: list[str]
+    region_city: str | None
+    region_state: str | None
+    region_country: str | None
+    latitude: float | None
+    longitude: float | None
+    website: str | None
+    manually_approves_followers: bool
+
+
+def movement_label(tag: str) -> str:
+    """How a movement reads on a page: the suggested label, or the free tag as a hashtag."""
+    known = _SUGGESTED_BY_KEY.get(tag.lower())
+    return known.label if known else f"#{tag}"
+
+
+def normalise_tag(text: str) -> str | None:
+    """A free tag as a hashtag Mastodon accepts: letters, digits and "_" only, at least one letter.
+
+    Several words are joined in CamelCase ("food not bombs" → "FoodNotBombs"), which stays readable
+    while Mastodon matches tags case-insensitively (app/lib/hashtag_normalizer.rb). A tag naming a
+    suggested movement comes back in that movement's spelling, so each movement is stored once.
+    """
+    text = unicodedata.normalize("NFKC", text).strip().lstrip("#").strip()
+    words = [w for w in re.split(r"[\s\-./&+]+", text) if w]
+    if len(words) > 1:
+        words = [w[:1].upper() + w[1:] for w in words]
+    tag = "".join(re.sub(r"[^\w]", "", w) for w in words)
+    if not tag:
+        return None
+    if not any(ch.isalpha() for ch in tag):
+        raise InvalidInput(f"the tag {text!r} needs at least one letter", field="tags")
+    if len(tag) > MAX_TAG:
+        raise InvalidInput(f"a tag has at most {MAX_TAG} characters", field="tags")
+    known = _SUGGESTED_BY_KEY.get(tag.lower())
+    return known.tag if known else tag
+
+
+def parse_movements(selected: Sequence[str], tags_text: str) -> list[str]:
+    """Ticked suggested movements plus comma-separated free tags, deduplicated, in that order."""
+    result: list[str] = []
+    seen: set[str] = set()
+    for value in selected:
+        known = _SUGGESTED_BY_KEY.get(value.strip().lower())
+        if known is None:
+            raise InvalidInput(f"{value!r} is not one of the listed movements", field="movements")
+        if known.tag.lower() not in seen:
+            seen.add(known.tag.lower())
+            result.append(known.tag)
+    for piece in re.split(r"[,\n;]", tags_text or ""):
+        tag = normalise_tag(piece)
+        if tag is not None and tag.lower() not in seen:
+            seen.add(tag.lower())
+            result.append(tag)
+    if len(result) > MAX_MOVEMENTS:
+        raise InvalidInput(f"choose at most {MAX_MOVEMENTS} movements and tags in all", field="tags")
+    return result
+
+
+def _value(fields: FormFields, name: str) -> str:
+    value = fields.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return str(value)
+
+
+def _values(fields: FormFields, name: str) -> list[str]:
+    value = fields.get(name, [])
+    return [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
+
+
+def clean_line(text: str) -> str:
+    """One line of plain text: no control characters (a newline could break headers or iCalendar)."""
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    return " ".join(text.split())
+
+
+def _optional_line(fields: FormFields, name: str, label: str, limit: int = MAX_REGION) -> str | None:
+    text = clean_line(_value(fields, name))
+    if len(text) > limit:
+        raise InvalidInput(f"{label} has at most {limit} characters", field=name)
+    return text or None
+
+
+def _coordinate(fields: FormFields, name: str, label: str, bound: float) -> float | None:
+    text = _value(fields, name).strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise InvalidInput(f"{label} must be a number such as {bound / 2:.4f}", field=name) from None
+    if not math.isfinite(number) or not -bound <= number <= bound:
+        raise InvalidInput(f"{label} must be between -{bound:g} and {bound:g}", field=name)
+    return round(number, 6)
+
+
+def parse_website(text: str) -> str | None:
+    """An http(s) address; "example.org" is taken to mean https://example.org."""
+    text = text.strip()
+    if not text:
+        return None
+    if "://" not in text and not text.lower().startswith(("javascript:", "data:", "mailto:")):
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in text):
+        raise InvalidInput("the website must be a web address starting with https:// or http://", field="website")
+    if len(text) > MAX_WEBSITE:
+        raise InvalidInput(f"the website address has at most {MAX_WEBSITE} characters", field="website")
+    return text
+
+
+def parse_profile_form(fields: FormFields) -> ProfileInput:
+    """Build and check a profile from HTML form values; raises InvalidInput for the first bad field."""
+    name = clean_line(_value(fields, "name"))
+    if not name:
+        raise InvalidInput("the coalition needs a display name", field="name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"the display name has at most {MAX_NAME} characters", field="name")
+    summary = _value(fields, "summary").replace("\r\n", "\n").strip()
+    if len(summary) > MAX_SUMMARY:
+        raise InvalidInput(f"the description has at most {MAX_SUMMARY} characters", field="summary")
+    movements = parse_movements(_values(fields, "movements"), _value(fields, "tags"))
+    city = _optional_line(fields, "region_city", "the city")
+    state = _optional_line(fields, "region_state", "the state or province")
+    country = _optional_line(fields, "region_country", "the country")
+    latitude = _coordinate(fields, "latitude", "the latitude", 90.0)
+    longitude = _coordinate(fields, "longitude", "the longitude", 180.0)
+    if (latitude is None) != (longitude is None):
+        missing = "longitude" if longitude is None else "latitude"
+        raise InvalidInput("give both latitude and longitude, or neither", field=missing)
+    return ProfileInput(
+        name=name,
+        summary_source=summary,
+        movements=movements,
+        region_city=city,
+        region_state=state,
+        region_country=country,
+        latitude=latitude,
+        longitude=longitude,
+        website=parse_website(_value(fields, "website")),
+        manually_approves_followers=_value(fields, "manually_approves_followers") not in ("", "0", "off", "false"),
+    )
+
+
+def profile_form_fields(actor: Actor) -> dict[str, str | list[str]]:
+    """The profile form prefilled from the stored coalition."""
+    movements = list(actor.movements or [])
+    suggested = [m for m in movements if m.lower() in _SUGGESTED_BY_KEY]
+    return {
+        "name": actor.name or "",
+        # Coalitions made before the Markdown was kept: their text, rather than an empty box that would erase it.
+        "summary": actor.summary_source if actor.summary_source is not None else html_to_text(actor.summary),
+        "movements": suggested,
+        "tags": ", ".join(m for m in movements if m not in suggested),
+        "region_city": actor.region_city or "",
+        "region_state": actor.region_state or "",
+        "region_country": actor.region_country or "",
+        "latitude": "" if actor.latitude is None else f"{actor.latitude:g}",
+        "longitude": "" if actor.longitude is None else f"{actor.longitude:g}",
+        "website": actor.website or "",
+        "manually_approves_followers": "on" if actor.manually_approves_followers else "",
+    }
+
+
+def _snapshot(actor: Actor) -> tuple:
+    return (
+        actor.name, actor.summary, actor.movements, actor.region_city, actor.region_state, actor.region_country,
+        actor.latitude, actor.longitude, actor.website, actor.manually_approves_followers, actor.icon_url,
+    )
+
+
+async def save_profile(
+    ctx: FederationContext,
+    username: str,
+    data: ProfileInput,
+    *,
+    avatar: AvatarImage | None = None,
+    drop_avatar: bool = False,
+) -> tuple[Actor, bool]:
+    """Store the profile (and a new avatar) in one transaction; followers get Update if anything changed.
+
+    Returns the coalition and whether it changed.
+    """
+    async with ctx.sessions.begin() as session:
+        actor = await get_local_actor(session, username)
+        before = _snapshot(actor)
+        actor.name = data.name
+        actor.summary_source = data.summary_source or None
+        actor.summary = render_markdown(data.summary_source) if data.summary_source else None
+        actor.movements = list(data.movements) or None
+        actor.region_city = data.region_city
+        actor.region_state = data.region_state
+        actor.region_country = data.region_country
+        actor.latitude = data.latitude
+        actor.longitude = data.longitude
+        actor.website = data.website
+        actor.manually_approves_followers = data.manually_approves_followers
+        if avatar is not None:
+            await store_avatar(ctx, session, actor, avatar)
+        elif drop_avatar:
+            await remove_avatar(session, actor)
+        changed = _snapshot(actor) != before
+        if changed:
+            await publish_actor_update(ctx, session, actor)
+        if before[9] and not actor.manually_approves_followers:
+            # Opening up lets the waiting requests in, as Mastodon does when an account is unlocked
+            # (app/services/update_account_service.rb).
+            pending = await session.scalars(
+                select(Follow).where(Follow.target_id == actor.id, Follow.state == "pending").order_by(Follow.id)
+            )
+            for row in pending.all():
+                await accept_follow(ctx, session, row)
+        return actor, changed

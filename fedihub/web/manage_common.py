@@ -1,0 +1,121 @@
+"""What every organizer page shares: the coalition in question, the menu, form values and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from fedihub.accounts.service import role_rank
+from fedihub.errors import FedihubError
+from fedihub.storage.models import Actor, Follow
+from fedihub.web.auth import CSRF_FIELD, require_coalition_role
+from fedihub.web.state import runtime_of
+
+# (key, path under /manage/<handle>, menu text, lowest role that sees it)
+MENU = (
+    ("overview", "", "Overview", "editor"),
+    ("announce", "/announce", "Announce", "editor"),
+    ("new-call", "/calls/new", "New call to action", "editor"),
+    ("profile", "/profile", "Profile", "admin"),
+    ("followers", "/followers", "Followers", "admin"),
+    ("requests", "/requests", "Follow requests", "admin"),
+    ("following", "/following", "Following", "editor"),
+    ("deliveries", "/deliveries", "Delivery health", "admin"),
+    ("members", "/members", "Members", "admin"),
+)
+
+# What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.
+NOTICES = {
+    "profile": "The profile is saved. Your followers' servers are getting the new version.",
+    "profile-unchanged": "Nothing had changed, so nothing was sent.",
+    "announced": "The announcement is posted and on its way to your followers.",
+    "call-created": "The call to action is published and on its way to your followers.",
+    "call-updated": "The changes are saved and sent to your followers.",
+    "call-cancelled": "The call to action is cancelled. It stays visible, marked as cancelled.",
+    "deleted": "Deleted. Other servers are asked to remove it too.",
+    "followed": "Follow request sent. Their posts appear on the overview once they accept.",
+    "unfollowed": "No longer following.",
+    "approved": "Request approved: they now receive your posts.",
+    "rejected": "Request rejected.",
+    "removed": "Follower removed. Their server has been told.",
+}
+
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["Cache-Control"] = "private, no-store"  # organizer pages: never kept by any cache
+    return response
+
+
+def done(path: str, what: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?done={what}", status_code=303)
+
+
+def form_fields(form: FormData, multi: Iterable[str] = ("movements",)) -> dict[str, str | list[str]]:
+    """Text values of a posted form (files and the CSRF token left out); ``multi`` keys are lists."""
+    multi = set(multi)
+    fields: dict[str, str | list[str]] = {key: [] for key in multi}
+    for key in form:
+        if key == CSRF_FIELD:
+            continue
+        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        fields[key] = values if key in multi else (values[0] if values else "")
+    return fields
+
+
+def errors_of(exc: FedihubError, known: Iterable[str], default: str = "") -> dict[str, str]:
+    """The message keyed by the field it is about, or by "" (the whole form) when no field shows it."""
+    name = exc.field if exc.field in set(known) else default
+    return {name: exc.public_message}
+
+
+@dataclass(frozen=True)
+class Page:
+    """Who is asking about which coalition: the context every coalition page starts from."""
+
+    request: Request
+    coalition: Actor
+    role: str
+
+    @property
+    def handle(self) -> str:
+        return self.coalition.username or ""
+
+    @property
+    def base(self) -> str:
+        return f"/manage/{self.handle}"
+
+    def context(self, active: str, title: str, **extra: Any) -> dict[str, Any]:
+        rank = role_rank(self.role)
+        return {
+            "coalition": self.coalition,
+            "role": self.role,
+            "can_admin": rank >= role_rank("admin"),
+            "domain": runtime_of(self.request).settings.domain,
+            "menu": [(k, self.base + p, t, m) for k, p, t, m in MENU if rank >= role_rank(m)],
+            "active": active,
+            "page_title": title,
+            "notice": NOTICES.get(self.request.query_params.get("done", "")),
+            **extra,
+        }
+
+
+async def page(request: Request, minimum: str) -> Page:
+    _, actor, role = await require_coalition_role(request, request.path_params["handle"].lower(), minimum)
+    return Page(request, actor, role)
+
+
+async def count_follows(session: Any, *conditions: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Follow).where(*conditions)) or 0)
+
+
+def date_text(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} UTC"

@@ -1,0 +1,217 @@
+"""Organizer pages about the network: followers, follow requests, following, and delivery health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from fedihub.errors import FedihubError, InvalidInput, NotFound
+from fedihub.federation import follows
+from fedihub.federation.health import DomainDeliveries, delivery_summary
+from fedihub.storage.models import Activity, Actor, Delivery, Follow
+from fedihub.web.auth import read_form
+from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
+from fedihub.web.state import runtime_of
+from fedihub.web.views import actor_view
+
+# --- Followers, requests and following ------------------------------------------------------------
+
+
+async def followers_page(request: Request) -> Response:
+    p = await page(request, "admin")
+    ctx = runtime_of(request).ctx
+    domain = runtime_of(request).settings.domain
+    rows = await follows.list_follows(ctx, p.handle, direction="followers")
+    accepted = [{"actor": a, "view": actor_view(a, domain)} for a, state in rows if state == "accepted"]
+    waiting = sum(1 for _, state in rows if state == "pending")
+    return render(request, "manage/followers.html", p.context("followers", "Followers", followers=accepted,
+                                                               requests=waiting))
+
+
+async def remove_follower(request: Request) -> Response:
+    p = await page(request, "admin")
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
+    async with ctx.sessions.begin() as session:
+        row = await session.scalar(
+            select(Follow).join(Actor, Actor.id == Follow.follower_id).where(
+                Follow.target_id == p.coalition.id, Actor.uri == str(form.get("actor", "")),
+            )
+        )
+        if row is None:
+            raise NotFound("they do not follow this coalition (any more)")
+        # A Reject of the accepted Follow is how Mastodon removes a follower too (RemoveFromFollowersService).
+        await follows.reject_follow(ctx, session, row)
+    return done(f"{p.base}/followers", "removed")
+
+
+async def requests_page(request: Request) -> Response:
+    p = await page(request, "admin")
+    ctx = runtime_of(request).ctx
+    domain = runtime_of(request).settings.domain
+    pending = await follows.pending_requests(ctx, p.handle)
+    items = [
+        {"actor": f.follower, "view": actor_view(f.follower, domain), "since": date_text(f.created_at),
+         "since_iso": f.created_at.isoformat()}
+        for f in pending
+    ]
+    return render(request, "manage/requests.html", p.context("requests", "Follow requests", requests=items))
+
+
+
+async def decide_request(request: Request) -> Response:
+    p = await page(request, "admin")
+    form = await read_form(request)
+    if request.path_params["decision"] not in ("approve", "reject"):
+        raise NotFound("approve or reject, nothing else")
+    approve = request.path_params["decision"] == "approve"
+    await follows.decide_request(runtime_of(request).ctx, p.handle, str(form.get("actor", "")), approve=approve)
+    return done(f"{p.base}/requests", "approved" if approve else "rejected")
+
+
+async def following_page(request: Request) -> Response:
+    # Editors see whom the coalition follows; admins decide it.
+    p = await page(request, "editor" if request.method == "GET" else "admin")
+    if request.method == "GET":
+        return await _following(p, {}, {})
+    values = form_fields(await read_form(request))
+    target = str(values.get("target", "")).strip()
+    try:
+        if not target:
+            raise InvalidInput("give the handle or address of the coalition to follow", field="target")
+        await follows.follow(runtime_of(request).ctx, p.handle, target)
+    except FedihubError as exc:
+        # Unknown handles, servers that do not answer, "already follows": all said next to the field.
+        return await _following(p, values, errors_of(exc, ("target",), "target"), exc.status_code)
+    return done(f"{p.base}/following", "followed")
+
+
+async def _following(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+    domain = runtime_of(p.request).settings.domain
+    rows = await follows.list_follows(runtime_of(p.request).ctx, p.handle, direction="following")
+    items = [{"actor": a, "view": actor_view(a, domain), "state": state} for a, state in rows]
+    context = p.context("following", "Following", following=items, values=values, errors=errors)
+    return render(p.request, "manage/following.html", context, status)
+
+
+async def unfollow(request: Request) -> Response:
+    p = await page(request, "admin")
+    form = await read_form(request)
+    await follows.unfollow(runtime_of(request).ctx, p.handle, str(form.get("actor", "")))
+    return done(f"{p.base}/following", "unfollowed")
+
+
+# --- Delivery health ------------------------------------------------------------------------------
+
+
+async def deliveries_page(request: Request) -> Response:
+    p = await page(request, "admin")
+    ctx = runtime_of(request).ctx
+    now = ctx.clock()
+    async with ctx.sessions() as session:
+        summary = await delivery_summary(session, now=now, actor_id=p.coalition.id)
+        # The latest problem per server for this coalition's own deliveries.
+        problems = (
+            await session.execute(
+                select(Delivery.domain, Delivery.last_error)
+                .join(Activity, Activity.id == Delivery.activity_id)
+                .where(Activity.actor_id == p.coalition.id, Delivery.state != "delivered",
+                       Delivery.last_error.is_not(None))
+                .order_by(Delivery.id)
+            )
+        ).all()
+    last_problem = {domain: error for domain, error in problems}
+    servers = describe_servers(summary, last_problem, now)
+    return render(request, "manage/deliveries.html", p.context("deliveries", "Delivery health", servers=servers))
+
+
+@dataclass(frozen=True)
+class ServerHealth:
+    domain: str
+    state: str  # a few words: "Working", "Having trouble" …
+    tone: str  # good | waiting | trouble | bad, for the row's colour
+    details: list[str]
+
+
+def explain_error(error: str | None) -> str | None:
+    """A delivery error (``HTTP 503``, ``ConnectError: …``) in words an organizer understands."""
+    if not error:
+        return None
+    if error.startswith("HTTP "):
+        code = int(error[5:8]) if error[5:8].isdigit() else 0
+        if code in (401, 403):
+            words = "the server refused our messages (it may block this server)"
+        elif code in (404, 410):
+            words = "the account or inbox no longer exists there"
+        elif code == 408:
+            words = "the server did not answer in time"
+        elif code == 429:
+            words = "the server asked us to slow down"
+        elif code >= 500:
+            words = "the server had a problem on its side"
+        else:
+            words = "the server refused the message"
+        return f"{words} (code {code})"
+    lowered = error.lower()
+    if "timeout" in lowered:
+        return "the server did not answer in time"
+    if "forbiddenaddress" in lowered:
+        return "its address points into a private network, where we never send anything"
+    if "ssl" in lowered or "certificate" in lowered:
+        return "the server's security certificate is not valid"
+    if "connect" in lowered or "unavailable" in lowered or "resolve" in lowered:
+        return "the server could not be reached"
+    return "the server did not answer properly"
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def describe_servers(
+    summary: Iterable[DomainDeliveries], last_problem: Mapping[str, str | None], now: datetime
+) -> list[ServerHealth]:
+    """One line of plain words per server: e.g. "3 waiting, being retried; last problem: …"."""
+    servers = []
+    for d in summary:
+        details = []
+        waiting = d.pending - d.failing
+        if d.paused_until is not None:
+            state, tone = "Paused", "trouble"
+            details.append(
+                f"We stopped sending until {date_text(d.paused_until)} because it kept failing. Nothing is lost: "
+                "we try again then."
+            )
+        elif d.failing:
+            state, tone = "Having trouble", "trouble"
+        elif waiting:
+            state, tone = "Sending", "waiting"
+        elif d.dead:
+            state, tone = "Some messages were not delivered", "bad"
+        else:
+            state, tone = "Working", "good"
+        if d.failing:
+            details.append(f"{_plural(d.failing, 'message')} waiting, being retried.")
+        if waiting:
+            details.append(f"{_plural(waiting, 'message')} waiting to be sent.")
+        if d.dead:
+            details.append(
+                f"{_plural(d.dead, 'message')} given up on: the server refused {'it' if d.dead == 1 else 'them'} "
+                "for good, or could not be reached for about three days."
+            )
+        details.append(f"{_plural(d.delivered, 'message')} delivered." if d.delivered else "Nothing delivered yet.")
+        problem = explain_error(last_problem.get(d.domain) or (d.last_error if tone != "good" else None))
+        if problem and tone != "good":
+            details.append(f"Last problem: {problem}.")
+        servers.append(ServerHealth(domain=d.domain, state=state, tone=tone, details=details))
+    # Problems first, then the busiest.
+    order = {"bad": 0, "trouble": 1, "waiting": 2, "good": 3}
+    return sorted(servers, key=lambda s: (order[s.tone], s.domain))
+
+
