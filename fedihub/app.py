@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from fedihub import __version__
+from fedihub.accounts.invites import find_first_run_link, setup_link_message
 from fedihub.errors import ConfigurationError
 from fedihub.federation.actors import ensure_instance_actor
 from fedihub.federation.context import FederationContext, utc_now
@@ -100,12 +101,23 @@ def create_app(
     run_worker: bool = False,
     migrate: bool = False,
     clock: Callable[[], datetime] = utc_now,
+    announce: Callable[[str], None] | None = None,
 ) -> Starlette:
-    """The ASGI application; with ``run_worker`` the queue worker runs inside the same process."""
+    """The ASGI application; with ``run_worker`` the queue worker runs inside the same process.
+
+    ``announce`` (the serve command passes one that writes to stderr) receives the one-time setup
+    link when no instance admin exists yet.
+    """
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, http_client, migrate=migrate, clock=clock) as runtime:
             app.state.runtime = runtime
+            if announce is not None:
+                link = await find_first_run_link(
+                    runtime.ctx.sessions, base_url=settings.base_url, secret_key=settings.secret_key, now=clock()
+                )
+                if link:
+                    announce(setup_link_message(link))
             stop = asyncio.Event()
             task = asyncio.create_task(runtime.worker.run(stop)) if run_worker else None
             try:

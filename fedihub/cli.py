@@ -9,12 +9,15 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from fedihub.accounts import invites
+from fedihub.accounts import service as accounts
 from fedihub.app import Runtime, create_app, open_runtime
-from fedihub.coalitions import service
+from fedihub.coalitions import calls, service
 from fedihub.errors import FedihubError, InvalidInput
 from fedihub.federation import blocks, follows
 from fedihub.federation.health import delivery_summary
@@ -93,7 +96,10 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
 
     settings = _settings()
     _configure_logging(settings)
-    app = create_app(settings, run_worker=not no_worker, migrate=not no_migrate)
+    # When no instance admin exists yet, the lifespan prints a one-time setup link here.
+    app = create_app(
+        settings, run_worker=not no_worker, migrate=not no_migrate, announce=lambda text: click.echo(text, err=True)
+    )
     click.echo(f"fedihub serving {settings.base_url} on http://{host}:{port}", err=True)
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True,
                 server_header=False)
@@ -130,6 +136,42 @@ def migrate() -> None:
 
     asyncio.run(run())
     click.echo("database is up to date")
+
+
+@main.group()
+def admin() -> None:
+    """Instance administrators: the people who manage coalitions, accounts and domain blocks."""
+
+
+@admin.command("create")
+@click.option("--username", default=None, help="The new admin's username (prefilled in the setup link).")
+@click.option(
+    "--password-stdin", is_flag=True,
+    help="Read the password from the first line of standard input and create the account at once.",
+)
+@with_runtime
+async def admin_create(runtime: Runtime, username: str | None, password_stdin: bool) -> None:
+    """Print a one-time setup link that creates an instance admin in the browser.
+
+    The link works once and for 7 days. With --username U --password-stdin the admin is created
+    directly instead, e.g. `printf '%s\\n' "$PASSWORD" | fedihub admin create --username U --password-stdin`.
+    """
+    ctx = runtime.ctx
+    if password_stdin:
+        if not username:
+            raise InvalidInput("--password-stdin needs --username")
+        password = sys.stdin.readline().rstrip("\r\n")
+        async with ctx.sessions.begin() as session:
+            account = await accounts.create_account(session, username, password, now=ctx.clock(), is_admin=True)
+        click.echo(f"created instance admin {account.username}; log in at {runtime.settings.base_url}/login")
+        return
+    link = await invites.get_setup_link(
+        ctx.sessions, base_url=runtime.settings.base_url, secret_key=runtime.settings.secret_key, now=ctx.clock()
+    )
+    if username:
+        link += "?" + urlencode({"username": accounts.normalise_username(username)})
+    click.echo("Open this one-time link to create an instance admin (valid for 7 days, works once):")
+    click.echo(link)
 
 
 @main.group()
@@ -221,6 +263,49 @@ async def coalition_delete(runtime: Runtime, handle: str) -> None:
     """Delete HANDLE and tell every server that knows it."""
     await service.delete_coalition(runtime.ctx, handle)
     click.echo(f"deleted @{handle}")
+
+
+@main.group()
+def call() -> None:
+    """Publish and cancel calls to action (events) for scripts and seeding."""
+
+
+@call.command("create")
+@click.argument("handle")
+@click.option("--title", required=True, help="Title (plain text), e.g. 'Rally for transit funding'.")
+@click.option("--start", required=True, help="Start, ISO 8601: 2026-03-14T11:00 (in --timezone) or with an offset.")
+@click.option("--end", default=None, help="End, same form as --start.")
+@click.option(
+    "--timezone", "timezone_name", default="UTC", show_default=True, help="IANA time zone, e.g. America/Los_Angeles."
+)
+@click.option("--place", default=None, help="Name of the place, e.g. 'City Hall steps'.")
+@click.option("--address", default=None, help="Street address of the place.")
+@click.option("--online-url", default=None, help="Link to join online (https://…).")
+@click.option("--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several.")
+@click.option("--description", default="", help="Description (Markdown).")
+@with_runtime
+async def call_create(
+    runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
+    address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
+) -> None:
+    """Publish a call to action from the coalition HANDLE and print its URL."""
+    data = calls.parse_call_form({
+        "title": title, "description": description, "start": start, "end": end or "", "timezone": timezone_name,
+        "place_name": place or "", "address": address or "", "online_url": online_url or "",
+        "movements": list(movements),
+    })
+    row = await calls.create_call(runtime.ctx, handle, data)
+    click.echo(row.uri)
+
+
+@call.command("cancel")
+@click.argument("url")
+@click.option("--reason", default=None, help="Why it is cancelled; followers see it.")
+@with_runtime
+async def call_cancel(runtime: Runtime, url: str, reason: str | None) -> None:
+    """Cancel the call at URL: it stays visible, marked cancelled, and followers are told."""
+    await calls.cancel_call(runtime.ctx, url, reason)
+    click.echo(f"cancelled {url}")
 
 
 @main.command("follow")

@@ -218,3 +218,29 @@ async def fetch_actor_url(client: httpx.AsyncClient, handle: str, *, scheme: str
         raise RemoteInvalid(f"{url} returned an empty body")
     # Parsed as JSON whatever the Content-Type, as Mastodon does.
     return actor_url_from_jrd(decode_json_object(body, url), url)
+
+
+def subscribe_template_from_jrd(jrd: dict[str, Any]) -> str | None:
+    """The OStatus ``subscribe`` template (``…?uri={uri}``) of a JRD, when it has a usable one."""
+    links = jrd.get("links")
+    for link in links if isinstance(links, list) else []:
+        if isinstance(link, dict) and link.get("rel") == SUBSCRIBE_REL:
+            template = link.get("template")
+            if isinstance(template, str) and "{uri}" in template and template.startswith(("https://", "http://")):
+                return template
+    return None
+
+
+async def fetch_subscribe_template(client: httpx.AsyncClient, handle: str, *, scheme: str = "https") -> str | None:
+    """Where ``name@host``'s server lets its user follow someone (remote follow): Mastodon, Pleroma,
+    Misskey and Friendica publish it in WebFinger; None when the server does not."""
+    if scheme not in ("http", "https"):
+        raise InvalidInput(f"WebFinger scheme must be http or https, not {scheme!r}")
+    name, host = parse_handle(handle)
+    resource = f"acct:{name}@{host}"
+    base = f"{scheme}://{host}"
+    url = f"{base}/.well-known/webfinger?resource={resource}"
+    body = await _webfinger_body(client, url, base, resource)
+    if not body.strip():
+        raise RemoteInvalid(f"{url} returned an empty body")
+    return subscribe_template_from_jrd(decode_json_object(body, url))

@@ -14,7 +14,8 @@ from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
 from fedihub.settings import Settings
-from fedihub.web import activitypub, pages, wellknown
+from fedihub.web import account_pages, activitypub, manage, pages, wellknown
+from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
 
@@ -25,12 +26,14 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals.update(instance_name=settings.display_name, base_url=settings.base_url, version=__version__)
+    install_template_globals(templates)
     return templates
 
 
 def build_routes() -> list[Any]:
     return [
         Route("/", pages.home, name="home"),
+        *pages.routes(),
         Route("/.well-known/webfinger", wellknown.webfinger, name="webfinger"),
         Route("/.well-known/host-meta", wellknown.host_meta, name="host_meta"),
         Route("/.well-known/nodeinfo", wellknown.nodeinfo_links, name="nodeinfo_links"),
@@ -48,6 +51,8 @@ def build_routes() -> list[Any]:
         Route("/o/{object_id:str}", activitypub.stored_object, name="object"),
         Route("/o/{object_id:str}/activity", activitypub.object_activity, name="object_activity"),
         Route("/a/{activity_id:str}", activitypub.activity, name="activity"),
+        *account_pages.routes(),
+        *manage.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
     ]
 
@@ -55,10 +60,11 @@ def build_routes() -> list[Any]:
 def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> Starlette:
     app = Starlette(
         routes=build_routes(),
-        middleware=[Middleware(SecurityHeadersMiddleware)],
+        middleware=[Middleware(SecurityHeadersMiddleware), *session_middleware(settings)],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.templates = build_templates(settings)
+    app.state.login_limiter = build_login_limiter()
     return app

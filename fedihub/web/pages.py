@@ -1,62 +1,204 @@
-"""Public HTML pages: the instance home, coalition pages and post pages."""
+"""Public HTML pages: the instance home, coalition pages, call and post pages, remote follow, .ics."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+from urllib.parse import quote
+
+import anyio
 from sqlalchemy import func, select
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 
+from fedihub import __version__
+from fedihub.coalitions import ics
+from fedihub.coalitions.calls import past_calls, upcoming_calls
+from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound
+from fedihub.federation.actors import find_local_actor
+from fedihub.protocol.html import sanitize_html
+from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.storage.models import Actor, Follow, StoredObject
+from fedihub.web.auth import read_form
+from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
+from fedihub.web.views import (
+    actor_view,
+    call_view,
+    excerpt,
+    post_view,
+    region_text,
+    safe_http_url,
+)
+
+log = logging.getLogger(__name__)
 
 RECENT = 20
+UPCOMING = 30
+PAST = 10
+LOOKUP_SECONDS = 8.0
 
 
-def render(request: Request, template: str, context: dict, status_code: int = 200) -> Response:
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Vary"] = "Accept"
     return response
 
 
+def _local_domain(request: Request) -> str:
+    return runtime_of(request).settings.domain
+
+
 async def home(request: Request) -> Response:
     runtime = runtime_of(request)
+    domain = _local_domain(request)
     async with runtime.ctx.sessions() as session:
         coalitions = (
             await session.scalars(
                 select(Actor).where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
-                .order_by(Actor.name)
+                .order_by(func.lower(Actor.name))
             )
         ).all()
+        calls = await upcoming_calls(session, now=runtime.ctx.clock(), limit=UPCOMING)
         posts = (
             await session.scalars(
                 select(StoredObject).where(
                     StoredObject.is_local.is_(True), StoredObject.deleted_at.is_(None),
-                    StoredObject.visibility == "public",
-                ).order_by(StoredObject.id.desc()).limit(RECENT)
+                    StoredObject.visibility == "public", StoredObject.type != "Event",
+                ).order_by(StoredObject.id.desc()).limit(5)
             )
         ).all()
-    return render(request, "home.html", {"coalitions": coalitions, "posts": posts})
+    return render(request, "home.html", {
+        "coalitions": [
+            {"actor": actor_view(c, domain), "region": region_text(c.region_city, c.region_state, c.region_country),
+             "movements": c.movements or [], "about": excerpt(c.summary, 160)}
+            for c in coalitions
+        ],
+        "calls": [call_view(c, domain) for c in calls],
+        "posts": [post_view(p, domain) for p in posts],
+    })
 
 
-async def coalition_page(request: Request, actor: Actor) -> Response:
+def _form_action(request: Request) -> str:
+    # A demo on plain http talks to servers on plain http too; production stays https-only.
+    extra = " http:" if runtime_of(request).settings.base_url.startswith("http://") else ""
+    return REMOTE_FOLLOW_FORM_ACTION + extra
+
+
+async def coalition_page(
+    request: Request, actor: Actor, *, follow_error: str | None = None, follow_account: str = "",
+    follow_fallback: bool = False, status_code: int = 200,
+) -> Response:
     runtime = runtime_of(request)
+    domain = _local_domain(request)
+    now = runtime.ctx.clock()
     async with runtime.ctx.sessions() as session:
         followers = int(
             await session.scalar(
                 select(func.count()).select_from(Follow).where(Follow.target_id == actor.id, Follow.state == "accepted")
             ) or 0
         )
+        upcoming = await upcoming_calls(session, now=now, actor_id=actor.id, limit=UPCOMING)
+        past = await past_calls(session, now=now, actor_id=actor.id, limit=PAST)
         posts = (
             await session.scalars(
                 select(StoredObject).where(
                     StoredObject.attributed_to_id == actor.id, StoredObject.deleted_at.is_(None),
-                    StoredObject.visibility == "public",
+                    StoredObject.visibility == "public", StoredObject.type != "Event",
                 ).order_by(StoredObject.id.desc()).limit(RECENT)
             )
         ).all()
-    handle = f"@{actor.username}@{runtime.settings.domain}"
-    return render(request, "coalition.html", {"actor": actor, "followers": followers, "posts": posts, "handle": handle})
+    view = actor_view(actor, domain)
+    response = render(request, "coalition.html", {
+        "actor": actor, "coalition": view, "handle": view.handle, "followers": followers,
+        "region": region_text(actor.region_city, actor.region_state, actor.region_country),
+        "movements": [m for m in (actor.movements or []) if isinstance(m, str) and m.strip()],
+        "website": safe_http_url(actor.website), "description": excerpt(actor.summary, 200),
+        "about_html": sanitize_html(actor.summary),
+        "upcoming": [call_view(c, domain) for c in upcoming], "past": [call_view(c, domain) for c in past],
+        "posts": [post_view(p, domain) for p in posts],
+        "follow_error": follow_error, "follow_account": follow_account, "follow_fallback": follow_fallback,
+    }, status_code=status_code)
+    response.headers["Content-Security-Policy"] = content_security_policy(_form_action(request))
+    return response
 
 
 async def object_page(request: Request, row: StoredObject) -> Response:
-    return render(request, "object.html", {"post": row, "actor": row.author})
+    domain = _local_domain(request)
+    if row.type == "Event" and row.start_time is not None:
+        async with runtime_of(request).ctx.sessions() as session:
+            # The organizers' own replies: what changed, why it was cancelled (calls.update_call/cancel_call).
+            updates = (
+                await session.scalars(
+                    select(StoredObject).where(
+                        StoredObject.in_reply_to == row.uri, StoredObject.attributed_to_id == row.attributed_to_id,
+                        StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
+                    ).order_by(StoredObject.id.desc()).limit(RECENT)
+                )
+            ).all()
+        return render(request, "call.html", {
+            "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
+        })
+    return render(request, "object.html", {"post": post_view(row, domain), "actor": row.author})
+
+
+async def remote_follow(request: Request) -> Response:
+    """Send a visitor to their own server's follow page for one of our coalitions (OStatus subscribe)."""
+    form = await read_form(request)
+    runtime = runtime_of(request)
+    username = str(form.get("coalition") or "")
+    async with runtime.ctx.sessions() as session:
+        actor = await find_local_actor(session, username) if username else None
+    if actor is None or actor.type != "Group" or actor.deleted_at is not None:
+        raise NotFound("no coalition with that name here")
+    account = str(form.get("account") or "").strip()
+    if not account:
+        return await coalition_page(request, actor, follow_error="Type your handle, like alice@mastodon.social.", status_code=400)
+    try:
+        _, host = parse_handle(account)
+    except InvalidInput:
+        return await coalition_page(
+            request, actor, follow_account=account, status_code=400,
+            follow_error="That does not look like a fediverse handle: it has a name and a server, like alice@mastodon.social.",
+        )
+    target = f"{actor.username}@{runtime.settings.domain}"
+    template = None
+    try:
+        # A person is waiting for this page: a slow server gets the fallback, not a long spinner.
+        with anyio.move_on_after(LOOKUP_SECONDS):
+            template = await fetch_subscribe_template(runtime.ctx.http, account, scheme=runtime.ctx.scheme)
+    except FedihubError as exc:
+        log.info("remote follow: no answer from %s: %s", host, exc)
+    destination = safe_http_url(template.replace("{uri}", quote(target, safe="@"))) if template else None
+    if destination is None:
+        return await coalition_page(
+            request, actor, follow_account=account, follow_fallback=True,
+            follow_error=f"We could not find a follow page on {host}. Search for the handle below in your app instead.",
+        )
+    return RedirectResponse(destination, status_code=303)
+
+
+async def event_calendar(request: Request) -> Response:
+    """``/o/<uuid>.ics``: one of our calls as a calendar file."""
+    runtime = runtime_of(request)
+    uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
+    async with runtime.ctx.sessions() as session:
+        row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
+    if row is None or row.type != "Event" or row.start_time is None or row.visibility not in ("public", "unlisted"):
+        raise NotFound("no call to action here")
+    if row.deleted_at is not None:
+        raise Gone("this call to action was deleted")
+    body = ics.build_calendar([row], product=ics.product_id(__version__))
+    return Response(body, media_type=ics.CONTENT_TYPE, headers={
+        "Content-Disposition": f'attachment; filename="{ics.filename_for(row)}"',
+        "Cache-Control": "public, max-age=300",
+    })
+
+
+def routes() -> list[BaseRoute]:
+    # Listed before the ActivityPub routes: /o/{id} would otherwise take /o/<uuid>.ics.
+    return [
+        Route("/o/{object_id:str}.ics", event_calendar, name="object_ics"),
+        Route("/remote-follow", remote_follow, methods=["POST"], name="remote_follow"),
+    ]

@@ -1,0 +1,201 @@
+"""What the public pages show, worked out once: times in the event's zone, places, links, handles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fedihub.protocol.html import html_to_text, sanitize_html
+from fedihub.storage.models import Actor, StoredObject
+
+OSM = "https://www.openstreetmap.org"
+
+
+def safe_http_url(url: str | None) -> str | None:
+    """Only http(s) links reach an href: a remote ``javascript:`` URL never does."""
+    if not url or any(c.isspace() for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def zone_of(name: str | None) -> ZoneInfo | timezone:
+    try:
+        return ZoneInfo(name) if name else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def zone_label(name: str | None, moment: datetime) -> str:
+    """ "Los Angeles time (PDT)", or "UTC": a place people recognise and the abbreviation they see."""
+    zone = zone_of(name)
+    if zone is timezone.utc or name in (None, "UTC", "Etc/UTC"):
+        return "UTC"
+    abbreviation = moment.astimezone(zone).tzname() or ""
+    if abbreviation[:1] in "+-":
+        abbreviation = f"UTC{abbreviation}"
+    city = name.rsplit("/", 1)[-1].replace("_", " ") if name else ""
+    return f"{city} time ({abbreviation})" if abbreviation else f"{city} time"
+
+
+def long_date(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def clock(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+@dataclass(frozen=True)
+class When:
+    date: str  # "Saturday 14 March 2026"
+    hours: str  # "11:00 – 14:00", or "11:00 until Sunday 15 March, 18:00"
+    zone: str  # "Los Angeles time (PDT)"
+    start_iso: str
+    end_iso: str | None
+    zone_name: str
+    month: str  # badge: "Mar"
+    day: str  # badge: "14"
+
+    @property
+    def text(self) -> str:
+        return f"{self.date}, {self.hours} {self.zone}"
+
+
+def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> When:
+    zone = zone_of(zone_name)
+    local_start = start.astimezone(zone)
+    hours = clock(local_start)
+    if end is not None and end > start:
+        local_end = end.astimezone(zone)
+        if local_end.date() == local_start.date():
+            hours = f"{hours} – {clock(local_end)}"
+        else:
+            hours = f"{hours} until {local_end:%A} {local_end.day} {local_end:%B}, {clock(local_end)}"
+    return When(
+        date=long_date(local_start), hours=hours, zone=zone_label(zone_name, start),
+        start_iso=start.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        end_iso=end.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if end and end > start else None,
+        zone_name=zone_name or "UTC", month=f"{local_start:%b}", day=str(local_start.day),
+    )
+
+
+def map_url(latitude: float | None, longitude: float | None, query: str | None) -> str | None:
+    """OpenStreetMap at the coordinates when we have them, else a search for the address."""
+    if latitude is not None and longitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        lat, lon = f"{latitude:.5f}", f"{longitude:.5f}"
+        return f"{OSM}/?{urlencode({'mlat': lat, 'mlon': lon})}#map=17/{lat}/{lon}"
+    if query and query.strip():
+        return f"{OSM}/search?{urlencode({'query': query.strip()})}"
+    return None
+
+
+def region_text(city: str | None, state: str | None, country: str | None) -> str:
+    return ", ".join(p.strip() for p in (city, state, country) if p and p.strip())
+
+
+def excerpt(html: str | None, limit: int = 200) -> str:
+    text = " ".join(html_to_text(html).split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+@dataclass(frozen=True)
+class ActorView:
+    name: str
+    handle: str  # "@tenants@a.example"
+    url: str | None
+    is_local: bool
+    avatar: str | None
+
+
+def actor_view(actor: Actor, local_domain: str) -> ActorView:
+    if actor.is_local:
+        handle = f"@{actor.username}@{local_domain}"
+        url: str | None = actor.uri
+    else:
+        handle = f"@{actor.username}@{actor.domain}" if actor.username else actor.domain
+        url = safe_http_url(actor.url) or safe_http_url(actor.uri)
+    avatar = actor.icon_url if actor.icon_url and (actor.icon_url.startswith("/") or safe_http_url(actor.icon_url)) else None
+    return ActorView(name=actor.name or actor.username or actor.domain, handle=handle, url=url,
+                     is_local=actor.is_local, avatar=avatar)
+
+
+@dataclass(frozen=True)
+class CallView:
+    uri: str
+    url: str | None  # our page for local calls, the origin's page for remote ones
+    title: str
+    cancelled: bool
+    when: When
+    place: str | None
+    address: str | None
+    map_url: str | None
+    online_url: str | None
+    description: str
+    excerpt: str
+    organizer: ActorView
+    movements: list[str]
+    region: str
+    is_local: bool
+    origin: str
+    ics_url: str | None
+
+    @property
+    def where(self) -> str:
+        if self.place or self.address:
+            return ", ".join(p for p in (self.place, self.address) if p)
+        return "Online" if self.online_url else ""
+
+
+def call_view(row: StoredObject, local_domain: str) -> CallView:
+    assert row.start_time is not None
+    url = row.uri if row.is_local else (safe_http_url(row.url) or safe_http_url(row.uri))
+    place = (row.location_name or "").strip() or None
+    address = (row.location_address or "").strip() or None
+    if place and address and address.startswith(place):
+        place = None
+    ics_url = f"{urlsplit(row.uri).path}.ics" if row.is_local else None
+    return CallView(
+        uri=row.uri, url=url, title=(row.name or "").strip() or "Call to action",
+        cancelled=(row.event_status or "").upper() == "CANCELLED",
+        when=when_of(row.start_time, row.end_time, row.timezone),
+        place=place, address=address,
+        map_url=map_url(row.latitude, row.longitude, address or place) if (place or address or row.latitude) else None,
+        online_url=safe_http_url(row.online_url),
+        description=sanitize_html(row.content), excerpt=excerpt(row.content),
+        organizer=actor_view(row.author, local_domain),
+        movements=[m for m in (row.movements or []) if isinstance(m, str) and m.strip()],
+        region=region_text(row.region_city, row.region_state, row.region_country),
+        is_local=row.is_local, origin=urlsplit(row.uri).hostname or "", ics_url=ics_url,
+    )
+
+
+@dataclass(frozen=True)
+class PostView:
+    uri: str
+    url: str | None
+    title: str | None
+    content: str
+    author: ActorView
+    published_iso: str
+    published: str
+    in_reply_to: str | None
+
+
+def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) -> PostView:
+    """A post; ``in_thread`` when it is shown under the post it replies to (no "in reply to" link)."""
+    published = row.published or row.created_at
+    return PostView(
+        uri=row.uri, url=row.uri if row.is_local else (safe_http_url(row.url) or safe_http_url(row.uri)),
+        title=(row.name or "").strip() or None, content=sanitize_html(row.content),
+        author=actor_view(row.author, local_domain),
+        published_iso=published.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        published=f"{published.day} {published:%B %Y}, {published:%H:%M} UTC",
+        in_reply_to=None if in_thread else safe_http_url(row.in_reply_to),
+    )
+
