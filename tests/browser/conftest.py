@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from tests.support.processes import (
     accepts_connections,
     fedihub_env,
     free_port,
+    run_fedihub,
     started,
     wait_for,
 )
@@ -47,6 +49,23 @@ class LiveServer:
     env: dict[str, str]
     process: Process
 
+    @property
+    def host(self) -> str:
+        return self.base_url.split("://", 1)[1]
+
+    @property
+    def database(self) -> Path:
+        return Path(self.env["FEDIHUB_DATA_DIR"]) / "fedihub.sqlite3"
+
+    def fedihub(self, *args: str) -> str:
+        """Run a `fedihub` command against this server's database (as its admin would)."""
+        return run_fedihub((args, self.env))[0]
+
+    def query(self, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+        """Read this server's SQLite database (read-only) to check what arrived."""
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as connection:
+            return connection.execute(sql, params).fetchall()
+
     def setup_link(self) -> str:
         """The one-time first-run link `fedihub serve` prints when there is no admin yet."""
         match = re.search(r"https?://\S+/setup/\S+", self.process.log_path.read_text(errors="replace"))
@@ -61,17 +80,27 @@ def server_processes(tmp_path: Path) -> Iterator:
 
 
 @pytest.fixture
-async def live_server(tmp_path: Path, server_processes) -> LiveServer:  # type: ignore[no-untyped-def]
-    host = "127.0.0.1"
-    port = free_port(host)
-    base_url = f"http://{host}:{port}"
-    env = fedihub_env(
-        base_url=base_url, data_dir=tmp_path / "data", allow_private_addresses="1", log_level="INFO"
-    )
-    process = server_processes("serve", [FEDIHUB, "serve", "--host", host, "--port", str(port)], env=env)
-    await wait_for(lambda: accepts_connections(host, port), what="fedihub serve to listen", timeout=30,
-                   watch=[process])
-    return LiveServer(base_url=base_url, env=env, process=process)
+def start_server(tmp_path: Path, server_processes):  # type: ignore[no-untyped-def]
+    """Start a real `fedihub serve` on a loopback address; each gets its own data directory."""
+
+    async def start(host: str = "127.0.0.1") -> LiveServer:
+        port = free_port(host)
+        base_url = f"http://{host}:{port}"
+        env = fedihub_env(
+            base_url=base_url, data_dir=tmp_path / f"data-{host}-{port}", allow_private_addresses="1",
+            log_level="INFO",
+        )
+        process = server_processes(f"serve-{host}", [FEDIHUB, "serve", "--host", host, "--port", str(port)], env=env)
+        await wait_for(lambda: accepts_connections(host, port), what=f"fedihub serve on {host} to listen",
+                       timeout=30, watch=[process])
+        return LiveServer(base_url=base_url, env=env, process=process)
+
+    return start
+
+
+@pytest.fixture
+async def live_server(start_server) -> LiveServer:  # type: ignore[no-untyped-def]
+    return await start_server()
 
 
 @pytest.fixture
