@@ -149,7 +149,13 @@ class DeliveryRunner:
                 change.update(next_attempt_at=now + timedelta(seconds=delay))
             changes.append(change)
         async with ctx.sessions.begin() as session:
-            await session.execute(update(Delivery), changes)
+            # Only rows this runner still leases: if the lease ran out and another worker took a row,
+            # that worker records it. (Sending twice is possible then; recording twice is not.)
+            await session.execute(
+                update(Delivery).where(Delivery.locked_by == self.owner),
+                changes,
+                execution_options={"synchronize_session": False},
+            )
             await self._update_health(session, attempts, now)
 
     async def _update_health(self, session: AsyncSession, attempts: list[Attempt], now: datetime) -> None:
