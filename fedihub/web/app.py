@@ -16,7 +16,7 @@ from fedihub import __version__
 from fedihub.settings import Settings
 from fedihub.web import account_pages, activitypub, manage, pages, wellknown
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
-from fedihub.web.errors import exception_handlers
+from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -60,7 +60,9 @@ def build_routes() -> list[Any]:
 def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> Starlette:
     app = Starlette(
         routes=build_routes(),
-        middleware=[Middleware(SecurityHeadersMiddleware), *session_middleware(settings)],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware), *session_middleware(settings), Middleware(CrashPageMiddleware)
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

@@ -74,4 +74,35 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 
 
 def exception_handlers() -> dict[Any, Any]:
-    return {FedihubError: handle_fedihub_error, HTTPException: handle_http_exception, Exception: handle_unexpected}
+    return {FedihubError: handle_fedihub_error, HTTPException: handle_http_exception}
+
+
+class CrashPageMiddleware:
+    """Turns an unexpected exception into the apology page, inside the security-headers middleware.
+
+    Starlette hands handlers for ``Exception`` to its outermost error middleware, which would
+    send the 500 page without our Content-Security-Policy and friends.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = await handle_unexpected(Request(scope), exc)
+            await response(scope, receive, send)

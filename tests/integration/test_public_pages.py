@@ -488,3 +488,17 @@ async def test_visitors_see_log_in_and_organizers_see_their_dashboard(
     logout_form = r'<form class="logout-form" method="post" action="/logout">\s*<input type="hidden" name="csrf_token"'
     assert re.search(logout_form, logged_in.text)
     assert ">Log in<" not in logged_in.text
+
+
+async def test_the_crash_page_carries_the_security_headers_too(a: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(*args: object, **kwargs: object) -> list[StoredObject]:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(pages, "upcoming_calls", broken)
+    transport = httpx.ASGITransport(app=a.app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=a.base_url) as client:
+        response = await client.get("/", headers={"Accept": BROWSER})
+
+    assert response.status_code == 500
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
