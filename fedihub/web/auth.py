@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -134,7 +134,15 @@ async def read_form(request: Request) -> FormData:
 
 
 def login_url(request: Request) -> str:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """Where to log in, coming back to this page (for a form post: the page the form was on)."""
+    if request.method in ("GET", "HEAD"):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        # After logging in the browser would GET a POST-only address and see 405: go back instead.
+        referer = urlsplit(request.headers.get("referer", ""))
+        if referer.netloc != request.url.netloc or not referer.path:
+            return "/login"
+        target = referer.path + (f"?{referer.query}" if referer.query else "")
     return f"/login?next={quote(target, safe='/')}"
 
 

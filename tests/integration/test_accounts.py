@@ -133,6 +133,17 @@ async def test_login_returns_to_the_page_asked_for_but_never_to_another_site(a: 
         assert response.status_code == 303 and response.headers["location"] == "/dashboard", evil
 
 
+async def test_a_form_posted_after_the_session_ended_leads_back_to_its_page(a: Instance, browsers) -> None:
+    browser = await browsers(a)
+    token = await browser.csrf_token("/login")
+    response = await browser.post(
+        "/admin/blocks", {"csrf_token": token, "domain": "spam.example"}, headers={"referer": "http://a.test/admin"}
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/admin"
+    response = await browser.post("/admin/blocks", {"csrf_token": token}, headers={"referer": "https://evil.example/x"})
+    assert response.headers["location"] == "/login"
+
+
 async def test_a_wrong_password_is_refused_with_a_clear_message(a: Instance, browsers) -> None:
     await make_account(a, "rosa", is_admin=True)
     browser = await browsers(a)
