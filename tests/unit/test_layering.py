@@ -18,24 +18,41 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.protocol",
         (
             "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation",
-            "fedihub.web", "fedihub.coalitions", "fedihub.app", "fedihub.cli", "fedihub.worker",
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli",
+            "fedihub.worker",
         ),
         "protocol/ is pure: no database, no web framework, no settings; I/O only through a client passed in",
     ),
     (
         "fedihub.storage",
-        ("fedihub.federation", "fedihub.web", "fedihub.coalitions", "fedihub.app", "fedihub.cli", "fedihub.worker"),
+        (
+            "fedihub.federation", "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs",
+            "fedihub.app", "fedihub.cli", "fedihub.worker",
+        ),
         "storage/ sits below federation/, the domain and the web",
     ),
     (
         "fedihub.federation",
-        ("fedihub.web", "fedihub.coalitions", "fedihub.app", "fedihub.cli", "fedihub.worker"),
+        (
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli",
+            "fedihub.worker",
+        ),
         "federation/ stays generic: the domain contributes handlers through the composition root",
     ),
     (
         "fedihub.coalitions",
         ("fedihub.web", "fedihub.cli", "fedihub.app", "fedihub.worker"),
         "the domain is used by the web and the CLI, never the other way round",
+    ),
+    (
+        "fedihub.accounts",
+        ("fedihub.web", "fedihub.cli", "fedihub.app", "fedihub.worker"),
+        "accounts are domain code: the web and the CLI use them, never the other way round",
+    ),
+    (
+        "fedihub.hubs",
+        ("fedihub.web", "fedihub.cli", "fedihub.app", "fedihub.worker"),
+        "hubs are domain code: the web and the CLI use them, never the other way round",
     ),
 ]
 
