@@ -204,8 +204,8 @@ def actor_url_from_jrd(jrd: dict[str, Any], where: str) -> str:
     return href
 
 
-async def fetch_actor_url(client: httpx.AsyncClient, handle: str, *, scheme: str = "https") -> str:
-    """Resolve ``name@host`` to its actor id through WebFinger (unsigned, like Mastodon)."""
+async def fetch_jrd(client: httpx.AsyncClient, handle: str, *, scheme: str = "https") -> tuple[dict[str, Any], str]:
+    """The WebFinger document of ``name@host`` (unsigned, like Mastodon) and the URL it came from."""
     if scheme not in ("http", "https"):
         raise InvalidInput(f"WebFinger scheme must be http or https, not {scheme!r}")
     name, host = parse_handle(handle)
@@ -217,7 +217,13 @@ async def fetch_actor_url(client: httpx.AsyncClient, handle: str, *, scheme: str
     if not body.strip():
         raise RemoteInvalid(f"{url} returned an empty body")
     # Parsed as JSON whatever the Content-Type, as Mastodon does.
-    return actor_url_from_jrd(decode_json_object(body, url), url)
+    return decode_json_object(body, url), url
+
+
+async def fetch_actor_url(client: httpx.AsyncClient, handle: str, *, scheme: str = "https") -> str:
+    """Resolve ``name@host`` to its actor id through WebFinger."""
+    jrd, url = await fetch_jrd(client, handle, scheme=scheme)
+    return actor_url_from_jrd(jrd, url)
 
 
 def subscribe_template_from_jrd(jrd: dict[str, Any]) -> str | None:
@@ -234,13 +240,5 @@ def subscribe_template_from_jrd(jrd: dict[str, Any]) -> str | None:
 async def fetch_subscribe_template(client: httpx.AsyncClient, handle: str, *, scheme: str = "https") -> str | None:
     """Where ``name@host``'s server lets its user follow someone (remote follow): Mastodon, Pleroma,
     Misskey and Friendica publish it in WebFinger; None when the server does not."""
-    if scheme not in ("http", "https"):
-        raise InvalidInput(f"WebFinger scheme must be http or https, not {scheme!r}")
-    name, host = parse_handle(handle)
-    resource = f"acct:{name}@{host}"
-    base = f"{scheme}://{host}"
-    url = f"{base}/.well-known/webfinger?resource={resource}"
-    body = await _webfinger_body(client, url, base, resource)
-    if not body.strip():
-        raise RemoteInvalid(f"{url} returned an empty body")
-    return subscribe_template_from_jrd(decode_json_object(body, url))
+    jrd, _url = await fetch_jrd(client, handle, scheme=scheme)
+    return subscribe_template_from_jrd(jrd)
