@@ -20,6 +20,7 @@ from fedihub.federation.actors import ensure_instance_actor
 from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.handlers import register_core_handlers
 from fedihub.federation.processing import Dispatcher
+from fedihub.hubs.boosting import register_hub_handlers
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.db import create_engine, create_session_factory
@@ -49,6 +50,7 @@ def user_agent(settings: Settings) -> str:
 def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     register_core_handlers(dispatcher)
+    register_hub_handlers(dispatcher)
     return dispatcher
 
 

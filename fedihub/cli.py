@@ -1,4 +1,4 @@
-"""The `fedihub` command: serve, worker, migrate, and coalition, follow, post, queue and block commands."""
+"""The `fedihub` command: serve, worker, migrate, and coalition, hub, follow, post, queue and block commands."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from fedihub.coalitions import calls, service
 from fedihub.errors import FedihubError, InvalidInput
 from fedihub.federation import blocks, follows
 from fedihub.federation.health import delivery_summary
+from fedihub.hubs import service as hubs
+from fedihub.hubs.rules import SCOPES
 from fedihub.settings import Settings
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
@@ -384,3 +386,50 @@ async def unblock_command(runtime: Runtime, domain: str) -> None:
         click.echo(f"unblocked {blocks.normalise_domain(domain)}")
     else:
         click.echo(f"{blocks.normalise_domain(domain)} was not blocked")
+
+
+@main.group()
+def hub() -> None:
+    """Hubs: groups that follow coalitions and hubs and boost their calls up the tree."""
+
+
+@hub.command("create")
+@click.argument("handle")
+@click.option("--name", required=True, help="Display name, e.g. 'Illinois Tenants Hub'.")
+@click.option("--scope", required=True, type=click.Choice(SCOPES), help="How far the hub reaches.")
+@click.option("--region", default=None, help="The region it covers, e.g. 'Illinois'.")
+@click.option("--movement", "movements", multiple=True, help="Boost only these movements (repeatable).")
+@click.option("--only-region", "regions", multiple=True, help="Boost only these regions (repeatable).")
+@click.option("--calls-only", is_flag=True, help="Boost calls to action only, not other public posts.")
+@with_runtime
+async def hub_create(
+    runtime: Runtime, handle: str, name: str, scope: str, region: str | None,
+    movements: tuple[str, ...], regions: tuple[str, ...], calls_only: bool,
+) -> None:
+    """Create a hub with the handle HANDLE."""
+    actor = await hubs.create_hub(
+        runtime.ctx, handle, name=name, scope=scope, region=region, movements=movements, regions=regions,
+        calls_only=calls_only,
+    )
+    click.echo(f"created hub @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+
+
+@hub.command("add-member")
+@click.argument("hub_handle")
+@click.argument("targets", nargs=-1, required=True)
+@with_runtime
+async def hub_add_member(runtime: Runtime, hub_handle: str, targets: tuple[str, ...]) -> None:
+    """Ask each TARGET (handle or URL) to let the hub follow it; boosting starts once it accepts."""
+    for target in targets:
+        row = await hubs.add_member(runtime.ctx, hub_handle, target)
+        click.echo(f"{hub_handle} asked to follow {row.target.handle} ({row.state})")
+
+
+@hub.command("remove-member")
+@click.argument("hub_handle")
+@click.argument("target")
+@with_runtime
+async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> None:
+    """Stop following TARGET: the hub no longer boosts it."""
+    await hubs.remove_member(runtime.ctx, hub_handle, target)
+    click.echo(f"{hub_handle} no longer follows {target}")

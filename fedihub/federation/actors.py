@@ -162,8 +162,35 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
         icon_url=actor.icon_url,
         icon_media_type="image/png" if actor.icon_url and ctx.urls.is_local(actor.icon_url) else None,
         webfinger=f"{username}@{urlsplit(ctx.base_url).hostname}",
-        extra=profile_properties(actor),
+        extra={**profile_properties(actor), **hub_properties(actor)},
     )
+
+
+# Our own extension for hubs (docs/FEDERATION.md, "Hubs"): a Group that says it is a hub, its scope,
+# and its public roster. Peers that do not know the terms ignore them.
+HUB_NAMESPACE = "https://fedihub.example/ns#"
+HUB_SCOPES = ("local", "regional", "state", "macro-regional", "national", "international")
+
+
+def hub_properties(actor: Actor) -> dict:
+    if not actor.hub_scope:
+        return {}
+    props: dict = {"fedihub:hubScope": actor.hub_scope, "fedihub:members": f"{actor.uri}/members"}
+    if actor.hub_region:
+        props["fedihub:hubRegion"] = actor.hub_region
+    # A second context entry so the profile context (a dict of its own) is left as it is.
+    contexts = [PROFILE_CONTEXT] if actor_has_profile(actor) else []
+    return {**props, "@context": contexts + [{"fedihub": HUB_NAMESPACE}]}
+
+
+def actor_has_profile(actor: Actor) -> bool:
+    return bool(profile_properties(actor))
+
+
+def read_hub_scope(doc: dict) -> str | None:
+    """The scope a remote actor declares (compact term or full IRI); None for everything else."""
+    value = doc.get("fedihub:hubScope", doc.get(f"{HUB_NAMESPACE}hubScope"))
+    return value if isinstance(value, str) and value in HUB_SCOPES else None
 
 
 # Terms the profile properties need beyond ACTOR_CONTEXT (which already maps `schema:`,
@@ -231,6 +258,7 @@ def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None
     actor.manually_approves_followers = bool(view.manually_approves_followers)
     actor.discoverable = bool(view.discoverable)
     actor.published = parse_datetime(view.published)
+    actor.hub_scope = read_hub_scope(doc)
     actor.data = doc
     actor.fetched_at = now
     actor.updated_at = now

@@ -90,6 +90,13 @@ class Actor(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     website: Mapped[str | None] = mapped_column(URI)
+    # Hubs (issue 4): a hub is a Group with a scope; remote actors get it when their document says so.
+    hub_scope: Mapped[str | None] = mapped_column(String(32))
+    hub_region: Mapped[str | None] = mapped_column(String(200))
+    # Boost rules of a local hub: empty filters match everything.
+    hub_movements: Mapped[list[str] | None] = mapped_column(JSON)
+    hub_regions: Mapped[list[str] | None] = mapped_column(JSON)
+    hub_calls_only: Mapped[bool | None] = mapped_column(Boolean)
     published: Mapped[datetime | None]
     fetched_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
@@ -331,3 +338,17 @@ class Reaction(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     object_uri: Mapped[str] = mapped_column(URI, index=True)
     created_at: Mapped[datetime]
+
+
+class Boost(Base):
+    """An Announce a local hub sent; unique per (hub, object), which is the hubs' loop guard (§3.8 R4)."""
+
+    __tablename__ = "boosts"
+    __table_args__ = (UniqueConstraint("hub_id", "object_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_uri: Mapped[str] = mapped_column(URI, index=True)
+    activity_uri: Mapped[str] = mapped_column(URI, unique=True)
+    created_at: Mapped[datetime]
+    undone_at: Mapped[datetime | None]

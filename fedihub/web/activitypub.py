@@ -7,8 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedihub.errors import Gone, NotFound, PayloadTooLarge
-from fedihub.federation.actors import build_local_actor_document, find_actor, find_local_actor
+from fedihub.federation.actors import HUB_NAMESPACE, build_local_actor_document, find_actor, find_local_actor
 from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
+from fedihub.hubs.service import list_members
 from fedihub.protocol import builders
 from fedihub.storage.models import Activity, Actor, Follow, StoredObject
 from fedihub.web import pages
@@ -191,6 +192,28 @@ async def featured(request: Request) -> Response:
     doc = builders.build_ordered_collection(collection_id=local.featured_uri or "", total_items=0)
     doc["orderedItems"] = []
     return ActivityResponse(doc)
+
+
+async def hub_members(request: Request) -> Response:
+    """A hub's public roster (issue 4): accepted members, with region and movements where known."""
+    local = await _local_actor(request)
+    if not local.hub_scope:
+        raise NotFound("this coalition is not a hub")
+    members = await list_members(runtime_of(request).ctx, local.id)
+    items = [
+        {key: value for key, value in {
+            "id": member.uri, "type": "Group", "name": member.name, "url": member.url,
+            "fedihub:hubScope": member.scope, "fedihub:region": member.region,
+            "tag": [{"type": "Hashtag", "name": f"#{tag}"} for tag in member.movements] or None,
+        }.items() if value}
+        for member in members
+    ]
+    doc = builders.build_ordered_collection(
+        collection_id=f"{local.uri}/members", total_items=len(items),
+        extra={"@context": {"fedihub": HUB_NAMESPACE}, "attributedTo": local.uri},
+    )
+    doc["orderedItems"] = items
+    return _as2(request, doc)
 
 
 async def stored_object(request: Request) -> Response:

@@ -48,6 +48,7 @@ def build_routes() -> list[Any]:
         Route("/g/{username:str}/followers", activitypub.followers, name="followers"),
         Route("/g/{username:str}/following", activitypub.following, name="following"),
         Route("/g/{username:str}/featured", activitypub.featured, name="featured"),
+        Route("/g/{username:str}/members", activitypub.hub_members, name="hub_members"),
         Route("/o/{object_id:str}", activitypub.stored_object, name="object"),
         Route("/o/{object_id:str}/activity", activitypub.object_activity, name="object_activity"),
         Route("/a/{activity_id:str}", activitypub.activity, name="activity"),

@@ -17,6 +17,7 @@ from fedihub.coalitions import ics
 from fedihub.coalitions.calls import past_calls, upcoming_calls
 from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_local_actor
+from fedihub.hubs.service import list_members
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.storage.models import Actor, Follow, StoredObject
@@ -110,7 +111,9 @@ async def coalition_page(
             )
         ).all()
     view = actor_view(actor, domain)
+    roster = await list_members(runtime.ctx, actor.id) if actor.hub_scope else None
     response = render(request, "coalition.html", {
+        "hub_scope": actor.hub_scope, "roster": roster,
         "actor": actor, "coalition": view, "handle": view.handle, "followers": followers,
         "region": region_text(actor.region_city, actor.region_state, actor.region_country),
         "movements": [m for m in (actor.movements or []) if isinstance(m, str) and m.strip()],
