@@ -1,81 +1,26 @@
-"""The `fedihub` command: serve, worker, migrate, and coalition, hub, follow, post, queue and block commands."""
+"""The `fedihub` command: serve, worker, migrate, admin, coalition, follow, post, queue and block (call and hub in commands/)."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
 from fedihub.app import Runtime, create_app, open_runtime
-from fedihub.coalitions import calls, service
-from fedihub.errors import FedihubError, InvalidInput
+from fedihub.coalitions import service
+from fedihub.commands import calls as calls_commands
+from fedihub.commands import hubs as hubs_commands
+from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
+from fedihub.errors import InvalidInput
 from fedihub.federation import blocks, follows
 from fedihub.federation.health import delivery_summary
-from fedihub.hubs import service as hubs
-from fedihub.hubs.rules import SCOPES
-from fedihub.settings import Settings
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
-
-T = TypeVar("T")
-log = logging.getLogger("fedihub")
-
-
-def _settings() -> Settings:
-    return Settings.from_env()
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    # Alembic announces its dialect on every schema check; that is noise for people.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def with_runtime(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
-    """Run an async command body with an open runtime; errors become one line and exit code 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        settings = _settings()
-        _configure_logging(settings)
-
-        async def run() -> T:
-            async with open_runtime(settings) as runtime:
-                return await func(runtime, *args, **kwargs)
-
-        return asyncio.run(run())
-
-    return wrapper
-
-
-class FriendlyGroup(click.Group):
-    """Turns fedihub errors into one clear line on stderr and a non-zero exit."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except FedihubError as exc:
-            click.echo(f"error: {exc.public_message}", err=True)
-            ctx.exit(1)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
-            raise
-        except (OSError, SQLAlchemyError) as exc:
-            # Usually the database or the network is unreachable: say so without a traceback.
-            log.debug("command failed", exc_info=True)
-            click.echo(f"error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
-            ctx.exit(1)
 
 
 @click.group(cls=FriendlyGroup)
@@ -96,8 +41,8 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
     """Run the web server, with a queue worker in the same process."""
     import uvicorn
 
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     # When no instance admin exists yet, the lifespan prints a one-time setup link here.
     app = create_app(
         settings, run_worker=not no_worker, migrate=not no_migrate, announce=lambda text: click.echo(text, err=True)
@@ -110,8 +55,8 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
 @main.command()
 def worker() -> None:
     """Run a queue worker only (start several for scale-out on PostgreSQL)."""
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -127,7 +72,7 @@ def worker() -> None:
 @main.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
-    settings = _settings()
+    settings = load_settings()
 
     async def run() -> None:
         engine = create_engine(settings.database_url)
@@ -267,49 +212,6 @@ async def coalition_delete(runtime: Runtime, handle: str) -> None:
     click.echo(f"deleted @{handle}")
 
 
-@main.group()
-def call() -> None:
-    """Publish and cancel calls to action (events) for scripts and seeding."""
-
-
-@call.command("create")
-@click.argument("handle")
-@click.option("--title", required=True, help="Title (plain text), e.g. 'Rally for transit funding'.")
-@click.option("--start", required=True, help="Start, ISO 8601: 2026-03-14T11:00 (in --timezone) or with an offset.")
-@click.option("--end", default=None, help="End, same form as --start.")
-@click.option(
-    "--timezone", "timezone_name", default="UTC", show_default=True, help="IANA time zone, e.g. America/Los_Angeles."
-)
-@click.option("--place", default=None, help="Name of the place, e.g. 'City Hall steps'.")
-@click.option("--address", default=None, help="Street address of the place.")
-@click.option("--online-url", default=None, help="Link to join online (https://…).")
-@click.option("--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several.")
-@click.option("--description", default="", help="Description (Markdown).")
-@with_runtime
-async def call_create(
-    runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
-    address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
-) -> None:
-    """Publish a call to action from the coalition HANDLE and print its URL."""
-    data = calls.parse_call_form({
-        "title": title, "description": description, "start": start, "end": end or "", "timezone": timezone_name,
-        "place_name": place or "", "address": address or "", "online_url": online_url or "",
-        "movements": list(movements),
-    })
-    row = await calls.create_call(runtime.ctx, handle, data)
-    click.echo(row.uri)
-
-
-@call.command("cancel")
-@click.argument("url")
-@click.option("--reason", default=None, help="Why it is cancelled; followers see it.")
-@with_runtime
-async def call_cancel(runtime: Runtime, url: str, reason: str | None) -> None:
-    """Cancel the call at URL: it stays visible, marked cancelled, and followers are told."""
-    await calls.cancel_call(runtime.ctx, url, reason)
-    click.echo(f"cancelled {url}")
-
-
 @main.command("follow")
 @click.argument("local_handle")
 @click.argument("target")
@@ -388,48 +290,5 @@ async def unblock_command(runtime: Runtime, domain: str) -> None:
         click.echo(f"{blocks.normalise_domain(domain)} was not blocked")
 
 
-@main.group()
-def hub() -> None:
-    """Hubs: groups that follow coalitions and hubs and boost their calls up the tree."""
-
-
-@hub.command("create")
-@click.argument("handle")
-@click.option("--name", required=True, help="Display name, e.g. 'Illinois Tenants Hub'.")
-@click.option("--scope", required=True, type=click.Choice(SCOPES), help="How far the hub reaches.")
-@click.option("--region", default=None, help="The region it covers, e.g. 'Illinois'.")
-@click.option("--movement", "movements", multiple=True, help="Boost only these movements (repeatable).")
-@click.option("--only-region", "regions", multiple=True, help="Boost only these regions (repeatable).")
-@click.option("--calls-only", is_flag=True, help="Boost calls to action only, not other public posts.")
-@with_runtime
-async def hub_create(
-    runtime: Runtime, handle: str, name: str, scope: str, region: str | None,
-    movements: tuple[str, ...], regions: tuple[str, ...], calls_only: bool,
-) -> None:
-    """Create a hub with the handle HANDLE."""
-    actor = await hubs.create_hub(
-        runtime.ctx, handle, name=name, scope=scope, region=region, movements=movements, regions=regions,
-        calls_only=calls_only,
-    )
-    click.echo(f"created hub @{actor.username}@{runtime.settings.domain}  {actor.uri}")
-
-
-@hub.command("add-member")
-@click.argument("hub_handle")
-@click.argument("targets", nargs=-1, required=True)
-@with_runtime
-async def hub_add_member(runtime: Runtime, hub_handle: str, targets: tuple[str, ...]) -> None:
-    """Ask each TARGET (handle or URL) to let the hub follow it; boosting starts once it accepts."""
-    for target in targets:
-        row = await hubs.add_member(runtime.ctx, hub_handle, target)
-        click.echo(f"{hub_handle} asked to follow {row.target.handle} ({row.state})")
-
-
-@hub.command("remove-member")
-@click.argument("hub_handle")
-@click.argument("target")
-@with_runtime
-async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> None:
-    """Stop following TARGET: the hub no longer boosts it."""
-    await hubs.remove_member(runtime.ctx, hub_handle, target)
-    click.echo(f"{hub_handle} no longer follows {target}")
+main.add_command(calls_commands.call)
+main.add_command(hubs_commands.hub)

@@ -18,7 +18,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.protocol",
         (
             "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation",
-            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli",
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
             "fedihub.worker",
         ),
         "protocol/ is pure: no database, no web framework, no settings; I/O only through a client passed in",
@@ -27,31 +27,31 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.storage",
         (
             "fedihub.federation", "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs",
-            "fedihub.app", "fedihub.cli", "fedihub.worker",
+            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker",
         ),
         "storage/ sits below federation/, the domain and the web",
     ),
     (
         "fedihub.federation",
         (
-            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli",
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
             "fedihub.worker",
         ),
         "federation/ stays generic: the domain contributes handlers through the composition root",
     ),
     (
         "fedihub.coalitions",
-        ("fedihub.web", "fedihub.cli", "fedihub.app", "fedihub.worker"),
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "the domain is used by the web and the CLI, never the other way round",
     ),
     (
         "fedihub.accounts",
-        ("fedihub.web", "fedihub.cli", "fedihub.app", "fedihub.worker"),
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "accounts are domain code: the web and the CLI use them, never the other way round",
     ),
     (
         "fedihub.hubs",
-        ("fedihub.web", "fedihub.cli", "fedihub.app", "fedihub.worker"),
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "hubs are domain code: the web and the CLI use them, never the other way round",
     ),
 ]

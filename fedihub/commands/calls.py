@@ -1,0 +1,52 @@
+"""`fedihub call`: publish and cancel calls to action from scripts."""
+
+from __future__ import annotations
+
+import click
+
+from fedihub.app import Runtime
+from fedihub.coalitions import calls
+from fedihub.commands.base import with_runtime
+
+
+@click.group()
+def call() -> None:
+    """Publish and cancel calls to action (events) for scripts and seeding."""
+
+
+@call.command("create")
+@click.argument("handle")
+@click.option("--title", required=True, help="Title (plain text), e.g. 'Rally for transit funding'.")
+@click.option("--start", required=True, help="Start, ISO 8601: 2026-03-14T11:00 (in --timezone) or with an offset.")
+@click.option("--end", default=None, help="End, same form as --start.")
+@click.option(
+    "--timezone", "timezone_name", default="UTC", show_default=True, help="IANA time zone, e.g. America/Los_Angeles."
+)
+@click.option("--place", default=None, help="Name of the place, e.g. 'City Hall steps'.")
+@click.option("--address", default=None, help="Street address of the place.")
+@click.option("--online-url", default=None, help="Link to join online (https://…).")
+@click.option("--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several.")
+@click.option("--description", default="", help="Description (Markdown).")
+@with_runtime
+async def call_create(
+    runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
+    address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
+) -> None:
+    """Publish a call to action from the coalition HANDLE and print its URL."""
+    data = calls.parse_call_form({
+        "title": title, "description": description, "start": start, "end": end or "", "timezone": timezone_name,
+        "place_name": place or "", "address": address or "", "online_url": online_url or "",
+        "movements": list(movements),
+    })
+    row = await calls.create_call(runtime.ctx, handle, data)
+    click.echo(row.uri)
+
+
+@call.command("cancel")
+@click.argument("url")
+@click.option("--reason", default=None, help="Why it is cancelled; followers see it.")
+@with_runtime
+async def call_cancel(runtime: Runtime, url: str, reason: str | None) -> None:
+    """Cancel the call at URL: it stays visible, marked cancelled, and followers are told."""
+    await calls.cancel_call(runtime.ctx, url, reason)
+    click.echo(f"cancelled {url}")
