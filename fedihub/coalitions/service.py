@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.markdown import render_markdown
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.federation.actors import build_local_actor_document, create_local_actor, get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
 from fedihub.protocol import builders
 from fedihub.protocol.vocab import PUBLIC
-from fedihub.coalitions.markdown import render_markdown
 from fedihub.storage.models import Activity, Actor, Follow, StoredObject
+from fedihub.storage.queries import count_follows
 
 MAX_NAME = 200
 MAX_POST = 20_000
@@ -71,16 +72,12 @@ async def list_coalitions(ctx: FederationContext) -> Sequence[CoalitionSummary]:
                 username=a.username or "",
                 name=a.name or "",
                 uri=a.uri,
-                followers=await _count(session, Follow.target_id == a.id),
-                following=await _count(session, Follow.follower_id == a.id),
+                followers=await count_follows(session, Follow.target_id == a.id, Follow.state == "accepted"),
+                following=await count_follows(session, Follow.follower_id == a.id, Follow.state == "accepted"),
                 manually_approves_followers=a.manually_approves_followers,
             )
             for a in actors
         ]
-
-
-async def _count(session: AsyncSession, condition) -> int:  # type: ignore[no-untyped-def]
-    return int(await session.scalar(select(func.count()).select_from(Follow).where(condition, Follow.state == "accepted")) or 0)
 
 
 async def post_note(ctx: FederationContext, username: str, text: str) -> StoredObject:

@@ -12,6 +12,7 @@ from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
 from fedihub.hubs.service import list_members
 from fedihub.protocol import builders
 from fedihub.storage.models import Activity, Actor, Follow, StoredObject
+from fedihub.storage.queries import count_follows
 from fedihub.web import pages
 from fedihub.web.negotiation import ActivityResponse, raw_path, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
@@ -120,7 +121,7 @@ async def _follow_collection(request: Request, *, followers: bool) -> Response:
     other = Follow.follower_id if followers else Follow.target_id
     condition = (mine == local.id) & (Follow.state == "accepted")
     async with runtime.ctx.sessions() as session:
-        total = int(await session.scalar(select(func.count()).select_from(Follow).where(condition)) or 0)
+        total = await count_follows(session, condition)
         items: list = []
         if page is not None:
             items = list(

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired
 from fedihub.protocol.vocab import accepts_activitypub

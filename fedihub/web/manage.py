@@ -26,9 +26,10 @@ from fedihub.coalitions.profile import (
 )
 from fedihub.errors import FedihubError, InvalidInput, NotFound, PayloadTooLarge
 from fedihub.storage.models import Follow, StoredObject
+from fedihub.storage.queries import count_follows
 from fedihub.web import manage_network as network
 from fedihub.web.auth import coalitions_of, read_form, require_account
-from fedihub.web.manage_common import Page, count_follows, done, errors_of, form_fields, page, render
+from fedihub.web.manage_common import Page, done, errors_of, form_fields, page, render
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view, call_view, post_view
 

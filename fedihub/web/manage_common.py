@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from fedihub.accounts.service import role_rank
 from fedihub.errors import FedihubError
-from fedihub.storage.models import Actor, Follow
+from fedihub.storage.models import Actor
 from fedihub.web.auth import CSRF_FIELD, require_coalition_role
 from fedihub.web.state import runtime_of
 
@@ -111,10 +110,6 @@ class Page:
 async def page(request: Request, minimum: str) -> Page:
     _, actor, role = await require_coalition_role(request, request.path_params["handle"].lower(), minimum)
     return Page(request, actor, role)
-
-
-async def count_follows(session: Any, *conditions: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Follow).where(*conditions)) or 0)
 
 
 def date_text(moment: datetime) -> str:

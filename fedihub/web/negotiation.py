@@ -8,12 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedihub.web.state import runtime_of
 from fedihub.errors import AuthenticationFailed, DomainBlocked
 from fedihub.federation.actors import host_of
 from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
 from fedihub.protocol.vocab import ACTIVITY_JSON, accepts_activitypub
+from fedihub.web.state import runtime_of
 
 
 def wants_activitypub(request: Request) -> bool:

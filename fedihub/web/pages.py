@@ -21,6 +21,7 @@ from fedihub.hubs.service import list_members
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.storage.models import Actor, Follow, StoredObject
+from fedihub.storage.queries import count_follows
 from fedihub.web.auth import read_form
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
@@ -95,11 +96,7 @@ async def coalition_page(
     domain = _local_domain(request)
     now = runtime.ctx.clock()
     async with runtime.ctx.sessions() as session:
-        followers = int(
-            await session.scalar(
-                select(func.count()).select_from(Follow).where(Follow.target_id == actor.id, Follow.state == "accepted")
-            ) or 0
-        )
+        followers = await count_follows(session, Follow.target_id == actor.id, Follow.state == "accepted")
         upcoming = await upcoming_calls(session, now=now, actor_id=actor.id, limit=UPCOMING)
         past = await past_calls(session, now=now, actor_id=actor.id, limit=PAST)
         posts = (
