@@ -107,7 +107,7 @@ class DeliveryRunner:
         for activity, actor in rows:
             auth = self._auth_cache.get(actor.id)
             if auth is None:
-                auth = HttpSignatureAuth(actor.public_key_id or "", actor.private_key_pem or "")
+                auth = HttpSignatureAuth(actor.public_key_id or "", actor.private_key_pem or "", clock=self.ctx.clock)
                 self._auth_cache[actor.id] = auth
             # Serialised once per activity: every inbox gets the same bytes, only signatures differ.
             payloads[activity.id] = _Payload(json.dumps(activity.data).encode(), auth)

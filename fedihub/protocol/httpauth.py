@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from datetime import datetime
 
 import httpx
 
@@ -20,9 +21,13 @@ class HttpSignatureAuth(httpx.Auth):
     # The Digest header needs the exact body bytes, so httpx must read streamed bodies first.
     requires_request_body = True
 
-    def __init__(self, key_id: str, private_key_pem: str) -> None:
+    def __init__(
+        self, key_id: str, private_key_pem: str, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.key_id = key_id
         self._private_key = load_private_key(private_key_pem)
+        # The Date header follows the same clock the receiving side checks it against.
+        self._clock = clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         signed = sign_request_headers(
@@ -32,6 +37,7 @@ class HttpSignatureAuth(httpx.Auth):
             body=request.content,
             key_id=self.key_id,
             private_key=self._private_key,
+            now=self._clock() if self._clock is not None else None,
         )
         request.headers.update(signed)
         yield request
