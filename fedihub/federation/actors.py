@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.protocol import builders, fetch, webfinger
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.keys import generate_key_pair
+from fedihub.protocol.profile_reader import HUB_NAMESPACE, read_actor_profile
 from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
 from fedihub.storage.models import Actor
 
@@ -127,14 +129,14 @@ async def ensure_instance_actor(ctx: FederationContext) -> Actor:
             # instance actor it is not listed in directories or search (instance_actors_controller.rb).
             actor.inbox = ctx.urls.shared_inbox()
             actor.discoverable = False
-    ctx.instance_auth = signing_auth(actor)
+    ctx.instance_auth = signing_auth(actor, ctx.clock)
     return actor
 
 
-def signing_auth(actor: Actor) -> httpx.Auth:
+def signing_auth(actor: Actor, clock: Callable[[], datetime] | None = None) -> httpx.Auth:
     if actor.private_key_pem is None or actor.public_key_id is None:
         raise InvalidInput(f"{actor.uri} is not a local actor and cannot sign")
-    return HttpSignatureAuth(actor.public_key_id, actor.private_key_pem)
+    return HttpSignatureAuth(actor.public_key_id, actor.private_key_pem, clock=clock)
 
 
 def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
@@ -167,11 +169,7 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
 
 
 # Our own extension for hubs (docs/FEDERATION.md, "Hubs"): a Group that says it is a hub, its scope,
-# and its public roster. Peers that do not know the terms ignore them.
-HUB_NAMESPACE = "https://fedihub.example/ns#"
-HUB_SCOPES = ("local", "regional", "state", "macro-regional", "national", "international")
-
-
+# and its public roster (HUB_NAMESPACE). Peers that do not know the terms ignore them.
 def hub_properties(actor: Actor) -> dict:
     if not actor.hub_scope:
         return {}
@@ -185,12 +183,6 @@ def hub_properties(actor: Actor) -> dict:
 
 def actor_has_profile(actor: Actor) -> bool:
     return bool(profile_properties(actor))
-
-
-def read_hub_scope(doc: dict) -> str | None:
-    """The scope a remote actor declares (compact term or full IRI); None for everything else."""
-    value = doc.get("fedihub:hubScope", doc.get(f"{HUB_NAMESPACE}hubScope"))
-    return value if isinstance(value, str) and value in HUB_SCOPES else None
 
 
 # Terms the profile properties need beyond ACTOR_CONTEXT (which already maps `schema:`,
@@ -258,7 +250,17 @@ def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None
     actor.manually_approves_followers = bool(view.manually_approves_followers)
     actor.discoverable = bool(view.discoverable)
     actor.published = parse_datetime(view.published)
-    actor.hub_scope = read_hub_scope(doc)
+    # The profile as profile_properties and hub_properties publish it (Mobilizon groups too).
+    profile = read_actor_profile(doc)
+    actor.movements = list(profile.movements) or None
+    actor.region_city = profile.region_city
+    actor.region_state = profile.region_state
+    actor.region_country = profile.region_country
+    actor.latitude = profile.latitude
+    actor.longitude = profile.longitude
+    actor.website = profile.website
+    actor.hub_scope = profile.hub_scope
+    actor.hub_region = profile.hub_region
     actor.data = doc
     actor.fetched_at = now
     actor.updated_at = now

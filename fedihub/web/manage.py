@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import available_timezones
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,13 +24,13 @@ from fedihub.coalitions.profile import (
     save_profile,
 )
 from fedihub.errors import FedihubError, InvalidInput, NotFound, PayloadTooLarge
-from fedihub.storage.models import Follow, StoredObject
+from fedihub.storage.models import Actor, Follow, Reaction, StoredObject
 from fedihub.storage.queries import count_follows
 from fedihub.web import manage_network as network
 from fedihub.web.auth import coalitions_of, read_form, require_account
 from fedihub.web.manage_common import Page, done, errors_of, form_fields, page, render
 from fedihub.web.state import runtime_of
-from fedihub.web.views import actor_view, call_view, post_view
+from fedihub.web.views import actor_view, call_view, post_view, remote_call_path, zones_with
 
 # Each upload has its own random key, so the bytes behind a URL never change.
 MEDIA_CACHE = "public, max-age=31536000, immutable"
@@ -79,16 +78,19 @@ async def overview(request: Request) -> Response:
             )
         ).all()
         followed = select(Follow.target_id).where(Follow.follower_id == actor_id, Follow.state == "accepted")
+        # What followed actors boosted too: that is how calls carried by a hub reach its followers.
+        boosted = select(Reaction.object_uri).where(Reaction.type == "Announce", Reaction.actor_id.in_(followed))
         timeline = (
             await session.scalars(
                 select(StoredObject).where(
-                    StoredObject.attributed_to_id.in_(followed), StoredObject.deleted_at.is_(None),
-                    StoredObject.visibility.in_(("public", "unlisted")),
+                    or_(StoredObject.attributed_to_id.in_(followed), StoredObject.uri.in_(boosted)),
+                    StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
                 )
                 .order_by(func.coalesce(StoredObject.published, StoredObject.created_at).desc(), StoredObject.id.desc())
                 .limit(TIMELINE)
             )
         ).all()
+        boosters = await _boosters(session, followed, [row.uri for row in timeline])
         followers = await count_follows(session, Follow.target_id == actor_id, Follow.state == "accepted")
         following = await count_follows(session, Follow.follower_id == actor_id, Follow.state == "accepted")
         waiting = await count_follows(session, Follow.target_id == actor_id, Follow.state == "pending")
@@ -97,9 +99,11 @@ async def overview(request: Request) -> Response:
     ] + [{**_call_row(row, domain), "past": True} for row in past]
     note_views = [{"key": object_key(n.uri), **vars(post_view(n, domain))} for n in notes]
     items = [
-        {"kind": "call", "view": call_view(row, domain), "author": actor_view(row.author, domain)}
+        {"kind": "call", "view": call_view(row, domain), "author": actor_view(row.author, domain),
+         "href": row.uri if row.is_local else remote_call_path(row.uri), "boosted_by": boosters.get(row.uri, [])}
         if row.type == "Event" and row.start_time is not None
-        else {"kind": "post", "view": post_view(row, domain), "author": actor_view(row.author, domain)}
+        else {"kind": "post", "view": post_view(row, domain), "author": actor_view(row.author, domain),
+              "boosted_by": boosters.get(row.uri, [])}
         for row in timeline
     ]
     return render(
@@ -107,6 +111,22 @@ async def overview(request: Request) -> Response:
         p.context("overview", "Overview", calls=own_calls, notes=note_views, timeline=items, followers=followers,
                   following=following, requests=waiting),
     )
+
+
+async def _boosters(session: AsyncSession, followed: Select[tuple[int]], uris: list[str]) -> dict[str, list[str]]:
+    """Names of the followed actors (hubs, mostly) that boosted each of ``uris``."""
+    if not uris:
+        return {}
+    rows = await session.execute(
+        select(Reaction.object_uri, Actor.name, Actor.username)
+        .join(Actor, Actor.id == Reaction.actor_id)
+        .where(Reaction.type == "Announce", Reaction.object_uri.in_(uris), Reaction.actor_id.in_(followed))
+        .order_by(Reaction.id)
+    )
+    found: dict[str, list[str]] = {}
+    for uri, name, username in rows:
+        found.setdefault(uri, []).append(name or username or "")
+    return found
 
 
 def _call_row(row: StoredObject, domain: str) -> dict[str, Any]:
@@ -207,27 +227,6 @@ CALL_FIELDS = (
     "title", "description", "start", "end", "timezone", "place_name", "address", "online_url", "movements", "tags",
     "region_city", "region_state", "region_country", "latitude", "longitude", "location",
 )
-
-
-@functools.cache
-def zone_groups() -> list[tuple[str, list[str]]]:
-    """IANA zones for the <select>, grouped by continent; legacy aliases (US/…, Etc/…) left out."""
-    groups: dict[str, list[str]] = {}
-    for name in sorted(available_timezones()):
-        area = name.split("/", 1)[0]
-        if "/" in name and area in ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
-                                    "Indian", "Pacific"):
-            groups.setdefault(area, []).append(name)
-    return [*groups.items(), ("Other", ["UTC"])]
-
-
-def zones_with(current: Any) -> list[tuple[str, list[str]]]:
-    """The zone list, plus the call's own zone if it is an alias the list leaves out (set from the CLI,
-    say): a <select> without it would silently switch the call to the first zone on save."""
-    groups = zone_groups()
-    if not isinstance(current, str) or not current or any(current in names for _, names in groups):
-        return groups
-    return [*groups, ("This call's zone", [current])]
 
 
 async def _default_zone(p: Page) -> str:

@@ -1,13 +1,16 @@
-"""What the public pages show, worked out once: times in the event's zone, places, links, handles."""
+"""What the pages show, worked out once: times in the event's zone, places, links, handles, zone lists."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fedihub.protocol.html import html_to_text, sanitize_html
+from fedihub.protocol.profile_reader import http_url
 from fedihub.storage.models import Actor, StoredObject
 
 OSM = "https://www.openstreetmap.org"
@@ -15,13 +18,12 @@ OSM = "https://www.openstreetmap.org"
 
 def safe_http_url(url: str | None) -> str | None:
     """Only http(s) links reach an href: a remote ``javascript:`` URL never does."""
-    if not url or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+    return http_url(url)
+
+
+def remote_call_path(uri: str) -> str:
+    """Where this instance shows the call with this id, ours or remote (web/remote_calls.py)."""
+    return f"/calls/view?{urlencode({'url': uri})}"
 
 
 def zone_of(name: str | None) -> ZoneInfo | timezone:
@@ -199,3 +201,23 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
         in_reply_to=None if in_thread else safe_http_url(row.in_reply_to),
     )
 
+
+@functools.cache
+def zone_groups() -> list[tuple[str, list[str]]]:
+    """IANA zones for the <select>, grouped by continent; legacy aliases (US/…, Etc/…) left out."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(available_timezones()):
+        area = name.split("/", 1)[0]
+        if "/" in name and area in ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
+                                    "Indian", "Pacific"):
+            groups.setdefault(area, []).append(name)
+    return [*groups.items(), ("Other", ["UTC"])]
+
+
+def zones_with(current: Any) -> list[tuple[str, list[str]]]:
+    """The zone list, plus the call's own zone if it is an alias the list leaves out (set from the CLI,
+    say): a <select> without it would silently switch the call to the first zone on save."""
+    groups = zone_groups()
+    if not isinstance(current, str) or not current or any(current in names for _, names in groups):
+        return groups
+    return [*groups, ("This call's zone", [current])]

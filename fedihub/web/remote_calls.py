@@ -1,0 +1,103 @@
+"""Opening any call by its link (/calls/view?url=…): ours redirect, stored ones show, organizers fetch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fedihub.errors import (
+    DomainBlocked,
+    ForbiddenAddress,
+    Gone,
+    InvalidInput,
+    NotFound,
+    RemoteGone,
+    RemoteInvalid,
+    RemoteNotFound,
+)
+from fedihub.federation.objects import fetch_and_store, find_object
+from fedihub.protocol.addresses import check_host_name
+from fedihub.storage.models import StoredObject
+from fedihub.web import pages  # the module, not a name in it: safe if what pages imports ever leads back here
+from fedihub.web.auth import coalitions_of
+from fedihub.web.state import runtime_of
+from fedihub.web.views import safe_http_url
+
+CALL_TYPES = frozenset({"Event"})
+NOT_HTTP = "only http:// and https:// links to calls to action can be opened"
+PRIVATE = "that link points to a private network address; only calls on public servers can be opened"
+
+
+def _check_link(url: str) -> None:
+    if not url:
+        raise InvalidInput("paste the link of a call to action, such as https://mobilizon.example/events/…")
+    if safe_http_url(url) is None:
+        raise InvalidInput(NOT_HTTP)
+
+
+def _check_public(host: str) -> None:
+    # IP literals and local names are refused before any lookup (and for visitors too); names that
+    # resolve to a private address are refused by the HTTP client's guard when it connects.
+    try:
+        check_host_name(host)
+    except ForbiddenAddress:
+        raise InvalidInput(PRIVATE) from None
+
+
+async def _fetch_call(request: Request, url: str, host: str) -> StoredObject:
+    """Fetch an unknown call from its origin, for logged-in organizers only: anyone else would make
+    this server an open fetch proxy."""
+    ctx = runtime_of(request).ctx
+    account = getattr(request.state, "account", None)
+    is_organizer = False
+    if account is not None:
+        async with ctx.sessions() as session:
+            is_organizer = account.is_admin or bool(await coalitions_of(session, account))
+    if not is_organizer:
+        raise NotFound(
+            "this server has no copy of that call to action; an organizer with an account here can open it"
+        )
+    try:
+        return await fetch_and_store(ctx, url, types=CALL_TYPES)
+    except ForbiddenAddress:
+        raise InvalidInput(PRIVATE) from None
+    except DomainBlocked:
+        raise InvalidInput(f"this server does not federate with {host}") from None
+    except RemoteGone:
+        raise Gone(f"the server {host} says this call to action was deleted") from None
+    except RemoteNotFound:
+        raise NotFound(f"there is nothing at that link on {host}") from None
+    except RemoteInvalid as exc:
+        raise NotFound(f"there is no public call to action at that link: {exc.public_message}") from None
+    except InvalidInput:
+        raise InvalidInput(NOT_HTTP) from None
+
+
+async def remote_call(request: Request) -> Response:
+    """Any call by its id: ours redirect to their page; remote ones render like ours, with their origin."""
+    runtime = runtime_of(request)
+    url = request.query_params.get("url", "").strip()
+    _check_link(url)
+    async with runtime.ctx.sessions() as session:
+        row = await find_object(session, url)
+    if runtime.ctx.urls.is_local(url):
+        if row is None or not row.is_local or row.type != "Event" or row.visibility not in ("public", "unlisted"):
+            raise NotFound("there is no call to action at that link on this server")
+        return RedirectResponse(urlsplit(row.uri).path, status_code=303)
+    host = urlsplit(url).hostname or ""
+    if not runtime.settings.allow_private_addresses:
+        _check_public(host)
+    if row is None:
+        row = await _fetch_call(request, url, host)
+    if row.deleted_at is not None:
+        raise Gone("the organizers deleted this call to action")
+    if row.type != "Event" or row.visibility not in ("public", "unlisted"):
+        raise NotFound("there is no public call to action at that link")
+    return await pages.object_page(request, row)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/calls/view", remote_call, name="remote_call")]

@@ -1,0 +1,79 @@
+"""A coalition's profile crosses servers: another fedihub caches its movements, region, website and hub scope."""
+
+from __future__ import annotations
+
+from fedihub.coalitions import service
+from fedihub.coalitions.profile import parse_profile_form, save_profile
+from fedihub.federation import actors, follows
+from fedihub.hubs import service as hubs
+from fedihub.storage.models import Actor
+from tests.support.network import FederationNet, Instance
+
+PROFILE = {
+    "name": "Bay Area Tenants Hub",
+    "summary": "Tenant unions of the Bay Area, together.",
+    "movements": ["Tenants", "SolidarityNetwork"],
+    "tags": "rent strike",
+    "region_city": "Oakland",
+    "region_state": "California",
+    "region_country": "US",
+    "latitude": "37.8044",
+    "longitude": "-122.2712",
+    "website": "https://tenants.example/join?from=<fedi>",
+}
+
+
+def _profile(actor: Actor) -> dict:
+    return {
+        key: getattr(actor, key)
+        for key in (
+            "movements", "region_city", "region_state", "region_country", "latitude", "longitude", "website",
+            "hub_scope", "hub_region",
+        )
+    }
+
+
+async def _cached(instance: Instance, uri: str) -> Actor:
+    async with instance.ctx.sessions() as session:
+        found = await actors.find_actor(session, uri)
+    assert found is not None and not found.is_local
+    return found
+
+
+async def test_another_server_caches_the_same_profile_and_hub_scope(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    await hubs.create_hub(a.ctx, "bay", name="Bay Area Tenants Hub", scope="regional", region="Bay Area")
+    local, _ = await save_profile(a.ctx, "bay", parse_profile_form(PROFILE))
+
+    remote = await actors.resolve_target(b.ctx, "bay@a.test")
+
+    assert remote.uri == local.uri and not remote.is_local
+    assert _profile(remote) == _profile(local)
+    assert _profile(remote) == {
+        "movements": ["Tenants", "SolidarityNetwork", "RentStrike"], "region_city": "Oakland",
+        "region_state": "California", "region_country": "US", "latitude": 37.8044, "longitude": -122.2712,
+        "website": "https://tenants.example/join?from=<fedi>", "hub_scope": "regional", "hub_region": "Bay Area",
+    }
+
+
+async def test_a_profile_change_reaches_a_follower_server_cache(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    await service.create_coalition(a.ctx, "tenants", name="Tenants")
+    await service.create_coalition(b.ctx, "watchers", name="Watchers")
+    await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
+    await follows.follow(b.ctx, "watchers", "tenants@a.test")
+    await net.settle()
+    assert (await _cached(b, f"{a.base_url}/g/tenants")).region_city == "Oakland"
+
+    moved = {**PROFILE, "region_city": "", "region_state": "", "region_country": "DE", "website": "",
+             "latitude": "", "longitude": "", "movements": ["Climate"], "tags": ""}
+    await save_profile(a.ctx, "tenants", parse_profile_form(moved))
+    await net.settle()
+
+    cached = await _cached(b, f"{a.base_url}/g/tenants")
+    assert _profile(cached) == {
+        "movements": ["Climate"], "region_city": None, "region_state": None, "region_country": "DE",
+        "latitude": None, "longitude": None, "website": None, "hub_scope": None, "hub_region": None,
+    }
