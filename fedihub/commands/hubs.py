@@ -1,4 +1,4 @@
-"""`fedihub hub`: create hubs and manage their members."""
+"""`fedihub hub`: create hubs, manage their members, and ask to join or leave hubs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
+from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
 
@@ -55,3 +56,76 @@ async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> N
     """Stop following TARGET: the hub no longer boosts it."""
     await hubs.remove_member(runtime.ctx, hub_handle, target)
     click.echo(f"{hub_handle} no longer follows {target}")
+
+
+@hub.command("members")
+@click.argument("hub_handle")
+@with_runtime
+async def hub_members(runtime: Runtime, hub_handle: str) -> None:
+    """List the members of HUB_HANDLE, and those it asked that have not accepted yet."""
+    actor = await hubs.get_hub(runtime.ctx, hub_handle)
+    members = await hubs.list_members(runtime.ctx, actor.id)
+    waiting = await hubs.pending_members(runtime.ctx, actor.id)
+    for member in members:
+        details = [member.name or "", f"{member.scope} hub" if member.is_hub else "", member.region or "",
+                   " ".join(f"#{tag}" for tag in member.movements)]
+        click.echo("  ".join([member.handle, *(part for part in details if part)]))
+    for target in waiting:
+        click.echo(f"{target.handle}  (asked, waiting for them to accept)")
+    if not members and not waiting:
+        click.echo(f"{hub_handle} has no members yet")
+
+
+@hub.command("join")
+@click.argument("member_handle")
+@click.argument("hub_target")
+@click.option("--message", default=None, help="A few words for the hub's admins.")
+@with_runtime
+async def hub_join(runtime: Runtime, member_handle: str, hub_target: str, message: str | None) -> None:
+    """Ask the hub HUB_TARGET (handle or URL) to take the coalition MEMBER_HANDLE as a member."""
+    row = await membership.ask_to_join(runtime.ctx, member_handle, hub_target, message)
+    click.echo(f"{member_handle} asked to join {row.hub.handle} ({membership.describe_state(row.state)})")
+
+
+@hub.command("requests")
+@click.argument("hub_handle")
+@with_runtime
+async def hub_requests(runtime: Runtime, hub_handle: str) -> None:
+    """List the requests to join HUB_HANDLE that wait for a decision."""
+    actor = await hubs.get_hub(runtime.ctx, hub_handle)
+    rows = await membership.join_requests(runtime.ctx, actor.id)
+    for row in rows:
+        message = f"  “{row.message}”" if row.message else ""
+        click.echo(f"{row.member.handle}  {row.member.name or ''}  since {row.created_at:%Y-%m-%d %H:%M}{message}")
+    if not rows:
+        click.echo(f"no requests to join {hub_handle} are waiting")
+
+
+@hub.command("approve")
+@click.argument("hub_handle")
+@click.argument("member")
+@with_runtime
+async def hub_approve(runtime: Runtime, hub_handle: str, member: str) -> None:
+    """Accept MEMBER's request to join HUB_HANDLE: the hub follows it and boosts it."""
+    row = await membership.decide_join(runtime.ctx, hub_handle, member, approve=True)
+    click.echo(f"{hub_handle} accepted {row.member.handle} and asked to follow it")
+
+
+@hub.command("refuse")
+@click.argument("hub_handle")
+@click.argument("member")
+@with_runtime
+async def hub_refuse(runtime: Runtime, hub_handle: str, member: str) -> None:
+    """Refuse MEMBER's request to join HUB_HANDLE; it is told with a Reject."""
+    row = await membership.decide_join(runtime.ctx, hub_handle, member, approve=False)
+    click.echo(f"{hub_handle} refused {row.member.handle}")
+
+
+@hub.command("leave")
+@click.argument("member_handle")
+@click.argument("hub_target")
+@with_runtime
+async def hub_leave(runtime: Runtime, member_handle: str, hub_target: str) -> None:
+    """Take the coalition MEMBER_HANDLE out of the hub HUB_TARGET (or withdraw its request)."""
+    await membership.leave_hub(runtime.ctx, member_handle, hub_target)
+    click.echo(f"{member_handle} left {hub_target}")

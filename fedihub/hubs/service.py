@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.errors import InvalidInput
+from fedihub.coalitions.service import publish_actor_update
+from fedihub.errors import Conflict, InvalidInput
 from fedihub.federation import follows
-from fedihub.federation.actors import create_local_actor, get_local_actor
+from fedihub.federation.actors import create_local_actor, get_local_actor, resolve_target
 from fedihub.federation.context import FederationContext
+from fedihub.hubs import membership
 from fedihub.hubs.rules import SCOPES
 from fedihub.storage.models import Actor, Follow
 
 MAX_NAME = 200
+MAX_REGION = 200
+ROSTER_PAGE_SIZE = 50
 
 
 def _clean_list(values: Sequence[str]) -> list[str]:
@@ -35,9 +40,8 @@ async def create_hub(
     """A new hub: a local Group actor with a scope, whose only life is boosting its members."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"a hub needs a display name of 1 to {MAX_NAME} characters")
-    if scope not in SCOPES:
-        raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}")
+        raise InvalidInput(f"a hub needs a display name of 1 to {MAX_NAME} characters", field="name")
+    _check_scope(scope)
     async with ctx.sessions.begin() as session:
         actor = await create_local_actor(ctx, session, username=username, actor_type="Group", name=name)
         actor.hub_scope = scope
@@ -56,20 +60,92 @@ async def get_hub(ctx: FederationContext, username: str) -> Actor:
     return actor
 
 
+def _check_scope(scope: str) -> None:
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}", field="scope")
+
+
+async def update_rules(
+    ctx: FederationContext,
+    username: str,
+    *,
+    scope: str,
+    region: str | None,
+    movements: Sequence[str],
+    regions: Sequence[str],
+    calls_only: bool,
+) -> bool:
+    """Store a hub's scope, region and boost rules; followers get Update when the public part changed."""
+    _check_scope(scope)
+    region = (region or "").strip() or None
+    if region is not None and len(region) > MAX_REGION:
+        raise InvalidInput(f"a region has at most {MAX_REGION} characters", field="region")
+    cleaned = _clean_list(regions)
+    if any(len(value) > MAX_REGION for value in cleaned):
+        raise InvalidInput(f"a region has at most {MAX_REGION} characters", field="regions")
+    async with ctx.sessions.begin() as session:
+        hub = await membership.get_local_hub(session, username)
+        public_changed = (hub.hub_scope, hub.hub_region) != (scope, region)
+        before = (hub.hub_movements, hub.hub_regions, bool(hub.hub_calls_only))
+        hub.hub_scope, hub.hub_region = scope, region
+        hub.hub_movements = _clean_list(movements) or None
+        hub.hub_regions = cleaned or None
+        hub.hub_calls_only = calls_only
+        if public_changed:
+            await publish_actor_update(ctx, session, hub)  # scope and region are in the actor document
+        return public_changed or before != (hub.hub_movements, hub.hub_regions, calls_only)
+
+
 async def add_member(ctx: FederationContext, hub_username: str, target: str) -> Follow:
-    """Ask ``target`` (handle or URL) to let the hub follow it; boosts start only once it accepts."""
+    """Ask ``target`` (handle or URL) to let the hub follow it; boosts start only once it accepts.
+
+    A target that asked to join this hub is approved instead: that request is its consent.
+    """
     await get_hub(ctx, hub_username)
-    return await follows.follow(ctx, hub_username, target)
+    member = await resolve_target(ctx, target)
+    async with ctx.sessions() as session:
+        hub = await get_local_actor(session, hub_username)
+        asked = await membership.find_request(session, hub.id, member.id)
+        existing = await follows.find_follow(session, hub.id, member.id)
+    if existing is not None:
+        accepted = existing.state == "accepted"
+        what = "is already a member" if accepted else "was already asked; waiting for them to accept"
+        raise Conflict(f"{member.handle} {what}")
+    if asked is not None and asked.state == "pending":
+        await membership.decide_join(ctx, hub_username, member.uri, approve=True)
+        async with ctx.sessions() as session:
+            row = await follows.find_follow(session, hub.id, member.id)
+        assert row is not None
+        return row
+    return await follows.follow(ctx, hub_username, member.uri)
 
 
 async def remove_member(ctx: FederationContext, hub_username: str, target: str) -> None:
-    await get_hub(ctx, hub_username)
-    await follows.unfollow(ctx, hub_username, target)
+    """Stop following ``target`` (Undo Follow): the hub no longer boosts it; a request it had is over."""
+    hub = await get_hub(ctx, hub_username)
+    member = await resolve_target(ctx, target)
+    await follows.unfollow(ctx, hub_username, member.uri)
+    await membership.mark_ended(ctx, hub.id, member.id)
+
+
+async def pending_members(ctx: FederationContext, hub_id: int) -> list[Actor]:
+    """Actors the hub asked to follow that have not accepted yet."""
+    async with ctx.sessions() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(Actor).join(Follow, Follow.target_id == Actor.id)
+                    .where(Follow.follower_id == hub_id, Follow.state == "pending", Actor.deleted_at.is_(None))
+                    .order_by(Follow.id)
+                )
+            ).all()
+        )
 
 
 @dataclass(frozen=True)
 class RosterEntry:
     uri: str
+    type: str
     name: str | None
     handle: str
     url: str | None
@@ -77,6 +153,7 @@ class RosterEntry:
     scope: str | None
     region: str | None
     movements: tuple[str, ...]
+    actor: Actor | None = field(default=None, compare=False, repr=False)  # for organizer pages
 
 
 def _region(actor: Actor) -> str | None:
@@ -84,22 +161,66 @@ def _region(actor: Actor) -> str | None:
     return ", ".join(parts) or actor.hub_region
 
 
-async def list_members(ctx: FederationContext, hub_id: int) -> list[RosterEntry]:
+def _members_condition(hub_id: int) -> ColumnElement[bool]:
+    return (Follow.follower_id == hub_id) & (Follow.state == "accepted") & Actor.deleted_at.is_(None)
+
+
+async def count_members(session: AsyncSession, hub_id: int) -> int:
+    query = select(func.count()).select_from(Actor).join(Follow, Follow.target_id == Actor.id)
+    return int(await session.scalar(query.where(_members_condition(hub_id))) or 0)
+
+
+def _entry(actor: Actor) -> RosterEntry:
+    return RosterEntry(
+        uri=actor.uri, type=actor.type, name=actor.name, handle=actor.handle, url=actor.url or actor.uri,
+        is_hub=actor.hub_scope is not None, scope=actor.hub_scope, region=_region(actor),
+        movements=tuple(actor.movements or ()), actor=actor,
+    )
+
+
+async def list_members(
+    ctx: FederationContext, hub_id: int, *, offset: int = 0, limit: int | None = None
+) -> list[RosterEntry]:
     """The public roster: members whose follow by the hub was accepted (both sides consented)."""
     async with ctx.sessions() as session:
         rows = (
             await session.scalars(
                 select(Actor)
                 .join(Follow, Follow.target_id == Actor.id)
-                .where(Follow.follower_id == hub_id, Follow.state == "accepted", Actor.deleted_at.is_(None))
-                .order_by(Actor.name, Actor.id)
+                .where(_members_condition(hub_id))
+                .order_by(func.lower(Actor.name), Actor.id)
+                .offset(offset).limit(limit)
             )
         ).all()
-    return [
-        RosterEntry(
-            uri=actor.uri, name=actor.name, handle=actor.handle, url=actor.url or actor.uri,
-            is_hub=actor.hub_scope is not None, scope=actor.hub_scope, region=_region(actor),
-            movements=tuple(actor.movements or ()),
-        )
-        for actor in rows
-    ]
+    return [_entry(actor) for actor in rows]
+
+
+@dataclass(frozen=True)
+class RosterPage:
+    """One page of a roster: ``number`` counts from 1; a page past the end is empty."""
+
+    entries: list[RosterEntry]
+    total: int
+    number: int
+    size: int = ROSTER_PAGE_SIZE
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.total
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+
+async def roster_page(ctx: FederationContext, hub_id: int, number: int = 1, size: int = ROSTER_PAGE_SIZE) -> RosterPage:
+    if number < 1:
+        raise InvalidInput("pages count from 1")
+    async with ctx.sessions() as session:
+        total = await count_members(session, hub_id)
+    entries = await list_members(ctx, hub_id, offset=(number - 1) * size, limit=size) if total else []
+    return RosterPage(entries=entries, total=total, number=number, size=size)

@@ -168,6 +168,10 @@ class StoredObject(Base):
     region_country: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # A remote call's pledges collection: when this instance last read it from the origin.
+    pledges_fetched_at: Mapped[datetime | None]
+    # …and the hubs that origin says carry the call (its collection's `carriedBy`).
+    pledge_carriers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
@@ -352,3 +356,67 @@ class Boost(Base):
     activity_uri: Mapped[str] = mapped_column(URI, unique=True)
     created_at: Mapped[datetime]
     undone_at: Mapped[datetime | None]
+
+
+class Pledge(Base):
+    """A coalition's pledge (a ``Join``) to a call, with its optional local action and report-back.
+
+    At the call's origin these rows are the authoritative list; on other instances they mirror the
+    origin's published pledges collection (``source == "origin"``), and a pledging coalition keeps its
+    own pledge here from the moment it sends the Join (``pending`` until the origin accepts).
+    """
+
+    __tablename__ = "pledges"
+    __table_args__ = (UniqueConstraint("call_uri", "coalition_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)  # the Join activity's id
+    call_uri: Mapped[str] = mapped_column(URI, index=True)
+    coalition_uri: Mapped[str] = mapped_column(URI, index=True)
+    # pending | accepted | rejected | withdrawn
+    state: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+    # What the roll-up shows of the coalition, as the origin knew it when it accepted the pledge.
+    coalition_name: Mapped[str | None] = mapped_column(Text)
+    coalition_url: Mapped[str | None] = mapped_column(URI)
+    coalition_handle: Mapped[str | None] = mapped_column(String(320))
+    region_city: Mapped[str | None] = mapped_column(String(200))
+    region_state: Mapped[str | None] = mapped_column(String(200))
+    region_country: Mapped[str | None] = mapped_column(String(200))
+    movements: Mapped[list[str] | None] = mapped_column(JSON)
+    # The local action: a child Event of the pledging coalition, linked to the call.
+    action_uri: Mapped[str | None] = mapped_column(URI)
+    action_url: Mapped[str | None] = mapped_column(URI)
+    action_name: Mapped[str | None] = mapped_column(Text)
+    action_start: Mapped[datetime | None]
+    action_timezone: Mapped[str | None] = mapped_column(String(64))
+    action_place: Mapped[str | None] = mapped_column(Text)
+    # Report-back after the call: did it happen, rough turnout, a link.
+    happened: Mapped[bool | None] = mapped_column(Boolean)
+    turnout: Mapped[int | None] = mapped_column(Integer)
+    report_url: Mapped[str | None] = mapped_column(URI)
+    reported_at: Mapped[datetime | None]
+    # "local" for pledges this instance decides on or sent; "origin" for a mirror of a remote call's list.
+    source: Mapped[str] = mapped_column(String(16), default="local")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class HubRequest(Base):
+    """A coalition or hub asking to join a hub (an inbound or outbound ``Join`` of the hub actor)."""
+
+    __tablename__ = "hub_requests"
+    __table_args__ = (UniqueConstraint("hub_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)  # the Join activity's id
+    hub_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str | None] = mapped_column(Text)
+    # pending | approved | refused | withdrawn
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+    hub: Mapped[Actor] = relationship(foreign_keys=[hub_id], lazy="joined")
+    member: Mapped[Actor] = relationship(foreign_keys=[member_id], lazy="joined")

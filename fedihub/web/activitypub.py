@@ -9,7 +9,7 @@ from starlette.responses import Response
 from fedihub.errors import Gone, NotFound, PayloadTooLarge
 from fedihub.federation.actors import HUB_NAMESPACE, build_local_actor_document, find_actor, find_local_actor
 from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
-from fedihub.hubs.service import list_members
+from fedihub.hubs.service import RosterEntry, roster_page
 from fedihub.protocol import builders
 from fedihub.storage.models import Activity, Actor, Follow, StoredObject
 from fedihub.storage.queries import count_follows
@@ -195,25 +195,41 @@ async def featured(request: Request) -> Response:
     return ActivityResponse(doc)
 
 
+def _roster_item(member: RosterEntry) -> dict:
+    return {key: value for key, value in {
+        "id": member.uri, "type": member.type, "name": member.name, "url": member.url,
+        "fedihub:hubScope": member.scope, "fedihub:region": member.region,
+        "tag": [{"type": "Hashtag", "name": f"#{tag}"} for tag in member.movements] or None,
+    }.items() if value}
+
+
 async def hub_members(request: Request) -> Response:
-    """A hub's public roster (issue 4): accepted members, with region and movements where known."""
+    """A hub's public roster (issue 4): accepted members, with region and movements where known.
+
+    The collection embeds its first page, as Mastodon embeds `first` in `replies`, so a small
+    roster costs one request; `?page=N` pages carry `partOf`, `next` and `prev`.
+    """
     local = await _local_actor(request)
     if not local.hub_scope:
         raise NotFound("this coalition is not a hub")
-    members = await list_members(runtime_of(request).ctx, local.id)
-    items = [
-        {key: value for key, value in {
-            "id": member.uri, "type": "Group", "name": member.name, "url": member.url,
-            "fedihub:hubScope": member.scope, "fedihub:region": member.region,
-            "tag": [{"type": "Hashtag", "name": f"#{tag}"} for tag in member.movements] or None,
-        }.items() if value}
-        for member in members
-    ]
-    doc = builders.build_ordered_collection(
-        collection_id=f"{local.uri}/members", total_items=len(items),
-        extra={"@context": {"fedihub": HUB_NAMESPACE}, "attributedTo": local.uri},
+    number = _page_number(request)
+    ctx = runtime_of(request).ctx
+    roster = await roster_page(ctx, local.id, number or 1, PAGE_SIZE)
+    collection_id = f"{local.uri}/members"
+    extra = {"@context": {"fedihub": HUB_NAMESPACE}}
+    page = builders.build_ordered_collection_page(
+        page_id=f"{collection_id}?page={roster.number}", part_of=collection_id,
+        items=[_roster_item(member) for member in roster.entries], total_items=roster.total,
+        next_id=f"{collection_id}?page={roster.number + 1}" if roster.has_next else None,
+        prev_id=f"{collection_id}?page={roster.number - 1}" if roster.has_previous else None,
+        extra=extra,
     )
-    doc["orderedItems"] = items
+    if number is not None:
+        return _as2(request, page)
+    doc = builders.build_ordered_collection(
+        collection_id=collection_id, total_items=roster.total, first=page,
+        extra={**extra, "attributedTo": local.uri},
+    )
     return _as2(request, doc)
 
 

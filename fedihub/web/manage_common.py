@@ -26,8 +26,14 @@ MENU = (
     ("followers", "/followers", "Followers", "admin"),
     ("requests", "/requests", "Follow requests", "admin"),
     ("following", "/following", "Following", "editor"),
+    ("hubs", "/hubs", "Hubs", "editor"),
     ("deliveries", "/deliveries", "Delivery health", "admin"),
     ("members", "/members", "Members", "admin"),
+)
+# Shown only on hubs (fedihub/web/manage_hubs.py).
+HUB_MENU = (
+    ("roster", "/roster", "Hub members", "editor"),
+    ("rules", "/rules", "Boost rules", "admin"),
 )
 
 # What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.
@@ -99,7 +105,11 @@ class Page:
             "role": self.role,
             "can_admin": rank >= role_rank("admin"),
             "domain": runtime_of(self.request).settings.domain,
-            "menu": [(k, self.base + p, t, m) for k, p, t, m in MENU if rank >= role_rank(m)],
+            "menu": [
+                (k, self.base + p, t, m)
+                for k, p, t, m in (*MENU[:1], *(HUB_MENU if self.coalition.hub_scope else ()), *MENU[1:])
+                if rank >= role_rank(m)
+            ],
             "active": active,
             "page_title": title,
             "notice": NOTICES.get(self.request.query_params.get("done", "")),

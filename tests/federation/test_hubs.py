@@ -128,10 +128,10 @@ async def test_a_hub_says_it_is_a_hub_and_publishes_its_roster(net: FederationNe
     assert document["fedihub:hubScope"] == "state"
     assert {"fedihub": "https://fedihub.example/ns#"} in document["@context"]
     assert document["fedihub:members"] == roster["id"] == "http://s.test/g/state-hub/members"
-    assert [member["id"] for member in roster["orderedItems"]] == ["http://a.test/g/tenants"]
+    assert [member["id"] for member in roster["first"]["orderedItems"]] == ["http://a.test/g/tenants"]
     assert "Members of this state hub" in page and "Springfield Tenants" in page
     national_roster = (await n.get("/g/national-hub/members", headers=as2)).json()
-    assert national_roster["orderedItems"][0]["fedihub:hubScope"] == "state"
+    assert national_roster["first"]["orderedItems"][0]["fedihub:hubScope"] == "state"
     assert (await a.get("/g/tenants/members", headers=as2)).status_code == 404
 
 

@@ -1,8 +1,8 @@
-"""`fedihub hub …`: create a hub, add and remove members from the command line."""
+"""`fedihub hub …`: create a hub, add and remove members, ask to join, approve, refuse and leave."""
 
 from __future__ import annotations
 
-from tests.integration.test_cli import Home, home, migrated_template  # noqa: F401  (fixtures)
+from tests.integration.test_cli import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
 
 
 def test_a_hub_is_created_and_asks_a_coalition_to_be_a_member(home: Home) -> None:  # noqa: F811
@@ -25,3 +25,49 @@ def test_only_hubs_add_members(home: Home) -> None:  # noqa: F811
     result = home.run("hub", "add-member", "tenants", "someone@coalitions.test")
     assert result.returncode == 1
     assert result.stderr.strip() == "error: tenants is not a hub"
+
+
+def test_a_coalition_asks_to_join_and_the_hub_approves(home: Home) -> None:  # noqa: F811
+    home.run("hub", "create", "state-hub", "--name", "Illinois Hub", "--scope", "state")
+
+    joined = home.run("hub", "join", "tenants", "state-hub@coalitions.test", "--message", "Renters of Springfield")
+    listed = home.run("hub", "requests", "state-hub")
+    approved = home.run("hub", "approve", "state-hub", "tenants@coalitions.test")
+    members = home.run("hub", "members", "state-hub")
+    waiting = home.run("hub", "requests", "state-hub")
+
+    assert joined.returncode == 0, joined.stderr
+    assert joined.stdout == "tenants asked to join state-hub@coalitions.test (waiting for the hub's admins)\n"
+    assert listed.stdout.startswith("tenants@coalitions.test  Tenants Union  since ")
+    assert listed.stdout.endswith("  “Renters of Springfield”\n")
+    assert approved.stdout == "state-hub accepted tenants@coalitions.test and asked to follow it\n"
+    # No worker runs between these commands: the hub's follow is still on its way.
+    assert members.stdout == "tenants@coalitions.test  (asked, waiting for them to accept)\n"
+    assert waiting.stdout == "no requests to join state-hub are waiting\n"
+
+
+def test_a_refused_request_cannot_be_approved_and_a_coalition_leaves(home: Home) -> None:  # noqa: F811
+    home.run("hub", "create", "state-hub", "--name", "Illinois Hub", "--scope", "state")
+    home.run("hub", "join", "tenants", "http://coalitions.test/g/state-hub")
+
+    refused = home.run("hub", "refuse", "state-hub", "tenants@coalitions.test")
+    approve_again = home.run("hub", "approve", "state-hub", "tenants@coalitions.test")
+    leave_again = home.run("hub", "leave", "tenants", "state-hub@coalitions.test")
+    empty = home.run("hub", "members", "state-hub")
+
+    assert refused.stdout == "state-hub refused tenants@coalitions.test\n"
+    assert_one_error_line(approve_again, "tenants@coalitions.test has no pending request to join state-hub")
+    assert_one_error_line(leave_again, "tenants is not a member of state-hub@coalitions.test")
+    assert empty.stdout == "state-hub has no members yet\n"
+
+    home.run("hub", "join", "tenants", "state-hub@coalitions.test")
+    left = home.run("hub", "leave", "tenants", "state-hub@coalitions.test")
+    assert left.returncode == 0 and left.stdout == "tenants left state-hub@coalitions.test\n"
+
+
+def test_only_hubs_can_be_joined(home: Home) -> None:  # noqa: F811
+    result = home.run("hub", "join", "tenants", "tenants@coalitions.test")
+    assert_one_error_line(result, "a hub cannot join itself")
+    home.run("coalition", "create", "climate", "--name", "Climate Action")
+    result = home.run("hub", "join", "tenants", "climate@coalitions.test")
+    assert_one_error_line(result, "climate@coalitions.test is not a hub")

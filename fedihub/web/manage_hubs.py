@@ -1,0 +1,283 @@
+"""Organizer pages of hubs: members and join requests, boost rules, joining and leaving hubs, creating hubs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fedihub.accounts import service as accounts
+from fedihub.coalitions.profile import SUGGESTED_MOVEMENTS, parse_movements
+from fedihub.errors import FedihubError, InvalidInput, NotFound
+from fedihub.hubs import membership
+from fedihub.hubs import service as hubs
+from fedihub.hubs.rules import SCOPES
+from fedihub.web import account_pages
+from fedihub.web.auth import read_form, require_instance_admin
+from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
+from fedihub.web.state import runtime_of
+from fedihub.web.views import actor_view
+
+MAX_ADD = 50  # targets per "add members" submission: each may cost a WebFinger lookup and a fetch
+
+# What just happened on these pages, shown once after a redirect (?done=…); fixed texts only.
+NOTICES = {
+    "member-removed": "Removed from the hub. Its calls are no longer boosted; its server has been told.",
+    "request-approved": "Request approved: the hub now follows them and boosts their calls.",
+    "request-refused": "Request refused. They have been told.",
+    "rules-saved": "The boost rules are saved. They apply to everything members publish from now on.",
+    "rules-unchanged": "Nothing had changed.",
+    "join-asked": "Request sent. The hub's admins decide; it shows below until they do.",
+    "left": "Done: the hub no longer follows you or boosts your calls, and it has been told.",
+}
+STATE_TEXT = {
+    "pending": "Waiting for the hub's admins", "approved": "Accepted", "refused": "Refused",
+    "withdrawn": "Ended (left or removed)",
+}
+
+
+def _context(p: Page, active: str, title: str, **extra: Any) -> dict[str, Any]:
+    context = p.context(active, title, **extra)
+    context["notice"] = NOTICES.get(p.request.query_params.get("done", "")) or context["notice"]
+    return context
+
+
+async def _hub_page(request: Request, minimum: str) -> Page:
+    p = await page(request, minimum)
+    if p.coalition.hub_scope is None:
+        raise NotFound(f"{p.coalition.name or p.handle} is a coalition, not a hub")
+    return p
+
+
+# --- A hub's members and join requests ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddResult:
+    target: str
+    ok: bool
+    text: str
+
+
+def split_targets(text: str) -> list[str]:
+    """Handles or URLs, one per line (commas and spaces work too), each once, in order.
+
+    Handles are compared as WebFinger does: without the leading "@" and case-insensitively.
+    """
+    seen: list[str] = []
+    for piece in re.split(r"[\s,;]+", text or ""):
+        if not piece.startswith(("http://", "https://")):
+            piece = piece.lstrip("@").lower()
+        if piece and piece not in seen:
+            seen.append(piece)
+    return seen
+
+
+async def roster(request: Request) -> Response:
+    # Editors see who is in the hub; admins decide it.
+    p = await _hub_page(request, "editor" if request.method == "GET" else "admin")
+    if request.method == "GET":
+        return await _roster(p, "", [])
+    values = form_fields(await read_form(request))
+    targets = split_targets(str(values.get("targets", "")))
+    if not targets:
+        return await _roster(p, "", [], {"targets": "give at least one handle or address"}, 400)
+    if len(targets) > MAX_ADD:
+        return await _roster(p, str(values.get("targets", "")), [],
+                             {"targets": f"at most {MAX_ADD} at a time; add the rest afterwards"}, 400)
+    results = []
+    for target in targets:
+        try:
+            row = await hubs.add_member(runtime_of(request).ctx, p.handle, target)
+        except FedihubError as exc:
+            # Unknown handles, servers that do not answer, "already a member": said next to that line.
+            results.append(AddResult(target, False, exc.public_message))
+            continue
+        state = "they are a member now" if row.state == "accepted" else "boosting starts once they accept"
+        results.append(AddResult(target, True, f"asked to follow {row.target.handle}; {state}"))
+    failed = [r.target for r in results if not r.ok]
+    errors = {"targets": "these could not be added; they are still in the box"} if failed else {}
+    return await _roster(p, "\n".join(failed), results, errors, 400 if failed else 200)
+
+
+async def _roster(
+    p: Page, targets: str, results: list[AddResult], errors: Mapping[str, str] | None = None, status: int = 200
+) -> Response:
+    ctx = runtime_of(p.request).ctx
+    domain = runtime_of(p.request).settings.domain
+    number = _page_number(p.request)
+    members = await hubs.roster_page(ctx, p.coalition.id, number)
+    waiting = await hubs.pending_members(ctx, p.coalition.id)
+    requests = await membership.join_requests(ctx, p.coalition.id)
+    context = _context(
+        p, "roster", "Hub members",
+        members=members, member_views=[(e, actor_view(e.actor, domain)) for e in members.entries if e.actor],
+        waiting=[(a, actor_view(a, domain)) for a in waiting],
+        requests=[{"row": r, "view": actor_view(r.member, domain), "since": date_text(r.created_at),
+                   "since_iso": r.created_at.isoformat()} for r in requests],
+        values={"targets": targets}, errors=dict(errors or {}), results=results, max_add=MAX_ADD,
+    )
+    return render(p.request, "manage/hub_members.html", context, status)
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise NotFound("no such page of members")
+    return int(raw)
+
+
+async def remove_member(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    form = await read_form(request)
+    await hubs.remove_member(runtime_of(request).ctx, p.handle, str(form.get("actor", "")))
+    return done(f"{p.base}/roster", "member-removed")
+
+
+async def decide_request(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    form = await read_form(request)
+    decision = request.path_params["decision"]
+    if decision not in ("approve", "refuse"):
+        raise NotFound("approve or refuse, nothing else")
+    await membership.decide_join(
+        runtime_of(request).ctx, p.handle, str(form.get("actor", "")), approve=decision == "approve"
+    )
+    return done(f"{p.base}/roster", "request-approved" if decision == "approve" else "request-refused")
+
+
+# --- A hub's boost rules --------------------------------------------------------------------------
+
+RULE_FIELDS = ("scope", "region", "movements", "tags", "regions", "calls_only")
+
+
+def _rule_values(hub: Any) -> dict[str, Any]:
+    tags = list(hub.hub_movements or [])
+    suggested = {m.tag.lower(): m.tag for m in SUGGESTED_MOVEMENTS}
+    return {
+        "scope": hub.hub_scope, "region": hub.hub_region or "", "regions": ", ".join(hub.hub_regions or []),
+        "movements": [suggested[t.lower()] for t in tags if t.lower() in suggested],
+        "tags": ", ".join(t for t in tags if t.lower() not in suggested),
+        "calls_only": "on" if hub.hub_calls_only else "",
+    }
+
+
+async def rules(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    if request.method == "GET":
+        return _rules_form(p, _rule_values(p.coalition), {})
+    values = form_fields(await read_form(request))
+    chosen = values.get("movements", [])
+    try:
+        movements = parse_movements(chosen if isinstance(chosen, list) else [chosen], str(values.get("tags", "")))
+        changed = await hubs.update_rules(
+            runtime_of(request).ctx, p.handle, scope=str(values.get("scope", "")),
+            region=str(values.get("region", "")), movements=movements,
+            regions=split_regions(str(values.get("regions", ""))), calls_only=bool(values.get("calls_only")),
+        )
+    except InvalidInput as exc:
+        return _rules_form(p, values, errors_of(exc, RULE_FIELDS), exc.status_code)
+    return done(f"{p.base}/rules", "rules-saved" if changed else "rules-unchanged")
+
+
+def split_regions(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"[,;\n]", text) if part.strip()]
+
+
+def _rules_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+    context = _context(p, "rules", "Boost rules", values=values, errors=errors, scopes=SCOPES,
+                       suggested=SUGGESTED_MOVEMENTS)
+    return render(p.request, "manage/hub_rules.html", context, status)
+
+
+# --- The hubs a coalition (or a hub) belongs to ---------------------------------------------------
+
+
+async def hubs_page(request: Request) -> Response:
+    p = await page(request, "editor" if request.method == "GET" else "admin")
+    if request.method == "GET":
+        return await _hubs(p, {}, {})
+    values = form_fields(await read_form(request))
+    target = str(values.get("hub", "")).strip()
+    try:
+        if not target:
+            raise InvalidInput("give the handle or address of the hub", field="hub")
+        await membership.ask_to_join(runtime_of(request).ctx, p.handle, target, str(values.get("message", "")))
+    except FedihubError as exc:
+        return await _hubs(p, values, errors_of(exc, ("hub", "message"), "hub"), exc.status_code)
+    return done(f"{p.base}/hubs", "join-asked")
+
+
+async def _hubs(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
+    ctx = runtime_of(p.request).ctx
+    domain = runtime_of(p.request).settings.domain
+    followed_by = await membership.hubs_of(ctx, p.coalition.id)
+    sent = await membership.requests_sent(ctx, p.coalition.id)
+    member_of = {item.hub.id for item in followed_by if item.state == "accepted"}
+    context = _context(
+        p, "hubs", "Hubs",
+        memberships=[(item.hub, actor_view(item.hub, domain)) for item in followed_by if item.state == "accepted"],
+        waiting=[(item.hub, actor_view(item.hub, domain)) for item in followed_by if item.state == "pending"],
+        sent=[{"row": r, "view": actor_view(r.hub, domain), "state": STATE_TEXT.get(r.state, r.state),
+               "since": date_text(r.created_at), "since_iso": r.created_at.isoformat(),
+               "open": r.state == "pending" or (r.state == "approved" and r.hub_id not in member_of)}
+              for r in sent],
+        values=values, errors=errors,
+    )
+    return render(p.request, "manage/hub_membership.html", context, status)
+
+
+async def leave(request: Request) -> Response:
+    p = await page(request, "admin")
+    form = await read_form(request)
+    await membership.leave_hub(runtime_of(request).ctx, p.handle, str(form.get("actor", "")))
+    return done(f"{p.base}/hubs", "left")
+
+
+# --- Creating hubs (instance admins) --------------------------------------------------------------
+
+
+async def admin_create_hub(request: Request) -> Response:
+    account = await require_instance_admin(request)
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
+    text = account_pages.text_of
+    values = {"handle": text(form, "handle").lower(), "name": text(form, "name"), "scope": text(form, "scope"),
+              "region": text(form, "region")}
+    try:
+        if not values["handle"]:
+            raise InvalidInput("give the hub a handle", field="handle")
+        if not values["name"]:
+            raise InvalidInput("give the hub a display name", field="name")
+        actor = await hubs.create_hub(ctx, values["handle"], name=values["name"], scope=values["scope"],
+                                      region=values["region"] or None)
+    except FedihubError as exc:
+        if exc.status_code >= 500:
+            raise
+        exc.field = exc.field or "handle"
+        return await account_pages.admin_page(
+            request, exc.status_code, forms="hub", values=values, errors=account_pages.error_for(exc)
+        )
+    async with ctx.sessions.begin() as session:
+        await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
+    return RedirectResponse(f"/manage/{actor.username}/roster", status_code=303)
+
+
+def routes() -> list[BaseRoute]:
+    both = ["GET", "POST"]
+    post = ["POST"]
+    base = "/manage/{handle:str}"
+    return [
+        Route("/admin/hubs", admin_create_hub, methods=post, name="admin_create_hub"),
+        Route(f"{base}/roster", roster, methods=both, name="manage_hub_roster"),
+        Route(f"{base}/roster/remove", remove_member, methods=post, name="manage_hub_remove"),
+        Route(base + "/roster/requests/{decision:str}", decide_request, methods=post, name="manage_hub_decide"),
+        Route(f"{base}/rules", rules, methods=both, name="manage_hub_rules"),
+        Route(f"{base}/hubs", hubs_page, methods=both, name="manage_hubs"),
+        Route(f"{base}/hubs/leave", leave, methods=post, name="manage_hub_leave"),
+    ]
