@@ -21,6 +21,8 @@ from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.handlers import register_core_handlers
 from fedihub.federation.processing import Dispatcher
 from fedihub.hubs.boosting import register_hub_handlers
+from fedihub.hubs.membership import register_membership_handlers
+from fedihub.pledges.handlers import register_pledge_handlers
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.db import create_engine, create_session_factory
@@ -51,6 +53,8 @@ def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     register_core_handlers(dispatcher)
     register_hub_handlers(dispatcher)
+    register_membership_handlers(dispatcher)
+    register_pledge_handlers(dispatcher)
     return dispatcher
 
 

@@ -15,6 +15,7 @@ from fedihub.app import Runtime, create_app, open_runtime
 from fedihub.coalitions import service
 from fedihub.commands import calls as calls_commands
 from fedihub.commands import hubs as hubs_commands
+from fedihub.commands import pledges as pledge_commands
 from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
 from fedihub.errors import InvalidInput
 from fedihub.federation import blocks, follows
@@ -292,3 +293,6 @@ async def unblock_command(runtime: Runtime, domain: str) -> None:
 
 main.add_command(calls_commands.call)
 main.add_command(hubs_commands.hub)
+for command in (pledge_commands.pledge, pledge_commands.pledge_withdraw, pledge_commands.pledge_report,
+                pledge_commands.pledge_show):
+    main.add_command(command)

@@ -24,6 +24,7 @@ from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.protocol import builders
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
+from fedihub.storage.queries import call_audience_inboxes
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
@@ -338,7 +339,9 @@ def call_facts(row: StoredObject) -> event_text.CallFacts:
     )
 
 
-def _event_document(row: StoredObject, actor: Actor, reason: str | None = None) -> dict:
+def _event_document(
+    row: StoredObject, actor: Actor, reason: str | None = None, super_event: str | None = None
+) -> dict:
     """The Event for a stored call, from its columns (the one source of truth); sets its summary."""
     assert row.start_time is not None and row.published is not None
     facts = call_facts(row)
@@ -377,7 +380,16 @@ def _event_document(row: StoredObject, actor: Actor, reason: str | None = None) 
         online_url=row.online_url,
         status=row.event_status or "CONFIRMED",
         hashtags=[tag for tag in map(event_text.movement_hashtag, row.movements or []) if tag],
+        pledges=pledges_collection(row.uri),
+        # Kept from the published document: the pledge count is maintained by fedihub.pledges, and a
+        # local action's link to its call is fixed when it is created.
+        participant_count=int((row.data or {}).get("participantCount") or 0),
+        super_event=(row.data or {}).get("superEvent") or super_event,
     )
+
+
+def pledges_collection(call_uri: str) -> str:
+    return f"{call_uri}/pledges"
 
 
 def _followers(actor: Actor) -> str:
@@ -422,13 +434,20 @@ async def _publish_update(
         activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=row.data, to=[PUBLIC], cc=[_followers(actor)],
         published=row.updated,
     )
-    inboxes = await follower_inboxes(session, actor.id)
+    inboxes = await call_audience_inboxes(session, row.uri, actor.id)
     await publish(ctx, session, actor=actor, activity=update, inboxes=inboxes)
     return inboxes
 
 
-async def create_call(ctx: FederationContext, username: str, data: CallInput) -> StoredObject:
-    """Publish a call to action: an Event in a Create to the coalition's followers."""
+async def create_call(
+    ctx: FederationContext, username: str, data: CallInput, *, super_event: str | None = None,
+    extra_inboxes: set[str] | None = None,
+) -> StoredObject:
+    """Publish a call to action: an Event in a Create to the coalition's followers.
+
+    A coalition's local action for another call names that call as its ``super_event`` and is also
+    sent to ``extra_inboxes`` (the call's author).
+    """
     data = validate_call(data)
     async with ctx.sessions.begin() as session:
         actor = await get_local_actor(session, username)
@@ -439,10 +458,11 @@ async def create_call(ctx: FederationContext, username: str, data: CallInput) ->
             url=object_id, published=now, created_at=now, event_status="CONFIRMED",
         )
         _fill(row, data, actor)
-        row.data = _event_document(row, actor)
+        row.data = _event_document(row, actor, super_event=super_event)
         session.add(row)
         create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
-        await publish(ctx, session, actor=actor, activity=create, inboxes=await follower_inboxes(session, actor.id))
+        inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
+        await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
         return row
 
 

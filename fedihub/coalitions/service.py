@@ -16,7 +16,7 @@ from fedihub.federation.outbox import follower_inboxes, following_inboxes, publi
 from fedihub.protocol import builders
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, Follow, StoredObject
-from fedihub.storage.queries import count_follows
+from fedihub.storage.queries import call_audience_inboxes, count_follows
 
 MAX_NAME = 200
 MAX_POST = 20_000
@@ -126,7 +126,9 @@ async def delete_object(ctx: FederationContext, object_uri: str) -> None:
             activity_id=ctx.urls.new_activity(), actor=actor.uri, object_id=object_uri, former_type=row.type,
             to=[PUBLIC], cc=[actor.followers_uri or ""],
         )
-        await publish(ctx, session, actor=actor, activity=delete, inboxes=await follower_inboxes(session, actor.id))
+        # A call is also held by the coalitions pledged to it and the hubs carrying it.
+        inboxes = await call_audience_inboxes(session, row.uri, actor.id)
+        await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
 
 
 async def update_profile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedihub.errors import InvalidInput
 from fedihub.protocol.reader import as_list, id_of
-from fedihub.protocol.vocab import ACTOR_TYPES, AS_CONTEXT, SECURITY_CONTEXT
+from fedihub.protocol.vocab import ACTOR_TYPES, AS_CONTEXT, FEDIHUB_NAMESPACE, SECURITY_CONTEXT
 
 # Every document starts its @context with the AS IRI: Mastodon ignores documents without it
 # (pitfall P15, spec §1.2 `supported_context?`).
@@ -280,6 +281,36 @@ def build_announce(
     return _with_context(AS_CONTEXT, body)
 
 
+def build_join(
+    *,
+    activity_id: str,
+    actor: str,
+    object_id: str,
+    to: Sequence[str],
+    cc: Sequence[str] = (),
+    message: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Join of a group or an event (Mobilizon's membership and RSVP shape, spec §2.3/§2.4).
+
+    ``message`` is plain text; it travels HTML-escaped in ``content`` (AS2 content is HTML).
+    """
+    body: dict[str, Any] = {
+        "id": activity_id, "type": "Join", "actor": actor, "object": object_id, "to": _ids(to), "cc": _ids(cc),
+    }
+    if message:
+        body["content"] = html.escape(message, quote=False)
+    return _with_context(AS_CONTEXT, body, extra)
+
+
+def build_leave(
+    *, activity_id: str, actor: str, object_id: str, to: Sequence[str], cc: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Leave of a group or an event (fixture mobilizon/leave_event.json)."""
+    body = {"id": activity_id, "type": "Leave", "actor": actor, "object": object_id, "to": _ids(to), "cc": _ids(cc)}
+    return _with_context(AS_CONTEXT, body)
+
+
 def build_ordered_collection(
     *,
     collection_id: str,
@@ -306,6 +337,7 @@ def build_ordered_collection_page(
     next_id: str | None = None,
     prev_id: str | None = None,
     total_items: int | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"id": page_id, "type": "OrderedCollectionPage", "partOf": part_of}
     if total_items is not None:
@@ -317,7 +349,7 @@ def build_ordered_collection_page(
     body["orderedItems"] = [
         item if isinstance(item, str) else _split_context(item)[1] for item in items
     ]
-    return _with_context(AS_CONTEXT, body)
+    return _with_context(AS_CONTEXT, body, extra)
 
 
 def build_tombstone(object_id: str, former_type: str, deleted: datetime) -> dict[str, Any]:
@@ -377,6 +409,11 @@ EVENT_CONTEXT: list[Any] = [
         "EventTentative": "fep:EventTentative",
         "EventCancelled": "fep:EventCancelled",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
+        # Pledges (docs/FEDERATION.md "Pledges"): our collection of the coalitions that joined, and
+        # schema.org's superEvent linking a coalition's local action to the call it is part of.
+        "fedihub": FEDIHUB_NAMESPACE,
+        "pledges": {"@id": "fedihub:pledges", "@type": "@id"},
+        "superEvent": {"@id": "sc:superEvent", "@type": "@id"},
     },
 ]
 
@@ -442,6 +479,9 @@ def build_event(
     category: str = "MOVEMENTS_POLITICS",
     hashtags: Sequence[str] = (),
     updated: datetime | None = None,
+    pledges: str | None = None,
+    participant_count: int = 0,
+    super_event: str | None = None,
 ) -> dict[str, Any]:
     """An Event readable by Mastodon (name + summary + url), Mobilizon, Gancio and FEP-8a8e.
 
@@ -478,10 +518,9 @@ def build_event(
         timezone=timezone,
         published=format_datetime(published),
         category=category,
-        # Pledges come later: participation happens on the call's page for now (FEP-8a8e
-        # "Signaling how joins are handled").
-        joinMode="external",
-        externalParticipationUrl=external_participation_url or url or object_id,
+        # FEP-8a8e "Signaling how joins are handled": coalitions pledge with Join, accepted at once
+        # ("free"); an event without a pledges collection takes part on its page ("external").
+        joinMode="free" if pledges else "external",
         maximumAttendeeCapacity=0,
         status=status,
         eventStatus=EVENT_STATUSES[status],
@@ -503,6 +542,12 @@ def build_event(
         attachments.append({"type": "Link", "name": "Website", "mediaType": "text/html", "href": online_url})
     body["attachment"] = attachments
     body["tag"] = [{"type": "Hashtag", "name": f"#{tag.lstrip('#')}"} for tag in hashtags if tag.lstrip("#")]
+    if pledges:
+        body.update(pledges=pledges, participantCount=participant_count)
+    else:
+        body["externalParticipationUrl"] = external_participation_url or url or object_id
+    if super_event:
+        body["superEvent"] = super_event
     if updated:
         body["updated"] = format_datetime(updated)
     return _with_context(EVENT_CONTEXT, body)

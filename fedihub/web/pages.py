@@ -17,12 +17,13 @@ from fedihub.coalitions import ics
 from fedihub.coalitions.calls import past_calls, upcoming_calls
 from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_local_actor
-from fedihub.hubs.service import list_members
+from fedihub.hubs.service import roster_page
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.storage.models import Actor, Follow, StoredObject
 from fedihub.storage.queries import count_follows
 from fedihub.web.auth import read_form
+from fedihub.web.pledge_pages import carried_calls, pledge_section
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
 from fedihub.web.views import (
@@ -88,6 +89,14 @@ def _form_action(request: Request) -> str:
     return REMOTE_FOLLOW_FORM_ACTION + extra
 
 
+def _roster_page_number(request: Request) -> int:
+    """?page=N of a hub's roster (50 members a page); anything but a positive number is 404."""
+    raw = request.query_params.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise NotFound("no such page of members")
+    return int(raw)
+
+
 async def coalition_page(
     request: Request, actor: Actor, *, follow_error: str | None = None, follow_account: str = "",
     follow_fallback: bool = False, status_code: int = 200,
@@ -108,9 +117,10 @@ async def coalition_page(
             )
         ).all()
     view = actor_view(actor, domain)
-    roster = await list_members(runtime.ctx, actor.id) if actor.hub_scope else None
+    roster = await roster_page(runtime.ctx, actor.id, _roster_page_number(request)) if actor.hub_scope else None
+    carried = await carried_calls(request, actor) if actor.hub_scope else None
     response = render(request, "coalition.html", {
-        "hub_scope": actor.hub_scope, "roster": roster,
+        "hub_scope": actor.hub_scope, "carried": carried, "roster": roster,
         "actor": actor, "coalition": view, "handle": view.handle, "followers": followers,
         "region": region_text(actor.region_city, actor.region_state, actor.region_country),
         "movements": [m for m in (actor.movements or []) if isinstance(m, str) and m.strip()],
@@ -124,23 +134,30 @@ async def coalition_page(
     return response
 
 
-async def object_page(request: Request, row: StoredObject) -> Response:
+async def call_page_context(request: Request, row: StoredObject) -> dict[str, Any]:
+    """Everything call.html shows of one call, ours or a remote one we store (same view model for both)."""
     domain = _local_domain(request)
+    async with runtime_of(request).ctx.sessions() as session:
+        # The organizers' own replies: what changed, why it was cancelled (calls.update_call/cancel_call).
+        updates = (
+            await session.scalars(
+                select(StoredObject).where(
+                    StoredObject.in_reply_to == row.uri, StoredObject.attributed_to_id == row.attributed_to_id,
+                    StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
+                ).order_by(StoredObject.id.desc()).limit(RECENT)
+            )
+        ).all()
+    return {
+        "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
+        **await pledge_section(request, row),
+    }
+
+
+async def object_page(request: Request, row: StoredObject) -> Response:
+    """The HTML page of a stored post or call, local or remote."""
     if row.type == "Event" and row.start_time is not None:
-        async with runtime_of(request).ctx.sessions() as session:
-            # The organizers' own replies: what changed, why it was cancelled (calls.update_call/cancel_call).
-            updates = (
-                await session.scalars(
-                    select(StoredObject).where(
-                        StoredObject.in_reply_to == row.uri, StoredObject.attributed_to_id == row.attributed_to_id,
-                        StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
-                    ).order_by(StoredObject.id.desc()).limit(RECENT)
-                )
-            ).all()
-        return render(request, "call.html", {
-            "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
-        })
-    return render(request, "object.html", {"post": post_view(row, domain), "actor": row.author})
+        return render(request, "call.html", await call_page_context(request, row))
+    return render(request, "object.html", {"post": post_view(row, _local_domain(request)), "actor": row.author})
 
 
 async def remote_follow(request: Request) -> Response:

@@ -98,8 +98,8 @@ async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: Fede
     assert event["location"]["type"] == "Place" and event["location"]["address"]["type"] == "PostalAddress"
     website = {"type": "Link", "name": "Website", "mediaType": "text/html", "href": "https://stream.example/transit"}
     assert website in event["attachment"]
-    assert (event["eventStatus"], event["status"], event["joinMode"]) == ("EventScheduled", "CONFIRMED", "external")
-    assert event["externalParticipationUrl"] == call.uri
+    assert (event["eventStatus"], event["status"], event["joinMode"]) == ("EventScheduled", "CONFIRMED", "free")
+    assert (event["pledges"], event["participantCount"]) == (f"{call.uri}/pledges", 0)
     assert event["category"] == "MOVEMENTS_POLITICS"
     assert event["attributedTo"] == f"{a.base_url}/g/climate" and "actor" not in event
     assert event["to"] == [PUBLIC] and event["cc"] == [f"{a.base_url}/g/climate/followers"]

@@ -131,6 +131,7 @@ def test_the_event_carries_the_fep_8a8e_and_mobilizon_fields() -> None:
         {"type": "Link", "name": "Website", "mediaType": "text/html", "href": "https://meet.example/transit"}
     ]
     assert event["status"] == "CANCELLED" and event["eventStatus"] == "EventCancelled"
+    # Without a pledges collection, participation happens on the call's page (FEP-8a8e).
     assert event["joinMode"] == "external" and event["externalParticipationUrl"] == EVENT_ID
     assert event["category"] == "MOVEMENTS_POLITICS"
     assert event["tag"] == [{"type": "Hashtag", "name": "#TransitNow"}, {"type": "Hashtag", "name": "#Climate"}]
@@ -163,6 +164,11 @@ def test_every_term_means_what_mobilizon_and_fep_8a8e_mean_offline() -> None:
     assert expanded["http://www.w3.org/2002/12/cal/ical#status"][0]["@value"] == "CONFIRMED"
     assert "http://schema.org#location" in expanded and "http://schema.org#category" in expanded
     assert "https://joinmobilizon.org/ns#externalParticipationUrl" in expanded
+    pledging = jsonld.expand(rally(pledges=f"{EVENT_ID}/pledges", participant_count=3, super_event=EVENT_ID))[0]
+    assert pledging["https://joinmobilizon.org/ns#joinMode"][0]["@value"] == "free"
+    assert pledging["https://joinmobilizon.org/ns#participantCount"][0]["@value"] == 3
+    assert pledging["https://fedihub.example/ns#pledges"] == [{"@id": f"{EVENT_ID}/pledges"}]
+    assert pledging["http://schema.org#superEvent"] == [{"@id": EVENT_ID}]
     assert expanded["https://www.w3.org/ns/activitystreams#startTime"][0]["@value"] == "2026-03-14T11:00:00-07:00"
 
 

@@ -1,0 +1,103 @@
+"""`fedihub pledge`, `withdraw-pledge`, `report-back` and `rollup`: a coalition's pledges from scripts."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from fedihub.app import Runtime
+from fedihub.coalitions.calls import parse_local_datetime
+from fedihub.commands.base import with_runtime
+from fedihub.errors import InvalidInput
+from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import get_call_target
+from fedihub.pledges.queries import fresh_rollup
+from fedihub.storage.models import StoredObject
+
+
+@click.command("pledge")
+@click.argument("handle")
+@click.argument("call_url")
+@click.option("--message", default=None, help="A message for the call's organizers.")
+@click.option("--local-title", default=None, help="Title of your own local action for the call.")
+@click.option("--local-start", default=None, help="Its start, ISO 8601 (2026-05-01T17:00 in --local-timezone, or with an offset).")
+@click.option("--local-timezone", default=None, help="IANA zone of the local action (default: the call's).")
+@click.option("--local-place", default=None, help="Where the local action happens.")
+@with_runtime
+async def pledge(
+    runtime: Runtime, handle: str, call_url: str, message: str | None, local_title: str | None,
+    local_start: str | None, local_timezone: str | None, local_place: str | None,
+) -> None:
+    """Pledge the coalition HANDLE to the call at CALL_URL (a Join to the call's server).
+
+    \b
+    Examples:
+      fedihub pledge tenants https://other.example/o/1234 --message "We bring 50 people"
+      fedihub pledge tenants https://other.example/o/1234 --local-title "Springfield rally" \\
+          --local-start 2026-05-01T17:00 --local-place "State Capitol"
+    See also: fedihub withdraw-pledge, fedihub report-back, fedihub rollup.
+    """
+    action = None
+    if local_title or local_start or local_place:
+        if not (local_title and local_start and local_place):
+            raise InvalidInput("a local action needs --local-title, --local-start and --local-place together")
+        zone = local_timezone or (await get_call_target(runtime.ctx, call_url)).timezone or "UTC"
+        try:
+            start = parse_local_datetime(local_start, zone, "local_start")
+        except (KeyError, ValueError) as exc:
+            raise InvalidInput(f"{zone!r} is not a time zone we know") from exc
+        action = pledges.LocalActionInput(title=local_title, start=start, timezone=zone, place=local_place)
+    row = await pledges.pledge(runtime.ctx, handle, call_url, message=message, action=action)
+    where = f" with the local action {row.action_uri}" if row.action_uri else ""
+    click.echo(f"{handle} pledged to {call_url}{where}; waiting for the call's server to accept")
+
+
+@click.command("withdraw-pledge")
+@click.argument("handle")
+@click.argument("call_url")
+@with_runtime
+async def pledge_withdraw(runtime: Runtime, handle: str, call_url: str) -> None:
+    """Withdraw HANDLE's pledge to CALL_URL (a Leave to the call's server)."""
+    await pledges.withdraw(runtime.ctx, handle, call_url)
+    click.echo(f"{handle} withdrew its pledge to {call_url}")
+
+
+@click.command("report-back")
+@click.argument("handle")
+@click.argument("call_url")
+@click.option("--happened/--did-not-happen", required=True, help="Whether the local action took place.")
+@click.option("--turnout", type=click.IntRange(min=0), default=None, help="Rough number of people.")
+@click.option("--link", default=None, help="Photos, a write-up, a press article (https://…).")
+@with_runtime
+async def pledge_report(
+    runtime: Runtime, handle: str, call_url: str, happened: bool, turnout: int | None, link: str | None
+) -> None:
+    """Report back after the call: did HANDLE's action for CALL_URL happen, and how many came."""
+    await pledges.report(runtime.ctx, handle, call_url, happened=happened, turnout=turnout, url=link)
+    click.echo(f"{handle} reported on {call_url}")
+
+
+@click.command("rollup")
+@click.argument("call_url")
+@with_runtime
+async def pledge_show(runtime: Runtime, call_url: str) -> None:
+    """Print the roll-up of the call at CALL_URL as this server knows it."""
+    async with runtime.ctx.sessions() as session:
+        call = await session.scalar(select(StoredObject).where(StoredObject.uri == call_url))
+    if call is None:
+        raise InvalidInput("this server does not know that call; open it on the web first or pledge to it")
+    rollup = await fresh_rollup(runtime.ctx, call)
+    click.echo(f"{call.name}: {rollup.pledged} coalition(s) pledged, {len(rollup.actions)} local action(s)")
+    for label, count in rollup.by_region:
+        click.echo(f"  region    {label}: {count}")
+    for label, count in rollup.by_movement:
+        click.echo(f"  movement  {label}: {count}")
+    for item in rollup.actions:
+        assert item.action is not None
+        when = item.action.start.isoformat() if item.action.start else "time not given"
+        click.echo(f"  action    {item.action.name} ({when}, {item.action.place or 'place not given'}) "
+                   f"by {item.coalition.name}")
+    if rollup.reported:
+        click.echo(f"  {rollup.happened} of {rollup.pledged} local actions happened; turnout {rollup.turnout}")
+    for carrier in rollup.carriers:
+        click.echo(f"  carried by {carrier.name or carrier.uri}")

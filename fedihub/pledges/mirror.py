@@ -1,0 +1,110 @@
+"""Copies of a remote call's pledges: applied from the origin's notices, re-read from its collection
+when the counts disagree or the copy is stale."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from fedihub.errors import FedihubError
+from fedihub.federation.context import FederationContext
+from fedihub.pledges.store import ACCEPTED, upsert_item
+from fedihub.protocol import fetch
+from fedihub.protocol.pledges import PledgeItem, read_carriers, read_pledge_item
+from fedihub.protocol.reader import as_list, id_of
+from fedihub.storage.models import Pledge, StoredObject
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 50
+STALE_AFTER = timedelta(minutes=10)
+
+
+def _carriers_json(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"id": c.uri, "name": c.name, "hubScope": c.scope, "url": c.url} for c in read_carriers(summary)
+    ]
+
+
+async def _mirrored_count(ctx: FederationContext, call_uri: str) -> int:
+    async with ctx.sessions() as session:
+        rows = await session.scalars(select(Pledge.id).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED))
+        return len(rows.all())
+
+
+async def apply_notice(
+    ctx: FederationContext, call: StoredObject, kind: str, obj: Any, summary: Mapping[str, Any]
+) -> None:
+    """Apply an Add, Remove or Update from the call's author; re-read the list if the totals disagree."""
+    async with ctx.sessions.begin() as session:
+        row = await session.get(StoredObject, call.id)
+        assert row is not None
+        if kind == "Add":
+            item = read_pledge_item(obj)
+            if item is not None and item.call_uri == call.uri:
+                await upsert_item(session, item, now=ctx.clock(), source="origin")
+        elif kind == "Remove":
+            removed = id_of(obj)
+            if removed:
+                await session.execute(delete(Pledge).where(Pledge.call_uri == call.uri, Pledge.uri == removed))
+        row.pledge_carriers = _carriers_json(summary)
+        row.pledges_fetched_at = ctx.clock()
+    total = summary.get("totalItems")
+    if isinstance(total, int) and total != await _mirrored_count(ctx, call.uri):
+        await refresh(ctx, call)
+
+
+async def _read_items(ctx: FederationContext, collection_id: str) -> tuple[Mapping[str, Any], list[PledgeItem]] | None:
+    try:
+        head = await fetch.fetch_activitypub_document(ctx.http, collection_id, auth=ctx.instance_auth)
+        items: list[PledgeItem] = []
+        page: Any = head.get("first")
+        for _ in range(MAX_PAGES):
+            if page is None:
+                break
+            if isinstance(page, str):
+                page = await fetch.fetch_activitypub_document(ctx.http, page, auth=ctx.instance_auth)
+            if not isinstance(page, Mapping):
+                break
+            items += [item for item in map(read_pledge_item, as_list(page.get("orderedItems"))) if item]
+            page = page.get("next")
+    except FedihubError as exc:
+        log.info("could not read pledges at %s: %s", collection_id, exc)
+        return None
+    return head, items
+
+
+async def refresh(ctx: FederationContext, call: StoredObject) -> bool:
+    """Replace our copy of a remote call's pledges with its origin's collection; False if unreadable."""
+    collection_id = id_of((call.data or {}).get("pledges"))
+    if call.is_local or not collection_id or collection_id.split("/")[2:3] != call.uri.split("/")[2:3]:
+        return False
+    found = await _read_items(ctx, collection_id)
+    if found is None:
+        return False
+    head, items = found
+    items = [item for item in items if item.call_uri == call.uri]
+    async with ctx.sessions.begin() as session:
+        row = await session.get(StoredObject, call.id)
+        assert row is not None
+        now = ctx.clock()
+        kept = {item.uri for item in items}
+        stale = await session.scalars(select(Pledge).where(Pledge.call_uri == call.uri, Pledge.state == ACCEPTED))
+        for pledge in stale.all():
+            if pledge.uri not in kept:
+                await session.delete(pledge)
+        for item in items:
+            await upsert_item(session, item, now=now, source="origin")
+        row.pledge_carriers = _carriers_json(head)
+        row.pledges_fetched_at = now
+    return True
+
+
+def is_stale(call: StoredObject, now: Any) -> bool:
+    if call.is_local or not (call.data or {}).get("pledges"):
+        return False
+    return call.pledges_fetched_at is None or now - call.pledges_fetched_at > STALE_AFTER

@@ -1,0 +1,193 @@
+"""The call's origin: it decides on pledges, keeps the authoritative list, publishes it and tells
+everyone who shows the call when it changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.coalitions.calls import pledges_collection
+from fedihub.federation.blocks import is_blocked
+from fedihub.federation.context import FederationContext
+from fedihub.federation.outbox import publish
+from fedihub.pledges.store import ACCEPTED, carriers_of, coalition_of, find_pledge, item_of, set_action, set_report
+from fedihub.protocol import builders
+from fedihub.protocol.pledges import (
+    PLEDGE_CONTEXT,
+    PledgeItem,
+    build_collection_summary,
+    build_notice,
+    build_pledge_item,
+    read_local_action,
+    read_message,
+    read_report,
+)
+from fedihub.protocol.vocab import PUBLIC
+from fedihub.storage.models import Actor, Pledge, StoredObject
+from fedihub.storage.queries import call_audience_inboxes
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+REFUSED = "rejected"
+
+
+def refusal_reason(call: StoredObject, coalition: Actor, now: Any, *, blocked: bool, refused_before: bool) -> str | None:
+    """Why the origin answers a Join with Reject, or None to accept it."""
+    if call.deleted_at is not None:
+        return "the call was deleted"
+    if (call.event_status or "").upper() == "CANCELLED":
+        return "the call was cancelled"
+    moment = call.end_time or call.start_time
+    if moment is not None and moment < now:
+        return "the call is over"
+    if coalition.type != "Group" or coalition.hub_scope is not None:
+        return "pledges are made by coalitions"
+    if blocked:
+        return "the coalition's server is blocked here"
+    if refused_before:
+        return "the call's organizers refused this coalition's pledge"
+    return None
+
+
+async def accepted_count(session: AsyncSession, call_uri: str) -> int:
+    query = select(func.count()).select_from(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED)
+    return int(await session.scalar(query) or 0)
+
+
+async def summary_document(session: AsyncSession, call: StoredObject, now: Any) -> dict:
+    collection = pledges_collection(call.uri)
+    return build_collection_summary(
+        collection_id=collection, call_id=call.uri, total=await accepted_count(session, call.uri),
+        carriers=await carriers_of(session, call.uri), updated=now, first=f"{collection}?page=1",
+    )
+
+
+async def _refresh_count(session: AsyncSession, call: StoredObject) -> None:
+    # The Event document served at the call's id carries the count (Mobilizon's participantCount).
+    count = await accepted_count(session, call.uri)
+    if (call.data or {}).get("participantCount") != count:
+        call.data = {**call.data, "participantCount": count}
+
+
+async def publish_notice(
+    ctx: FederationContext, session: AsyncSession, call: StoredObject, kind: str, obj: Any = None
+) -> None:
+    """Add/Remove one pledge, or Update the summary, to everyone who shows the call."""
+    await session.flush()
+    await _refresh_count(session, call)
+    author = call.author
+    summary = await summary_document(session, call, ctx.clock())
+    notice = build_notice(
+        kind=kind, activity_id=ctx.urls.new_activity(), actor=author.uri, obj=obj, summary=summary,
+        to=[PUBLIC],
+    )
+    inboxes = await call_audience_inboxes(session, call.uri, author.id)
+    # Local copies (other coalitions here) read the same rows: nothing to hand over.
+    inboxes = {inbox for inbox in inboxes if not ctx.urls.is_local(inbox)}
+    await publish(ctx, session, actor=author, activity=notice, inboxes=inboxes)
+
+
+async def decide_join(
+    ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition: Actor, join: Mapping[str, Any]
+) -> Pledge | None:
+    """Accept or reject a coalition's Join of one of our calls; returns the accepted pledge."""
+    now = ctx.clock()
+    join_id = str(join["id"])
+    row = await find_pledge(session, call.uri, coalition.uri)
+    reason = refusal_reason(
+        call, coalition, now, blocked=await is_blocked(session, coalition.domain),
+        refused_before=row is not None and row.state == REFUSED and row.source == "refused",
+    )
+    answer_to = [coalition.inbox or ""]
+    if reason is not None:
+        log.info("refusing pledge %s to %s: %s", join_id, call.uri, reason)
+        reject = builders.build_reject(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
+        await publish(ctx, session, actor=call.author, activity=reject, inboxes=answer_to)
+        return None
+    if row is None:
+        row = Pledge(call_uri=call.uri, coalition_uri=coalition.uri, source="local", created_at=now)
+        session.add(row)
+    row.uri, row.state, row.updated_at = join_id, ACCEPTED, now
+    row.message = read_message(join)
+    for key, value in _coalition_columns(coalition).items():
+        setattr(row, key, value)
+    action = read_local_action(join.get("localAction"))
+    # A local action must live on the pledging coalition's own server (it is its Event).
+    set_action(row, action if action and _same_host(action.uri, coalition.uri) else None)
+    if join.get("report") is not None:
+        set_report(row, read_report(join.get("report")))
+    accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
+    await publish(ctx, session, actor=call.author, activity=accept, inboxes=answer_to)
+    await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+    return row
+
+
+def _same_host(a: str, b: str) -> bool:
+    return a.split("/")[2:3] == b.split("/")[2:3]
+
+
+def _coalition_columns(actor: Actor) -> dict[str, Any]:
+    coalition = coalition_of(actor)
+    return {
+        "coalition_name": coalition.name, "coalition_handle": coalition.handle, "coalition_url": coalition.url,
+        "region_city": coalition.city, "region_state": coalition.state, "region_country": coalition.country,
+        "movements": list(coalition.movements) or None,
+    }
+
+
+async def withdraw_at_origin(ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge) -> None:
+    row.state, row.updated_at = "withdrawn", ctx.clock()
+    await publish_notice(ctx, session, call, "Remove", row.uri)
+
+
+async def refuse_pledge(ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge) -> None:
+    """The call's organizers refuse a coalition: Reject to it, Remove to everyone, and later Joins refused."""
+    was_counted = row.state == ACCEPTED
+    row.state, row.source, row.updated_at = REFUSED, "refused", ctx.clock()
+    join = {"id": row.uri, "type": "Join", "actor": row.coalition_uri, "object": call.uri}
+    coalition = await session.scalar(select(Actor).where(Actor.uri == row.coalition_uri))
+    if coalition is not None:
+        reject = builders.build_reject(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
+        await publish(ctx, session, actor=call.author, activity=reject, inboxes=[coalition.inbox or ""])
+    if was_counted:
+        await publish_notice(ctx, session, call, "Remove", row.uri)
+
+
+async def record_change(
+    ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge, join: Mapping[str, Any]
+) -> None:
+    """A pledged coalition updated its Join: a new local action, or its report after the call."""
+    if "localAction" in join:
+        action = read_local_action(join.get("localAction"))
+        set_action(row, action if action and _same_host(action.uri, row.coalition_uri) else None)
+    if "report" in join:
+        set_report(row, read_report(join.get("report")))
+    row.updated_at = ctx.clock()
+    await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+
+
+async def collection_page(session: AsyncSession, call: StoredObject, page: int | None, now: Any) -> dict:
+    """The published pledges collection (head without items, or one page of accepted pledges)."""
+    collection = pledges_collection(call.uri)
+    if page is None:
+        head = await summary_document(session, call, now)
+        return {"@context": PLEDGE_CONTEXT, **head}
+    rows = (
+        await session.scalars(
+            select(Pledge).where(Pledge.call_uri == call.uri, Pledge.state == ACCEPTED)
+            .order_by(Pledge.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+        )
+    ).all()
+    items: list[PledgeItem] = [item_of(row) for row in rows[:PAGE_SIZE]]
+    page_doc = builders.build_ordered_collection_page(
+        page_id=f"{collection}?page={page}", part_of=collection,
+        items=[build_pledge_item(item) for item in items],
+        next_id=f"{collection}?page={page + 1}" if len(rows) > PAGE_SIZE else None,
+        prev_id=f"{collection}?page={page - 1}" if page > 1 else None,
+    )
+    return {**page_doc, "@context": PLEDGE_CONTEXT}

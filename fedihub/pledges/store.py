@@ -1,0 +1,103 @@
+"""Pledge rows: reading them as published items, writing items into them, and who hears of changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.protocol.pledges import Carrier, LocalAction, PledgeItem, PledgingCoalition, Report
+from fedihub.storage.models import Actor, Pledge, Reaction
+
+ACCEPTED = "accepted"
+
+
+def item_of(row: Pledge) -> PledgeItem:
+    action = None
+    if row.action_uri and row.action_name:
+        action = LocalAction(
+            uri=row.action_uri, name=row.action_name, start=row.action_start, timezone=row.action_timezone,
+            place=row.action_place, url=row.action_url,
+        )
+    report = None
+    if row.happened is not None:
+        report = Report(happened=row.happened, turnout=row.turnout, url=row.report_url, reported_at=row.reported_at)
+    coalition = PledgingCoalition(
+        uri=row.coalition_uri, name=row.coalition_name, handle=row.coalition_handle, url=row.coalition_url,
+        city=row.region_city, state=row.region_state, country=row.region_country,
+        movements=tuple(row.movements or ()),
+    )
+    return PledgeItem(uri=row.uri, call_uri=row.call_uri, coalition=coalition, message=row.message,
+                      action=action, report=report, published=row.created_at)
+
+
+def coalition_of(actor: Actor) -> PledgingCoalition:
+    return PledgingCoalition(
+        uri=actor.uri, name=actor.name or actor.username, handle=actor.handle, url=actor.url or actor.uri,
+        city=actor.region_city, state=actor.region_state, country=actor.region_country,
+        movements=tuple(actor.movements or ()),
+    )
+
+
+def set_coalition(row: Pledge, coalition: PledgingCoalition) -> None:
+    row.coalition_name, row.coalition_handle, row.coalition_url = coalition.name, coalition.handle, coalition.url
+    row.region_city, row.region_state, row.region_country = coalition.city, coalition.state, coalition.country
+    row.movements = list(coalition.movements) or None
+
+
+def set_action(row: Pledge, action: LocalAction | None) -> None:
+    row.action_uri = action.uri if action else None
+    row.action_url = action.url if action else None
+    row.action_name = action.name if action else None
+    row.action_start = action.start if action else None
+    row.action_timezone = action.timezone if action else None
+    row.action_place = action.place if action else None
+
+
+def set_report(row: Pledge, report: Report | None) -> None:
+    row.happened = report.happened if report else None
+    row.turnout = report.turnout if report else None
+    row.report_url = report.url if report else None
+    row.reported_at = report.reported_at if report else None
+
+
+async def find_pledge(session: AsyncSession, call_uri: str, coalition_uri: str) -> Pledge | None:
+    return await session.scalar(
+        select(Pledge).where(Pledge.call_uri == call_uri, Pledge.coalition_uri == coalition_uri)
+    )
+
+
+async def accepted_pledges(session: AsyncSession, call_uri: str) -> Sequence[Pledge]:
+    return (
+        await session.scalars(
+            select(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED).order_by(Pledge.id)
+        )
+    ).all()
+
+
+async def upsert_item(session: AsyncSession, item: PledgeItem, *, now: datetime, source: str) -> Pledge:
+    """Store an accepted pledge as published by the call's origin (one row per call and coalition)."""
+    row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
+    row = row or await find_pledge(session, item.call_uri, item.coalition.uri)
+    if row is None:
+        row = Pledge(uri=item.uri, call_uri=item.call_uri, coalition_uri=item.coalition.uri, source=source,
+                     created_at=item.published or now)
+        session.add(row)
+    row.uri, row.state, row.message, row.updated_at = item.uri, ACCEPTED, item.message, now
+    set_coalition(row, item.coalition)
+    set_action(row, item.action)
+    set_report(row, item.report)
+    return row
+
+
+async def carriers_of(session: AsyncSession, call_uri: str) -> list[Carrier]:
+    """Hubs whose Announce of the call reached this server (every hub boost names the author)."""
+    announcers = select(Reaction.actor_id).where(Reaction.object_uri == call_uri, Reaction.type == "Announce")
+    hubs = (
+        await session.scalars(
+            select(Actor).where(Actor.id.in_(announcers), Actor.hub_scope.is_not(None)).order_by(Actor.id)
+        )
+    ).all()
+    return [Carrier(uri=hub.uri, name=hub.name, scope=hub.hub_scope, url=hub.url or hub.uri) for hub in hubs]

@@ -1,0 +1,365 @@
+"""Pledge pages: the roll-up on call pages, the pledge, withdraw, report and refuse forms, and the
+call's public pledges collection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fedihub.accounts.service import coalitions_of, role_rank
+from fedihub.coalitions.calls import parse_local_datetime
+from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenied
+from fedihub.pledges import origin
+from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import CallTarget, get_call_target
+from fedihub.pledges.queries import fresh_rollup, rollup_of
+from fedihub.pledges.rollup import Rollup
+from fedihub.pledges.store import find_pledge
+from fedihub.protocol.pledges import PledgeItem
+from fedihub.storage.models import Account, Actor, Boost, StoredObject
+from fedihub.web.auth import read_form, require_account
+from fedihub.web.manage_common import form_fields, render
+from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
+from fedihub.web.state import runtime_of
+from fedihub.web.views import When, call_view, region_text, remote_call_path, safe_http_url, when_of, zones_with
+
+PLEDGE_FIELDS = ("coalition", "message", "action_title", "action_start", "action_timezone", "action_place", "call")
+REPORT_FIELDS = ("happened", "turnout", "report_url")
+
+NOTICES = {
+    "pledged": "Pledge sent. The call's organizers' server confirms it in a moment.",
+    "withdrawn": "Pledge withdrawn. The call's organizers have been told.",
+    "reported": "Thank you: your report is on its way to the call's organizers.",
+    "refused": "Pledge refused. The coalition has been told, and it no longer counts here.",
+}
+
+
+def call_page_path(call_uri: str, base_url: str) -> str:
+    """Where this server shows a call: our own page for our calls, the remote-call page otherwise."""
+    if call_uri.startswith(base_url + "/"):
+        return call_uri[len(base_url):]
+    return remote_call_path(call_uri)
+
+
+@dataclass(frozen=True)
+class ActionView:
+    name: str
+    url: str | None
+    when: When | None
+    place: str | None
+    coalition: str
+    coalition_url: str | None
+    happened: bool | None
+
+
+def _action_view(item: PledgeItem) -> ActionView:
+    action = item.action
+    assert action is not None
+    return ActionView(
+        name=action.name, url=safe_http_url(action.url or action.uri),
+        when=when_of(action.start, None, action.timezone) if action.start else None, place=action.place,
+        coalition=item.coalition.name or item.coalition.handle or item.coalition.uri,
+        coalition_url=safe_http_url(item.coalition.url), happened=item.report.happened if item.report else None,
+    )
+
+
+@dataclass(frozen=True)
+class MyPledge:
+    """One of the visitor's coalitions, and where it stands with this call."""
+
+    handle: str
+    name: str
+    state: str | None  # None: not pledged yet
+    reported: bool
+
+
+def rollup_context(rollup: Rollup) -> dict[str, Any]:
+    return {
+        "rollup": rollup, "actions": [_action_view(item) for item in rollup.actions],
+        "pledgers": [
+            {"name": item.coalition.name or item.coalition.uri, "url": safe_http_url(item.coalition.url),
+             "region": region_text(item.coalition.city, item.coalition.state, item.coalition.country),
+             "message": item.message, "uri": item.coalition.uri}
+            for item in rollup.pledges
+        ],
+        "carriers": [
+            {"name": c.name or c.uri, "url": safe_http_url(c.url), "scope": c.scope} for c in rollup.carriers
+        ],
+    }
+
+
+def _is_over(call: StoredObject, now: datetime) -> bool:
+    moment = call.end_time or call.start_time
+    return moment is not None and moment < now
+
+
+async def _pledging_coalitions(request: Request, account: Account | None, call: StoredObject) -> list[Actor]:
+    if account is None:
+        return []
+    async with runtime_of(request).ctx.sessions() as session:
+        mine = await coalitions_of(session, account)
+    return [
+        actor for actor, role in mine
+        if role_rank(role) >= role_rank("editor") and actor.hub_scope is None and actor.id != call.attributed_to_id
+    ]
+
+
+async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]:
+    """What the call page shows of pledges: the roll-up, and the visitor's own coalitions' pledges."""
+    runtime = runtime_of(request)
+    now = runtime.ctx.clock()
+    account: Account | None = getattr(request.state, "account", None)
+    rollup = await fresh_rollup(runtime.ctx, call)
+    mine: list[MyPledge] = []
+    can_refuse = False
+    for actor in await _pledging_coalitions(request, account, call):
+        async with runtime.ctx.sessions() as session:
+            row = await find_pledge(session, call.uri, actor.uri)
+        mine.append(MyPledge(handle=actor.username or "", name=actor.name or actor.username or "",
+                             state=row.state if row is not None else None,
+                             reported=bool(row and row.happened is not None)))
+    if account is not None and call.is_local:
+        async with runtime.ctx.sessions() as session:
+            can_refuse = any(
+                actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin")
+                for actor, role in await coalitions_of(session, account)
+            )
+    return {
+        **rollup_context(rollup),
+        "pledge_open": (call.event_status or "").upper() != "CANCELLED" and not _is_over(call, now),
+        "call_over": _is_over(call, now), "my_pledges": mine, "can_refuse": can_refuse,
+        "signed_in": account is not None, "call_uri": call.uri,
+        "pledge_notice": NOTICES.get(request.query_params.get("done", "")),
+    }
+
+
+# --- Forms ----------------------------------------------------------------------------------------
+
+
+def _action_input(fields: dict[str, Any]) -> pledges.LocalActionInput | None:
+    title = str(fields.get("action_title") or "").strip()
+    start = str(fields.get("action_start") or "").strip()
+    place = str(fields.get("action_place") or "").strip()
+    if not (title or start or place):
+        return None
+    if not title:
+        raise InvalidInput("give your local action a title, or leave all its fields empty", field="action_title")
+    if not start:
+        raise InvalidInput("when does your local action start?", field="action_start")
+    if not place:
+        raise InvalidInput("where does your local action happen?", field="action_place")
+    zone = str(fields.get("action_timezone") or "UTC")
+    try:
+        moment = parse_local_datetime(start, zone, "action_start")
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(f"{zone!r} is not a time zone we know", field="action_timezone") from exc
+    if len(title) > pledges.MAX_ACTION_TITLE:
+        raise InvalidInput(f"a title has at most {pledges.MAX_ACTION_TITLE} characters", field="action_title")
+    return pledges.LocalActionInput(title=title, start=moment, timezone=zone, place=place)
+
+
+async def _target(request: Request, call_uri: str) -> CallTarget:
+    if not call_uri:
+        raise NotFound("which call? Open the call's page and use its pledge button")
+    return await get_call_target(runtime_of(request).ctx, call_uri)
+
+
+def _check_coalition(handle: str, allowed: list[Actor]) -> Actor:
+    for actor in allowed:
+        if actor.username == handle:
+            return actor
+    raise PermissionDenied("you cannot pledge for that coalition (editors and above of a coalition can)")
+
+
+async def _stored_call(request: Request, target: CallTarget) -> StoredObject | None:
+    async with runtime_of(request).ctx.sessions() as session:
+        return await session.scalar(select(StoredObject).where(StoredObject.uri == target.uri))
+
+
+async def _allowed(request: Request, account: Account, target: CallTarget) -> list[Actor]:
+    async with runtime_of(request).ctx.sessions() as session:
+        mine = await coalitions_of(session, account)
+    return [
+        actor for actor, role in mine
+        if role_rank(role) >= role_rank("editor") and actor.hub_scope is None and actor.id != target.author.id
+    ]
+
+
+async def pledge_form(request: Request) -> Response:
+    """GET/POST /pledge?call=URI: pledge one of your coalitions, optionally with a local action."""
+    account = await require_account(request)
+    runtime = runtime_of(request)
+    form = await read_form(request) if request.method == "POST" else None
+    fields: dict[str, Any] = form_fields(form, multi=()) if form is not None else {}
+    call_uri = str(fields.get("call") or request.query_params.get("call") or "").strip()
+    target = await _target(request, call_uri)
+    allowed = await _allowed(request, account, target)
+    errors: dict[str, str] = {}
+    if form is not None:
+        try:
+            actor = _check_coalition(str(fields.get("coalition") or ""), allowed)
+            await pledges.pledge(
+                runtime.ctx, actor.username or "", target.uri, message=str(fields.get("message") or ""),
+                action=_action_input(fields),
+            )
+            return RedirectResponse(
+                f"{call_page_path(target.uri, runtime.ctx.base_url)}{_sep(target.uri, runtime.ctx.base_url)}done=pledged#pledges",
+                status_code=303,
+            )
+        except (InvalidInput, PermissionDenied) as exc:
+            errors = {exc.field if exc.field in PLEDGE_FIELDS else "": exc.public_message}
+        except FedihubError as exc:
+            errors = {"": exc.public_message}
+    zone = str(fields.get("action_timezone") or target.timezone or "UTC")
+    values = {"action_timezone": zone, **{k: v for k, v in fields.items() if isinstance(v, str)}}
+    return render(request, "pledge_form.html", {
+        "target": target, "coalitions": allowed, "values": values, "errors": errors,
+        "zones": zones_with(zone), "call_path": call_page_path(target.uri, runtime.ctx.base_url),
+    }, status_code=400 if errors else 200)
+
+
+def _sep(call_uri: str, base_url: str) -> str:
+    return "&" if not call_uri.startswith(base_url + "/") else "?"
+
+
+async def withdraw(request: Request) -> Response:
+    account = await require_account(request)
+    form = await read_form(request)
+    runtime = runtime_of(request)
+    target = await _target(request, str(form.get("call") or ""))
+    actor = _check_coalition(str(form.get("coalition") or ""), await _allowed(request, account, target))
+    await pledges.withdraw(runtime.ctx, actor.username or "", target.uri)
+    path = call_page_path(target.uri, runtime.ctx.base_url)
+    return RedirectResponse(f"{path}{_sep(target.uri, runtime.ctx.base_url)}done=withdrawn#pledges", status_code=303)
+
+
+def _report_input(fields: dict[str, Any]) -> tuple[bool, int | None, str | None]:
+    happened = str(fields.get("happened") or "")
+    if happened not in ("yes", "no"):
+        raise InvalidInput("did your action happen? Choose yes or no", field="happened")
+    turnout_text = str(fields.get("turnout") or "").strip().replace(",", "")
+    turnout = None
+    if turnout_text:
+        if not turnout_text.isdigit():
+            raise InvalidInput("turnout is a whole number of people, like 120", field="turnout")
+        turnout = int(turnout_text)
+    return happened == "yes", turnout, str(fields.get("report_url") or "").strip() or None
+
+
+async def report_form(request: Request) -> Response:
+    """GET/POST /pledge/report?call=URI&coalition=H: after the call, did the action happen?"""
+    account = await require_account(request)
+    runtime = runtime_of(request)
+    form = await read_form(request) if request.method == "POST" else None
+    fields: dict[str, Any] = form_fields(form, multi=()) if form is not None else dict(request.query_params)
+    target = await _target(request, str(fields.get("call") or ""))
+    actor = _check_coalition(str(fields.get("coalition") or ""), await _allowed(request, account, target))
+    errors: dict[str, str] = {}
+    if form is not None:
+        try:
+            happened, turnout, url = _report_input(fields)
+            await pledges.report(runtime.ctx, actor.username or "", target.uri, happened=happened,
+                                 turnout=turnout, url=url)
+            path = call_page_path(target.uri, runtime.ctx.base_url)
+            return RedirectResponse(f"{path}{_sep(target.uri, runtime.ctx.base_url)}done=reported#pledges",
+                                    status_code=303)
+        except FedihubError as exc:
+            errors = {exc.field if exc.field in REPORT_FIELDS else "": exc.public_message}
+    return render(request, "pledge_report.html", {
+        "target": target, "coalition": actor, "values": {k: v for k, v in fields.items() if isinstance(v, str)},
+        "errors": errors, "call_path": call_page_path(target.uri, runtime.ctx.base_url),
+    }, status_code=400 if errors else 200)
+
+
+async def refuse(request: Request) -> Response:
+    """The call's organizers (admins of its coalition) refuse a coalition's pledge."""
+    account = await require_account(request)
+    form = await read_form(request)
+    runtime = runtime_of(request)
+    call_uri, coalition_uri = str(form.get("call") or ""), str(form.get("pledger") or "")
+    async with runtime.ctx.sessions.begin() as session:
+        call = await session.scalar(select(StoredObject).where(StoredObject.uri == call_uri, StoredObject.is_local.is_(True)))
+        if call is None:
+            raise NotFound("no such call on this server")
+        roles = {actor.id: role for actor, role in await coalitions_of(session, account)}
+        role = roles.get(call.attributed_to_id)
+        if role is None or role_rank(role) < role_rank("admin"):
+            raise PermissionDenied("only admins of the coalition that made the call can refuse pledges")
+        row = await find_pledge(session, call.uri, coalition_uri)
+        if row is None or row.state not in ("accepted", "pending"):
+            raise NotFound("that coalition has no pledge to this call")
+        await origin.refuse_pledge(runtime.ctx, session, call, row)
+    return RedirectResponse(f"{call_page_path(call_uri, runtime.ctx.base_url)}?done=refused#pledges", status_code=303)
+
+
+# --- The collection ---------------------------------------------------------------------------------
+
+
+async def pledges_collection(request: Request) -> Response:
+    """/o/<uuid>/pledges: the authoritative list of a call's accepted pledges (paged)."""
+    runtime = runtime_of(request)
+    uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
+    async with runtime.ctx.sessions() as session:
+        call = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
+        if call is None or call.type != "Event" or call.visibility not in ("public", "unlisted") or call.deleted_at:
+            raise NotFound("no call to action here")
+        if not wants_activitypub(request):
+            return RedirectResponse(f"{call.uri}#pledges", status_code=303)
+        await require_signed_fetch(request)
+        page_text = request.query_params.get("page")
+        page = None
+        if page_text is not None:
+            if not page_text.isdigit() or int(page_text) < 1:
+                raise InvalidInput("page is a number from 1")
+            page = int(page_text)
+        document = await origin.collection_page(session, call, page, runtime.ctx.clock())
+    return ActivityResponse(document)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/pledge", pledge_form, methods=["GET", "POST"], name="pledge"),
+        Route("/pledge/withdraw", withdraw, methods=["POST"], name="pledge_withdraw"),
+        Route("/pledge/report", report_form, methods=["GET", "POST"], name="pledge_report"),
+        Route("/pledge/refuse", refuse, methods=["POST"], name="pledge_refuse"),
+        Route("/o/{object_id:str}/pledges", pledges_collection, name="pledges_collection"),
+    ]
+
+
+def pledge_link(call_uri: str) -> str:
+    return "/pledge?call=" + quote(call_uri, safe="")
+
+
+# --- Hub pages ----------------------------------------------------------------------------------------
+
+CARRIED = 20
+
+
+async def carried_calls(request: Request, hub: Actor) -> list[dict[str, Any]]:
+    """The calls a local hub carries (boosted, not undone), soonest first, each with its roll-up."""
+    runtime = runtime_of(request)
+    domain = runtime.settings.domain
+    async with runtime.ctx.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
+                    Boost.hub_id == hub.id, Boost.undone_at.is_(None), StoredObject.type == "Event",
+                    StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
+                ).order_by(StoredObject.start_time.desc()).limit(CARRIED)
+            )
+        ).all()
+        carried = []
+        for row in rows:
+            rollup = await rollup_of(session, row)
+            carried.append({
+                "call": call_view(row, domain), "page": call_page_path(row.uri, runtime.ctx.base_url),
+                "rollup": rollup, "over": _is_over(row, runtime.ctx.clock()),
+            })
+    return carried

@@ -1,0 +1,96 @@
+"""Hubs and pledges in a real browser: a state hub on its own server takes a city coalition as a member,
+an organizer pledges to the coalition's call with a local action, and the roll-up shows on the call page
+and on the hub's page on the other server."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import LiveServer, screenshot
+from tests.support.processes import wait_for
+
+PASSWORD = "correct horse battery staple"
+
+
+async def _first_admin(browser, server: LiveServer, username: str):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    await page.goto(server.setup_link())
+    await page.fill("#setup-username", username)
+    await page.fill("#setup-display_name", username.title())
+    await page.fill("#setup-password", PASSWORD)
+    await page.fill("#setup-password_confirm", PASSWORD)
+    await page.get_by_role("button", name="Create the account and log in").click()
+    await page.wait_for_load_state()
+    return page
+
+
+async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser) -> None:  # type: ignore[no-untyped-def]
+    city = await start_server("127.0.0.2")
+    state = await start_server("127.0.0.3")
+    city.fedihub("coalition", "create", "tenants", "--name", "Chicago Tenants Union")
+    city.fedihub("coalition", "create", "renters", "--name", "Springfield Renters")
+
+    # The state server's admin creates a hub and adds the Chicago coalition as a member.
+    hub_admin = await _first_admin(browser, state, "hana")
+    await hub_admin.goto(state.base_url + "/admin")
+    await hub_admin.fill("#hub-handle", "illinois")
+    await hub_admin.fill("#hub-name", "Illinois Hub")
+    await hub_admin.select_option("#hub-scope", "state")
+    await hub_admin.fill("#hub-region", "Illinois")
+    await hub_admin.get_by_role("button", name="Create the hub").click()
+    await hub_admin.wait_for_load_state()
+    await hub_admin.goto(state.base_url + "/manage/illinois/roster")
+    await hub_admin.fill("#add-targets", f"tenants@{city.host}")
+    await hub_admin.get_by_role("button", name="Ask them to join").click()
+    await hub_admin.wait_for_load_state()
+    await wait_for(
+        lambda: bool(state.query("SELECT 1 FROM follows WHERE state = 'accepted'")),
+        what="the member to accept the hub's follow", timeout=30, watch=[city.process, state.process],
+    )
+    await hub_admin.goto(state.base_url + "/manage/illinois/roster")
+    assert "Chicago Tenants Union" in await hub_admin.inner_text("main")
+    await screenshot(hub_admin, "20-hub-members")
+
+    # Chicago calls a day of action; the hub boosts it.
+    call_url = city.fedihub(
+        "call", "create", "tenants", "--title", "Day of action for rent control", "--start", "2030-05-01T12:00",
+        "--end", "2030-05-01T15:00", "--timezone", "America/Chicago", "--place", "Daley Plaza",
+    ).strip()
+    await wait_for(lambda: bool(state.query("SELECT 1 FROM boosts")), what="the hub to boost the call",
+                   timeout=30, watch=[city.process, state.process])
+
+    # An organizer of Springfield Renters pledges from the call page, with a local action.
+    organizer = await _first_admin(browser, city, "olga")
+    await organizer.goto(call_url)
+    assert "No coalition has pledged yet" in await organizer.inner_text("#pledges")
+    await organizer.get_by_role("link", name="Pledge Springfield Renters").click()
+    await organizer.wait_for_load_state()
+    await organizer.fill("#pledge-message", "Forty of us, with banners")
+    await organizer.fill("#pledge-action_title", "Springfield rally")
+    await organizer.fill("#pledge-action_start", "2030-05-01T13:00")
+    await organizer.select_option("#pledge-action_timezone", "America/Chicago")
+    await organizer.fill("#pledge-action_place", "State Capitol, north steps")
+    await screenshot(organizer, "21-pledge-form")
+    await organizer.get_by_role("button", name="Pledge").click()
+    await organizer.wait_for_load_state()
+    await wait_for(
+        lambda: bool(city.query("SELECT 1 FROM pledges WHERE state = 'accepted'")),
+        what="the pledge to be accepted", timeout=30, watch=[city.process],
+    )
+    await organizer.goto(call_url)
+    section = await organizer.inner_text("#pledges")
+    assert "Springfield rally" in section and "Forty of us, with banners" in section
+    assert await organizer.locator('[data-rollup="pledged"]').inner_text() == "1"
+    assert "Illinois Hub" in section  # the hub that carries the call
+    await screenshot(organizer, "22-call-rollup")
+
+    # The hub's page on the other server shows the same roll-up for the call it carries.
+    await wait_for(
+        lambda: bool(state.query("SELECT 1 FROM pledges WHERE state = 'accepted'")),
+        what="the roll-up to reach the hub's server", timeout=30, watch=[city.process, state.process],
+    )
+    visitor = await browser.new_page()
+    await visitor.goto(state.base_url + "/g/illinois")
+    line = await visitor.locator('[data-rollup="hub-line"]').first.inner_text()
+    assert line.startswith("1 coalition pledged") and "1 local action" in line
+    await screenshot(visitor, "23-hub-page")

@@ -1,0 +1,167 @@
+"""The national day of action drill: a whole tree of servers, a call climbing it, pledges with local
+actions from three servers, the same roll-up everywhere, a withdrawal, and the call's cancellation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from fedihub.coalitions import calls, service
+from fedihub.federation import follows
+from fedihub.hubs import service as hubs
+from fedihub.pledges import service as pledges
+from fedihub.pledges.queries import rollup_of
+from fedihub.storage.models import Actor, Boost, Delivery, InboxItem, StoredObject
+from tests.support.fake_peer import FakePeer, add_fake_peer
+from tests.support.network import FederationNet, Instance
+
+log = logging.getLogger(__name__)
+
+CITIES = {
+    # host: (coalition, name, city, state, movements)
+    "chicago.test": ("chicago-tenants", "Chicago Tenants Union", "Chicago", "Illinois", ["housing"]),
+    "springfield.test": ("springfield-renters", "Springfield Renters", "Springfield", "Illinois", ["housing"]),
+    "cleveland.test": ("cleveland-union", "Cleveland Solidarity", "Cleveland", "Ohio", ["labor", "housing"]),
+    "detroit.test": ("detroit-fight", "Detroit Fight for 15", "Detroit", "Michigan", ["labor"]),
+}
+
+
+async def _coalition(instance: Instance, handle: str, name: str, city: str, state: str, movements: list[str]) -> None:
+    await service.create_coalition(instance.ctx, handle, name=name)
+    async with instance.ctx.sessions.begin() as session:
+        actor = await session.scalar(select(Actor).where(Actor.local_username == handle))
+        assert actor is not None
+        actor.region_city, actor.region_state, actor.region_country = city, state, "US"
+        actor.movements = movements
+
+
+async def _traffic(instances: list[Instance]) -> int:
+    """Activities sent: signed POSTs queued plus local handovers (inbox items from the same server)."""
+    total = 0
+    for instance in instances:
+        async with instance.ctx.sessions() as session:
+            total += await session.scalar(select(func.count(Delivery.id))) or 0
+            total += await session.scalar(
+                select(func.count(InboxItem.id)).where(InboxItem.actor_uri.startswith(instance.base_url))
+            ) or 0
+    return total
+
+
+async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Instance, FakePeer]:
+    cities = {host: await net.add_instance(host) for host in CITIES}
+    state = await net.add_instance("illinois.test")
+    national = await net.add_instance("national.test")
+    for host, (handle, name, city, region, movements) in CITIES.items():
+        await _coalition(cities[host], handle, name, city, region, movements)
+    await hubs.create_hub(state.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await hubs.create_hub(national.ctx, "national", name="National Hub", scope="national", calls_only=True)
+    await hubs.add_member(state.ctx, "illinois", "chicago-tenants@chicago.test")
+    await hubs.add_member(state.ctx, "illinois", "springfield-renters@springfield.test")
+    await hubs.add_member(national.ctx, "national", "illinois@illinois.test")
+    await hubs.add_member(national.ctx, "national", "cleveland-union@cleveland.test")
+    # Two hubs following each other: the state hub also carries what the national hub boosts.
+    await hubs.add_member(state.ctx, "illinois", "national@national.test")
+    # An ordinary person on a Mastodon-like server follows the national hub.
+    peer = add_fake_peer(net, "mastodon.test", net_fixtures(), usernames=("alice",))
+    alice = peer.accounts["alice"]
+    assert (await peer.send(national, peer.build_follow(alice, "http://national.test/g/national"))).status_code == 202
+    await net.settle()
+    return cities, state, national, peer
+
+
+def net_fixtures():  # type: ignore[no-untyped-def]
+    from tests.support.fixtures import fixtures_dir
+
+    return fixtures_dir()
+
+
+def _call_input(net: FederationNet) -> calls.CallInput:
+    start = net.clock() + timedelta(days=14)
+    return calls.CallInput(
+        title="National day of action for rent control", description="Rallies in every state.",
+        start=start, end=start + timedelta(hours=3), timezone="America/Chicago", place_name="Daley Plaza",
+        movements=["housing"],
+    )
+
+
+def _snapshot(rollup: Any) -> tuple:
+    return (
+        rollup.pledged, tuple(rollup.by_region), tuple(rollup.by_movement),
+        tuple((i.coalition.name, i.action.name, i.action.start) for i in rollup.actions),
+        tuple(sorted(c.name or c.uri for c in rollup.carriers)),
+    )
+
+
+async def _rollups(instances: list[Instance], call_uri: str) -> dict[str, tuple]:
+    found = {}
+    for instance in instances:
+        async with instance.ctx.sessions() as session:
+            row = await session.scalar(select(StoredObject).where(StoredObject.uri == call_uri))
+            assert row is not None, f"{instance.base_url} does not show the call"
+            found[instance.base_url] = _snapshot(await rollup_of(session, row))
+    return found
+
+
+async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> None:
+    cities, state, national, peer = await _tree(net)
+    everyone = [*cities.values(), state, national]
+    before = await _traffic(everyone)
+
+    started = time.perf_counter()
+    call = await calls.create_call(cities["chicago.test"].ctx, "chicago-tenants", _call_input(net))
+    await net.settle()
+    climb_seconds = time.perf_counter() - started
+
+    # The national hub's follower on another server gets the call exactly once.
+    announces = [a for a in peer.received("Announce") if a["object"] == call.uri]
+    assert [a["actor"] for a in announces] == ["http://national.test/g/national"]
+    for instance in (state, national):
+        async with instance.ctx.sessions() as session:
+            assert await session.scalar(select(func.count(Boost.id))) == 1, instance.base_url
+
+    # Three coalitions on three other servers pledge, each with a local action.
+    started = time.perf_counter()
+    for host, place, hours in (("springfield.test", "State Capitol", 1), ("cleveland.test", "Public Square", 2),
+                               ("detroit.test", "Hart Plaza", 3)):
+        handle = CITIES[host][0]
+        await pledges.pledge(
+            cities[host].ctx, handle, call.uri, message=f"{CITIES[host][1]} is in",
+            action=pledges.LocalActionInput(title=f"{CITIES[host][2]} rally", start=call.start_time + timedelta(hours=hours),
+                                            timezone="America/New_York", place=place),
+        )
+    await net.settle()
+    pledge_seconds = time.perf_counter() - started
+    crossed = await _traffic(everyone) - before
+
+    seen = await _rollups(everyone, call.uri)
+    origin = seen["http://chicago.test"]
+    assert origin[0] == 3
+    assert dict(origin[1]) == {"Illinois, US": 1, "Ohio, US": 1, "Michigan, US": 1}
+    assert dict(origin[2]) == {"housing": 2, "labor": 2}
+    assert [a[1] for a in origin[3]] == ["Springfield rally", "Cleveland rally", "Detroit rally"]
+    assert origin[4] == ("Illinois Hub", "National Hub")
+    assert all(snapshot == origin for snapshot in seen.values()), seen
+
+    # Detroit withdraws: every copy drops it.
+    await pledges.withdraw(cities["detroit.test"].ctx, "detroit-fight", call.uri)
+    await net.settle()
+    assert {snapshot[0] for snapshot in (await _rollups(everyone, call.uri)).values()} == {2}
+
+    # Chicago cancels: every server shows it cancelled, every hub undoes its boost, Alice sees the undo.
+    await calls.cancel_call(cities["chicago.test"].ctx, call.uri, "The permit was withdrawn")
+    await net.settle()
+    for instance in everyone:
+        async with instance.ctx.sessions() as session:
+            row = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        assert row is not None and row.event_status == "CANCELLED", instance.base_url
+    undos = [u for u in peer.received("Undo") if u["object"].get("object") == call.uri]
+    assert [u["actor"] for u in undos] == ["http://national.test/g/national"]
+
+    log.warning(
+        "national day drill: call climbed in %.2fs; 3 pledges settled in %.2fs; %d activities crossed "
+        "(call, boosts, pledges, accepts and roll-up notices)", climb_seconds, pledge_seconds, crossed,
+    )

@@ -1,0 +1,146 @@
+"""Coalitions on other servers pledge to a call: Join → Accept, and every copy shows the same roll-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fedihub.coalitions import calls, service
+from fedihub.federation import follows
+from fedihub.pledges import service as pledges
+from fedihub.pledges.rollup import build_rollup
+from fedihub.pledges.store import accepted_pledges, item_of
+from fedihub.storage.models import Pledge, StoredObject
+from tests.support.network import FederationNet, Instance
+
+
+def _call(net: FederationNet) -> calls.CallInput:
+    start = net.clock() + timedelta(days=10)
+    return calls.CallInput(
+        title="National day of action for rent control", description="Rally at city hall.",
+        start=start, end=start + timedelta(hours=2), timezone="America/Chicago", place_name="City Hall",
+        movements=["housing"], region_state="Illinois",
+    )
+
+
+async def _rollup(instance: Instance, call_uri: str):  # type: ignore[no-untyped-def]
+    async with instance.ctx.sessions() as session:
+        rows = await accepted_pledges(session, call_uri)
+    return build_rollup([item_of(row) for row in rows])
+
+
+async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    await service.create_coalition(a.ctx, "tenants", name="Chicago Tenants")
+    await service.create_coalition(b.ctx, "renters", name="Springfield Renters")
+    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    await net.settle()
+
+    start = net.clock() + timedelta(days=10, hours=1)
+    row = await pledges.pledge(
+        b.ctx, "renters", call.uri, message="We will be there",
+        action=pledges.LocalActionInput(title="Springfield rally", start=start, timezone="America/Chicago",
+                                        place="Springfield capitol"),
+    )
+    assert row.state == "pending"
+    await net.settle()
+
+    async with b.ctx.sessions() as session:
+        mine = await session.scalar(select(Pledge).where(Pledge.uri == row.uri))
+    assert mine is not None and mine.state == "accepted"
+    at_origin = await _rollup(a, call.uri)
+    assert at_origin.pledged == 1
+    assert at_origin.actions[0].action.name == "Springfield rally"
+    assert at_origin.pledges[0].message == "We will be there"
+
+
+async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instance, StoredObject]:
+    """a calls; b pledges; c only follows the calling coalition and shows the call."""
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    c = await net.add_instance("c.test")
+    await service.create_coalition(a.ctx, "tenants", name="Chicago Tenants")
+    await service.create_coalition(b.ctx, "renters", name="Springfield Renters")
+    await service.create_coalition(c.ctx, "watchers", name="Peoria Watchers")
+    await follows.follow(c.ctx, "watchers", "tenants@a.test")
+    await net.settle()
+    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    await net.settle()
+    return a, b, c, call
+
+
+async def test_every_server_showing_the_call_shows_the_same_rollup(net: FederationNet) -> None:
+    a, b, c, call = await _three_servers(net)
+    start = net.clock() + timedelta(days=10, hours=1)
+    await pledges.pledge(
+        b.ctx, "renters", call.uri,
+        action=pledges.LocalActionInput(title="Springfield rally", start=start, timezone="America/Chicago",
+                                        place="Springfield capitol"),
+    )
+    await net.settle()
+
+    expected = await _rollup(a, call.uri)
+    assert expected.pledged == 1
+    for instance in (b, c):
+        seen = await _rollup(instance, call.uri)
+        assert (seen.pledged, seen.by_region, [i.action.name for i in seen.actions]) == (
+            expected.pledged, expected.by_region, ["Springfield rally"]
+        ), instance.base_url
+
+    # The pledger's local action is its own Event on its own server, linked to the call.
+    async with b.ctx.sessions() as session:
+        action = await session.scalar(select(StoredObject).where(StoredObject.name == "Springfield rally"))
+    assert action is not None and action.data["superEvent"] == call.uri
+
+    # The Event document served by the origin counts the pledge (Mobilizon's participantCount).
+    async with a.ctx.sessions() as session:
+        origin_call = await session.get(StoredObject, call.id)
+    assert origin_call is not None and origin_call.data["participantCount"] == 1
+    assert origin_call.data["joinMode"] == "free"
+
+
+async def test_a_withdrawal_reaches_every_copy(net: FederationNet) -> None:
+    a, b, c, call = await _three_servers(net)
+    await pledges.pledge(b.ctx, "renters", call.uri, message="Count us in")
+    await net.settle()
+    assert (await _rollup(c, call.uri)).pledged == 1
+
+    await pledges.withdraw(b.ctx, "renters", call.uri)
+    await net.settle()
+
+    for instance in (a, b, c):
+        assert (await _rollup(instance, call.uri)).pledged == 0, instance.base_url
+
+
+async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> None:
+    a, b, c, call = await _three_servers(net)
+    d = await net.add_instance("d.test")
+    await service.create_coalition(d.ctx, "union", name="Decatur Union")
+    await pledges.pledge(b.ctx, "renters", call.uri)
+    await pledges.pledge(d.ctx, "union", call.uri)
+    await net.settle()
+
+    net.clock.advance(days=11)
+    await pledges.report(b.ctx, "renters", call.uri, happened=True, turnout=120, url="https://photos.example/1")
+    await pledges.report(d.ctx, "union", call.uri, happened=False)
+    await net.settle()
+
+    for instance in (a, b, c, d):
+        rollup = await _rollup(instance, call.uri)
+        assert (rollup.pledged, rollup.reported, rollup.happened, rollup.turnout) == (2, 2, 1, 120), instance.base_url
+
+
+async def test_deleting_a_call_reaches_the_coalitions_that_pledged(net: FederationNet) -> None:
+    a, b, c, call = await _three_servers(net)
+    await pledges.pledge(b.ctx, "renters", call.uri)
+    await net.settle()
+
+    await service.delete_object(a.ctx, call.uri)
+    await net.settle()
+
+    for instance in (b, c):
+        async with instance.ctx.sessions() as session:
+            row = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        assert row is not None and row.deleted_at is not None, instance.base_url

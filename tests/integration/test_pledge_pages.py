@@ -1,0 +1,202 @@
+"""Pledging from the web: the form on call pages, local actions, withdrawal, report-back, refusal,
+the roll-up every visitor sees and the AS2 pledges collection peers read."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from fedihub.coalitions import calls, service
+from fedihub.hubs import service as hubs
+from fedihub.storage.models import Actor, Pledge, StoredObject
+from tests.integration.helpers import AS2, count_rows, path_of
+from tests.integration.manage_helpers import field_error, organizer
+from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.network import FederationNet, Instance
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+
+
+def _call_input(net: FederationNet) -> calls.CallInput:
+    start = net.clock() + timedelta(days=7)
+    return calls.CallInput(
+        title="March for a $15 minimum wage", description="From the park to city hall.", start=start,
+        end=start + timedelta(hours=2), timezone="America/Chicago", place_name="Grant Park",
+    )
+
+
+async def _coalition(instance: Instance, handle: str, name: str, state: str) -> Actor:
+    actor = await service.create_coalition(instance.ctx, handle, name=name)
+    async with instance.ctx.sessions.begin() as session:
+        row = await session.get(Actor, actor.id)
+        assert row is not None
+        row.region_state, row.region_country, row.movements = state, "US", ["labor"]
+    return actor
+
+
+def _stat(page: str, name: str) -> str:
+    found = re.search(rf'data-rollup="{name}">(.*?)<', page, re.S)
+    assert found, f"no {name} figure on the page"
+    return html.unescape(found.group(1)).strip()
+
+
+def _pledge_form(start: str = "") -> dict[str, str]:
+    return {"coalition": "fight15", "message": "Forty of us", "action_title": "Peoria picket" if start else "",
+            "action_start": start, "action_timezone": "America/Chicago", "action_place": "Main St" if start else ""}
+
+
+async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_rollup(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    page_path = path_of(call.uri)
+    editor = await organizer(a, "pat", fight15, "editor")
+
+    before = (await editor.get(page_path)).text
+    assert "No coalition has pledged yet" in before and "Pledge Peoria Fight for 15" in before
+
+    start = (call.start_time + timedelta(hours=1)).astimezone(__import__("zoneinfo").ZoneInfo("America/Chicago"))
+    response = await editor.submit(f"/pledge?call={call.uri}", "/pledge",
+                                   {"call": call.uri, **_pledge_form(start.strftime("%Y-%m-%dT%H:%M"))})
+    assert response.status_code == 303 and response.headers["location"].startswith(page_path)
+    await net.settle()
+
+    anonymous = (await a.get(page_path, headers={"accept": "text/html"})).text
+    assert _stat(anonymous, "pledged") == "1" and _stat(anonymous, "actions") == "1"
+    assert "Peoria picket" in anonymous and "Forty of us" in anonymous and "Illinois, US" in anonymous
+    mine = (await editor.get(page_path)).text
+    assert "Pledged</span>" in mine and "Withdraw" in mine
+    # The local action is Peoria's own call to action, on its own page.
+    async with a.ctx.sessions() as session:
+        action = await session.scalar(select(StoredObject).where(StoredObject.name == "Peoria picket"))
+    assert action is not None and action.attributed_to_id == fight15.id and action.data["superEvent"] == call.uri
+
+
+async def test_a_half_filled_local_action_is_refused_and_nothing_is_sent(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    editor = await organizer(a, "pat", fight15, "editor")
+
+    form = {**_pledge_form(), "call": call.uri, "action_title": "Peoria picket"}
+    response = await editor.submit(f"/pledge?call={call.uri}", "/pledge", form)
+
+    assert response.status_code == 400
+    assert field_error(response, "pledge-action_start") == "Error: when does your local action start?"
+    assert 'value="Peoria picket"' in response.text  # what was typed stays in the form
+    assert await count_rows(a, Pledge) == 0
+    assert await count_rows(a, StoredObject, StoredObject.name == "Peoria picket") == 0
+
+
+async def test_only_editors_of_a_coalition_pledge_for_it(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    other = await _coalition(a, "other", "Other Coalition", "Ohio")
+    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    stranger = await organizer(a, "sam", other, "editor")
+
+    response = await stranger.submit(f"/pledge?call={call.uri}", "/pledge", {"call": call.uri, **_pledge_form()})
+    assert response.status_code == 400 and "cannot pledge for that coalition" in response.text
+    assert await count_rows(a, Pledge) == 0
+    anonymous = await a.get(f"/pledge?call={call.uri}", headers={"accept": "text/html"})
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+
+
+async def test_withdraw_then_report_and_refuse(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    chicago = await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    union = await _coalition(a, "union", "Rockford Union", "Illinois")
+    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    page_path = path_of(call.uri)
+    pat = await organizer(a, "pat", fight15, "editor")
+    uma = await organizer(a, "uma", union, "editor")
+    for browser, handle in ((pat, "fight15"), (uma, "union")):
+        response = await browser.submit(page_path, "/pledge", {"call": call.uri, **_pledge_form(), "coalition": handle})
+        assert response.status_code == 303
+    await net.settle()
+    assert _stat((await pat.get(page_path)).text, "pledged") == "2"
+
+    # Rockford withdraws.
+    response = await uma.submit(page_path, "/pledge/withdraw", {"call": call.uri, "coalition": "union"})
+    assert response.status_code == 303
+    await net.settle()
+    assert _stat((await pat.get(page_path)).text, "pledged") == "1"
+
+    # After the march Peoria reports back.
+    net.clock.advance(days=8)
+    report_page = f"/pledge/report?call={call.uri}&coalition=fight15"
+    bad = await pat.submit(report_page, "/pledge/report", {"call": call.uri, "coalition": "fight15", "turnout": "many"})
+    assert bad.status_code == 400 and field_error(bad, "report-happened")
+    good = await pat.submit(report_page, "/pledge/report", {"call": call.uri, "coalition": "fight15",
+                                                             "happened": "yes", "turnout": "1,200"})
+    assert good.status_code == 303
+    await net.settle()
+    page = (await a.get(page_path, headers={"accept": "text/html"})).text
+    line = " ".join(re.sub(r"<[^>]+>", "", page.split('data-rollup="report-line">', 1)[1].split("</p>", 1)[0]).split())
+    assert line == "1 of 1 local action happened, with about 1,200 people."
+    assert _stat(page, "turnout") == "1,200"
+
+    # Chicago's admin refuses Peoria's pledge; an editor of Peoria may not refuse anything.
+    refused = await pat.submit(page_path, "/pledge/refuse", {"call": call.uri, "pledger": fight15.uri})
+    assert refused.status_code == 403, re.findall(r"<p[^>]*>(.*?)</p>", refused.text)
+    admin = await organizer(a, "ada", chicago, "admin")
+    assert (await admin.submit(page_path, "/pledge/refuse", {"call": call.uri, "pledger": fight15.uri})).status_code == 303
+    await net.settle()
+    assert "No coalition has pledged yet" in (await a.get(page_path, headers={"accept": "text/html"})).text
+    async with a.ctx.sessions() as session:
+        row = await session.scalar(select(Pledge).where(Pledge.coalition_uri == fight15.uri))
+    assert row is not None and row.state == "rejected"
+
+
+async def test_the_pledges_collection_is_what_peers_read(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    await _coalition(b, "fight15", "Peoria Fight for 15", "Illinois")
+    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    from fedihub.pledges import service as pledges
+
+    await pledges.pledge(b.ctx, "fight15", call.uri, message="Forty of us")
+    await net.settle()
+
+    head = (await a.get(f"{path_of(call.uri)}/pledges", headers={"accept": AS2})).json()
+    assert (head["type"], head["totalItems"], head["pledgesOf"]) == ("OrderedCollection", 1, call.uri)
+    page = (await a.get(head["first"].replace("http://a.test", ""), headers={"accept": AS2})).json()
+    [item] = page["orderedItems"]
+    assert item["type"] == "Join" and item["actor"]["id"] == "http://b.test/g/fight15"
+    assert item["participationMessage"] == "Forty of us"
+    event = (await a.get(path_of(call.uri), headers={"accept": AS2})).json()
+    assert event["pledges"] == head["id"] and event["participantCount"] == 1
+    assert (await a.get(f"{path_of(call.uri)}/pledges?page=0", headers={"accept": AS2})).status_code == 400
+    # The pledging server shows the same roll-up on its page for the remote call.
+    remote_page = (await b.get(f"/calls/view?url={call.uri}", headers={"accept": "text/html"})).text
+    assert _stat(remote_page, "pledged") == "1"
+
+
+async def test_a_hub_page_shows_the_rollup_of_the_calls_it_carries(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    s = await net.add_instance("s.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state")
+    await hubs.add_member(s.ctx, "illinois", "chicago@a.test")
+    await net.settle()
+    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    await net.settle()
+    from fedihub.pledges import service as pledges
+
+    await pledges.pledge(a.ctx, "fight15", call.uri)
+    await net.settle()
+
+    page = (await s.get("/g/illinois", headers={"accept": "text/html"})).text
+    assert "Calls this hub carries" in page and "March for a $15 minimum wage" in html.unescape(page)
+    line = page.split('data-rollup="hub-line">', 1)[1].split("</p>", 1)[0]
+    assert " ".join(html.unescape(re.sub(r"<[^>]+>", "", line)).split()) == "1 coalition pledged · 1 region: Illinois, US (1)"
