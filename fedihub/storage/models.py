@@ -56,6 +56,10 @@ class Actor(Base):
     """A local or remote ActivityPub actor: coalitions, hubs, the instance actor, remote people."""
 
     __tablename__ = "actors"
+    __table_args__ = (
+        Index("ix_actors_type_hub_scope", "type", "hub_scope"),
+        Index("ix_actors_region_state", "region_state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uri: Mapped[str] = mapped_column(URI, unique=True)
@@ -97,6 +101,13 @@ class Actor(Base):
     hub_movements: Mapped[list[str] | None] = mapped_column(JSON)
     hub_regions: Mapped[list[str] | None] = mapped_column(JSON)
     hub_calls_only: Mapped[bool | None] = mapped_column(Boolean)
+    # The directory (issue 5): how this server first learned of the actor ("local", "federation",
+    # "boost", "roster", "import", "lookup"), an organizer's note from an import, and for hubs when
+    # their roster was last read.
+    discovered_via: Mapped[str | None] = mapped_column(String(16))
+    discovered_at: Mapped[datetime | None]
+    directory_note: Mapped[str | None] = mapped_column(Text)
+    roster_fetched_at: Mapped[datetime | None]
     published: Mapped[datetime | None]
     fetched_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
@@ -112,6 +123,15 @@ class Actor(Base):
     def delivery_inbox(self) -> str | None:
         """Where to deliver public and followers-only activities: shared inbox preferred."""
         return self.shared_inbox or self.inbox
+
+
+class ActorMovement(Base):
+    """One movement of an actor, casefolded: the directory's movement filter as an indexed lookup."""
+
+    __tablename__ = "actor_movements"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    movement: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
 class Follow(Base):
@@ -339,7 +359,7 @@ class Reaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     uri: Mapped[str] = mapped_column(URI, unique=True)
     type: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     object_uri: Mapped[str] = mapped_column(URI, index=True)
     created_at: Mapped[datetime]
 
