@@ -6,13 +6,13 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
 from fedihub.hubs import service as hubs
-from fedihub.storage.models import Boost, Delivery, InboxItem
-from tests.support.network import FederationNet, Instance
+from fedihub.storage.models import Boost, InboxItem
+from tests.support.network import FederationNet, Instance, activities_sent
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +26,6 @@ async def _announces_received(instance: Instance, type_: str = "Announce") -> li
 async def _boosts(instance: Instance) -> list[Boost]:
     async with instance.ctx.sessions() as session:
         return list((await session.scalars(select(Boost))).all())
-
-
-async def _traffic(instances: list[Instance]) -> int:
-    """Activities sent: signed POSTs (deliveries) plus local handovers (inbox items from our own actors)."""
-    total = 0
-    for instance in instances:
-        async with instance.ctx.sessions() as session:
-            total += await session.scalar(select(func.count(Delivery.id))) or 0
-            total += await session.scalar(
-                select(func.count(InboxItem.id)).where(InboxItem.actor_uri.startswith(instance.base_url))
-            ) or 0
-    return total
 
 
 async def _build_tree(net: FederationNet) -> tuple[Instance, Instance, Instance, Instance]:
@@ -67,7 +55,7 @@ def _call(net: FederationNet) -> calls.CallInput:
 
 async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net: FederationNet) -> None:
     a, s, n, f = await _build_tree(net)
-    before = await _traffic([a, s, n, f])
+    before = await activities_sent([a, s, n, f])
 
     started = time.perf_counter()
     call = await calls.create_call(a.ctx, "tenants", _call(net))
@@ -79,7 +67,7 @@ async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net
     assert at_follower[0]["actor"] == "http://n.test/g/national-hub"
     assert [b.object_uri for b in await _boosts(s)] == [call.uri]
     assert [b.object_uri for b in await _boosts(n)] == [call.uri]
-    log.warning("drill: %d activities crossed, settled in %.3fs", await _traffic([a, s, n, f]) - before, elapsed)
+    log.warning("drill: %d activities crossed, settled in %.3fs", await activities_sent([a, s, n, f]) - before, elapsed)
 
     await service.delete_object(a.ctx, call.uri)
     await net.settle()

@@ -15,9 +15,10 @@ from fedihub.federation import follows
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
 from fedihub.pledges.queries import rollup_of
-from fedihub.storage.models import Actor, Boost, Delivery, InboxItem, StoredObject
+from fedihub.storage.models import Actor, Boost, StoredObject
 from tests.support.fake_peer import FakePeer, add_fake_peer
-from tests.support.network import FederationNet, Instance
+from tests.support.fixtures import fixtures_dir
+from tests.support.network import FederationNet, Instance, activities_sent
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +40,6 @@ async def _coalition(instance: Instance, handle: str, name: str, city: str, stat
         actor.movements = movements
 
 
-async def _traffic(instances: list[Instance]) -> int:
-    """Activities sent: signed POSTs queued plus local handovers (inbox items from the same server)."""
-    total = 0
-    for instance in instances:
-        async with instance.ctx.sessions() as session:
-            total += await session.scalar(select(func.count(Delivery.id))) or 0
-            total += await session.scalar(
-                select(func.count(InboxItem.id)).where(InboxItem.actor_uri.startswith(instance.base_url))
-            ) or 0
-    return total
-
-
 async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Instance, FakePeer]:
     cities = {host: await net.add_instance(host) for host in CITIES}
     state = await net.add_instance("illinois.test")
@@ -66,17 +55,11 @@ async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Inst
     # Two hubs following each other: the state hub also carries what the national hub boosts.
     await hubs.add_member(state.ctx, "illinois", "national@national.test")
     # An ordinary person on a Mastodon-like server follows the national hub.
-    peer = add_fake_peer(net, "mastodon.test", net_fixtures(), usernames=("alice",))
+    peer = add_fake_peer(net, "mastodon.test", fixtures_dir(), usernames=("alice",))
     alice = peer.accounts["alice"]
     assert (await peer.send(national, peer.build_follow(alice, "http://national.test/g/national"))).status_code == 202
     await net.settle()
     return cities, state, national, peer
-
-
-def net_fixtures():  # type: ignore[no-untyped-def]
-    from tests.support.fixtures import fixtures_dir
-
-    return fixtures_dir()
 
 
 def _call_input(net: FederationNet) -> calls.CallInput:
@@ -109,7 +92,7 @@ async def _rollups(instances: list[Instance], call_uri: str) -> dict[str, tuple]
 async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> None:
     cities, state, national, peer = await _tree(net)
     everyone = [*cities.values(), state, national]
-    before = await _traffic(everyone)
+    before = await activities_sent(everyone)
 
     started = time.perf_counter()
     call = await calls.create_call(cities["chicago.test"].ctx, "chicago-tenants", _call_input(net))
@@ -135,7 +118,7 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
         )
     await net.settle()
     pledge_seconds = time.perf_counter() - started
-    crossed = await _traffic(everyone) - before
+    crossed = await activities_sent(everyone) - before
 
     seen = await _rollups(everyone, call.uri)
     origin = seen["http://chicago.test"]

@@ -9,10 +9,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from fedihub.app import Runtime, create_app
 from fedihub.settings import Settings
+from fedihub.storage.models import Delivery, InboxItem
 
 Handler = Callable[[httpx.Request], Awaitable[httpx.Response] | httpx.Response]
 
@@ -119,3 +121,16 @@ class FederationNet:
 
     async def close(self) -> None:
         await self.stack.aclose()
+
+
+async def activities_sent(instances: list[Instance]) -> int:
+    """Activities the instances sent: signed POSTs queued, plus local handovers (inbox items whose
+    actor is on the same server), which is what crosses the network or would on separate servers."""
+    total = 0
+    for instance in instances:
+        async with instance.ctx.sessions() as session:
+            total += await session.scalar(select(func.count(Delivery.id))) or 0
+            total += await session.scalar(
+                select(func.count(InboxItem.id)).where(InboxItem.actor_uri.startswith(instance.base_url))
+            ) or 0
+    return total
