@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
-from fedihub.federation import follows
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
 from fedihub.pledges.queries import rollup_of
