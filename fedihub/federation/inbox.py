@@ -13,7 +13,7 @@ from fedihub.federation.actors import find_actor, host_of
 from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
-from fedihub.protocol.reader import ActivityView, read_activity
+from fedihub.protocol.reader import ActivityView, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 
 # Mastodon rejects serialized JSON above 1 MB (FEDERATION.md "Size limits"); so do we.
@@ -34,7 +34,7 @@ def parse_activity_body(body: bytes, content_type: str | None) -> ActivityView:
     if media_type and media_type not in _JSON_TYPES:
         raise UnsupportedMediaType(f"expected application/activity+json, got {media_type}")
     try:
-        doc = json.loads(body)
+        doc = without_nul(json.loads(body))
     except (UnicodeDecodeError, ValueError):
         raise MalformedActivity("the body is not valid JSON") from None
     if not isinstance(doc, dict):

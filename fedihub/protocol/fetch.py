@@ -15,6 +15,7 @@ from fedihub.errors import (
     RemoteNotFound,
     RemoteUnavailable,
 )
+from fedihub.protocol.reader import without_nul
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 ACTIVITY_JSON = "application/activity+json"
@@ -109,7 +110,7 @@ def raise_for_status(response: httpx.Response) -> None:
 def decode_json_object(body: bytes, url: str) -> dict[str, Any]:
     """Parse a body that must be one JSON object."""
     try:
-        document = json.loads(body)
+        document = without_nul(json.loads(body))
     except (ValueError, UnicodeDecodeError) as exc:
         raise RemoteInvalid(f"{url} did not return valid JSON") from exc
     if not isinstance(document, dict):

@@ -17,6 +17,21 @@ from fedihub.protocol.vocab import ACTIVITY_TYPES, ACTOR_TYPES, OBJECT_TYPES, PU
 Doc = Mapping[str, Any]
 
 
+def without_nul(value: Any) -> Any:
+    """A decoded JSON document with every NUL character removed from its strings and keys.
+
+    JSON may carry "\\u0000" and Python keeps it, but PostgreSQL refuses NUL in text columns, so a
+    peer's stray NUL in a place name would make an accepted activity fail to store forever.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
 def as_list(value: Any) -> list[Any]:
     """None → [], list/tuple → list, anything else → [value] (GoToSocial sends scalar `to`)."""
     if value is None:
