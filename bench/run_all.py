@@ -68,6 +68,17 @@ def rows_for_memory(r: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def rows_for_directory(r: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for db in ("sqlite", "postgresql"):
+        for label in ("movement", "movement+region+scope", "text"):
+            if label in r.get(db, {}):
+                d = r[db][label]
+                figure = f"{d['page_ms']:.0f} ms (query {d['query_ms']:.0f} ms)"
+                rows.append((f"directory {r['actors']} {db}: {label} page", figure))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true", help="fan-out on PostgreSQL too (inbox always tries it)")
@@ -78,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         ("fanout.py", repeat + (["--postgres"] if args.postgres else []), rows_for_fanout),
         ("inbox.py", repeat, rows_for_inbox),
         ("memory.py", repeat, rows_for_memory),
+        ("directory.py", repeat, rows_for_directory),
     ]
     rows: list[tuple[str, str]] = []
     failed = []

@@ -19,6 +19,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.follows import accept_follow
 from fedihub.protocol.html import html_to_text
+from fedihub.storage.directory_index import set_movements
 from fedihub.storage.models import Actor, Follow
 
 FormFields = Mapping[str, "str | list[str]"]
@@ -244,7 +245,7 @@ async def save_profile(
         actor.name = data.name
         actor.summary_source = data.summary_source or None
         actor.summary = render_markdown(data.summary_source) if data.summary_source else None
-        actor.movements = list(data.movements) or None
+        await set_movements(session, actor, data.movements)
         actor.region_city = data.region_city
         actor.region_state = data.region_state
         actor.region_country = data.region_country

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RemoteInvalid
@@ -18,8 +19,9 @@ from fedihub.federation.context import FederationContext
 from fedihub.protocol import builders, fetch, webfinger
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.keys import generate_key_pair
-from fedihub.protocol.profile_reader import HUB_NAMESPACE, read_actor_profile
+from fedihub.protocol.profile_reader import HUB_NAMESPACE, ActorProfile, read_actor_profile
 from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
+from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -92,6 +94,8 @@ async def create_local_actor(
         private_key_pem=keys.private_pem,
         manually_approves_followers=manually_approves_followers,
         discoverable=True,
+        discovered_via="local",
+        discovered_at=now,
         published=now,
         created_at=now,
         updated_at=now,
@@ -231,7 +235,7 @@ def profile_properties(actor: Actor) -> dict:
     return extra
 
 
-def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None:
+def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> ActorProfile:
     actor.type = view.type
     actor.username = view.preferred_username
     actor.domain = host_of(view.id)
@@ -252,10 +256,13 @@ def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None
     actor.published = parse_datetime(view.published)
     # The profile as profile_properties and hub_properties publish it (Mobilizon groups too).
     profile = read_actor_profile(doc)
-    actor.movements = list(profile.movements) or None
-    actor.region_city = profile.region_city
-    actor.region_state = profile.region_state
-    actor.region_country = profile.region_country
+    # What an organizer recorded in an import (discovery/importer.py) fills what the actor's own
+    # profile leaves out; a refresh that still says nothing must not erase it.
+    from_import = actor.discovered_via == "import" or actor.directory_note is not None
+    if any((profile.region_city, profile.region_state, profile.region_country)) or not from_import:
+        actor.region_city = profile.region_city
+        actor.region_state = profile.region_state
+        actor.region_country = profile.region_country
     actor.latitude = profile.latitude
     actor.longitude = profile.longitude
     actor.website = profile.website
@@ -265,10 +272,17 @@ def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None
     actor.fetched_at = now
     actor.updated_at = now
     actor.deleted_at = None
+    return profile
 
 
-async def store_remote_actor(ctx: FederationContext, session: AsyncSession, doc: dict) -> Actor:
-    """Insert or refresh a remote actor from a document already validated for origin."""
+async def store_remote_actor(
+    ctx: FederationContext, session: AsyncSession, doc: dict, *, discovered_via: str = "federation"
+) -> Actor:
+    """Insert or refresh a remote actor from a document already validated for origin.
+
+    ``discovered_via`` says how the caller met it; it is kept only the first time (a roster stub
+    fetched later in full stays "roster").
+    """
     view = read_actor(doc)
     if ctx.urls.is_local(view.id):
         raise RemoteInvalid(f"{view.id} claims to be one of our own actors")
@@ -279,19 +293,30 @@ async def store_remote_actor(ctx: FederationContext, session: AsyncSession, doc:
         session.add(actor)
     elif actor.is_local:
         raise RemoteInvalid(f"{view.id} is a local actor")
-    _apply_view(actor, view, doc, now)
-    await session.flush()
+    kept_movements = list(actor.movements or ())
+    profile = _apply_view(actor, view, doc, now)
+    mark_discovered(actor, discovered_via, now)
+    from_import = actor.discovered_via == "import" or actor.directory_note is not None
+    await set_movements(session, actor, profile.movements or (kept_movements if from_import else []))
     return actor
 
 
-async def fetch_remote_actor(ctx: FederationContext, uri: str) -> Actor:
+async def fetch_remote_actor(ctx: FederationContext, uri: str, *, discovered_via: str = "federation") -> Actor:
     """Fetch an actor from its origin (signed by the instance actor), validate and store it."""
     doc = await fetch.fetch_actor_document(ctx.http, uri, auth=ctx.instance_auth)
-    async with ctx.sessions.begin() as session:
-        return await store_remote_actor(ctx, session, doc)
+    try:
+        async with ctx.sessions.begin() as session:
+            return await store_remote_actor(ctx, session, doc, discovered_via=discovered_via)
+    except IntegrityError:
+        # Two requests from a new actor arrived together and the other one stored it first:
+        # the second pass finds that row and refreshes it.
+        async with ctx.sessions.begin() as session:
+            return await store_remote_actor(ctx, session, doc, discovered_via=discovered_via)
 
 
-async def resolve_actor(ctx: FederationContext, uri: str, *, refresh: bool = False) -> Actor:
+async def resolve_actor(
+    ctx: FederationContext, uri: str, *, refresh: bool = False, discovered_via: str = "federation"
+) -> Actor:
     """Return the actor for ``uri`` from the cache, fetching it when unknown, stale or asked to."""
     async with ctx.sessions() as session:
         actor = await find_actor(session, uri)
@@ -300,7 +325,7 @@ async def resolve_actor(ctx: FederationContext, uri: str, *, refresh: bool = Fal
     stale = actor is None or actor.fetched_at is None or ctx.clock() - actor.fetched_at > REFRESH_AFTER
     if actor is None or refresh or stale:
         try:
-            return await fetch_remote_actor(ctx, uri)
+            return await fetch_remote_actor(ctx, uri, discovered_via=discovered_via)
         except Exception:
             if actor is None or refresh:
                 raise
@@ -308,7 +333,7 @@ async def resolve_actor(ctx: FederationContext, uri: str, *, refresh: bool = Fal
     return actor
 
 
-async def resolve_target(ctx: FederationContext, target: str) -> Actor:
+async def resolve_target(ctx: FederationContext, target: str, *, discovered_via: str = "federation") -> Actor:
     """Resolve ``name@host`` (through WebFinger) or an actor URL to a stored actor."""
     target = target.strip()
     if target.startswith(("http://", "https://")):
@@ -316,10 +341,10 @@ async def resolve_target(ctx: FederationContext, target: str) -> Actor:
             local = await find_actor(session, target)
         if local is not None and local.is_local:
             return local
-        return await resolve_actor(ctx, target)
+        return await resolve_actor(ctx, target, discovered_via=discovered_via)
     name, host = webfinger.parse_handle(target)
     if host == ctx.host.lower() or host == (urlsplit(ctx.base_url).hostname or ""):
         async with ctx.sessions() as session:
             return await get_local_actor(session, name)
     actor_url = await webfinger.fetch_actor_url(ctx.http, f"{name}@{host}", scheme=ctx.scheme)
-    return await resolve_actor(ctx, actor_url)
+    return await resolve_actor(ctx, actor_url, discovered_via=discovered_via)

@@ -263,7 +263,7 @@ async def _store_announced(ctx: FederationContext, inbound: Inbound, object_id: 
         if not await _is_followed_by_local(session, inbound.actor.id):
             return
     try:
-        author, view, doc = await fetch_original(ctx, object_id)
+        author, view, doc = await fetch_original(ctx, object_id, discovered_via="boost")
     except RemoteUnavailable:
         raise  # the origin may be back later: the worker retries the whole item
     except FedihubError as exc:

@@ -62,7 +62,7 @@ async def store_remote_object(ctx: FederationContext, author: Actor, view: Objec
 
 
 async def fetch_original(
-    ctx: FederationContext, uri: str, *, types: frozenset[str] = OBJECT_TYPES
+    ctx: FederationContext, uri: str, *, types: frozenset[str] = OBJECT_TYPES, discovered_via: str = "federation"
 ) -> tuple[Actor, ObjectView, dict]:
     """Fetch a public object from its origin and check that it speaks for that origin.
 
@@ -84,7 +84,7 @@ async def fetch_original(
         )
     if not view.is_public:
         raise RemoteInvalid(f"{uri} is not public", public_message="it is not public")
-    author = await resolve_actor(ctx, view.attributed_to)
+    author = await resolve_actor(ctx, view.attributed_to, discovered_via=discovered_via)
     return author, view, doc
 
 

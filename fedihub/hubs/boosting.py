@@ -147,7 +147,7 @@ async def handle_announce(ctx: FederationContext, inbound: Inbound) -> None:
     if view.id != object_id or not view.attributed_to or host_of(view.attributed_to) != host_of(object_id):
         log.info("%s is not attributed to an actor of its own origin; not boosted", object_id)
         return
-    author = await resolve_actor(ctx, view.attributed_to)
+    author = await resolve_actor(ctx, view.attributed_to, discovered_via="boost")
     async with ctx.sessions() as session:
         blocked = await is_blocked(session, author.domain)
     for hub in pending:

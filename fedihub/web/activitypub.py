@@ -7,7 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedihub.errors import Gone, NotFound, PayloadTooLarge
-from fedihub.federation.actors import HUB_NAMESPACE, build_local_actor_document, find_actor, find_local_actor
+from fedihub.federation.actors import (
+    HUB_NAMESPACE,
+    PROFILE_CONTEXT,
+    build_local_actor_document,
+    find_actor,
+    find_local_actor,
+    profile_properties,
+)
 from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
 from fedihub.hubs.service import RosterEntry, roster_page
 from fedihub.protocol import builders
@@ -196,9 +203,15 @@ async def featured(request: Request) -> Response:
 
 
 def _roster_item(member: RosterEntry) -> dict:
+    # preferredUsername, hubRegion and the structured `location` let a directory list the member
+    # without fetching it (fedihub/directory/rosters.py); `fedihub:region` stays for older readers.
+    actor = member.actor
     return {key: value for key, value in {
-        "id": member.uri, "type": member.type, "name": member.name, "url": member.url,
-        "fedihub:hubScope": member.scope, "fedihub:region": member.region,
+        "id": member.uri, "type": member.type, "name": member.name,
+        "preferredUsername": actor.username if actor is not None else None, "url": member.url,
+        "fedihub:hubScope": member.scope, "fedihub:hubRegion": actor.hub_region if actor and member.scope else None,
+        "fedihub:region": member.region,
+        "location": profile_properties(actor).get("location") if actor is not None else None,
         "tag": [{"type": "Hashtag", "name": f"#{tag}"} for tag in member.movements] or None,
     }.items() if value}
 
@@ -216,7 +229,7 @@ async def hub_members(request: Request) -> Response:
     ctx = runtime_of(request).ctx
     roster = await roster_page(ctx, local.id, number or 1, PAGE_SIZE)
     collection_id = f"{local.uri}/members"
-    extra = {"@context": {"fedihub": HUB_NAMESPACE}}
+    extra = {"@context": [{"fedihub": HUB_NAMESPACE}, PROFILE_CONTEXT]}
     page = builders.build_ordered_collection_page(
         page_id=f"{collection_id}?page={roster.number}", part_of=collection_id,
         items=[_roster_item(member) for member in roster.entries], total_items=roster.total,

@@ -53,7 +53,8 @@ async def test_the_collection_embeds_its_first_page_and_links_the_next(a: Instan
     assert "prev" not in first
     assert first["orderedItems"][0] == {
         "id": "http://m000.test/g/coalition", "type": "Group", "name": "Coalition 000",
-        "url": "http://m000.test/g/coalition", "fedihub:region": "Ohio",
+        "preferredUsername": "coalition", "url": "http://m000.test/g/coalition", "fedihub:region": "Ohio",
+        "location": {"type": "Place", "name": "Ohio", "address": {"type": "PostalAddress", "addressRegion": "Ohio"}},
         "tag": [{"type": "Hashtag", "name": "#Tenants"}],
     }
     assert {"fedihub": "https://fedihub.example/ns#"} in roster["@context"]

@@ -1,0 +1,1 @@
+"""The directory of coalitions and hubs: listing, roster discovery and map points."""

@@ -1,0 +1,245 @@
+"""The directory: every coalition and hub this server knows, filtered and paginated by indexed queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.errors import InvalidInput
+from fedihub.protocol.html import html_to_text
+from fedihub.protocol.profile_reader import HUB_SCOPES, http_url
+from fedihub.storage.directory_index import DISCOVERED_VIA, movement_key
+from fedihub.storage.models import Actor, ActorMovement
+
+PAGE_SIZE = 50
+MAX_PAGE = 10_000  # deep enough for 500,000 entries; beyond it OFFSET only burns the database
+MAX_TEXT = 200
+SUMMARY_CHARS = 500
+SCOPE_CHOICES = ("coalition", "hub", *HUB_SCOPES)
+FOUND_LABELS = {
+    "local": "On this server",
+    "federation": "Followed or seen in federation",
+    "boost": "Boosted by a hub",
+    "roster": "Listed in a hub's roster",
+    "import": "Imported from a list",
+    "lookup": "Looked up by an organizer",
+}
+
+
+@dataclass(frozen=True)
+class DirectoryFilter:
+    """What the directory page, the JSON API and the map filter on; None means "any"."""
+
+    movement: str | None = None  # casefolded, without '#'
+    region: str | None = None
+    scope: str | None = None  # one of SCOPE_CHOICES
+    text: str | None = None
+    found: str | None = None  # one of DISCOVERED_VIA
+    page: int = 1
+
+    @property
+    def is_filtered(self) -> bool:
+        return any((self.movement, self.region, self.scope, self.text, self.found))
+
+    def params(self, page: int | None = None) -> dict[str, str]:
+        """The query parameters that reproduce this filter (for links and the API's ``next``)."""
+        values = {"movement": self.movement, "region": self.region, "scope": self.scope, "q": self.text,
+                  "found": self.found}
+        params = {key: value for key, value in values.items() if value}
+        if (page or self.page) > 1:
+            params["page"] = str(page or self.page)
+        return params
+
+
+def _one_line(value: str | None, limit: int = MAX_TEXT) -> str | None:
+    return " ".join((value or "").split())[:limit] or None
+
+
+def parse_filter(params: Mapping[str, str]) -> DirectoryFilter:
+    """Read the GET parameters; raises InvalidInput (with the parameter as ``field``) for bad values."""
+    movement = _one_line(params.get("movement"))
+    scope = _one_line(params.get("scope"))
+    found = _one_line(params.get("found"))
+    raw_page = (params.get("page") or "1").strip()
+    if scope and scope.lower() not in SCOPE_CHOICES:
+        raise InvalidInput(f"scope must be one of {', '.join(SCOPE_CHOICES)}", field="scope")
+    if found and found.lower() not in DISCOVERED_VIA:
+        raise InvalidInput(f"found must be one of {', '.join(DISCOVERED_VIA)}", field="found")
+    if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
+        raise InvalidInput(f"page must be a number from 1 to {MAX_PAGE}", field="page")
+    return DirectoryFilter(
+        movement=movement_key(movement.lstrip("#")) or None if movement else None,
+        region=_one_line(params.get("region")),
+        scope=scope.lower() if scope else None,
+        text=_one_line(params.get("q")),
+        found=found.lower() if found else None,
+        page=int(raw_page),
+    )
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    uri: str
+    name: str
+    handle: str | None  # "tenants@a.example"
+    is_local: bool
+    hub_scope: str | None
+    region_city: str | None
+    region_state: str | None
+    region_country: str | None
+    hub_region: str | None
+    movements: list[str]
+    summary: str
+    url: str | None  # our page for local actors, the actor's own page otherwise
+    found: str | None
+    discovered_at: datetime | None
+    latitude: float | None
+    longitude: float | None
+
+    @property
+    def kind(self) -> str:
+        return "hub" if self.hub_scope else "coalition"
+
+    @property
+    def kind_label(self) -> str:
+        return f"{self.hub_scope.capitalize()} hub" if self.hub_scope else "Coalition"
+
+    @property
+    def region(self) -> str:
+        parts = [p.strip() for p in (self.region_city, self.region_state, self.region_country) if p and p.strip()]
+        return ", ".join(parts) or (self.hub_region or "")
+
+    @property
+    def found_label(self) -> str:
+        return FOUND_LABELS.get(self.found or "", "Known to this server")
+
+
+def entry_of(actor: Actor) -> DirectoryEntry:
+    handle = f"{actor.username}@{actor.domain}" if actor.username else None
+    summary = " ".join(html_to_text(actor.summary).split()) if actor.summary else ""
+    return DirectoryEntry(
+        uri=actor.uri, name=actor.name or actor.username or actor.domain, handle=handle, is_local=actor.is_local,
+        hub_scope=actor.hub_scope, region_city=actor.region_city, region_state=actor.region_state,
+        region_country=actor.region_country, hub_region=actor.hub_region,
+        movements=[m for m in (actor.movements or []) if isinstance(m, str) and m.strip()],
+        summary=summary[:SUMMARY_CHARS],
+        url=actor.uri if actor.is_local else (http_url(actor.url) or http_url(actor.uri)),
+        found=actor.discovered_via, discovered_at=actor.discovered_at,
+        latitude=actor.latitude, longitude=actor.longitude,
+    )
+
+
+def listed() -> ColumnElement[bool]:
+    """Who is in the directory: Group actors (coalitions and hubs), ours and remote, not deleted."""
+    return and_(Actor.type == "Group", Actor.deleted_at.is_(None))
+
+
+def region_matches(region: str) -> ColumnElement[bool]:
+    wanted = region.lower()
+    return or_(*(func.lower(column) == wanted for column in (
+        Actor.region_city, Actor.region_state, Actor.region_country, Actor.hub_region
+    )))
+
+
+def conditions(directory_filter: DirectoryFilter) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [listed()]
+    f = directory_filter
+    if f.movement:
+        found.append(Actor.id.in_(select(ActorMovement.actor_id).where(ActorMovement.movement == f.movement)))
+    if f.region:
+        found.append(region_matches(f.region))
+    if f.scope == "coalition":
+        found.append(Actor.hub_scope.is_(None))
+    elif f.scope == "hub":
+        found.append(Actor.hub_scope.is_not(None))
+    elif f.scope:
+        found.append(Actor.hub_scope == f.scope)
+    if f.found:
+        found.append(Actor.discovered_via == f.found)
+    if f.text:
+        found.append(_text_matches(f.text))
+    return found
+
+
+def _text_matches(text: str) -> ColumnElement[bool]:
+    text = text.lstrip("@")
+    name, at, host = text.partition("@")
+    if at and name and host:  # a handle: name@host
+        return and_(Actor.username.istartswith(name, autoescape=True), Actor.domain.istartswith(host, autoescape=True))
+    return or_(*(column.icontains(text, autoescape=True) for column in (
+        Actor.name, Actor.username, Actor.domain, Actor.summary
+    )))
+
+
+def _ordered(query: Select[Any]) -> Select[Any]:
+    return query.order_by(func.lower(func.coalesce(Actor.name, Actor.username, Actor.uri)), Actor.id)
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    entries: list[DirectoryEntry]
+    total: int
+    page: int
+    size: int = PAGE_SIZE
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.size < self.total
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.size + 1
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.entries) - 1
+
+
+async def directory_page(
+    session: AsyncSession, directory_filter: DirectoryFilter, *, size: int = PAGE_SIZE
+) -> DirectoryPage:
+    where = conditions(directory_filter)
+    total = int(await session.scalar(select(func.count()).select_from(Actor).where(*where)) or 0)
+    rows: list[Actor] = []
+    if total > (directory_filter.page - 1) * size:
+        # Ids first, then their rows: the sort carries one narrow column instead of whole actors,
+        # which keeps deep pages fast (page 100 of 10,000 on SQLite: ~80 ms → ~13 ms).
+        query = _ordered(select(Actor.id).where(*where)).offset((directory_filter.page - 1) * size).limit(size)
+        ids = list((await session.scalars(query)).all())
+        by_id = {actor.id: actor for actor in (await session.scalars(select(Actor).where(Actor.id.in_(ids)))).all()}
+        rows = [by_id[actor_id] for actor_id in ids if actor_id in by_id]
+    return DirectoryPage(entries=[entry_of(row) for row in rows], total=total, page=directory_filter.page, size=size)
+
+
+async def movement_counts(session: AsyncSession, *, limit: int = 200) -> list[tuple[str, int]]:
+    """The movements of listed actors, most common first, with how many entries give each."""
+    count = func.count(ActorMovement.actor_id)
+    query = (
+        select(ActorMovement.movement, count).join(Actor, Actor.id == ActorMovement.actor_id).where(listed())
+        .group_by(ActorMovement.movement).order_by(count.desc(), ActorMovement.movement).limit(limit)
+    )
+    return [(movement, int(n)) for movement, n in (await session.execute(query)).all()]
+
+
+async def known_regions(session: AsyncSession, *, limit: int = 300) -> list[str]:
+    """States, countries and hub regions of listed actors (the region field's suggestions), most common first."""
+    counts: dict[str, tuple[str, int]] = {}
+    query = (
+        select(Actor.region_state, Actor.region_country, Actor.hub_region, func.count())
+        .where(listed()).group_by(Actor.region_state, Actor.region_country, Actor.hub_region)
+    )
+    for *values, n in (await session.execute(query)).all():
+        for value in {v.strip() for v in values if v and v.strip()}:
+            spelling, seen = counts.get(value.casefold(), (value, 0))
+            counts[value.casefold()] = (spelling, seen + int(n))
+    ranked = sorted(counts.values(), key=lambda item: (-item[1], item[0].casefold()))
+    return [spelling for spelling, _ in ranked[:limit]]
