@@ -1,0 +1,203 @@
+"""Looking up any fediverse actor by handle or link: what it is, what it runs on, how we relate to it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import anyio
+from sqlalchemy import select
+
+from fedihub import __version__
+from fedihub.accounts.service import role_rank
+from fedihub.discovery.resolve import Address, LookupFailed, explain_failure, parse_address, resolve_address
+from fedihub.federation.actors import host_of
+from fedihub.federation.context import FederationContext
+from fedihub.protocol.html import html_to_text
+from fedihub.protocol.nodeinfo_reader import ServerSoftware, fetch_server_software
+from fedihub.protocol.profile_reader import http_url
+from fedihub.storage.models import Actor, Follow, HubRequest
+
+LOOKUP_TIMEOUT = 20.0  # WebFinger and the actor fetch together; a person is waiting for the page
+SUMMARY_EXCERPT = 280
+
+# Actor types other than Group, in words (ActivityStreams §2.2 actor types).
+TYPE_TEXT = {
+    "Person": "a person's account",
+    "Service": "a service (an automated account or a bot)",
+    "Application": "an application (a server's own account or an app)",
+    "Organization": "an organization's account",
+}
+DISCOVERED_TEXT = {
+    "local": "hosted on this server",
+    "federation": "met through federation",
+    "boost": "seen in a boost",
+    "roster": "listed in a hub's roster",
+    "import": "imported from a list",
+    "lookup": "found by a lookup",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+    url: str | None = None  # when set, the value is shown as a link to it
+
+
+def kind_of(actor: Actor) -> str:
+    """ "hub", "coalition" (a Group that is not a hub), or the actor type in lowercase."""
+    if actor.type == "Group":
+        return "hub" if actor.hub_scope else "coalition"
+    return actor.type.lower()
+
+
+def what_of(actor: Actor) -> str:
+    if actor.type == "Group" and actor.hub_scope:
+        scope = actor.hub_scope.replace("-", " ")
+        return f"a {scope} hub for {actor.hub_region}" if actor.hub_region else f"a {scope} hub"
+    if actor.type == "Group":
+        return "a coalition (a group)"
+    return TYPE_TEXT.get(actor.type, f"an actor of type {actor.type}")
+
+
+def region_of(actor: Actor) -> str:
+    parts = [p.strip() for p in (actor.region_city, actor.region_state, actor.region_country) if p and p.strip()]
+    return ", ".join(parts) or (actor.hub_region or "")
+
+
+def summary_excerpt(summary: str | None, limit: int = SUMMARY_EXCERPT) -> str:
+    text = " ".join(html_to_text(summary).split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def handle_of(actor: Actor) -> str:
+    return f"{actor.username}@{actor.domain}" if actor.username else actor.domain
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    actor: Actor
+    known: bool  # this server knew it before the lookup
+    software: ServerSoftware | None
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.actor)
+
+    @property
+    def is_group(self) -> bool:
+        return self.actor.type == "Group"
+
+    @property
+    def handle(self) -> str:
+        return handle_of(self.actor)
+
+    def facts(self) -> list[Fact]:
+        """What a person needs to decide whether to follow it, in the order they read it."""
+        actor = self.actor
+        profile = actor.uri if actor.is_local else (http_url(actor.url) or http_url(actor.uri))
+        facts = [
+            Fact("What", what_of(actor)),
+            Fact("Name", actor.name or actor.username or actor.domain),
+            Fact("Handle", f"@{self.handle}"),
+            Fact("Profile", profile or actor.uri, profile),
+            Fact("Server", self.software.label if self.software else f"{actor.domain} (it does not say which software)"),
+        ]
+        if region_of(actor):
+            facts.append(Fact("Region", region_of(actor)))
+        if actor.movements:
+            facts.append(Fact("Movements", ", ".join(f"#{m}" for m in actor.movements)))
+        if http_url(actor.website):
+            facts.append(Fact("Website", actor.website or "", http_url(actor.website)))
+        facts.append(Fact(
+            "Followers",
+            "approved one by one by its organizers" if actor.manually_approves_followers else "anyone can follow at once",
+        ))
+        if summary_excerpt(actor.summary):
+            facts.append(Fact("About", summary_excerpt(actor.summary)))
+        if not self.known:
+            facts.append(Fact("Known here", "new: this server had not seen it before this lookup"))
+        else:
+            how = DISCOVERED_TEXT.get(actor.discovered_via or "", "known")
+            since = f" since {actor.discovered_at:%Y-%m-%d}" if actor.discovered_at else ""
+            facts.append(Fact("Known here", f"yes, {how}{since}"))
+        return facts
+
+
+async def server_software(ctx: FederationContext, actor: Actor) -> ServerSoftware | None:
+    if actor.is_local:
+        return ServerSoftware("fedihub", __version__)
+    return await fetch_server_software(ctx.http, host_of(actor.uri), scheme=urlsplit(actor.uri).scheme or "https")
+
+
+async def look_up(ctx: FederationContext, text: str, *, allow_private: bool = False, field: str | None = None) -> LookupResult:
+    """Resolve ``text`` (handle or link) and describe what it names; LookupFailed says why not.
+
+    An actor this server did not know is cached with discovered_via="lookup"; an earlier
+    discovered_via is never overwritten.
+    """
+    address: Address | None = None
+    try:
+        address = parse_address(text, field)
+        with anyio.fail_after(LOOKUP_TIMEOUT):
+            resolved = await resolve_address(ctx, address, via="lookup", allow_private=allow_private)
+    except Exception as exc:  # every failure becomes a sentence next to the field, never a crash page
+        raise LookupFailed(explain_failure(exc, address), field) from exc
+    software = await server_software(ctx, resolved.actor)
+    return LookupResult(actor=resolved.actor, known=resolved.known, software=software)
+
+
+# --- How the person's own coalitions and hubs relate to it -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Relation:
+    local: Actor  # one of the person's coalitions or hubs
+    state: str | None  # "accepted", "pending", "asked" (it asked to join this hub), or None
+
+    @property
+    def text(self) -> str:
+        hub = self.local.hub_scope is not None
+        if self.state == "accepted":
+            return "a member of this hub" if hub else "already followed"
+        if self.state == "pending":
+            return "asked; waiting for them to accept"
+        if self.state == "asked":
+            return "it asked to join this hub: adding it approves the request"
+        return ""
+
+
+@dataclass(frozen=True)
+class Relations:
+    follow_as: list[Relation]  # coalitions (not hubs) the person may follow with: editors and up
+    hubs: list[Relation]  # hubs the person may add members to: admins and up
+
+
+async def relations_of(ctx: FederationContext, mine: Sequence[tuple[Actor, str]], target: Actor) -> Relations:
+    """The person's coalitions (``mine``: actor and role) and where each stands with ``target``."""
+    candidates = [(actor, role) for actor, role in mine if actor.id != target.id and actor.deleted_at is None]
+    if target.id is None or not candidates:
+        return Relations([], [])
+    ids = [actor.id for actor, _ in candidates]
+    async with ctx.sessions() as session:
+        follows = {
+            row.follower_id: row.state
+            for row in (await session.scalars(
+                select(Follow).where(Follow.target_id == target.id, Follow.follower_id.in_(ids))
+            )).all()
+        }
+        asked = set((await session.scalars(
+            select(HubRequest.hub_id).where(
+                HubRequest.member_id == target.id, HubRequest.hub_id.in_(ids), HubRequest.state == "pending"
+            )
+        )).all())
+    follow_as, hubs = [], []
+    for actor, role in candidates:
+        state = follows.get(actor.id) or ("asked" if actor.id in asked else None)
+        if actor.hub_scope is None:
+            follow_as.append(Relation(actor, follows.get(actor.id)))
+        elif role_rank(role) >= role_rank("admin") and target.type == "Group":
+            hubs.append(Relation(actor, state))
+    return Relations(follow_as, hubs)

@@ -1,0 +1,187 @@
+"""Finding coalitions on the web: look one up and follow it or add it to a hub; admins import a list."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from fedihub.discovery.csv_rows import MAX_BYTES, MAX_ROWS, ImportRow, read_rows
+from fedihub.discovery.importer import Summary, run_import
+from fedihub.discovery.lookup import LookupResult, look_up, relations_of
+from fedihub.discovery.resolve import LookupFailed
+from fedihub.errors import FedihubError, InvalidInput, PermissionDenied
+from fedihub.federation import follows
+from fedihub.hubs import service as hubs
+from fedihub.storage.models import Account, Actor
+from fedihub.web.auth import coalitions_of, read_form, require_account, require_coalition_role, require_instance_admin
+from fedihub.web.state import runtime_of
+from fedihub.web.views import actor_view
+
+# What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.
+NOTICES = {
+    "followed": "Follow request sent. Its posts and calls reach your coalition once it accepts.",
+    "added": "The hub asked to follow it. Its calls are boosted once it accepts.",
+    "approved": "It had asked to join the hub: it is a member now.",
+}
+ROWS_MARKER = "<!--import-rows-->"
+SUMMARY_MARKER = "<!--import-summary-->"
+
+
+def _render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    context.setdefault("errors", {})
+    response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["Cache-Control"] = "private, no-store"  # personal pages with CSRF tokens
+    return response
+
+
+async def _organizer(request: Request) -> tuple[Account, list[tuple[Actor, str]]]:
+    """The account and its coalitions; lookups fetch from other servers, so only organizers may."""
+    account = await require_account(request)
+    async with runtime_of(request).ctx.sessions() as session:
+        mine = await coalitions_of(session, account)
+    if not account.is_admin and not mine:
+        raise PermissionDenied("looking up coalitions is for the organizers of a coalition on this server")
+    return account, mine
+
+
+async def _lookup_page(
+    request: Request, mine: list[tuple[Actor, str]], query: str, *, errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    runtime = runtime_of(request)
+    result: LookupResult | None = None
+    errors = dict(errors or {})
+    if query:
+        try:
+            result = await look_up(
+                runtime.ctx, query, allow_private=runtime.settings.allow_private_addresses, field="q"
+            )
+        except LookupFailed as exc:
+            errors = {"q": exc.public_message}
+            status = exc.status_code
+    relations = await relations_of(runtime.ctx, mine, result.actor) if result else None
+    context = {
+        "query": query, "result": result, "relations": relations, "errors": errors,
+        "view": actor_view(result.actor, runtime.settings.domain) if result else None,
+        "notice": NOTICES.get(request.query_params.get("done", "")) if not errors else None,
+    }
+    return _render(request, "lookup.html", context, status)
+
+
+async def lookup_page(request: Request) -> Response:
+    _, mine = await _organizer(request)
+    return await _lookup_page(request, mine, request.query_params.get("q", "").strip())
+
+
+def _text(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _back(target: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"/lookup?{urlencode({'q': target, 'done': done})}", status_code=303)
+
+
+async def follow_as(request: Request) -> Response:
+    """Follow the looked-up actor as one of the person's coalitions (editors and up of that coalition)."""
+    await require_account(request)
+    form = await read_form(request)
+    target = _text(form, "target")
+    _, coalition, _ = await require_coalition_role(request, _text(form, "coalition").lower(), "editor")
+    _, mine = await _organizer(request)
+    try:
+        if coalition.hub_scope is not None:
+            raise InvalidInput("a hub takes members with “Add to hub”, not by following")
+        if not target:
+            raise InvalidInput("say whom to follow")
+        await follows.follow(runtime_of(request).ctx, coalition.username or "", target)
+    except FedihubError as exc:
+        # "Already follows", a server that stopped answering …: said above the actions.
+        return await _lookup_page(request, mine, target, errors={"action": exc.public_message},
+                                  status=exc.status_code if exc.status_code < 500 else 400)
+    return _back(target, "followed")
+
+
+async def add_to_hub(request: Request) -> Response:
+    """Ask the looked-up coalition to let one of the person's hubs follow it (hub admins and up)."""
+    await require_account(request)
+    form = await read_form(request)
+    target = _text(form, "target")
+    _, hub, _ = await require_coalition_role(request, _text(form, "hub").lower(), "admin")
+    _, mine = await _organizer(request)
+    try:
+        if hub.hub_scope is None:
+            raise InvalidInput(f"{hub.name or hub.username} is a coalition, not a hub")
+        if not target:
+            raise InvalidInput("say whom to add")
+        row = await hubs.add_member(runtime_of(request).ctx, hub.username or "", target)
+    except FedihubError as exc:
+        return await _lookup_page(request, mine, target, errors={"action": exc.public_message},
+                                  status=exc.status_code if exc.status_code < 500 else 400)
+    return _back(target, "approved" if row.state == "accepted" else "added")
+
+
+# --- Importing a list (instance admins) -----------------------------------------------------------
+
+
+async def import_page(request: Request) -> Response:
+    await require_instance_admin(request)
+    return _render(request, "admin/import.html", {"max_rows": MAX_ROWS})
+
+
+async def import_upload(request: Request) -> Response:
+    await require_instance_admin(request)
+    form = await read_form(request)
+    upload = form.get("file")
+    dry_run = form.get("dry_run") == "on"
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput("choose a CSV file to import", field="file")
+        rows = read_rows(await upload.read(MAX_BYTES + 1))
+    except FedihubError as exc:
+        errors = {exc.field or "file": exc.public_message}
+        return _render(request, "admin/import.html", {"max_rows": MAX_ROWS, "errors": errors,
+                                                     "dry_run": dry_run}, exc.status_code)
+    response = StreamingResponse(_import_stream(request, rows, dry_run), media_type="text/html; charset=utf-8")
+    # Each row is sent as it resolves: neither caches nor buffering proxies may hold the page back.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def _import_stream(request: Request, rows: list[ImportRow], dry_run: bool) -> AsyncIterator[str]:
+    """The page head, one <li> per row as it resolves, then the summary: progress without JavaScript."""
+    runtime = runtime_of(request)
+    env = request.app.state.templates.env
+    page = env.get_template("admin/import_run.html").render(
+        request=request, total=len(rows), dry_run=dry_run, rows_marker=ROWS_MARKER, summary_marker=SUMMARY_MARKER,
+    )
+    head, rest = page.split(ROWS_MARKER, 1)
+    middle, tail = rest.split(SUMMARY_MARKER, 1)
+    yield head
+    row_template = env.get_template("admin/_import_row.html")
+    summary = Summary()
+    async for result in run_import(
+        runtime.ctx, rows, dry_run=dry_run, allow_private=runtime.settings.allow_private_addresses
+    ):
+        summary.add(result)
+        yield row_template.render(result=result, position=summary.total, total=len(rows))
+    yield middle
+    yield env.get_template("admin/_import_summary.html").render(summary=summary, dry_run=dry_run)
+    yield tail
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/lookup", lookup_page, name="lookup"),
+        Route("/lookup/follow", follow_as, methods=["POST"], name="lookup_follow"),
+        Route("/lookup/add-to-hub", add_to_hub, methods=["POST"], name="lookup_add_to_hub"),
+        Route("/admin/import", import_page, name="admin_import"),
+        Route("/admin/import", import_upload, methods=["POST"], name="admin_import_upload"),
+    ]
