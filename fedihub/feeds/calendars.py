@@ -1,0 +1,55 @@
+"""iCalendar feeds: a coalition's calls, the calls a hub carries, and the instance's calls by filter."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.coalitions import ics
+from fedihub.feeds.queries import (
+    CallFilters,
+    carried_by,
+    feed_calls,
+    filter_conditions,
+    public_only,
+    public_or_unlisted,
+    published_by,
+)
+from fedihub.storage.models import Actor
+
+# How often subscribed calendar apps are asked to re-read a feed (they may poll less often).
+REFRESH = timedelta(hours=1)
+
+
+def actor_title(actor: Actor) -> str:
+    return (actor.name or actor.username or actor.domain or "").strip()
+
+
+async def actor_calendar(session: AsyncSession, actor: Actor, *, now: datetime, version: str) -> str:
+    """A coalition's calls; for a hub, its own calls and every call it carries (boosted, not undone)."""
+    name = actor_title(actor)
+    if actor.hub_scope:
+        source = or_(published_by(actor), carried_by(actor))
+        title = f"{name}: calls to action it carries"
+        about = f"Calls to action boosted by the {actor.hub_scope} hub {name}, from its member coalitions."
+    else:
+        source = published_by(actor)
+        title = f"{name}: calls to action"
+        about = f"Calls to action published by {name}."
+    rows = await feed_calls(session, [public_or_unlisted(), source], now=now)
+    return ics.build_calendar(rows, product=ics.product_id(version), name=title, description=about, refresh=REFRESH)
+
+
+async def instance_calendar(
+    session: AsyncSession, filters: CallFilters, *, now: datetime, version: str, instance_name: str, local_domain: str,
+) -> str:
+    """The public calls this server shows, its own and remote ones, narrowed by ``filters``."""
+    conditions = [public_only(), *await filter_conditions(session, filters, local_domain)]
+    rows = await feed_calls(session, conditions, now=now)
+    title = f"{instance_name}: calls to action"
+    if filters.description:
+        title = f"{title} ({filters.description})"
+    about = f"Public calls to action shown on {instance_name}, from its coalitions and the coalitions it hears from."
+    return ics.build_calendar(rows, product=ics.product_id(version), name=title, description=about, refresh=REFRESH)
