@@ -1,14 +1,15 @@
-# fedihub: `make run` serves on http://127.0.0.1:8000 with SQLite under ./data; `make test` runs every test.
+# fedihub: `make run` serves on http://127.0.0.1:8000 with SQLite under ./data; `make demo` starts a local network; `make test` runs every test.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev-install migrate bench clean help chromium
+.PHONY: run demo test install dev-install migrate bench clean help chromium
 
 help:
 	@echo "make run      install, migrate ./data/fedihub.sqlite3 and serve on http://$(HOST):$(PORT)"
+	@echo "make demo     start five federated servers on 127.0.0.2-6 under ./data/demo, seeded; Ctrl-C stops them"
 	@echo "make test     install dev dependencies and run the whole suite (SQLite and PostgreSQL)"
 	@echo "make bench    run the benchmarks in bench/ and print their figures"
 
@@ -33,6 +34,10 @@ migrate: install
 
 run: install
 	FEDIHUB_BASE_URL=$${FEDIHUB_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/fedihub serve --host $(HOST) --port $(PORT)
+
+# Five servers (three cities, a state hub, a national hub) seeded through the CLI; DEMO_ARGS=--keep reuses them.
+demo: install
+	$(BIN)/python -m fedihub.demo $(DEMO_ARGS)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 chromium:

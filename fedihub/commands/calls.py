@@ -27,16 +27,23 @@ def call() -> None:
 @click.option("--online-url", default=None, help="Link to join online (https://…).")
 @click.option("--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several.")
 @click.option("--description", default="", help="Description (Markdown).")
+@click.option("--region-city", default="", help="City, e.g. 'Chicago'.")
+@click.option("--region-state", default="", help="State or province, e.g. 'Illinois'.")
+@click.option("--region-country", default="", help="Country, e.g. 'US'.")
+@click.option("--latitude", default="", help="Latitude of the place for maps, e.g. 41.8837 (with --longitude).")
+@click.option("--longitude", default="", help="Longitude of the place, e.g. -87.6303.")
 @with_runtime
 async def call_create(
     runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
     address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
+    region_city: str, region_state: str, region_country: str, latitude: str, longitude: str,
 ) -> None:
     """Publish a call to action from the coalition HANDLE and print its URL."""
     data = calls.parse_call_form({
         "title": title, "description": description, "start": start, "end": end or "", "timezone": timezone_name,
         "place_name": place or "", "address": address or "", "online_url": online_url or "",
-        "movements": list(movements),
+        "movements": list(movements), "region_city": region_city, "region_state": region_state,
+        "region_country": region_country, "latitude": latitude, "longitude": longitude,
     })
     row = await calls.create_call(runtime.ctx, handle, data)
     click.echo(row.uri)

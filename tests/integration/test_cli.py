@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -155,6 +157,40 @@ def test_block_and_unblock_a_domain(home: Home) -> None:
 
     assert (blocked.returncode, blocked.stdout) == (0, "blocked spam.example\n")
     assert (unblocked.returncode, unblocked.stdout) == (0, "unblocked spam.example\n")
+
+
+def _row(home: Home, sql: str) -> tuple:  # type: ignore[type-arg]
+    with contextlib.closing(sqlite3.connect(home.path / "data" / "fedihub.sqlite3")) as conn:
+        return conn.execute(sql).fetchone()
+
+
+def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_form_does(home: Home) -> None:
+    updated = home.run(
+        "coalition", "update", "tenants", "--region-city", "Chicago", "--region-state", "Illinois",
+        "--region-country", "US", "--movement", "tenants", "--movement", "rent control", "--latitude", "41.8781",
+        "--longitude", "-87.6298",
+    )
+    again = home.run("coalition", "update", "tenants", "--region-city", "Chicago")
+    half_a_point = home.run("coalition", "update", "tenants", "--latitude", "0", "--longitude", "")
+
+    assert (updated.returncode, updated.stdout) == (0, "updated @tenants\n"), updated.stderr
+    assert again.stdout == "@tenants already had this profile\n"
+    assert_one_error_line(half_a_point, "give both latitude and longitude")
+    row = _row(home, "SELECT name, region_city, region_state, region_country, movements, latitude, longitude "
+                     "FROM actors WHERE local_username = 'tenants'")
+    # A suggested movement takes its listed spelling; free tags become CamelCase hashtags, as in the form.
+    assert row == ("Tenants Union", "Chicago", "Illinois", "US", '["Tenants", "RentControl"]', 41.8781, -87.6298)
+
+
+def test_call_create_takes_a_region_and_a_map_point(home: Home) -> None:
+    created = home.run(
+        "call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Daley Plaza",
+        "--region-city", "Chicago", "--region-state", "Illinois", "--latitude", "41.8837", "--longitude", "-87.6303",
+    )
+
+    assert created.returncode == 0, created.stderr
+    row = _row(home, "SELECT region_city, region_state, latitude, longitude FROM objects WHERE type = 'Event'")
+    assert row == ("Chicago", "Illinois", 41.8837, -87.6303)
 
 
 def _closed_port() -> int:

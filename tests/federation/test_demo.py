@@ -1,0 +1,175 @@
+"""`make demo`: the demo network starts, reaches its seeded state over real HTTP, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import psutil
+import pytest
+
+from tests.support.processes import PYTHON, fedihub_env
+
+pytestmark = pytest.mark.slow
+
+# Five interpreters seed through about twenty-five `fedihub` commands: generous for a busy 2-core machine.
+READY_TIMEOUT = 300.0
+STOP_TIMEOUT = 60.0
+SERVERS = ("Chicago", "Springfield", "Cleveland", "Illinois", "National")
+
+
+class Demo:
+    """`python -m fedihub.demo` as a person runs it, with its stdout collected line by line."""
+
+    def __init__(self, *args: str, cwd: Path) -> None:
+        self.lines: list[str] = []
+        self.popen = subprocess.Popen(
+            [PYTHON, "-m", "fedihub.demo", *args], cwd=cwd, env=fedihub_env(), text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for_line(self, prefix: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(line.startswith(prefix) for line in self.lines):
+            if self.popen.poll() is not None:
+                self._reader.join(5)
+                pytest.fail(f"the demo exited ({self.popen.returncode}) before {prefix!r}:\n{self.output}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {prefix!r} line within {timeout:.0f} s:\n{self.output}")
+            time.sleep(0.2)
+
+    def finish(self, timeout: float) -> int:
+        code = self.popen.wait(timeout)
+        self._reader.join(5)
+        return code
+
+    def server_urls(self) -> dict[str, str]:
+        found = dict(re.findall(r"^  (\w+) +(http://127\.0\.0\.\d+:\d+) ", self.output, re.MULTILINE))
+        assert set(found) == set(SERVERS), self.output
+        return found
+
+    def call_url(self) -> str:
+        match = re.search(r"^ +(http://127\.0\.0\.2:\d+/o/[0-9a-f-]+)$", self.output, re.MULTILINE)
+        assert match, self.output
+        return match.group(1)
+
+    def kill_everything(self) -> None:
+        """Clean-up after a failed test: the demo and whatever it started."""
+        if self.popen.poll() is None:
+            for child in psutil.Process(self.popen.pid).children(recursive=True):
+                child.kill()
+            self.popen.kill()
+            self.popen.wait()
+
+
+def page(url: str) -> str:
+    response = httpx.get(url, timeout=20, trust_env=False)
+    assert response.status_code == 200, (url, response.status_code, response.text[:500])
+    return response.text
+
+
+def pledged(html: str) -> str:
+    match = re.search(r'data-rollup="pledged">(\d+)<', html)
+    assert match, html
+    return match.group(1)
+
+
+def carriers(html: str) -> list[str]:
+    match = re.search(r'data-rollup="carriers">(.*?)</ul>', html, re.DOTALL)
+    assert match, "no hubs carrying the call"
+    return re.findall(r'<a href="[^"]*">([^<]+)</a>', match.group(1))
+
+
+def test_the_demo_network_is_seeded_over_real_federation_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    demo = Demo("--data-dir", str(data_dir), "--free-ports", "--timeout", "120", cwd=tmp_path)
+    try:
+        demo.wait_for_line("ready:", READY_TIMEOUT)
+        urls, call = demo.server_urls(), demo.call_url()
+        assert call.startswith(urls["Chicago"] + "/o/")
+        assert "admin / fedihub-demo" in demo.output
+        servers = psutil.Process(demo.popen.pid).children(recursive=True)
+        assert len(servers) == len(SERVERS), [p.cmdline() for p in servers]
+
+        # The roll-up on the call's own server and on the national hub's server, read over HTTP.
+        origin = page(call)
+        copy = page(f"{urls['National']}/calls/view?url={quote(call, safe='')}")
+        for html in (origin, copy):
+            assert pledged(html) == "3"
+            assert "Springfield rally for rent control" in html and "Cleveland march for rent control" in html
+            assert carriers(html) == ["Illinois Coalitions Hub", "National Hub"]
+
+        # The call climbed the tree: the national hub's page carries it with its roll-up line.
+        national_hub = page(f"{urls['National']}/g/national")
+        carried = national_hub.split('id="carried-heading"', 1)[1]
+        assert "National day of action for rent control" in carried
+        assert re.search(r"<strong>3</strong> coalitions pledged", carried)
+        # Springfield joined the state hub by request, and the hub approved it.
+        assert "Springfield Renters United" in page(f"{urls['Illinois']}/g/illinois")
+
+        # A second demo on the same directory would wipe this one's databases under it: refused.
+        second = subprocess.run([PYTHON, "-m", "fedihub.demo", "--data-dir", str(data_dir)], env=fedihub_env(),
+                                capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert f"another demo (process {demo.popen.pid}) runs from {data_dir}" in second.stderr
+        assert pledged(page(call)) == "3"
+
+        demo.popen.send_signal(signal.SIGINT)
+        assert demo.finish(STOP_TIMEOUT) == 0, demo.output
+        assert demo.lines[-1] == "demo: all servers stopped", demo.output
+        gone, alive = psutil.wait_procs(servers, timeout=5)
+        assert not alive, [p.pid for p in alive]
+        assert "killed after the grace period" not in demo.output  # every server stopped on SIGTERM
+    finally:
+        demo.kill_everything()
+
+    # --keep brings the same network back on the same addresses without seeding it again…
+    again = Demo("--data-dir", str(data_dir), "--keep", cwd=tmp_path)
+    try:
+        again.wait_for_line("ready:", READY_TIMEOUT)
+        assert f"kept the network seeded before (the call is {call})" in again.output
+        assert again.server_urls() == urls
+        assert "creating an admin" not in again.output
+        assert pledged(page(call)) == "3"
+
+        # …and when one of its servers dies, the demo says which, shows its log, and stops the others.
+        servers = psutil.Process(again.popen.pid).children(recursive=True)
+        [cleveland] = [p for p in servers if "127.0.0.4" in p.cmdline()]
+        cleveland.kill()
+        assert again.finish(STOP_TIMEOUT) == 1, again.output
+        assert f"the Cleveland server ({urls['Cleveland']}) exited with code -9:" in again.output
+        assert "Application startup complete" in again.output  # the end of its log
+        _, alive = psutil.wait_procs(servers, timeout=5)
+        assert not alive, [p.pid for p in alive]
+    finally:
+        again.kill_everything()
+
+
+def test_the_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("precious")
+
+    result = subprocess.run(
+        [PYTHON, "-m", "fedihub.demo", "--data-dir", str(tmp_path)], env=fedihub_env(), capture_output=True,
+        text=True, timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "holds files the demo did not make (notes.txt)" in result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "precious"
