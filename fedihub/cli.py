@@ -13,12 +13,16 @@ from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
 from fedihub.app import Runtime, create_app, open_runtime
 from fedihub.coalitions import service
+from fedihub.coalitions.profile import parse_profile_form, profile_form_fields, save_profile
 from fedihub.commands import calls as calls_commands
+from fedihub.commands import directory as directory_commands
+from fedihub.commands import discovery as discovery_commands
 from fedihub.commands import hubs as hubs_commands
 from fedihub.commands import pledges as pledge_commands
 from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
 from fedihub.errors import InvalidInput
 from fedihub.federation import blocks, follows
+from fedihub.federation.actors import get_local_actor
 from fedihub.federation.health import delivery_summary
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
@@ -190,17 +194,34 @@ async def coalition_reject(runtime: Runtime, handle: str, follower: str) -> None
 @click.option("--name", default=None, help="New display name.")
 @click.option("--summary", default=None, help="New about text (Markdown).")
 @click.option("--approve-followers/--open-followers", default=None, help="Hold follow requests, or accept them at once.")
+@click.option("--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several (replaces the list).")
+@click.option("--region-city", default=None, help="City, e.g. 'Chicago' ('' clears it).")
+@click.option("--region-state", default=None, help="State or province, e.g. 'Illinois'.")
+@click.option("--region-country", default=None, help="Country, e.g. 'US'.")
+@click.option("--latitude", default=None, help="Latitude for the map, e.g. 41.8781 (with --longitude).")
+@click.option("--longitude", default=None, help="Longitude for the map, e.g. -87.6298 (with --latitude).")
 @with_runtime
 async def coalition_update(
-    runtime: Runtime, handle: str, name: str | None, summary: str | None, approve_followers: bool | None
+    runtime: Runtime, handle: str, name: str | None, summary: str | None, approve_followers: bool | None,
+    movements: tuple[str, ...], region_city: str | None, region_state: str | None, region_country: str | None,
+    latitude: str | None, longitude: str | None,
 ) -> None:
-    """Change HANDLE's profile; followers' servers get an Update."""
-    if name is None and summary is None and approve_followers is None:
-        raise InvalidInput("nothing to change: give --name, --summary or --approve-followers/--open-followers")
-    await service.update_profile(
-        runtime.ctx, handle, name=name, summary=summary, manually_approves_followers=approve_followers
-    )
-    click.echo(f"updated @{handle}")
+    """Change HANDLE's profile as the organizer profile form does; followers' servers get an Update."""
+    given = {"name": name, "summary": summary, "region_city": region_city, "region_state": region_state,
+             "region_country": region_country, "latitude": latitude, "longitude": longitude}
+    changes: dict[str, str | list[str]] = {key: value for key, value in given.items() if value is not None}
+    if movements:
+        changes.update(movements=[], tags=", ".join(movements))
+    if approve_followers is not None:
+        changes["manually_approves_followers"] = "on" if approve_followers else ""
+    if not changes:
+        raise InvalidInput("nothing to change: give --name, --summary, --movement, --region-…, --latitude/--longitude "
+                           "or --approve-followers/--open-followers")
+    async with runtime.ctx.sessions() as session:
+        current = profile_form_fields(await get_local_actor(session, handle))
+    # The same checks and the same save as the web form, so both paths send the same Update.
+    _, changed = await save_profile(runtime.ctx, handle, parse_profile_form({**current, **changes}))
+    click.echo(f"updated @{handle}" if changed else f"@{handle} already had this profile")
 
 
 @coalition.command("delete")
@@ -293,6 +314,7 @@ async def unblock_command(runtime: Runtime, domain: str) -> None:
 
 main.add_command(calls_commands.call)
 main.add_command(hubs_commands.hub)
+main.add_command(directory_commands.directory)
 for command in (pledge_commands.pledge, pledge_commands.pledge_withdraw, pledge_commands.pledge_report,
-                pledge_commands.pledge_show):
+                pledge_commands.pledge_show, discovery_commands.lookup, discovery_commands.import_csv):
     main.add_command(command)

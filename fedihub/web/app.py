@@ -15,7 +15,9 @@ from starlette.templating import Jinja2Templates
 from fedihub import __version__
 from fedihub.settings import Settings
 from fedihub.web import account_pages, activitypub, manage, manage_hubs, pages, pledge_pages, wellknown
-from fedihub.web import remote_calls
+from fedihub.web import directory_pages, remote_calls
+from fedihub.web import feed_pages
+from fedihub.web import lookup_pages
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
@@ -37,6 +39,8 @@ def build_routes() -> list[Any]:
         *pages.routes(),
         *pledge_pages.routes(),
         *remote_calls.routes(),
+        *feed_pages.routes(),
+        *directory_pages.routes(),
         Route("/.well-known/webfinger", wellknown.webfinger, name="webfinger"),
         Route("/.well-known/host-meta", wellknown.host_meta, name="host_meta"),
         Route("/.well-known/nodeinfo", wellknown.nodeinfo_links, name="nodeinfo_links"),
@@ -58,6 +62,7 @@ def build_routes() -> list[Any]:
         *account_pages.routes(),
         *manage.routes(),
         *manage_hubs.routes(),
+        *lookup_pages.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
     ]
 

@@ -132,3 +132,18 @@ async def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path
+
+
+async def first_admin(browser, server: LiveServer, username: str, password: str):  # type: ignore[no-untyped-def]
+    """A desktop-sized page logged in as the server's first admin, made through its one-time setup link."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    await page.goto(server.setup_link())
+    await page.fill("#setup-username", username)
+    await page.fill("#setup-display_name", username.title())
+    await page.fill("#setup-password", password)
+    await page.fill("#setup-password_confirm", password)
+    await page.get_by_role("button", name="Create the account and log in").click()
+    await page.wait_for_load_state()
+    return page

@@ -4,24 +4,10 @@ and on the hub's page on the other server."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import LiveServer, screenshot
+from tests.browser.conftest import first_admin, screenshot
 from tests.support.processes import wait_for
 
 PASSWORD = "correct horse battery staple"
-
-
-async def _first_admin(browser, server: LiveServer, username: str):  # type: ignore[no-untyped-def]
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    page.set_default_timeout(15_000)
-    await page.goto(server.setup_link())
-    await page.fill("#setup-username", username)
-    await page.fill("#setup-display_name", username.title())
-    await page.fill("#setup-password", PASSWORD)
-    await page.fill("#setup-password_confirm", PASSWORD)
-    await page.get_by_role("button", name="Create the account and log in").click()
-    await page.wait_for_load_state()
-    return page
 
 
 async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser) -> None:  # type: ignore[no-untyped-def]
@@ -31,7 +17,7 @@ async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser)
     city.fedihub("coalition", "create", "renters", "--name", "Springfield Renters")
 
     # The state server's admin creates a hub and adds the Chicago coalition as a member.
-    hub_admin = await _first_admin(browser, state, "hana")
+    hub_admin = await first_admin(browser, state, "hana", PASSWORD)
     await hub_admin.goto(state.base_url + "/admin")
     await hub_admin.fill("#hub-handle", "illinois")
     await hub_admin.fill("#hub-name", "Illinois Hub")
@@ -60,7 +46,7 @@ async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser)
                    timeout=30, watch=[city.process, state.process])
 
     # An organizer of Springfield Renters pledges from the call page, with a local action.
-    organizer = await _first_admin(browser, city, "olga")
+    organizer = await first_admin(browser, city, "olga", PASSWORD)
     await organizer.goto(call_url)
     assert "No coalition has pledged yet" in await organizer.inner_text("#pledges")
     await organizer.get_by_role("link", name="Pledge Springfield Renters").click()

@@ -54,6 +54,30 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "hubs are domain code: the web and the CLI use them, never the other way round",
     ),
+    (
+        "fedihub.feeds",
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
+        "feeds are domain code: the web serves them, they never reach back into it",
+    ),
+    (
+        "fedihub.discovery",
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
+        "discovery (lookup, import) is domain code: the web and the CLI use it, never the other way round",
+    ),
+    (
+        "fedihub.directory",
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
+        "the directory (listing, rosters, map points) is domain code: the web and the CLI use it",
+    ),
+    (
+        "fedihub.demo",
+        (
+            "fedihub.app", "fedihub.settings", "fedihub.storage", "fedihub.federation", "fedihub.protocol",
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.pledges",
+            "fedihub.cli", "fedihub.commands", "fedihub.worker",
+        ),
+        "the demo drives fedihub from the outside (commands, HTTP, read-only SQL), as people do",
+    ),
 ]
 
 # Building these at import time would make importing a module open databases, sockets or files.
