@@ -16,6 +16,7 @@ from starlette.applications import Starlette
 from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
 from fedihub.errors import ConfigurationError
+from fedihub.directory.rosters import refresh_directory
 from fedihub.federation.actors import ensure_instance_actor
 from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.handlers import register_core_handlers
@@ -100,6 +101,26 @@ async def open_runtime(
         await engine.dispose()
 
 
+async def refresh_rosters_periodically(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Read known hubs' rosters for the directory every few hours until stopped (never at start)."""
+    every = runtime.settings.roster_refresh_hours * 3600
+    while every > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        if stop.is_set():
+            return
+        try:
+            report = await refresh_directory(runtime.ctx)
+            log.info("rosters read for the directory: %s", report)
+        except Exception:
+            log.exception("reading rosters for the directory failed; trying again next time")
+
+
+async def run_background(runtime: Runtime, stop: asyncio.Event) -> None:
+    """What a worker process does: the queue worker, and the directory's roster reading."""
+    await asyncio.gather(runtime.worker.run(stop), refresh_rosters_periodically(runtime, stop))
+
+
 def create_app(
     settings: Settings,
     http_client: httpx.AsyncClient | None = None,
@@ -125,7 +146,7 @@ def create_app(
                 if link:
                     announce(setup_link_message(link))
             stop = asyncio.Event()
-            task = asyncio.create_task(runtime.worker.run(stop)) if run_worker else None
+            task = asyncio.create_task(run_background(runtime, stop)) if run_worker else None
             try:
                 yield
             finally:

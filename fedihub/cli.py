@@ -11,7 +11,7 @@ import click
 
 from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
-from fedihub.app import Runtime, create_app, open_runtime
+from fedihub.app import Runtime, create_app, open_runtime, run_background
 from fedihub.coalitions import service
 from fedihub.coalitions.profile import parse_profile_form, profile_form_fields, save_profile
 from fedihub.commands import calls as calls_commands
@@ -69,7 +69,7 @@ def worker() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_runtime(settings) as runtime:
-            await runtime.worker.run(stop)
+            await run_background(runtime, stop)
 
     asyncio.run(run())
 

@@ -52,6 +52,8 @@ class Settings:
     delivery_concurrency: int = 32
     # How long a worker owns the rows it claimed; a crashed worker's rows wait this long.
     worker_lease_seconds: float = 300.0
+    # How often a worker reads the rosters of known hubs for the directory; 0 turns it off.
+    roster_refresh_hours: float = 6.0
     log_level: str = "INFO"
     instance_name: str = ""
 
@@ -65,6 +67,8 @@ class Settings:
         object.__setattr__(self, "base_url", f"{parts.scheme}://{parts.netloc.lower()}")
         if self.http_transport not in ("aiohttp", "httpx"):
             raise ConfigurationError("FEDIHUB_HTTP_TRANSPORT must be aiohttp or httpx")
+        if self.roster_refresh_hours < 0:
+            raise ConfigurationError("FEDIHUB_ROSTER_REFRESH_HOURS must be 0 (off) or a positive number of hours")
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -107,6 +111,7 @@ class Settings:
             http_timeout=_number(env, "FEDIHUB_HTTP_TIMEOUT", cls.http_timeout),
             delivery_concurrency=int(_number(env, "FEDIHUB_DELIVERY_CONCURRENCY", 32, int)),
             worker_lease_seconds=_number(env, "FEDIHUB_WORKER_LEASE_SECONDS", cls.worker_lease_seconds),
+            roster_refresh_hours=_number(env, "FEDIHUB_ROSTER_REFRESH_HOURS", cls.roster_refresh_hours),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
         )
