@@ -10,6 +10,7 @@ from sqlalchemy import select
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation import objects
 from fedihub.federation.context import FederationContext
+from fedihub.pledges.store import is_over
 from fedihub.storage.models import Actor, StoredObject
 
 
@@ -28,8 +29,7 @@ class CallTarget:
     url: str
 
     def is_over(self, now: datetime) -> bool:
-        moment = self.end or self.start
-        return moment is not None and moment < now
+        return is_over(self.start, self.end, now)
 
 
 def _from_row(row: StoredObject) -> CallTarget:

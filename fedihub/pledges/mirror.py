@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 
 from fedihub.errors import FedihubError
 from fedihub.federation.context import FederationContext
-from fedihub.pledges.store import ACCEPTED, upsert_item
+from fedihub.pledges.store import ACCEPTED, accepted_count, upsert_item
 from fedihub.protocol import fetch
 from fedihub.protocol.pledges import PledgeItem, read_carriers, read_pledge_item
 from fedihub.protocol.reader import as_list, id_of
@@ -28,12 +28,6 @@ def _carriers_json(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {"id": c.uri, "name": c.name, "hubScope": c.scope, "url": c.url} for c in read_carriers(summary)
     ]
-
-
-async def _mirrored_count(ctx: FederationContext, call_uri: str) -> int:
-    async with ctx.sessions() as session:
-        rows = await session.scalars(select(Pledge.id).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED))
-        return len(rows.all())
 
 
 async def apply_notice(
@@ -54,7 +48,9 @@ async def apply_notice(
         row.pledge_carriers = _carriers_json(summary)
         row.pledges_fetched_at = ctx.clock()
     total = summary.get("totalItems")
-    if isinstance(total, int) and total != await _mirrored_count(ctx, call.uri):
+    async with ctx.sessions() as session:
+        mirrored = await accepted_count(session, call.uri)
+    if isinstance(total, int) and total != mirrored:
         await refresh(ctx, call)
 
 

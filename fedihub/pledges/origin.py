@@ -7,14 +7,25 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.calls import pledges_collection
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
-from fedihub.pledges.store import ACCEPTED, carriers_of, coalition_of, find_pledge, item_of, set_action, set_report
+from fedihub.pledges.store import (
+    ACCEPTED,
+    accepted_count,
+    carriers_of,
+    coalition_of,
+    find_pledge,
+    is_over,
+    item_of,
+    set_action,
+    set_coalition,
+    set_report,
+)
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import (
     PLEDGE_CONTEXT,
@@ -42,8 +53,7 @@ def refusal_reason(call: StoredObject, coalition: Actor, now: Any, *, blocked: b
         return "the call was deleted"
     if (call.event_status or "").upper() == "CANCELLED":
         return "the call was cancelled"
-    moment = call.end_time or call.start_time
-    if moment is not None and moment < now:
+    if is_over(call.start_time, call.end_time, now):
         return "the call is over"
     if coalition.type != "Group" or coalition.hub_scope is not None:
         return "pledges are made by coalitions"
@@ -54,11 +64,6 @@ def refusal_reason(call: StoredObject, coalition: Actor, now: Any, *, blocked: b
     return None
 
 
-async def accepted_count(session: AsyncSession, call_uri: str) -> int:
-    query = select(func.count()).select_from(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED)
-    return int(await session.scalar(query) or 0)
-
-
 async def summary_document(session: AsyncSession, call: StoredObject, now: Any) -> dict:
     collection = pledges_collection(call.uri)
     return build_collection_summary(
@@ -67,21 +72,16 @@ async def summary_document(session: AsyncSession, call: StoredObject, now: Any) 
     )
 
 
-async def _refresh_count(session: AsyncSession, call: StoredObject) -> None:
-    # The Event document served at the call's id carries the count (Mobilizon's participantCount).
-    count = await accepted_count(session, call.uri)
-    if (call.data or {}).get("participantCount") != count:
-        call.data = {**call.data, "participantCount": count}
-
-
 async def publish_notice(
     ctx: FederationContext, session: AsyncSession, call: StoredObject, kind: str, obj: Any = None
 ) -> None:
     """Add/Remove one pledge, or Update the summary, to everyone who shows the call."""
     await session.flush()
-    await _refresh_count(session, call)
     author = call.author
     summary = await summary_document(session, call, ctx.clock())
+    # The Event document served at the call's id carries the count (Mobilizon's participantCount).
+    if (call.data or {}).get("participantCount") != summary["totalItems"]:
+        call.data = {**call.data, "participantCount": summary["totalItems"]}
     notice = build_notice(
         kind=kind, activity_id=ctx.urls.new_activity(), actor=author.uri, obj=obj, summary=summary,
         to=[PUBLIC],
@@ -114,8 +114,7 @@ async def decide_join(
         session.add(row)
     row.uri, row.state, row.updated_at = join_id, ACCEPTED, now
     row.message = read_message(join)
-    for key, value in _coalition_columns(coalition).items():
-        setattr(row, key, value)
+    set_coalition(row, coalition_of(coalition))
     action = read_local_action(join.get("localAction"))
     # A local action must live on the pledging coalition's own server (it is its Event).
     set_action(row, action if action and _same_host(action.uri, coalition.uri) else None)
@@ -129,15 +128,6 @@ async def decide_join(
 
 def _same_host(a: str, b: str) -> bool:
     return a.split("/")[2:3] == b.split("/")[2:3]
-
-
-def _coalition_columns(actor: Actor) -> dict[str, Any]:
-    coalition = coalition_of(actor)
-    return {
-        "coalition_name": coalition.name, "coalition_handle": coalition.handle, "coalition_url": coalition.url,
-        "region_city": coalition.city, "region_state": coalition.state, "region_country": coalition.country,
-        "movements": list(coalition.movements) or None,
-    }
 
 
 async def withdraw_at_origin(ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge) -> None:

@@ -13,7 +13,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.pledges.calls import CallTarget, get_call_target
-from fedihub.pledges.store import ACCEPTED, find_pledge, item_of, set_action, set_report
+from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Report, build_join
 from fedihub.storage.models import Actor, Pledge, StoredObject
@@ -100,7 +100,7 @@ async def pledge(
             row = Pledge(call_uri=target.uri, coalition_uri=coalition.uri, source="local", created_at=now)
             session.add(row)
         row.uri, row.state, row.message, row.updated_at = join_id, "pending", message, now
-        row.coalition_name, row.coalition_url, row.coalition_handle = coalition.name, coalition.url, coalition.handle
+        set_coalition(row, coalition_of(coalition))
         set_action(row, local_action)
         set_report(row, None)
         await publish(ctx, session, actor=coalition, activity=join, inboxes=[target.author.inbox or ""])

@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.protocol.pledges import Carrier, LocalAction, PledgeItem, PledgingCoalition, Report
 from fedihub.storage.models import Actor, Pledge, Reaction
 
 ACCEPTED = "accepted"
+
+
+def is_over(start: datetime | None, end: datetime | None, now: datetime) -> bool:
+    """A call is over once it ended; one without an end, once it started. It then takes no pledges."""
+    moment = end or start
+    return moment is not None and moment < now
 
 
 def item_of(row: Pledge) -> PledgeItem:
@@ -75,6 +81,11 @@ async def accepted_pledges(session: AsyncSession, call_uri: str) -> Sequence[Ple
             select(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED).order_by(Pledge.id)
         )
     ).all()
+
+
+async def accepted_count(session: AsyncSession, call_uri: str) -> int:
+    query = select(func.count()).select_from(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED)
+    return int(await session.scalar(query) or 0)
 
 
 async def upsert_item(session: AsyncSession, item: PledgeItem, *, now: datetime, source: str) -> Pledge:

@@ -21,7 +21,7 @@ from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
 from fedihub.pledges.queries import fresh_rollup, rollup_of
 from fedihub.pledges.rollup import Rollup
-from fedihub.pledges.store import find_pledge
+from fedihub.pledges.store import find_pledge, is_over
 from fedihub.protocol.pledges import PledgeItem
 from fedihub.storage.models import Account, Actor, Boost, StoredObject
 from fedihub.web.auth import read_form, require_account
@@ -96,18 +96,14 @@ def rollup_context(rollup: Rollup) -> dict[str, Any]:
 
 
 def _is_over(call: StoredObject, now: datetime) -> bool:
-    moment = call.end_time or call.start_time
-    return moment is not None and moment < now
+    return is_over(call.start_time, call.end_time, now)
 
 
-async def _pledging_coalitions(request: Request, account: Account | None, call: StoredObject) -> list[Actor]:
-    if account is None:
-        return []
-    async with runtime_of(request).ctx.sessions() as session:
-        mine = await coalitions_of(session, account)
+def _can_pledge(mine: list[tuple[Actor, str]], author_id: int) -> list[Actor]:
+    """The account's coalitions that may pledge to a call by ``author_id``: editors and up, not hubs."""
     return [
         actor for actor, role in mine
-        if role_rank(role) >= role_rank("editor") and actor.hub_scope is None and actor.id != call.attributed_to_id
+        if role_rank(role) >= role_rank("editor") and actor.hub_scope is None and actor.id != author_id
     ]
 
 
@@ -119,18 +115,17 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
     rollup = await fresh_rollup(runtime.ctx, call)
     mine: list[MyPledge] = []
     can_refuse = False
-    for actor in await _pledging_coalitions(request, account, call):
+    if account is not None:
         async with runtime.ctx.sessions() as session:
-            row = await find_pledge(session, call.uri, actor.uri)
-        mine.append(MyPledge(handle=actor.username or "", name=actor.name or actor.username or "",
-                             state=row.state if row is not None else None,
-                             reported=bool(row and row.happened is not None)))
-    if account is not None and call.is_local:
-        async with runtime.ctx.sessions() as session:
-            can_refuse = any(
-                actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin")
-                for actor, role in await coalitions_of(session, account)
-            )
+            roles = await coalitions_of(session, account)
+            for actor in _can_pledge(roles, call.attributed_to_id):
+                row = await find_pledge(session, call.uri, actor.uri)
+                mine.append(MyPledge(handle=actor.username or "", name=actor.name or actor.username or "",
+                                     state=row.state if row is not None else None,
+                                     reported=bool(row and row.happened is not None)))
+        can_refuse = call.is_local and any(
+            actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin") for actor, role in roles
+        )
     return {
         **rollup_context(rollup),
         "pledge_open": (call.event_status or "").upper() != "CANCELLED" and not _is_over(call, now),
@@ -185,11 +180,7 @@ async def _stored_call(request: Request, target: CallTarget) -> StoredObject | N
 
 async def _allowed(request: Request, account: Account, target: CallTarget) -> list[Actor]:
     async with runtime_of(request).ctx.sessions() as session:
-        mine = await coalitions_of(session, account)
-    return [
-        actor for actor, role in mine
-        if role_rank(role) >= role_rank("editor") and actor.hub_scope is None and actor.id != target.author.id
-    ]
+        return _can_pledge(await coalitions_of(session, account), target.author.id)
 
 
 async def pledge_form(request: Request) -> Response:
