@@ -15,15 +15,21 @@ from starlette.applications import Starlette
 
 from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
+from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
 from fedihub.errors import ConfigurationError
-from fedihub.directory.rosters import refresh_directory
 from fedihub.federation.actors import ensure_instance_actor
 from fedihub.federation.context import FederationContext, utc_now
-from fedihub.federation.handlers import register_core_handlers
-from fedihub.federation.processing import Dispatcher
-from fedihub.hubs.boosting import register_hub_handlers
-from fedihub.hubs.membership import register_membership_handlers
-from fedihub.pledges.handlers import register_pledge_handlers
+from fedihub.federation.events import InboundEvents
+from fedihub.federation.inbound_content import content_routes
+from fedihub.federation.inbound_follows import follow_routes
+from fedihub.federation.jobs import JobFunction, Periodic
+from fedihub.federation.processing import InboundProcessor
+from fedihub.federation.retention import RetentionPolicy, prune
+from fedihub.federation.routing import RouteTable
+from fedihub.hubs import boosting
+from fedihub.hubs.membership_inbound import membership_routes
+from fedihub.pledges import mirror
+from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.db import create_engine, create_session_factory
@@ -33,6 +39,10 @@ from fedihub.worker import Worker
 
 log = logging.getLogger(__name__)
 
+RETENTION_JOB = "retention"
+# How often copies of remote roll-ups that went stale are re-read from their origins.
+ROLLUP_SWEEP_EVERY = timedelta(minutes=15)
+
 
 @dataclass
 class Runtime:
@@ -41,7 +51,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     ctx: FederationContext
-    dispatcher: Dispatcher
+    processor: InboundProcessor
     worker: Worker
 
 
@@ -50,13 +60,42 @@ def user_agent(settings: Settings) -> str:
     return f"fedihub/{__version__} (+{settings.base_url}/)"
 
 
-def build_dispatcher() -> Dispatcher:
-    dispatcher = Dispatcher()
-    register_core_handlers(dispatcher)
-    register_hub_handlers(dispatcher)
-    register_membership_handlers(dispatcher)
-    register_pledge_handlers(dispatcher)
-    return dispatcher
+def build_inbound_processor() -> InboundProcessor:
+    """The one table of inbound routes: federation's own, and those the domain packages contribute.
+
+    Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
+    pledges count the hubs carrying a call); see federation/routing.py and federation/events.py.
+    """
+    events = InboundEvents()
+    routes = RouteTable([
+        *follow_routes(events), *content_routes(events), *membership_routes(events), *pledge_routes(events),
+    ])
+    boosting.subscribe_boosting(events)
+    return InboundProcessor(routes)
+
+
+def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodic]]:
+    """What each kind of job runs, and which of them run periodically (claimed once across workers)."""
+    policy = RetentionPolicy(
+        done_for=timedelta(days=settings.retention_days), failed_for=timedelta(days=settings.failed_retention_days)
+    )
+
+    async def run_retention(ctx: FederationContext, payload: object) -> None:
+        await prune(ctx, policy)
+
+    functions: dict[str, JobFunction] = {
+        ROSTER_JOB: run_roster_job,
+        RETENTION_JOB: run_retention,
+        mirror.REFRESH_JOB: mirror.run_refresh,
+        mirror.STALE_SWEEP_JOB: mirror.run_stale_sweep,
+        boosting.RETRACTION_CHECK: boosting.run_retraction_check,
+    }
+    schedule = [
+        Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
+        Periodic(RETENTION_JOB, timedelta(days=1)),
+        Periodic(mirror.STALE_SWEEP_JOB, ROLLUP_SWEEP_EVERY),
+    ]
+    return functions, schedule
 
 
 @contextlib.asynccontextmanager
@@ -90,10 +129,14 @@ async def open_runtime(
             clock=clock,
         )
         await ensure_instance_actor(ctx)
-        dispatcher = build_dispatcher()
+        processor = build_inbound_processor()
+        functions, schedule = build_jobs(settings)
         yield Runtime(
-            settings=settings, engine=engine, ctx=ctx, dispatcher=dispatcher,
-            worker=Worker(ctx, dispatcher, lease=timedelta(seconds=settings.worker_lease_seconds)),
+            settings=settings, engine=engine, ctx=ctx, processor=processor,
+            worker=Worker(
+                ctx, processor, jobs=functions, schedule=schedule,
+                lease=timedelta(seconds=settings.worker_lease_seconds),
+            ),
         )
     finally:
         if own_client:
@@ -101,24 +144,9 @@ async def open_runtime(
         await engine.dispose()
 
 
-async def refresh_rosters_periodically(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Read known hubs' rosters for the directory every few hours until stopped (never at start)."""
-    every = runtime.settings.roster_refresh_hours * 3600
-    while every > 0:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        if stop.is_set():
-            return
-        try:
-            report = await refresh_directory(runtime.ctx)
-            log.info("rosters read for the directory: %s", report)
-        except Exception:
-            log.exception("reading rosters for the directory failed; trying again next time")
-
-
 async def run_background(runtime: Runtime, stop: asyncio.Event) -> None:
-    """What a worker process does: the queue worker, and the directory's roster reading."""
-    await asyncio.gather(runtime.worker.run(stop), refresh_rosters_periodically(runtime, stop))
+    """What a worker process does: the queues, and the periodic jobs when they are due."""
+    await runtime.worker.run(stop)
 
 
 def create_app(

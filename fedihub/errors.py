@@ -135,3 +135,14 @@ class ForbiddenAddress(RemoteError):
 
 class ConfigurationError(FedihubError):
     """The server is not configured correctly."""
+
+
+# --- Background work -------------------------------------------------------------------------
+
+
+class LeaseLost(FedihubError):
+    """Another worker took over this row after our lease on it ran out."""
+
+
+class AmbiguousRoute(FedihubError):
+    """An inbound activity matched more than one route of the handler table (a bug, never the peer's)."""

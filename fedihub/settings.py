@@ -54,6 +54,9 @@ class Settings:
     worker_lease_seconds: float = 300.0
     # How often a worker reads the rosters of known hubs for the directory; 0 turns it off.
     roster_refresh_hours: float = 6.0
+    # Processed inbox items and delivered deliveries are pruned after this many days; failures later.
+    retention_days: float = 30.0
+    failed_retention_days: float = 90.0
     log_level: str = "INFO"
     instance_name: str = ""
 
@@ -69,6 +72,11 @@ class Settings:
             raise ConfigurationError("FEDIHUB_HTTP_TRANSPORT must be aiohttp or httpx")
         if self.roster_refresh_hours < 0:
             raise ConfigurationError("FEDIHUB_ROSTER_REFRESH_HOURS must be 0 (off) or a positive number of hours")
+        if self.retention_days <= 0 or self.failed_retention_days < self.retention_days:
+            raise ConfigurationError(
+                "FEDIHUB_RETENTION_DAYS must be a positive number of days, and FEDIHUB_FAILED_RETENTION_DAYS "
+                "at least as many (failures are kept longer for the delivery health view)"
+            )
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -112,6 +120,8 @@ class Settings:
             delivery_concurrency=int(_number(env, "FEDIHUB_DELIVERY_CONCURRENCY", 32, int)),
             worker_lease_seconds=_number(env, "FEDIHUB_WORKER_LEASE_SECONDS", cls.worker_lease_seconds),
             roster_refresh_hours=_number(env, "FEDIHUB_ROSTER_REFRESH_HOURS", cls.roster_refresh_hours),
+            retention_days=_number(env, "FEDIHUB_RETENTION_DAYS", cls.retention_days),
+            failed_retention_days=_number(env, "FEDIHUB_FAILED_RETENTION_DAYS", cls.failed_retention_days),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
         )

@@ -297,3 +297,12 @@ async def refresh_directory(
     request, and a second run within six hours costs no request for the rosters already read.
     """
     return await RosterReader(ctx, limits or RosterLimits(), sleep=sleep).run()
+
+
+ROSTER_JOB = "directory.rosters"
+
+
+async def run_roster_job(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
+    """The periodic job: read known hubs' rosters with the default limits."""
+    report = await refresh_directory(ctx)
+    log.info("rosters read for the directory: %s", report)

@@ -61,11 +61,17 @@ async def unfollow(ctx: FederationContext, local_username: str, target: str) -> 
         existing = await find_follow(session, local.id, remote.id)
         if existing is None:
             raise NotFound(f"{local.username} does not follow {remote.handle}")
-        undo = builders.build_undo(
-            activity_id=ctx.urls.new_activity(), actor=local.uri, activity=follow_document(existing), to=[remote.uri]
-        )
-        await session.delete(existing)
-        await publish(ctx, session, actor=local, activity=undo, inboxes=[remote.inbox or ""])
+        await undo_follow(ctx, session, existing)
+
+
+async def undo_follow(ctx: FederationContext, session: AsyncSession, row: Follow) -> None:
+    """A local actor stops following: Undo of the Follow as it was sent, and the row goes; the caller commits."""
+    undo = builders.build_undo(
+        activity_id=ctx.urls.new_activity(), actor=row.follower.uri, activity=follow_document(row),
+        to=[row.target.uri],
+    )
+    await session.delete(row)
+    await publish(ctx, session, actor=row.follower, activity=undo, inboxes=[row.target.inbox or ""])
 
 
 async def accept_follow(ctx: FederationContext, session: AsyncSession, row: Follow) -> None:

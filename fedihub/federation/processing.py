@@ -1,59 +1,86 @@
-"""Processing stored inbox items: a dispatch table of handlers, assembled in the composition root."""
+"""Processing one stored inbox item: resolve its actor once, route it once, apply it in one transaction.
+
+The route's state change, the rows it causes (deliveries, jobs) and the item's own "done" are one
+commit: a handler that fails halfway leaves nothing behind, and its retry starts from scratch, so a
+retry never sends a second answer. Network reads happen before that transaction, never inside it.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-from fedihub.errors import RemoteGone, RemoteNotFound
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedihub.errors import LeaseLost, RemoteGone, RemoteNotFound
 from fedihub.federation.actors import resolve_actor
 from fedihub.federation.context import FederationContext
-from fedihub.protocol.reader import ActivityView, read_activity
-from fedihub.storage.models import Actor, InboxItem
+from fedihub.federation.routing import Inbound, RouteTable
+from fedihub.protocol.reader import read_activity
+from fedihub.storage.models import InboxItem
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Inbound:
-    """One authenticated activity being processed, with its resolved actor."""
-
-    activity: ActivityView
-    actor: Actor
-    recipient_id: int | None
+class Outcome(enum.Enum):
+    HANDLED = "handled"
+    IGNORED = "ignored"  # nothing here is about it: an unsupported type, or not ours
 
 
-Handler = Callable[[FederationContext, Inbound], Awaitable[None]]
+class InboundProcessor:
+    """Runs inbox items through the route table assembled in the composition root."""
 
+    def __init__(self, routes: RouteTable) -> None:
+        self.routes = routes
 
-@dataclass
-class Dispatcher:
-    """Maps activity types to handlers; domain modules add their own without federation importing them."""
+    async def process(self, ctx: FederationContext, item: InboxItem, *, owner: str | None = None) -> Outcome:
+        """Handle ``item`` and mark it done in the same transaction (only while ``owner`` holds its lease).
 
-    handlers: dict[str, list[Handler]] = field(default_factory=lambda: defaultdict(list))
-
-    def register(self, activity_type: str, handler: Handler) -> None:
-        self.handlers[activity_type].append(handler)
-
-    def handles(self, activity_type: str) -> bool:
-        return bool(self.handlers.get(activity_type))
-
-    async def process(self, ctx: FederationContext, item: InboxItem) -> None:
-        """Run every handler for the item's type; unsupported types are ignored (never an error)."""
+        Raises what the route raises; the caller records the failure and decides on a retry.
+        """
         activity = read_activity(item.payload)
-        handlers = self.handlers.get(activity.type, [])
-        if not handlers:
-            log.debug("ignoring unsupported %s %s", activity.type, activity.id)
-            return
+        if not self.routes.handles(activity.type):
+            await self._finish_alone(ctx, item, owner)
+            return Outcome.IGNORED
         try:
             actor = await resolve_actor(ctx, activity.actor)
         except (RemoteGone, RemoteNotFound):
-            if activity.type == "Delete":
-                log.info("actor of %s is gone; nothing to do", activity.id)
-                return
-            raise
+            if activity.type != "Delete":
+                raise
+            # Mastodon does the same: the Delete of an actor whose server no longer knows it.
+            await self._finish_alone(ctx, item, owner)
+            return Outcome.IGNORED
         inbound = Inbound(activity=activity, actor=actor, recipient_id=item.recipient_id)
-        for handler in handlers:
-            await handler(ctx, inbound)
+        async with ctx.sessions() as session:
+            routed = await self.routes.classify(ctx, session, inbound)
+        if routed is None:
+            await self._finish_alone(ctx, item, owner)
+            return Outcome.IGNORED
+        route, found = routed.route, routed.found
+        prepared = await route.prepare(ctx, inbound, found) if route.prepare is not None else found
+        async with ctx.sessions.begin() as session:
+            await route.apply(ctx, session, inbound, prepared)
+            await mark_done(session, item, owner=owner, now=ctx.clock())
+        log.debug("handled %s as %s/%s", activity.id, route.activity, route.about)
+        return Outcome.HANDLED
+
+    async def _finish_alone(self, ctx: FederationContext, item: InboxItem, owner: str | None) -> None:
+        async with ctx.sessions.begin() as session:
+            await mark_done(session, item, owner=owner, now=ctx.clock())
+
+
+async def mark_done(session: AsyncSession, item: InboxItem, *, owner: str | None, now) -> None:  # type: ignore[no-untyped-def]
+    """Mark the item processed; raises LeaseLost (rolling back the handler) if another worker owns it now."""
+    conditions = [InboxItem.id == item.id]
+    if owner is not None:
+        conditions.append(InboxItem.locked_by == owner)
+    result = await session.execute(
+        update(InboxItem)
+        .where(*conditions)
+        .values(state="done", processed_at=now, attempts=InboxItem.attempts + 1, locked_until=None,
+                locked_by=None, last_error=None),
+        execution_options={"synchronize_session": False},
+    )
+    if owner is not None and result.rowcount == 0:  # type: ignore[attr-defined]
+        raise LeaseLost(f"inbox item {item.id} is no longer leased by {owner}")

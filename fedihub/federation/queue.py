@@ -1,4 +1,4 @@
-"""Claiming rows of a work queue with a lease: UPDATE … RETURNING, SKIP LOCKED on PostgreSQL."""
+"""Claiming rows of a work queue (inbox, deliveries, jobs) with a lease: UPDATE … RETURNING, SKIP LOCKED on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import TypeVar
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.storage.models import Delivery, InboxItem
+from fedihub.storage.models import Delivery, InboxItem, Job
 
-Row = TypeVar("Row", InboxItem, Delivery)
+Row = TypeVar("Row", InboxItem, Delivery, Job)
 
 
 async def claim_due(

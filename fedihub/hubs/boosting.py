@@ -1,4 +1,5 @@
-"""Inbound handlers of hubs: boost members' public objects once, undo the boost when the origin retracts."""
+"""Hubs boosting: a member's public objects are announced once per hub, and the boost is undone when the
+origin retracts them. Runs as subscribers of the inbound events, inside the inbound handler's transaction."""
 
 from __future__ import annotations
 
@@ -7,22 +8,24 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import FedihubError, RemoteGone, RemoteNotFound
-from fedihub.federation.actors import host_of, resolve_actor
+from fedihub.federation import jobs
+from fedihub.federation.actors import host_of
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
+from fedihub.federation.events import InboundEvents
 from fedihub.federation.outbox import follower_inboxes, publish
-from fedihub.federation.processing import Dispatcher, Inbound
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason
 from fedihub.protocol import builders, fetch
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
+from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, Boost, Follow, StoredObject
 
 log = logging.getLogger(__name__)
-PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+RETRACTION_CHECK = "hubs.retraction-check"
 
 
 async def _member_hubs(session: AsyncSession, member_id: int) -> Sequence[Actor]:
@@ -60,96 +63,72 @@ def _doc_movements(doc: Mapping[str, Any]) -> tuple[str, ...]:
     )
 
 
-async def _boost(ctx: FederationContext, hub: Actor, candidate: Candidate, author: Actor) -> None:
-    """Send the hub's one Announce of the original object (spec §3.8 R1, R4)."""
-    reason = refusal_reason(_rules(hub), candidate)
-    if reason is not None:
-        log.debug("hub %s does not boost %s: %s", hub.uri, candidate.object_id, reason)
-        return
-    try:
-        async with ctx.sessions.begin() as session:
-            now = ctx.clock()
-            uri = ctx.urls.new_activity()
-            # The unique (hub, object) row is the loop guard: a second receipt fails here.
-            session.add(Boost(hub_id=hub.id, object_uri=candidate.object_id, activity_uri=uri, created_at=now))
-            await session.flush()
-            followers = hub.followers_uri or ctx.urls.followers(hub.uri)
-            announce = builders.build_announce(
-                activity_id=uri, actor=hub.uri, object_id=candidate.object_id, published=now,
-                to=[PUBLIC], cc=[followers, author.uri],
-            )
-            inboxes = await follower_inboxes(session, hub.id) | {author.delivery_inbox or ""}
-            await publish(ctx, session, actor=hub, activity=announce, inboxes=inboxes)
-    except IntegrityError:
-        log.debug("hub %s already boosted %s", hub.uri, candidate.object_id)
-
-
 async def _already_boosted(session: AsyncSession, hub_id: int, object_id: str) -> bool:
     found = await session.scalar(select(Boost.id).where(Boost.hub_id == hub_id, Boost.object_uri == object_id))
     return found is not None
 
 
-async def handle_create(ctx: FederationContext, inbound: Inbound) -> None:
+async def _boost(
+    ctx: FederationContext, session: AsyncSession, hub: Actor, candidate: Candidate, author: Actor
+) -> None:
+    """Send the hub's one Announce of the original object (spec §3.8 R1, R4)."""
+    reason = refusal_reason(_rules(hub), candidate)
+    if reason is not None:
+        log.debug("hub %s does not boost %s: %s", hub.uri, candidate.object_id, reason)
+        return
+    now = ctx.clock()
+    uri = ctx.urls.new_activity()
+    # The unique (hub, object) row is the loop guard: a concurrent second receipt fails to commit,
+    # and its retry finds the boost.
+    session.add(Boost(hub_id=hub.id, object_uri=candidate.object_id, activity_uri=uri, created_at=now))
+    followers = hub.followers_uri or ctx.urls.followers(hub.uri)
+    announce = builders.build_announce(
+        activity_id=uri, actor=hub.uri, object_id=candidate.object_id, published=now,
+        to=[PUBLIC], cc=[followers, author.uri],
+    )
+    inboxes = await follower_inboxes(session, hub.id) | {author.delivery_inbox or ""}
+    await publish(ctx, session, actor=hub, activity=announce, inboxes=inboxes)
+
+
+async def boost_new_object(ctx: FederationContext, session: AsyncSession, author: Actor, row: StoredObject) -> None:
     """A member published something: each accepting hub boosts it if its rules say so."""
-    object_id = inbound.activity.object_id
-    if object_id is None:
+    hubs = await _member_hubs(session, author.id)
+    if not hubs:
         return
-    async with ctx.sessions() as session:
-        hubs = await _member_hubs(session, inbound.actor.id)
-        row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_id))
-        if not hubs or row is None or row.attributed_to_id != inbound.actor.id or row.deleted_at is not None:
-            return
-        blocked = await is_blocked(session, inbound.actor.domain)
-        candidates = [
-            (hub, Candidate(
-                object_id=row.uri, type=row.type, author_uri=inbound.actor.uri,
-                is_public=row.visibility in ("public", "unlisted"), in_reply_to=row.in_reply_to,
-                movements=tuple(row.movements or inbound.actor.movements or ()),
-                regions=_regions(row, inbound.actor), via_accepted_member=True, author_blocked=blocked,
-                already_boosted=await _already_boosted(session, hub.id, row.uri),
-            ))
-            for hub in hubs
-        ]
-    for hub, candidate in candidates:
-        await _boost(ctx, hub, candidate, inbound.actor)
+    blocked = await is_blocked(session, author.domain)
+    for hub in hubs:
+        candidate = Candidate(
+            object_id=row.uri, type=row.type, author_uri=author.uri,
+            is_public=row.visibility in ("public", "unlisted"), in_reply_to=row.in_reply_to,
+            movements=tuple(row.movements or author.movements or ()),
+            regions=_regions(row, author), via_accepted_member=True, author_blocked=blocked,
+            already_boosted=await _already_boosted(session, hub.id, row.uri),
+        )
+        await _boost(ctx, session, hub, candidate, author)
 
 
-async def _fetch_original(ctx: FederationContext, object_id: str) -> dict | None:
-    """X from its origin, never a relayed copy (§3.8 R3); local objects are read from the database."""
-    if ctx.urls.is_local(object_id):
-        async with ctx.sessions() as session:
-            row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_id))
-        return dict(row.data) if row is not None and row.deleted_at is None and row.data else None
-    try:
-        return await fetch.fetch_activitypub_document(ctx.http, object_id, auth=ctx.instance_auth)
-    except FedihubError as exc:
-        log.info("could not fetch %s boosted by a member hub: %s", object_id, exc)
-        return None
+async def boost_what_member_hubs_boost(
+    ctx: FederationContext, session: AsyncSession, announcer: Actor, object_id: str, row: StoredObject | None
+) -> None:
+    """A member hub boosted X: boost X itself (never the Announce), checked at its origin.
 
-
-async def handle_announce(ctx: FederationContext, inbound: Inbound) -> None:
-    """A member hub boosted X: check X at its origin, then boost X itself (never the Announce)."""
-    if inbound.actor.hub_scope is None:
+    The inbound Announce handler already holds X as its origin serves it — ours, or fetched from the
+    origin and stored because a local hub follows the announcing hub — so no request is made here.
+    """
+    if announcer.hub_scope is None:
         return
-    async with ctx.sessions() as session:
-        hubs = [hub for hub in await _member_hubs(session, inbound.actor.id) if hub.uri != inbound.actor.uri]
-        object_id, _ = unwrap_announced(inbound.activity.raw)
-        if object_id is None:
-            return
-        # Checked before fetching: in a cycle the boost comes back, and must cost no request.
-        pending = [hub for hub in hubs if not await _already_boosted(session, hub.id, object_id)]
-    if not pending:
+    hubs = [hub for hub in await _member_hubs(session, announcer.id) if hub.uri != announcer.uri]
+    # Checked first: in a cycle the boost comes back, and must cost nothing.
+    pending = [hub for hub in hubs if not await _already_boosted(session, hub.id, object_id)]
+    if not pending or row is None or row.deleted_at is not None or not row.data:
         return
-    doc = await _fetch_original(ctx, object_id)
-    if doc is None:
-        return
+    doc = dict(row.data)
     view = read_object(doc)
     if view.id != object_id or not view.attributed_to or host_of(view.attributed_to) != host_of(object_id):
         log.info("%s is not attributed to an actor of its own origin; not boosted", object_id)
         return
-    author = await resolve_actor(ctx, view.attributed_to, discovered_via="boost")
-    async with ctx.sessions() as session:
-        blocked = await is_blocked(session, author.domain)
+    author = row.author
+    blocked = await is_blocked(session, author.domain)
     for hub in pending:
         candidate = Candidate(
             object_id=object_id, type=view.type, author_uri=author.uri, is_public=view.is_public,
@@ -157,27 +136,27 @@ async def handle_announce(ctx: FederationContext, inbound: Inbound) -> None:
             movements=_doc_movements(doc) or tuple(author.movements or ()), regions=_regions(author),
             via_accepted_member=True, author_blocked=blocked,
         )
-        await _boost(ctx, hub, candidate, author)
+        await _boost(ctx, session, hub, candidate, author)
 
 
-async def _undo_boosts(ctx: FederationContext, object_id: str) -> None:
-    async with ctx.sessions.begin() as session:
-        boosts = (
-            await session.scalars(select(Boost).where(Boost.object_uri == object_id, Boost.undone_at.is_(None)))
-        ).all()
-        for boost in boosts:
-            hub = await session.get(Actor, boost.hub_id)
-            sent = await session.scalar(select(Activity).where(Activity.uri == boost.activity_uri))
-            if hub is None or sent is None:
-                continue
-            boost.undone_at = ctx.clock()
-            undo = builders.build_undo(
-                activity_id=ctx.urls.new_activity(), actor=hub.uri, activity=sent.data,
-                to=[PUBLIC], cc=list(sent.data.get("cc", [])),
-            )
-            author_inbox = await _author_inbox(session, sent.data)
-            inboxes = await follower_inboxes(session, hub.id) | {author_inbox}
-            await publish(ctx, session, actor=hub, activity=undo, inboxes=inboxes)
+async def undo_boosts(ctx: FederationContext, session: AsyncSession, object_id: str) -> None:
+    """Every local hub that boosted X sends Undo of its Announce (§3.8 R8)."""
+    boosts = (
+        await session.scalars(select(Boost).where(Boost.object_uri == object_id, Boost.undone_at.is_(None)))
+    ).all()
+    for boost in boosts:
+        hub = await session.get(Actor, boost.hub_id)
+        sent = await session.scalar(select(Activity).where(Activity.uri == boost.activity_uri))
+        if hub is None or sent is None:
+            continue
+        boost.undone_at = ctx.clock()
+        undo = builders.build_undo(
+            activity_id=ctx.urls.new_activity(), actor=hub.uri, activity=sent.data,
+            to=[PUBLIC], cc=list(sent.data.get("cc", [])),
+        )
+        author_inbox = await _author_inbox(session, sent.data)
+        inboxes = await follower_inboxes(session, hub.id) | {author_inbox}
+        await publish(ctx, session, actor=hub, activity=undo, inboxes=inboxes)
 
 
 async def _author_inbox(session: AsyncSession, announce: Mapping[str, Any]) -> str:
@@ -188,22 +167,34 @@ async def _author_inbox(session: AsyncSession, announce: Mapping[str, Any]) -> s
     return ""
 
 
-async def handle_delete(ctx: FederationContext, inbound: Inbound) -> None:
-    """The origin deleted X: every local hub that boosted X undoes its Announce (§3.8 R8)."""
-    object_id = inbound.activity.object_id
-    if object_id and host_of(object_id) == host_of(inbound.actor.uri):
-        await _undo_boosts(ctx, object_id)
+async def unboost_deleted(ctx: FederationContext, session: AsyncSession, actor: Actor, object_id: str) -> None:
+    """The origin deleted X: every local hub that boosted X undoes its Announce."""
+    await undo_boosts(ctx, session, object_id)
 
 
-async def handle_update(ctx: FederationContext, inbound: Inbound) -> None:
+async def unboost_cancelled(ctx: FederationContext, session: AsyncSession, actor: Actor, row: StoredObject) -> None:
     """A cancelled call (its stored copy now says so) is no longer boosted."""
-    object_id = inbound.activity.object_id
-    if not object_id or host_of(object_id) != host_of(inbound.actor.uri):
+    if (row.event_status or "").upper() == "CANCELLED":
+        await undo_boosts(ctx, session, row.uri)
+
+
+async def check_unboosted(
+    ctx: FederationContext, session: AsyncSession, actor: Actor, announce: Mapping[str, Any]
+) -> None:
+    """A member hub undid its boost of X: if the origin retracted X, so do we (origins only tell members).
+
+    Asking the origin is network I/O, so it is a job, enqueued with the handler's other effects.
+    """
+    if actor.hub_scope is None:
         return
-    async with ctx.sessions() as session:
-        row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_id))
-    if row is not None and (row.event_status or "").upper() == "CANCELLED":
-        await _undo_boosts(ctx, object_id)
+    object_id, _ = unwrap_announced(announce)
+    if object_id is None:
+        return
+    boosted = await session.scalar(
+        select(Boost.id).where(Boost.object_uri == object_id, Boost.undone_at.is_(None)).limit(1)
+    )
+    if boosted is not None:
+        await jobs.enqueue(session, RETRACTION_CHECK, key=object_id, payload={"object": object_id}, at=ctx.clock())
 
 
 async def _is_retracted(ctx: FederationContext, object_id: str) -> bool:
@@ -222,26 +213,17 @@ async def _is_retracted(ctx: FederationContext, object_id: str) -> bool:
     return doc.get("type") == "Tombstone" or "cancel" in status
 
 
-async def handle_undo(ctx: FederationContext, inbound: Inbound) -> None:
-    """A member hub undid its boost of X: if the origin retracted X, so do we (origins only tell members)."""
-    embedded = inbound.activity.object
-    if inbound.actor.hub_scope is None or not isinstance(embedded, Mapping) or embedded.get("type") != "Announce":
-        return
-    object_id, _ = unwrap_announced(embedded)
-    if object_id is None:
-        return
-    async with ctx.sessions() as session:
-        boosted = await session.scalar(
-            select(Boost.id).where(Boost.object_uri == object_id, Boost.undone_at.is_(None)).limit(1)
-        )
-    if boosted is not None and await _is_retracted(ctx, object_id):
-        await _undo_boosts(ctx, object_id)
+async def run_retraction_check(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
+    """The job behind check_unboosted: ask X's origin, and undo our hubs' boosts if X is gone."""
+    object_id = str(payload.get("object") or "")
+    if object_id and await _is_retracted(ctx, object_id):
+        async with ctx.sessions.begin() as session:
+            await undo_boosts(ctx, session, object_id)
 
 
-def register_hub_handlers(dispatcher: Dispatcher) -> None:
-    # Registered after the core handlers, so the object is already stored when these run.
-    dispatcher.register("Create", handle_create)
-    dispatcher.register("Announce", handle_announce)
-    dispatcher.register("Delete", handle_delete)
-    dispatcher.register("Update", handle_update)
-    dispatcher.register("Undo", handle_undo)
+def subscribe_boosting(events: InboundEvents) -> None:
+    events.object_created.connect(boost_new_object)
+    events.object_announced.connect(boost_what_member_hubs_boost)
+    events.object_deleted.connect(unboost_deleted)
+    events.object_updated.connect(unboost_cancelled)
+    events.announce_undone.connect(check_unboosted)

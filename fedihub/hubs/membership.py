@@ -9,7 +9,7 @@ both, the two sides share that row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,13 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation import follows
-from fedihub.federation.actors import find_actor, get_local_actor, resolve_target
+from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
-from fedihub.federation.processing import Dispatcher, Inbound
 from fedihub.protocol import builders
-from fedihub.protocol.html import html_to_text
-from fedihub.protocol.reader import id_of
 from fedihub.storage.models import Actor, Follow, HubRequest
 
 MAX_MESSAGE = 1000
@@ -158,7 +155,7 @@ async def join_requests(ctx: FederationContext, hub_id: int) -> Sequence[HubRequ
         ).all()
 
 
-async def _answer(ctx: FederationContext, session: AsyncSession, row: HubRequest, *, approve: bool) -> None:
+async def answer_request(ctx: FederationContext, session: AsyncSession, row: HubRequest, *, approve: bool) -> None:
     row.state, row.decided_at = ("approved" if approve else "refused"), ctx.clock()
     build = builders.build_accept if approve else builders.build_reject
     answer = build(activity_id=ctx.urls.new_activity(), actor=row.hub.uri, activity=join_document(row))
@@ -173,7 +170,7 @@ async def decide_join(ctx: FederationContext, hub_username: str, member_target: 
         row = await find_request(session, hub.id, member.id)
         if row is None or row.state != "pending":
             raise NotFound(f"{member.handle} has no pending request to join {hub.username}")
-        await _answer(ctx, session, row, approve=approve)
+        await answer_request(ctx, session, row, approve=approve)
         following = await follows.find_follow(session, hub.id, member.id) is not None
     if approve and not following:
         await follows.follow(ctx, hub_username, member.uri)
@@ -186,151 +183,6 @@ async def mark_ended(ctx: FederationContext, hub_id: int, member_id: int) -> Non
         row = await find_request(session, hub_id, member_id)
         if row is not None and row.state in OPEN:
             row.state, row.decided_at = "withdrawn", ctx.clock()
-
-
-# --- Inbound handlers -----------------------------------------------------------------------------
-
-
-async def _local_hub(session: AsyncSession, uri: str | None) -> Actor | None:
-    actor = await find_actor(session, uri) if uri else None
-    if actor is None or not actor.is_local or actor.hub_scope is None or actor.deleted_at is not None:
-        return None
-    return actor
-
-
-def _message_of(raw: Mapping) -> str | None:
-    # Our Join carries it in `content`; Mobilizon's RSVP uses `participationMessage` (spec §2.3).
-    for key in ("content", "participationMessage"):
-        value = raw.get(key)
-        if isinstance(value, str) and value.strip():
-            return html_to_text(value)[:MAX_MESSAGE] or None
-    return None
-
-
-async def handle_join(ctx: FederationContext, inbound: Inbound) -> None:
-    """A coalition or hub asks to join one of our hubs; a Join of anything else (a call) is not ours."""
-    activity = inbound.activity
-    async with ctx.sessions.begin() as session:
-        hub = await _local_hub(session, activity.object_id)
-        member = await session.get(Actor, inbound.actor.id)
-        if hub is None or member is None or member.id == hub.id:
-            return
-        row = await find_request(session, hub.id, member.id)
-        now = ctx.clock()
-        if row is None:
-            row = HubRequest(uri=activity.id, hub_id=hub.id, member_id=member.id, message=_message_of(activity.raw),
-                             state="pending", created_at=now)
-            session.add(row)
-            await session.flush()
-            await session.refresh(row)
-        elif row.uri != activity.id:
-            # A new Join (after a refusal, after leaving, or a member that lost its state).
-            row.uri, row.message, row.state = activity.id, _message_of(activity.raw), "pending"
-            row.created_at, row.decided_at = now, None
-        # else: the same Join again, or a coalition of this server whose own row this is.
-        if row.state == "pending" and await follows.find_follow(session, hub.id, member.id) is not None:
-            # The hub already follows them (or asked to): its admins wanted them, so answer at once.
-            await _answer(ctx, session, row, approve=True)
-
-
-async def _member_left(ctx: FederationContext, hub_uri: str | None, member: Actor) -> None:
-    async with ctx.sessions.begin() as session:
-        hub = await _local_hub(session, hub_uri)
-        if hub is None:
-            return
-        row = await find_request(session, hub.id, member.id)
-        if row is not None and row.state in OPEN:
-            row.state, row.decided_at = "withdrawn", ctx.clock()
-        following = await follows.find_follow(session, hub.id, member.id) is not None
-    if following:
-        try:
-            await follows.unfollow(ctx, hub.username or "", member.uri)
-        except NotFound:  # the member's Reject of our follow got here first
-            pass
-
-
-async def handle_leave(ctx: FederationContext, inbound: Inbound) -> None:
-    """A member leaves one of our hubs: the request is withdrawn and the hub unfollows it."""
-    await _member_left(ctx, inbound.activity.object_id, inbound.actor)
-
-
-async def _answered_request(session: AsyncSession, inbound: Inbound) -> HubRequest | None:
-    """Our request that an Accept or Reject from a hub answers, matched by the Join id."""
-    embedded = inbound.activity.object
-    if embedded is not None and embedded.get("type") not in (None, "Join"):
-        return None
-    if not inbound.activity.object_id:
-        return None
-    row = await session.scalar(select(HubRequest).where(HubRequest.uri == inbound.activity.object_id))
-    if row is None or row.hub_id != inbound.actor.id or not row.member.is_local:
-        return None
-    return row
-
-
-async def handle_accept(ctx: FederationContext, inbound: Inbound) -> None:
-    """The hub accepted our request: it is approved here too."""
-    async with ctx.sessions.begin() as session:
-        row = await _answered_request(session, inbound)
-        if row is None or row.state not in OPEN:
-            return  # withdrawn meanwhile: the Leave is on its way
-        if row.state == "pending":
-            row.state, row.decided_at = "approved", ctx.clock()
-        # A Follow stored while our request was still being written is held for approval; release it.
-        follow = await follows.find_follow(session, row.hub_id, row.member_id)
-        if follow is not None and follow.state == "pending":
-            await follows.accept_follow(ctx, session, follow)
-
-
-async def handle_reject(ctx: FederationContext, inbound: Inbound) -> None:
-    async with ctx.sessions.begin() as session:
-        row = await _answered_request(session, inbound)
-        if row is not None and row.state == "pending":
-            row.state, row.decided_at = "refused", ctx.clock()
-
-
-async def handle_follow(ctx: FederationContext, inbound: Inbound) -> None:
-    """A hub we asked to join follows us: accepted even when we approve followers manually.
-
-    Runs after the core handler, which stored the follow (pending when approval is manual).
-    """
-    async with ctx.sessions.begin() as session:
-        target = await find_actor(session, inbound.activity.object_id) if inbound.activity.object_id else None
-        if target is None or not target.is_local:
-            return
-        follow = await follows.find_follow(session, inbound.actor.id, target.id)
-        row = await find_request(session, inbound.actor.id, target.id)
-        if follow is not None and follow.state == "pending" and row is not None and row.state in OPEN:
-            await follows.accept_follow(ctx, session, follow)
-
-
-async def handle_undo(ctx: FederationContext, inbound: Inbound) -> None:
-    """Undo of a Join of one of our hubs is a Leave (Mobilizon sends Leave, others may Undo); Undo of a
-    hub's Follow of us means the hub removed us, and our approved request is over."""
-    inner = inbound.activity.object
-    if inner is None or id_of(inner.get("actor")) != inbound.actor.uri:
-        return
-    if inner.get("type") == "Join":
-        await _member_left(ctx, id_of(inner.get("object")), inbound.actor)
-        return
-    if inner.get("type") != "Follow":
-        return
-    async with ctx.sessions.begin() as session:
-        target = await find_actor(session, id_of(inner.get("object")) or "")
-        if target is None or not target.is_local:
-            return
-        row = await find_request(session, inbound.actor.id, target.id)
-        if row is not None and row.state == "approved":
-            row.state, row.decided_at = "withdrawn", ctx.clock()
-
-
-def register_membership_handlers(dispatcher: Dispatcher) -> None:
-    # After the core handlers: a Follow is already stored when handle_follow looks at it.
-    dispatcher.register("Join", handle_join)
-    dispatcher.register("Leave", handle_leave)
-    dispatcher.register("Accept", handle_accept)
-    dispatcher.register("Reject", handle_reject)
-    dispatcher.register("Follow", handle_follow)
-    dispatcher.register("Undo", handle_undo)
 
 
 def describe_state(state: str) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import FedihubError
+from fedihub.federation import jobs
 from fedihub.federation.context import FederationContext
 from fedihub.pledges.store import ACCEPTED, accepted_count, upsert_item
 from fedihub.protocol import fetch
@@ -22,6 +24,10 @@ log = logging.getLogger(__name__)
 
 MAX_PAGES = 50
 STALE_AFTER = timedelta(minutes=10)
+REFRESH_JOB = "pledges.refresh"
+STALE_SWEEP_JOB = "pledges.refresh-stale"
+# Remote calls whose copies one sweep re-reads at most: the rest wait for the next sweep.
+SWEEP_LIMIT = 100
 
 
 def _carriers_json(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -31,27 +37,31 @@ def _carriers_json(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 async def apply_notice(
-    ctx: FederationContext, call: StoredObject, kind: str, obj: Any, summary: Mapping[str, Any]
+    ctx: FederationContext, session: AsyncSession, call: StoredObject, kind: str, obj: Any,
+    summary: Mapping[str, Any],
 ) -> None:
-    """Apply an Add, Remove or Update from the call's author; re-read the list if the totals disagree."""
-    async with ctx.sessions.begin() as session:
-        row = await session.get(StoredObject, call.id)
-        assert row is not None
-        if kind == "Add":
-            item = read_pledge_item(obj)
-            if item is not None and item.call_uri == call.uri:
-                await upsert_item(session, item, now=ctx.clock(), source="origin")
-        elif kind == "Remove":
-            removed = id_of(obj)
-            if removed:
-                await session.execute(delete(Pledge).where(Pledge.call_uri == call.uri, Pledge.uri == removed))
-        row.pledge_carriers = _carriers_json(summary)
-        row.pledges_fetched_at = ctx.clock()
+    """Apply an Add, Remove or Update from the call's author; the caller commits.
+
+    When the origin's total still disagrees with our copy (a notice was lost, or came out of order),
+    a job re-reads the whole list from the origin: that is network I/O, never done in this transaction.
+    """
+    if kind == "Add":
+        item = read_pledge_item(obj)
+        if item is not None and item.call_uri == call.uri:
+            await upsert_item(session, item, now=ctx.clock(), source="origin")
+    elif kind == "Remove":
+        removed = id_of(obj)
+        if removed:
+            await session.execute(delete(Pledge).where(Pledge.call_uri == call.uri, Pledge.uri == removed))
+    call.pledge_carriers = _carriers_json(summary)
+    call.pledges_fetched_at = ctx.clock()
     total = summary.get("totalItems")
-    async with ctx.sessions() as session:
-        mirrored = await accepted_count(session, call.uri)
-    if isinstance(total, int) and total != mirrored:
-        await refresh(ctx, call)
+    if isinstance(total, int) and total != await accepted_count(session, call.uri):
+        await enqueue_refresh(session, call.uri, at=ctx.clock())
+
+
+async def enqueue_refresh(session: AsyncSession, call_uri: str, *, at: datetime) -> None:
+    await jobs.enqueue(session, REFRESH_JOB, key=call_uri, payload={"call": call_uri}, at=at)
 
 
 async def _read_items(ctx: FederationContext, collection_id: str) -> tuple[Mapping[str, Any], list[PledgeItem]] | None:
@@ -104,3 +114,32 @@ def is_stale(call: StoredObject, now: Any) -> bool:
     if call.is_local or not (call.data or {}).get("pledges"):
         return False
     return call.pledges_fetched_at is None or now - call.pledges_fetched_at > STALE_AFTER
+
+
+async def run_refresh(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
+    """The job behind enqueue_refresh: re-read one remote call's pledges from its origin."""
+    async with ctx.sessions() as session:
+        call = await session.scalar(select(StoredObject).where(StoredObject.uri == str(payload.get("call") or "")))
+    if call is not None and call.deleted_at is None:
+        await refresh(ctx, call)
+
+
+async def run_stale_sweep(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
+    """Periodic: queue a refresh for every remote call not over yet whose copy of the roll-up is stale."""
+    now = ctx.clock()
+    async with ctx.sessions.begin() as session:
+        calls = (
+            await session.scalars(
+                select(StoredObject)
+                .where(
+                    StoredObject.is_local.is_(False), StoredObject.type == "Event",
+                    StoredObject.deleted_at.is_(None),
+                    (StoredObject.end_time >= now) | (StoredObject.end_time.is_(None) & (StoredObject.start_time >= now)),
+                    StoredObject.pledges_fetched_at.is_(None) | (StoredObject.pledges_fetched_at < now - STALE_AFTER),
+                )
+                .order_by(StoredObject.start_time)
+            )
+        ).all()
+        # Events from servers that publish no pledges collection (Mobilizon, Gancio) are never stale.
+        for call in [call for call in calls if is_stale(call, now)][:SWEEP_LIMIT]:
+            await enqueue_refresh(session, call.uri, at=now)

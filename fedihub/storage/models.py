@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy models: actors, follows, objects, activities and the two work queues."""
+"""Typed SQLAlchemy models: actors, follows, objects, activities, the work queues and background jobs."""
 
 from __future__ import annotations
 
@@ -262,6 +262,31 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class Job(Base):
+    """A unit of background work (a periodic job or a one-off follow-up), claimed with a lease like the queues.
+
+    ``name`` is unique: enqueueing a job that is already waiting changes nothing, so N workers and
+    N triggers still run it once. A periodic job (``every_seconds``) goes back to pending when done.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(URI, unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any] | None]
+    every_seconds: Mapped[float | None] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
 
 
 class Account(Base):

@@ -130,7 +130,7 @@ async def test_cancelling_a_call_undoes_every_boost_and_replays_change_nothing(n
     async with s.ctx.sessions() as session:
         create = await session.scalar(select(InboxItem).where(InboxItem.activity_type == "Create"))
     assert create is not None
-    await s.runtime.dispatcher.process(s.ctx, create)  # the same Create processed a second time
+    await s.runtime.processor.process(s.ctx, create)  # the same Create processed a second time
     await net.settle()
     assert len([doc for doc in await _announces_received(f) if doc["object"] == call.uri]) == 1
 
