@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fedihub.app import open_runtime
 from fedihub.errors import FedihubError
+from fedihub.logs import FORMAT, FieldsFormatter
 from fedihub.settings import Settings
 
 T = TypeVar("T")
@@ -25,9 +26,9 @@ def load_settings() -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FieldsFormatter(FORMAT))
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     # Alembic announces its dialect on every schema check; that is noise for people.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

@@ -45,6 +45,8 @@ class Attempt:
 class _Payload:
     body: bytes
     auth: httpx.Auth
+    activity_id: str
+    activity_type: str
 
 
 class DeliveryRunner:
@@ -76,7 +78,9 @@ class DeliveryRunner:
                 return await self._send(delivery, payloads[delivery.activity_id])
 
         attempts = await asyncio.gather(*(attempt(d) for d in claimed))
-        await self._record(attempts, {d.id: d for d in claimed})
+        outcomes = await self._record(attempts, {d.id: d for d in claimed})
+        for delivery in claimed:
+            _log_outcome(delivery, payloads[delivery.activity_id], outcomes[delivery.id])
         return len(attempts)
 
     async def _postpone_open_domains(
@@ -110,7 +114,7 @@ class DeliveryRunner:
                 auth = HttpSignatureAuth(actor.public_key_id or "", actor.private_key_pem or "", clock=self.ctx.clock)
                 self._auth_cache[actor.id] = auth
             # Serialised once per activity: every inbox gets the same bytes, only signatures differ.
-            payloads[activity.id] = _Payload(json.dumps(activity.data).encode(), auth)
+            payloads[activity.id] = _Payload(json.dumps(activity.data).encode(), auth, activity.uri, activity.type)
         return payloads
 
     async def _send(self, delivery: Delivery, payload: _Payload) -> Attempt:
@@ -129,10 +133,12 @@ class DeliveryRunner:
         error = None if outcome is Outcome.DELIVERED else f"HTTP {response.status_code}"
         return Attempt(delivery.id, delivery.domain, outcome, response.status_code, error, retry_after)
 
-    async def _record(self, attempts: list[Attempt], claimed: dict[int, Delivery]) -> None:
+    async def _record(self, attempts: list[Attempt], claimed: dict[int, Delivery]) -> dict[int, tuple[str, Attempt]]:
+        """Write each attempt's outcome; returns, per delivery, what it became (delivered, retry, dead)."""
         ctx = self.ctx
         now = ctx.clock()
         changes = []
+        outcomes: dict[int, tuple[str, Attempt]] = {}
         for attempt in attempts:
             delivery = claimed[attempt.delivery_id]
             count = delivery.attempts + 1
@@ -148,6 +154,7 @@ class DeliveryRunner:
                 delay = retry_delay(count, rng=ctx.rng, retry_after=attempt.retry_after)
                 change.update(next_attempt_at=now + timedelta(seconds=delay))
             changes.append(change)
+            outcomes[attempt.delivery_id] = (str(change.get("state", "retry")), attempt)
         async with ctx.sessions.begin() as session:
             # Only rows this runner still leases: if the lease ran out and another worker took a row,
             # that worker records it. (Sending twice is possible then; recording twice is not.)
@@ -157,6 +164,7 @@ class DeliveryRunner:
                 execution_options={"synchronize_session": False},
             )
             await self._update_health(session, attempts, now)
+        return outcomes
 
     async def _update_health(self, session: AsyncSession, attempts: list[Attempt], now: datetime) -> None:
         by_domain: dict[str, list[Attempt]] = {}
@@ -184,3 +192,17 @@ class DeliveryRunner:
                 health.last_error = results[-1].error
                 pause = breaker_open_for(health.consecutive_failures)
                 health.open_until = now + pause if pause else None
+
+
+def _log_outcome(delivery: Delivery, payload: _Payload, result: tuple[str, Attempt]) -> None:
+    outcome, attempt = result
+    fields = {
+        "activity_id": payload.activity_id, "activity_type": payload.activity_type, "inbox": delivery.inbox_url,
+        "remote_host": delivery.domain, "attempt": delivery.attempts + 1, "outcome": outcome,
+        "status": attempt.status,
+    }
+    if outcome == "delivered":
+        log.info("delivery %s delivered", payload.activity_type, extra=fields)
+    else:
+        log.log(logging.WARNING if outcome == "dead" else logging.INFO, "delivery %s %s: %s",
+                payload.activity_type, outcome, attempt.error, extra=fields)
