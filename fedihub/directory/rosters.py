@@ -95,7 +95,7 @@ class RosterItem:
 
 
 def read_roster_item(item: Any) -> RosterItem | None:
-    """A member as a roster lists it (docs/FEDERATION.md "The roster"), or None if unusable."""
+    """A member as a roster lists it (docs/federation/hubs.md "The roster"), or None if unusable."""
     if not isinstance(item, Mapping):
         return None  # a bare id says nothing to list; members are never fetched one by one
     uri = http_url(item.get("id"))

@@ -172,8 +172,8 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
     )
 
 
-# Our own extension for hubs (docs/FEDERATION.md, "Hubs"): a Group that says it is a hub, its scope,
-# and its public roster (HUB_NAMESPACE). Peers that do not know the terms ignore them.
+# Our own extension for hubs (docs/federation/hubs.md "The extension terms"): a Group that says it
+# is a hub, its scope, and its public roster (HUB_NAMESPACE). Peers that do not know the terms ignore them.
 def hub_properties(actor: Actor) -> dict:
     if not actor.hub_scope:
         return {}

@@ -16,7 +16,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.protocol.reader import ActivityView, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 
-# Mastodon rejects serialized JSON above 1 MB (FEDERATION.md "Size limits"); so do we.
+# Mastodon rejects serialized JSON above 1 MB (docs/federation/delivery.md "Limits"); so do we.
 MAX_ACTIVITY_BYTES = 1_000_000
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 

@@ -409,7 +409,7 @@ EVENT_CONTEXT: list[Any] = [
         "EventTentative": "fep:EventTentative",
         "EventCancelled": "fep:EventCancelled",
         "focalPoint": {"@container": "@list", "@id": "toot:focalPoint"},
-        # Pledges (docs/FEDERATION.md "Pledges"): our collection of the coalitions that joined, and
+        # Pledges (docs/federation/pledges.md): our collection of the coalitions that joined, and
         # schema.org's superEvent linking a coalition's local action to the call it is part of.
         "fedihub": FEDIHUB_NAMESPACE,
         "pledges": {"@id": "fedihub:pledges", "@type": "@id"},

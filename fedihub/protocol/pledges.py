@@ -14,7 +14,7 @@ from fedihub.protocol.builders import format_datetime
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
 from fedihub.protocol.vocab import AS_CONTEXT, FEDIHUB_NAMESPACE
 
-# Our extension namespace (docs/FEDERATION.md, "Extension terms"); peers that do not know a term
+# Our extension namespace (docs/federation/hubs.md "The extension terms"); peers that do not know a term
 # ignore it. `participationMessage` is Mobilizon's term (spec §2.3, fixture mobilizon/join_event.json)
 # so a Mobilizon organizer sees the pledge message as an RSVP message. `superEvent` is schema.org's
 # "an event that this event is part of", spelled with Mobilizon's `sc:` prefix (http://schema.org#).

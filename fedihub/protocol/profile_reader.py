@@ -21,7 +21,8 @@ MAX_MOVEMENTS = 20
 MAX_URL = 2048
 MAX_FIELD_VALUE = 2047  # Mastodon's limit on a profile field's value (spec §1.2)
 
-# Our own extension for hubs (docs/FEDERATION.md, "Hubs"); peers that do not know it ignore it.
+# Our own extension for hubs (docs/federation/hubs.md "The extension terms"); peers that do not
+# know it ignore it.
 HUB_NAMESPACE = FEDIHUB_NAMESPACE
 HUB_SCOPES = ("local", "regional", "state", "macro-regional", "national", "international")
 

@@ -7,8 +7,8 @@ SECURITY_CONTEXT = "https://w3id.org/security/v1"
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
-# fedihub's own extension terms (hubs, pledges; docs/FEDERATION.md). A placeholder until the project
-# has a domain of its own: peers that do not know a term ignore it.
+# fedihub's own extension terms (hubs, pledges; docs/federation/hubs.md "The extension terms"). A
+# placeholder until the project has a domain of its own: peers that do not know a term ignore it.
 FEDIHUB_NAMESPACE = "https://fedihub.example/ns#"
 # Spec §0 finding 23, §1.7 and pitfall P14: Mastodon accepts all three spellings and compacted
 # JSON-LD produces "as:Public", so we accept them all on input but only ever emit the full IRI.
