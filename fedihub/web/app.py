@@ -23,7 +23,7 @@ from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 def build_templates(settings: Settings) -> Jinja2Templates:
@@ -64,7 +64,7 @@ def build_routes() -> list[Any]:
         *manage_hubs.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
-        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 
 
