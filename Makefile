@@ -4,30 +4,45 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+LOCK := requirements.txt
+DEV_LOCK := requirements-dev.txt
+LOCK_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run demo test install dev-install migrate bench clean help chromium
+.PHONY: run demo test install dev-install lock migrate bench clean help chromium
 
 help:
 	@echo "make run      install, migrate ./data/fedihub.sqlite3 and serve on http://$(HOST):$(PORT)"
 	@echo "make demo     start five federated servers on 127.0.0.2-6 under ./data/demo, seeded; Ctrl-C stops them"
 	@echo "make test     install dev dependencies and run the whole suite (SQLite and PostgreSQL)"
 	@echo "make bench    run the benchmarks in bench/ and print their figures"
+	@echo "make lock     re-pin requirements.txt and requirements-dev.txt from pyproject.toml (LOCK_ARGS=--upgrade for newest)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Exactly the locked versions, each checked against its hash; then fedihub itself, which adds nothing.
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml $(DEV_LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
 
 dev-install: $(VENV)/.dev-installed
+
+# One resolution for every platform on Python 3.11+, hashes included; existing pins are kept unless
+# LOCK_ARGS asks otherwise (--upgrade, or --upgrade-package NAME). The dev lock is constrained by the
+# runtime lock, so tests run on the versions production installs.
+lock: dev-install
+	$(LOCK_COMPILE) pyproject.toml -o $(LOCK)
+	$(LOCK_COMPILE) pyproject.toml --extra dev --constraint $(LOCK) -o $(DEV_LOCK)
 
 migrate: install
 	$(BIN)/fedihub migrate
@@ -56,4 +71,4 @@ bench: dev-install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import DatabaseFactory, PostgresUnavailable
-from tests.support.fixtures import fixtures_dir as find_fixtures_dir_or_skip
+from tests.support.fixtures import fixtures_dir as captured_payloads_dir
 from tests.support.network import FederationNet
 
 BACKENDS = [b for b in os.environ.get("FEDIHUB_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
@@ -59,4 +59,4 @@ async def net(database_factory: DatabaseFactory, backend: str) -> AsyncIterator[
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    return find_fixtures_dir_or_skip()
+    return captured_payloads_dir()

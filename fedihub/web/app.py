@@ -17,13 +17,13 @@ from fedihub.settings import Settings
 from fedihub.web import account_pages, activitypub, manage, manage_hubs, pages, pledge_pages, wellknown
 from fedihub.web import directory_pages, remote_calls
 from fedihub.web import feed_pages
-from fedihub.web import lookup_pages
+from fedihub.web import healthcheck, lookup_pages
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 def build_templates(settings: Settings) -> Jinja2Templates:
@@ -63,7 +63,8 @@ def build_routes() -> list[Any]:
         *manage.routes(),
         *manage_hubs.routes(),
         *lookup_pages.routes(),
-        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR), check_dir=False), name="static"),
+        *healthcheck.routes(),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 
 
