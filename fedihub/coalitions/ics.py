@@ -286,8 +286,8 @@ def build_calendar(
         # RFC 7986 §5.7 requires VALUE=DURATION, which icalendar (7.3) leaves out unless told.
         calendar.add("REFRESH-INTERVAL", timedelta(minutes=minutes), parameters={"VALUE": "DURATION"})
         calendar.add("X-PUBLISHED-TTL", _text(f"PT{minutes}M"))
-    for zone, years in sorted(_zone_years(events).items()):
-        calendar.add_component(build_timezone(zone, years))
+    for zone_name, years in sorted(_zone_years(events).items()):
+        calendar.add_component(build_timezone(zone_name, years))
     for row, zone in events:
         calendar.add_component(build_event(row, zone))
     return calendar.to_ical().decode("utf-8")

@@ -90,7 +90,8 @@ class Resolved:
 
 
 def _is_our_host(ctx: FederationContext, host: str) -> bool:
-    return host in (normalise_host(ctx.host, strict=False), normalise_host(urlsplit(ctx.base_url).hostname or "", strict=False))
+    ours = (ctx.host, urlsplit(ctx.base_url).hostname or "")
+    return host in {normalise_host(name, strict=False) for name in ours}
 
 
 def _check_host(host: str, *, allow_private: bool, blocked: Sequence[str]) -> None:

@@ -341,7 +341,7 @@ async def resolve_target(ctx: FederationContext, target: str, *, discovered_via:
             return local
         return await resolve_actor(ctx, target, discovered_via=discovered_via)
     name, host = webfinger.parse_handle(target)
-    if host in (normalise_host(ctx.host, strict=False), normalise_host(urlsplit(ctx.base_url).hostname or "", strict=False)):
+    if host in {normalise_host(name, strict=False) for name in (ctx.host, urlsplit(ctx.base_url).hostname or "")}:
         async with ctx.sessions() as session:
             return await get_local_actor(session, name)
     actor_url = await webfinger.fetch_actor_url(ctx.http, f"{name}@{host}", scheme=ctx.scheme)

@@ -29,8 +29,9 @@ async def render(rows: Sequence[StoredObject], *, version: str, title: str, abou
     """The calendar text, written in a worker thread: icalendar needs about 0.5 ms a call, so a full
     feed (UPCOMING_LIMIT + PAST_LIMIT calls) would otherwise hold the event loop for a third of a
     second. The rows are fully loaded (the author is joined), so the thread never touches the session."""
+    product = ics.product_id(version)
     return await anyio.to_thread.run_sync(
-        lambda: ics.build_calendar(rows, product=ics.product_id(version), name=title, description=about, refresh=REFRESH)
+        lambda: ics.build_calendar(rows, product=product, name=title, description=about, refresh=REFRESH)
     )
 
 

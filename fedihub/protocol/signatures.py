@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import http_sf
 import httpx
@@ -214,7 +214,7 @@ def sign_request_rfc9421(
     )
     base = _signature_base(inner, request, scheme=target.scheme)
     signature = _sign(key, base.encode("utf-8"))
-    added["Signature-Input"] = http_sf.ser({label: inner})
+    added["Signature-Input"] = http_sf.ser(cast(http_sf.DictionaryType, {label: inner}))
     added["Signature"] = http_sf.ser({label: signature})
     return added
 
@@ -510,7 +510,7 @@ def _signature_base(inner: _InnerList, request: _RequestView, *, scheme: str) ->
     """The RFC 9421 §2.5 signature base, ending with the ``@signature-params`` line."""
     lines = [f"{http_sf.ser(name)}: {_component_value(name, request, scheme)}" for name, _ in inner[0]]
     # A List of one member serialises as that member: here, the inner list with its parameters.
-    lines.append(f'"@signature-params": {http_sf.ser([inner])}')
+    lines.append(f'"@signature-params": {http_sf.ser(cast(http_sf.ListType, [inner]))}')
     return "\n".join(lines)
 
 
@@ -603,7 +603,7 @@ def _parse_http_date(value: str) -> datetime:
     return _as_utc(parsed)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -48,7 +48,9 @@ def test_a_trailing_dot_names_the_same_host() -> None:
     assert normalise_host("bücher.example.:8000") == "xn--bcher-kva.example:8000"
 
 
-@pytest.mark.parametrize("written", ["☃.example", "-bücher.example", "bücher..example", "", ".", "bücher.example:99999"])
+@pytest.mark.parametrize(
+    "written", ["☃.example", "-bücher.example", "bücher..example", "", ".", "bücher.example:99999"]
+)
 def test_hosts_idna_2008_refuses_are_invalid_input(written: str) -> None:
     # The snowman was a valid IDNA 2003 name (xn--n3h); IDNA 2008 disallows symbols.
     with pytest.raises(InvalidInput):

@@ -120,8 +120,9 @@ def test_long_lines_are_folded_at_75_octets_without_breaking_characters() -> Non
 @pytest.mark.parametrize("length", [74, 75, 76, 150, 151])
 def test_folding_is_exact_at_the_boundary(length: int) -> None:
     line = "SUMMARY:" + "X" * (length - len("SUMMARY:"))
+    text = build_calendar([make_call(name=line.removeprefix("SUMMARY:"))], product="p")
 
-    physical = physical_lines_of(build_calendar([make_call(name=line.removeprefix("SUMMARY:"))], product="p"), "SUMMARY:")
+    physical = physical_lines_of(text, "SUMMARY:")
 
     assert all(len(p.encode()) <= 75 for p in physical)
     assert "".join(p.removeprefix(" ") if i else p for i, p in enumerate(physical)) == line
