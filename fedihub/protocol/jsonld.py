@@ -105,7 +105,7 @@ def compact(doc: Any, context: Any) -> dict[str, Any]:
 # signature is checked: bench/inbound_jsonld.py measures a document at these caps well under the time cap.
 MAX_LD_DOCUMENT_BYTES = 64_000
 MAX_LD_MEMBERS = 500  # keys and list items outside the contexts; the peers' captures have 5 to 90
-MAX_LD_CONTEXT_BYTES = 16_000  # all inline contexts of the document together
+MAX_LD_CONTEXT_BYTES = known_contexts.MAX_CONTEXT_BYTES  # all inline contexts of the document together
 MAX_LD_DEPTH = 32
 MAX_LD_SECONDS = 0.5
 
@@ -129,7 +129,7 @@ def canonical_context() -> list[Any]:
                 terms.update({term: _term_for_reading(definition) for term, definition in entry.items()})
     # Our events put `location` in schema.org as Mobilizon does; the AS term is the one peers at large
     # use (_plain_values folds schema.org's back into it).
-    del terms["location"]
+    terms.pop("location", None)
     return ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", terms]
 
 
@@ -177,7 +177,7 @@ def process_json_ld(doc: dict[str, Any]) -> dict[str, Any]:
     except jsonld.JsonLdError as exc:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
     except RecursionError as exc:
-        raise MalformedActivity("the document is nested too deeply for JSON-LD") from exc
+        raise MalformedActivity("the document or its context is nested too deeply for JSON-LD") from exc
     if time.perf_counter() - started > MAX_LD_SECONDS:
         # pyld cannot be interrupted; the caps above bound its work, and this refuses what still ran long.
         raise MalformedActivity(f"JSON-LD processing took longer than {MAX_LD_SECONDS} s",
@@ -222,7 +222,7 @@ def _plain_values(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain_values(item) for item in value]
     if isinstance(value, str):
-        return PUBLIC if value in PUBLIC_ALIASES else value
+        return PUBLIC if value == "as:Public" else value  # how compaction spells it (pitfall P14)
     if not isinstance(value, dict):
         return value
     if "@value" in value:

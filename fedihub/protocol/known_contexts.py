@@ -34,17 +34,16 @@ KNOWN_NAMESPACES = frozenset({
 
 # Terms that say who did what to what and who may see it. Redefining one, or naming another term
 # with one's IRI, makes a JSON-LD reader and a plain-JSON reader disagree on exactly that: refused
-# (Mastodon CVE-2022-24307; landscape §D row 9).
-CORE_TERMS = {
-    **{name: AS + name for name in (
-        "actor", "object", "target", "origin", "result", "instrument", "to", "cc", "bto", "bcc",
-        "audience", "attributedTo", "inReplyTo", "inbox", "outbox", "followers", "following", "endpoints",
-        "sharedInbox",
-    )},
-    "id": "@id", "type": "@type",
-    "publicKey": SEC + "publicKey", "publicKeyPem": SEC + "publicKeyPem", "owner": SEC + "owner",
-}
-_CORE_IRIS = {iri: term for term, iri in CORE_TERMS.items()}
+# (Mastodon CVE-2022-24307; landscape §D row 9). Their IRIs are the bundled contexts' (inbox is ldp:).
+CORE_TERMS = frozenset({
+    "id", "type", "actor", "object", "target", "origin", "result", "instrument", "to", "cc", "bto", "bcc",
+    "audience", "attributedTo", "inReplyTo", "inbox", "outbox", "followers", "following", "endpoints",
+    "sharedInbox", "publicKey", "publicKeyPem", "owner",
+})
+# Inline contexts larger than this are not judged term by term: JSON-LD processing refuses them.
+MAX_CONTEXT_BYTES = 16_000
+# How many definitions a term may go through to reach an IRI ("a": "b:x", "b": "c:y" …).
+_MAX_HOPS = 8
 # Definitions peers send that none of our own contexts has: Mobilizon (2019) puts Place in schema.org,
 # Gancio misspells PropertyValue.
 _PEER_DEFINITIONS = {"Place": "http://schema.org/Place", "ProperyValue": "http://schema.org/PropertyValue"}
@@ -79,18 +78,24 @@ class _Terms:
     def add(self, context: Mapping[str, Any]) -> None:
         self.definitions.update({k: v for k, v in context.items() if not k.startswith("@")})
 
-    def iri(self, term: str, seen: frozenset[str] = frozenset()) -> str | None:
-        """What ``term`` (a term, compact IRI or IRI) stands for, or None when it cannot be told."""
-        definition = self.definitions.get(term)
-        if definition is not None and term not in seen:
-            target = definition.get("@id") if isinstance(definition, Mapping) else definition
-            return self.iri(target, seen | {term}) if isinstance(target, str) else None
-        prefix, colon, suffix = term.partition(":")
-        if term.startswith("@") or suffix.startswith("//"):
-            return normalise_iri(term)
-        if colon and not suffix.startswith("//") and prefix in self.definitions:
-            base = self.iri(prefix, seen)
-            return normalise_iri(base + suffix) if base else None
+    def iri(self, term: str) -> str | None:
+        """What ``term`` (a term, compact IRI or IRI) stands for, or None when it cannot be told in a
+        few steps (a peer may chain prefixes, or loop them)."""
+        suffix = ""
+        for _ in range(_MAX_HOPS):
+            definition = self.definitions.get(term)
+            if definition is not None:
+                target = definition.get("@id") if isinstance(definition, Mapping) else definition
+                if not isinstance(target, str) or target == term:
+                    return None
+                term = target
+                continue
+            prefix, colon, rest = term.partition(":")
+            if term.startswith("@") or rest.startswith("//"):
+                return normalise_iri(term + suffix)
+            if not colon or prefix not in self.definitions:
+                return None
+            term, suffix = prefix, rest + suffix
         return None
 
 
@@ -100,6 +105,17 @@ def _standard_terms() -> _Terms:
     terms.add(_bundled_terms("activitystreams.json"))
     terms.add(_bundled_terms("security-v1.json"))
     return terms
+
+
+@cache
+def _core_terms() -> dict[str, str]:
+    """Each core term with the IRI (or keyword) the bundled contexts give it."""
+    return {term: iri for term in CORE_TERMS if (iri := _standard_terms().iri(term)) is not None}
+
+
+@cache
+def _core_iris() -> dict[str, str]:
+    return {iri: term for term, iri in _core_terms().items()}
 
 
 @cache
@@ -137,10 +153,10 @@ def _refusal_of(term: str, definition: Any, iri: str | None) -> str | None:
     """Why a definition is refused: it changes who did what (CORE_TERMS), aliases a keyword, or reverses."""
     if isinstance(definition, Mapping) and "@reverse" in definition:
         return f"defines {term!r} as a reverse property"
-    if term in CORE_TERMS and iri is not None and iri != CORE_TERMS[term]:
+    if term in CORE_TERMS and iri is not None and iri != _core_terms().get(term):
         return f"redefines {term!r}"
-    if iri in _CORE_IRIS and term != _CORE_IRIS[iri]:
-        return f"maps {term!r} onto {_CORE_IRIS[iri]!r}"
+    if iri in _core_iris() and term != _core_iris()[iri]:
+        return f"maps {term!r} onto {_core_iris()[iri]!r}"
     if iri is not None and iri.startswith("@") and term not in CORE_TERMS:
         return f"makes {term!r} an alias of {iri}"
     return None
@@ -181,6 +197,8 @@ def check_context(doc: Mapping[str, Any]) -> bool:
         # A peer sends the same context with every activity: it is judged once.
         key = json.dumps(context, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
+        return False
+    if len(key) > MAX_CONTEXT_BYTES:
         return False
     verdict = _judge_context(key)
     if verdict.refusal is not None:
@@ -223,7 +241,7 @@ def _check_keys(doc: Mapping[str, Any], terms: _Terms) -> bool:
     processing; @graph, @included and @reverse anywhere are refused. No recursion: the depth is the
     peer's to choose. This runs on every inbound document, so it stays a plain loop."""
     plain = True
-    stack: list[tuple[str, Any]] = [("", doc)]
+    stack: list[tuple[str, Any]] = [("", doc)]  # "": the document itself
     while stack:
         parent, value = stack.pop()
         if isinstance(value, list):
@@ -235,12 +253,12 @@ def _check_keys(doc: Mapping[str, Any], terms: _Terms) -> bool:
                     raise MalformedActivity(f"the document uses {key}",
                                             public_message=f"documents with {key} are not accepted")
                 if key == "@context":
-                    plain = plain and parent == "" and value is doc
+                    plain = plain and value is doc
                     continue  # a context is judged as a context, not walked as data
                 if key in ("@id", "@type"):
                     # Friendica writes "@type" in its vcard address; it matters only where id and type are read.
                     plain = plain and parent not in CORE_TERMS and parent != ""
-            elif ":" in key and terms.iri(key) in _CORE_IRIS:
+            elif ":" in key and terms.iri(key) in _core_iris():
                 plain = False
             if isinstance(item, (dict, list)):
                 stack.append((key, item))
@@ -305,6 +323,6 @@ def has_core_iri_key(doc: Mapping[str, Any]) -> bool:
 def _core_spellings() -> frozenset[str]:
     prefixes = {AS: "as:", SEC: "sec:"}
     return frozenset(
-        spelling for iri in _CORE_IRIS if not iri.startswith("@")
+        spelling for iri in _core_iris() if not iri.startswith("@")
         for spelling in (iri, *(short + iri[len(ns):] for ns, short in prefixes.items() if iri.startswith(ns)))
     )

@@ -127,6 +127,13 @@ def test_a_term_we_do_not_know_sends_the_document_through_json_ld(pyld_calls: li
     assert _views(processed) == _views(doc)
 
 
+def test_text_that_happens_to_read_public_is_left_alone() -> None:
+    doc = note_activity([AS, {"vibe": "https://vibes.example/ns#vibe"}], vibe="calm")
+    doc["object"]["name"] = "Public"
+
+    assert jsonld.canonical_document(doc)["object"]["name"] == "Public"
+
+
 def test_a_known_term_under_another_name_is_read_by_its_meaning() -> None:
     # Mobilizon's timezone called "tz": plain JSON would miss it; the processed document has it.
     event = {"id": "https://mobilizon.example/events/1", "type": "Event", "name": "Rally", "attributedTo": ALICE,
@@ -250,3 +257,21 @@ def test_a_body_nested_a_hundred_thousand_deep_is_a_400_not_a_crash() -> None:
 
     with pytest.raises(MalformedActivity, match="nested too deeply"):
         parse_activity_body(body, "application/activity+json")
+
+
+def test_a_context_restating_core_terms_as_the_standard_does_stays_plain(pyld_calls: list[str]) -> None:
+    restated = [AS, {"inbox": {"@id": "ldp:inbox", "@type": "@id"}, "id": "@id", "type": "@type", "actor": "as:actor"}]
+
+    assert parse(note_activity(restated)).actor == ALICE
+    assert pyld_calls == []
+
+
+@pytest.mark.parametrize("context", [
+    [AS, {"a": "b:x", "b": "a:y"}],
+    [AS, {**{f"p{n}": f"p{n + 1}:x" for n in range(500)}, "p500": "https://vibes.example/ns#"}],
+], ids=["prefixes in a loop", "a chain of 500 prefixes"])
+def test_prefix_loops_and_chains_are_a_400_not_a_crash(context: Any) -> None:
+    with pytest.raises(MalformedActivity) as refused:
+        parse(note_activity(context))
+
+    assert refused.value.status_code == 400
