@@ -12,7 +12,8 @@ from typing import Any
 from pyld import jsonld
 
 from fedihub.errors import MalformedActivity
-from fedihub.protocol import builders, known_contexts, pledges
+from fedihub.protocol import known_contexts
+from fedihub.protocol.known_contexts import canonical_context
 from fedihub.protocol.vocab import PUBLIC, PUBLIC_ALIASES
 
 # Why offline only: fetching a context per inbound activity is slow (ARCHITECTURE "JSON-LD":
@@ -109,39 +110,6 @@ MAX_LD_CONTEXT_BYTES = known_contexts.MAX_CONTEXT_BYTES  # all inline contexts o
 MAX_LD_DEPTH = 32
 MAX_LD_SECONDS = 0.5
 
-_OSTATUS_TERMS = {
-    "ostatus": "http://ostatus.org#",
-    "atomUri": "ostatus:atomUri",
-    "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
-    "conversation": "ostatus:conversation",
-}
-
-
-@cache
-def canonical_context() -> list[Any]:
-    """Every term fedihub reads, as our own documents define them, plus Mastodon's ostatus terms: the
-    context a processed document is compacted against, and the one it is read in before its own
-    applies (so a context we never fetch, Pleroma's litepub for one, does not take Hashtag away)."""
-    terms: dict[str, Any] = dict(_OSTATUS_TERMS)
-    for context in (builders.ACTOR_CONTEXT, builders.NOTE_CONTEXT, builders.EVENT_CONTEXT, pledges.PLEDGE_CONTEXT):
-        for entry in context:
-            if isinstance(entry, dict):
-                terms.update({term: _term_for_reading(definition) for term, definition in entry.items()})
-    # Our events put `location` in schema.org as Mobilizon does; the AS term is the one peers at large
-    # use (_plain_values folds schema.org's back into it).
-    terms.pop("location", None)
-    return ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", terms]
-
-
-def _term_for_reading(definition: Any) -> Any:
-    # A datatype (sc:Text, sc:Boolean …) would make compaction keep a plain string or number that came
-    # without it under the full IRI instead of the term: only IRI coercions and containers stay.
-    if isinstance(definition, dict) and definition.get("@type") not in (None, "@id", "@vocab"):
-        definition = {k: v for k, v in definition.items() if k != "@type"}
-        return definition["@id"] if set(definition) == {"@id"} else definition
-    return definition
-
-
 def _reading_loader(url: str, options: Any = None) -> dict[str, Any]:
     """The bundled contexts; any other URL reads as defining nothing, and is never requested."""
     try:
@@ -217,8 +185,8 @@ def _without_default_language(doc: dict[str, Any]) -> dict[str, Any]:
 
 def _plain_values(value: Any) -> Any:
     """Compacted JSON-LD as the plain reader expects it: a value object is its value (a language or
-    datatype the plain reader never looks at), Public is spelled in full as we write it, and
-    schema.org's location is the location."""
+    datatype the plain reader never looks at), Public is spelled in full as we write it, schema.org's
+    location is the location, and our own terms are there in both the spellings we read."""
     if isinstance(value, list):
         return [_plain_values(item) for item in value]
     if isinstance(value, str):
@@ -227,10 +195,26 @@ def _plain_values(value: Any) -> Any:
         return value
     if "@value" in value:
         return value["@value"]
-    plain = {key: _plain_values(item) for key, item in value.items()}
+    plain = {key: item if key == "@context" else _plain_values(item) for key, item in value.items()}
     if "location" not in plain and "sc:location" in plain:
         plain["location"] = plain.pop("sc:location")
+    for term, compact_iri in _own_terms().items():
+        if term in plain and compact_iri not in plain:
+            plain[compact_iri] = plain[term]
     return plain
+
+
+@cache
+def _own_terms() -> dict[str, str]:
+    """Terms of our own namespace, each with its compact IRI: pledge documents name hubScope as a term,
+    hub actors and rosters write fedihub:hubScope (profile_reader.py reads that), and compaction can
+    give only one of the two, so the processed document carries both."""
+    own = {}
+    for term, definition in canonical_context()[2].items():
+        target = definition.get("@id") if isinstance(definition, dict) else definition
+        if isinstance(target, str) and target.startswith("fedihub:"):
+            own[term] = target
+    return own
 
 
 def _core_view(value: Any) -> Any:

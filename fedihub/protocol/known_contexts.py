@@ -99,11 +99,47 @@ class _Terms:
         return None
 
 
+_OSTATUS_TERMS = {
+    "ostatus": "http://ostatus.org#",
+    "atomUri": "ostatus:atomUri",
+    "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
+    "conversation": "ostatus:conversation",
+}
+
+
+@cache
+def canonical_context() -> list[Any]:
+    """Every term fedihub reads, as our own documents define them, plus Mastodon's ostatus terms: the
+    context a processed document is compacted against, and the one it is read in before its own
+    applies (so a context we never fetch, Pleroma's litepub for one, does not take Hashtag away)."""
+    terms: dict[str, Any] = dict(_OSTATUS_TERMS)
+    for context in (ACTOR_CONTEXT, NOTE_CONTEXT, EVENT_CONTEXT, PLEDGE_CONTEXT):
+        for entry in context:
+            if isinstance(entry, dict):
+                terms.update({term: _term_for_reading(definition) for term, definition in entry.items()})
+    # Our events put `location` in schema.org as Mobilizon does; the AS term is the one peers at large
+    # use (_plain_values folds schema.org's back into it).
+    terms.pop("location", None)
+    return ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", terms]
+
+
+def _term_for_reading(definition: Any) -> Any:
+    # A datatype (sc:Text, sc:Boolean …) would make compaction keep a plain string or number that came
+    # without it under the full IRI instead of the term: only IRI coercions and containers stay.
+    if isinstance(definition, dict) and definition.get("@type") not in (None, "@id", "@vocab"):
+        definition = {k: v for k, v in definition.items() if k != "@type"}
+        return definition["@id"] if set(definition) == {"@id"} else definition
+    return definition
+
+
 @cache
 def _standard_terms() -> _Terms:
+    """The terms a document is read with before its own contexts: the bundled contexts and ours,
+    exactly what JSON-LD processing starts from (jsonld.py uses canonical_context() as its base)."""
     terms = _Terms()
     terms.add(_bundled_terms("activitystreams.json"))
     terms.add(_bundled_terms("security-v1.json"))
+    terms.add(canonical_context()[2])
     return terms
 
 

@@ -14,9 +14,11 @@ import pytest
 from pyld import jsonld as pyld
 
 from fedihub.errors import MalformedActivity
+from fedihub.federation.actors import PROFILE_CONTEXT
 from fedihub.federation.inbox import parse_activity_body
 from fedihub.protocol import jsonld
 from fedihub.protocol.builders import build_create, build_note
+from fedihub.protocol.profile_reader import HUB_NAMESPACE, read_actor_profile
 from fedihub.protocol.reader import read_activity, read_actor, read_object
 from tests.unit.test_builders import group_actor
 from tests.unit.test_event_builder import rally
@@ -82,8 +84,13 @@ def test_the_documents_we_send_are_read_as_plain_json(pyld_calls: list[str]) -> 
     note = build_note(object_id=f"{ALICE}/n/1", attributed_to=ALICE, content_html="<p>Hi</p>", to=[f"{AS}#Public"],
                       cc=[], published=datetime(2026, 3, 1, tzinfo=UTC), tags=[{"type": "Hashtag", "name": "#climate"}])
     event = rally()
+    # A hub's actor and roster carry our namespace and the profile terms (web/activitypub.py).
+    hub = group_actor(extra={"@context": [PROFILE_CONTEXT, {"fedihub": HUB_NAMESPACE}], "fedihub:hubScope": "state"})
+    roster = {"@context": [AS, {"fedihub": HUB_NAMESPACE}, PROFILE_CONTEXT], "id": f"{ALICE}/members",
+              "type": "OrderedCollection", "orderedItems": [{"id": ALICE, "type": "Group", "fedihub:hubScope": "city",
+                                                             "address": {"addressLocality": "Springfield"}}]}
     ours = [group_actor(), build_create(activity_id=f"{ALICE}/a/1", actor=ALICE, obj=note), event,
-            build_create(activity_id=f"{ALICE}/a/2", actor=ALICE, obj=event)]
+            build_create(activity_id=f"{ALICE}/a/2", actor=ALICE, obj=event), hub, roster]
 
     assert all(jsonld.canonical_document(doc) is doc for doc in ours)
     assert pyld_calls == []
@@ -125,6 +132,18 @@ def test_a_term_we_do_not_know_sends_the_document_through_json_ld(pyld_calls: li
     assert pyld_calls == ["expand", "compact"]
     assert processed["https://vibes.example/ns#vibe"] == "calm"  # kept, under the name its context gives it
     assert _views(processed) == _views(doc)
+
+
+def test_our_own_terms_read_the_same_through_json_ld_in_both_their_spellings() -> None:
+    # Hub actors write fedihub:hubScope; pledge summaries write hubScope as a term of their context.
+    hub = group_actor(extra={"@context": [{"fedihub": HUB_NAMESPACE, "vibe": "https://vibes.example/ns#vibe"}],
+                             "fedihub:hubScope": "state", "vibe": "calm"})
+
+    processed = jsonld.canonical_document(hub)
+
+    assert processed is not hub
+    assert read_actor_profile(processed).hub_scope == read_actor_profile(hub).hub_scope == "state"
+    assert processed["hubScope"] == "state"
 
 
 def test_text_that_happens_to_read_public_is_left_alone() -> None:
