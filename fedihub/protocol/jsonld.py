@@ -146,6 +146,9 @@ def process_json_ld(doc: dict[str, Any]) -> dict[str, Any]:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
     except RecursionError as exc:
         raise MalformedActivity("the document or its context is nested too deeply for JSON-LD") from exc
+    except Exception as exc:  # noqa: BLE001 - pyld also fails with KeyError, ValueError … on odd contexts
+        raise MalformedActivity(f"invalid JSON-LD: {type(exc).__name__}: {exc}",
+                                public_message="the document is not valid JSON-LD") from exc
     if time.perf_counter() - started > MAX_LD_SECONDS:
         # pyld cannot be interrupted; the caps above bound its work, and this refuses what still ran long.
         raise MalformedActivity(f"JSON-LD processing took longer than {MAX_LD_SECONDS} s",
