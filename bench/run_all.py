@@ -79,6 +79,15 @@ def rows_for_directory(r: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def rows_for_jsonld(r: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    for name, d in r["documents"].items():
+        rows.append((f"inbound {name}: json.loads / plain path", f"{d['json_loads_us']:.0f} / {d['plain_us']:.0f} µs"))
+        rows.append((f"inbound {name}: pyld path", f"{d['pyld_us'] / 1000:.1f} ms"))
+    rows.append(("inbound JSON-LD at the caps", f"{r['at_caps_ms']:.0f} ms"))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true", help="fan-out on PostgreSQL too (inbox always tries it)")
@@ -90,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         ("inbox.py", repeat, rows_for_inbox),
         ("memory.py", repeat, rows_for_memory),
         ("directory.py", repeat, rows_for_directory),
+        ("inbound_jsonld.py", repeat, rows_for_jsonld),
     ]
     rows: list[tuple[str, str]] = []
     failed = []

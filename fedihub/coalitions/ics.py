@@ -1,5 +1,5 @@
-"""Calls to action as iCalendar (RFC 5545): one call or a feed of many, with their time zones, escaped,
-folded and safe against injected lines."""
+"""Calls to action as iCalendar (RFC 5545): what goes into a calendar of one call or many; the
+icalendar package writes it (escaping, folding, parameter quoting)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, available_timezones
 
+import icalendar
+
 from fedihub.protocol.html import html_to_text
 from fedihub.storage.models import StoredObject
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
-MAX_LINE_OCTETS = 75  # RFC 5545 §3.1, not counting the CRLF
 STATUSES = {"CONFIRMED", "TENTATIVE", "CANCELLED"}
 # Local times (TZID) are written for these years only, the range calls.py accepts from organizers;
 # a remote call outside it is written in UTC, so a VTIMEZONE never has to cover centuries.
@@ -23,50 +24,25 @@ ZONE_YEARS = range(1970, 2101)
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
 MAX_SEQUENCE = 2**31 - 1  # SEQUENCE is an INTEGER (§3.3.8)
 
-# Every control character but TAB and LF (CR is turned into LF first); RFC 5545 §3.3.11 forbids them in TEXT.
+# Every control character but TAB and LF (CR is turned into LF first); RFC 5545 §3.3.11 forbids them in
+# TEXT, and icalendar escapes only line breaks, so remote text is cleaned before it is handed over.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Block-level ends become line breaks so a description keeps its paragraphs as plain text.
 _BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|li|h[1-6]|blockquote|pre)>", re.IGNORECASE)
 
 
-def escape_text(value: str) -> str:
-    r"""A TEXT value (§3.3.11): ``\``, ``;``, ``,`` and newlines escaped, so no value can start a new line."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL.sub("", value)
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def clean_text(value: str) -> str:
+    """Text as it may go into a TEXT value or a parameter: line breaks as LF, no control characters."""
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def escape_param(value: str) -> str:
-    """A quoted parameter value (§3.1, RFC 6868): no DQUOTE, no control character, no line break."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = value.replace("^", "^^").replace("\n", "^n").replace('"', "^'")
-    return '"' + re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", "", value) + '"'
+def _text(value: str) -> icalendar.vText:
+    """A TEXT value (§3.3.11), escaped by icalendar so that no value can start a new line.
 
-
-def fold_line(line: str) -> str:
-    """Fold a content line at 75 octets (§3.1) without splitting a UTF-8 character; CRLF-terminated."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= MAX_LINE_OCTETS:
-        return line + "\r\n"
-    parts: list[str] = []
-    start = 0
-    limit = MAX_LINE_OCTETS
-    while start < len(encoded):
-        end = min(start + limit, len(encoded))
-        # Step back to the start of a UTF-8 character (continuation bytes are 0b10xxxxxx).
-        while end < len(encoded) and encoded[end] & 0xC0 == 0x80:
-            end -= 1
-        parts.append(encoded[start:end].decode("utf-8"))
-        start = end
-        limit = MAX_LINE_OCTETS - 1  # continuation lines begin with one space
-    return "\r\n ".join(parts) + "\r\n"
-
-
-def format_utc(moment: datetime) -> str:
-    """A DATE-TIME in UTC form (§3.3.5, form #2): calendar apps show it in the reader's own zone."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    Explicit because icalendar (7.3) writes the properties it has no type for, NAME and X-WR-* among
+    them, verbatim: a comma would go unescaped and a line break would fail an assertion.
+    """
+    return icalendar.vText(clean_text(value))
 
 
 def _safe_uri(value: str | None) -> str | None:
@@ -74,6 +50,13 @@ def _safe_uri(value: str | None) -> str | None:
     if not value or re.search(r"[\s\x00-\x1f\x7f]", value):
         return None
     return value if urlsplit(value).scheme in ("http", "https") else None
+
+
+def _utc(moment: datetime) -> datetime:
+    """A DATE-TIME in UTC form (§3.3.5, form #2): calendar apps show it in the reader's own zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 # --- Time zones (§3.6.5) ------------------------------------------------------------------------------
@@ -102,42 +85,23 @@ def zone_of(row: StoredObject) -> str | None:
     return name
 
 
-def _local(moment: datetime, zone_name: str) -> str | None:
-    zone = ZoneInfo(zone_name)
-    local = moment.astimezone(zone)
+def _local(moment: datetime, zone_name: str) -> datetime | None:
+    """``moment`` as a local time of the zone, or None when that local time names another moment."""
+    local = moment.astimezone(ZoneInfo(zone_name))
     if local.replace(fold=0).astimezone(timezone.utc) != moment.astimezone(timezone.utc):
         return None
-    return local.strftime("%Y%m%dT%H%M%S")
+    return local.replace(fold=0)
 
 
-def _date_time(name: str, moment: datetime, zone_name: str | None) -> str:
-    if zone_name is None:
-        return f"{name}:{format_utc(moment)}"
-    return f"{name};TZID={zone_name}:{_local(moment, zone_name)}"
+def _written_time(moment: datetime, zone_name: str | None) -> datetime:
+    local = _local(moment, zone_name) if zone_name is not None else None
+    return local if local is not None else _utc(moment)
 
 
-def _offset(delta: timedelta | None) -> str:
-    seconds = int((delta or timedelta()).total_seconds())
-    sign = "-" if seconds < 0 else "+"  # "-0000" is not allowed (§3.3.14)
-    hours, rest = divmod(abs(seconds), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{seconds:02d}" if seconds else "")
-
-
-def _observance(zone: ZoneInfo, onset: int, before: timedelta | None) -> list[str]:
-    """One STANDARD or DAYLIGHT block starting at the UTC second ``onset``, in the local time then ending."""
-    after = datetime.fromtimestamp(onset, zone)
-    before = after.utcoffset() if before is None else before
-    kind = "DAYLIGHT" if after.dst() else "STANDARD"
-    # DTSTART is the local time of the onset as read in the offset in force before it (§3.6.5).
-    onset_local = datetime.fromtimestamp(onset, timezone.utc).replace(tzinfo=None) + (before or timedelta())
-    lines = [f"BEGIN:{kind}", f"DTSTART:{onset_local:%Y%m%dT%H%M%S}", f"TZOFFSETFROM:{_offset(before)}",
-             f"TZOFFSETTO:{_offset(after.utcoffset())}"]
-    if after.tzname():
-        lines.append(f"TZNAME:{escape_text(after.tzname() or '')}")
-    return [*lines, f"END:{kind}"]
-
-
+# icalendar's own Timezone.from_tzinfo (7.3) searches for offset changes in steps of 64 days, so it
+# misses an offset that lasts less than that and returns (Africa/Casablanca leaves +01 for the month
+# of Ramadan), and without a change in sight it walks to year 9999. The onsets are therefore found
+# here, for the years a calendar uses, and icalendar writes the observances.
 @functools.lru_cache(maxsize=4096)
 def _year_transitions(zone_name: str, year: int) -> tuple[int, ...]:
     """The UTC seconds in the local ``year`` at which the zone's offset changes (found by stepping a
@@ -164,19 +128,34 @@ def _year_transitions(zone_name: str, year: int) -> tuple[int, ...]:
     return tuple(found)
 
 
-def timezone_lines(zone_name: str, years: Iterable[int]) -> list[str]:
+def _observance(zone: ZoneInfo, onset: int, before: timedelta | None) -> icalendar.Component:
+    """One STANDARD or DAYLIGHT block starting at the UTC second ``onset``."""
+    after = datetime.fromtimestamp(onset, zone)
+    before = after.utcoffset() if before is None else before
+    part = icalendar.TimezoneDaylight() if after.dst() else icalendar.TimezoneStandard()
+    # DTSTART is the local time of the onset as read in the offset in force before it (§3.6.5).
+    part.DTSTART = datetime.fromtimestamp(onset, timezone.utc).replace(tzinfo=None) + (before or timedelta())
+    part.TZOFFSETFROM = before or timedelta()
+    part.TZOFFSETTO = after.utcoffset() or timedelta()
+    if after.tzname():
+        part.add("TZNAME", _text(after.tzname() or ""))
+    return part
+
+
+def build_timezone(zone_name: str, years: Iterable[int]) -> icalendar.Timezone:
     """A VTIMEZONE covering every local time of ``years``: the offset in force on 1 January of each
     run of consecutive years, then every change within them. Observances carry explicit onsets, no
     RRULE, so readers need not know the zone's rules."""
     zone = ZoneInfo(zone_name)
     chosen = sorted(set(years))
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{zone_name}"]
+    vtimezone = icalendar.Timezone()
+    vtimezone.add("TZID", _text(zone_name))
     for year in chosen:
         if year - 1 not in chosen:
-            lines += _observance(zone, int(datetime(year, 1, 1, tzinfo=zone).timestamp()), None)
+            vtimezone.add_component(_observance(zone, int(datetime(year, 1, 1, tzinfo=zone).timestamp()), None))
         for second in _year_transitions(zone_name, year):
-            lines += _observance(zone, second, datetime.fromtimestamp(second - 1, zone).utcoffset())
-    return [*lines, "END:VTIMEZONE"]
+            vtimezone.add_component(_observance(zone, second, datetime.fromtimestamp(second - 1, zone).utcoffset()))
+    return vtimezone
 
 
 def sequence_of(row: StoredObject) -> int:
@@ -219,16 +198,19 @@ def status_of(row: StoredObject) -> str:
     return status if status in STATUSES else "CONFIRMED"
 
 
-def _organizer_line(row: StoredObject) -> str | None:
+def _organizer(row: StoredObject) -> icalendar.vCalAddress | None:
     author = row.author
     address = (_safe_uri(author.url) or _safe_uri(author.uri)) if author is not None else None
     if address is None:
         return None
-    name = (author.name or author.username or "").strip()
-    return f"ORGANIZER;CN={escape_param(name)}:{address}" if name else f"ORGANIZER:{address}"
+    organizer = icalendar.vCalAddress(address)
+    name = clean_text(author.name or author.username or "").strip()
+    if name:
+        organizer.params["CN"] = name  # quoted and RFC 6868-escaped by icalendar
+    return organizer
 
 
-def _event_lines(row: StoredObject, zone: str | None) -> list[str]:
+def build_event(row: StoredObject, zone: str | None) -> icalendar.Event:
     if row.start_time is None:
         raise ValueError(f"{row.uri} has no start time and cannot go into a calendar")
     status = status_of(row)
@@ -236,42 +218,38 @@ def _event_lines(row: StoredObject, zone: str | None) -> list[str]:
     if status == "CANCELLED":
         # Many calendar apps ignore STATUS on import; the title tells the reader anyway.
         title = f"Cancelled: {title}"
-    stamp = row.updated or row.published or row.created_at or row.start_time
-    lines = [
-        "BEGIN:VEVENT",
-        # The object id is global and never changes, so re-importing updates the same entry.
-        f"UID:{escape_text(row.uri)}",
-        f"DTSTAMP:{format_utc(stamp)}",
-        _date_time("DTSTART", row.start_time, zone),
-    ]
+    event = icalendar.Event()
+    # The object id is global and never changes, so re-importing updates the same entry.
+    event.add("UID", _text(row.uri))
+    event.add("DTSTAMP", _utc(row.updated or row.published or row.created_at or row.start_time))
+    event.add("DTSTART", _written_time(row.start_time, zone))
     if row.end_time is not None and row.end_time > row.start_time:
-        lines.append(_date_time("DTEND", row.end_time, zone))
+        event.add("DTEND", _written_time(row.end_time, zone))
     if row.published is not None:
-        lines.append(f"CREATED:{format_utc(row.published)}")
+        event.add("CREATED", _utc(row.published))
     if row.updated is not None:
-        lines.append(f"LAST-MODIFIED:{format_utc(row.updated)}")
-    lines.append(f"SEQUENCE:{sequence_of(row)}")
-    lines.append(f"SUMMARY:{escape_text(title)}")
+        event.add("LAST-MODIFIED", _utc(row.updated))
+    event.add("SEQUENCE", sequence_of(row))
+    event.add("SUMMARY", _text(title))
     description = description_text(row)
     if description:
-        lines.append(f"DESCRIPTION:{escape_text(description)}")
+        event.add("DESCRIPTION", _text(description))
     location = location_text(row)
     if location:
-        lines.append(f"LOCATION:{escape_text(location)}")
+        event.add("LOCATION", _text(location))
     if row.latitude is not None and row.longitude is not None:
-        lines.append(f"GEO:{row.latitude:.6f};{row.longitude:.6f}")
+        event.add("GEO", (row.latitude, row.longitude))
     url = _safe_uri(row.url) or _safe_uri(row.uri)
     if url:
-        lines.append(f"URL:{url}")
-    organizer = _organizer_line(row)
-    if organizer:
-        lines.append(organizer)
-    movements = [m for m in (row.movements or []) if isinstance(m, str) and m.strip()]
+        event.add("URL", url)
+    organizer = _organizer(row)
+    if organizer is not None:
+        event.add("ORGANIZER", organizer)
+    movements = [clean_text(m.strip()) for m in (row.movements or []) if isinstance(m, str) and m.strip()]
     if movements:
-        lines.append("CATEGORIES:" + ",".join(escape_text(m.strip()) for m in movements))
-    lines.append(f"STATUS:{status}")
-    lines.append("END:VEVENT")
-    return lines
+        event.add("CATEGORIES", movements)
+    event.add("STATUS", _text(status))
+    return event
 
 
 def _zone_years(events: Sequence[tuple[StoredObject, str | None]]) -> dict[str, set[int]]:
@@ -292,26 +270,27 @@ def build_calendar(
     """A VCALENDAR: a VTIMEZONE for every zone the calls use, then one VEVENT per call, every line
     folded and CRLF-terminated. ``refresh`` tells subscribed calendar apps how often to re-read it."""
     events = [(row, zone_of(row)) for row in rows if row.start_time is not None]
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{escape_text(product)}",
-        "CALSCALE:GREGORIAN",
-    ]
+    calendar = icalendar.Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", _text(product))
+    calendar.add("CALSCALE", "GREGORIAN")
+    # RFC 7986 names, each followed by the older X-WR-* one that Outlook and Google read.
     if name:
-        lines += [f"NAME:{escape_text(name)}", f"X-WR-CALNAME:{escape_text(name)}"]
+        calendar.add("NAME", _text(name))
+        calendar.add("X-WR-CALNAME", _text(name))
     if description:
-        lines += [f"DESCRIPTION:{escape_text(description)}", f"X-WR-CALDESC:{escape_text(description)}"]
+        calendar.add("DESCRIPTION", _text(description))
+        calendar.add("X-WR-CALDESC", _text(description))
     if refresh is not None:
         minutes = max(1, int(refresh.total_seconds() // 60))
-        # RFC 7986 §5.7, and the older name Outlook and Google read.
-        lines += [f"REFRESH-INTERVAL;VALUE=DURATION:PT{minutes}M", f"X-PUBLISHED-TTL:PT{minutes}M"]
-    for zone, years in sorted(_zone_years(events).items()):
-        lines.extend(timezone_lines(zone, years))
+        # RFC 7986 §5.7 requires VALUE=DURATION, which icalendar (7.3) leaves out unless told.
+        calendar.add("REFRESH-INTERVAL", timedelta(minutes=minutes), parameters={"VALUE": "DURATION"})
+        calendar.add("X-PUBLISHED-TTL", _text(f"PT{minutes}M"))
+    for zone_name, years in sorted(_zone_years(events).items()):
+        calendar.add_component(build_timezone(zone_name, years))
     for row, zone in events:
-        lines.extend(_event_lines(row, zone))
-    lines.append("END:VCALENDAR")
-    return "".join(fold_line(line) for line in lines)
+        calendar.add_component(build_event(row, zone))
+    return calendar.to_ical().decode("utf-8")
 
 
 def filename_for(row: StoredObject) -> str:

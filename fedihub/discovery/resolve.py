@@ -26,6 +26,7 @@ from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import fetch, webfinger
 from fedihub.protocol.addresses import check_host_name
+from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.profile_reader import read_actor_profile
 from fedihub.protocol.reader import read_actor
 from fedihub.storage.models import Actor
@@ -70,7 +71,7 @@ def parse_address(text: str, field: str | None = None) -> Address:
         except InvalidInput as exc:
             raise InvalidInput(exc.public_message, field=field) from None
         host = parsed.host + (f":{parsed.port}" if parsed.port else "")
-        return Address(text=text, handle=None, url=text, host=host.lower())
+        return Address(text=text, handle=None, url=text, host=normalise_host(host, strict=False))
     if "@" not in text:
         raise InvalidInput(
             f"{text!r} is neither a handle like name@example.org nor a link starting with https://", field=field
@@ -89,7 +90,8 @@ class Resolved:
 
 
 def _is_our_host(ctx: FederationContext, host: str) -> bool:
-    return host in (ctx.host.lower(), (urlsplit(ctx.base_url).hostname or "").lower())
+    ours = (ctx.host, urlsplit(ctx.base_url).hostname or "")
+    return host in {normalise_host(name, strict=False) for name in ours}
 
 
 def _check_host(host: str, *, allow_private: bool, blocked: Sequence[str]) -> None:
@@ -113,7 +115,7 @@ async def _actor_url(ctx: FederationContext, address: Address, *, allow_private:
     _check_host(host, allow_private=allow_private, blocked=blocked)
     url = await webfinger.fetch_actor_url(ctx.http, f"{name}@{host}", scheme=ctx.scheme)
     # WebFinger may delegate to another server: that one must pass the same checks.
-    actor_host = urlsplit(url).netloc.lower()
+    actor_host = actors.host_of(url)
     if actor_host != host:
         _check_host(actor_host, allow_private=allow_private, blocked=blocked)
     return url

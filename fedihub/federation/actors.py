@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RemoteInvalid
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import builders, fetch, webfinger
+from fedihub.protocol.hosts import host_of as host_of  # where federation code has always found it
+from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.keys import generate_key_pair
 from fedihub.protocol.profile_reader import HUB_NAMESPACE, ActorProfile, read_actor_profile
@@ -29,10 +31,6 @@ log = logging.getLogger(__name__)
 # Mastodon refetches accounts older than a day when they act (app/models/account.rb STALE_THRESHOLD).
 REFRESH_AFTER = timedelta(days=1)
 USERNAME_MAX = 64
-
-
-def host_of(uri: str) -> str:
-    return urlsplit(uri).netloc.lower()
 
 
 async def find_actor(session: AsyncSession, uri: str) -> Actor | None:
@@ -343,7 +341,7 @@ async def resolve_target(ctx: FederationContext, target: str, *, discovered_via:
             return local
         return await resolve_actor(ctx, target, discovered_via=discovered_via)
     name, host = webfinger.parse_handle(target)
-    if host == ctx.host.lower() or host == (urlsplit(ctx.base_url).hostname or ""):
+    if host in {normalise_host(name, strict=False) for name in (ctx.host, urlsplit(ctx.base_url).hostname or "")}:
         async with ctx.sessions() as session:
             return await get_local_actor(session, name)
     actor_url = await webfinger.fetch_actor_url(ctx.http, f"{name}@{host}", scheme=ctx.scheme)

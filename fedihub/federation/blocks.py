@@ -9,22 +9,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
 from fedihub.federation.context import FederationContext
+from fedihub.protocol.hosts import normalise_host
 from fedihub.storage.models import Actor, Delivery, DomainBlock, Follow
 
 
 def normalise_domain(domain: str) -> str:
-    value = domain.strip().lower().rstrip(".")
-    if value.startswith(("http://", "https://")):
+    value = domain.strip()
+    if value.lower().startswith(("http://", "https://")):
         value = value.split("://", 1)[1].split("/", 1)[0]
-    if not value or "/" in value or "@" in value or " " in value:
+    if not value.rstrip(".") or "/" in value or "@" in value or " " in value:
         raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)")
-    return value
+    try:
+        return normalise_host(value)
+    except InvalidInput:
+        raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)") from None
 
 
 def domain_matches(domain: str, blocked: str) -> bool:
     """A block covers the domain itself and its subdomains, with or without a port."""
-    host = domain.lower().split(":", 1)[0] if domain.count(":") == 1 else domain.lower()
-    return host == blocked or host.endswith("." + blocked) or domain.lower() == blocked
+    domain, blocked = normalise_host(domain, strict=False), normalise_host(blocked, strict=False)
+    host = domain.split(":", 1)[0] if domain.count(":") == 1 else domain
+    return host == blocked or host.endswith("." + blocked) or domain == blocked
 
 
 async def blocked_domains(session: AsyncSession) -> Sequence[str]:

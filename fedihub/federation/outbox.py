@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
+from fedihub.protocol.hosts import host_of
 from fedihub.protocol.reader import ActivityView, has_public, read_activity
 from fedihub.storage.models import Activity, Actor, Delivery, Follow, InboxItem
 
@@ -64,7 +64,7 @@ async def publish(
     local_inbox_seen = False
     deliveries = []
     for inbox in sorted({inbox for inbox in inboxes if inbox}):
-        domain = urlsplit(inbox).netloc.lower()
+        domain = host_of(inbox)
         if any(domain_matches(domain, b) for b in blocked):
             continue
         if ctx.urls.is_local(inbox):

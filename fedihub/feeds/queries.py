@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
+from fedihub.protocol.hosts import normalise_host
 from fedihub.storage.models import Actor, Boost, Reaction, StoredObject
 
 PAST_DAYS = 30  # calendar apps drop events that vanish from a feed: keep the last month's in it
@@ -125,7 +126,7 @@ def public_or_unlisted() -> Condition:
 async def find_actor_by_handle(session: AsyncSession, handle: str, local_domain: str) -> Actor | None:
     """A Group we know by ``name``, ``name@host`` or ``@name@host`` (ours when the host is ours)."""
     name, _, host = handle.strip().lstrip("@").partition("@")
-    host = host.lower()
+    host = normalise_host(host, strict=False) if host else ""
     if not name:
         return None
     if not host or host == local_domain.lower():

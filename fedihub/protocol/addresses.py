@@ -13,6 +13,7 @@ import httpcore
 import httpx
 
 from fedihub.errors import ForbiddenAddress
+from fedihub.protocol.hosts import normalise_host
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -118,8 +119,12 @@ def check_addresses(host: str, addresses: Iterable[str]) -> None:
 
 
 def check_host_name(host: str) -> None:
-    """Reject IP literals and local names that connectors would reach without a DNS check."""
-    name = host.strip("[]").rstrip(".").lower()
+    """Reject IP literals and local names that connectors would reach without a DNS check.
+
+    The name is judged in its normalised spelling, so full-width or otherwise mapped look-alikes
+    (``ｌｏｃａｌｈｏｓｔ``, ``127。0。0。1``) are what they resolve to.
+    """
+    name = normalise_host(host.strip("[]"), strict=False)
     if name in _LOCAL_NAMES or name.endswith(".localhost"):
         raise ForbiddenAddress(f"{host} is a local name", public_message="That address is local.")
     ip = parse_ip(name)

@@ -10,11 +10,13 @@ import httpx
 
 from fedihub.errors import (
     InvalidInput,
+    MalformedActivity,
     RemoteGone,
     RemoteInvalid,
     RemoteNotFound,
     RemoteUnavailable,
 )
+from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.reader import without_nul
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
@@ -154,7 +156,13 @@ async def fetch_activitypub_document(
         raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
     except httpx.TransportError as exc:  # includes httpx.TimeoutException
         raise RemoteUnavailable(unreachable_message(url, exc)) from exc
-    document = decode_json_object(body, url)
+    try:
+        # The same reading as an inbound activity's: plain JSON, or canonicalised JSON-LD when its
+        # @context defines terms we do not know; a context that redefines core terms is refused.
+        document = canonical_document(decode_json_object(body, url))
+    except MalformedActivity as exc:
+        raise RemoteInvalid(f"{url}: {exc}", public_message=f"{url} sent a document fedihub cannot accept: "
+                            f"{exc.public_message}") from exc
     if document.get("id") != url:
         # Mastodon only trusts a document served from its own id (P13, mastodon#9390).
         raise RemoteInvalid(f"{url} returned a document with id {document.get('id')!r}")

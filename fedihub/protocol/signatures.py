@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, TypeGuard, cast
 
+import http_sf
 import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -202,10 +204,7 @@ def sign_request_rfc9421(
         components.append("content-digest")
     created = int(_as_utc(now or _utcnow()).timestamp())
     alg = "rsa-v1_5-sha256" if isinstance(key, RSAPrivateKey) else "ed25519"
-    inner = _InnerList(
-        items=tuple(_Item(name, ()) for name in components),
-        params=(("created", created), ("keyid", key_id), ("alg", alg)),
-    )
+    inner: _InnerList = ([(name, {}) for name in components], {"created": created, "keyid": key_id, "alg": alg})
     request = _RequestView(
         method=method,
         authority=url_authority(target),
@@ -214,9 +213,9 @@ def sign_request_rfc9421(
         headers={**normalize_headers(headers), **normalize_headers(added)},
     )
     base = _signature_base(inner, request, scheme=target.scheme)
-    signature = base64.b64encode(_sign(key, base.encode("utf-8"))).decode("ascii")
-    added["Signature-Input"] = f"{label}={_serialize_inner_list(inner)}"
-    added["Signature"] = f"{label}=:{signature}:"
+    signature = _sign(key, base.encode("utf-8"))
+    added["Signature-Input"] = http_sf.ser(cast(http_sf.DictionaryType, {label: inner}))
+    added["Signature"] = http_sf.ser({label: signature})
     return added
 
 
@@ -429,32 +428,33 @@ def _check_digest(header: str | None, body: bytes) -> None:
 
 
 def _prepare_rfc9421(request: _RequestView, body: bytes, now: datetime) -> _PreparedSignature:
-    inputs = _parse_sf_dictionary(request.headers["signature-input"], "Signature-Input")
+    inputs = _parse_dictionary(request.headers["signature-input"], "Signature-Input")
     if len(inputs) != 1:
         raise SignatureError("Signature-Input must hold exactly one signature")
-    (label, inner), = inputs.items()
-    if not isinstance(inner, _InnerList) or not all(
-        isinstance(item.value, str) and not isinstance(item.value, _Token) for item in inner.items
-    ):
+    (label, member), = inputs.items()
+    inner = _inner_list(member)
+    if inner is None or not all(isinstance(name, str) for name, _ in inner[0]):
         raise SignatureError("Signature-Input must be a list of quoted component names")
-    params = dict(inner.params)
-    key_id, created, expires, alg = (params.get(n) for n in ("keyid", "created", "expires", "alg"))
-    if not isinstance(key_id, str) or not key_id or not _is_int(created):
+    params = inner[1]
+    key_id, alg = _text_param(params.get("keyid")), params.get("alg")
+    created, expires = params.get("created"), params.get("expires")
+    if not key_id or not _is_int(created):
         raise SignatureError("the keyid and created parameters are required")
     if expires is not None and not _is_int(expires):
         raise SignatureError("the expires parameter must be an integer")
-    if alg is not None and alg not in RFC9421_ALGORITHMS:
+    if alg is not None and _text_param(alg) not in RFC9421_ALGORITHMS:
         raise SignatureError("unsupported signature algorithm (only rsa-v1_5-sha256 and ed25519)")
+    alg = _text_param(alg)
 
-    signatures = _parse_sf_dictionary(request.headers.get("signature", ""), "Signature")
-    signature = signatures.get(label)
-    if not isinstance(signature, _Item) or not isinstance(signature.value, bytes):
+    signatures = _parse_dictionary(request.headers.get("signature", ""), "Signature")
+    signature = _bytes_item(signatures.get(label))
+    if signature is None:
         raise SignatureError("the Signature header has no byte sequence for the signature label")
 
     _check_time_window(
         _from_unix(created), None if expires is None else _from_unix(expires), now=now
     )
-    components = [item.value for item in inner.items]
+    components = [name for name, _ in inner[0]]
     _check_components(inner)
     if "@method" not in components or "@target-uri" not in components:
         raise SignatureError("the @method and @target-uri components must be signed")
@@ -468,7 +468,7 @@ def _prepare_rfc9421(request: _RequestView, body: bytes, now: datetime) -> _Prep
     schemes = ("https", "http") if {"@target-uri", "@scheme"} & set(components) else ("https",)
     return _PreparedSignature(
         key_id=key_id,
-        signature=signature.value,
+        signature=signature,
         candidates=tuple(
             _signature_base(inner, request, scheme=s).encode("utf-8") for s in schemes
         ),
@@ -479,9 +479,8 @@ def _prepare_rfc9421(request: _RequestView, body: bytes, now: datetime) -> _Prep
 
 def _check_components(inner: _InnerList) -> None:
     seen: set[str] = set()
-    for item in inner.items:
-        name = item.value
-        if item.params:
+    for name, params in inner[0]:
+        if params:
             raise SignatureError("signature component parameters are not supported")
         if name in seen:
             raise SignatureError("a signature component is listed twice")
@@ -493,27 +492,25 @@ def _check_components(inner: _InnerList) -> None:
 def _check_content_digest(header: str | None, body: bytes) -> None:
     if header is None:
         raise SignatureError("the Content-Digest header is missing")
-    digests = _parse_sf_dictionary(header, "Content-Digest")
+    digests = _parse_dictionary(header, "Content-Digest")
     if "sha-256" not in digests:
         raise SignatureError("the Content-Digest header has no sha-256 digest")
     # Check every digest we can compute: a wrong sha-512 next to a right sha-256 is tampering.
     for name, algorithm in (("sha-256", hashlib.sha256), ("sha-512", hashlib.sha512)):
         if name not in digests:
             continue
-        given = digests[name]
-        if not isinstance(given, _Item) or not isinstance(given.value, bytes):
+        given = _bytes_item(digests[name])
+        if given is None:
             raise SignatureError(f"the Content-Digest {name} value is not a byte sequence")
-        if not hmac.compare_digest(given.value, algorithm(body).digest()):
+        if not hmac.compare_digest(given, algorithm(body).digest()):
             raise SignatureError("the Content-Digest does not match the body")
 
 
 def _signature_base(inner: _InnerList, request: _RequestView, *, scheme: str) -> str:
     """The RFC 9421 §2.5 signature base, ending with the ``@signature-params`` line."""
-    lines = [
-        f"{_serialize_string(item.value)}: {_component_value(item.value, request, scheme)}"
-        for item in inner.items
-    ]
-    lines.append(f'"@signature-params": {_serialize_inner_list(inner)}')
+    lines = [f"{http_sf.ser(name)}: {_component_value(name, request, scheme)}" for name, _ in inner[0]]
+    # A List of one member serialises as that member: here, the inner list with its parameters.
+    lines.append(f'"@signature-params": {http_sf.ser(cast(http_sf.ListType, [inner]))}')
     return "\n".join(lines)
 
 
@@ -606,7 +603,7 @@ def _parse_http_date(value: str) -> datetime:
     return _as_utc(parsed)
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -620,184 +617,45 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-# --- RFC 8941 structured fields (just what RFC 9421 and RFC 9530 headers use) -------------
+# --- RFC 9651 structured fields (RFC 9421 and RFC 9530 headers), parsed by http-sf -----------
+
+_Params = dict[str, Any]
+_Item = tuple[Any, _Params]  # (bare value, parameters)
+_InnerList = tuple[list[_Item], _Params]
 
 
-class _Token(str):
-    """An RFC 8941 token: serialized bare, unlike a string."""
+def _parse_dictionary(text: str, field: str) -> dict[str, _Item | _InnerList]:
+    """A Dictionary field (RFC 9651 §3.2). Every error is the peer's: a SignatureError (401) whose
+    public message names the field; the parser's own words go to the log only."""
 
+    def refuse_repeats(key: str, where: str) -> None:
+        # RFC 9651 lets the last of two equal keys win; on a signature that is an ambiguity a
+        # proxy or another verifier may resolve differently, so it is refused.
+        raise ValueError(f"the {where} key {key} appears twice")
 
-_Bare = int | float | str | bytes | bool
-_Params = tuple[tuple[str, _Bare], ...]
-
-
-@dataclass(frozen=True)
-class _Item:
-    value: _Bare
-    params: _Params
-
-
-@dataclass(frozen=True)
-class _InnerList:
-    items: tuple[_Item, ...]
-    params: _Params
-
-
-_SF_KEY = re.compile(r"[a-z*][a-z0-9_\-.*]*")
-_SF_NUMBER = re.compile(r"-?\d{1,15}(?:\.\d{1,3})?")
-_SF_TOKEN = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*")
-_SF_BYTES = re.compile(r":([A-Za-z0-9+/=]*):")
-_SF_STRING_CHAR = re.compile(r'[\x20-\x21\x23-\x5b\x5d-\x7e]')
-
-
-def _parse_sf_dictionary(text: str, field: str) -> dict[str, _Item | _InnerList]:
     try:
-        return _SFParser(text).dictionary()
-    except ValueError as exc:
-        raise SignatureError(f"the {field} header is not a valid structured field") from exc
+        # Header values reach us decoded as Latin-1; anything beyond ASCII is refused by the parser.
+        return cast(
+            dict[str, _Item | _InnerList],
+            http_sf.parse(text.encode("latin-1"), tltype="dictionary", on_duplicate_key=refuse_repeats),
+        )
+    except ValueError as exc:  # http_sf.StructuredFieldError, UnicodeEncodeError and ours
+        raise SignatureError(
+            f"the {field} header is not a valid structured field: {exc}",
+            public_message=f"the {field} header is not a valid structured field (RFC 9651 dictionary)",
+        ) from exc
 
 
-class _SFParser:
-    """A strict RFC 8941 §4.2 parser over one field value; raises ValueError on any error."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text.strip(" \t")
-        self.pos = 0
-
-    def dictionary(self) -> dict[str, _Item | _InnerList]:
-        result: dict[str, _Item | _InnerList] = {}
-        while self.pos < len(self.text):
-            key = self._key()
-            if self._peek() == "=":
-                self.pos += 1
-                result[key] = self._inner_list() if self._peek() == "(" else self._item()
-            else:
-                result[key] = _Item(True, self._params())
-            self._skip(" \t")
-            if self.pos == len(self.text):
-                break
-            self._expect(",")
-            self._skip(" \t")
-            if self.pos == len(self.text):
-                raise ValueError("trailing comma")
-        return result
-
-    def _inner_list(self) -> _InnerList:
-        self._expect("(")
-        items = []
-        while True:
-            self._skip(" ")
-            if self._peek() == ")":
-                self.pos += 1
-                return _InnerList(tuple(items), self._params())
-            items.append(self._item())
-            if self._peek() not in (" ", ")"):
-                raise ValueError("bad inner list")
-
-    def _item(self) -> _Item:
-        return _Item(self._bare(), self._params())
-
-    def _params(self) -> _Params:
-        params = []
-        while self._peek() == ";":
-            self.pos += 1
-            self._skip(" ")
-            key = self._key()
-            value: _Bare = True
-            if self._peek() == "=":
-                self.pos += 1
-                value = self._bare()
-            params = [(k, v) for k, v in params if k != key] + [(key, value)]
-        return tuple(params)
-
-    def _bare(self) -> _Bare:
-        char = self._peek()
-        if char == '"':
-            return self._string()
-        if char == ":":
-            match = self._match(_SF_BYTES)
-            return base64.b64decode(match.group(1), validate=True)
-        if char == "?":
-            value = self.text[self.pos : self.pos + 2]
-            if value not in ("?0", "?1"):
-                raise ValueError("bad boolean")
-            self.pos += 2
-            return value == "?1"
-        if char == "-" or char.isdigit():
-            number = self._match(_SF_NUMBER).group(0)
-            return float(number) if "." in number else int(number)
-        return _Token(self._match(_SF_TOKEN).group(0))
-
-    def _string(self) -> str:
-        self._expect('"')
-        chars = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == '"':
-                return "".join(chars)
-            if char == "\\":
-                escaped = self._peek()
-                if escaped not in ('"', "\\"):
-                    raise ValueError("bad escape")
-                chars.append(escaped)
-                self.pos += 1
-            elif _SF_STRING_CHAR.fullmatch(char):
-                chars.append(char)
-            else:
-                raise ValueError("bad string character")
-        raise ValueError("unterminated string")
-
-    def _key(self) -> str:
-        return self._match(_SF_KEY).group(0)
-
-    def _match(self, pattern: re.Pattern[str]) -> re.Match[str]:
-        match = pattern.match(self.text, self.pos)
-        if match is None:
-            raise ValueError("unexpected character")
-        self.pos = match.end()
-        return match
-
-    def _peek(self) -> str:
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def _expect(self, char: str) -> None:
-        if self._peek() != char:
-            raise ValueError(f"expected {char!r}")
-        self.pos += 1
-
-    def _skip(self, chars: str) -> None:
-        while self._peek() and self._peek() in chars:
-            self.pos += 1
+def _inner_list(member: _Item | _InnerList) -> _InnerList | None:
+    return member if isinstance(member[0], list) else None  # type: ignore[return-value]
 
 
-def _serialize_inner_list(inner: _InnerList) -> str:
-    items = " ".join(
-        _serialize_bare(item.value) + _serialize_params(item.params) for item in inner.items
-    )
-    return f"({items}){_serialize_params(inner.params)}"
+def _bytes_item(member: _Item | _InnerList | None) -> bytes | None:
+    if member is None or not isinstance(member[0], bytes):
+        return None
+    return member[0]
 
 
-def _serialize_params(params: _Params) -> str:
-    return "".join(
-        f";{key}" if value is True else f";{key}={_serialize_bare(value)}" for key, value in params
-    )
-
-
-def _serialize_bare(value: _Bare) -> str:
-    if isinstance(value, bool):
-        return "?1" if value else "?0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        text = f"{value:.3f}".rstrip("0")
-        return text + "0" if text.endswith(".") else text
-    if isinstance(value, bytes):
-        return ":" + base64.b64encode(value).decode("ascii") + ":"
-    if isinstance(value, _Token):
-        return str(value)
-    return _serialize_string(value)
-
-
-def _serialize_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _text_param(value: object) -> str | None:
+    """A String parameter; a Token is taken too, as the hand-written parser before http-sf did."""
+    return str(value) if isinstance(value, (str, http_sf.Token)) else None

@@ -21,6 +21,7 @@ from fedihub.protocol.fetch import (
     read_limited,
     unreachable_message,
 )
+from fedihub.protocol.hosts import normalise_host
 
 JRD_CONTENT_TYPE = "application/jrd+json"
 PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
@@ -39,17 +40,11 @@ _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*(?::(?P<port>[0-9]{{1,5}}))?")
 
 
 def _normalise_host(host: str) -> str:
-    try:
-        # IDNA turns a Unicode domain into the ASCII form used in URLs and lowercases it.
-        ascii_host = host.encode("idna").decode("ascii").lower()
-    except UnicodeError as exc:
-        raise InvalidInput(f"{host!r} is not a valid domain") from exc
-    match = _HOST.fullmatch(ascii_host)
-    if match is None or len(ascii_host) > 253:
+    """The host of a handle in its one spelling (hosts.py), which must then be a DNS name or IPv4."""
+    ascii_host = normalise_host(host)
+    # No underscores, empty labels or stray characters: a handle's host goes into a URL we fetch.
+    if _HOST.fullmatch(ascii_host) is None or len(ascii_host) > 253:
         raise InvalidInput(f"{host!r} is not a valid domain")
-    port = match.group("port")
-    if port is not None and not 0 < int(port) < 65536:
-        raise InvalidInput(f"{host!r} has an invalid port")
     return ascii_host
 
 

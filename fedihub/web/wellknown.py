@@ -13,6 +13,7 @@ from fedihub.errors import Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_actor, find_local_actor
 from fedihub.protocol import nodeinfo as nodeinfo_docs
 from fedihub.protocol import webfinger as wf
+from fedihub.protocol.hosts import normalise_host
 from fedihub.storage.models import Actor, StoredObject
 from fedihub.web.state import runtime_of
 
@@ -22,7 +23,7 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 def _our_hosts(request: Request) -> set[str]:
     base = runtime_of(request).ctx.base_url
     parts = urlsplit(base)
-    return {parts.netloc.lower(), (parts.hostname or "").lower()}
+    return {normalise_host(parts.netloc, strict=False), normalise_host(parts.hostname or "", strict=False)}
 
 
 async def webfinger(request: Request) -> Response:
@@ -43,7 +44,7 @@ async def webfinger(request: Request) -> Response:
                 actor = None
         else:
             name, host = parsed
-            if host.lower() not in _our_hosts(request):
+            if host not in _our_hosts(request):  # parse_resource gives it normalised
                 raise NotFound("that account is not on this server")
             actor = await find_local_actor(session, name)
     if actor is None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fedihub.federation.blocks import block_domain
+from fedihub.protocol.signatures import sign_request_rfc9421
 from fedihub.storage.models import Actor, Delivery, Follow, InboxItem, Reaction
 from tests.integration.helpers import count_rows, find_follow, inbox_items, path_of
 from tests.support.fake_peer import FakePeer, key_pair
@@ -82,6 +85,27 @@ async def test_forged_activities_are_refused_and_not_stored(
     assert await count_rows(a, InboxItem) == 0
     await net.settle()
     assert peer.received("Accept") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("Signature-Input", 'sig1=("@method" "@target-uri";created=1'), ("Content-Digest", "sha-256=:YWJj")],
+)
+async def test_a_malformed_rfc9421_field_is_401_naming_the_header_and_no_key_is_fetched(
+    a: Instance, peer: FakePeer, tenants: Actor, field: str, value: str
+) -> None:
+    alice = peer.accounts["alice"]
+    body = json.dumps(peer.build_follow(alice, tenants.uri)).encode()
+    headers = {"Content-Type": "application/activity+json"}
+    headers |= sign_request_rfc9421(method="POST", url=a.base_url + "/inbox", headers=headers, body=body,
+                                    key_id=alice.key_id, private_key=alice.keys.private_pem, now=peer.clock())
+
+    response = await a.post("/inbox", content=body, headers={**headers, field: value})
+
+    assert response.status_code == 401
+    assert response.text == f"the {field} header is not a valid structured field (RFC 9651 dictionary)"
+    assert await count_rows(a, InboxItem) == 0
+    assert peer.requests == [], "a request that cannot be parsed must not make us fetch a key"
 
 
 @pytest.mark.parametrize(

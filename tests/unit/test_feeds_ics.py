@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from fedihub.coalitions.ics import build_calendar, escape_param, fold_line, sequence_of, timezone_lines, zone_of
+from fedihub.coalitions.ics import build_calendar, build_timezone, sequence_of, zone_of
 from tests.unit.test_ics import make_call
 
 ZONES = ["America/Chicago", "Australia/Sydney", "Europe/Dublin", "Asia/Kolkata", "America/Santiago",
@@ -25,8 +25,11 @@ def _parsed(text: str) -> icalendar.Calendar:
 def test_the_vtimezone_gives_the_offset_of_every_local_time_in_the_years_it_covers(name: str) -> None:
     # Renamed, so the reader must build the zone from our observances alone (dateutil's tzical).
     alias = "Test-only-" + name.replace("/", "-")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:p", *timezone_lines(name, [2026, 2027, 2031]), "END:VCALENDAR"]
-    text = "".join(fold_line(line) for line in lines).replace(f"TZID:{name}", f"TZID:{alias}")
+    calendar = icalendar.Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", "p")
+    calendar.add_component(build_timezone(name, [2026, 2027, 2031]))
+    text = calendar.to_ical().decode().replace(f"TZID:{name}", f"TZID:{alias}")
     [vtimezone] = _parsed(text).walk("VTIMEZONE")
     theirs, ours = vtimezone.to_tz(), ZoneInfo(name)
     assert not isinstance(theirs, ZoneInfo)
@@ -109,7 +112,8 @@ def test_the_organizer_name_is_a_quoted_parameter_that_cannot_break_out() -> Non
     assert str(event["ORGANIZER"]) == "https://a.example/g/bay-climate"
     # RFC 6868 round trip: the reader gets the name back exactly, quotes and line break included.
     assert event["ORGANIZER"].params["CN"] == 'Evil "Org"; role=CHAIR:\nX-EVIL:1 ^_^'
-    assert escape_param('a"b') == "\"a^'b\""
+    row.author.name = 'a"b'
+    assert _parsed(build_calendar([row], product="p")).walk("VEVENT")[0]["ORGANIZER"].params["CN"] == 'a"b'
 
 
 def test_hostile_remote_text_stays_inside_its_property_across_many_events() -> None:
@@ -141,4 +145,5 @@ def test_a_feed_tells_calendar_apps_its_name_and_how_often_to_refresh() -> None:
     assert "\r\nNAME:Tenants\\, calls\r\n" in text and "\r\nX-WR-CALNAME:Tenants\\, calls\r\n" in text
     assert str(calendar["DESCRIPTION"]) == "All of them"
     assert calendar["REFRESH-INTERVAL"].dt == timedelta(hours=1)
+    assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"  # required by RFC 7986 §5.7
     assert "X-PUBLISHED-TTL:PT60M\r\n" in text and calendar.walk("VEVENT") == []

@@ -283,3 +283,23 @@ async def test_ssrf_refusals_surface_as_forbidden_address_not_unavailable() -> N
     async with build_http_client(user_agent="fedihub/test", allow_private_addresses=False) as client:
         with pytest.raises(ForbiddenAddress):
             await fetch_activitypub_document(client, "http://127.0.0.1:1/notes/1")
+
+
+async def test_a_fetched_document_with_terms_we_do_not_know_is_read_through_json_ld() -> None:
+    doc = note() | {"@context": ["https://www.w3.org/ns/activitystreams", {"mood": "https://vibes.example/ns#mood"}],
+                    "mood": "hopeful"}
+    client, _ = serving(doc)
+
+    fetched = await fetch_activitypub_document(client, NOTE_URL)
+
+    assert fetched["id"] == NOTE_URL and fetched["content"] == "Rally at noon"
+    assert fetched["https://vibes.example/ns#mood"] == "hopeful" and "mood" not in fetched
+
+
+async def test_a_fetched_actor_whose_context_aliases_a_core_term_is_refused() -> None:
+    doc = actor(**{"@context": ["https://www.w3.org/ns/activitystreams", {"mailbox": "ldp:inbox"}],
+                   "mailbox": "https://evil.example/inbox"})
+    client, _ = serving(doc)
+
+    with pytest.raises(RemoteInvalid, match="maps 'mailbox' onto 'inbox'"):
+        await fetch_actor_document(client, ACTOR_URL)

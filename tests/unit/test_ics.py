@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import icalendar
 import pytest
 
-from fedihub.coalitions.ics import build_calendar, escape_text, filename_for, fold_line
+from fedihub.coalitions.ics import build_calendar, filename_for
 from fedihub.storage.models import Actor, StoredObject
 
 UTC = timezone.utc
@@ -119,11 +119,23 @@ def test_long_lines_are_folded_at_75_octets_without_breaking_characters() -> Non
 
 @pytest.mark.parametrize("length", [74, 75, 76, 150, 151])
 def test_folding_is_exact_at_the_boundary(length: int) -> None:
-    folded = fold_line("X" * length)
-    physical = folded.removesuffix("\r\n").split("\r\n")
+    line = "SUMMARY:" + "X" * (length - len("SUMMARY:"))
+    text = build_calendar([make_call(name=line.removeprefix("SUMMARY:"))], product="p")
+
+    physical = physical_lines_of(text, "SUMMARY:")
+
     assert all(len(p.encode()) <= 75 for p in physical)
-    assert "".join(p.removeprefix(" ") if i else p for i, p in enumerate(physical)) == "X" * length
-    assert len(physical) == (1 if length <= 75 else 1 + -(-(length - 75) // 74))
+    assert "".join(p.removeprefix(" ") if i else p for i, p in enumerate(physical)) == line
+    # icalendar's folding: at most 74 octets on the first line, a space and 74 on each continuation.
+    assert len(physical) == (1 if length <= 74 else 1 + -(-(length - 74) // 74))
+
+
+def physical_lines_of(text: str, prefix: str) -> list[str]:
+    """The folded lines of the one content line starting with ``prefix``."""
+    lines = text.split("\r\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith(prefix))
+    end = next(i for i in range(first + 1, len(lines)) if not lines[i].startswith(" "))
+    return lines[first:end]
 
 
 def test_a_cancelled_call_says_so_in_status_and_title() -> None:
@@ -158,5 +170,7 @@ def test_the_download_name_is_made_from_the_title() -> None:
     assert filename_for(make_call(name="✊")) == "call-to-action.ics"
 
 
-def test_escape_text_leaves_plain_text_alone() -> None:
-    assert escape_text("Tenants Union meeting") == "Tenants Union meeting"
+def test_plain_text_is_written_as_it_is() -> None:
+    text = build_calendar([make_call(name="Tenants Union meeting")], product="p")
+
+    assert "\r\nSUMMARY:Tenants Union meeting\r\n" in text
