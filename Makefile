@@ -49,8 +49,12 @@ chromium:
 	    echo "chromium is not installed: browser tests will be skipped (install the chromium package)"; \
 	  fi; }
 
+# pytest-xdist workers: the suite waits on PostgreSQL, subprocesses and Chromium, so one more
+# worker than this 2-core machine's cores was fastest (README, "Running the tests").
+TEST_WORKERS ?= 3
+
 test: dev-install chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: dev-install
 	$(BIN)/python bench/run_all.py
