@@ -14,6 +14,7 @@ the ``backend`` fixture (directly or through ``database_url``/``net``):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import zlib
@@ -23,7 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from fedihub.federation import actors
+from fedihub.protocol.keys import KeyPair
 from tests.support.databases import DatabaseFactory, PostgresUnavailable
+from tests.support.fake_peer import key_pair
 from tests.support.fixtures import fixtures_dir as find_fixtures_dir_or_skip
 from tests.support.network import FederationNet
 
@@ -130,6 +134,23 @@ async def net(database_factory: DatabaseFactory, backend: str) -> AsyncIterator[
         await network.close()
         for url in urls:
             database_factory.release(url)
+
+
+@pytest.fixture(autouse=True)
+def reused_actor_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local actors get keys from a pool made once per session instead of fresh RSA keys.
+
+    Generating RSA-2048 costs about 70 ms of CPU and every test creates two or three local actors,
+    a federation test with several servers ten or more; key generation itself is covered in
+    tests/unit/test_keys.py, and real processes (tests/browser, test_real_processes.py) still make
+    their own. Within a test every actor still gets a key of its own.
+    """
+    slots = itertools.count(1000)
+
+    def next_key_pair(bits: int = 2048) -> KeyPair:
+        return key_pair(next(slots))
+
+    monkeypatch.setattr(actors, "generate_key_pair", next_key_pair)
 
 
 @pytest.fixture(scope="session")
