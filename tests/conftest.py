@@ -116,7 +116,7 @@ async def _create_database(factory: DatabaseFactory, backend: str) -> str:
 async def database_url(database_factory: DatabaseFactory, backend: str) -> AsyncIterator[str]:
     url = await _create_database(database_factory, backend)
     yield url
-    database_factory.release(url)
+    await database_factory.release(url)
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ async def net(database_factory: DatabaseFactory, backend: str) -> AsyncIterator[
     finally:
         await network.close()
         for url in urls:
-            database_factory.release(url)
+            await database_factory.release(url)
 
 
 @pytest.fixture(autouse=True)
