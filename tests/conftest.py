@@ -75,7 +75,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends_for(metafunc), indirect=True)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config
+) -> None:
     """One line saying how this run split the database tests between the backends."""
     runs: dict[str, set[str]] = {}
     for reports in terminalreporter.stats.values():

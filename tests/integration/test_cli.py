@@ -113,7 +113,9 @@ def _row(home: Home, sql: str) -> tuple:  # type: ignore[type-arg]  # noqa: F811
         return conn.execute(sql).fetchone()
 
 
-def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_form_does(home: Home) -> None:  # noqa: F811
+def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_form_does(
+    home: Home,  # noqa: F811
+) -> None:
     updated = home.run(
         "coalition", "update", "tenants", "--region-city", "Chicago", "--region-state", "Illinois",
         "--region-country", "US", "--movement", "tenants", "--movement", "rent control", "--latitude", "41.8781",

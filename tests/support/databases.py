@@ -115,10 +115,9 @@ async def _reset(conn: asyncpg.Connection, template: _Snapshot) -> bool:
     # transaction, so the order of the DELETEs is free; nobody waits for this commit to be on disk.
     script = ["BEGIN", "SET LOCAL session_replication_role = replica", "SET LOCAL synchronous_commit = off"]
     script += [f"DELETE FROM {_quote(schema)}.{_quote(table)}" for schema, table in template.tables]
-    if template.sequences:
-        script.append("SELECT " + ", ".join(
-            f"setval({_literal(name)}::regclass, {int(value)}, {bool(called)})" for name, value, called in template.sequences
-        ))
+    resets = [f"setval({_literal(name)}::regclass, {value}, {called})" for name, value, called in template.sequences]
+    if resets:
+        script.append("SELECT " + ", ".join(resets))
     await conn.execute(";\n".join(script))
     try:
         for (schema, table), (columns, records) in template.rows.items():
