@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import service
 from fedihub.federation.delivery import DeliveryRunner
 from fedihub.storage.models import Actor, Delivery, Follow
 from tests.support.network import FederationNet
+
+pytestmark = pytest.mark.all_backends  # leases: claiming, expiry and hand-over are SQL that differs per database
 
 
 async def _remote_follower(instance, coalition_id: int, host: str) -> None:  # type: ignore[no-untyped-def]

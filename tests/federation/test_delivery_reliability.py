@@ -20,6 +20,8 @@ from fedihub.federation.retry import BREAKER_THRESHOLD
 from fedihub.storage.models import Activity, Actor, Delivery, DomainHealth, Follow
 from tests.support.network import FederationNet, Instance
 
+pytestmark = pytest.mark.all_backends  # the delivery queue: claims, retries and back-off are rows with per-database SQL
+
 REFUSE = "connection refused"
 Answer = int | str | httpx.Response | Callable[[], httpx.Response]
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import service
 from fedihub.federation import follows
 from fedihub.storage.models import Follow, StoredObject
 from tests.support.network import FederationNet
+
+pytestmark = pytest.mark.all_backends  # the end-to-end federation drill every server relies on
 
 
 async def _follow_state(instance, follower_uri: str, target_uri: str) -> str | None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import logging
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
@@ -76,6 +77,7 @@ async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net
     assert all(b.undone_at is not None for b in await _boosts(s) + await _boosts(n))
 
 
+@pytest.mark.all_backends  # once per (hub, object) is a unique-row race
 async def test_two_hubs_following_each_other_boost_each_call_once(net: FederationNet) -> None:
     a, s, n, f = await _build_tree(net)
     await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
@@ -18,6 +19,8 @@ from fedihub.storage.models import Actor, Boost, StoredObject
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.fixtures import fixtures_dir
 from tests.support.network import FederationNet, Instance, activities_sent
+
+pytestmark = pytest.mark.all_backends  # an end-to-end drill across the tree of servers
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
@@ -71,6 +72,7 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
     return a, b, c, call
 
 
+@pytest.mark.all_backends  # roll-up counts are aggregate SQL
 async def test_every_server_showing_the_call_shows_the_same_rollup(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
     start = net.clock() + timedelta(days=10, hours=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import service
@@ -67,6 +68,7 @@ def wiretap(net: FederationNet, host: str) -> Wiretap:
     return tap
 
 
+@pytest.mark.all_backends  # an end-to-end drill between servers
 async def test_follow_post_unfollow_and_delete_between_two_instances(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")

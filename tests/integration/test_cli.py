@@ -1,81 +1,28 @@
-"""The `fedihub` command as an operator runs it: a real subprocess on a temporary SQLite data dir."""
+"""The `fedihub` command as an operator runs it, on a temporary SQLite data dir.
+
+Commands run in-process through click's runner (tests/support/cli.py); the two tests marked
+``real_process`` start the installed `fedihub` entry point, to prove that the console script
+reaches the same click group and that a failure in a real interpreter is one line, without a
+traceback or log noise.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import shutil
 import socket
 import sqlite3
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from fedihub.app import open_runtime
 from fedihub.cli import main
-from fedihub.coalitions import service
 from fedihub.errors import ConfigurationError
 from fedihub.settings import Settings
-
-FEDIHUB = Path(sys.executable).with_name("fedihub")
-BASE_URL = "http://coalitions.test"
-
-
-@dataclass(frozen=True)
-class Home:
-    """A data directory and the environment that points the command at it."""
-
-    path: Path
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIHUB_")}
-        env.update(FEDIHUB_DATA_DIR=str(self.path / "data"), FEDIHUB_BASE_URL=BASE_URL, FEDIHUB_LOG_LEVEL="WARNING")
-        return env
-
-    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(FEDIHUB), *args], cwd=self.path, env={**self.env, **env}, capture_output=True, text=True,
-            timeout=60,
-        )
-
-
-def assert_one_error_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:
-    """Failures are one `error: …` line on stderr and exit code 1: no traceback, no log noise."""
-    assert result.returncode == 1, result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    for text in expected:
-        assert text in lines[0]
-
-
-@pytest.fixture(scope="module")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir with the coalition `tenants`, made once in-process (interpreter start-ups are
-    the slow part of these tests) and copied for each test."""
-    home = tmp_path_factory.mktemp("cli-template")
-    settings = Settings.from_env({**Home(home).env})
-
-    async def prepare() -> None:
-        async with open_runtime(settings, migrate=True) as runtime:
-            await service.create_coalition(runtime.ctx, "tenants", name="Tenants Union")
-
-    asyncio.run(prepare())
-    return home
-
-
-@pytest.fixture
-def home(tmp_path: Path, migrated_template: Path) -> Home:
-    shutil.copytree(migrated_template, tmp_path, dirs_exist_ok=True)
-    return Home(tmp_path)
+from tests.integration.cli_helpers import BASE_URL, Home, assert_one_error_line, home, migrated_template  # noqa: F401
 
 
 def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -85,8 +32,9 @@ def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> Iterat
             yield from _command_paths(sub, (*path, name))
 
 
+@pytest.mark.real_process
 def test_the_installed_command_shows_usage(tmp_path: Path) -> None:
-    result = Home(tmp_path).run("--help")
+    result = Home(tmp_path).run_process("--help")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Usage: fedihub ")
@@ -96,8 +44,8 @@ def test_the_installed_command_shows_usage(tmp_path: Path) -> None:
 
 
 def test_every_subcommand_explains_itself_with_help(tmp_path: Path) -> None:
-    # In-process: one interpreter start per subcommand would cost a second each; the two
-    # subprocess run above proves the installed entry point reaches this same click group.
+    # In-process: one interpreter start per subcommand would cost a second each; the real
+    # process above proves the installed entry point reaches this same click group.
     runner = CliRunner()
     paths = list(_command_paths(main))
     assert ("coalition", "create") in paths and ("follow",) in paths and ("block",) in paths
@@ -108,7 +56,7 @@ def test_every_subcommand_explains_itself_with_help(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_migrate_creates_the_database_and_can_run_again(tmp_path: Path, home: Home) -> None:
+def test_migrate_creates_the_database_and_can_run_again(tmp_path: Path, home: Home) -> None:  # noqa: F811
     fresh = Home(tmp_path / "fresh")
     fresh.path.mkdir()
 
@@ -120,11 +68,12 @@ def test_migrate_creates_the_database_and_can_run_again(tmp_path: Path, home: Ho
     assert (again.returncode, again.stdout) == (0, "database is up to date\n")
 
 
+@pytest.mark.real_process
 def test_commands_on_an_unmigrated_database_say_to_migrate(tmp_path: Path) -> None:
-    assert_one_error_line(Home(tmp_path).run("coalition", "list"), "fedihub migrate")
+    assert_one_error_line(Home(tmp_path).run_process("coalition", "list"), "fedihub migrate")
 
 
-def test_a_created_coalition_is_listed(home: Home) -> None:
+def test_a_created_coalition_is_listed(home: Home) -> None:  # noqa: F811
     created = home.run("coalition", "create", "climate", "--name", "Climate Coalition", "--approve-followers")
     listed = home.run("coalition", "list")
 
@@ -137,11 +86,11 @@ def test_a_created_coalition_is_listed(home: Home) -> None:
     ]
 
 
-def test_creating_a_coalition_twice_is_one_error_line(home: Home) -> None:
+def test_creating_a_coalition_twice_is_one_error_line(home: Home) -> None:  # noqa: F811
     assert_one_error_line(home.run("coalition", "create", "tenants", "--name", "Again"), "already taken")
 
 
-def test_post_prints_the_new_post_url_and_queue_shows_nothing_to_deliver(home: Home) -> None:
+def test_post_prints_the_new_post_url_and_queue_shows_nothing_to_deliver(home: Home) -> None:  # noqa: F811
     posted = home.run("post", "tenants", "--text", "Rent strike on *Thursday*")
     queue = home.run("queue")
 
@@ -151,7 +100,7 @@ def test_post_prints_the_new_post_url_and_queue_shows_nothing_to_deliver(home: H
     assert (queue.returncode, queue.stdout) == (0, "no deliveries yet\n")  # nobody follows tenants yet
 
 
-def test_block_and_unblock_a_domain(home: Home) -> None:
+def test_block_and_unblock_a_domain(home: Home) -> None:  # noqa: F811
     blocked = home.run("block", "Spam.Example", "--reason", "spam")
     unblocked = home.run("unblock", "spam.example")
 
@@ -159,12 +108,14 @@ def test_block_and_unblock_a_domain(home: Home) -> None:
     assert (unblocked.returncode, unblocked.stdout) == (0, "unblocked spam.example\n")
 
 
-def _row(home: Home, sql: str) -> tuple:  # type: ignore[type-arg]
+def _row(home: Home, sql: str) -> tuple:  # type: ignore[type-arg]  # noqa: F811
     with contextlib.closing(sqlite3.connect(home.path / "data" / "fedihub.sqlite3")) as conn:
         return conn.execute(sql).fetchone()
 
 
-def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_form_does(home: Home) -> None:
+def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_form_does(
+    home: Home,  # noqa: F811
+) -> None:
     updated = home.run(
         "coalition", "update", "tenants", "--region-city", "Chicago", "--region-state", "Illinois",
         "--region-country", "US", "--movement", "tenants", "--movement", "rent control", "--latitude", "41.8781",
@@ -182,7 +133,7 @@ def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_for
     assert row == ("Tenants Union", "Chicago", "Illinois", "US", '["Tenants", "RentControl"]', 41.8781, -87.6298)
 
 
-def test_call_create_takes_a_region_and_a_map_point(home: Home) -> None:
+def test_call_create_takes_a_region_and_a_map_point(home: Home) -> None:  # noqa: F811
     created = home.run(
         "call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Daley Plaza",
         "--region-city", "Chicago", "--region-state", "Illinois", "--latitude", "41.8837", "--longitude", "-87.6303",
@@ -210,7 +161,7 @@ def _closed_port() -> int:
     ],
 )
 def test_following_an_unreachable_or_invalid_target_is_one_error_line(
-    home: Home, target: str, env: dict[str, str], expected: str
+    home: Home, target: str, env: dict[str, str], expected: str  # noqa: F811
 ) -> None:
     assert_one_error_line(home.run("follow", "tenants", target, **env), expected)
 

@@ -1,10 +1,10 @@
-"""`fedihub directory refresh` as an operator runs it from cron: a real subprocess, one summary."""
+"""`fedihub directory refresh` as an operator runs it from cron: one summary."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.test_cli import Home
+from tests.integration.cli_helpers import Home
 
 
 def test_refresh_reports_what_it_read_and_refuses_a_bad_depth(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.test_cli import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
+from tests.integration.cli_helpers import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
 
 LIST = (
     "\ufeffaddress;movement;region;note\n"

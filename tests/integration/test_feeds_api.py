@@ -64,6 +64,7 @@ async def test_each_call_says_when_where_who_and_how_many_pledged(
     assert (body["total"], body["page"], body["next"], body["prev"]) == (3, 1, None, None)
 
 
+@pytest.mark.all_backends  # the movement filter is per-database JSON SQL
 async def test_filters_by_movement_region_coalition_hub_and_time(a: Instance, net: FederationNet, tenants: Actor) -> None:
     housing = await post_call(a, "tenants")
     climate = await post_call(a, "tenants", title="Climate strike", movements=["climate"], region_state="Wisconsin")

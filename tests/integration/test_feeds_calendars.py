@@ -89,6 +89,7 @@ async def test_recent_past_calls_stay_in_the_calendar_older_and_deleted_ones_lea
     assert old.uri not in uids
 
 
+@pytest.mark.all_backends  # the movement filter is per-database JSON SQL
 async def test_the_instance_calendar_has_local_and_remote_calls_and_filters_like_the_directory(
     a: Instance, tenants: Actor
 ) -> None:

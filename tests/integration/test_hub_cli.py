@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.test_cli import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
+from tests.integration.cli_helpers import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
 
 
 def test_a_hub_is_created_and_asks_a_coalition_to_be_a_member(home: Home) -> None:  # noqa: F811

@@ -127,6 +127,7 @@ async def test_boosts_that_must_not_be_stored(
     assert await inbox_states(a) == {("done", None)}  # ignored, not failed or retried
 
 
+@pytest.mark.all_backends  # a unique-row race
 async def test_a_boost_of_an_embedded_boost_stores_the_original_once(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor
 ) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fedihub.storage.models import Actor
 from tests.integration.helpers import find_object, follow_peer
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
+
+pytestmark = pytest.mark.all_backends  # PostgreSQL refuses NUL characters in text where SQLite stores them
 
 
 async def test_a_call_with_nul_characters_is_stored_without_them(

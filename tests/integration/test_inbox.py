@@ -165,6 +165,7 @@ async def test_valid_but_unsupported_activities_are_acknowledged_and_ignored(
     assert peer.inbox_posts == []
 
 
+@pytest.mark.all_backends  # a unique-row race
 async def test_the_same_activity_on_the_shared_and_the_personal_inbox_is_stored_once(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor
 ) -> None:

@@ -13,6 +13,8 @@ from tests.integration.helpers import followed_by
 from tests.support.fake_peer import FakePeer, ReceivedPost, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
+pytestmark = pytest.mark.all_backends  # the fan-out rows of the delivery queue
+
 
 async def test_followers_sharing_a_shared_inbox_get_one_post_per_inbox(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, fixtures_dir: Path

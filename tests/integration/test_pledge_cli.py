@@ -6,7 +6,7 @@ import asyncio
 
 from fedihub.app import open_runtime
 from fedihub.settings import Settings
-from tests.integration.test_cli import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
+from tests.integration.cli_helpers import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
 
 
 def _process_inbox(home: Home) -> None:  # noqa: F811
