@@ -14,6 +14,9 @@ from tests.integration.helpers import count_rows
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
+# Leases, upserts and transactions behave differently on each database: both are tested.
+pytestmark = pytest.mark.all_backends
+
 
 async def test_a_handler_failing_after_its_accept_leaves_no_delivery_and_the_retry_answers_once(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, monkeypatch: pytest.MonkeyPatch

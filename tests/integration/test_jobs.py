@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.app import build_jobs
@@ -18,6 +19,9 @@ from fedihub.federation.queue import claim_due
 from fedihub.storage.models import Job
 from fedihub.worker import Worker
 from tests.support.network import FederationNet, Instance
+
+# Leases, upserts and transactions behave differently on each database: both are tested.
+pytestmark = pytest.mark.all_backends
 
 
 def _worker(instance: Instance, functions: Mapping[str, Any], *, hours: float = 6.0, name: str = "w1") -> Worker:

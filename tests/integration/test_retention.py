@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import service
 from fedihub.storage.models import Activity, Delivery, InboxItem
 from tests.support.network import FederationNet, Instance
+
+# Leases, upserts and transactions behave differently on each database: both are tested.
+pytestmark = pytest.mark.all_backends
 
 
 def _item(n: int, state: str, processed_days_ago: float | None, now) -> InboxItem:  # type: ignore[no-untyped-def]
