@@ -9,7 +9,7 @@ asks the ``PostedForm`` for what it expects:
 - ``form.texts("movements")``: every non-empty value of a repeated field (checkboxes, multi-selects);
 - ``form.flag("confirm")``: whether a checkbox was ticked;
 - ``form.fields(multi=("movements",))``: the whole form as text, to hand to a domain parser and to
-  show again with its errors (the CSRF token and files left out);
+  show again with its errors (the CSRF token left out, files as "");
 - ``await form.upload("avatar", max_bytes=…)``: a chosen file's bytes, None when no file was chosen,
   PayloadTooLarge naming the field when it is larger.
 """
@@ -49,13 +49,17 @@ def csrf_input(request: Request) -> Markup:
     return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, escape(csrf_token(request)))
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MB"
+def _size(size: int) -> str:
+    """2 MB, 64 kB or 100 bytes: a limit as people read it."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} kB" if size >= 1024 else f"{size} bytes"
 
 
 def text_fields(form: FormData, multi: Iterable[str] = ()) -> Fields:
-    """Text values of a posted form (files and the CSRF token left out); ``multi`` keys are lists,
-    present even when nothing was sent for them (an unticked group of checkboxes sends nothing)."""
+    """Text values of a posted form: the CSRF token left out, a file field read as "" (its bytes come
+    only through ``PostedForm.upload``); ``multi`` keys are lists, present even when nothing was sent
+    for them (an unticked group of checkboxes sends nothing)."""
     multi = set(multi)
     fields: Fields = {key: [] for key in multi}
     for key in form:
@@ -73,9 +77,8 @@ class PostedForm:
     data: FormData
 
     def text(self, name: str, *, strip: bool = True) -> str:
-        value = self.data.get(name)
-        if not isinstance(value, str):
-            return ""
+        """The field's first text value (as ``fields`` gives it), or ""."""
+        value = next((v for v in self.data.getlist(name) if isinstance(v, str)), "")
         return value.strip() if strip else value
 
     def required(self, name: str, message: str) -> str:
@@ -101,14 +104,14 @@ class PostedForm:
             return None
         data = await value.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise PayloadTooLarge(f"{what} is larger than {_megabytes(max_bytes)}", field=name)
+            raise PayloadTooLarge(f"{what} is larger than {_size(max_bytes)}", field=name)
         return data
 
 
 async def _read_body(request: Request) -> None:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
-        raise PayloadTooLarge(f"the form is too large (over {_megabytes(MAX_FORM_BYTES)})")
+        raise PayloadTooLarge(f"the form is too large (over {_size(MAX_FORM_BYTES)})")
     if hasattr(request, "_body"):
         return
     chunks: list[bytes] = []
@@ -116,7 +119,7 @@ async def _read_body(request: Request) -> None:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_FORM_BYTES:
-            raise PayloadTooLarge(f"the form is too large (over {_megabytes(MAX_FORM_BYTES)})")
+            raise PayloadTooLarge(f"the form is too large (over {_size(MAX_FORM_BYTES)})")
         chunks.append(chunk)
     # Starlette's form parser reads the cached body instead of the (now consumed) stream.
     request._body = b"".join(chunks)
