@@ -108,7 +108,9 @@ async def test_repeated_fields_give_every_value_and_a_checkbox_is_ticked_or_not(
                                "first": "Tenants"}
 
 
-async def test_fields_is_the_whole_form_as_text_without_the_token_or_file_contents(page: Callable[[Reader], Page]) -> None:
+async def test_fields_is_the_whole_form_as_text_without_the_token_or_file_contents(
+    page: Callable[[Reader], Page],
+) -> None:
     browser = page(lambda form: form.fields(multi=("movements", "regions")))
 
     response = await browser.submit(
