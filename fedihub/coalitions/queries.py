@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.storage.models import Actor, StoredObject
 
 
-def _coalitions() -> Select[tuple[Actor]]:
+def _coalitions() -> Select[Actor]:
     return select(Actor).where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
 
 

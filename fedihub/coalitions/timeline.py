@@ -20,7 +20,7 @@ class TimelineEntry:
     boosted_by: list[str] = field(default_factory=list)
 
 
-def _followed(actor_id: int) -> Select[tuple[int]]:
+def _followed(actor_id: int) -> Select[int]:
     return select(Follow.target_id).where(Follow.follower_id == actor_id, Follow.state == "accepted")
 
 
@@ -44,7 +44,7 @@ async def organizer_timeline(session: AsyncSession, actor_id: int, *, limit: int
     return [TimelineEntry(row, boosters.get(row.uri, [])) for row in rows]
 
 
-async def _boosters(session: AsyncSession, followed: Select[tuple[int]], uris: list[str]) -> dict[str, list[str]]:
+async def _boosters(session: AsyncSession, followed: Select[int], uris: list[str]) -> dict[str, list[str]]:
     """Names of the followed actors that boosted each of ``uris``, in the order they boosted."""
     if not uris:
         return {}
