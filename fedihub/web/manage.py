@@ -21,7 +21,7 @@ from fedihub.coalitions.profile import (
     save_profile,
 )
 from fedihub.coalitions.queries import latest_call_zone, own_notes
-from fedihub.coalitions.timeline import organizer_timeline
+from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
@@ -80,20 +80,21 @@ async def overview(request: Request) -> Response:
         {**_call_row(row, domain), "past": False} for row in upcoming
     ] + [{**_call_row(row, domain), "past": True} for row in past]
     note_views = [{"key": object_key(n.uri), **vars(post_view(n, domain))} for n in notes]
-    items = [
-        {"kind": "call", "view": call_view(entry.row, domain), "author": actor_view(entry.row.author, domain),
-         "href": entry.row.uri if entry.row.is_local else remote_call_path(entry.row.uri),
-         "boosted_by": entry.boosted_by}
-        if entry.row.type == "Event" and entry.row.start_time is not None
-        else {"kind": "post", "view": post_view(entry.row, domain), "author": actor_view(entry.row.author, domain),
-              "boosted_by": entry.boosted_by}
-        for entry in timeline
-    ]
     return render(
         request, "manage/overview.html",
-        p.context("overview", "Overview", calls=own_calls, notes=note_views, timeline=items, followers=followers,
+        p.context("overview", "Overview", calls=own_calls, notes=note_views,
+                  timeline=[_timeline_item(entry, domain) for entry in timeline], followers=followers,
                   following=following, requests=waiting),
     )
+
+
+def _timeline_item(entry: TimelineEntry, domain: str) -> dict[str, Any]:
+    row = entry.row
+    if row.type == "Event" and row.start_time is not None:
+        return {"kind": "call", "view": call_view(row, domain), "author": actor_view(row.author, domain),
+                "href": row.uri if row.is_local else remote_call_path(row.uri), "boosted_by": entry.boosted_by}
+    return {"kind": "post", "view": post_view(row, domain), "author": actor_view(row.author, domain),
+            "boosted_by": entry.boosted_by}
 
 
 def _call_row(row: StoredObject, domain: str) -> dict[str, Any]:
