@@ -439,7 +439,7 @@ async def _publish_update(
     return inboxes
 
 
-async def create_call(
+async def publish_call(
     ctx: FederationContext, session: AsyncSession, username: str, data: CallInput, *,
     super_event: str | None = None, extra_inboxes: set[str] | None = None,
 ) -> StoredObject:

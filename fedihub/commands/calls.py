@@ -46,7 +46,7 @@ async def call_create(
         "region_country": region_country, "latitude": latitude, "longitude": longitude,
     })
     async with runtime.ctx.sessions.begin() as session:
-        row = await calls.create_call(runtime.ctx, session, handle, data)
+        row = await calls.publish_call(runtime.ctx, session, handle, data)
     click.echo(row.uri)
 
 

@@ -81,7 +81,7 @@ async def pledge(
     local_action = None
     if action is not None:
         async with ctx.sessions.begin() as session:
-            event = await calls.create_call(
+            event = await calls.publish_call(
                 ctx, session, username, _action_input(target, action), super_event=target.uri,
                 extra_inboxes={target.author.delivery_inbox or ""},
             )

@@ -238,7 +238,7 @@ async def new_call(request: Request) -> Response:
     try:
         data = calls.parse_call_form(_with_normalised_movements(values))
         async with ctx.sessions.begin() as session:
-            await calls.create_call(ctx, session, p.handle, data)
+            await calls.publish_call(ctx, session, p.handle, data)
     except InvalidInput as exc:
         return _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS), exc.status_code)
     return done(p.base, "call-created")

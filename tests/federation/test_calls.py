@@ -74,7 +74,7 @@ async def coalition_followed_from(net: FederationNet) -> tuple[Instance, Instanc
 async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
 
-    call = await committed(a.ctx, calls.create_call, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
     there = await stored(b, call.uri)
@@ -117,7 +117,7 @@ async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: Fede
 
 async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
-    call = await committed(a.ctx, calls.create_call, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
     edited = rally_form(
@@ -155,7 +155,7 @@ async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net
 
 async def test_a_cancellation_marks_the_call_cancelled_there_and_it_stays_visible(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
-    call = await committed(a.ctx, calls.create_call, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
     await committed(a.ctx, calls.cancel_call, call.uri, reason="The city refused the permit.")
@@ -178,7 +178,7 @@ async def test_a_cancellation_marks_the_call_cancelled_there_and_it_stays_visibl
 
 async def test_a_deleted_call_is_tombstoned_there(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
-    call = await committed(a.ctx, calls.create_call, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
     await committed(a.ctx, service.delete_object, call.uri)

@@ -29,7 +29,7 @@ async def test_a_hub_feed_carries_the_calls_it_boosted_from_other_servers(net: F
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
     await net.settle()
     start = (net.clock() + timedelta(days=40)).astimezone(CHICAGO).replace(hour=18, minute=30, second=0, microsecond=0)
-    call = await committed(a.ctx, calls.create_call, "tenants", calls.CallInput(
+    call = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Statewide rent strike", description="Every county.", start=start, end=start + timedelta(hours=2),
         timezone="America/Chicago", place_name="Capitol", movements=["housing"], region_state="Illinois",
     ))

@@ -106,7 +106,7 @@ async def test_a_remote_coalition_asks_the_admins_approve_and_the_hub_boosts_its
     assert (await _request_state(a), await _request_state(s)) == ("approved", "approved")
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
 
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert [doc["actor"] for doc in await _received(f, "Announce") if doc["object"] == call.uri] == [HUB]
@@ -122,7 +122,7 @@ async def test_a_coalition_approving_followers_by_hand_accepts_the_hub_it_asked_
 
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
     assert await follows.pending_requests(a.ctx, "tenants") == []
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == [call.uri]
 
@@ -171,7 +171,7 @@ async def test_leaving_stops_the_boosts_and_both_sides_know(net: FederationNet) 
     }
     assert await _follow_state(s, HUB, TENANTS) is None
     assert (await _request_state(a), await _request_state(s)) == ("withdrawn", "withdrawn")
-    await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == []
     assert await _received(f, "Announce") == []
@@ -191,7 +191,7 @@ async def test_a_hub_removes_a_member_and_the_member_sees_it_ended(net: Federati
 
     assert await _follow_state(a, HUB, TENANTS) is None
     assert (await _request_state(a), await _request_state(s)) == ("withdrawn", "withdrawn")
-    await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == []
 
@@ -244,7 +244,7 @@ async def test_a_hub_joins_a_hub_on_the_same_server(net: FederationNet) -> None:
     await membership.decide_join(s.ctx, "national-hub", row.member.uri, approve=True)
     await net.settle()
 
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert sorted(await _boosted(s)) == [call.uri, call.uri]  # the state hub's boost, then the national hub's
     members = await hubs.list_members(s.ctx, national.id)

@@ -64,7 +64,7 @@ async def test_a_followers_timeline_shows_the_call_a_hub_carried(net: Federation
     await follows.follow(s.ctx, "neighbours", "state-hub@s.test")
     await net.settle()
 
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     # f follows only the hub, yet stores the call as the author's own Create would have.
@@ -106,7 +106,7 @@ async def test_up_the_tree_each_server_stores_the_call_once_and_each_hub_boosts_
     await follows.follow(f.ctx, "watchers", "national-hub@n.test")
     await net.settle()
 
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert await _boost_count(s) == 1 and await _boost_count(n) == 1

@@ -60,7 +60,7 @@ async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net
     before = await activities_sent([a, s, n, f])
 
     started = time.perf_counter()
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     elapsed = time.perf_counter() - started
 
@@ -84,7 +84,7 @@ async def test_two_hubs_following_each_other_boost_each_call_once(net: Federatio
     await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")
     await net.settle()
 
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     rounds = await net.settle()
 
     assert rounds < 100
@@ -102,7 +102,7 @@ async def test_a_hub_does_not_boost_before_the_member_accepts(net: FederationNet
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
     await net.settle()
 
-    await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert await _boosts(s) == []
@@ -128,7 +128,7 @@ async def test_a_hub_says_it_is_a_hub_and_publishes_its_roster(net: FederationNe
 
 async def test_cancelling_a_call_undoes_every_boost_and_replays_change_nothing(net: FederationNet) -> None:
     a, s, n, f = await _build_tree(net)
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     async with s.ctx.sessions() as session:
         create = await session.scalar(select(InboxItem).where(InboxItem.activity_type == "Create"))
@@ -150,7 +150,7 @@ async def test_a_removed_member_is_no_longer_boosted(net: FederationNet) -> None
     await hubs.remove_member(s.ctx, "state-hub", "tenants@a.test")
     await net.settle()
 
-    await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert await _boosts(s) == []
@@ -169,7 +169,7 @@ async def test_a_hub_on_the_members_own_server_boosts_its_calls(net: FederationN
     await follows.follow(f.ctx, "watchers", "city-hub@a.test")
     await net.settle()
 
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert [doc["actor"] for doc in await _announces_received(f) if doc["object"] == call.uri] == [

@@ -98,7 +98,7 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     before = await activities_sent(everyone)
 
     started = time.perf_counter()
-    call = await committed(cities["chicago.test"].ctx, calls.create_call, "chicago-tenants", _call_input(net))
+    call = await committed(cities["chicago.test"].ctx, calls.publish_call, "chicago-tenants", _call_input(net))
     await net.settle()
     climb_seconds = time.perf_counter() - started
 

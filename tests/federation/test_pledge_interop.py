@@ -35,7 +35,7 @@ def _mobilizon(fixtures_dir: Path, name: str, peer: FakePeer, account: FakeAccou
 async def _setup(net: FederationNet, fixtures_dir: Path, *, as_group: bool) -> tuple[Instance, FakePeer, FakeAccount, StoredObject]:
     a = await net.add_instance("a.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Paris Tenants")
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     peer = add_fake_peer(net, "mobilizon.test", fixtures_dir, usernames=("collectif",))
     account = peer.accounts["collectif"]
     if as_group:

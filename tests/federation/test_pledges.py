@@ -37,7 +37,7 @@ async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet
     b = await net.add_instance("b.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
     await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     start = net.clock() + timedelta(days=10, hours=1)
@@ -68,7 +68,7 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
     await committed(c.ctx, service.create_coalition, "watchers", name="Peoria Watchers")
     await follows.follow(c.ctx, "watchers", "tenants@a.test")
     await net.settle()
-    call = await committed(a.ctx, calls.create_call, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     return a, b, c, call
 

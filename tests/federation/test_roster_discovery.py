@@ -243,7 +243,7 @@ async def test_the_directory_says_how_each_entry_was_found(net: FederationNet) -
     await net.settle()
 
     start = net.clock() + timedelta(days=3)
-    await committed(c.ctx, calls.create_call, "climate", calls.CallInput(
+    await committed(c.ctx, calls.publish_call, "climate", calls.CallInput(
         title="Climate strike", description="", start=start, end=None, timezone="UTC", place_name="Plaza"))
     await net.settle()
 

@@ -31,7 +31,7 @@ def call_input(**fields: Any) -> calls.CallInput:
 
 
 async def post_call(instance: Instance, username: str, **fields: Any) -> StoredObject:
-    return await committed(instance.ctx, calls.create_call, username, call_input(**fields))
+    return await committed(instance.ctx, calls.publish_call, username, call_input(**fields))
 
 
 async def remote_actor(instance: Instance, uri: str, **fields: Any) -> Actor:

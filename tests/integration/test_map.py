@@ -64,9 +64,9 @@ async def mapped(a: Instance, tenants: Actor) -> Instance:
     oakland = await add_remote_group(a, "climate", name="Bay Climate Action", movements=("Climate",),
                                      region_city="Oakland", region_state="California", latitude=37.80, longitude=-122.27)
     await add_remote_group(a, "nowhere", name="Placeless Group", movements=("Climate",))
-    await committed(a.ctx, calls.create_call, "tenants", call_input(a, "Rent strike rally"))
-    await committed(a.ctx, calls.create_call, "tenants", call_input(a, "Online teach-in", lat=None, lon=None))
-    await committed(a.ctx, calls.create_call, "tenants", call_input(a, "Last year's march", days=-30))
+    await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Rent strike rally"))
+    await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Online teach-in", lat=None, lon=None))
+    await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Last year's march", days=-30))
     await add_remote_call(a, oakland, "Climate strike Oakland", lat=37.80, lon=-122.27)
     return a
 

@@ -54,7 +54,7 @@ async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_ro
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
-    call = await committed(a.ctx, calls.create_call, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     page_path = path_of(call.uri)
     editor = await organizer(a, "pat", fight15, "editor")
 
@@ -82,7 +82,7 @@ async def test_a_half_filled_local_action_is_refused_and_nothing_is_sent(net: Fe
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
-    call = await committed(a.ctx, calls.create_call, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     editor = await organizer(a, "pat", fight15, "editor")
 
     form = {**_pledge_form(), "call": call.uri, "action_title": "Peoria picket"}
@@ -100,7 +100,7 @@ async def test_only_editors_of_a_coalition_pledge_for_it(net: FederationNet) -> 
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
     other = await _coalition(a, "other", "Other Coalition", "Ohio")
-    call = await committed(a.ctx, calls.create_call, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     stranger = await organizer(a, "sam", other, "editor")
 
     response = await stranger.submit(f"/pledge?call={call.uri}", "/pledge", {"call": call.uri, **_pledge_form()})
@@ -115,7 +115,7 @@ async def test_withdraw_then_report_and_refuse(net: FederationNet) -> None:
     chicago = await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
     union = await _coalition(a, "union", "Rockford Union", "Illinois")
-    call = await committed(a.ctx, calls.create_call, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     page_path = path_of(call.uri)
     pat = await organizer(a, "pat", fight15, "editor")
     uma = await organizer(a, "uma", union, "editor")
@@ -162,7 +162,7 @@ async def test_the_pledges_collection_is_what_peers_read(net: FederationNet) -> 
     b = await net.add_instance("b.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     await _coalition(b, "fight15", "Peoria Fight for 15", "Illinois")
-    call = await committed(a.ctx, calls.create_call, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     from fedihub.pledges import service as pledges
 
     await pledges.pledge(b.ctx, "fight15", call.uri, message="Forty of us")
@@ -190,7 +190,7 @@ async def test_a_hub_page_shows_the_rollup_of_the_calls_it_carries(net: Federati
     await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state")
     await hubs.add_member(s.ctx, "illinois", "chicago@a.test")
     await net.settle()
-    call = await committed(a.ctx, calls.create_call, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     await net.settle()
     from fedihub.pledges import service as pledges
 

@@ -50,7 +50,7 @@ def call_form(**fields: str | list[str]) -> dict[str, str | list[str]]:
 
 
 async def post_call(instance: Instance, username: str, **fields: str | list[str]) -> StoredObject:
-    return await committed(instance.ctx, calls.create_call, username, calls.parse_call_form(call_form(**fields)))
+    return await committed(instance.ctx, calls.publish_call, username, calls.parse_call_form(call_form(**fields)))
 
 
 async def page(instance: Instance, path: str) -> httpx.Response:
