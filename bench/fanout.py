@@ -83,7 +83,8 @@ def bench_settings(database_url: str, transport: str, concurrency: int, data_dir
 async def seed_followers(runtime: Any, setup: Setup) -> None:
     """1,000 remote actors, each on its own shared inbox, following the coalition (accepted)."""
     ctx = runtime.ctx
-    await create_coalition(ctx, "bench", name="Bench coalition")
+    async with ctx.sessions.begin() as session:
+        await create_coalition(ctx, session, "bench", name="Bench coalition")
     now = datetime.now(timezone.utc)
     domain = f"127.0.0.1:{setup.sink.port}"
     actors = []
@@ -154,7 +155,8 @@ async def time_fedihub(
                 instrument(runtime, watch)
                 profiler.enable()
             started = time.perf_counter()
-            await post_note(runtime.ctx, "bench", POST_TEXT)
+            async with runtime.ctx.sessions.begin() as session:
+                await post_note(runtime.ctx, session, "bench", POST_TEXT)
             queued = time.perf_counter()
             passes = await drain(runtime)
             elapsed = time.perf_counter() - started

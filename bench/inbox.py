@@ -93,7 +93,8 @@ async def seed(settings: Settings, actors: int) -> list[RemoteActor]:
             "fetched_at": now, "created_at": now, "updated_at": now,
         })
     async with open_runtime(settings) as runtime:
-        coalition = await create_coalition(runtime.ctx, "bench", name="Bench coalition")
+        async with runtime.ctx.sessions.begin() as session:
+            coalition = await create_coalition(runtime.ctx, session, "bench", name="Bench coalition")
         async with runtime.ctx.sessions.begin() as session:
             await session.execute(insert(Actor), rows)
             ids = (await session.scalars(select(Actor.id).where(Actor.is_local.is_(False)))).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +34,7 @@ from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.db import create_engine, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
+from fedihub.storage.probe import database_answers
 from fedihub.web.app import build_web_app
 from fedihub.worker import Worker
 
@@ -53,6 +54,9 @@ class Runtime:
     ctx: FederationContext
     processor: InboundProcessor
     worker: Worker
+    # Whether the database answers within a timeout in seconds: GET /healthz asks it, so the web
+    # layer never reaches into storage itself.
+    database_answers: Callable[[float], Awaitable[bool]]
 
 
 def user_agent(settings: Settings) -> str:
@@ -131,12 +135,18 @@ async def open_runtime(
         await ensure_instance_actor(ctx)
         processor = build_inbound_processor()
         functions, schedule = build_jobs(settings)
+        sessions = ctx.sessions
+
+        async def probe(timeout: float) -> bool:
+            return await database_answers(sessions, timeout=timeout)
+
         yield Runtime(
             settings=settings, engine=engine, ctx=ctx, processor=processor,
             worker=Worker(
                 ctx, processor, jobs=functions, schedule=schedule,
                 lease=timedelta(seconds=settings.worker_lease_seconds),
             ),
+            database_answers=probe,
         )
     finally:
         if own_client:
@@ -168,9 +178,10 @@ def create_app(
         async with open_runtime(settings, http_client, migrate=migrate, clock=clock) as runtime:
             app.state.runtime = runtime
             if announce is not None:
-                link = await find_first_run_link(
-                    runtime.ctx.sessions, base_url=settings.base_url, secret_key=settings.secret_key, now=clock()
-                )
+                async with runtime.ctx.sessions.begin() as session:
+                    link = await find_first_run_link(
+                        session, base_url=settings.base_url, secret_key=settings.secret_key, now=clock()
+                    )
                 if link:
                     announce(setup_link_message(link))
             stop = asyncio.Event()

@@ -117,9 +117,10 @@ async def admin_create(runtime: Runtime, username: str | None, password_stdin: b
             account = await accounts.create_account(session, username, password, now=ctx.clock(), is_admin=True)
         click.echo(f"created instance admin {account.username}; log in at {runtime.settings.base_url}/login")
         return
-    link = await invites.get_setup_link(
-        ctx.sessions, base_url=runtime.settings.base_url, secret_key=runtime.settings.secret_key, now=ctx.clock()
-    )
+    async with ctx.sessions.begin() as session:
+        link = await invites.get_setup_link(
+            session, base_url=runtime.settings.base_url, secret_key=runtime.settings.secret_key, now=ctx.clock()
+        )
     if username:
         link += "?" + urlencode({"username": accounts.normalise_username(username)})
     click.echo("Open this one-time link to create an instance admin (valid for 7 days, works once):")
@@ -139,9 +140,10 @@ def coalition() -> None:
 @with_runtime
 async def coalition_create(runtime: Runtime, handle: str, name: str, summary: str | None, approve_followers: bool) -> None:
     """Create a coalition with the handle HANDLE (lowercase letters, digits, _ . -)."""
-    actor = await service.create_coalition(
-        runtime.ctx, handle, name=name, summary=summary, manually_approves_followers=approve_followers
-    )
+    async with runtime.ctx.sessions.begin() as session:
+        actor = await service.create_coalition(
+            runtime.ctx, session, handle, name=name, summary=summary, manually_approves_followers=approve_followers
+        )
     click.echo(f"created @{actor.username}@{runtime.settings.domain}  {actor.uri}")
 
 
@@ -149,7 +151,8 @@ async def coalition_create(runtime: Runtime, handle: str, name: str, summary: st
 @with_runtime
 async def coalition_list(runtime: Runtime) -> None:
     """List the coalitions hosted here."""
-    rows = await service.list_coalitions(runtime.ctx)
+    async with runtime.ctx.sessions() as session:
+        rows = await service.list_coalitions(session)
     if not rows:
         click.echo("no coalitions yet: create one with `fedihub coalition create HANDLE --name NAME`")
     for row in rows:
@@ -217,10 +220,10 @@ async def coalition_update(
     if not changes:
         raise InvalidInput("nothing to change: give --name, --summary, --movement, --region-…, --latitude/--longitude "
                            "or --approve-followers/--open-followers")
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.sessions.begin() as session:
         current = profile_form_fields(await get_local_actor(session, handle))
-    # The same checks and the same save as the web form, so both paths send the same Update.
-    _, changed = await save_profile(runtime.ctx, handle, parse_profile_form({**current, **changes}))
+        # The same checks and the same save as the web form, so both paths send the same Update.
+        _, changed = await save_profile(runtime.ctx, session, handle, parse_profile_form({**current, **changes}))
     click.echo(f"updated @{handle}" if changed else f"@{handle} already had this profile")
 
 
@@ -230,7 +233,8 @@ async def coalition_update(
 @with_runtime
 async def coalition_delete(runtime: Runtime, handle: str) -> None:
     """Delete HANDLE and tell every server that knows it."""
-    await service.delete_coalition(runtime.ctx, handle)
+    async with runtime.ctx.sessions.begin() as session:
+        await service.delete_coalition(runtime.ctx, session, handle)
     click.echo(f"deleted @{handle}")
 
 
@@ -260,7 +264,8 @@ async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> 
 @with_runtime
 async def post_command(runtime: Runtime, local_handle: str, text: str) -> None:
     """Publish a public announcement (a Note) from LOCAL_HANDLE to its followers."""
-    row = await service.post_note(runtime.ctx, local_handle, text)
+    async with runtime.ctx.sessions.begin() as session:
+        row = await service.post_note(runtime.ctx, session, local_handle, text)
     click.echo(row.uri)
 
 
@@ -269,7 +274,8 @@ async def post_command(runtime: Runtime, local_handle: str, text: str) -> None:
 @with_runtime
 async def delete_post_command(runtime: Runtime, url: str) -> None:
     """Delete the post at URL; followers' servers get a Delete."""
-    await service.delete_object(runtime.ctx, url)
+    async with runtime.ctx.sessions.begin() as session:
+        await service.delete_object(runtime.ctx, session, url)
     click.echo(f"deleted {url}")
 
 

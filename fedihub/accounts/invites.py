@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts.service import admin_exists, role_rank
 from fedihub.errors import Gone, NotFound
-from fedihub.storage.db import Sessions
-from fedihub.storage.models import Invite
+from fedihub.storage.models import Actor, Invite
 
 LIFETIME = timedelta(days=7)
 # The role of a setup invite (no coalition): it creates an instance admin.
@@ -82,38 +81,41 @@ def setup_token(invite: Invite, secret_key: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def get_setup_link(sessions: Sessions, *, base_url: str, secret_key: str, now: datetime) -> str:
+async def get_setup_link(session: AsyncSession, *, base_url: str, secret_key: str, now: datetime) -> str:
     """A setup link for a new instance admin: an unused, unexpired one again, or a new one."""
-    async with sessions.begin() as session:
-        candidates = (
-            await session.scalars(
-                select(Invite)
-                .where(Invite.role == SETUP_ROLE, Invite.used_at.is_(None), Invite.expires_at > now)
-                .order_by(Invite.id.desc())
-            )
-        ).all()
-        for invite in candidates:
-            token = setup_token(invite, secret_key)
-            # A link made under another secret key cannot be printed again; skip it.
-            if hmac.compare_digest(invite.token_hash, hash_token(token)):
-                return setup_url(base_url, token)
-        invite = Invite(
-            token_hash=f"pending-{secrets.token_hex(16)}", actor_id=None, role=SETUP_ROLE, created_by_id=None,
-            created_at=now.replace(microsecond=0), expires_at=now + LIFETIME,
+    candidates = (
+        await session.scalars(
+            select(Invite)
+            .where(Invite.role == SETUP_ROLE, Invite.used_at.is_(None), Invite.expires_at > now)
+            .order_by(Invite.id.desc())
         )
-        session.add(invite)
-        await session.flush()
+    ).all()
+    for invite in candidates:
         token = setup_token(invite, secret_key)
-        invite.token_hash = hash_token(token)
-        return setup_url(base_url, token)
+        # A link made under another secret key cannot be printed again; skip it.
+        if hmac.compare_digest(invite.token_hash, hash_token(token)):
+            return setup_url(base_url, token)
+    invite = Invite(
+        token_hash=f"pending-{secrets.token_hex(16)}", actor_id=None, role=SETUP_ROLE, created_by_id=None,
+        created_at=now.replace(microsecond=0), expires_at=now + LIFETIME,
+    )
+    session.add(invite)
+    await session.flush()
+    token = setup_token(invite, secret_key)
+    invite.token_hash = hash_token(token)
+    return setup_url(base_url, token)
 
 
-async def find_first_run_link(sessions: Sessions, *, base_url: str, secret_key: str, now: datetime) -> str | None:
+async def find_first_run_link(session: AsyncSession, *, base_url: str, secret_key: str, now: datetime) -> str | None:
     """The setup link to print on start when no instance admin exists yet; None otherwise."""
-    async with sessions() as session:
-        if await admin_exists(session):
-            return None
-    return await get_setup_link(sessions, base_url=base_url, secret_key=secret_key, now=now)
+    if await admin_exists(session):
+        return None
+    return await get_setup_link(session, base_url=base_url, secret_key=secret_key, now=now)
+
+
+async def invited_coalition(session: AsyncSession, invite: Invite) -> Actor | None:
+    """The coalition a coalition invite is for (None for a setup invite or a coalition gone from the table)."""
+    return await session.get(Actor, invite.actor_id) if invite.actor_id is not None else None
 
 
 def setup_link_message(link: str) -> str:

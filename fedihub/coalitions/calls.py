@@ -16,6 +16,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
+from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
@@ -24,7 +25,6 @@ from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.protocol import builders
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
-from fedihub.storage.queries import call_audience_inboxes
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
@@ -439,68 +439,67 @@ async def _publish_update(
     return inboxes
 
 
-async def create_call(
-    ctx: FederationContext, username: str, data: CallInput, *, super_event: str | None = None,
-    extra_inboxes: set[str] | None = None,
+async def publish_call(
+    ctx: FederationContext, session: AsyncSession, username: str, data: CallInput, *,
+    super_event: str | None = None, extra_inboxes: set[str] | None = None,
 ) -> StoredObject:
-    """Publish a call to action: an Event in a Create to the coalition's followers.
+    """Publish a call to action: an Event in a Create to the coalition's followers; the caller commits.
 
     A coalition's local action for another call names that call as its ``super_event`` and is also
     sent to ``extra_inboxes`` (the call's author).
     """
     data = validate_call(data)
-    async with ctx.sessions.begin() as session:
-        actor = await get_local_actor(session, username)
-        now = ctx.clock()
-        object_id = ctx.urls.new_object()
-        row = StoredObject(
-            uri=object_id, type="Event", attributed_to_id=actor.id, is_local=True, visibility="public",
-            url=object_id, published=now, created_at=now, event_status="CONFIRMED",
-        )
-        _fill(row, data, actor)
-        row.data = _event_document(row, actor, super_event=super_event)
-        session.add(row)
-        create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
-        inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
-        await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
-        return row
+    actor = await get_local_actor(session, username)
+    now = ctx.clock()
+    object_id = ctx.urls.new_object()
+    row = StoredObject(
+        uri=object_id, type="Event", attributed_to_id=actor.id, is_local=True, visibility="public",
+        url=object_id, published=now, created_at=now, event_status="CONFIRMED",
+    )
+    _fill(row, data, actor)
+    row.data = _event_document(row, actor, super_event=super_event)
+    session.add(row)
+    create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
+    inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
+    await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
+    return row
 
 
-async def update_call(ctx: FederationContext, object_uri: str, data: CallInput) -> StoredObject:
+async def update_call(ctx: FederationContext, session: AsyncSession, object_uri: str, data: CallInput) -> StoredObject:
     """Edit a call: Update(Event), plus a reply Note when the title, time, place or link changed.
 
     Mastodon ignores Updates of an Event (spec §1.8); the Note is what its users see. A change
     of the description alone sends only the Update: Mastodon never showed the description.
     """
     data = validate_call(data)
-    async with ctx.sessions.begin() as session:
-        row = await get_call(session, object_uri)
-        actor = row.author
-        before = call_facts(row)
-        _fill(row, data, actor)
-        inboxes = await _publish_update(ctx, session, row, actor)
-        changes = event_text.describe_changes(before, call_facts(row))
-        if changes:
-            html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes)
-            await _publish_reply(ctx, session, actor, row, html, inboxes)
-        return row
+    row = await get_call(session, object_uri)
+    actor = row.author
+    before = call_facts(row)
+    _fill(row, data, actor)
+    inboxes = await _publish_update(ctx, session, row, actor)
+    changes = event_text.describe_changes(before, call_facts(row))
+    if changes:
+        html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes)
+        await _publish_reply(ctx, session, actor, row, html, inboxes)
+    return row
 
 
-async def cancel_call(ctx: FederationContext, object_uri: str, reason: str | None = None) -> StoredObject:
+async def cancel_call(
+    ctx: FederationContext, session: AsyncSession, object_uri: str, reason: str | None = None
+) -> StoredObject:
     """Cancel a call: it stays visible, marked CANCELLED, with an Update and a reply Note."""
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
         raise InvalidInput(f"a reason has at most {MAX_REASON} characters", field="reason")
-    async with ctx.sessions.begin() as session:
-        row = await get_call(session, object_uri)
-        if row.event_status == "CANCELLED":
-            raise Conflict("this call is already cancelled")
-        actor = row.author
-        row.event_status = "CANCELLED"
-        inboxes = await _publish_update(ctx, session, row, actor, reason)
-        html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
-        await _publish_reply(ctx, session, actor, row, html, inboxes)
-        return row
+    row = await get_call(session, object_uri)
+    if row.event_status == "CANCELLED":
+        raise Conflict("this call is already cancelled")
+    actor = row.author
+    row.event_status = "CANCELLED"
+    inboxes = await _publish_update(ctx, session, row, actor, reason)
+    html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
+    await _publish_reply(ctx, session, actor, row, html, inboxes)
+    return row
 
 
 # --- Listings --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.avatars import AvatarImage, remove_avatar, store_avatar
 from fedihub.coalitions.markdown import render_markdown
@@ -229,43 +230,44 @@ def _snapshot(actor: Actor) -> tuple:
 
 async def save_profile(
     ctx: FederationContext,
+    session: AsyncSession,
     username: str,
     data: ProfileInput,
     *,
     avatar: AvatarImage | None = None,
     drop_avatar: bool = False,
 ) -> tuple[Actor, bool]:
-    """Store the profile (and a new avatar) in one transaction; followers get Update if anything changed.
+    """Store the profile (and a new avatar) in the caller's transaction; followers get Update if
+    anything changed.
 
     Returns the coalition and whether it changed.
     """
-    async with ctx.sessions.begin() as session:
-        actor = await get_local_actor(session, username)
-        before = _snapshot(actor)
-        actor.name = data.name
-        actor.summary_source = data.summary_source or None
-        actor.summary = render_markdown(data.summary_source) if data.summary_source else None
-        await set_movements(session, actor, data.movements)
-        actor.region_city = data.region_city
-        actor.region_state = data.region_state
-        actor.region_country = data.region_country
-        actor.latitude = data.latitude
-        actor.longitude = data.longitude
-        actor.website = data.website
-        actor.manually_approves_followers = data.manually_approves_followers
-        if avatar is not None:
-            await store_avatar(ctx, session, actor, avatar)
-        elif drop_avatar:
-            await remove_avatar(session, actor)
-        changed = _snapshot(actor) != before
-        if changed:
-            await publish_actor_update(ctx, session, actor)
-        if before[9] and not actor.manually_approves_followers:
-            # Opening up lets the waiting requests in, as Mastodon does when an account is unlocked
-            # (app/services/update_account_service.rb).
-            pending = await session.scalars(
-                select(Follow).where(Follow.target_id == actor.id, Follow.state == "pending").order_by(Follow.id)
-            )
-            for row in pending.all():
-                await accept_follow(ctx, session, row)
-        return actor, changed
+    actor = await get_local_actor(session, username)
+    before = _snapshot(actor)
+    actor.name = data.name
+    actor.summary_source = data.summary_source or None
+    actor.summary = render_markdown(data.summary_source) if data.summary_source else None
+    await set_movements(session, actor, data.movements)
+    actor.region_city = data.region_city
+    actor.region_state = data.region_state
+    actor.region_country = data.region_country
+    actor.latitude = data.latitude
+    actor.longitude = data.longitude
+    actor.website = data.website
+    actor.manually_approves_followers = data.manually_approves_followers
+    if avatar is not None:
+        await store_avatar(ctx, session, actor, avatar)
+    elif drop_avatar:
+        await remove_avatar(session, actor)
+    changed = _snapshot(actor) != before
+    if changed:
+        await publish_actor_update(ctx, session, actor)
+    if before[9] and not actor.manually_approves_followers:
+        # Opening up lets the waiting requests in, as Mastodon does when an account is unlocked
+        # (app/services/update_account_service.rb).
+        pending = await session.scalars(
+            select(Follow).where(Follow.target_id == actor.id, Follow.state == "pending").order_by(Follow.id)
+        )
+        for row in pending.all():
+            await accept_follow(ctx, session, row)
+    return actor, changed

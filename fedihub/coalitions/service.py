@@ -1,4 +1,8 @@
-"""Coalition operations shared by the CLI and the web UI: create, list, post, edit, delete."""
+"""Coalition operations shared by the CLI and the web UI: create, list, post, edit, delete.
+
+Each takes the session of the caller's transaction and never commits: the web handler or command that
+calls it opens the transaction, so an operation and the deliveries it queues commit together.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,16 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.federation.actors import build_local_actor_document, create_local_actor, get_local_actor
+from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
 from fedihub.protocol import builders
 from fedihub.protocol.vocab import PUBLIC
-from fedihub.storage.models import Activity, Actor, Follow, StoredObject
-from fedihub.storage.queries import call_audience_inboxes, count_follows
+from fedihub.storage.models import Activity, Actor, StoredObject
 
 MAX_NAME = 200
 MAX_POST = 20_000
@@ -34,105 +39,104 @@ class CoalitionSummary:
 
 async def create_coalition(
     ctx: FederationContext,
+    session: AsyncSession,
     username: str,
     *,
     name: str,
     summary: str | None = None,
     manually_approves_followers: bool = False,
 ) -> Actor:
-    """A new coalition: a local Group actor with its own key (summary is Markdown)."""
+    """A new coalition: a local Group actor with its own key (summary is Markdown); the caller commits."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters")
-    async with ctx.sessions.begin() as session:
-        actor = await create_local_actor(
-            ctx,
-            session,
-            username=username,
-            actor_type="Group",
-            name=name,
-            summary=render_markdown(summary) if summary else None,
-            manually_approves_followers=manually_approves_followers,
+    actor = await create_local_actor(
+        ctx,
+        session,
+        username=username,
+        actor_type="Group",
+        name=name,
+        summary=render_markdown(summary) if summary else None,
+        manually_approves_followers=manually_approves_followers,
+    )
+    actor.summary_source = summary or None  # the Markdown, so the profile form can edit it
+    return actor
+
+
+async def list_coalitions(session: AsyncSession) -> Sequence[CoalitionSummary]:
+    """Every coalition hosted here with its follow counts, by handle."""
+    actors = (
+        await session.scalars(
+            select(Actor)
+            .where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
+            .order_by(Actor.local_username)
         )
-        actor.summary_source = summary or None  # the Markdown, so the profile form can edit it
-        return actor
+    ).all()
+    return [
+        CoalitionSummary(
+            username=a.username or "",
+            name=a.name or "",
+            uri=a.uri,
+            followers=await count_followers(session, a.id),
+            following=await count_following(session, a.id),
+            manually_approves_followers=a.manually_approves_followers,
+        )
+        for a in actors
+    ]
 
 
-async def list_coalitions(ctx: FederationContext) -> Sequence[CoalitionSummary]:
-    async with ctx.sessions() as session:
-        actors = (
-            await session.scalars(
-                select(Actor)
-                .where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
-                .order_by(Actor.local_username)
-            )
-        ).all()
-        return [
-            CoalitionSummary(
-                username=a.username or "",
-                name=a.name or "",
-                uri=a.uri,
-                followers=await count_follows(session, Follow.target_id == a.id, Follow.state == "accepted"),
-                following=await count_follows(session, Follow.follower_id == a.id, Follow.state == "accepted"),
-                manually_approves_followers=a.manually_approves_followers,
-            )
-            for a in actors
-        ]
-
-
-async def post_note(ctx: FederationContext, username: str, text: str) -> StoredObject:
-    """Publish a public Note (Markdown) to the coalition's followers."""
+async def post_note(ctx: FederationContext, session: AsyncSession, username: str, text: str) -> StoredObject:
+    """Publish a public Note (Markdown) to the coalition's followers; the caller commits."""
     text = (text or "").strip()
     if not text:
         raise InvalidInput("the post is empty")
     if len(text) > MAX_POST:
         raise InvalidInput(f"a post has at most {MAX_POST} characters")
     html = render_markdown(text)
-    async with ctx.sessions.begin() as session:
-        actor = await get_local_actor(session, username)
-        now = ctx.clock()
-        object_id = ctx.urls.new_object()
-        note = builders.build_note(
-            object_id=object_id,
-            attributed_to=actor.uri,
-            content_html=html,
-            published=now,
-            to=[PUBLIC],
-            cc=[actor.followers_uri or ctx.urls.followers(actor.uri)],
-            url=object_id,
-        )
-        create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=note)
-        row = StoredObject(
-            uri=object_id, type="Note", attributed_to_id=actor.id, is_local=True, visibility="public",
-            content=html, url=object_id, published=now, data=note, created_at=now,
-        )
-        session.add(row)
-        await publish(ctx, session, actor=actor, activity=create, inboxes=await follower_inboxes(session, actor.id))
-        return row
+    actor = await get_local_actor(session, username)
+    now = ctx.clock()
+    object_id = ctx.urls.new_object()
+    note = builders.build_note(
+        object_id=object_id,
+        attributed_to=actor.uri,
+        content_html=html,
+        published=now,
+        to=[PUBLIC],
+        cc=[actor.followers_uri or ctx.urls.followers(actor.uri)],
+        url=object_id,
+    )
+    create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=note)
+    row = StoredObject(
+        uri=object_id, type="Note", attributed_to_id=actor.id, is_local=True, visibility="public",
+        content=html, url=object_id, published=now, data=note, created_at=now,
+    )
+    session.add(row)
+    await publish(ctx, session, actor=actor, activity=create, inboxes=await follower_inboxes(session, actor.id))
+    return row
 
 
-async def delete_object(ctx: FederationContext, object_uri: str) -> None:
+async def delete_object(ctx: FederationContext, session: AsyncSession, object_uri: str) -> None:
     """Delete one of our objects: a Tombstone from now on and a Delete to the author's followers."""
-    async with ctx.sessions.begin() as session:
-        row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_uri))
-        if row is None or not row.is_local or row.deleted_at is not None:
-            raise NotFound(f"no post {object_uri} on this server")
-        actor = row.author
-        now = ctx.clock()
-        row.deleted_at = now
-        for activity in (await session.scalars(select(Activity).where(Activity.object_uri == object_uri))).all():
-            activity.withdrawn_at = now
-        delete = builders.build_delete(
-            activity_id=ctx.urls.new_activity(), actor=actor.uri, object_id=object_uri, former_type=row.type,
-            to=[PUBLIC], cc=[actor.followers_uri or ""],
-        )
-        # A call is also held by the coalitions pledged to it and the hubs carrying it.
-        inboxes = await call_audience_inboxes(session, row.uri, actor.id)
-        await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
+    row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_uri))
+    if row is None or not row.is_local or row.deleted_at is not None:
+        raise NotFound(f"no post {object_uri} on this server")
+    actor = row.author
+    now = ctx.clock()
+    row.deleted_at = now
+    for activity in (await session.scalars(select(Activity).where(Activity.object_uri == object_uri))).all():
+        activity.withdrawn_at = now
+    delete = builders.build_delete(
+        activity_id=ctx.urls.new_activity(), actor=actor.uri, object_id=object_uri, former_type=row.type,
+        to=[PUBLIC], cc=[actor.followers_uri or ""],
+    )
+    # A call is also held by the coalitions pledged to it and the hubs carrying it.
+    inboxes = await call_audience_inboxes(session, row.uri, actor.id)
+    await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
 
 
 async def update_profile(
     ctx: FederationContext,
+    session: AsyncSession,
     username: str,
     *,
     name: str | None = None,
@@ -140,19 +144,18 @@ async def update_profile(
     manually_approves_followers: bool | None = None,
 ) -> Actor:
     """Change a coalition's profile and send Update(actor) to its followers."""
-    async with ctx.sessions.begin() as session:
-        actor = await get_local_actor(session, username)
-        if name is not None:
-            if not name.strip() or len(name) > MAX_NAME:
-                raise InvalidInput(f"a display name has 1 to {MAX_NAME} characters")
-            actor.name = name.strip()
-        if summary is not None:
-            actor.summary = render_markdown(summary)
-            actor.summary_source = summary
-        if manually_approves_followers is not None:
-            actor.manually_approves_followers = manually_approves_followers
-        await publish_actor_update(ctx, session, actor)
-        return actor
+    actor = await get_local_actor(session, username)
+    if name is not None:
+        if not name.strip() or len(name) > MAX_NAME:
+            raise InvalidInput(f"a display name has 1 to {MAX_NAME} characters")
+        actor.name = name.strip()
+    if summary is not None:
+        actor.summary = render_markdown(summary)
+        actor.summary_source = summary
+    if manually_approves_followers is not None:
+        actor.manually_approves_followers = manually_approves_followers
+    await publish_actor_update(ctx, session, actor)
+    return actor
 
 
 async def publish_actor_update(ctx: FederationContext, session: AsyncSession, actor: Actor) -> None:
@@ -166,21 +169,20 @@ async def publish_actor_update(ctx: FederationContext, session: AsyncSession, ac
     await publish(ctx, session, actor=actor, activity=update, inboxes=await follower_inboxes(session, actor.id))
 
 
-async def delete_coalition(ctx: FederationContext, username: str) -> None:
+async def delete_coalition(ctx: FederationContext, session: AsyncSession, username: str) -> None:
     """Delete a coalition: Delete(actor) to everyone it knows; its URLs answer 410 afterwards."""
-    async with ctx.sessions.begin() as session:
-        actor = await get_local_actor(session, username)
-        now = ctx.clock()
-        # Its posts go with it, as peers drop them on Delete(actor): their ids answer 410 here too.
-        await session.execute(
-            update(StoredObject)
-            .where(StoredObject.attributed_to_id == actor.id, StoredObject.deleted_at.is_(None))
-            .values(deleted_at=now)
-        )
-        await session.execute(
-            update(Activity).where(Activity.actor_id == actor.id, Activity.withdrawn_at.is_(None)).values(withdrawn_at=now)
-        )
-        inboxes = await follower_inboxes(session, actor.id) | await following_inboxes(session, actor.id)
-        delete = builders.build_delete_actor(activity_id=ctx.urls.new_activity(), actor=actor.uri, to=[PUBLIC])
-        await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
-        actor.deleted_at = now
+    actor = await get_local_actor(session, username)
+    now = ctx.clock()
+    # Its posts go with it, as peers drop them on Delete(actor): their ids answer 410 here too.
+    await session.execute(
+        update(StoredObject)
+        .where(StoredObject.attributed_to_id == actor.id, StoredObject.deleted_at.is_(None))
+        .values(deleted_at=now)
+    )
+    await session.execute(
+        update(Activity).where(Activity.actor_id == actor.id, Activity.withdrawn_at.is_(None)).values(withdrawn_at=now)
+    )
+    inboxes = await follower_inboxes(session, actor.id) | await following_inboxes(session, actor.id)
+    delete = builders.build_delete_actor(activity_id=ctx.urls.new_activity(), actor=actor.uri, to=[PUBLIC])
+    await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
+    actor.deleted_at = now

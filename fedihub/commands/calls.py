@@ -45,7 +45,8 @@ async def call_create(
         "movements": list(movements), "region_city": region_city, "region_state": region_state,
         "region_country": region_country, "latitude": latitude, "longitude": longitude,
     })
-    row = await calls.create_call(runtime.ctx, handle, data)
+    async with runtime.ctx.sessions.begin() as session:
+        row = await calls.publish_call(runtime.ctx, session, handle, data)
     click.echo(row.uri)
 
 
@@ -55,5 +56,6 @@ async def call_create(
 @with_runtime
 async def call_cancel(runtime: Runtime, url: str, reason: str | None) -> None:
     """Cancel the call at URL: it stays visible, marked cancelled, and followers are told."""
-    await calls.cancel_call(runtime.ctx, url, reason)
+    async with runtime.ctx.sessions.begin() as session:
+        await calls.cancel_call(runtime.ctx, session, url, reason)
     click.echo(f"cancelled {url}")

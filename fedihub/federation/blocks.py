@@ -36,6 +36,10 @@ async def blocked_domains(session: AsyncSession) -> Sequence[str]:
     return (await session.scalars(select(DomainBlock.domain))).all()
 
 
+async def list_blocks(session: AsyncSession) -> Sequence[DomainBlock]:
+    return (await session.scalars(select(DomainBlock).order_by(DomainBlock.domain))).all()
+
+
 async def is_blocked(session: AsyncSession, domain: str) -> bool:
     return any(domain_matches(domain, blocked) for blocked in await blocked_domains(session))
 

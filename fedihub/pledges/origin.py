@@ -39,7 +39,7 @@ from fedihub.protocol.pledges import (
 )
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, Pledge, StoredObject
-from fedihub.storage.queries import call_audience_inboxes
+from fedihub.coalitions.audience import call_audience_inboxes
 
 log = logging.getLogger(__name__)
 

@@ -80,10 +80,11 @@ async def pledge(
         raise Conflict("the call's organizers refused this coalition's pledge")
     local_action = None
     if action is not None:
-        event = await calls.create_call(
-            ctx, username, _action_input(target, action), super_event=target.uri,
-            extra_inboxes={target.author.delivery_inbox or ""},
-        )
+        async with ctx.sessions.begin() as session:
+            event = await calls.publish_call(
+                ctx, session, username, _action_input(target, action), super_event=target.uri,
+                extra_inboxes={target.author.delivery_inbox or ""},
+            )
         local_action = LocalAction(
             uri=event.uri, name=event.name or action.title, start=event.start_time, timezone=event.timezone,
             place=event.location_name, url=event.url,

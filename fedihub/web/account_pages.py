@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,18 +11,18 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
+from fedihub.coalitions import Actor
 from fedihub.coalitions import service as coalitions
 from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound, TooManyAttempts
 from fedihub.federation import blocks
-from fedihub.storage.models import Actor, DomainBlock
 from fedihub.web.auth import (
     log_in,
     log_out,
-    read_form,
     require_coalition_role,
     require_instance_admin,
     safe_next,
 )
+from fedihub.web.forms import PostedForm, read_form
 from fedihub.web.state import runtime_of
 
 
@@ -47,8 +46,9 @@ def error_for(exc: FedihubError) -> dict[str, str]:
 
 
 def text_of(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    """One stripped text value of a FormData; kept only for manage_hubs, which still reads FormData
+    itself. New code uses ``PostedForm.text`` (fedihub.web.forms)."""
+    return PostedForm(form).text(name)
 
 
 def client_address(request: Request) -> str:
@@ -66,10 +66,9 @@ async def login(request: Request) -> Response:
             return redirect(next_url)
         return render(request, "auth/login.html", {"next": next_url})
     form = await read_form(request)
-    username = text_of(form, "username").lower()
-    password = form.get("password")
-    password = password if isinstance(password, str) else ""
-    context: dict[str, Any] = {"next": safe_next(text_of(form, "next")), "values": {"username": username}}
+    username = form.text("username").lower()
+    password = form.text("password", strip=False)
+    context: dict[str, Any] = {"next": safe_next(form.text("next")), "values": {"username": username}}
     limiter = request.app.state.login_limiter
     now = runtime.ctx.clock()
     address = client_address(request)
@@ -100,11 +99,10 @@ async def logout(request: Request) -> Response:
 # --- New accounts: first-run setup and invites ---------------------------------------------
 
 
-def new_account_values(form: FormData) -> tuple[dict[str, str], str]:
+def new_account_values(form: PostedForm) -> tuple[dict[str, str], str]:
     """The form's visible values, and the password once both copies match."""
-    values = {"username": text_of(form, "username"), "display_name": text_of(form, "display_name")}
-    password, again = form.get("password"), form.get("password_confirm")
-    password = password if isinstance(password, str) else ""
+    values = {"username": form.text("username"), "display_name": form.text("display_name")}
+    password, again = form.text("password", strip=False), form.text("password_confirm", strip=False)
     if password != again:
         raise InvalidInput("the two passwords are not the same", field="password_confirm")
     return values, password
@@ -121,7 +119,7 @@ async def setup(request: Request) -> Response:
         values = {"username": request.query_params.get("username", "")}
         return render(request, "auth/setup.html", {"token": token, "values": values})
     form = await read_form(request)
-    values = {"username": text_of(form, "username"), "display_name": text_of(form, "display_name")}
+    values = {"username": form.text("username"), "display_name": form.text("display_name")}
     try:
         values, password = new_account_values(form)
         async with ctx.sessions.begin() as session:
@@ -144,7 +142,7 @@ async def _invite_coalition(request: Request, token: str) -> tuple[int, Actor, s
     ctx = runtime_of(request).ctx
     async with ctx.sessions() as session:
         invite = await invites.get_usable_invite(session, token, now=ctx.clock())
-        actor = await session.get(Actor, invite.actor_id)
+        actor = await invites.invited_coalition(session, invite)
     if actor is None or actor.deleted_at is not None:
         raise Gone("The coalition of this invite no longer exists.")
     return invite.id, actor, invite.role
@@ -168,7 +166,7 @@ async def invite(request: Request) -> Response:
             await accounts.add_member(session, current.id, actor.id, role, now=ctx.clock())
             await invites.mark_used(session, invite_row, current.id, now=ctx.clock())
         return redirect(f"/manage/{actor.username}")
-    values = {"username": text_of(form, "username"), "display_name": text_of(form, "display_name")}
+    values = {"username": form.text("username"), "display_name": form.text("display_name")}
     try:
         values, password = new_account_values(form)
         async with ctx.sessions.begin() as session:
@@ -194,9 +192,10 @@ async def admin_page(request: Request, status_code: int = 200, **extra: Any) -> 
     ctx = runtime_of(request).ctx
     async with ctx.sessions() as session:
         account_rows = await accounts.list_accounts(session)
-        block_rows = (await session.scalars(select(DomainBlock).order_by(DomainBlock.domain))).all()
+        block_rows = await blocks.list_blocks(session)
+        coalition_rows = await coalitions.list_coalitions(session)
     context = {
-        "coalitions": await coalitions.list_coalitions(ctx), "accounts": account_rows, "blocks": block_rows,
+        "coalitions": coalition_rows, "accounts": account_rows, "blocks": block_rows,
         "domain": runtime_of(request).settings.domain, **extra,
     }
     return render(request, "admin/index.html", context, status_code=status_code)
@@ -211,21 +210,22 @@ async def admin_create_coalition(request: Request) -> Response:
     account = await require_instance_admin(request)
     form = await read_form(request)
     ctx = runtime_of(request).ctx
-    values = {"handle": text_of(form, "handle").lower(), "name": text_of(form, "name"), "summary": text_of(form, "summary")}
+    values = {"handle": form.text("handle").lower(), "name": form.text("name"), "summary": form.text("summary")}
     try:
-        if not values["handle"]:
-            raise InvalidInput("give the coalition a handle", field="handle")
-        if not values["name"]:
-            raise InvalidInput("give the coalition a display name", field="name")
-        actor = await coalitions.create_coalition(ctx, values["handle"], name=values["name"], summary=values["summary"] or None)
+        form.required("handle", "give the coalition a handle")
+        form.required("name", "give the coalition a display name")
+        # The coalition and its first owner together: never a coalition nobody can manage.
+        async with ctx.sessions.begin() as session:
+            actor = await coalitions.create_coalition(
+                ctx, session, values["handle"], name=values["name"], summary=values["summary"] or None
+            )
+            await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
     except InvalidInput as exc:
         exc.field = exc.field or ("name" if "display name" in exc.public_message else "handle")
         return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
     except FedihubError as exc:
         exc.field = exc.field or "handle"
         return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
-    async with ctx.sessions.begin() as session:
-        await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
     return redirect(f"/manage/{actor.username}")
 
 
@@ -250,17 +250,18 @@ async def admin_setup_link(request: Request) -> Response:
     await require_instance_admin(request)
     await read_form(request)
     runtime = runtime_of(request)
-    link = await invites.get_setup_link(
-        runtime.ctx.sessions, base_url=runtime.settings.base_url, secret_key=runtime.settings.secret_key,
-        now=runtime.ctx.clock(),
-    )
+    async with runtime.ctx.sessions.begin() as session:
+        link = await invites.get_setup_link(
+            session, base_url=runtime.settings.base_url, secret_key=runtime.settings.secret_key,
+            now=runtime.ctx.clock(),
+        )
     return await admin_page(request, setup_link=link)
 
 
 async def admin_block(request: Request) -> Response:
     await require_instance_admin(request)
     form = await read_form(request)
-    values = {"domain": text_of(form, "domain"), "reason": text_of(form, "reason")}
+    values = {"domain": form.text("domain"), "reason": form.text("reason")}
     try:
         added = await blocks.block_domain(runtime_of(request).ctx, values["domain"], values["reason"] or None)
     except InvalidInput as exc:
@@ -274,7 +275,7 @@ async def admin_block(request: Request) -> Response:
 async def admin_unblock(request: Request) -> Response:
     await require_instance_admin(request)
     form = await read_form(request)
-    domain = text_of(form, "domain")
+    domain = form.text("domain")
     removed = await blocks.unblock_domain(runtime_of(request).ctx, domain)
     notice = f"{domain} is no longer blocked." if removed else f"{domain} was not blocked."
     return await admin_page(request, notice=notice)
@@ -307,7 +308,7 @@ async def members_invite(request: Request) -> Response:
     account, actor, my_role = await require_coalition_role(request, request.path_params["username"], "admin")
     form = await read_form(request)
     ctx = runtime_of(request).ctx
-    role = text_of(form, "role")
+    role = form.text("role")
     try:
         accounts.role_rank(role)
         if not accounts.can_invite(my_role, role):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from fedihub.coalitions import Actor
 from fedihub.errors import Gone, NotFound, PayloadTooLarge
 from fedihub.federation.actors import (
     HUB_NAMESPACE,
@@ -15,11 +15,18 @@ from fedihub.federation.actors import (
     find_local_actor,
     profile_properties,
 )
+from fedihub.federation.collections import (
+    count_followers,
+    count_following,
+    count_outbox,
+    find_activity,
+    follow_collection_page,
+    outbox_page,
+)
 from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
+from fedihub.federation.objects import find_object
 from fedihub.hubs.service import RosterEntry, roster_page
 from fedihub.protocol import builders
-from fedihub.storage.models import Activity, Actor, Follow, StoredObject
-from fedihub.storage.queries import count_follows
 from fedihub.web import pages
 from fedihub.web.negotiation import ActivityResponse, raw_path, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
@@ -124,20 +131,12 @@ async def _follow_collection(request: Request, *, followers: bool) -> Response:
     await require_signed_fetch(request)
     runtime = runtime_of(request)
     page = _page_number(request)
-    mine = Follow.target_id if followers else Follow.follower_id
-    other = Follow.follower_id if followers else Follow.target_id
-    condition = (mine == local.id) & (Follow.state == "accepted")
     async with runtime.ctx.sessions() as session:
-        total = await count_follows(session, condition)
+        total = await (count_followers if followers else count_following)(session, local.id)
         items: list = []
         if page is not None:
-            items = list(
-                (
-                    await session.scalars(
-                        select(Actor.uri).join(Follow, other == Actor.id).where(condition)
-                        .order_by(Follow.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-                    )
-                ).all()
+            items = await follow_collection_page(
+                session, local.id, followers=followers, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
             )
     collection_id = local.followers_uri if followers else local.following_uri
     return _as2(request, _collection(collection_id or "", total, page, items))
@@ -157,27 +156,11 @@ async def outbox(request: Request) -> Response:
     await require_signed_fetch(request)
     runtime = runtime_of(request)
     page = _page_number(request)
-    condition = (
-        (Activity.actor_id == local.id)
-        & Activity.type.in_(("Create", "Announce"))
-        & Activity.is_public.is_(True)
-        & Activity.withdrawn_at.is_(None)
-    )
     async with runtime.ctx.sessions() as session:
-        total = int(await session.scalar(select(func.count()).select_from(Activity).where(condition)) or 0)
+        total = await count_outbox(session, local.id)
         items: list = []
         if page is not None:
-            items = [
-                a.data
-                for a in (
-                    await session.scalars(
-                        select(Activity).where(condition).order_by(Activity.id.desc())
-                        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-                    )
-                ).all()
-            ]
-    for item in items:
-        item.pop("@context", None)
+            items = await outbox_page(session, local.id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return _as2(request, _collection(local.outbox or "", total, page, items))
 
 
@@ -250,8 +233,8 @@ async def stored_object(request: Request) -> Response:
     runtime = runtime_of(request)
     uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
     async with runtime.ctx.sessions() as session:
-        row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
-    if row is None or row.visibility not in ("public", "unlisted"):
+        row = await find_object(session, uri)
+    if row is None or not row.is_local or row.visibility not in ("public", "unlisted"):
         raise NotFound("no such post here")
     if row.deleted_at is not None:
         if wants_activitypub(request):
@@ -266,7 +249,7 @@ async def stored_object(request: Request) -> Response:
 async def _activity_response(request: Request, uri: str) -> Response:
     runtime = runtime_of(request)
     async with runtime.ctx.sessions() as session:
-        row = await session.scalar(select(Activity).where(Activity.uri == uri))
+        row = await find_activity(session, uri)
     if row is None:
         raise NotFound("no such activity here")
     if row.withdrawn_at is not None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import secrets
 from urllib.parse import quote, urlsplit
 
-from markupsafe import Markup, escape
-from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -14,6 +12,7 @@ from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from fedihub.accounts import Account
 from fedihub.accounts.ratelimit import LoginRateLimiter
 from fedihub.accounts.service import (
     ROLES,
@@ -23,9 +22,12 @@ from fedihub.accounts.service import (
     role_rank,
     session_version,
 )
-from fedihub.errors import LoginRequired, NotFound, PayloadTooLarge, PermissionDenied
+from fedihub.coalitions import Actor
+from fedihub.coalitions.queries import find_coalition
+from fedihub.errors import LoginRequired, NotFound, PermissionDenied
 from fedihub.settings import Settings
-from fedihub.storage.models import Account, Actor
+from fedihub.web import forms
+from fedihub.web.forms import csrf_input, csrf_token
 from fedihub.web.state import runtime_of
 
 __all__ = [
@@ -35,11 +37,6 @@ __all__ = [
 
 SESSION_COOKIE = "fedihub_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
-CSRF_FIELD = "csrf_token"
-# Avatars may be 2 MB; anything up to this reaches the page's own size check and its message.
-MAX_FORM_BYTES = 8 * 1024 * 1024
-MAX_FORM_FIELDS = 200
-MAX_FORM_FILES = 4
 
 
 def session_middleware(settings: Settings) -> list[Middleware]:
@@ -97,40 +94,13 @@ def log_out(request: Request) -> None:
     request.state.account = None
 
 
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use."""
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return str(token)
-
-
-def csrf_input(request: Request) -> Markup:
-    return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, escape(csrf_token(request)))
-
-
 async def read_form(request: Request) -> FormData:
-    """The posted form (urlencoded or multipart, size-limited) once its CSRF token checks out."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
-        raise PayloadTooLarge(f"the form is too large (over {MAX_FORM_BYTES // (1024 * 1024)} MB)")
-    if not hasattr(request, "_body"):
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_FORM_BYTES:
-                raise PayloadTooLarge(f"the form is too large (over {MAX_FORM_BYTES // (1024 * 1024)} MB)")
-            chunks.append(chunk)
-        # Starlette's form parser reads the cached body instead of the (now consumed) stream.
-        request._body = b"".join(chunks)
-    form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
-    expected = request.session.get("csrf")
-    given = form.get(CSRF_FIELD)
-    if not expected or not isinstance(given, str) or not secrets.compare_digest(given, str(expected)):
-        raise PermissionDenied("csrf token missing or wrong", public_message="The form expired: reload the page and try again.")
-    return form
+    """The posted form as Starlette's FormData, read and checked by fedihub.web.forms.read_form.
+
+    Kept only for the pages that still read FormData themselves (lookup_pages, pledge_pages,
+    manage_hubs, manage_network); new code uses fedihub.web.forms.read_form.
+    """
+    return (await forms.read_form(request)).data
 
 
 def login_url(request: Request) -> str:
@@ -177,12 +147,7 @@ async def require_coalition_role(request: Request, username: str, minimum: str) 
     account = await require_account(request)
     ctx = runtime_of(request).ctx
     async with ctx.sessions() as session:
-        actor = await session.scalar(
-            select(Actor).where(
-                Actor.local_username == username, Actor.is_local.is_(True), Actor.type == "Group",
-                Actor.deleted_at.is_(None),
-            )
-        )
+        actor = await find_coalition(session, username)
         if actor is None:
             raise NotFound(f"there is no coalition @{username} here")
         if account.is_admin:

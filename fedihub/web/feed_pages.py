@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub import __version__
-from fedihub.coalitions import ics
+from fedihub.coalitions import Actor, StoredObject, ics
 from fedihub.errors import FedihubError, Gone, NotFound
 from fedihub.feeds import atom, calendars
 from fedihub.feeds.api import call_json, parse_paging
@@ -21,7 +21,6 @@ from fedihub.feeds.queries import filter_conditions, page_of_calls, parse_filter
 from fedihub.federation.actors import find_local_actor
 from fedihub.pledges.queries import rollup_of
 from fedihub.protocol.profile_reader import http_url
-from fedihub.storage.models import Actor, StoredObject
 from fedihub.web.state import runtime_of
 from fedihub.web.views import remote_call_path
 

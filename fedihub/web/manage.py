@@ -6,15 +6,12 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts.service import role_rank
-from fedihub.coalitions import calls, service
+from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
 from fedihub.coalitions.profile import (
     SUGGESTED_MOVEMENTS,
@@ -23,19 +20,24 @@ from fedihub.coalitions.profile import (
     profile_form_fields,
     save_profile,
 )
-from fedihub.errors import FedihubError, InvalidInput, NotFound, PayloadTooLarge
-from fedihub.storage.models import Actor, Follow, Reaction, StoredObject
-from fedihub.storage.queries import count_follows
+from fedihub.coalitions.queries import latest_call_zone, own_notes
+from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
+from fedihub.errors import FedihubError, InvalidInput, NotFound
+from fedihub.federation.collections import count_followers, count_following
+from fedihub.federation.objects import find_object
 from fedihub.web import manage_network as network
-from fedihub.web.auth import coalitions_of, read_form, require_account
-from fedihub.web.manage_common import Page, done, errors_of, form_fields, page, render
+from fedihub.web.auth import coalitions_of, require_account
+from fedihub.web.forms import PostedForm, read_form
+from fedihub.web.manage_common import Page, done, errors_of, page, render
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view, call_view, post_view, remote_call_path, zones_with
 
 # Each upload has its own random key, so the bytes behind a URL never change.
 MEDIA_CACHE = "public, max-age=31536000, immutable"
-TIMELINE = 40
 OWN_ITEMS = 30
+OWN_NOTES = 10
+# The form fields that repeat (ticked movements); every other field has one value.
+MULTI = ("movements",)
 
 
 # --- Dashboard and overview -----------------------------------------------------------------------
@@ -46,8 +48,8 @@ async def dashboard(request: Request) -> Response:
     async with runtime_of(request).ctx.sessions() as session:
         items = []
         for actor, role in await coalitions_of(session, account):
-            followers = await count_follows(session, Follow.target_id == actor.id, Follow.state == "accepted")
-            waiting = await count_follows(session, Follow.target_id == actor.id, Follow.state == "pending")
+            followers = await count_followers(session, actor.id)
+            waiting = await count_followers(session, actor.id, state="pending")
             can_admin = role_rank(role) >= role_rank("admin")
             items.append(
                 {"actor": actor, "role": role, "followers": followers, "requests": waiting if can_admin else 0}
@@ -69,64 +71,30 @@ async def overview(request: Request) -> Response:
     async with ctx.sessions() as session:
         upcoming = await calls.upcoming_calls(session, now=now, actor_id=actor_id, limit=OWN_ITEMS)
         past = await calls.past_calls(session, now=now, actor_id=actor_id, limit=OWN_ITEMS)
-        notes = (
-            await session.scalars(
-                select(StoredObject).where(
-                    StoredObject.attributed_to_id == actor_id, StoredObject.type == "Note",
-                    StoredObject.in_reply_to.is_(None), StoredObject.deleted_at.is_(None),
-                ).order_by(StoredObject.id.desc()).limit(10)
-            )
-        ).all()
-        followed = select(Follow.target_id).where(Follow.follower_id == actor_id, Follow.state == "accepted")
-        # What followed actors boosted too: that is how calls carried by a hub reach its followers.
-        boosted = select(Reaction.object_uri).where(Reaction.type == "Announce", Reaction.actor_id.in_(followed))
-        timeline = (
-            await session.scalars(
-                select(StoredObject).where(
-                    or_(StoredObject.attributed_to_id.in_(followed), StoredObject.uri.in_(boosted)),
-                    StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
-                )
-                .order_by(func.coalesce(StoredObject.published, StoredObject.created_at).desc(), StoredObject.id.desc())
-                .limit(TIMELINE)
-            )
-        ).all()
-        boosters = await _boosters(session, followed, [row.uri for row in timeline])
-        followers = await count_follows(session, Follow.target_id == actor_id, Follow.state == "accepted")
-        following = await count_follows(session, Follow.follower_id == actor_id, Follow.state == "accepted")
-        waiting = await count_follows(session, Follow.target_id == actor_id, Follow.state == "pending")
+        notes = await own_notes(session, actor_id, limit=OWN_NOTES)
+        timeline = await organizer_timeline(session, actor_id)
+        followers = await count_followers(session, actor_id)
+        following = await count_following(session, actor_id)
+        waiting = await count_followers(session, actor_id, state="pending")
     own_calls = [
         {**_call_row(row, domain), "past": False} for row in upcoming
     ] + [{**_call_row(row, domain), "past": True} for row in past]
     note_views = [{"key": object_key(n.uri), **vars(post_view(n, domain))} for n in notes]
-    items = [
-        {"kind": "call", "view": call_view(row, domain), "author": actor_view(row.author, domain),
-         "href": row.uri if row.is_local else remote_call_path(row.uri), "boosted_by": boosters.get(row.uri, [])}
-        if row.type == "Event" and row.start_time is not None
-        else {"kind": "post", "view": post_view(row, domain), "author": actor_view(row.author, domain),
-              "boosted_by": boosters.get(row.uri, [])}
-        for row in timeline
-    ]
     return render(
         request, "manage/overview.html",
-        p.context("overview", "Overview", calls=own_calls, notes=note_views, timeline=items, followers=followers,
+        p.context("overview", "Overview", calls=own_calls, notes=note_views,
+                  timeline=[_timeline_item(entry, domain) for entry in timeline], followers=followers,
                   following=following, requests=waiting),
     )
 
 
-async def _boosters(session: AsyncSession, followed: Select[tuple[int]], uris: list[str]) -> dict[str, list[str]]:
-    """Names of the followed actors (hubs, mostly) that boosted each of ``uris``."""
-    if not uris:
-        return {}
-    rows = await session.execute(
-        select(Reaction.object_uri, Actor.name, Actor.username)
-        .join(Actor, Actor.id == Reaction.actor_id)
-        .where(Reaction.type == "Announce", Reaction.object_uri.in_(uris), Reaction.actor_id.in_(followed))
-        .order_by(Reaction.id)
-    )
-    found: dict[str, list[str]] = {}
-    for uri, name, username in rows:
-        found.setdefault(uri, []).append(name or username or "")
-    return found
+def _timeline_item(entry: TimelineEntry, domain: str) -> dict[str, Any]:
+    row = entry.row
+    if row.type == "Event" and row.start_time is not None:
+        return {"kind": "call", "view": call_view(row, domain), "author": actor_view(row.author, domain),
+                "href": row.uri if row.is_local else remote_call_path(row.uri), "boosted_by": entry.boosted_by}
+    return {"kind": "post", "view": post_view(row, domain), "author": actor_view(row.author, domain),
+            "boosted_by": entry.boosted_by}
 
 
 def _call_row(row: StoredObject, domain: str) -> dict[str, Any]:
@@ -148,13 +116,15 @@ async def profile_page(request: Request) -> Response:
     if request.method == "GET":
         return _profile_form(p, profile_form_fields(p.coalition), {})
     form = await read_form(request)
-    values = form_fields(form)
+    values = form.fields(multi=MULTI)
+    ctx = runtime_of(request).ctx
     try:
         data = parse_profile_form(values)
-        avatar = await _read_avatar(form.get("avatar"))
-        _, changed = await save_profile(
-            runtime_of(request).ctx, p.handle, data, avatar=avatar, drop_avatar=bool(form.get("remove_avatar")),
-        )
+        avatar = await _read_avatar(form)
+        async with ctx.sessions.begin() as session:
+            _, changed = await save_profile(
+                ctx, session, p.handle, data, avatar=avatar, drop_avatar=form.flag("remove_avatar"),
+            )
     except InvalidInput as exc:
         return _profile_form(p, values, errors_of(exc, PROFILE_FIELDS), exc.status_code)
     return done(f"{p.base}/profile", "profile" if changed else "profile-unchanged")
@@ -165,13 +135,9 @@ def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], st
     return render(p.request, "manage/profile.html", context, status)
 
 
-async def _read_avatar(upload: Any) -> AvatarImage | None:
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return None  # no file chosen: the avatar stays as it is
-    data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"the image is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB", field="avatar")
-    return build_avatar(data)
+async def _read_avatar(form: PostedForm) -> AvatarImage | None:
+    data = await form.upload("avatar", max_bytes=MAX_UPLOAD_BYTES, what="the image")
+    return build_avatar(data) if data is not None else None  # no file chosen: the avatar stays as it is
 
 
 # --- Announcements and deletion -------------------------------------------------------------------
@@ -181,9 +147,12 @@ async def announce(request: Request) -> Response:
     p = await page(request, "editor")
     if request.method == "GET":
         return render(request, "manage/announce.html", p.context("announce", "Announce", values={}, errors={}))
-    values = form_fields(await read_form(request))
+    form = await read_form(request)
+    values = form.fields()
+    ctx = runtime_of(request).ctx
     try:
-        await service.post_note(runtime_of(request).ctx, p.handle, str(values.get("text", "")))
+        async with ctx.sessions.begin() as session:
+            await service.post_note(ctx, session, p.handle, form.text("text", strip=False))
     except InvalidInput as exc:
         context = p.context("announce", "Announce", values=values, errors=errors_of(exc, ("text",), "text"))
         return render(request, "manage/announce.html", context, exc.status_code)
@@ -200,7 +169,7 @@ async def _own_object(p: Page, *, event: bool) -> StoredObject:
     ctx = runtime_of(p.request).ctx
     uri = f"{ctx.base_url}/o/{key}"
     async with ctx.sessions() as session:
-        row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri))
+        row = await find_object(session, uri)
     if (
         row is None or not row.is_local or row.deleted_at is not None or row.attributed_to_id != p.coalition.id
         or (event and row.type != "Event")
@@ -213,11 +182,13 @@ async def delete_object(request: Request) -> Response:
     p = await page(request, "editor")
     row = await _own_object(p, event=request.url.path.split("/")[3] == "calls")
     form = await read_form(request)
-    if not form.get("confirm"):
+    if not form.flag("confirm"):
         if row.type != "Event":
             raise InvalidInput("confirm the deletion first")
         return await _call_form(p, row, delete_errors={"confirm": "tick the box to confirm"})
-    await service.delete_object(runtime_of(request).ctx, row.uri)
+    ctx = runtime_of(request).ctx
+    async with ctx.sessions.begin() as session:
+        await service.delete_object(ctx, session, row.uri)
     return done(p.base, "deleted")
 
 
@@ -230,17 +201,9 @@ CALL_FIELDS = (
 
 
 async def _default_zone(p: Page) -> str:
-    """The zone of the coalition's latest call (a coalition mostly acts in one place), else of the
-    latest call on this server (an instance usually serves one region), else UTC."""
-    latest = (
-        select(StoredObject.timezone)
-        .where(StoredObject.is_local.is_(True), StoredObject.type == "Event", StoredObject.timezone.is_not(None))
-        .order_by(StoredObject.id.desc())
-        .limit(1)
-    )
+    """The zone of the coalition's latest call, else of the latest call on this server, else UTC."""
     async with runtime_of(p.request).ctx.sessions() as session:
-        zone = await session.scalar(latest.where(StoredObject.attributed_to_id == p.coalition.id))
-        zone = zone or await session.scalar(latest)
+        zone = await latest_call_zone(session, p.coalition.id)
     return zone or "UTC"
 
 
@@ -270,10 +233,12 @@ async def new_call(request: Request) -> Response:
             **_movement_values(list(c.movements or [])),
         }
         return _render_call_form(p, None, values, {})
-    values = form_fields(await read_form(request))
+    values = (await read_form(request)).fields(multi=MULTI)
+    ctx = runtime_of(request).ctx
     try:
         data = calls.parse_call_form(_with_normalised_movements(values))
-        await calls.create_call(runtime_of(request).ctx, p.handle, data)
+        async with ctx.sessions.begin() as session:
+            await calls.publish_call(ctx, session, p.handle, data)
     except InvalidInput as exc:
         return _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS), exc.status_code)
     return done(p.base, "call-created")
@@ -284,10 +249,12 @@ async def edit_call(request: Request) -> Response:
     row = await _own_object(p, event=True)
     if request.method == "GET":
         return await _call_form(p, row)
-    values = form_fields(await read_form(request))
+    values = (await read_form(request)).fields(multi=MULTI)
+    ctx = runtime_of(request).ctx
     try:
         data = calls.parse_call_form(_with_normalised_movements(values))
-        await calls.update_call(runtime_of(request).ctx, row.uri, data)
+        async with ctx.sessions.begin() as session:
+            await calls.update_call(ctx, session, row.uri, data)
     except InvalidInput as exc:
         return _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS), exc.status_code)
     return done(p.base, "call-updated")
@@ -296,9 +263,11 @@ async def edit_call(request: Request) -> Response:
 async def cancel_call(request: Request) -> Response:
     p = await page(request, "editor")
     row = await _own_object(p, event=True)
-    values = form_fields(await read_form(request))
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
     try:
-        await calls.cancel_call(runtime_of(request).ctx, row.uri, str(values.get("reason", "")))
+        async with ctx.sessions.begin() as session:
+            await calls.cancel_call(ctx, session, row.uri, form.text("reason", strip=False))
     except FedihubError as exc:
         if exc.status_code >= 500:
             raise

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from fedihub.accounts.service import role_rank
+from fedihub.coalitions import Actor
 from fedihub.errors import FedihubError
-from fedihub.storage.models import Actor
-from fedihub.web.auth import CSRF_FIELD, require_coalition_role
+from fedihub.web.auth import require_coalition_role
+from fedihub.web.forms import text_fields
 from fedihub.web.state import runtime_of
 
 # (key, path under /manage/<handle>, menu text, lowest role that sees it)
@@ -53,7 +54,6 @@ NOTICES = {
 }
 
 
-
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "private, no-store"  # organizer pages: never kept by any cache
@@ -65,15 +65,9 @@ def done(path: str, what: str) -> RedirectResponse:
 
 
 def form_fields(form: FormData, multi: Iterable[str] = ("movements",)) -> dict[str, str | list[str]]:
-    """Text values of a posted form (files and the CSRF token left out); ``multi`` keys are lists."""
-    multi = set(multi)
-    fields: dict[str, str | list[str]] = {key: [] for key in multi}
-    for key in form:
-        if key == CSRF_FIELD:
-            continue
-        values = [v for v in form.getlist(key) if isinstance(v, str)]
-        fields[key] = values if key in multi else (values[0] if values else "")
-    return fields
+    """Text values of a posted FormData; kept only for the pages that still read FormData themselves
+    (pledge_pages, manage_hubs, manage_network). New code uses ``PostedForm.fields`` (fedihub.web.forms)."""
+    return text_fields(form, multi)
 
 
 def errors_of(exc: FedihubError, known: Iterable[str], default: str = "") -> dict[str, str]:

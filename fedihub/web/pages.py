@@ -7,22 +7,22 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub import __version__
-from fedihub.coalitions import ics
+from fedihub.coalitions import Actor, StoredObject, ics
 from fedihub.coalitions.calls import past_calls, upcoming_calls
+from fedihub.coalitions.queries import local_coalitions, organizer_updates, recent_posts
 from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_local_actor
+from fedihub.federation.collections import count_followers
+from fedihub.federation.objects import find_object
 from fedihub.hubs.service import roster_page
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
-from fedihub.storage.models import Actor, Follow, StoredObject
-from fedihub.storage.queries import count_follows
-from fedihub.web.auth import read_form
+from fedihub.web.forms import read_form
 from fedihub.web.pledge_pages import carried_calls, pledge_section
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 RECENT = 20
 UPCOMING = 30
 PAST = 10
+HOME_POSTS = 5
 LOOKUP_SECONDS = 8.0
 
 
@@ -57,21 +58,9 @@ async def home(request: Request) -> Response:
     runtime = runtime_of(request)
     domain = _local_domain(request)
     async with runtime.ctx.sessions() as session:
-        coalitions = (
-            await session.scalars(
-                select(Actor).where(Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None))
-                .order_by(func.lower(Actor.name))
-            )
-        ).all()
+        coalitions = await local_coalitions(session)
         calls = await upcoming_calls(session, now=runtime.ctx.clock(), limit=UPCOMING)
-        posts = (
-            await session.scalars(
-                select(StoredObject).where(
-                    StoredObject.is_local.is_(True), StoredObject.deleted_at.is_(None),
-                    StoredObject.visibility == "public", StoredObject.type != "Event",
-                ).order_by(StoredObject.id.desc()).limit(5)
-            )
-        ).all()
+        posts = await recent_posts(session, limit=HOME_POSTS)
     return render(request, "home.html", {
         "coalitions": [
             {"actor": actor_view(c, domain), "region": region_text(c.region_city, c.region_state, c.region_country),
@@ -105,17 +94,10 @@ async def coalition_page(
     domain = _local_domain(request)
     now = runtime.ctx.clock()
     async with runtime.ctx.sessions() as session:
-        followers = await count_follows(session, Follow.target_id == actor.id, Follow.state == "accepted")
+        followers = await count_followers(session, actor.id)
         upcoming = await upcoming_calls(session, now=now, actor_id=actor.id, limit=UPCOMING)
         past = await past_calls(session, now=now, actor_id=actor.id, limit=PAST)
-        posts = (
-            await session.scalars(
-                select(StoredObject).where(
-                    StoredObject.attributed_to_id == actor.id, StoredObject.deleted_at.is_(None),
-                    StoredObject.visibility == "public", StoredObject.type != "Event",
-                ).order_by(StoredObject.id.desc()).limit(RECENT)
-            )
-        ).all()
+        posts = await recent_posts(session, actor_id=actor.id, limit=RECENT)
     view = actor_view(actor, domain)
     roster = await roster_page(runtime.ctx, actor.id, _roster_page_number(request)) if actor.hub_scope else None
     carried = await carried_calls(request, actor) if actor.hub_scope else None
@@ -138,15 +120,7 @@ async def call_page_context(request: Request, row: StoredObject) -> dict[str, An
     """Everything call.html shows of one call, ours or a remote one we store (same view model for both)."""
     domain = _local_domain(request)
     async with runtime_of(request).ctx.sessions() as session:
-        # The organizers' own replies: what changed, why it was cancelled (calls.update_call/cancel_call).
-        updates = (
-            await session.scalars(
-                select(StoredObject).where(
-                    StoredObject.in_reply_to == row.uri, StoredObject.attributed_to_id == row.attributed_to_id,
-                    StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
-                ).order_by(StoredObject.id.desc()).limit(RECENT)
-            )
-        ).all()
+        updates = await organizer_updates(session, row, limit=RECENT)
     return {
         "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
         **await pledge_section(request, row),
@@ -164,12 +138,12 @@ async def remote_follow(request: Request) -> Response:
     """Send a visitor to their own server's follow page for one of our coalitions (OStatus subscribe)."""
     form = await read_form(request)
     runtime = runtime_of(request)
-    username = str(form.get("coalition") or "")
+    username = form.text("coalition", strip=False)
     async with runtime.ctx.sessions() as session:
         actor = await find_local_actor(session, username) if username else None
     if actor is None or actor.type != "Group" or actor.deleted_at is not None:
         raise NotFound("no coalition with that name here")
-    account = str(form.get("account") or "").strip()
+    account = form.text("account")
     if not account:
         return await coalition_page(request, actor, follow_error="Type your handle, like alice@mastodon.social.", status_code=400)
     try:
@@ -201,8 +175,10 @@ async def event_calendar(request: Request) -> Response:
     runtime = runtime_of(request)
     uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
     async with runtime.ctx.sessions() as session:
-        row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
-    if row is None or row.type != "Event" or row.start_time is None or row.visibility not in ("public", "unlisted"):
+        row = await find_object(session, uri)
+    if row is None or not row.is_local or row.type != "Event" or row.start_time is None:
+        raise NotFound("no call to action here")
+    if row.visibility not in ("public", "unlisted"):
         raise NotFound("no call to action here")
     if row.deleted_at is not None:
         raise Gone("this call to action was deleted")

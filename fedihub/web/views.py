@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from fedihub.coalitions import Actor, StoredObject
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.profile_reader import http_url
-from fedihub.storage.models import Actor, StoredObject
 
 OSM = "https://www.openstreetmap.org"
 

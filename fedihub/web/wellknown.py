@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fedihub import __version__
+from fedihub.coalitions.queries import count_coalitions, count_local_posts
 from fedihub.errors import Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_actor, find_local_actor
 from fedihub.protocol import nodeinfo as nodeinfo_docs
 from fedihub.protocol import webfinger as wf
 from fedihub.protocol.hosts import normalise_host
-from fedihub.storage.models import Actor, StoredObject
 from fedihub.web.state import runtime_of
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -77,20 +76,8 @@ async def nodeinfo(request: Request) -> Response:
         raise NotFound("NodeInfo is served as 2.0 and 2.1")
     runtime = runtime_of(request)
     async with runtime.ctx.sessions() as session:
-        coalitions = int(
-            await session.scalar(
-                select(func.count()).select_from(Actor).where(
-                    Actor.is_local.is_(True), Actor.type == "Group", Actor.deleted_at.is_(None)
-                )
-            ) or 0
-        )
-        posts = int(
-            await session.scalar(
-                select(func.count()).select_from(StoredObject).where(
-                    StoredObject.is_local.is_(True), StoredObject.deleted_at.is_(None)
-                )
-            ) or 0
-        )
+        coalitions = await count_coalitions(session)
+        posts = await count_local_posts(session)
     doc = nodeinfo_docs.build_nodeinfo(
         version=version,
         software_version=__version__,

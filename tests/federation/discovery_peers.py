@@ -23,6 +23,7 @@ from fedihub.coalitions import service
 from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.federation.blocks import block_domain
 from fedihub.hubs import service as hubs
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -117,8 +118,8 @@ TENANTS_PROFILE = {
 async def build_world(net: FederationNet, fixtures_dir: Path) -> World:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    await service.create_coalition(b.ctx, "tenants", name="Chicago Tenants Union")
-    await save_profile(b.ctx, "tenants", parse_profile_form(TENANTS_PROFILE))
+    await committed(b.ctx, service.create_coalition, "tenants", name="Chicago Tenants Union")
+    await committed(b.ctx, save_profile, "tenants", parse_profile_form(TENANTS_PROFILE))
     await hubs.create_hub(b.ctx, "bay", name="Bay Area Hub", scope="regional", region="Bay Area")
     masto = add_fake_peer(net, "masto.test", fixtures_dir, usernames=("alice",))
     net.add_handler(masto.host, with_nodeinfo(masto, json.loads((fixtures_dir / "mastodon/nodeinfo_2.0.json").read_text())))

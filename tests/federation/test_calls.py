@@ -20,6 +20,7 @@ from fedihub.federation import follows
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import StoredObject
 from tests.integration.helpers import follow_peer
+from tests.support.edges import committed
 from tests.support.fake_peer import add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -63,8 +64,8 @@ async def coalition_followed_from(net: FederationNet) -> tuple[Instance, Instanc
     """climate@a.test, followed (accepted) by the hub coalition on b.test."""
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    await service.create_coalition(a.ctx, "climate", name="Berlin Climate Coalition")
-    await service.create_coalition(b.ctx, "hub", name="Regional hub")
+    await committed(a.ctx, service.create_coalition, "climate", name="Berlin Climate Coalition")
+    await committed(b.ctx, service.create_coalition, "hub", name="Regional hub")
     await follows.follow(b.ctx, "hub", "climate@a.test")
     await net.settle()
     return a, b
@@ -73,7 +74,7 @@ async def coalition_followed_from(net: FederationNet) -> tuple[Instance, Instanc
 async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
 
-    call = await calls.create_call(a.ctx, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
     there = await stored(b, call.uri)
@@ -116,14 +117,14 @@ async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: Fede
 
 async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
-    call = await calls.create_call(a.ctx, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
     edited = rally_form(
         title="Rally for transit funding: new place", start="2030-03-31T11:00", end="2030-03-31T15:00",
         place_name="Alexanderplatz", address="", online_url="", latitude="", longitude="",
     )
-    await calls.update_call(a.ctx, call.uri, calls.parse_call_form(edited))
+    await committed(a.ctx, calls.update_call, call.uri, calls.parse_call_form(edited))
     await net.settle()
 
     there = await stored(b, call.uri)
@@ -144,7 +145,9 @@ async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net
     assert "Renamed from “Rally for transit funding”." in text
 
     # A change Mastodon never showed (the description) updates the Event without a reply.
-    await calls.update_call(a.ctx, call.uri, calls.parse_call_form({**edited, "description": "Bring water."}))
+    await committed(
+        a.ctx, calls.update_call, call.uri, calls.parse_call_form({**edited, "description": "Bring water."})
+    )
     await net.settle()
     assert "Bring water." in ((await stored(b, call.uri)).content or "")  # type: ignore[union-attr]
     assert len(await replies_to(b, call.uri)) == 1
@@ -152,10 +155,10 @@ async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net
 
 async def test_a_cancellation_marks_the_call_cancelled_there_and_it_stays_visible(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
-    call = await calls.create_call(a.ctx, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
-    await calls.cancel_call(a.ctx, call.uri, reason="The city refused the permit.")
+    await committed(a.ctx, calls.cancel_call, call.uri, reason="The city refused the permit.")
     await net.settle()
 
     there = await stored(b, call.uri)
@@ -170,15 +173,15 @@ async def test_a_cancellation_marks_the_call_cancelled_there_and_it_stays_visibl
     assert [row.uri for row in upcoming] == [call.uri]
 
     with pytest.raises(Conflict, match="already cancelled"):
-        await calls.cancel_call(a.ctx, call.uri)
+        await committed(a.ctx, calls.cancel_call, call.uri)
 
 
 async def test_a_deleted_call_is_tombstoned_there(net: FederationNet) -> None:
     a, b = await coalition_followed_from(net)
-    call = await calls.create_call(a.ctx, "climate", calls.parse_call_form(rally_form()))
+    call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
-    await service.delete_object(a.ctx, call.uri)
+    await committed(a.ctx, service.delete_object, call.uri)
     await net.settle()
 
     there = await stored(b, call.uri)
@@ -188,9 +191,9 @@ async def test_a_deleted_call_is_tombstoned_there(net: FederationNet) -> None:
     async with b.ctx.sessions() as session:
         assert await calls.upcoming_calls(session, now=datetime(2030, 1, 1, tzinfo=UTC)) == []
     with pytest.raises(NotFound):  # nothing left to edit or cancel
-        await calls.update_call(a.ctx, call.uri, calls.parse_call_form(rally_form()))
+        await committed(a.ctx, calls.update_call, call.uri, calls.parse_call_form(rally_form()))
     with pytest.raises(NotFound):
-        await calls.cancel_call(a.ctx, call.uri)
+        await committed(a.ctx, calls.cancel_call, call.uri)
 
 
 # --- Events from other software ---------------------------------------------------------------------
@@ -259,7 +262,7 @@ async def test_events_from_calendar_servers_are_stored_with_time_and_place(
     net: FederationNet, fixtures_dir: Path, fixture: str
 ) -> None:
     a = await net.add_instance("a.test")
-    await service.create_coalition(a.ctx, "hub", name="Regional hub")
+    await committed(a.ctx, service.create_coalition, "hub", name="Regional hub")
     peer = add_fake_peer(net, "events.test", fixtures_dir, usernames=("calendar",))
     calendar = peer.accounts["calendar"]
     await follow_peer(net, a, peer, "hub", calendar)
@@ -289,7 +292,7 @@ async def test_events_from_calendar_servers_are_stored_with_time_and_place(
 
 async def test_a_mobilizon_online_event_gives_its_website_link(net: FederationNet, fixtures_dir: Path) -> None:
     a = await net.add_instance("a.test")
-    await service.create_coalition(a.ctx, "hub", name="Regional hub")
+    await committed(a.ctx, service.create_coalition, "hub", name="Regional hub")
     peer = add_fake_peer(net, "events.test", fixtures_dir, usernames=("calendar",))
     calendar = peer.accounts["calendar"]
     await follow_peer(net, a, peer, "hub", calendar)

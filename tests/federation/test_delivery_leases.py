@@ -11,6 +11,7 @@ from sqlalchemy import select
 from fedihub.coalitions import service
 from fedihub.federation.delivery import DeliveryRunner
 from fedihub.storage.models import Actor, Delivery, Follow
+from tests.support.edges import committed
 from tests.support.network import FederationNet
 
 pytestmark = pytest.mark.all_backends  # leases: claiming, expiry and hand-over are SQL that differs per database
@@ -32,7 +33,7 @@ async def _remote_follower(instance, coalition_id: int, host: str) -> None:  # t
 
 async def test_a_slow_worker_does_not_undo_what_the_next_owner_recorded(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     await _remote_follower(a, tenants.id, "peer.test")
     slow = DeliveryRunner(a.ctx, owner="slow", lease=timedelta(minutes=1))
     quick = DeliveryRunner(a.ctx, owner="quick", lease=timedelta(minutes=1))
@@ -49,7 +50,7 @@ async def test_a_slow_worker_does_not_undo_what_the_next_owner_recorded(net: Fed
         return httpx.Response(202)
 
     net.add_handler("peer.test", peer)
-    await service.post_note(a.ctx, "tenants", "Assembly on Sunday")
+    await committed(a.ctx, service.post_note, "tenants", "Assembly on Sunday")
     assert await slow.run_once() == 1
 
     async with a.ctx.sessions() as session:

@@ -18,6 +18,7 @@ from fedihub.federation.health import DomainDeliveries, delivery_summary
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import BREAKER_THRESHOLD
 from fedihub.storage.models import Activity, Actor, Delivery, DomainHealth, Follow
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.all_backends  # the delivery queue: claims, retries and back-off are rows with per-database SQL
@@ -47,7 +48,7 @@ class FakePeer:
 async def coalition_followed_from(net: FederationNet, *hosts: str) -> Instance:
     """a.test with a coalition "tenants" that one account on each of ``hosts`` follows."""
     a = await net.add_instance("a.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     now = net.clock()
     async with a.ctx.sessions.begin() as session:
         for host in hosts:
@@ -69,7 +70,7 @@ async def coalition_followed_from(net: FederationNet, *hosts: str) -> Instance:
 
 async def post(a: Instance, text: str = "Rent strike meeting on Thursday") -> str:
     """Publish a note from tenants; returns the id of its Create activity."""
-    note = await service.post_note(a.ctx, "tenants", text)
+    note = await committed(a.ctx, service.post_note, "tenants", text)
     return f"{note.uri}/activity"
 
 

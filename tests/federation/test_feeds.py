@@ -11,6 +11,7 @@ import icalendar
 
 from fedihub.coalitions import calls, service
 from fedihub.hubs import service as hubs
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -23,12 +24,12 @@ def uids(response_text: str) -> list[str]:
 async def test_a_hub_feed_carries_the_calls_it_boosted_from_other_servers(net: FederationNet) -> None:
     a: Instance = await net.add_instance("a.test")
     s: Instance = await net.add_instance("s.test")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
     await net.settle()
     start = (net.clock() + timedelta(days=40)).astimezone(CHICAGO).replace(hour=18, minute=30, second=0, microsecond=0)
-    call = await calls.create_call(a.ctx, "tenants", calls.CallInput(
+    call = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Statewide rent strike", description="Every county.", start=start, end=start + timedelta(hours=2),
         timezone="America/Chicago", place_name="Capitol", movements=["housing"], region_state="Illinois",
     ))
@@ -46,7 +47,7 @@ async def test_a_hub_feed_carries_the_calls_it_boosted_from_other_servers(net: F
     assert not atom.bozo and [e.id for e in atom.entries] == [call.uri]
     assert atom.entries[0].link.startswith("http://s.test/calls/view?url=")
 
-    await service.delete_object(a.ctx, call.uri)
+    await committed(a.ctx, service.delete_object, call.uri)
     await net.settle()
 
     assert uids((await s.get("/g/state-hub/calls.ics")).text) == []

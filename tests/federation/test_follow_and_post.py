@@ -8,6 +8,7 @@ from sqlalchemy import select
 from fedihub.coalitions import service
 from fedihub.federation import follows
 from fedihub.storage.models import Follow, StoredObject
+from tests.support.edges import committed
 from tests.support.network import FederationNet
 
 pytestmark = pytest.mark.all_backends  # the end-to-end federation drill every server relies on
@@ -30,8 +31,8 @@ async def _stored(instance, uri: str) -> StoredObject | None:  # type: ignore[no
 async def test_a_follow_is_accepted_and_posts_reach_the_follower(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
-    climate = await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
     await follows.follow(b.ctx, "climate", "tenants@a.test")
     assert await _follow_state(b, climate.uri, tenants.uri) == "pending"
@@ -39,14 +40,14 @@ async def test_a_follow_is_accepted_and_posts_reach_the_follower(net: Federation
     assert await _follow_state(b, climate.uri, tenants.uri) == "accepted"
     assert await _follow_state(a, climate.uri, tenants.uri) == "accepted"
 
-    note = await service.post_note(a.ctx, "tenants", "Rent strike meeting on *Thursday*")
+    note = await committed(a.ctx, service.post_note, "tenants", "Rent strike meeting on *Thursday*")
     await net.settle()
     received = await _stored(b, note.uri)
     assert received is not None
     assert "<em>Thursday</em>" in (received.content or "")
     assert received.visibility == "public"
 
-    await service.delete_object(a.ctx, note.uri)
+    await committed(a.ctx, service.delete_object, note.uri)
     await net.settle()
     received = await _stored(b, note.uri)
     assert received is not None and received.deleted_at is not None

@@ -14,6 +14,7 @@ from fedihub.federation import follows
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Boost, Follow, HubRequest, InboxItem
+from tests.support.edges import committed
 from tests.support.fake_peer import add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -62,9 +63,11 @@ async def _network(
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test", **hub_settings)
     f = await net.add_instance("f.test")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants", manually_approves_followers=locked)
+    await committed(
+        a.ctx, service.create_coalition, "tenants", name="Springfield Tenants", manually_approves_followers=locked
+    )
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await service.create_coalition(f.ctx, "watchers", name="Watchers")
+    await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
     await follows.follow(f.ctx, "watchers", "state-hub@s.test")
     await net.settle()
     return a, s, f
@@ -103,7 +106,7 @@ async def test_a_remote_coalition_asks_the_admins_approve_and_the_hub_boosts_its
     assert (await _request_state(a), await _request_state(s)) == ("approved", "approved")
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
 
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert [doc["actor"] for doc in await _received(f, "Announce") if doc["object"] == call.uri] == [HUB]
@@ -119,7 +122,7 @@ async def test_a_coalition_approving_followers_by_hand_accepts_the_hub_it_asked_
 
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
     assert await follows.pending_requests(a.ctx, "tenants") == []
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == [call.uri]
 
@@ -168,7 +171,7 @@ async def test_leaving_stops_the_boosts_and_both_sides_know(net: FederationNet) 
     }
     assert await _follow_state(s, HUB, TENANTS) is None
     assert (await _request_state(a), await _request_state(s)) == ("withdrawn", "withdrawn")
-    await calls.create_call(a.ctx, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == []
     assert await _received(f, "Announce") == []
@@ -188,7 +191,7 @@ async def test_a_hub_removes_a_member_and_the_member_sees_it_ended(net: Federati
 
     assert await _follow_state(a, HUB, TENANTS) is None
     assert (await _request_state(a), await _request_state(s)) == ("withdrawn", "withdrawn")
-    await calls.create_call(a.ctx, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == []
 
@@ -214,7 +217,7 @@ async def test_a_refused_coalition_is_told_and_keeps_following_the_hub(net: Fede
 
 async def test_only_hubs_can_be_joined_and_only_once(net: FederationNet) -> None:
     a, s, _f = await _network(net)
-    await service.create_coalition(s.ctx, "climate", name="Climate Action")
+    await committed(s.ctx, service.create_coalition, "climate", name="Climate Action")
 
     with pytest.raises(InvalidInput, match="is not a hub"):
         await membership.ask_to_join(a.ctx, "tenants", "climate@s.test")
@@ -229,7 +232,7 @@ async def test_a_hub_joins_a_hub_on_the_same_server(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state")
     await hubs.create_hub(s.ctx, "national-hub", name="National Hub", scope="national")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
     await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
     await net.settle()
     await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=True)
@@ -241,7 +244,7 @@ async def test_a_hub_joins_a_hub_on_the_same_server(net: FederationNet) -> None:
     await membership.decide_join(s.ctx, "national-hub", row.member.uri, approve=True)
     await net.settle()
 
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert sorted(await _boosted(s)) == [call.uri, call.uri]  # the state hub's boost, then the national hub's
     members = await hubs.list_members(s.ctx, national.id)
@@ -251,7 +254,7 @@ async def test_a_hub_joins_a_hub_on_the_same_server(net: FederationNet) -> None:
 async def test_a_mobilizon_shaped_join_is_recorded_and_answered(net: FederationNet, fixtures_dir: Path) -> None:
     s = await net.add_instance("s.test")
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state")
-    await service.create_coalition(s.ctx, "climate", name="Climate Action")
+    await committed(s.ctx, service.create_coalition, "climate", name="Climate Action")
     peer = add_fake_peer(net, "mobilizon.test", fixtures_dir, usernames=("collective",))
     collective = peer.accounts["collective"]
     join = peer._fixture("mobilizon/join_event.json")

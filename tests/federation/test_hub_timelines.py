@@ -15,6 +15,7 @@ from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, Boost, Reaction, StoredObject
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -52,16 +53,18 @@ async def test_a_followers_timeline_shows_the_call_a_hub_carried(net: Federation
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test")
     f = await net.add_instance("f.test")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
-    watchers = await service.create_coalition(f.ctx, "watchers", name="Watchers")
-    neighbours = await service.create_coalition(s.ctx, "neighbours", name="Neighbours")  # on the hub's server
+    watchers = await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
+    neighbours = await committed(  # on the hub's server
+        s.ctx, service.create_coalition, "neighbours", name="Neighbours"
+    )
     await follows.follow(f.ctx, "watchers", "state-hub@s.test")
     await follows.follow(s.ctx, "neighbours", "state-hub@s.test")
     await net.settle()
 
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     # f follows only the hub, yet stores the call as the author's own Create would have.
@@ -93,17 +96,17 @@ async def test_up_the_tree_each_server_stores_the_call_once_and_each_hub_boosts_
     s = await net.add_instance("s.test")
     n = await net.add_instance("n.test")
     f = await net.add_instance("f.test")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await hubs.create_hub(n.ctx, "national-hub", name="National Hub", scope="national")
-    await service.create_coalition(f.ctx, "watchers", name="Watchers")
+    await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
     await hubs.add_member(n.ctx, "national-hub", "state-hub@s.test")
     await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")  # a cycle, on purpose
     await follows.follow(f.ctx, "watchers", "national-hub@n.test")
     await net.settle()
 
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert await _boost_count(s) == 1 and await _boost_count(n) == 1

@@ -13,6 +13,7 @@ from fedihub.coalitions import calls, service
 from fedihub.federation import follows
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Boost, InboxItem
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance, activities_sent
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,10 @@ async def _build_tree(net: FederationNet) -> tuple[Instance, Instance, Instance,
     s = await net.add_instance("s.test")
     n = await net.add_instance("n.test")
     f = await net.add_instance("f.test")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await hubs.create_hub(n.ctx, "national-hub", name="National Hub", scope="national")
-    await service.create_coalition(f.ctx, "watchers", name="Watchers")
+    await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
     await hubs.add_member(n.ctx, "national-hub", "state-hub@s.test")
     await follows.follow(f.ctx, "watchers", "national-hub@n.test")
@@ -59,7 +60,7 @@ async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net
     before = await activities_sent([a, s, n, f])
 
     started = time.perf_counter()
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     elapsed = time.perf_counter() - started
 
@@ -70,7 +71,7 @@ async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net
     assert [b.object_uri for b in await _boosts(n)] == [call.uri]
     log.warning("drill: %d activities crossed, settled in %.3fs", await activities_sent([a, s, n, f]) - before, elapsed)
 
-    await service.delete_object(a.ctx, call.uri)
+    await committed(a.ctx, service.delete_object, call.uri)
     await net.settle()
     undos = [doc for doc in await _announces_received(f, "Undo") if doc["object"]["object"] == call.uri]
     assert [undo["actor"] for undo in undos] == ["http://n.test/g/national-hub"]
@@ -83,7 +84,7 @@ async def test_two_hubs_following_each_other_boost_each_call_once(net: Federatio
     await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")
     await net.settle()
 
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     rounds = await net.settle()
 
     assert rounds < 100
@@ -96,12 +97,12 @@ async def test_two_hubs_following_each_other_boost_each_call_once(net: Federatio
 async def test_a_hub_does_not_boost_before_the_member_accepts(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test")
-    await service.create_coalition(a.ctx, "tenants", name="Tenants", manually_approves_followers=True)
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants", manually_approves_followers=True)
     await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state")
     await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
     await net.settle()
 
-    await calls.create_call(a.ctx, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert await _boosts(s) == []
@@ -127,7 +128,7 @@ async def test_a_hub_says_it_is_a_hub_and_publishes_its_roster(net: FederationNe
 
 async def test_cancelling_a_call_undoes_every_boost_and_replays_change_nothing(net: FederationNet) -> None:
     a, s, n, f = await _build_tree(net)
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     async with s.ctx.sessions() as session:
         create = await session.scalar(select(InboxItem).where(InboxItem.activity_type == "Create"))
@@ -136,7 +137,7 @@ async def test_cancelling_a_call_undoes_every_boost_and_replays_change_nothing(n
     await net.settle()
     assert len([doc for doc in await _announces_received(f) if doc["object"] == call.uri]) == 1
 
-    await calls.cancel_call(a.ctx, call.uri, "Permit refused")
+    await committed(a.ctx, calls.cancel_call, call.uri, "Permit refused")
     await net.settle()
 
     assert all(b.undone_at is not None for b in await _boosts(s) + await _boosts(n))
@@ -149,7 +150,7 @@ async def test_a_removed_member_is_no_longer_boosted(net: FederationNet) -> None
     await hubs.remove_member(s.ctx, "state-hub", "tenants@a.test")
     await net.settle()
 
-    await calls.create_call(a.ctx, "tenants", _call(net))
+    await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert await _boosts(s) == []
@@ -161,14 +162,14 @@ async def test_a_removed_member_is_no_longer_boosted(net: FederationNet) -> None
 async def test_a_hub_on_the_members_own_server_boosts_its_calls(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     f = await net.add_instance("f.test")
-    await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
     await hubs.create_hub(a.ctx, "city-hub", name="Springfield Hub", scope="local")
-    await service.create_coalition(f.ctx, "watchers", name="Watchers")
+    await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
     await hubs.add_member(a.ctx, "city-hub", "tenants@a.test")
     await follows.follow(f.ctx, "watchers", "city-hub@a.test")
     await net.settle()
 
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     assert [doc["actor"] for doc in await _announces_received(f) if doc["object"] == call.uri] == [

@@ -20,6 +20,7 @@ from fedihub.storage.models import Actor, ActorMovement
 from tests.federation.discovery_peers import GROUP_ID, World, build_world
 from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -45,7 +46,7 @@ LIST = (
 @pytest.fixture
 async def world(net: FederationNet, fixtures_dir: Path) -> World:
     built = await build_world(net, fixtures_dir)
-    await service.create_coalition(built.a.ctx, "climate", name="Climate Action")
+    await committed(built.a.ctx, service.create_coalition, "climate", name="Climate Action")
     await actors.resolve_target(built.a.ctx, "bay@b.test")
     return built
 

@@ -16,6 +16,7 @@ from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
 from fedihub.pledges.queries import rollup_of
 from fedihub.storage.models import Actor, Boost, StoredObject
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.fixtures import fixtures_dir
 from tests.support.network import FederationNet, Instance, activities_sent
@@ -34,7 +35,7 @@ CITIES = {
 
 
 async def _coalition(instance: Instance, handle: str, name: str, city: str, state: str, movements: list[str]) -> None:
-    await service.create_coalition(instance.ctx, handle, name=name)
+    await committed(instance.ctx, service.create_coalition, handle, name=name)
     async with instance.ctx.sessions.begin() as session:
         actor = await session.scalar(select(Actor).where(Actor.local_username == handle))
         assert actor is not None
@@ -97,7 +98,7 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     before = await activities_sent(everyone)
 
     started = time.perf_counter()
-    call = await calls.create_call(cities["chicago.test"].ctx, "chicago-tenants", _call_input(net))
+    call = await committed(cities["chicago.test"].ctx, calls.publish_call, "chicago-tenants", _call_input(net))
     await net.settle()
     climb_seconds = time.perf_counter() - started
 
@@ -137,7 +138,7 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     assert {snapshot[0] for snapshot in (await _rollups(everyone, call.uri)).values()} == {2}
 
     # Chicago cancels: every server shows it cancelled, every hub undoes its boost, Alice sees the undo.
-    await calls.cancel_call(cities["chicago.test"].ctx, call.uri, "The permit was withdrawn")
+    await committed(cities["chicago.test"].ctx, calls.cancel_call, call.uri, "The permit was withdrawn")
     await net.settle()
     for instance in everyone:
         async with instance.ctx.sessions() as session:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from fedihub.coalitions import calls, service
 from fedihub.pledges.store import accepted_pledges
 from fedihub.storage.models import Pledge, StoredObject
+from tests.support.edges import committed
 from tests.support.fake_peer import FakeAccount, FakePeer, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -33,8 +34,8 @@ def _mobilizon(fixtures_dir: Path, name: str, peer: FakePeer, account: FakeAccou
 
 async def _setup(net: FederationNet, fixtures_dir: Path, *, as_group: bool) -> tuple[Instance, FakePeer, FakeAccount, StoredObject]:
     a = await net.add_instance("a.test")
-    await service.create_coalition(a.ctx, "tenants", name="Paris Tenants")
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    await committed(a.ctx, service.create_coalition, "tenants", name="Paris Tenants")
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     peer = add_fake_peer(net, "mobilizon.test", fixtures_dir, usernames=("collectif",))
     account = peer.accounts["collectif"]
     if as_group:
@@ -113,7 +114,7 @@ async def test_a_person_joining_is_told_pledges_are_for_coalitions(net: Federati
 
 async def test_a_cancelled_call_rejects_new_pledges(net: FederationNet, fixtures_dir: Path) -> None:
     a, peer, group, call = await _setup(net, fixtures_dir, as_group=True)
-    await calls.cancel_call(a.ctx, call.uri, "Permit refused")
+    await committed(a.ctx, calls.cancel_call, call.uri, "Permit refused")
     await net.settle()
 
     await peer.send(a, _mobilizon(fixtures_dir, "join_event.json", peer, group, call.uri))
@@ -138,7 +139,7 @@ async def test_a_coalition_pledges_to_a_mobilizon_event_and_reads_its_accept(net
     from fedihub.pledges import service as pledges
 
     a = await net.add_instance("a.test")
-    await service.create_coalition(a.ctx, "tenants", name="Paris Tenants")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Paris Tenants")
     peer = add_fake_peer(net, "mobilizon.test", fixtures_dir, usernames=("collectif",))
     group = peer.accounts["collectif"]
     event = json.loads((fixtures_dir / "mobilizon" / "event.json").read_text())

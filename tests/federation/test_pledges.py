@@ -13,6 +13,7 @@ from fedihub.pledges import service as pledges
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 
@@ -34,9 +35,9 @@ async def _rollup(instance: Instance, call_uri: str):  # type: ignore[no-untyped
 async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    await service.create_coalition(a.ctx, "tenants", name="Chicago Tenants")
-    await service.create_coalition(b.ctx, "renters", name="Springfield Renters")
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
+    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
 
     start = net.clock() + timedelta(days=10, hours=1)
@@ -62,12 +63,12 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
     c = await net.add_instance("c.test")
-    await service.create_coalition(a.ctx, "tenants", name="Chicago Tenants")
-    await service.create_coalition(b.ctx, "renters", name="Springfield Renters")
-    await service.create_coalition(c.ctx, "watchers", name="Peoria Watchers")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
+    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
+    await committed(c.ctx, service.create_coalition, "watchers", name="Peoria Watchers")
     await follows.follow(c.ctx, "watchers", "tenants@a.test")
     await net.settle()
-    call = await calls.create_call(a.ctx, "tenants", _call(net))
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     return a, b, c, call
 
@@ -119,7 +120,7 @@ async def test_a_withdrawal_reaches_every_copy(net: FederationNet) -> None:
 async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
     d = await net.add_instance("d.test")
-    await service.create_coalition(d.ctx, "union", name="Decatur Union")
+    await committed(d.ctx, service.create_coalition, "union", name="Decatur Union")
     await pledges.pledge(b.ctx, "renters", call.uri)
     await pledges.pledge(d.ctx, "union", call.uri)
     await net.settle()
@@ -139,7 +140,7 @@ async def test_deleting_a_call_reaches_the_coalitions_that_pledged(net: Federati
     await pledges.pledge(b.ctx, "renters", call.uri)
     await net.settle()
 
-    await service.delete_object(a.ctx, call.uri)
+    await committed(a.ctx, service.delete_object, call.uri)
     await net.settle()
 
     for instance in (b, c):

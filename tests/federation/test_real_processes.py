@@ -19,6 +19,7 @@ from fedihub.storage.db import create_engine
 from fedihub.storage.models import Activity, Actor, Delivery, Follow
 from tests.conftest import IN_CI
 from tests.support.databases import DatabaseFactory, PostgresUnavailable
+from tests.support.edges import committed
 from tests.support.processes import (
     FEDIHUB,
     PYTHON,
@@ -129,7 +130,7 @@ async def postgresql_url(database_factory: DatabaseFactory) -> str:
 async def seed_followers(settings: Settings, sink: str) -> None:
     """One coalition followed by FOLLOWERS remote accounts, each with its own inbox on the sink."""
     async with open_runtime(settings) as runtime:
-        tenants = await service.create_coalition(runtime.ctx, "tenants", name="Tenants Union")
+        tenants = await committed(runtime.ctx, service.create_coalition, "tenants", name="Tenants Union")
         now = datetime.now(UTC)
         async with runtime.ctx.sessions.begin() as session:
             allies = [
@@ -153,7 +154,7 @@ async def seed_followers(settings: Settings, sink: str) -> None:
 async def post_to_followers(settings: Settings, text: str) -> str:
     """Publish a note through the library; returns its Create's id (FOLLOWERS deliveries queued)."""
     async with open_runtime(settings) as runtime:
-        note = await service.post_note(runtime.ctx, "tenants", text)
+        note = await committed(runtime.ctx, service.post_note, "tenants", text)
     return f"{note.uri}/activity"
 
 

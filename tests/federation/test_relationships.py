@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from fedihub.coalitions import service
 from fedihub.federation import follows
 from fedihub.storage.models import Activity, Actor, Delivery, Follow, StoredObject
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 AS2 = {"Accept": "application/activity+json"}
@@ -72,8 +73,8 @@ def wiretap(net: FederationNet, host: str) -> Wiretap:
 async def test_follow_post_unfollow_and_delete_between_two_instances(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
-    climate = await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
     await follows.follow(b.ctx, "climate", "tenants@a.test")
     assert await follower_count(a, "tenants") == 0
@@ -82,12 +83,12 @@ async def test_follow_post_unfollow_and_delete_between_two_instances(net: Federa
     assert await follow_state(a, climate.uri, tenants.uri) == "accepted"
     assert await follower_count(a, "tenants") == 1
 
-    note = await service.post_note(a.ctx, "tenants", "Rent strike meeting on *Thursday*")
+    note = await committed(a.ctx, service.post_note, "tenants", "Rent strike meeting on *Thursday*")
     await net.settle()
     received = await stored(b, note.uri)
     assert received is not None and "<em>Thursday</em>" in (received.content or "")
 
-    await service.delete_object(a.ctx, note.uri)
+    await committed(a.ctx, service.delete_object, note.uri)
     await net.settle()
     received = await stored(b, note.uri)
     assert received is not None and received.deleted_at is not None
@@ -100,7 +101,7 @@ async def test_follow_post_unfollow_and_delete_between_two_instances(net: Federa
     assert await follow_state(b, climate.uri, tenants.uri) is None
     assert await follower_count(a, "tenants") == 0
 
-    after = await service.post_note(a.ctx, "tenants", "Nobody follows us from b.test any more")
+    after = await committed(a.ctx, service.post_note, "tenants", "Nobody follows us from b.test any more")
     await net.settle()
     assert await stored(b, after.uri) is None
     assert await deliveries_of(a, f"{after.uri}/activity") == []
@@ -109,14 +110,16 @@ async def test_follow_post_unfollow_and_delete_between_two_instances(net: Federa
 async def test_a_profile_update_reaches_the_followers_cached_copy(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
-    await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
     await follows.follow(b.ctx, "climate", "tenants@a.test")
     await net.settle()
     cached = await cached_actor(b, tenants.uri)
     assert cached is not None and cached.name == "Tenants Union"
 
-    await service.update_profile(a.ctx, "tenants", name="Bay Area Tenants Union", summary="We organise *buildings*.")
+    await committed(
+        a.ctx, service.update_profile, "tenants", name="Bay Area Tenants Union", summary="We organise *buildings*."
+    )
     await net.settle()
 
     cached = await cached_actor(b, tenants.uri)
@@ -129,16 +132,16 @@ async def test_a_post_reaches_followers_on_two_other_instances_with_one_delivery
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
     c = await net.add_instance("c.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     for instance, handles in ((b, ("climate", "wages")), (c, ("housing",))):
         for handle in handles:
-            await service.create_coalition(instance.ctx, handle, name=handle.title())
+            await committed(instance.ctx, service.create_coalition, handle, name=handle.title())
             await follows.follow(instance.ctx, handle, "tenants@a.test")
     await net.settle()
     assert await follower_count(a, "tenants") == 3
     taps = {peer.host: wiretap(net, peer.host) for peer in (b, c)}
 
-    note = await service.post_note(a.ctx, "tenants", "General assembly on Saturday")
+    note = await committed(a.ctx, service.post_note, "tenants", "General assembly on Saturday")
     await net.settle()
 
     for peer in (b, c):
@@ -154,8 +157,10 @@ async def test_a_post_reaches_followers_on_two_other_instances_with_one_delivery
 async def test_a_coalition_that_approves_followers_holds_the_request_until_approved(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union", manually_approves_followers=True)
-    climate = await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
+    tenants = await committed(
+        a.ctx, service.create_coalition, "tenants", name="Tenants Union", manually_approves_followers=True
+    )
+    climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
     await follows.follow(b.ctx, "climate", "tenants@a.test")
     await net.settle()
@@ -165,7 +170,7 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
     assert await follower_count(a, "tenants") == 0
 
     # A pending follower gets nothing: the coalition has not consented yet.
-    early = await service.post_note(a.ctx, "tenants", "Members only so far")
+    early = await committed(a.ctx, service.post_note, "tenants", "Members only so far")
     await net.settle()
     assert await stored(b, early.uri) is None
 
@@ -175,7 +180,7 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
     assert await follow_state(b, climate.uri, tenants.uri) == "accepted"
     assert await follows.pending_requests(a.ctx, "tenants") == []
 
-    note = await service.post_note(a.ctx, "tenants", "Welcome, climate coalition")
+    note = await committed(a.ctx, service.post_note, "tenants", "Welcome, climate coalition")
     await net.settle()
     assert await stored(b, note.uri) is not None
 
@@ -183,8 +188,10 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
 async def test_a_rejected_follow_request_disappears_on_both_sides(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union", manually_approves_followers=True)
-    climate = await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
+    tenants = await committed(
+        a.ctx, service.create_coalition, "tenants", name="Tenants Union", manually_approves_followers=True
+    )
+    climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
     await follows.follow(b.ctx, "climate", "tenants@a.test")
     await net.settle()
     assert await follow_state(b, climate.uri, tenants.uri) == "pending"
@@ -205,17 +212,17 @@ async def test_deleting_a_coalition_tells_every_server_that_knows_it(net: Federa
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
     c = await net.add_instance("c.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
-    climate = await service.create_coalition(b.ctx, "climate", name="Climate Coalition")
-    housing = await service.create_coalition(c.ctx, "housing", name="Housing Now")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
+    housing = await committed(c.ctx, service.create_coalition, "housing", name="Housing Now")
     await follows.follow(b.ctx, "climate", "tenants@a.test")  # a follower
     await follows.follow(a.ctx, "tenants", "housing@c.test")  # someone it follows
     await net.settle()
-    note = await service.post_note(a.ctx, "tenants", "Our last meeting")
+    note = await committed(a.ctx, service.post_note, "tenants", "Our last meeting")
     await net.settle()
     assert (await stored(b, note.uri)) is not None
 
-    await service.delete_coalition(a.ctx, "tenants")
+    await committed(a.ctx, service.delete_coalition, "tenants")
     await net.settle()
 
     for peer in (b, c):
@@ -237,8 +244,8 @@ async def test_deleting_a_coalition_tells_every_server_that_knows_it(net: Federa
 
 async def test_two_coalitions_on_one_instance_follow_each_other_without_http(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
-    tenants = await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
-    climate = await service.create_coalition(a.ctx, "climate", name="Climate Coalition")
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    climate = await committed(a.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
     tap = wiretap(net, "a.test")
     await follows.follow(a.ctx, "climate", "tenants@a.test")
@@ -248,7 +255,7 @@ async def test_two_coalitions_on_one_instance_follow_each_other_without_http(net
     following = await a.get("/g/climate/following", headers=AS2)
     assert following.json()["totalItems"] == 1
 
-    await service.post_note(a.ctx, "tenants", "Local news")
+    await committed(a.ctx, service.post_note, "tenants", "Local news")
     await net.settle()
     async with a.ctx.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0

@@ -7,6 +7,7 @@ from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.federation import actors, follows
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 PROFILE = {
@@ -44,7 +45,7 @@ async def test_another_server_caches_the_same_profile_and_hub_scope(net: Federat
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
     await hubs.create_hub(a.ctx, "bay", name="Bay Area Tenants Hub", scope="regional", region="Bay Area")
-    local, _ = await save_profile(a.ctx, "bay", parse_profile_form(PROFILE))
+    local, _ = await committed(a.ctx, save_profile, "bay", parse_profile_form(PROFILE))
 
     remote = await actors.resolve_target(b.ctx, "bay@a.test")
 
@@ -60,16 +61,16 @@ async def test_another_server_caches_the_same_profile_and_hub_scope(net: Federat
 async def test_a_profile_change_reaches_a_follower_server_cache(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    await service.create_coalition(a.ctx, "tenants", name="Tenants")
-    await service.create_coalition(b.ctx, "watchers", name="Watchers")
-    await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants")
+    await committed(b.ctx, service.create_coalition, "watchers", name="Watchers")
+    await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
     await follows.follow(b.ctx, "watchers", "tenants@a.test")
     await net.settle()
     assert (await _cached(b, f"{a.base_url}/g/tenants")).region_city == "Oakland"
 
     moved = {**PROFILE, "region_city": "", "region_state": "", "region_country": "DE", "website": "",
              "latitude": "", "longitude": "", "movements": ["Climate"], "tags": ""}
-    await save_profile(a.ctx, "tenants", parse_profile_form(moved))
+    await committed(a.ctx, save_profile, "tenants", parse_profile_form(moved))
     await net.settle()
 
     cached = await _cached(b, f"{a.base_url}/g/tenants")

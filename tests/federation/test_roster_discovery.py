@@ -15,6 +15,7 @@ from fedihub.directory.rosters import RosterLimits, refresh_directory
 from fedihub.federation import actors, follows
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor
+from tests.support.edges import committed
 from tests.support.fake_peer import key_pair
 from tests.support.network import FederationNet, Instance
 
@@ -39,12 +40,12 @@ async def build_tree(net: FederationNet) -> Instance:
     await hubs.create_hub(n.ctx, "national", name="National Hub", scope="national")
     await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     await hubs.create_hub(r.ctx, "chicago", name="Chicago Hub", scope="regional", region="Chicagoland")
-    await service.create_coalition(s.ctx, "springfield", name="Springfield Tenants")
-    await save_profile(s.ctx, "springfield", parse_profile_form({
+    await committed(s.ctx, service.create_coalition, "springfield", name="Springfield Tenants")
+    await committed(s.ctx, save_profile, "springfield", parse_profile_form({
         "name": "Springfield Tenants", "summary": "", "movements": ["Tenants"], "tags": "", "region_city": "Springfield",
         "region_state": "Illinois", "region_country": "US", "latitude": "39.78", "longitude": "-89.65", "website": "",
     }))
-    await service.create_coalition(c.ctx, "tenants", name="Chicago Tenants")
+    await committed(c.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
     await hubs.add_member(n.ctx, "national", "illinois@s.test")
     await hubs.add_member(s.ctx, "illinois", "chicago@r.test")
     await hubs.add_member(s.ctx, "illinois", "springfield@s.test")
@@ -184,7 +185,7 @@ async def test_a_huge_roster_is_cut_at_the_limits(net: FederationNet, d: Instanc
 async def test_a_roster_never_overwrites_an_actor_fetched_from_its_own_server(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     d = await net.add_instance("d.test")
-    await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     real = await actors.resolve_target(d.ctx, "tenants@a.test")
     fake = FakeHubServer(net, "liar.test")
     fake.serve({"id": fake.roster, "type": "OrderedCollection", "totalItems": 2, "first": {
@@ -216,8 +217,8 @@ async def test_a_roster_never_overwrites_an_actor_fetched_from_its_own_server(ne
 async def test_a_stub_fetched_later_takes_the_actors_own_profile(net: FederationNet) -> None:
     d = await build_tree(net)
     await refresh_directory(d.ctx, NOW)
-    await save_profile(
-        net.instances[1].ctx, "springfield",
+    await committed(
+        net.instances[1].ctx, save_profile, "springfield",
         parse_profile_form({"name": "Springfield Tenant Union", "summary": "", "movements": ["Labour"], "tags": "",
                             "region_city": "", "region_state": "", "region_country": "", "latitude": "",
                             "longitude": "", "website": ""}),
@@ -234,15 +235,15 @@ async def test_a_stub_fetched_later_takes_the_actors_own_profile(net: Federation
 
 async def test_the_directory_says_how_each_entry_was_found(net: FederationNet) -> None:
     a, b, c = [await net.add_instance(f"{host}.test") for host in ("a", "b", "c")]
-    await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     await hubs.create_hub(b.ctx, "bay", name="Bay Hub", scope="regional")
-    await service.create_coalition(c.ctx, "climate", name="Bay Climate Action")
+    await committed(c.ctx, service.create_coalition, "climate", name="Bay Climate Action")
     await hubs.add_member(b.ctx, "bay", "climate@c.test")
     await follows.follow(a.ctx, "tenants", "bay@b.test")
     await net.settle()
 
     start = net.clock() + timedelta(days=3)
-    await calls.create_call(c.ctx, "climate", calls.CallInput(
+    await committed(c.ctx, calls.publish_call, "climate", calls.CallInput(
         title="Climate strike", description="", start=start, end=None, timezone="UTC", place_name="Plaza"))
     await net.settle()
 

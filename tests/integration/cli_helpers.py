@@ -14,6 +14,7 @@ from fedihub.app import open_runtime
 from fedihub.coalitions import service
 from fedihub.settings import Settings
 from tests.support.cli import CommandResult, run_in_process, run_process
+from tests.support.edges import committed
 
 BASE_URL = "http://coalitions.test"
 
@@ -56,7 +57,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     async def prepare() -> None:
         async with open_runtime(settings, migrate=True) as runtime:
-            await service.create_coalition(runtime.ctx, "tenants", name="Tenants Union")
+            await committed(runtime.ctx, service.create_coalition, "tenants", name="Tenants Union")
 
     asyncio.run(prepare())
     return home

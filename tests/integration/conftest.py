@@ -8,6 +8,7 @@ import pytest
 
 from fedihub.coalitions import service
 from fedihub.storage.models import Actor
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -24,4 +25,6 @@ def peer(net: FederationNet, fixtures_dir: Path) -> FakePeer:
 
 @pytest.fixture
 async def tenants(a: Instance) -> Actor:
-    return await service.create_coalition(a.ctx, "tenants", name="Tenants Union", summary="We organise *renters*.")
+    return await committed(
+        a.ctx, service.create_coalition, "tenants", name="Tenants Union", summary="We organise *renters*."
+    )

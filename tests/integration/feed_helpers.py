@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls
 from fedihub.storage.models import Actor, StoredObject
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 NOW = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
@@ -30,7 +31,7 @@ def call_input(**fields: Any) -> calls.CallInput:
 
 
 async def post_call(instance: Instance, username: str, **fields: Any) -> StoredObject:
-    return await calls.create_call(instance.ctx, username, call_input(**fields))
+    return await committed(instance.ctx, calls.publish_call, username, call_input(**fields))
 
 
 async def remote_actor(instance: Instance, uri: str, **fields: Any) -> Actor:

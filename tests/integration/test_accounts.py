@@ -23,6 +23,7 @@ from tests.integration.organizers import (
     cheap_password_hashing,
     make_account,
 )
+from tests.support.edges import committed, read
 from tests.support.network import Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -30,9 +31,10 @@ __all__ = ["browsers", "cheap_password_hashing"]  # fixtures used by name below
 
 
 async def setup_link(instance: Instance) -> str | None:
-    return await invites.find_first_run_link(
-        instance.ctx.sessions, base_url=instance.base_url, secret_key="test-secret", now=instance.ctx.clock()
-    )
+    async with instance.ctx.sessions.begin() as session:
+        return await invites.find_first_run_link(
+            session, base_url=instance.base_url, secret_key="test-secret", now=instance.ctx.clock()
+        )
 
 
 async def invite_link(instance: Instance, coalition_id: int, role: str) -> str:
@@ -230,7 +232,7 @@ async def test_forms_without_the_right_csrf_token_are_refused_and_change_nothing
         response = await browser.post("/admin/coalitions", form)
         assert response.status_code == 403, token
         assert "The form expired: reload the page and try again." in response.text
-    assert await service.list_coalitions(a.ctx) == []
+    assert await read(a.ctx, service.list_coalitions) == []
 
     response = await browser.post("/logout", {"csrf_token": "forged"})
     assert response.status_code == 403
@@ -278,7 +280,7 @@ async def test_an_invite_creates_an_account_in_the_coalition(a: Instance, tenant
 
 
 async def test_a_logged_in_organizer_joins_with_their_account(a: Instance, tenants, browsers) -> None:
-    climate = await service.create_coalition(a.ctx, "climate", name="Climate Action")
+    climate = await committed(a.ctx, service.create_coalition, "climate", name="Climate Action")
     sam = await make_account(a, "sam")
     await add_member(a, sam, climate, "owner")
     path = await invite_link(a, tenants.id, "admin")

@@ -9,6 +9,7 @@ from fedihub.federation import follows
 from fedihub.storage.models import Actor
 from fedihub.web import activitypub
 from tests.integration.helpers import AS2, BROWSER, followed_by, path_of
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -78,7 +79,7 @@ async def test_the_outbox_pages_through_public_creates_newest_first(
     a: Instance, tenants: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(activitypub, "PAGE_SIZE", 2)
-    notes = [await service.post_note(a.ctx, "tenants", f"Post number {n}") for n in range(3)]
+    notes = [await committed(a.ctx, service.post_note, "tenants", f"Post number {n}") for n in range(3)]
     outbox = tenants.outbox or ""
 
     collection = (await a.get("/g/tenants/outbox", headers={"Accept": AS2})).json()
@@ -118,7 +119,7 @@ async def test_every_id_we_publish_dereferences_to_itself_without_redirect(
     alice = peer.accounts["alice"]
     await followed_by(net, a, peer, tenants.uri, alice)  # we answer with an Accept
     await follows.follow(a.ctx, "tenants", alice.handle)  # we send a Follow
-    note = await service.post_note(a.ctx, "tenants", "Rent strike on Thursday")
+    note = await committed(a.ctx, service.post_note, "tenants", "Rent strike on Thursday")
     await net.settle()
     [accept] = peer.received("Accept")
     [our_follow] = peer.received("Follow")
@@ -133,7 +134,7 @@ async def test_every_id_we_publish_dereferences_to_itself_without_redirect(
 
 
 async def test_a_deleted_coalition_is_gone_for_servers_and_webfinger(a: Instance, tenants: Actor) -> None:
-    await service.delete_coalition(a.ctx, "tenants")
+    await committed(a.ctx, service.delete_coalition, "tenants")
 
     assert (await a.get("/g/tenants", headers={"Accept": AS2})).status_code == 410
     webfinger = await a.get("/.well-known/webfinger", params={"resource": "acct:tenants@a.test"})
@@ -141,8 +142,8 @@ async def test_a_deleted_coalition_is_gone_for_servers_and_webfinger(a: Instance
 
 
 async def test_a_deleted_note_is_gone_and_serves_a_tombstone(a: Instance, tenants: Actor) -> None:
-    note = await service.post_note(a.ctx, "tenants", "Cancelled")
-    await service.delete_object(a.ctx, note.uri)
+    note = await committed(a.ctx, service.post_note, "tenants", "Cancelled")
+    await committed(a.ctx, service.delete_object, note.uri)
 
     response = await a.get(path_of(note.uri), headers={"Accept": AS2})
     assert response.status_code == 410

@@ -8,6 +8,7 @@ from fedihub.coalitions import service
 from fedihub.federation.blocks import block_domain
 from fedihub.storage.models import StoredObject
 from tests.integration.helpers import path_of
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -19,8 +20,8 @@ async def secure(net: FederationNet) -> Instance:
 
 @pytest.fixture
 async def note(secure: Instance) -> StoredObject:
-    await service.create_coalition(secure.ctx, "tenants", name="Tenants Union")
-    return await service.post_note(secure.ctx, "tenants", "Members only? No, just signed fetches.")
+    await committed(secure.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    return await committed(secure.ctx, service.post_note, "tenants", "Members only? No, just signed fetches.")
 
 
 @pytest.mark.parametrize("what", ["coalition", "followers", "post", "post activity"])

@@ -14,6 +14,7 @@ from fedihub.settings import Settings
 from fedihub.storage.models import Actor
 from tests.conftest import IN_CI
 from tests.support.databases import POSTGRES_ADMIN_DSN, DatabaseFactory, PostgresUnavailable, _plain_dsn, _Snapshot
+from tests.support.edges import committed
 
 
 async def _new_database(factory: DatabaseFactory) -> str:
@@ -38,7 +39,7 @@ async def _state(url: str) -> tuple[str, dict, list]:  # type: ignore[type-arg]
 async def _first_coalition_id(url: str) -> int:
     settings = Settings(base_url="http://a.test", database_url=url, secret_key="test-secret")
     async with open_runtime(settings) as runtime:
-        await service.create_coalition(runtime.ctx, "tenants", name="Tenants Union")
+        await committed(runtime.ctx, service.create_coalition, "tenants", name="Tenants Union")
         async with runtime.ctx.sessions() as session:
             return await session.scalar(select(Actor.id).where(Actor.username == "tenants"))
 

@@ -13,6 +13,7 @@ from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
 from fedihub.storage.models import Actor, Boost
 from tests.integration.feed_helpers import NOW, post_call, remote_call
+from tests.support.edges import committed
 from tests.support.network import Clock, FederationNet, Instance
 
 
@@ -34,7 +35,7 @@ async def test_each_call_says_when_where_who_and_how_many_pledged(
     a: Instance, net: FederationNet, tenants: Actor
 ) -> None:
     call = await post_call(a, "tenants", latitude=41.88, longitude=-87.63, online_url="https://meet.example/r")
-    await service.create_coalition(a.ctx, "fight15", name="Peoria Fight for 15")
+    await committed(a.ctx, service.create_coalition, "fight15", name="Peoria Fight for 15")
     await pledges.pledge(a.ctx, "fight15", call.uri, action=pledges.LocalActionInput(
         title="Peoria picket", start=NOW + timedelta(days=10), timezone="America/Chicago", place="Main St"))
     await net.settle()  # the Join is accepted by the call's coalition

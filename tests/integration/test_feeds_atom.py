@@ -14,6 +14,7 @@ from fedihub.coalitions import service
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, Boost, StoredObject
 from tests.integration.feed_helpers import NOW, parse_atom, post_call, remote_call
+from tests.support.edges import committed
 from tests.support.network import Clock, FederationNet, Instance
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -38,7 +39,7 @@ async def test_a_coalition_feed_has_its_calls_and_announcements_newest_first(
 ) -> None:
     call = await post_call(a, "tenants")
     net.clock.advance(minutes=5)
-    note = await service.post_note(a.ctx, "tenants", "Our **assembly** was a success & more are coming.")
+    note = await committed(a.ctx, service.post_note, "tenants", "Our **assembly** was a success & more are coming.")
 
     feed = parse_atom(await a.get("/g/tenants/feed.atom"))
 
@@ -118,6 +119,6 @@ async def test_remote_names_and_descriptions_cannot_change_the_xml(a: Instance) 
 
 async def test_an_unknown_or_deleted_coalition_has_no_feed(a: Instance, tenants: Actor) -> None:
     assert (await a.get("/g/nobody/feed.atom")).status_code == 404
-    await service.delete_coalition(a.ctx, "tenants")
+    await committed(a.ctx, service.delete_coalition, "tenants")
     assert (await a.get("/g/tenants/feed.atom")).status_code == 410
     assert (await a.get("/g/tenants/calls.ics")).status_code == 410

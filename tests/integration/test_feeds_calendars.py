@@ -12,6 +12,7 @@ import pytest
 from fedihub.coalitions import calls, service
 from fedihub.storage.models import Actor
 from tests.integration.feed_helpers import NOW, by_uid, call_input, events_of, post_call, remote_call
+from tests.support.edges import committed
 from tests.support.network import Clock, FederationNet, Instance
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -27,7 +28,7 @@ async def test_a_coalition_calendar_lists_its_calls_with_stable_uids_zones_and_p
     # 14 March 2027 is the Sunday US clocks go forward at 2:00: the vigil starts in CST, ends in CDT.
     call = await post_call(a, "tenants", start=datetime(2027, 3, 14, 1, 0, tzinfo=CHICAGO),
                            end=datetime(2027, 3, 14, 5, 0, tzinfo=CHICAGO), latitude=41.8837, longitude=-87.6298)
-    other = await service.create_coalition(a.ctx, "climate", name="Climate Now")
+    other = await committed(a.ctx, service.create_coalition, "climate", name="Climate Now")
     await post_call(a, other.local_username or "climate", title="Not a tenants call")
 
     response = await a.get("/g/tenants/calls.ics")
@@ -61,10 +62,12 @@ async def test_uids_stay_the_same_across_requests_and_edits_while_sequence_grows
     assert by_uid(await a.get("/g/tenants/calls.ics"))[call.uri].to_ical() == first.to_ical()
 
     net.clock.advance(hours=2)
-    await calls.update_call(a.ctx, call.uri, call_input(title="Rent control now, moved indoors", place_name="Library"))
+    await committed(
+        a.ctx, calls.update_call, call.uri, call_input(title="Rent control now, moved indoors", place_name="Library")
+    )
     edited = by_uid(await a.get("/g/tenants/calls.ics"))[call.uri]
     net.clock.advance(hours=1)
-    await calls.cancel_call(a.ctx, call.uri, "Storm warning")
+    await committed(a.ctx, calls.cancel_call, call.uri, "Storm warning")
     cancelled = by_uid(await a.get("/g/tenants/calls.ics"))[call.uri]
 
     assert str(edited["SUMMARY"]) == "Rent control now, moved indoors"
@@ -81,7 +84,7 @@ async def test_recent_past_calls_stay_in_the_calendar_older_and_deleted_ones_lea
     old = await post_call(a, "tenants", title="Last autumn", start=NOW - timedelta(days=120))
     gone = await post_call(a, "tenants", title="Deleted")
     soon = await post_call(a, "tenants", title="Soon", start=NOW + timedelta(days=1))
-    await service.delete_object(a.ctx, gone.uri)
+    await committed(a.ctx, service.delete_object, gone.uri)
 
     uids = list(by_uid(await a.get("/g/tenants/calls.ics")))
 

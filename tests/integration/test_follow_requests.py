@@ -8,13 +8,16 @@ from fedihub.coalitions import service
 from fedihub.federation import follows
 from fedihub.storage.models import Actor
 from tests.integration.helpers import find_follow
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
 
 @pytest.fixture
 async def closed(a: Instance) -> Actor:
-    return await service.create_coalition(a.ctx, "closed", name="Closed Circle", manually_approves_followers=True)
+    return await committed(
+        a.ctx, service.create_coalition, "closed", name="Closed Circle", manually_approves_followers=True
+    )
 
 
 async def test_a_follow_waits_for_approval_and_approval_sends_the_accept(

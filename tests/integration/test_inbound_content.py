@@ -8,6 +8,7 @@ from sqlalchemy import select
 from fedihub.coalitions import service
 from fedihub.storage.models import Actor, Reaction, StoredObject
 from tests.integration.helpers import count_rows, find_object, follow_peer
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -67,7 +68,7 @@ async def test_likes_and_boosts_of_our_post_are_recorded(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor
 ) -> None:
     alice, bob = peer.accounts["alice"], peer.accounts["bob"]
-    note = await service.post_note(a.ctx, "tenants", "Rent strike on Thursday")
+    note = await committed(a.ctx, service.post_note, "tenants", "Rent strike on Thursday")
 
     assert (await peer.send(a, peer.build_like(alice, note.uri))).status_code == 202
     assert (await peer.send(a, peer.build_announce(bob, note.uri, tenants.uri))).status_code == 202

@@ -17,6 +17,7 @@ from fedihub.storage.models import Actor, HubRequest
 from tests.integration.helpers import AS2, count_rows, followed_by
 from tests.integration.manage_helpers import field_error, notice, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -32,7 +33,7 @@ async def hub(a: Instance) -> Actor:
 async def b(net: FederationNet) -> Instance:
     """A second fedihub server, with a climate coalition."""
     instance = await net.add_instance("b.test")
-    await service.create_coalition(instance.ctx, "climate", name="Climate Action Now")
+    await committed(instance.ctx, service.create_coalition, "climate", name="Climate Action Now")
     return instance
 
 
@@ -170,7 +171,7 @@ async def test_join_requests_are_approved_and_refused_from_the_page(
 async def test_a_coalition_asks_to_join_then_leaves(
     net: FederationNet, a: Instance, hub: Actor, tenants: Actor, ada: Browser
 ) -> None:
-    await service.create_coalition(a.ctx, "climate", name="Climate Action")
+    await committed(a.ctx, service.create_coalition, "climate", name="Climate Action")
     not_a_hub = await ada.submit("/manage/tenants/hubs", "/manage/tenants/hubs", {"hub": "climate@a.test"})
     assert not_a_hub.status_code == 400
     assert field_error(not_a_hub, "join-hub") == "Error: climate@a.test is not a hub"

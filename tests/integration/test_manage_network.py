@@ -15,6 +15,7 @@ from fedihub.storage.models import Actor, Follow
 from tests.integration.helpers import count_rows, find_follow, followed_by
 from tests.integration.manage_helpers import field_error, notice, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -32,13 +33,13 @@ async def ada(a: Instance, tenants: Actor) -> AsyncIterator[Browser]:
 async def b(net: FederationNet) -> Instance:
     """A second fedihub server, with a climate coalition."""
     instance = await net.add_instance("b.test")
-    await service.create_coalition(instance.ctx, "climate", name="Climate Action Now")
+    await committed(instance.ctx, service.create_coalition, "climate", name="Climate Action Now")
     return instance
 
 
 async def lock(instance: Instance, username: str, name: str) -> None:
-    await save_profile(
-        instance.ctx, username, parse_profile_form({"name": name, "manually_approves_followers": "on"})
+    await committed(
+        instance.ctx, save_profile, username, parse_profile_form({"name": name, "manually_approves_followers": "on"})
     )
 
 
@@ -113,10 +114,10 @@ async def test_the_overview_shows_calls_and_posts_of_followed_coalitions(
     await ada.submit("/manage/tenants/following", "/manage/tenants/following", {"target": "climate@b.test"})
     await net.settle()
 
-    await service.post_note(b.ctx, "climate", "Join the **climate strike** committee")
+    await committed(b.ctx, service.post_note, "climate", "Join the **climate strike** committee")
     net.clock.advance(minutes=5)  # published times travel in whole seconds
     start = datetime(2031, 9, 20, 16, tzinfo=timezone.utc)
-    await calls.create_call(b.ctx, "climate", calls.CallInput(
+    await committed(b.ctx, calls.publish_call, "climate", calls.CallInput(
         title="Climate strike", description="Walk out at noon.", start=start, end=start + timedelta(hours=3),
         timezone="Europe/Berlin", place_name="Alexanderplatz", address=None, online_url=None, movements=["Climate"],
     ))
@@ -134,7 +135,7 @@ async def test_the_overview_shows_calls_and_posts_of_followed_coalitions(
 async def test_nothing_from_unfollowed_coalitions_is_in_the_timeline(
     net: FederationNet, a: Instance, b: Instance, tenants: Actor, ada: Browser
 ) -> None:
-    await service.post_note(a.ctx, "tenants", "Our own news")
+    await committed(a.ctx, service.post_note, "tenants", "Our own news")
     page = (await ada.get("/manage/tenants")).text
     assert "Our own news" not in page.split('id="timeline-heading"')[1]
     assert "Follow other coalitions" in page
@@ -214,7 +215,7 @@ async def test_delivery_health_in_plain_words(
     net.add_handler("down.test", lambda request: httpx.Response(503))  # the server is having a bad day
     net.add_handler("gone.test", lambda request: httpx.Response(410))  # the account was deleted there
 
-    await service.post_note(a.ctx, "tenants", "Rent strike on Thursday")
+    await committed(a.ctx, service.post_note, "tenants", "Rent strike on Thursday")
     await net.settle()
     page = await ada.get("/manage/tenants/deliveries")
 
@@ -239,10 +240,10 @@ async def test_delivery_health_before_anything_was_sent(ada: Browser) -> None:
 async def test_delivery_health_shows_only_this_coalitions_messages(
     net: FederationNet, a: Instance, tenants: Actor, ada: Browser, fixtures_dir: Path
 ) -> None:
-    climate = await service.create_coalition(a.ctx, "climate", name="Climate Action Now")
+    climate = await committed(a.ctx, service.create_coalition, "climate", name="Climate Action Now")
     elsewhere = add_fake_peer(net, "elsewhere.test", fixtures_dir, usernames=("eve",))
     await followed_by(net, a, elsewhere, climate.uri, elsewhere.accounts["eve"])
-    await service.post_note(a.ctx, "climate", "Climate news")
+    await committed(a.ctx, service.post_note, "climate", "Climate news")
     await net.settle()
 
     page = await ada.get("/manage/tenants/deliveries")

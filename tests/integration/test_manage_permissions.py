@@ -11,6 +11,7 @@ from fedihub.storage.models import Actor, StoredObject
 from tests.integration.helpers import count_rows
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -21,7 +22,7 @@ ADMIN_PAGES = ["/profile", "/followers", "/requests", "/deliveries"]
 
 @pytest.fixture
 async def climate(a: Instance) -> Actor:
-    return await service.create_coalition(a.ctx, "climate", name="Climate Action Now")
+    return await committed(a.ctx, service.create_coalition, "climate", name="Climate Action Now")
 
 
 @pytest.fixture
@@ -122,7 +123,7 @@ async def test_an_editor_cannot_change_what_only_admins_may_change(
 async def test_an_editor_cannot_reach_another_coalitions_post_through_their_own_pages(
     a: Instance, people: dict[str, Browser]
 ) -> None:
-    note = await service.post_note(a.ctx, "climate", "Climate news")
+    note = await committed(a.ctx, service.post_note, "climate", "Climate news")
     key = note.uri.rsplit("/", 1)[-1]
 
     response = await people["eddie"].submit(

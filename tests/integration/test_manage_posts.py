@@ -14,6 +14,7 @@ from fedihub.storage.models import Actor, StoredObject
 from tests.integration.helpers import count_rows, followed_by
 from tests.integration.manage_helpers import field_error, notice, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -85,7 +86,7 @@ async def test_an_empty_announcement_is_an_error_next_to_the_text(a: Instance, e
 
 
 async def test_an_announcement_can_be_deleted_from_the_overview(a: Instance, eddie: Browser) -> None:
-    note = await service.post_note(a.ctx, "tenants", "Wrong date, sorry")
+    note = await committed(a.ctx, service.post_note, "tenants", "Wrong date, sorry")
 
     delete = f"/manage/tenants/posts/{key_of(note)}/delete"
 
@@ -140,7 +141,7 @@ async def test_a_call_to_action_posted_from_the_form_reaches_followers_as_an_eve
 
     # The next new call starts in the zone this coalition uses; so do other coalitions' first calls here.
     assert '<option value="America/Los_Angeles" selected>' in (await eddie.get(NEW)).text
-    await service.create_coalition(a.ctx, "climate", name="Climate Action Now")
+    await committed(a.ctx, service.create_coalition, "climate", name="Climate Action Now")
     admin = await organizer(a, "root", is_admin=True)
     assert '<option value="America/Los_Angeles" selected>' in (await admin.get("/manage/climate/calls/new")).text
     await admin.client.aclose()
@@ -252,7 +253,7 @@ async def test_an_unknown_call_is_not_found(eddie: Browser) -> None:
 async def test_a_call_in_a_zone_alias_keeps_its_zone_when_edited(a: Instance, eddie: Browser) -> None:
     # The CLI accepts any tz database name, aliases included; the form must not silently swap it.
     start = datetime(2031, 5, 1, 17, tzinfo=timezone.utc)
-    row = await calls.create_call(a.ctx, "tenants", calls.CallInput(
+    row = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Assembly", description="", start=start, end=None, timezone="US/Pacific", place_name="Library",
     ))
 

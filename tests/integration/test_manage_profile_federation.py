@@ -11,6 +11,7 @@ from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.protocol import jsonld
 from fedihub.storage.models import Actor, Follow
 from tests.integration.helpers import AS2, count_rows, followed_by, path_of
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -41,7 +42,7 @@ async def actor_document(instance: Instance, actor: Actor) -> dict:
 
 
 async def test_the_actor_document_carries_the_profile_in_the_shapes_peers_read(a: Instance, tenants: Actor) -> None:
-    await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg()))
+    await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg()))
 
     doc = await actor_document(a, tenants)
 
@@ -72,7 +73,7 @@ async def test_the_actor_document_carries_the_profile_in_the_shapes_peers_read(a
 
 
 async def test_the_profile_terms_expand_to_the_vocabularies_peers_use(a: Instance, tenants: Actor) -> None:
-    await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
+    await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
 
     [expanded] = jsonld.expand(await actor_document(a, tenants))
 
@@ -98,7 +99,7 @@ async def test_followers_receive_an_update_with_the_whole_new_profile(
 ) -> None:
     await followed_by(net, a, peer, tenants.uri, peer.accounts["alice"])
 
-    actor, changed = await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
+    actor, changed = await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
     await net.settle()
 
     assert changed
@@ -108,14 +109,14 @@ async def test_followers_receive_an_update_with_the_whole_new_profile(
     assert update["object"]["location"]["name"] == "Oakland, California, US"
 
     # Saving the same form again changes nothing, so nobody is sent anything.
-    _, changed = await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
+    _, changed = await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
     await net.settle()
     assert not changed
     assert len(peer.received("Update")) == 1
 
 
 async def test_the_avatar_is_served_from_our_origin_and_cached_for_long(a: Instance, tenants: Actor) -> None:
-    actor, _ = await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg()))
+    actor, _ = await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg()))
     assert actor.icon_url
 
     response = await a.get(path_of(actor.icon_url))
@@ -127,9 +128,11 @@ async def test_the_avatar_is_served_from_our_origin_and_cached_for_long(a: Insta
 
 
 async def test_a_new_avatar_replaces_the_old_one_at_a_new_address(a: Instance, tenants: Actor) -> None:
-    first, _ = await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg()))
+    first, _ = await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg()))
     old_url = first.icon_url
-    second, _ = await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg(300, 300)))
+    second, _ = await committed(
+        a.ctx, save_profile, "tenants", parse_profile_form(PROFILE), avatar=build_avatar(jpeg(300, 300))
+    )
 
     assert second.icon_url != old_url
     assert (await a.get(path_of(old_url or ""))).status_code == 404
@@ -143,12 +146,14 @@ async def test_unknown_media_is_not_found(a: Instance) -> None:
 async def test_opening_up_a_locked_coalition_accepts_the_waiting_requests(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor
 ) -> None:
-    await save_profile(a.ctx, "tenants", parse_profile_form({**PROFILE, "manually_approves_followers": "on"}))
+    await committed(
+        a.ctx, save_profile, "tenants", parse_profile_form({**PROFILE, "manually_approves_followers": "on"})
+    )
     await followed_by(net, a, peer, tenants.uri, peer.accounts["alice"])
     assert peer.received("Accept") == []
     assert await count_rows(a, Follow, Follow.state == "pending") == 1
 
-    await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
+    await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
     await net.settle()
 
     [accept] = peer.received("Accept")

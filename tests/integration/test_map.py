@@ -14,6 +14,7 @@ from fedihub.directory.map_points import MapPoint, layout
 from fedihub.storage.models import Actor, StoredObject
 from tests.integration.directory_helpers import add_remote_group
 from tests.integration.helpers import BROWSER
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 POINT = re.compile(r'<a href="([^"]*)" class="map-point map-(call|coalition)"><title>([^<]*)</title>')
@@ -56,16 +57,16 @@ async def add_remote_call(instance: Instance, author: Actor, title: str, *, lat:
 
 @pytest.fixture
 async def mapped(a: Instance, tenants: Actor) -> Instance:
-    await save_profile(a.ctx, "tenants", parse_profile_form({
+    await committed(a.ctx, save_profile, "tenants", parse_profile_form({
         "name": "Tenants Union", "summary": "", "movements": ["Tenants"], "tags": "", "region_city": "Chicago",
         "region_state": "Illinois", "region_country": "US", "latitude": "41.85", "longitude": "-87.65", "website": "",
     }))
     oakland = await add_remote_group(a, "climate", name="Bay Climate Action", movements=("Climate",),
                                      region_city="Oakland", region_state="California", latitude=37.80, longitude=-122.27)
     await add_remote_group(a, "nowhere", name="Placeless Group", movements=("Climate",))
-    await calls.create_call(a.ctx, "tenants", call_input(a, "Rent strike rally"))
-    await calls.create_call(a.ctx, "tenants", call_input(a, "Online teach-in", lat=None, lon=None))
-    await calls.create_call(a.ctx, "tenants", call_input(a, "Last year's march", days=-30))
+    await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Rent strike rally"))
+    await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Online teach-in", lat=None, lon=None))
+    await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Last year's march", days=-30))
     await add_remote_call(a, oakland, "Climate strike Oakland", lat=37.80, lon=-122.27)
     return a
 

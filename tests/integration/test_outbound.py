@@ -10,6 +10,7 @@ from fedihub.coalitions import service
 from fedihub.errors import SignatureError
 from fedihub.storage.models import Actor
 from tests.integration.helpers import followed_by
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, ReceivedPost, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -23,7 +24,7 @@ async def test_followers_sharing_a_shared_inbox_get_one_post_per_inbox(
     await followed_by(net, a, peer, tenants.uri, *peer.accounts.values())  # three followers, one shared inbox
     await followed_by(net, a, other, tenants.uri, other.accounts["dana"])
 
-    note = await service.post_note(a.ctx, "tenants", "Rent strike on Thursday")
+    note = await committed(a.ctx, service.post_note, "tenants", "Rent strike on Thursday")
     await net.settle()
 
     creates = [p for p in peer.inbox_posts + other.inbox_posts if p.type == "Create"]
@@ -35,7 +36,7 @@ async def test_deliveries_are_signed_with_the_key_the_coalition_publishes(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor
 ) -> None:
     await followed_by(net, a, peer, tenants.uri, peer.accounts["alice"])
-    await service.post_note(a.ctx, "tenants", "Signed and delivered")
+    await committed(a.ctx, service.post_note, "tenants", "Signed and delivered")
     await net.settle()
 
     [create] = [p for p in peer.inbox_posts if p.type == "Create"]

@@ -18,6 +18,7 @@ from tests.integration.organizers import (
     cheap_password_hashing,
     make_account,
 )
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -28,7 +29,7 @@ INVITE_LINK = re.compile(r"http://a\.test/invite/[A-Za-z0-9_-]{43}")
 
 @pytest.fixture
 async def climate(a: Instance) -> Actor:
-    return await service.create_coalition(a.ctx, "climate", name="Climate Action")
+    return await committed(a.ctx, service.create_coalition, "climate", name="Climate Action")
 
 
 async def member(instance: Instance, username: str, coalition: Actor, role: str) -> Account:

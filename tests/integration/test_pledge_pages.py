@@ -16,6 +16,7 @@ from fedihub.storage.models import Actor, Pledge, StoredObject
 from tests.integration.helpers import AS2, count_rows, path_of
 from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -30,7 +31,7 @@ def _call_input(net: FederationNet) -> calls.CallInput:
 
 
 async def _coalition(instance: Instance, handle: str, name: str, state: str) -> Actor:
-    actor = await service.create_coalition(instance.ctx, handle, name=name)
+    actor = await committed(instance.ctx, service.create_coalition, handle, name=name)
     async with instance.ctx.sessions.begin() as session:
         row = await session.get(Actor, actor.id)
         assert row is not None
@@ -53,7 +54,7 @@ async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_ro
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
-    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     page_path = path_of(call.uri)
     editor = await organizer(a, "pat", fight15, "editor")
 
@@ -81,7 +82,7 @@ async def test_a_half_filled_local_action_is_refused_and_nothing_is_sent(net: Fe
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
-    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     editor = await organizer(a, "pat", fight15, "editor")
 
     form = {**_pledge_form(), "call": call.uri, "action_title": "Peoria picket"}
@@ -99,7 +100,7 @@ async def test_only_editors_of_a_coalition_pledge_for_it(net: FederationNet) -> 
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
     other = await _coalition(a, "other", "Other Coalition", "Ohio")
-    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     stranger = await organizer(a, "sam", other, "editor")
 
     response = await stranger.submit(f"/pledge?call={call.uri}", "/pledge", {"call": call.uri, **_pledge_form()})
@@ -114,7 +115,7 @@ async def test_withdraw_then_report_and_refuse(net: FederationNet) -> None:
     chicago = await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
     union = await _coalition(a, "union", "Rockford Union", "Illinois")
-    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     page_path = path_of(call.uri)
     pat = await organizer(a, "pat", fight15, "editor")
     uma = await organizer(a, "uma", union, "editor")
@@ -161,7 +162,7 @@ async def test_the_pledges_collection_is_what_peers_read(net: FederationNet) -> 
     b = await net.add_instance("b.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     await _coalition(b, "fight15", "Peoria Fight for 15", "Illinois")
-    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     from fedihub.pledges import service as pledges
 
     await pledges.pledge(b.ctx, "fight15", call.uri, message="Forty of us")
@@ -189,7 +190,7 @@ async def test_a_hub_page_shows_the_rollup_of_the_calls_it_carries(net: Federati
     await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state")
     await hubs.add_member(s.ctx, "illinois", "chicago@a.test")
     await net.settle()
-    call = await calls.create_call(a.ctx, "chicago", _call_input(net))
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     await net.settle()
     from fedihub.pledges import service as pledges
 

@@ -18,6 +18,7 @@ from fedihub.storage.models import Actor, StoredObject
 from fedihub.web import pages
 from tests.integration.helpers import AS2, BROWSER, followed_by, path_of
 from tests.integration.organizers import Browser, browsers, cheap_password_hashing, make_account
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.network import Clock, FederationNet, Instance
 
@@ -49,7 +50,7 @@ def call_form(**fields: str | list[str]) -> dict[str, str | list[str]]:
 
 
 async def post_call(instance: Instance, username: str, **fields: str | list[str]) -> StoredObject:
-    return await calls.create_call(instance.ctx, username, calls.parse_call_form(call_form(**fields)))
+    return await committed(instance.ctx, calls.publish_call, username, calls.parse_call_form(call_form(**fields)))
 
 
 async def page(instance: Instance, path: str) -> httpx.Response:
@@ -101,7 +102,7 @@ async def add_remote_call(instance: Instance, *, name: str, content: str, start:
 
 
 async def test_home_lists_coalitions_and_upcoming_calls_soonest_first(a: Instance, tenants: Actor) -> None:
-    await service.create_coalition(a.ctx, "bay-climate", name="Bay Climate Coalition")
+    await committed(a.ctx, service.create_coalition, "bay-climate", name="Bay Climate Coalition")
     await set_profile(a, "tenants", region_city="Oakland", region_country="United States", movements=["tenants"])
     await post_call(a, "bay-climate")
     await post_call(a, "tenants", title="Eviction defense training", start="2027-03-05T18:30", end="2027-03-05T20:00")
@@ -358,7 +359,7 @@ async def test_call_page_has_title_open_graph_tags_and_an_ics_link(a: Instance, 
 
 async def test_a_cancelled_call_is_clearly_marked_everywhere(a: Instance, tenants: Actor) -> None:
     call = await post_call(a, "tenants")
-    await calls.cancel_call(a.ctx, call.uri, "The permit was refused.")
+    await committed(a.ctx, calls.cancel_call, call.uri, "The permit was refused.")
 
     call_page = await page(a, path_of(call.uri))
     coalition_page = await page(a, "/g/tenants")
@@ -374,7 +375,7 @@ async def test_a_cancelled_call_is_clearly_marked_everywhere(a: Instance, tenant
 
 
 async def test_a_plain_announcement_has_its_own_page(a: Instance, tenants: Actor) -> None:
-    note = await service.post_note(a.ctx, "tenants", "Meeting moved to *Thursday*.")
+    note = await committed(a.ctx, service.post_note, "tenants", "Meeting moved to *Thursday*.")
 
     response = await page(a, path_of(note.uri))
 
@@ -385,7 +386,7 @@ async def test_a_plain_announcement_has_its_own_page(a: Instance, tenants: Actor
 
 async def test_a_deleted_call_is_gone(a: Instance, tenants: Actor) -> None:
     call = await post_call(a, "tenants")
-    await service.delete_object(a.ctx, call.uri)
+    await committed(a.ctx, service.delete_object, call.uri)
 
     assert (await page(a, path_of(call.uri))).status_code == 410
     assert (await a.get(path_of(call.uri) + ".ics")).status_code == 410
@@ -411,7 +412,7 @@ async def test_the_ics_download_is_a_calendar_file_for_the_call(a: Instance, ten
 
 async def test_the_ics_of_a_cancelled_call_says_cancelled(a: Instance, tenants: Actor) -> None:
     call = await post_call(a, "tenants")
-    await calls.cancel_call(a.ctx, call.uri)
+    await committed(a.ctx, calls.cancel_call, call.uri)
 
     [event] = icalendar.Calendar.from_ical((await a.get(path_of(call.uri) + ".ics")).text).walk("VEVENT")
 
@@ -419,7 +420,7 @@ async def test_the_ics_of_a_cancelled_call_says_cancelled(a: Instance, tenants: 
 
 
 async def test_only_calls_have_an_ics(a: Instance, tenants: Actor) -> None:
-    note = await service.post_note(a.ctx, "tenants", "Hello")
+    note = await committed(a.ctx, service.post_note, "tenants", "Hello")
 
     assert (await a.get(path_of(note.uri) + ".ics")).status_code == 404
     assert (await a.get("/o/00000000-0000-0000-0000-000000000000.ics")).status_code == 404

@@ -23,6 +23,7 @@ from fedihub.storage.models import Actor, StoredObject
 from tests.integration.helpers import count_rows, find_object
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -107,7 +108,7 @@ async def test_a_remote_call_page_is_the_call_page_local_calls_have(
 ) -> None:
     remote = (await eddie.get(view(EVENT_ID))).text
     start = a.ctx.clock() + timedelta(days=3)
-    local_call = await calls.create_call(a.ctx, "tenants", calls.CallInput(
+    local_call = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Rent strike assembly", description="Bring a neighbour.", start=start, end=start + timedelta(hours=1),
         timezone="Europe/London", place_name="Library",
     ))
@@ -146,7 +147,7 @@ async def test_a_link_to_one_of_our_calls_goes_to_its_page(
     a: Instance, tenants: Actor, visitor: Browser
 ) -> None:
     start = a.ctx.clock() + timedelta(days=3)
-    call = await calls.create_call(a.ctx, "tenants", calls.CallInput(
+    call = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Rent strike assembly", description="", start=start, end=None, timezone="UTC", place_name="Library",
     ))
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from fedihub.coalitions import service
 from fedihub.storage.models import Activity, Delivery, InboxItem
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 # Leases, upserts and transactions behave differently on each database: both are tested.
@@ -41,8 +42,8 @@ async def test_the_daily_job_prunes_old_work_and_keeps_failures_longer(net: Fede
             _item(4, "failed", 91, now),   # … for 90 days
             _item(5, "pending", None, now),  # still to do: never pruned
         ])
-    await service.create_coalition(a.ctx, "tenants", name="Tenants Union")
-    note = await service.post_note(a.ctx, "tenants", "Rent strike meeting on Thursday")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    note = await committed(a.ctx, service.post_note, "tenants", "Rent strike meeting on Thursday")
     async with a.ctx.sessions.begin() as session:
         activity = await session.scalar(select(Activity).where(Activity.object_uri == note.uri))
         assert activity is not None

@@ -19,7 +19,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         (
             "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation",
             "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker",
+            "fedihub.worker", "fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery",
         ),
         "protocol/ is pure: no database, no web framework, no settings; I/O only through a client passed in",
     ),
@@ -27,7 +27,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.storage",
         (
             "fedihub.federation", "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs",
-            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker",
+            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker", "fedihub.pledges", "fedihub.feeds",
+            "fedihub.directory", "fedihub.discovery",
         ),
         "storage/ sits below federation/, the domain and the web",
     ),
@@ -35,7 +36,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.federation",
         (
             "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker",
+            "fedihub.worker", "fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery",
         ),
         "federation/ stays generic: the domain contributes handlers through the composition root",
     ),
@@ -55,6 +56,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "hubs are domain code: the web and the CLI use them, never the other way round",
     ),
     (
+        "fedihub.pledges",
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
+        "pledges are domain code: the web and the CLI use them, never the other way round",
+    ),
+    (
         "fedihub.feeds",
         ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "feeds are domain code: the web serves them, they never reach back into it",
@@ -70,6 +76,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "the directory (listing, rosters, map points) is domain code: the web and the CLI use it",
     ),
     (
+        "fedihub.web",
+        ("sqlalchemy", "fedihub.storage"),
+        "the web layer has no SQL: pages call named queries of the domain and open the transaction around them",
+    ),
+    (
         "fedihub.demo",
         (
             "fedihub.app", "fedihub.settings", "fedihub.storage", "fedihub.federation", "fedihub.protocol",
@@ -79,6 +90,17 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "the demo drives fedihub from the outside (commands, HTTP, read-only SQL), as people do",
     ),
 ]
+
+# TEMPORARY: web modules whose queries move into the domain on another branch of issue 9 (hubs,
+# pledges, directory, discovery, follows). Once both branches are merged these modules import
+# neither sqlalchemy nor storage, and this list is deleted: the test below fails while it names a
+# module that no longer needs it. (manage_hubs, also theirs, already imports neither.)
+WEB_SQL_NOT_YET_MOVED = frozenset({
+    "fedihub.web.directory_pages", "fedihub.web.lookup_pages", "fedihub.web.manage_network",
+    "fedihub.web.pledge_pages", "fedihub.web.remote_calls",
+})
+# Modules a rule does not apply to yet, by the package the rule is for.
+NOT_YET: dict[str, frozenset[str]] = {"fedihub.web": WEB_SQL_NOT_YET_MOVED}
 
 # Building these at import time would make importing a module open databases, sockets or files.
 # A call matches on the last one or two parts of its dotted name (`db.create_engine`,
@@ -156,11 +178,11 @@ def _within(target: str, forbidden: str) -> bool:
     return target == forbidden or target.startswith(forbidden + ".")
 
 
-def layering_violations(imports: list[Import]) -> list[str]:
+def layering_violations(imports: list[Import], not_yet: dict[str, frozenset[str]] | None = None) -> list[str]:
     problems = []
     for imp in imports:
         for package, forbidden, why in RULES:
-            if not _within(imp.module, package):
+            if not _within(imp.module, package) or imp.module in (not_yet or {}).get(package, ()):
                 continue
             for banned in forbidden:
                 if _within(imp.target, banned):
@@ -213,14 +235,31 @@ def test_the_package_is_where_the_test_expects_it() -> None:
     assert {"fedihub.protocol.signatures", "fedihub.storage.models", "fedihub.federation.inbox"} <= modules
 
 
-def test_each_layer_imports_only_the_layers_below_it() -> None:
-    imports = [
+def _package_imports() -> list[Import]:
+    return [
         imp
         for path, name in package_modules()
         for imp in imports_of(path.read_text(), name, is_package=path.name == "__init__.py")
     ]
-    violations = layering_violations(imports)
+
+
+def test_each_layer_imports_only_the_layers_below_it() -> None:
+    violations = layering_violations(_package_imports(), NOT_YET)
     assert not violations, "layering rules of ARCHITECTURE.md broken:\n" + "\n".join(violations)
+
+
+def test_the_temporary_web_allow_list_names_only_modules_that_still_need_it() -> None:
+    modules = {name for _, name in package_modules()}
+    still_using_sql = {
+        imp.module for imp in _package_imports()
+        if imp.module in WEB_SQL_NOT_YET_MOVED
+        and any(_within(imp.target, banned) for banned in ("sqlalchemy", "fedihub.storage"))
+    }
+    assert WEB_SQL_NOT_YET_MOVED <= modules, "the allow-list names modules that do not exist"
+    assert still_using_sql == WEB_SQL_NOT_YET_MOVED, (
+        f"{sorted(WEB_SQL_NOT_YET_MOVED - still_using_sql)} no longer import sqlalchemy or storage: "
+        "take them off WEB_SQL_NOT_YET_MOVED (and delete the list once it is empty)"
+    )
 
 
 def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
@@ -251,6 +290,11 @@ def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
         ),
         ("fedihub.federation.inbox", "import importlib\nimportlib.import_module('fedihub.web.app')\n", "fedihub.web.app"),
         ("fedihub.coalitions.service", "from fedihub.app import Runtime\n", "fedihub.app"),
+        ("fedihub.web.pages", "from fedihub.storage.models import Actor\n", "fedihub.storage.models"),
+        ("fedihub.web.manage", "from sqlalchemy import select\n", "sqlalchemy"),
+        ("fedihub.web.auth", "from sqlalchemy.ext.asyncio import AsyncSession\n", "sqlalchemy.ext.asyncio"),
+        ("fedihub.pledges.service", "from fedihub.web.auth import read_form\n", "fedihub.web.auth"),
+        ("fedihub.federation.outbox", "from fedihub.pledges import store\n", "fedihub.pledges"),
     ],
 )
 def test_a_forbidden_import_is_reported_with_module_and_target(module: str, source: str, target: str) -> None:
@@ -265,7 +309,17 @@ def test_allowed_imports_are_not_reported() -> None:
         "from . import vocab\n"
     )
     assert layering_violations(list(imports_of(source, "fedihub.protocol.fetch"))) == []
-    assert layering_violations(list(imports_of("from fedihub.storage.models import Actor\n", "fedihub.web.pages"))) == []
+    # Pages name row types through the domain package that owns them, and call its queries.
+    web = "from fedihub.coalitions import Actor\nfrom fedihub.coalitions.queries import recent_posts\n"
+    assert layering_violations(list(imports_of(web, "fedihub.web.pages"))) == []
+
+
+def test_a_module_on_the_temporary_list_is_not_reported_for_that_rule_only() -> None:
+    sql = list(imports_of("from sqlalchemy import select\n", "fedihub.web.manage_hubs"))
+    upward = list(imports_of("from fedihub.cli import main\n", "fedihub.pledges.service"))
+    assert layering_violations(sql, {"fedihub.web": frozenset({"fedihub.web.manage_hubs"})}) == []
+    assert layering_violations(sql) != []
+    assert layering_violations(upward, {"fedihub.web": frozenset({"fedihub.pledges.service"})}) != []
 
 
 @pytest.mark.parametrize(

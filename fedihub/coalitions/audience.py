@@ -1,18 +1,11 @@
-"""Named queries shared by the domain and the web layer."""
+"""Who hears of a change to a call: the inboxes of everyone who shows it."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.storage.models import Actor, Follow, Pledge, Reaction
-
-
-async def count_follows(session: AsyncSession, *conditions: Any) -> int:
-    """How many follow rows match ``conditions`` (e.g. a target's accepted followers)."""
-    return int(await session.scalar(select(func.count()).select_from(Follow).where(*conditions)) or 0)
 
 
 async def call_audience_inboxes(session: AsyncSession, call_uri: str, author_id: int) -> set[str]:

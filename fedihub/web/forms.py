@@ -1,0 +1,138 @@
+"""Reading a posted HTML form: size limits, the CSRF check, text fields, repeated fields and uploads.
+
+Every page that accepts a form reads it here, once, with ``form = await read_form(request)``, and then
+asks the ``PostedForm`` for what it expects:
+
+- ``form.text("name")``: one text value, stripped ("" when missing or when a file came instead);
+  ``strip=False`` keeps it as typed (passwords);
+- ``form.required("name", "give it a name")``: the same, or InvalidInput naming the field when empty;
+- ``form.texts("movements")``: every non-empty value of a repeated field (checkboxes, multi-selects);
+- ``form.flag("confirm")``: whether a checkbox was ticked;
+- ``form.fields(multi=("movements",))``: the whole form as text, to hand to a domain parser and to
+  show again with its errors (the CSRF token left out, files as "");
+- ``await form.upload("avatar", max_bytes=…)``: a chosen file's bytes, None when no file was chosen,
+  PayloadTooLarge naming the field when it is larger.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+
+from fedihub.errors import InvalidInput, PayloadTooLarge, PermissionDenied
+
+CSRF_FIELD = "csrf_token"
+# Avatars may be 2 MB; anything up to this reaches the page's own size check and its message.
+MAX_FORM_BYTES = 8 * 1024 * 1024
+MAX_FORM_FIELDS = 200
+MAX_FORM_FILES = 4
+
+Fields = dict[str, "str | list[str]"]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def csrf_input(request: Request) -> Markup:
+    """The hidden field every form of ours carries (templates call it as ``csrf_input(request)``)."""
+    return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, escape(csrf_token(request)))
+
+
+def _size(size: int) -> str:
+    """2 MB, 64 kB or 100 bytes: a limit as people read it."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} kB" if size >= 1024 else f"{size} bytes"
+
+
+def text_fields(form: FormData, multi: Iterable[str] = ()) -> Fields:
+    """Text values of a posted form: the CSRF token left out, a file field read as "" (its bytes come
+    only through ``PostedForm.upload``); ``multi`` keys are lists, present even when nothing was sent
+    for them (an unticked group of checkboxes sends nothing)."""
+    multi = set(multi)
+    fields: Fields = {key: [] for key in multi}
+    for key in form:
+        if key == CSRF_FIELD:
+            continue
+        values = [v for v in form.getlist(key) if isinstance(v, str)]
+        fields[key] = values if key in multi else (values[0] if values else "")
+    return fields
+
+
+@dataclass(frozen=True)
+class PostedForm:
+    """A posted form whose CSRF token checked out."""
+
+    data: FormData
+
+    def text(self, name: str, *, strip: bool = True) -> str:
+        """The field's first text value (as ``fields`` gives it), or ""."""
+        value = next((v for v in self.data.getlist(name) if isinstance(v, str)), "")
+        return value.strip() if strip else value
+
+    def required(self, name: str, message: str) -> str:
+        value = self.text(name)
+        if not value:
+            raise InvalidInput(message, field=name)
+        return value
+
+    def texts(self, name: str) -> list[str]:
+        return [value for value in self.data.getlist(name) if isinstance(value, str) and value]
+
+    def flag(self, name: str) -> bool:
+        """A ticked checkbox sends its value ("on" unless the page sets one); an unticked one sends nothing."""
+        return bool(self.text(name))
+
+    def fields(self, *, multi: Iterable[str] = ()) -> Fields:
+        return text_fields(self.data, multi)
+
+    async def upload(self, name: str, *, max_bytes: int, what: str = "the file") -> bytes | None:
+        """The chosen file's bytes; None when no file was chosen. Reads at most ``max_bytes`` + 1."""
+        value = self.data.get(name)
+        if not isinstance(value, UploadFile) or not value.filename:
+            return None
+        data = await value.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise PayloadTooLarge(f"{what} is larger than {_size(max_bytes)}", field=name)
+        return data
+
+
+async def _read_body(request: Request) -> None:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
+        raise PayloadTooLarge(f"the form is too large (over {_size(MAX_FORM_BYTES)})")
+    if hasattr(request, "_body"):
+        return
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise PayloadTooLarge(f"the form is too large (over {_size(MAX_FORM_BYTES)})")
+        chunks.append(chunk)
+    # Starlette's form parser reads the cached body instead of the (now consumed) stream.
+    request._body = b"".join(chunks)
+
+
+async def read_form(request: Request) -> PostedForm:
+    """The posted form (urlencoded or multipart, size-limited) once its CSRF token checks out."""
+    await _read_body(request)
+    form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
+    expected = request.session.get("csrf")
+    given = form.get(CSRF_FIELD)
+    if not expected or not isinstance(given, str) or not secrets.compare_digest(given, str(expected)):
+        raise PermissionDenied(
+            "csrf token missing or wrong", public_message="The form expired: reload the page and try again."
+        )
+    return PostedForm(form)
