@@ -443,27 +443,37 @@ async def create_call(
     ctx: FederationContext, username: str, data: CallInput, *, super_event: str | None = None,
     extra_inboxes: set[str] | None = None,
 ) -> StoredObject:
-    """Publish a call to action: an Event in a Create to the coalition's followers.
+    """Publish a call to action in a transaction of its own (see publish_call)."""
+    async with ctx.sessions.begin() as session:
+        return await publish_call(
+            ctx, session, username, data, super_event=super_event, extra_inboxes=extra_inboxes
+        )
+
+
+async def publish_call(
+    ctx: FederationContext, session: AsyncSession, username: str, data: CallInput, *,
+    super_event: str | None = None, extra_inboxes: set[str] | None = None,
+) -> StoredObject:
+    """Publish a call to action: an Event in a Create to the coalition's followers; the caller commits.
 
     A coalition's local action for another call names that call as its ``super_event`` and is also
     sent to ``extra_inboxes`` (the call's author).
     """
     data = validate_call(data)
-    async with ctx.sessions.begin() as session:
-        actor = await get_local_actor(session, username)
-        now = ctx.clock()
-        object_id = ctx.urls.new_object()
-        row = StoredObject(
-            uri=object_id, type="Event", attributed_to_id=actor.id, is_local=True, visibility="public",
-            url=object_id, published=now, created_at=now, event_status="CONFIRMED",
-        )
-        _fill(row, data, actor)
-        row.data = _event_document(row, actor, super_event=super_event)
-        session.add(row)
-        create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
-        inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
-        await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
-        return row
+    actor = await get_local_actor(session, username)
+    now = ctx.clock()
+    object_id = ctx.urls.new_object()
+    row = StoredObject(
+        uri=object_id, type="Event", attributed_to_id=actor.id, is_local=True, visibility="public",
+        url=object_id, published=now, created_at=now, event_status="CONFIRMED",
+    )
+    _fill(row, data, actor)
+    row.data = _event_document(row, actor, super_event=super_event)
+    session.add(row)
+    create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
+    inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
+    await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
+    return row
 
 
 async def update_call(ctx: FederationContext, object_uri: str, data: CallInput) -> StoredObject:
