@@ -6,11 +6,11 @@ import click
 from sqlalchemy import select
 
 from fedihub.app import Runtime
-from fedihub.coalitions.calls import parse_local_datetime
 from fedihub.commands.base import with_runtime
 from fedihub.errors import InvalidInput
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
+from fedihub.pledges.local_action import IncompleteAction, read_local_action
 from fedihub.pledges.queries import fresh_rollup
 from fedihub.storage.models import StoredObject
 
@@ -37,16 +37,12 @@ async def pledge(
           --local-start 2026-05-01T17:00 --local-place "State Capitol"
     See also: fedihub withdraw-pledge, fedihub report-back, fedihub rollup.
     """
-    action = None
-    if local_title or local_start or local_place:
-        if not (local_title and local_start and local_place):
-            raise InvalidInput("a local action needs --local-title, --local-start and --local-place together")
-        zone = local_timezone or (await get_call_target(runtime.ctx, call_url)).timezone or "UTC"
-        try:
-            start = parse_local_datetime(local_start, zone, "local_start")
-        except (KeyError, ValueError) as exc:
-            raise InvalidInput(f"{zone!r} is not a time zone we know") from exc
-        action = pledges.LocalActionInput(title=local_title, start=start, timezone=zone, place=local_place)
+    target = await get_call_target(runtime.ctx, call_url)
+    try:
+        action = read_local_action(title=local_title, start=local_start, place=local_place, timezone=local_timezone,
+                                   default_timezone=target.timezone)
+    except IncompleteAction:
+        raise InvalidInput("a local action needs --local-title, --local-start and --local-place together") from None
     row = await pledges.pledge(runtime.ctx, handle, call_url, message=message, action=action)
     where = f" with the local action {row.action_uri}" if row.action_uri else ""
     click.echo(f"{handle} pledged to {call_url}{where}; waiting for the call's server to accept")

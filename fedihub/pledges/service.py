@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import select
 
 from fedihub.coalitions import calls
@@ -13,25 +10,13 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.pledges.calls import CallTarget, get_call_target
+from fedihub.pledges.local_action import MAX_ACTION_TITLE, LocalActionInput
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Report, build_join
 from fedihub.storage.models import Actor, Pledge, StoredObject
 
-MAX_ACTION_TITLE = 200
 LIVE_STATES = ("pending", ACCEPTED)
-
-
-@dataclass(frozen=True)
-class LocalActionInput:
-    """A coalition's own event for the call, as an organizer describes it."""
-
-    title: str
-    start: datetime
-    timezone: str
-    place: str
-    end: datetime | None = None
-    description: str = ""
 
 
 def _message(value: str | None) -> str | None:
@@ -169,3 +154,6 @@ async def report(
         )
         await publish(ctx, session, actor=coalition, activity=update, inboxes=[author.inbox or ""])
         return row
+
+
+__all__ = ["LIVE_STATES", "MAX_ACTION_TITLE", "LocalActionInput", "check_report", "pledge", "report", "withdraw"]

@@ -14,11 +14,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts.service import coalitions_of, role_rank
-from fedihub.coalitions.calls import parse_local_datetime
 from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenied
 from fedihub.pledges import origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
+from fedihub.pledges.local_action import read_local_action
 from fedihub.pledges.queries import fresh_rollup, rollup_of
 from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import find_pledge, is_over
@@ -138,26 +138,12 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
 # --- Forms ----------------------------------------------------------------------------------------
 
 
-def _action_input(fields: dict[str, Any]) -> pledges.LocalActionInput | None:
-    title = str(fields.get("action_title") or "").strip()
-    start = str(fields.get("action_start") or "").strip()
-    place = str(fields.get("action_place") or "").strip()
-    if not (title or start or place):
-        return None
-    if not title:
-        raise InvalidInput("give your local action a title, or leave all its fields empty", field="action_title")
-    if not start:
-        raise InvalidInput("when does your local action start?", field="action_start")
-    if not place:
-        raise InvalidInput("where does your local action happen?", field="action_place")
-    zone = str(fields.get("action_timezone") or "UTC")
-    try:
-        moment = parse_local_datetime(start, zone, "action_start")
-    except (ValueError, KeyError) as exc:
-        raise InvalidInput(f"{zone!r} is not a time zone we know", field="action_timezone") from exc
-    if len(title) > pledges.MAX_ACTION_TITLE:
-        raise InvalidInput(f"a title has at most {pledges.MAX_ACTION_TITLE} characters", field="action_title")
-    return pledges.LocalActionInput(title=title, start=moment, timezone=zone, place=place)
+def _action_input(fields: dict[str, Any], target: CallTarget) -> pledges.LocalActionInput | None:
+    return read_local_action(
+        title=str(fields.get("action_title") or ""), start=str(fields.get("action_start") or ""),
+        place=str(fields.get("action_place") or ""), timezone=str(fields.get("action_timezone") or ""),
+        default_timezone=target.timezone,
+    )
 
 
 async def _target(request: Request, call_uri: str) -> CallTarget:
@@ -198,7 +184,7 @@ async def pledge_form(request: Request) -> Response:
             actor = _check_coalition(str(fields.get("coalition") or ""), allowed)
             await pledges.pledge(
                 runtime.ctx, actor.username or "", target.uri, message=str(fields.get("message") or ""),
-                action=_action_input(fields),
+                action=_action_input(fields, target),
             )
             return RedirectResponse(
                 f"{call_page_path(target.uri, runtime.ctx.base_url)}{_sep(target.uri, runtime.ctx.base_url)}done=pledged#pledges",
