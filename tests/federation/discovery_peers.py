@@ -23,6 +23,7 @@ from fedihub.coalitions import service
 from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.federation.blocks import block_domain
 from fedihub.hubs import service as hubs
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -119,12 +120,12 @@ async def build_world(net: FederationNet, fixtures_dir: Path) -> World:
     b = await net.add_instance("b.test")
     await service.create_coalition(b.ctx, "tenants", name="Chicago Tenants Union")
     await save_profile(b.ctx, "tenants", parse_profile_form(TENANTS_PROFILE))
-    await hubs.create_hub(b.ctx, "bay", name="Bay Area Hub", scope="regional", region="Bay Area")
+    await committed(b.ctx, hubs.create_hub, "bay", name="Bay Area Hub", scope="regional", region="Bay Area")
     masto = add_fake_peer(net, "masto.test", fixtures_dir, usernames=("alice",))
     net.add_handler(masto.host, with_nodeinfo(masto, json.loads((fixtures_dir / "mastodon/nodeinfo_2.0.json").read_text())))
     mobilizon = MobilizonLike(fixtures_dir)
     net.add_handler(MOBILIZON, mobilizon.handle)
     blocked = Recorder()
     net.add_handler("blocked.test", blocked.handle)
-    await block_domain(a.ctx, "blocked.test", "spam")
+    await committed(a.ctx, block_domain, "blocked.test", "spam")
     return World(net=net, a=a, b=b, masto=masto, mobilizon=mobilizon, blocked=blocked)

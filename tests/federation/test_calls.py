@@ -17,9 +17,11 @@ from fedihub.cli import main
 from fedihub.coalitions import calls, service
 from fedihub.errors import Conflict, NotFound
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import StoredObject
 from tests.integration.helpers import follow_peer
+from tests.support.edges import committed
 from tests.support.fake_peer import add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -65,7 +67,7 @@ async def coalition_followed_from(net: FederationNet) -> tuple[Instance, Instanc
     b = await net.add_instance("b.test")
     await service.create_coalition(a.ctx, "climate", name="Berlin Climate Coalition")
     await service.create_coalition(b.ctx, "hub", name="Regional hub")
-    await follows.follow(b.ctx, "hub", "climate@a.test")
+    await committed(b.ctx, follows.follow, "hub", await resolve_target(b.ctx, "climate@a.test"))
     await net.settle()
     return a, b
 

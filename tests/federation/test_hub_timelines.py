@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, Boost, Reaction, StoredObject
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -53,12 +55,12 @@ async def test_a_followers_timeline_shows_the_call_a_hub_carried(net: Federation
     s = await net.add_instance("s.test")
     f = await net.add_instance("f.test")
     await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     watchers = await service.create_coalition(f.ctx, "watchers", name="Watchers")
     neighbours = await service.create_coalition(s.ctx, "neighbours", name="Neighbours")  # on the hub's server
-    await follows.follow(f.ctx, "watchers", "state-hub@s.test")
-    await follows.follow(s.ctx, "neighbours", "state-hub@s.test")
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "state-hub@s.test"))
+    await committed(s.ctx, follows.follow, "neighbours", await resolve_target(s.ctx, "state-hub@s.test"))
     await net.settle()
 
     call = await calls.create_call(a.ctx, "tenants", _call(net))
@@ -94,13 +96,16 @@ async def test_up_the_tree_each_server_stores_the_call_once_and_each_hub_boosts_
     n = await net.add_instance("n.test")
     f = await net.add_instance("f.test")
     await service.create_coalition(a.ctx, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.create_hub(n.ctx, "national-hub", name="National Hub", scope="national")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(n.ctx, hubs.create_hub, "national-hub", name="National Hub", scope="national")
     await service.create_coalition(f.ctx, "watchers", name="Watchers")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
-    await hubs.add_member(n.ctx, "national-hub", "state-hub@s.test")
-    await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")  # a cycle, on purpose
-    await follows.follow(f.ctx, "watchers", "national-hub@n.test")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
+    await committed(n.ctx, hubs.add_member, "national-hub", await resolve_target(n.ctx, "state-hub@s.test"))
+    # a cycle, on purpose
+    await committed(
+        s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "national-hub@n.test")
+    )
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "national-hub@n.test"))
     await net.settle()
 
     call = await calls.create_call(a.ctx, "tenants", _call(net))

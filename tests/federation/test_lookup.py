@@ -19,6 +19,7 @@ from fedihub.storage.models import Actor, Follow
 from tests.federation.discovery_peers import GROUP_ID, World, build_world
 from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.fake_peer import add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -155,7 +156,7 @@ async def people(world: World) -> AsyncIterator[People]:
     a = world.a
     climate = await service.create_coalition(a.ctx, "climate", name="Climate Action")
     await service.create_coalition(a.ctx, "housing", name="Housing Now")
-    state = await hubs.create_hub(a.ctx, "state", name="State Hub", scope="state", region="Illinois")
+    state = await committed(a.ctx, hubs.create_hub, "state", name="State Hub", scope="state", region="Illinois")
     crowd = People(
         eddie=await organizer(a, "eddie", climate, "editor"),
         hana=await organizer(a, "hana", state, "admin"),

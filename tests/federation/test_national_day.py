@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
 from fedihub.pledges.queries import rollup_of
 from fedihub.storage.models import Actor, Boost, StoredObject
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
 from tests.support.fixtures import fixtures_dir
 from tests.support.network import FederationNet, Instance, activities_sent
@@ -48,14 +50,22 @@ async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Inst
     national = await net.add_instance("national.test")
     for host, (handle, name, city, region, movements) in CITIES.items():
         await _coalition(cities[host], handle, name, city, region, movements)
-    await hubs.create_hub(state.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.create_hub(national.ctx, "national", name="National Hub", scope="national", calls_only=True)
-    await hubs.add_member(state.ctx, "illinois", "chicago-tenants@chicago.test")
-    await hubs.add_member(state.ctx, "illinois", "springfield-renters@springfield.test")
-    await hubs.add_member(national.ctx, "national", "illinois@illinois.test")
-    await hubs.add_member(national.ctx, "national", "cleveland-union@cleveland.test")
+    await committed(state.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(national.ctx, hubs.create_hub, "national", name="National Hub", scope="national", calls_only=True)
+    await committed(
+        state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "chicago-tenants@chicago.test")
+    )
+    await committed(
+        state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "springfield-renters@springfield.test")
+    )
+    await committed(
+        national.ctx, hubs.add_member, "national", await resolve_target(national.ctx, "illinois@illinois.test")
+    )
+    await committed(
+        national.ctx, hubs.add_member, "national", await resolve_target(national.ctx, "cleveland-union@cleveland.test")
+    )
     # Two hubs following each other: the state hub also carries what the national hub boosts.
-    await hubs.add_member(state.ctx, "illinois", "national@national.test")
+    await committed(state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "national@national.test"))
     # An ordinary person on a Mastodon-like server follows the national hub.
     peer = add_fake_peer(net, "mastodon.test", fixtures_dir(), usernames=("alice",))
     alice = peer.accounts["alice"]

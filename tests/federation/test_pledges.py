@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.pledges import service as pledges
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 
@@ -65,7 +67,7 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
     await service.create_coalition(a.ctx, "tenants", name="Chicago Tenants")
     await service.create_coalition(b.ctx, "renters", name="Springfield Renters")
     await service.create_coalition(c.ctx, "watchers", name="Peoria Watchers")
-    await follows.follow(c.ctx, "watchers", "tenants@a.test")
+    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
     await net.settle()
     call = await calls.create_call(a.ctx, "tenants", _call(net))
     await net.settle()

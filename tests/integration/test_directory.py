@@ -15,6 +15,7 @@ from fedihub.storage.models import Actor, ActorMovement
 from tests.integration.directory_helpers import add_remote_group
 from tests.integration.helpers import BROWSER
 from tests.integration.organizers import Browser, cheap_password_hashing, make_account  # noqa: F401
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 NAME = re.compile(r'<h3 class="coalition-card-name">(?:<a [^>]*>)?([^<]*)')
@@ -45,7 +46,7 @@ PROFILE = {"name": "Tenants Union", "summary": "We organise *renters*.", "moveme
 async def known(a: Instance, tenants: Actor) -> Instance:
     """a.test with a local coalition and hub, and remote groups met in different ways."""
     await save_profile(a.ctx, "tenants", parse_profile_form(PROFILE))
-    await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     await add_remote_group(a, "climate", name="Bay Climate Action", movements=("Climate", "Tenants"),
                            region_city="Oakland", region_state="California", region_country="US",
                            summary="<p>Climate justice in the <b>Bay</b>.</p>")

@@ -13,6 +13,7 @@ from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
 from fedihub.storage.models import Actor, Boost
 from tests.integration.feed_helpers import NOW, post_call, remote_call
+from tests.support.edges import committed
 from tests.support.network import Clock, FederationNet, Instance
 
 
@@ -70,7 +71,7 @@ async def test_filters_by_movement_region_coalition_hub_and_time(a: Instance, ne
     climate = await post_call(a, "tenants", title="Climate strike", movements=["climate"], region_state="Wisconsin")
     remote = await remote_call(a, "https://other.example/o/1", movements=["housing"], region_state="California")
     past = await post_call(a, "tenants", title="Last week", start=NOW - timedelta(days=7))
-    hub = await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state")
+    hub = await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
     async with a.ctx.sessions.begin() as session:
         session.add(Boost(hub_id=hub.id, object_uri=remote.uri, activity_uri="http://a.test/a/b1", created_at=NOW))
 

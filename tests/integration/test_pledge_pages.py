@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, Pledge, StoredObject
 from tests.integration.helpers import AS2, count_rows, path_of
 from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -186,8 +188,8 @@ async def test_a_hub_page_shows_the_rollup_of_the_calls_it_carries(net: Federati
     s = await net.add_instance("s.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
-    await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state")
-    await hubs.add_member(s.ctx, "illinois", "chicago@a.test")
+    await committed(s.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
+    await committed(s.ctx, hubs.add_member, "illinois", await resolve_target(s.ctx, "chicago@a.test"))
     await net.settle()
     call = await calls.create_call(a.ctx, "chicago", _call_input(net))
     await net.settle()

@@ -23,6 +23,7 @@ from fedihub.storage.models import Actor, StoredObject
 from tests.integration.helpers import count_rows, find_object
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -224,7 +225,7 @@ async def test_links_that_are_not_public_calls_are_explained(
 async def test_a_call_on_a_blocked_server_is_not_fetched(
     a: Instance, mobilizon: Mobilizon, eddie: Browser
 ) -> None:
-    await block_domain(a.ctx, MOBILIZON)
+    await committed(a.ctx, block_domain, MOBILIZON)
 
     page = await eddie.get(view(EVENT_ID))
 
