@@ -15,6 +15,7 @@ from fedihub.coalitions import calls, service
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
 from fedihub.storage.models import Actor, Boost, StoredObject
 from tests.support.edges import committed
@@ -123,8 +124,9 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     for host, place, hours in (("springfield.test", "State Capitol", 1), ("cleveland.test", "Public Square", 2),
                                ("detroit.test", "Hart Plaza", 3)):
         handle = CITIES[host][0]
-        await pledges.pledge(
-            cities[host].ctx, handle, call.uri, message=f"{CITIES[host][1]} is in",
+        await committed(
+            cities[host].ctx, pledges.pledge, handle, await get_call_target(cities[host].ctx, call.uri),
+            message=f"{CITIES[host][1]} is in",
             action=pledges.LocalActionInput(title=f"{CITIES[host][2]} rally", start=call.start_time + timedelta(hours=hours),
                                             timezone="America/New_York", place=place),
         )
@@ -142,7 +144,7 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     assert all(snapshot == origin for snapshot in seen.values()), seen
 
     # Detroit withdraws: every copy drops it.
-    await pledges.withdraw(cities["detroit.test"].ctx, "detroit-fight", call.uri)
+    await committed(cities["detroit.test"].ctx, pledges.withdraw, "detroit-fight", call.uri)
     await net.settle()
     assert {snapshot[0] for snapshot in (await _rollups(everyone, call.uri)).values()} == {2}
 

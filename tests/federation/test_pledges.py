@@ -11,6 +11,7 @@ from fedihub.coalitions import calls, service
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
@@ -42,8 +43,8 @@ async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet
     await net.settle()
 
     start = net.clock() + timedelta(days=10, hours=1)
-    row = await pledges.pledge(
-        b.ctx, "renters", call.uri, message="We will be there",
+    row = await committed(
+        b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri), message="We will be there",
         action=pledges.LocalActionInput(title="Springfield rally", start=start, timezone="America/Chicago",
                                         place="Springfield capitol"),
     )
@@ -78,8 +79,8 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
 async def test_every_server_showing_the_call_shows_the_same_rollup(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
     start = net.clock() + timedelta(days=10, hours=1)
-    await pledges.pledge(
-        b.ctx, "renters", call.uri,
+    await committed(
+        b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri),
         action=pledges.LocalActionInput(title="Springfield rally", start=start, timezone="America/Chicago",
                                         place="Springfield capitol"),
     )
@@ -107,11 +108,11 @@ async def test_every_server_showing_the_call_shows_the_same_rollup(net: Federati
 
 async def test_a_withdrawal_reaches_every_copy(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
-    await pledges.pledge(b.ctx, "renters", call.uri, message="Count us in")
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri), message="Count us in")
     await net.settle()
     assert (await _rollup(c, call.uri)).pledged == 1
 
-    await pledges.withdraw(b.ctx, "renters", call.uri)
+    await committed(b.ctx, pledges.withdraw, "renters", call.uri)
     await net.settle()
 
     for instance in (a, b, c):
@@ -122,13 +123,15 @@ async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> N
     a, b, c, call = await _three_servers(net)
     d = await net.add_instance("d.test")
     await service.create_coalition(d.ctx, "union", name="Decatur Union")
-    await pledges.pledge(b.ctx, "renters", call.uri)
-    await pledges.pledge(d.ctx, "union", call.uri)
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri))
+    await committed(d.ctx, pledges.pledge, "union", await get_call_target(d.ctx, call.uri))
     await net.settle()
 
     net.clock.advance(days=11)
-    await pledges.report(b.ctx, "renters", call.uri, happened=True, turnout=120, url="https://photos.example/1")
-    await pledges.report(d.ctx, "union", call.uri, happened=False)
+    await committed(
+        b.ctx, pledges.report, "renters", call.uri, happened=True, turnout=120, url="https://photos.example/1"
+    )
+    await committed(d.ctx, pledges.report, "union", call.uri, happened=False)
     await net.settle()
 
     for instance in (a, b, c, d):
@@ -138,7 +141,7 @@ async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> N
 
 async def test_deleting_a_call_reaches_the_coalitions_that_pledged(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
-    await pledges.pledge(b.ctx, "renters", call.uri)
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri))
     await net.settle()
 
     await service.delete_object(a.ctx, call.uri)
