@@ -12,6 +12,13 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "fedihub"
 
 # Arrows point down only: web/worker → domain → federation → storage → protocol.
+# The domain packages besides coalitions, accounts and hubs (named in each rule below).
+DOMAIN_PACKAGES = ("fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery")
+# Web modules whose data access lives in the domain: they call named queries and open the transaction.
+WEB_WITHOUT_SQL = (
+    "fedihub.web.directory_pages", "fedihub.web.lookup_pages", "fedihub.web.manage_hubs",
+    "fedihub.web.manage_network", "fedihub.web.pledge_pages", "fedihub.web.remote_calls",
+)
 # Each rule: (package the rule applies to, modules it must not import, why).
 RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
@@ -19,7 +26,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         (
             "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation",
             "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker",
+            "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "protocol/ is pure: no database, no web framework, no settings; I/O only through a client passed in",
     ),
@@ -27,7 +34,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.storage",
         (
             "fedihub.federation", "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs",
-            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker",
+            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "storage/ sits below federation/, the domain and the web",
     ),
@@ -35,7 +42,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.federation",
         (
             "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker",
+            "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "federation/ stays generic: the domain contributes handlers through the composition root",
     ),
@@ -53,6 +60,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.hubs",
         ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "hubs are domain code: the web and the CLI use them, never the other way round",
+    ),
+    (
+        "fedihub.pledges",
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
+        "pledges are domain code: the web and the CLI use them, never the other way round",
     ),
     (
         "fedihub.feeds",
@@ -78,6 +90,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         ),
         "the demo drives fedihub from the outside (commands, HTTP, read-only SQL), as people do",
     ),
+]
+
+RULES += [
+    (module, ("sqlalchemy", "fedihub.storage"), "the web layer has no SQL: pages call the domain's named queries")
+    for module in WEB_WITHOUT_SQL
 ]
 
 # Building these at import time would make importing a module open databases, sockets or files.
@@ -251,6 +268,10 @@ def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
         ),
         ("fedihub.federation.inbox", "import importlib\nimportlib.import_module('fedihub.web.app')\n", "fedihub.web.app"),
         ("fedihub.coalitions.service", "from fedihub.app import Runtime\n", "fedihub.app"),
+        ("fedihub.federation.outbox", "from fedihub.pledges import origin\n", "fedihub.pledges"),
+        ("fedihub.pledges.service", "from fedihub.web.pages import render\n", "fedihub.web.pages"),
+        ("fedihub.web.pledge_pages", "from sqlalchemy import select\n", "sqlalchemy"),
+        ("fedihub.web.manage_hubs", "from fedihub.storage.models import Actor\n", "fedihub.storage.models"),
     ],
 )
 def test_a_forbidden_import_is_reported_with_module_and_target(module: str, source: str, target: str) -> None:
