@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from fedihub.accounts.service import Account
 from fedihub.discovery.csv_rows import MAX_BYTES, MAX_ROWS, ImportRow, read_rows
 from fedihub.discovery.importer import Summary, run_import
 from fedihub.discovery.lookup import LookupResult, look_up, relations_of
 from fedihub.discovery.resolve import LookupFailed
-from fedihub.accounts.service import Account
 from fedihub.errors import FedihubError, InvalidInput, PermissionDenied
 from fedihub.federation import follows
 from fedihub.federation.actors import Actor, resolve_target
