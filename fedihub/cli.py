@@ -1,4 +1,4 @@
-"""The `fedihub` command: serve, worker, migrate, admin, coalition, follow, post, queue and block (call and hub in commands/)."""
+"""The `fedihub` command: serve, worker, migrate, admin, coalition and post (call, hub, follow, block, queue … in commands/)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ from fedihub.commands import calls as calls_commands
 from fedihub.commands import directory as directory_commands
 from fedihub.commands import discovery as discovery_commands
 from fedihub.commands import hubs as hubs_commands
+from fedihub.commands import network as network_commands
 from fedihub.commands import pledges as pledge_commands
 from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
 from fedihub.errors import InvalidInput
-from fedihub.federation import blocks, follows
-from fedihub.federation.actors import get_local_actor
-from fedihub.federation.health import delivery_summary
+from fedihub.federation import follows
+from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
 
@@ -165,7 +165,8 @@ async def coalition_list(runtime: Runtime) -> None:
 @with_runtime
 async def coalition_requests(runtime: Runtime, handle: str) -> None:
     """List follow requests waiting for HANDLE's approval."""
-    pending = await follows.pending_requests(runtime.ctx, handle)
+    async with runtime.ctx.sessions() as session:
+        pending = await follows.pending_requests(session, handle)
     if not pending:
         click.echo("no follow requests waiting")
     for row in pending:
@@ -178,7 +179,9 @@ async def coalition_requests(runtime: Runtime, handle: str) -> None:
 @with_runtime
 async def coalition_approve(runtime: Runtime, handle: str, follower: str) -> None:
     """Approve FOLLOWER's request to follow HANDLE."""
-    await follows.decide_request(runtime.ctx, handle, follower, approve=True)
+    requester = await resolve_target(runtime.ctx, follower)
+    async with runtime.ctx.sessions.begin() as session:
+        await follows.decide_request(runtime.ctx, session, handle, requester, approve=True)
     click.echo(f"approved {follower}")
 
 
@@ -188,7 +191,9 @@ async def coalition_approve(runtime: Runtime, handle: str, follower: str) -> Non
 @with_runtime
 async def coalition_reject(runtime: Runtime, handle: str, follower: str) -> None:
     """Reject FOLLOWER's request to follow HANDLE."""
-    await follows.decide_request(runtime.ctx, handle, follower, approve=False)
+    requester = await resolve_target(runtime.ctx, follower)
+    async with runtime.ctx.sessions.begin() as session:
+        await follows.decide_request(runtime.ctx, session, handle, requester, approve=False)
     click.echo(f"rejected {follower}")
 
 
@@ -238,26 +243,6 @@ async def coalition_delete(runtime: Runtime, handle: str) -> None:
     click.echo(f"deleted @{handle}")
 
 
-@main.command("follow")
-@click.argument("local_handle")
-@click.argument("target")
-@with_runtime
-async def follow_command(runtime: Runtime, local_handle: str, target: str) -> None:
-    """Make LOCAL_HANDLE follow TARGET (name@host or an actor URL)."""
-    row = await follows.follow(runtime.ctx, local_handle, target)
-    click.echo(f"follow request sent to {row.target.handle}; it becomes active when they accept")
-
-
-@main.command("unfollow")
-@click.argument("local_handle")
-@click.argument("target")
-@with_runtime
-async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> None:
-    """Make LOCAL_HANDLE stop following TARGET."""
-    await follows.unfollow(runtime.ctx, local_handle, target)
-    click.echo(f"unfollowed {target}")
-
-
 @main.command("post")
 @click.argument("local_handle")
 @click.option("--text", required=True, help="The announcement (Markdown).")
@@ -279,48 +264,14 @@ async def delete_post_command(runtime: Runtime, url: str) -> None:
     click.echo(f"deleted {url}")
 
 
-@main.command("queue")
-@with_runtime
-async def queue_command(runtime: Runtime) -> None:
-    """Show pending, failing and dead deliveries per remote domain."""
-    async with runtime.ctx.sessions() as session:
-        rows = await delivery_summary(session, now=runtime.ctx.clock())
-    if not rows:
-        click.echo("no deliveries yet")
-        return
-    click.echo(f"{'domain':40} {'pending':>8} {'failing':>8} {'dead':>6} {'delivered':>10}")
-    for row in rows:
-        note = f"  paused until {row.paused_until:%Y-%m-%d %H:%M} UTC" if row.paused_until else ""
-        error = f"  last error: {row.last_error}" if row.last_error and (row.failing or row.dead) else ""
-        click.echo(f"{row.domain:40} {row.pending:>8} {row.failing:>8} {row.dead:>6} {row.delivered:>10}{note}{error}")
-
-
-@main.command("block")
-@click.argument("domain")
-@click.option("--reason", default=None, help="Why, for other admins.")
-@with_runtime
-async def block_command(runtime: Runtime, domain: str, reason: str | None) -> None:
-    """Stop federating with DOMAIN (and its subdomains)."""
-    if await blocks.block_domain(runtime.ctx, domain, reason):
-        click.echo(f"blocked {blocks.normalise_domain(domain)}")
-    else:
-        click.echo(f"{blocks.normalise_domain(domain)} was already blocked")
-
-
-@main.command("unblock")
-@click.argument("domain")
-@with_runtime
-async def unblock_command(runtime: Runtime, domain: str) -> None:
-    """Federate with DOMAIN again."""
-    if await blocks.unblock_domain(runtime.ctx, domain):
-        click.echo(f"unblocked {blocks.normalise_domain(domain)}")
-    else:
-        click.echo(f"{blocks.normalise_domain(domain)} was not blocked")
-
-
 main.add_command(calls_commands.call)
 main.add_command(hubs_commands.hub)
 main.add_command(directory_commands.directory)
+main.add_command(network_commands.follow_command)
+main.add_command(network_commands.unfollow_command)
+main.add_command(network_commands.block_command)
+main.add_command(network_commands.unblock_command)
+main.add_command(network_commands.queue_command)
 for command in (pledge_commands.pledge, pledge_commands.pledge_withdraw, pledge_commands.pledge_report,
                 pledge_commands.pledge_show, discovery_commands.lookup, discovery_commands.import_csv):
     main.add_command(command)

@@ -6,6 +6,7 @@ import click
 
 from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
@@ -30,10 +31,11 @@ async def hub_create(
     movements: tuple[str, ...], regions: tuple[str, ...], calls_only: bool,
 ) -> None:
     """Create a hub with the handle HANDLE."""
-    actor = await hubs.create_hub(
-        runtime.ctx, handle, name=name, scope=scope, region=region, movements=movements, regions=regions,
-        calls_only=calls_only,
-    )
+    async with runtime.ctx.sessions.begin() as session:
+        actor = await hubs.create_hub(
+            runtime.ctx, session, handle, name=name, scope=scope, region=region, movements=movements,
+            regions=regions, calls_only=calls_only,
+        )
     click.echo(f"created hub @{actor.username}@{runtime.settings.domain}  {actor.uri}")
 
 
@@ -43,8 +45,13 @@ async def hub_create(
 @with_runtime
 async def hub_add_member(runtime: Runtime, hub_handle: str, targets: tuple[str, ...]) -> None:
     """Ask each TARGET (handle or URL) to let the hub follow it; boosting starts once it accepts."""
+    ctx = runtime.ctx
+    async with ctx.sessions() as session:
+        await hubs.get_hub(session, hub_handle)  # before any lookup: "not a hub" needs no network
     for target in targets:
-        row = await hubs.add_member(runtime.ctx, hub_handle, target)
+        member = await resolve_target(ctx, target)
+        async with ctx.sessions.begin() as session:
+            row = await hubs.add_member(ctx, session, hub_handle, member)
         click.echo(f"{hub_handle} asked to follow {row.target.handle} ({row.state})")
 
 
@@ -54,7 +61,12 @@ async def hub_add_member(runtime: Runtime, hub_handle: str, targets: tuple[str, 
 @with_runtime
 async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> None:
     """Stop following TARGET: the hub no longer boosts it."""
-    await hubs.remove_member(runtime.ctx, hub_handle, target)
+    ctx = runtime.ctx
+    async with ctx.sessions() as session:
+        await hubs.get_hub(session, hub_handle)
+    member = await resolve_target(ctx, target)
+    async with ctx.sessions.begin() as session:
+        await hubs.remove_member(ctx, session, hub_handle, member)
     click.echo(f"{hub_handle} no longer follows {target}")
 
 
@@ -63,9 +75,10 @@ async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> N
 @with_runtime
 async def hub_members(runtime: Runtime, hub_handle: str) -> None:
     """List the members of HUB_HANDLE, and those it asked that have not accepted yet."""
-    actor = await hubs.get_hub(runtime.ctx, hub_handle)
-    members = await hubs.list_members(runtime.ctx, actor.id)
-    waiting = await hubs.pending_members(runtime.ctx, actor.id)
+    async with runtime.ctx.sessions() as session:
+        actor = await hubs.get_hub(session, hub_handle)
+        members = await hubs.list_members(session, actor.id)
+        waiting = await hubs.pending_members(session, actor.id)
     for member in members:
         details = [member.name or "", f"{member.scope} hub" if member.is_hub else "", member.region or "",
                    " ".join(f"#{tag}" for tag in member.movements)]
@@ -83,7 +96,9 @@ async def hub_members(runtime: Runtime, hub_handle: str) -> None:
 @with_runtime
 async def hub_join(runtime: Runtime, member_handle: str, hub_target: str, message: str | None) -> None:
     """Ask the hub HUB_TARGET (handle or URL) to take the coalition MEMBER_HANDLE as a member."""
-    row = await membership.ask_to_join(runtime.ctx, member_handle, hub_target, message)
+    hub = await resolve_target(runtime.ctx, hub_target)
+    async with runtime.ctx.sessions.begin() as session:
+        row = await membership.ask_to_join(runtime.ctx, session, member_handle, hub, message)
     click.echo(f"{member_handle} asked to join {row.hub.handle} ({membership.describe_state(row.state)})")
 
 
@@ -92,8 +107,9 @@ async def hub_join(runtime: Runtime, member_handle: str, hub_target: str, messag
 @with_runtime
 async def hub_requests(runtime: Runtime, hub_handle: str) -> None:
     """List the requests to join HUB_HANDLE that wait for a decision."""
-    actor = await hubs.get_hub(runtime.ctx, hub_handle)
-    rows = await membership.join_requests(runtime.ctx, actor.id)
+    async with runtime.ctx.sessions() as session:
+        actor = await hubs.get_hub(session, hub_handle)
+        rows = await membership.join_requests(session, actor.id)
     for row in rows:
         message = f"  “{row.message}”" if row.message else ""
         click.echo(f"{row.member.handle}  {row.member.name or ''}  since {row.created_at:%Y-%m-%d %H:%M}{message}")
@@ -107,7 +123,9 @@ async def hub_requests(runtime: Runtime, hub_handle: str) -> None:
 @with_runtime
 async def hub_approve(runtime: Runtime, hub_handle: str, member: str) -> None:
     """Accept MEMBER's request to join HUB_HANDLE: the hub follows it and boosts it."""
-    row = await membership.decide_join(runtime.ctx, hub_handle, member, approve=True)
+    found = await resolve_target(runtime.ctx, member)
+    async with runtime.ctx.sessions.begin() as session:
+        row = await membership.decide_join(runtime.ctx, session, hub_handle, found, approve=True)
     click.echo(f"{hub_handle} accepted {row.member.handle} and asked to follow it")
 
 
@@ -117,7 +135,9 @@ async def hub_approve(runtime: Runtime, hub_handle: str, member: str) -> None:
 @with_runtime
 async def hub_refuse(runtime: Runtime, hub_handle: str, member: str) -> None:
     """Refuse MEMBER's request to join HUB_HANDLE; it is told with a Reject."""
-    row = await membership.decide_join(runtime.ctx, hub_handle, member, approve=False)
+    found = await resolve_target(runtime.ctx, member)
+    async with runtime.ctx.sessions.begin() as session:
+        row = await membership.decide_join(runtime.ctx, session, hub_handle, found, approve=False)
     click.echo(f"{hub_handle} refused {row.member.handle}")
 
 
@@ -127,5 +147,7 @@ async def hub_refuse(runtime: Runtime, hub_handle: str, member: str) -> None:
 @with_runtime
 async def hub_leave(runtime: Runtime, member_handle: str, hub_target: str) -> None:
     """Take the coalition MEMBER_HANDLE out of the hub HUB_TARGET (or withdraw its request)."""
-    await membership.leave_hub(runtime.ctx, member_handle, hub_target)
+    hub = await resolve_target(runtime.ctx, hub_target)
+    async with runtime.ctx.sessions.begin() as session:
+        await membership.leave_hub(runtime.ctx, session, member_handle, hub)
     click.echo(f"{member_handle} left {hub_target}")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from fedihub.app import Runtime
-from fedihub.coalitions.calls import parse_local_datetime
 from fedihub.commands.base import with_runtime
 from fedihub.errors import InvalidInput
+from fedihub.federation.objects import find_object
+from fedihub.pledges import mirror
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
-from fedihub.pledges.queries import fresh_rollup
-from fedihub.storage.models import StoredObject
+from fedihub.pledges.local_action import IncompleteAction, read_local_action
+from fedihub.pledges.queries import current_rollup
 
 
 @click.command("pledge")
@@ -37,17 +37,14 @@ async def pledge(
           --local-start 2026-05-01T17:00 --local-place "State Capitol"
     See also: fedihub withdraw-pledge, fedihub report-back, fedihub rollup.
     """
-    action = None
-    if local_title or local_start or local_place:
-        if not (local_title and local_start and local_place):
-            raise InvalidInput("a local action needs --local-title, --local-start and --local-place together")
-        zone = local_timezone or (await get_call_target(runtime.ctx, call_url)).timezone or "UTC"
-        try:
-            start = parse_local_datetime(local_start, zone, "local_start")
-        except (KeyError, ValueError) as exc:
-            raise InvalidInput(f"{zone!r} is not a time zone we know") from exc
-        action = pledges.LocalActionInput(title=local_title, start=start, timezone=zone, place=local_place)
-    row = await pledges.pledge(runtime.ctx, handle, call_url, message=message, action=action)
+    target = await get_call_target(runtime.ctx, call_url)
+    try:
+        action = read_local_action(title=local_title, start=local_start, place=local_place, timezone=local_timezone,
+                                   default_timezone=target.timezone)
+    except IncompleteAction:
+        raise InvalidInput("a local action needs --local-title, --local-start and --local-place together") from None
+    async with runtime.ctx.sessions.begin() as session:
+        row = await pledges.pledge(runtime.ctx, session, handle, target, message=message, action=action)
     where = f" with the local action {row.action_uri}" if row.action_uri else ""
     click.echo(f"{handle} pledged to {call_url}{where}; waiting for the call's server to accept")
 
@@ -58,7 +55,8 @@ async def pledge(
 @with_runtime
 async def pledge_withdraw(runtime: Runtime, handle: str, call_url: str) -> None:
     """Withdraw HANDLE's pledge to CALL_URL (a Leave to the call's server)."""
-    await pledges.withdraw(runtime.ctx, handle, call_url)
+    async with runtime.ctx.sessions.begin() as session:
+        await pledges.withdraw(runtime.ctx, session, handle, call_url)
     click.echo(f"{handle} withdrew its pledge to {call_url}")
 
 
@@ -73,7 +71,8 @@ async def pledge_report(
     runtime: Runtime, handle: str, call_url: str, happened: bool, turnout: int | None, link: str | None
 ) -> None:
     """Report back after the call: did HANDLE's action for CALL_URL happen, and how many came."""
-    await pledges.report(runtime.ctx, handle, call_url, happened=happened, turnout=turnout, url=link)
+    async with runtime.ctx.sessions.begin() as session:
+        await pledges.report(runtime.ctx, session, handle, call_url, happened=happened, turnout=turnout, url=link)
     click.echo(f"{handle} reported on {call_url}")
 
 
@@ -83,10 +82,12 @@ async def pledge_report(
 async def pledge_show(runtime: Runtime, call_url: str) -> None:
     """Print the roll-up of the call at CALL_URL as this server knows it."""
     async with runtime.ctx.sessions() as session:
-        call = await session.scalar(select(StoredObject).where(StoredObject.uri == call_url))
+        call = await find_object(session, call_url)
     if call is None:
         raise InvalidInput("this server does not know that call; open it on the web first or pledge to it")
-    rollup = await fresh_rollup(runtime.ctx, call)
+    await mirror.refresh_if_stale(runtime.ctx, call)
+    async with runtime.ctx.sessions() as session:
+        rollup = await current_rollup(session, call)
     click.echo(f"{call.name}: {rollup.pledged} coalition(s) pledged, {len(rollup.actions)} local action(s)")
     for label, count in rollup.by_region:
         click.echo(f"  region    {label}: {count}")

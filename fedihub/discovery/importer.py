@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import anyio
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.discovery.csv_rows import ImportRow
 from fedihub.discovery.lookup import DISCOVERED_TEXT, handle_of, kind_of, region_of
@@ -91,21 +92,20 @@ def _split_region(text: str) -> tuple[str | None, str | None, str | None]:
     return parts[0], parts[1], parts[2]
 
 
-async def _record(ctx: FederationContext, actor: Actor, row: ImportRow) -> None:
+async def record_row(ctx: FederationContext, session: AsyncSession, actor_id: int, row: ImportRow) -> None:
     """Keep the row's note, and fill movements and region the remote profile does not give."""
-    async with ctx.sessions.begin() as session:
-        stored = await session.get(Actor, actor.id)
-        if stored is None:
-            return
-        mark_discovered(stored, "import", ctx.clock())
-        if row.note:
-            stored.directory_note = row.note  # the newest import's note wins
-        if stored.is_local:
-            return  # a local coalition's movements and region are its organizers' to set
-        if row.movements and not stored.movements:
-            await set_movements(session, stored, row.movements)
-        if row.region and not region_of(stored):
-            stored.region_city, stored.region_state, stored.region_country = _split_region(row.region)
+    stored = await session.get(Actor, actor_id)
+    if stored is None:
+        return
+    mark_discovered(stored, "import", ctx.clock())
+    if row.note:
+        stored.directory_note = row.note  # the newest import's note wins
+    if stored.is_local:
+        return  # a local coalition's movements and region are its organizers' to set
+    if row.movements and not stored.movements:
+        await set_movements(session, stored, row.movements)
+    if row.region and not region_of(stored):
+        stored.region_city, stored.region_state, stored.region_country = _split_region(row.region)
 
 
 def _known_reason(actor: Actor) -> str:
@@ -151,7 +151,10 @@ class _Run:
                 if first != row.line:
                     return _refused(row, f"the same coalition as line {first}")
                 if not self.dry_run:
-                    await _record(self.ctx, actor, row)
+                    # Its own short transaction once the row is resolved: an import is a run of
+                    # network lookups, and no transaction waits on one.
+                    async with self.ctx.sessions.begin() as session:
+                        await record_row(self.ctx, session, actor.id, row)
         except Exception as exc:
             failure = explain_failure(exc, address)
             return RowResult(line=row.line, address=row.address, outcome=failure.outcome, reason=failure.reason)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub import __version__
 from fedihub.accounts.service import role_rank
@@ -175,24 +176,23 @@ class Relations:
     hubs: list[Relation]  # hubs the person may add members to: admins and up
 
 
-async def relations_of(ctx: FederationContext, mine: Sequence[tuple[Actor, str]], target: Actor) -> Relations:
+async def relations_of(session: AsyncSession, mine: Sequence[tuple[Actor, str]], target: Actor) -> Relations:
     """The person's coalitions (``mine``: actor and role) and where each stands with ``target``."""
     candidates = [(actor, role) for actor, role in mine if actor.id != target.id and actor.deleted_at is None]
     if target.id is None or not candidates:
         return Relations([], [])
     ids = [actor.id for actor, _ in candidates]
-    async with ctx.sessions() as session:
-        follows = {
-            row.follower_id: row.state
-            for row in (await session.scalars(
-                select(Follow).where(Follow.target_id == target.id, Follow.follower_id.in_(ids))
-            )).all()
-        }
-        asked = set((await session.scalars(
-            select(HubRequest.hub_id).where(
-                HubRequest.member_id == target.id, HubRequest.hub_id.in_(ids), HubRequest.state == "pending"
-            )
-        )).all())
+    follows = {
+        row.follower_id: row.state
+        for row in (await session.scalars(
+            select(Follow).where(Follow.target_id == target.id, Follow.follower_id.in_(ids))
+        )).all()
+    }
+    asked = set((await session.scalars(
+        select(HubRequest.hub_id).where(
+            HubRequest.member_id == target.id, HubRequest.hub_id.in_(ids), HubRequest.state == "pending"
+        )
+    )).all())
     follow_as, hubs = [], []
     for actor, role in candidates:
         state = follows.get(actor.id) or ("asked" if actor.id in asked else None)

@@ -44,35 +44,33 @@ async def is_blocked(session: AsyncSession, domain: str) -> bool:
     return any(domain_matches(domain, blocked) for blocked in await blocked_domains(session))
 
 
-async def block_domain(ctx: FederationContext, domain: str, reason: str | None = None) -> bool:
-    """Block a domain: drop follows with its actors and pending deliveries to it.
+async def block_domain(ctx: FederationContext, session: AsyncSession, domain: str, reason: str | None = None) -> bool:
+    """Block a domain: drop follows with its actors and pending deliveries to it; the caller commits.
 
     Returns False when the domain was already blocked.
     """
     domain = normalise_domain(domain)
-    async with ctx.sessions.begin() as session:
-        if await session.get(DomainBlock, domain) is not None:
-            return False
-        session.add(DomainBlock(domain=domain, reason=reason, created_at=ctx.clock()))
-        remote_ids = [
-            actor.id
-            for actor in (await session.scalars(select(Actor).where(Actor.is_local.is_(False)))).all()
-            if domain_matches(actor.domain, domain)
-        ]
-        if remote_ids:
-            await session.execute(
-                delete(Follow).where(Follow.follower_id.in_(remote_ids) | Follow.target_id.in_(remote_ids))
-            )
-        pending = (await session.scalars(select(Delivery).where(Delivery.state == "pending"))).all()
-        for delivery in pending:
-            if domain_matches(delivery.domain, domain):
-                delivery.state = "dead"
-                delivery.last_error = "domain blocked"
+    if await session.get(DomainBlock, domain) is not None:
+        return False
+    session.add(DomainBlock(domain=domain, reason=reason, created_at=ctx.clock()))
+    remote_ids = [
+        actor.id
+        for actor in (await session.scalars(select(Actor).where(Actor.is_local.is_(False)))).all()
+        if domain_matches(actor.domain, domain)
+    ]
+    if remote_ids:
+        await session.execute(
+            delete(Follow).where(Follow.follower_id.in_(remote_ids) | Follow.target_id.in_(remote_ids))
+        )
+    pending = (await session.scalars(select(Delivery).where(Delivery.state == "pending"))).all()
+    for delivery in pending:
+        if domain_matches(delivery.domain, domain):
+            delivery.state = "dead"
+            delivery.last_error = "domain blocked"
     return True
 
 
-async def unblock_domain(ctx: FederationContext, domain: str) -> bool:
+async def unblock_domain(session: AsyncSession, domain: str) -> bool:
     domain = normalise_domain(domain)
-    async with ctx.sessions.begin() as session:
-        result = await session.execute(delete(DomainBlock).where(DomainBlock.domain == domain))
+    result = await session.execute(delete(DomainBlock).where(DomainBlock.domain == domain))
     return bool(result.rowcount)

@@ -1,4 +1,8 @@
-"""Follow relationships: follow and unfollow, accept or reject requests, remove followers."""
+"""Follow relationships: follow and unfollow, accept or reject requests, remove followers.
+
+Every operation takes the caller's session and never commits: the edge (web handler, command,
+inbound handler) resolves remote actors first, then runs the operation in its one transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import Conflict, InvalidInput, NotFound
-from fedihub.federation.actors import get_local_actor, resolve_target
+from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.protocol import builders
@@ -28,40 +32,36 @@ async def find_follow(session: AsyncSession, follower_id: int, target_id: int) -
     )
 
 
-async def follow(ctx: FederationContext, local_username: str, target: str) -> Follow:
-    """Make a local actor follow ``target`` (``name@host`` or an actor URL); returns the follow."""
-    remote = await resolve_target(ctx, target)
-    async with ctx.sessions.begin() as session:
-        local = await get_local_actor(session, local_username)
-        if remote.id == local.id:
-            raise InvalidInput("a coalition cannot follow itself")
-        if remote.deleted_at is not None:
-            raise NotFound(f"{remote.uri} has been deleted")
-        existing = await find_follow(session, local.id, remote.id)
-        if existing is not None:
-            raise Conflict(f"{local.username} already follows {remote.handle} ({existing.state})")
-        uri = ctx.urls.new_activity()
-        activity = builders.build_follow(activity_id=uri, actor=local.uri, target=remote.uri)
-        now = ctx.clock()
-        row = Follow(
-            uri=uri, follower_id=local.id, target_id=remote.id, state="pending", data=activity,
-            created_at=now, updated_at=now,
-        )
-        session.add(row)
-        await publish(ctx, session, actor=local, activity=activity, inboxes=[remote.inbox or ""])
-        await session.flush()
-        await session.refresh(row)
-        return row
+async def follow(ctx: FederationContext, session: AsyncSession, local_username: str, remote: Actor) -> Follow:
+    """Make a local actor follow ``remote`` (resolved by the caller, before its transaction); returns the follow."""
+    local = await get_local_actor(session, local_username)
+    if remote.id == local.id:
+        raise InvalidInput("a coalition cannot follow itself")
+    if remote.deleted_at is not None:
+        raise NotFound(f"{remote.uri} has been deleted")
+    existing = await find_follow(session, local.id, remote.id)
+    if existing is not None:
+        raise Conflict(f"{local.username} already follows {remote.handle} ({existing.state})")
+    uri = ctx.urls.new_activity()
+    activity = builders.build_follow(activity_id=uri, actor=local.uri, target=remote.uri)
+    now = ctx.clock()
+    row = Follow(
+        uri=uri, follower_id=local.id, target_id=remote.id, state="pending", data=activity,
+        created_at=now, updated_at=now,
+    )
+    session.add(row)
+    await publish(ctx, session, actor=local, activity=activity, inboxes=[remote.inbox or ""])
+    await session.flush()
+    await session.refresh(row)
+    return row
 
 
-async def unfollow(ctx: FederationContext, local_username: str, target: str) -> None:
-    remote = await resolve_target(ctx, target)
-    async with ctx.sessions.begin() as session:
-        local = await get_local_actor(session, local_username)
-        existing = await find_follow(session, local.id, remote.id)
-        if existing is None:
-            raise NotFound(f"{local.username} does not follow {remote.handle}")
-        await undo_follow(ctx, session, existing)
+async def unfollow(ctx: FederationContext, session: AsyncSession, local_username: str, remote: Actor) -> None:
+    local = await get_local_actor(session, local_username)
+    existing = await find_follow(session, local.id, remote.id)
+    if existing is None:
+        raise NotFound(f"{local.username} does not follow {remote.handle}")
+    await undo_follow(ctx, session, existing)
 
 
 async def undo_follow(ctx: FederationContext, session: AsyncSession, row: Follow) -> None:
@@ -93,39 +93,48 @@ async def reject_follow(ctx: FederationContext, session: AsyncSession, row: Foll
     await publish(ctx, session, actor=row.target, activity=reject, inboxes=[row.follower.inbox or ""])
 
 
-async def pending_requests(ctx: FederationContext, local_username: str) -> Sequence[Follow]:
-    async with ctx.sessions() as session:
-        local = await get_local_actor(session, local_username)
-        return (
-            await session.scalars(
-                select(Follow).where(Follow.target_id == local.id, Follow.state == "pending").order_by(Follow.id)
-            )
-        ).all()
+async def remove_follower(ctx: FederationContext, session: AsyncSession, target_id: int, follower_uri: str) -> None:
+    """A local actor removes one of its followers: a Reject of the accepted Follow, as Mastodon's
+    RemoveFromFollowersService sends."""
+    row = await session.scalar(
+        select(Follow).join(Actor, Actor.id == Follow.follower_id).where(
+            Follow.target_id == target_id, Actor.uri == follower_uri,
+        )
+    )
+    if row is None:
+        raise NotFound("they do not follow this coalition (any more)")
+    await reject_follow(ctx, session, row)
 
 
-async def decide_request(ctx: FederationContext, local_username: str, follower: str, *, approve: bool) -> Follow:
+async def pending_requests(session: AsyncSession, local_username: str) -> Sequence[Follow]:
+    local = await get_local_actor(session, local_username)
+    return (
+        await session.scalars(
+            select(Follow).where(Follow.target_id == local.id, Follow.state == "pending").order_by(Follow.id)
+        )
+    ).all()
+
+
+async def decide_request(
+    ctx: FederationContext, session: AsyncSession, local_username: str, follower: Actor, *, approve: bool
+) -> Follow:
     """Approve or reject a pending follow request of a local actor that approves followers manually."""
-    follower_actor = await resolve_target(ctx, follower)
-    async with ctx.sessions.begin() as session:
-        local = await get_local_actor(session, local_username)
-        row = await find_follow(session, follower_actor.id, local.id)
-        if row is None or row.state != "pending":
-            raise NotFound(f"no pending follow request from {follower_actor.handle}")
-        if approve:
-            await accept_follow(ctx, session, row)
-        else:
-            await reject_follow(ctx, session, row)
-        return row
+    local = await get_local_actor(session, local_username)
+    row = await find_follow(session, follower.id, local.id)
+    if row is None or row.state != "pending":
+        raise NotFound(f"no pending follow request from {follower.handle}")
+    if approve:
+        await accept_follow(ctx, session, row)
+    else:
+        await reject_follow(ctx, session, row)
+    return row
 
 
-async def list_follows(
-    ctx: FederationContext, local_username: str, *, direction: str
-) -> Sequence[tuple[Actor, str]]:
+async def list_follows(session: AsyncSession, local_username: str, *, direction: str) -> Sequence[tuple[Actor, str]]:
     """(actor, state) for a local actor's followers or following."""
-    async with ctx.sessions() as session:
-        local = await get_local_actor(session, local_username)
-        if direction == "followers":
-            query = select(Follow).where(Follow.target_id == local.id)
-            return [(f.follower, f.state) for f in (await session.scalars(query.order_by(Follow.id))).all()]
-        query = select(Follow).where(Follow.follower_id == local.id)
-        return [(f.target, f.state) for f in (await session.scalars(query.order_by(Follow.id))).all()]
+    local = await get_local_actor(session, local_username)
+    if direction == "followers":
+        query = select(Follow).where(Follow.target_id == local.id)
+        return [(f.follower, f.state) for f in (await session.scalars(query.order_by(Follow.id))).all()]
+    query = select(Follow).where(Follow.follower_id == local.id)
+    return [(f.target, f.state) for f in (await session.scalars(query.order_by(Follow.id))).all()]

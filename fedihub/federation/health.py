@@ -52,3 +52,14 @@ async def delivery_summary(
             )
         )
     return summary
+
+
+async def latest_problems(session: AsyncSession, actor_id: int) -> dict[str, str | None]:
+    """The latest delivery error per server for one actor's own activities not delivered yet."""
+    problems = await session.execute(
+        select(Delivery.domain, Delivery.last_error)
+        .join(Activity, Activity.id == Delivery.activity_id)
+        .where(Activity.actor_id == actor_id, Delivery.state != "delivered", Delivery.last_error.is_not(None))
+        .order_by(Delivery.id)
+    )
+    return {domain: error for domain, error in problems}

@@ -227,3 +227,15 @@ def subscribe_boosting(events: InboundEvents) -> None:
     events.object_deleted.connect(unboost_deleted)
     events.object_updated.connect(unboost_cancelled)
     events.announce_undone.connect(check_unboosted)
+
+
+async def carried_calls(session: AsyncSession, hub_id: int, *, limit: int) -> Sequence[StoredObject]:
+    """The calls a hub carries (boosted, not undone), the latest start first."""
+    return (
+        await session.scalars(
+            select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
+                Boost.hub_id == hub_id, Boost.undone_at.is_(None), StoredObject.type == "Event",
+                StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
+            ).order_by(StoredObject.start_time.desc()).limit(limit)
+        )
+    ).all()

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation import follows
-from fedihub.federation.actors import get_local_actor, resolve_target
+from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.protocol import builders
@@ -56,60 +56,56 @@ def clean_message(message: str | None) -> str | None:
 
 
 async def ask_to_join(
-    ctx: FederationContext, member_username: str, hub_target: str, message: str | None = None
+    ctx: FederationContext, session: AsyncSession, member_username: str, hub: Actor, message: str | None = None
 ) -> HubRequest:
-    """Send the member's Join to the hub; its admins decide. Returns the (pending) request."""
+    """Send the member's Join to ``hub`` (resolved by the caller); its admins decide. Returns the (pending) request."""
     message = clean_message(message)
-    hub = await resolve_target(ctx, hub_target)
-    async with ctx.sessions.begin() as session:
-        member = await get_local_actor(session, member_username)
-        if hub.id == member.id:
-            raise InvalidInput("a hub cannot join itself", field="hub")
-        if hub.hub_scope is None or hub.deleted_at is not None:
-            raise InvalidInput(f"{hub.handle} is not a hub", field="hub")
-        follow = await follows.find_follow(session, hub.id, member.id)
-        if follow is not None and follow.state == "accepted":
-            raise Conflict(f"{member.username} is already a member of {hub.handle}", field="hub")
-        row = await find_request(session, hub.id, member.id)
-        if row is not None and row.state == "pending":
-            raise Conflict(f"{member.username} already asked to join {hub.handle}; its admins have not decided yet",
-                           field="hub")
-        now = ctx.clock()
-        uri = ctx.urls.new_activity()
-        if row is None:
-            row = HubRequest(uri=uri, hub_id=hub.id, member_id=member.id, message=message, state="pending",
-                             created_at=now)
-            session.add(row)
-        else:  # asking again after a refusal or after leaving: a new Join, the same row
-            row.uri, row.message, row.state, row.created_at, row.decided_at = uri, message, "pending", now, None
-        join = builders.build_join(activity_id=uri, actor=member.uri, object_id=hub.uri, to=[hub.uri], message=message)
-        await publish(ctx, session, actor=member, activity=join, inboxes=[hub.inbox or ""])
-        if follow is not None:
-            # The hub already asked to follow (an admin added us): asking to join is our consent.
-            await follows.accept_follow(ctx, session, follow)
-        await session.flush()
-        await session.refresh(row)
-        return row
+    member = await get_local_actor(session, member_username)
+    if hub.id == member.id:
+        raise InvalidInput("a hub cannot join itself", field="hub")
+    if hub.hub_scope is None or hub.deleted_at is not None:
+        raise InvalidInput(f"{hub.handle} is not a hub", field="hub")
+    follow = await follows.find_follow(session, hub.id, member.id)
+    if follow is not None and follow.state == "accepted":
+        raise Conflict(f"{member.username} is already a member of {hub.handle}", field="hub")
+    row = await find_request(session, hub.id, member.id)
+    if row is not None and row.state == "pending":
+        raise Conflict(f"{member.username} already asked to join {hub.handle}; its admins have not decided yet",
+                       field="hub")
+    now = ctx.clock()
+    uri = ctx.urls.new_activity()
+    if row is None:
+        row = HubRequest(uri=uri, hub_id=hub.id, member_id=member.id, message=message, state="pending",
+                         created_at=now)
+        session.add(row)
+    else:  # asking again after a refusal or after leaving: a new Join, the same row
+        row.uri, row.message, row.state, row.created_at, row.decided_at = uri, message, "pending", now, None
+    join = builders.build_join(activity_id=uri, actor=member.uri, object_id=hub.uri, to=[hub.uri], message=message)
+    await publish(ctx, session, actor=member, activity=join, inboxes=[hub.inbox or ""])
+    if follow is not None:
+        # The hub already asked to follow (an admin added us): asking to join is our consent.
+        await follows.accept_follow(ctx, session, follow)
+    await session.flush()
+    await session.refresh(row)
+    return row
 
 
-async def leave_hub(ctx: FederationContext, member_username: str, hub_target: str) -> None:
+async def leave_hub(ctx: FederationContext, session: AsyncSession, member_username: str, hub: Actor) -> None:
     """Leave a hub (or withdraw a request): Leave to the hub, and the hub is no longer a follower."""
-    hub = await resolve_target(ctx, hub_target)
-    async with ctx.sessions.begin() as session:
-        member = await get_local_actor(session, member_username)
-        row = await find_request(session, hub.id, member.id)
-        follow = await follows.find_follow(session, hub.id, member.id)
-        if follow is None and (row is None or row.state not in OPEN):
-            raise NotFound(f"{member.username} is not a member of {hub.handle} and has not asked to join")
-        if row is not None and row.state in OPEN:
-            row.state, row.decided_at = "withdrawn", ctx.clock()
-        leave = builders.build_leave(
-            activity_id=ctx.urls.new_activity(), actor=member.uri, object_id=hub.uri, to=[hub.uri]
-        )
-        await publish(ctx, session, actor=member, activity=leave, inboxes=[hub.inbox or ""])
-        if follow is not None:
-            # The same Reject that removes any follower: the hub stops boosting at once.
-            await follows.reject_follow(ctx, session, follow)
+    member = await get_local_actor(session, member_username)
+    row = await find_request(session, hub.id, member.id)
+    follow = await follows.find_follow(session, hub.id, member.id)
+    if follow is None and (row is None or row.state not in OPEN):
+        raise NotFound(f"{member.username} is not a member of {hub.handle} and has not asked to join")
+    if row is not None and row.state in OPEN:
+        row.state, row.decided_at = "withdrawn", ctx.clock()
+    leave = builders.build_leave(
+        activity_id=ctx.urls.new_activity(), actor=member.uri, object_id=hub.uri, to=[hub.uri]
+    )
+    await publish(ctx, session, actor=member, activity=leave, inboxes=[hub.inbox or ""])
+    if follow is not None:
+        # The same Reject that removes any follower: the hub stops boosting at once.
+        await follows.reject_follow(ctx, session, follow)
 
 
 @dataclass(frozen=True)
@@ -118,41 +114,38 @@ class HubOfMember:
     state: str  # accepted: a member, boosted; pending: the hub asked, the member has not approved yet
 
 
-async def hubs_of(ctx: FederationContext, member_id: int) -> list[HubOfMember]:
+async def hubs_of(session: AsyncSession, member_id: int) -> list[HubOfMember]:
     """Hubs (local or remote) that follow this actor: its memberships, and hubs waiting for approval."""
-    async with ctx.sessions() as session:
-        rows = (
-            await session.execute(
-                select(Actor, Follow.state)
-                .join(Follow, Follow.follower_id == Actor.id)
-                .where(Follow.target_id == member_id, Actor.hub_scope.is_not(None), Actor.deleted_at.is_(None))
-                .order_by(Actor.name, Actor.id)
-            )
-        ).all()
+    rows = (
+        await session.execute(
+            select(Actor, Follow.state)
+            .join(Follow, Follow.follower_id == Actor.id)
+            .where(Follow.target_id == member_id, Actor.hub_scope.is_not(None), Actor.deleted_at.is_(None))
+            .order_by(Actor.name, Actor.id)
+        )
+    ).all()
     return [HubOfMember(hub=actor, state=state) for actor, state in rows]
 
 
-async def requests_sent(ctx: FederationContext, member_id: int) -> Sequence[HubRequest]:
-    async with ctx.sessions() as session:
-        return (
-            await session.scalars(
-                select(HubRequest).where(HubRequest.member_id == member_id).order_by(HubRequest.created_at.desc())
-            )
-        ).all()
+async def requests_sent(session: AsyncSession, member_id: int) -> Sequence[HubRequest]:
+    return (
+        await session.scalars(
+            select(HubRequest).where(HubRequest.member_id == member_id).order_by(HubRequest.created_at.desc())
+        )
+    ).all()
 
 
 # --- The hub's side -------------------------------------------------------------------------------
 
 
-async def join_requests(ctx: FederationContext, hub_id: int) -> Sequence[HubRequest]:
+async def join_requests(session: AsyncSession, hub_id: int) -> Sequence[HubRequest]:
     """Requests to join this hub that wait for its admins, oldest first."""
-    async with ctx.sessions() as session:
-        return (
-            await session.scalars(
-                select(HubRequest).where(HubRequest.hub_id == hub_id, HubRequest.state == "pending")
-                .order_by(HubRequest.created_at, HubRequest.id)
-            )
-        ).all()
+    return (
+        await session.scalars(
+            select(HubRequest).where(HubRequest.hub_id == hub_id, HubRequest.state == "pending")
+            .order_by(HubRequest.created_at, HubRequest.id)
+        )
+    ).all()
 
 
 async def answer_request(ctx: FederationContext, session: AsyncSession, row: HubRequest, *, approve: bool) -> None:
@@ -162,27 +155,25 @@ async def answer_request(ctx: FederationContext, session: AsyncSession, row: Hub
     await publish(ctx, session, actor=row.hub, activity=answer, inboxes=[row.member.inbox or ""])
 
 
-async def decide_join(ctx: FederationContext, hub_username: str, member_target: str, *, approve: bool) -> HubRequest:
-    """Approve (Accept, then the hub follows the member) or refuse (Reject) a pending request."""
-    member = await resolve_target(ctx, member_target)
-    async with ctx.sessions.begin() as session:
-        hub = await get_local_hub(session, hub_username)
-        row = await find_request(session, hub.id, member.id)
-        if row is None or row.state != "pending":
-            raise NotFound(f"{member.handle} has no pending request to join {hub.username}")
-        await answer_request(ctx, session, row, approve=approve)
-        following = await follows.find_follow(session, hub.id, member.id) is not None
-    if approve and not following:
-        await follows.follow(ctx, hub_username, member.uri)
+async def decide_join(
+    ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor, *, approve: bool
+) -> HubRequest:
+    """Approve (Accept, and the hub follows the member) or refuse (Reject) a pending request, in one go."""
+    hub = await get_local_hub(session, hub_username)
+    row = await find_request(session, hub.id, member.id)
+    if row is None or row.state != "pending":
+        raise NotFound(f"{member.handle} has no pending request to join {hub.username}")
+    await answer_request(ctx, session, row, approve=approve)
+    if approve and await follows.find_follow(session, hub.id, member.id) is None:
+        await follows.follow(ctx, session, hub_username, member)
     return row
 
 
-async def mark_ended(ctx: FederationContext, hub_id: int, member_id: int) -> None:
+async def mark_ended(ctx: FederationContext, session: AsyncSession, hub_id: int, member_id: int) -> None:
     """The membership ended (the hub removed the member): an open request is withdrawn."""
-    async with ctx.sessions.begin() as session:
-        row = await find_request(session, hub_id, member_id)
-        if row is not None and row.state in OPEN:
-            row.state, row.decided_at = "withdrawn", ctx.clock()
+    row = await find_request(session, hub_id, member_id)
+    if row is not None and row.state in OPEN:
+        row.state, row.decided_at = "withdrawn", ctx.clock()
 
 
 def describe_state(state: str) -> str:

@@ -1,4 +1,7 @@
-"""Creating hubs and managing their members: the hub follows a member and boosts it once accepted."""
+"""Creating hubs and managing their members: the hub follows a member and boosts it once accepted.
+
+Operations take the caller's session and never commit; members are resolved by the caller first.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions.service import publish_actor_update
 from fedihub.errors import Conflict, InvalidInput
 from fedihub.federation import follows
-from fedihub.federation.actors import create_local_actor, get_local_actor, resolve_target
+from fedihub.federation.actors import create_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.hubs import membership
 from fedihub.hubs.rules import SCOPES
@@ -28,6 +31,7 @@ def _clean_list(values: Sequence[str]) -> list[str]:
 
 async def create_hub(
     ctx: FederationContext,
+    session: AsyncSession,
     username: str,
     *,
     name: str,
@@ -42,22 +46,18 @@ async def create_hub(
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"a hub needs a display name of 1 to {MAX_NAME} characters", field="name")
     _check_scope(scope)
-    async with ctx.sessions.begin() as session:
-        actor = await create_local_actor(ctx, session, username=username, actor_type="Group", name=name)
-        actor.hub_scope = scope
-        actor.hub_region = (region or "").strip() or None
-        actor.hub_movements = _clean_list(movements) or None
-        actor.hub_regions = _clean_list(regions) or None
-        actor.hub_calls_only = calls_only
-        return actor
-
-
-async def get_hub(ctx: FederationContext, username: str) -> Actor:
-    async with ctx.sessions() as session:
-        actor = await get_local_actor(session, username)
-    if actor.hub_scope is None:
-        raise InvalidInput(f"{username} is not a hub")
+    actor = await create_local_actor(ctx, session, username=username, actor_type="Group", name=name)
+    actor.hub_scope = scope
+    actor.hub_region = (region or "").strip() or None
+    actor.hub_movements = _clean_list(movements) or None
+    actor.hub_regions = _clean_list(regions) or None
+    actor.hub_calls_only = calls_only
     return actor
+
+
+async def get_hub(session: AsyncSession, username: str) -> Actor:
+    """The local hub ``username``; InvalidInput when it is a coalition."""
+    return await membership.get_local_hub(session, username)
 
 
 def _check_scope(scope: str) -> None:
@@ -67,6 +67,7 @@ def _check_scope(scope: str) -> None:
 
 async def update_rules(
     ctx: FederationContext,
+    session: AsyncSession,
     username: str,
     *,
     scope: str,
@@ -83,63 +84,56 @@ async def update_rules(
     cleaned = _clean_list(regions)
     if any(len(value) > MAX_REGION for value in cleaned):
         raise InvalidInput(f"a region has at most {MAX_REGION} characters", field="regions")
-    async with ctx.sessions.begin() as session:
-        hub = await membership.get_local_hub(session, username)
-        public_changed = (hub.hub_scope, hub.hub_region) != (scope, region)
-        before = (hub.hub_movements, hub.hub_regions, bool(hub.hub_calls_only))
-        hub.hub_scope, hub.hub_region = scope, region
-        hub.hub_movements = _clean_list(movements) or None
-        hub.hub_regions = cleaned or None
-        hub.hub_calls_only = calls_only
-        if public_changed:
-            await publish_actor_update(ctx, session, hub)  # scope and region are in the actor document
-        return public_changed or before != (hub.hub_movements, hub.hub_regions, calls_only)
+    hub = await membership.get_local_hub(session, username)
+    public_changed = (hub.hub_scope, hub.hub_region) != (scope, region)
+    before = (hub.hub_movements, hub.hub_regions, bool(hub.hub_calls_only))
+    hub.hub_scope, hub.hub_region = scope, region
+    hub.hub_movements = _clean_list(movements) or None
+    hub.hub_regions = cleaned or None
+    hub.hub_calls_only = calls_only
+    if public_changed:
+        await publish_actor_update(ctx, session, hub)  # scope and region are in the actor document
+    return public_changed or before != (hub.hub_movements, hub.hub_regions, calls_only)
 
 
-async def add_member(ctx: FederationContext, hub_username: str, target: str) -> Follow:
-    """Ask ``target`` (handle or URL) to let the hub follow it; boosts start only once it accepts.
+async def add_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> Follow:
+    """Ask ``member`` (resolved by the caller) to let the hub follow it; boosts start only once it accepts.
 
-    A target that asked to join this hub is approved instead: that request is its consent.
+    A member that asked to join this hub is approved instead: that request is its consent.
     """
-    await get_hub(ctx, hub_username)
-    member = await resolve_target(ctx, target)
-    async with ctx.sessions() as session:
-        hub = await get_local_actor(session, hub_username)
-        asked = await membership.find_request(session, hub.id, member.id)
-        existing = await follows.find_follow(session, hub.id, member.id)
+    hub = await membership.get_local_hub(session, hub_username)
+    asked = await membership.find_request(session, hub.id, member.id)
+    existing = await follows.find_follow(session, hub.id, member.id)
     if existing is not None:
         accepted = existing.state == "accepted"
         what = "is already a member" if accepted else "was already asked; waiting for them to accept"
         raise Conflict(f"{member.handle} {what}")
     if asked is not None and asked.state == "pending":
-        await membership.decide_join(ctx, hub_username, member.uri, approve=True)
-        async with ctx.sessions() as session:
-            row = await follows.find_follow(session, hub.id, member.id)
+        await membership.decide_join(ctx, session, hub_username, member, approve=True)
+        row = await follows.find_follow(session, hub.id, member.id)
         assert row is not None
         return row
-    return await follows.follow(ctx, hub_username, member.uri)
+    return await follows.follow(ctx, session, hub_username, member)
 
 
-async def remove_member(ctx: FederationContext, hub_username: str, target: str) -> None:
-    """Stop following ``target`` (Undo Follow): the hub no longer boosts it; a request it had is over."""
-    hub = await get_hub(ctx, hub_username)
-    member = await resolve_target(ctx, target)
-    await follows.unfollow(ctx, hub_username, member.uri)
-    await membership.mark_ended(ctx, hub.id, member.id)
+async def remove_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> None:
+    """Stop following ``member`` (Undo Follow): the hub no longer boosts it; a request it had is over."""
+    hub = await membership.get_local_hub(session, hub_username)
+    await follows.unfollow(ctx, session, hub_username, member)
+    await membership.mark_ended(ctx, session, hub.id, member.id)
 
 
-async def pending_members(ctx: FederationContext, hub_id: int) -> list[Actor]:
+async def pending_members(session: AsyncSession, hub_id: int) -> list[Actor]:
     """Actors the hub asked to follow that have not accepted yet."""
-    async with ctx.sessions() as session:
-        return list(
-            (
-                await session.scalars(
-                    select(Actor).join(Follow, Follow.target_id == Actor.id)
-                    .where(Follow.follower_id == hub_id, Follow.state == "pending", Actor.deleted_at.is_(None))
-                    .order_by(Follow.id)
-                )
-            ).all()
-        )
+    return list(
+        (
+            await session.scalars(
+                select(Actor).join(Follow, Follow.target_id == Actor.id)
+                .where(Follow.follower_id == hub_id, Follow.state == "pending", Actor.deleted_at.is_(None))
+                .order_by(Follow.id)
+            )
+        ).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -179,19 +173,18 @@ def _entry(actor: Actor) -> RosterEntry:
 
 
 async def list_members(
-    ctx: FederationContext, hub_id: int, *, offset: int = 0, limit: int | None = None
+    session: AsyncSession, hub_id: int, *, offset: int = 0, limit: int | None = None
 ) -> list[RosterEntry]:
     """The public roster: members whose follow by the hub was accepted (both sides consented)."""
-    async with ctx.sessions() as session:
-        rows = (
-            await session.scalars(
-                select(Actor)
-                .join(Follow, Follow.target_id == Actor.id)
-                .where(_members_condition(hub_id))
-                .order_by(func.lower(Actor.name), Actor.id)
-                .offset(offset).limit(limit)
-            )
-        ).all()
+    rows = (
+        await session.scalars(
+            select(Actor)
+            .join(Follow, Follow.target_id == Actor.id)
+            .where(_members_condition(hub_id))
+            .order_by(func.lower(Actor.name), Actor.id)
+            .offset(offset).limit(limit)
+        )
+    ).all()
     return [_entry(actor) for actor in rows]
 
 
@@ -217,10 +210,9 @@ class RosterPage:
         return (self.number - 1) * self.size + 1
 
 
-async def roster_page(ctx: FederationContext, hub_id: int, number: int = 1, size: int = ROSTER_PAGE_SIZE) -> RosterPage:
+async def roster_page(session: AsyncSession, hub_id: int, number: int = 1, size: int = ROSTER_PAGE_SIZE) -> RosterPage:
     if number < 1:
         raise InvalidInput("pages count from 1")
-    async with ctx.sessions() as session:
-        total = await count_members(session, hub_id)
-    entries = await list_members(ctx, hub_id, offset=(number - 1) * size, limit=size) if total else []
+    total = await count_members(session, hub_id)
+    entries = await list_members(session, hub_id, offset=(number - 1) * size, limit=size) if total else []
     return RosterPage(entries=entries, total=total, number=number, size=size)

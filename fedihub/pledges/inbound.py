@@ -17,18 +17,12 @@ from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import find_object
 from fedihub.federation.routing import Inbound, Route
 from fedihub.pledges import mirror, origin
+from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, find_pledge
 from fedihub.protocol.reader import id_of
 from fedihub.storage.models import Actor, Pledge, StoredObject
 
 log = logging.getLogger(__name__)
-
-
-async def find_local_call(session: AsyncSession, uri: str | None) -> StoredObject | None:
-    if not uri:
-        return None
-    row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
-    return row if row is not None and row.type == "Event" else None
 
 
 async def _local_call_id(session: AsyncSession, uri: str | None) -> int | None:

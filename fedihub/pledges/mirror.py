@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,8 @@ REFRESH_JOB = "pledges.refresh"
 STALE_SWEEP_JOB = "pledges.refresh-stale"
 # Remote calls whose copies one sweep re-reads at most: the rest wait for the next sweep.
 SWEEP_LIMIT = 100
+# A person is waiting for the page: a slow origin leaves the copy as it was.
+REFRESH_SECONDS = 3.0
 
 
 def _carriers_json(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -114,6 +117,17 @@ def is_stale(call: StoredObject, now: Any) -> bool:
     if call.is_local or not (call.data or {}).get("pledges"):
         return False
     return call.pledges_fetched_at is None or now - call.pledges_fetched_at > STALE_AFTER
+
+
+async def refresh_if_stale(ctx: FederationContext, call: StoredObject, *, seconds: float = REFRESH_SECONDS) -> None:
+    """Before a page or a command shows a remote call's roll-up: re-read a stale copy from its origin.
+
+    Network I/O, then its own short transaction (never inside the caller's); a person is waiting,
+    so an origin slower than ``seconds`` leaves the copy as it was.
+    """
+    if is_stale(call, ctx.clock()):
+        with anyio.move_on_after(seconds):
+            await refresh(ctx, call)
 
 
 async def run_refresh(ctx: FederationContext, payload: Mapping[str, Any]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.calls import pledges_collection
+from fedihub.errors import NotFound
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
@@ -146,6 +147,14 @@ async def refuse_pledge(ctx: FederationContext, session: AsyncSession, call: Sto
         await publish(ctx, session, actor=call.author, activity=reject, inboxes=[coalition.inbox or ""])
     if was_counted:
         await publish_notice(ctx, session, call, "Remove", row.uri)
+
+
+async def refuse_coalition(ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition_uri: str) -> None:
+    """The organizers refuse the live pledge of ``coalition_uri`` to their call (see refuse_pledge)."""
+    row = await find_pledge(session, call.uri, coalition_uri, for_update=True)
+    if row is None or row.state not in (ACCEPTED, "pending"):
+        raise NotFound("that coalition has no pledge to this call")
+    await refuse_pledge(ctx, session, call, row)
 
 
 async def record_change(

@@ -1,23 +1,17 @@
-"""Reading a call's roll-up as this server knows it: its own list for local calls, the origin's copy
-for remote ones (re-read when stale)."""
+"""Reading pledges as this server knows them: a call's roll-up (its own list for local calls, the
+origin's copy for remote ones), a coalition's pledges, and our calls that take pledges."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.federation.context import FederationContext
-from fedihub.pledges import mirror
 from fedihub.pledges.rollup import Rollup, build_rollup
 from fedihub.pledges.store import accepted_pledges, carriers_of, item_of
 from fedihub.protocol.pledges import read_carriers
 from fedihub.storage.models import Pledge, StoredObject
-
-# A person is waiting for the page: a slow origin leaves the copy as it was.
-REFRESH_SECONDS = 3.0
 
 
 async def rollup_of(session: AsyncSession, call: StoredObject) -> Rollup:
@@ -29,14 +23,10 @@ async def rollup_of(session: AsyncSession, call: StoredObject) -> Rollup:
     return build_rollup(items, carriers)
 
 
-async def fresh_rollup(ctx: FederationContext, call: StoredObject) -> Rollup:
-    """The roll-up for a call page: a remote call's copy is re-read from its origin when stale."""
-    if mirror.is_stale(call, ctx.clock()):
-        with anyio.move_on_after(REFRESH_SECONDS):
-            await mirror.refresh(ctx, call)
-    async with ctx.sessions() as session:
-        fresh = await session.get(StoredObject, call.id)
-        return await rollup_of(session, fresh or call)
+async def current_rollup(session: AsyncSession, call: StoredObject) -> Rollup:
+    """The roll-up from the call as stored now (a refresh of a remote call's copy may have changed it)."""
+    fresh = await session.get(StoredObject, call.id)
+    return await rollup_of(session, fresh or call)
 
 
 async def pledges_of_coalition(session: AsyncSession, coalition_uri: str) -> Sequence[Pledge]:
@@ -46,3 +36,11 @@ async def pledges_of_coalition(session: AsyncSession, coalition_uri: str) -> Seq
             select(Pledge).where(Pledge.coalition_uri == coalition_uri).order_by(Pledge.created_at.desc())
         )
     ).all()
+
+
+async def find_local_call(session: AsyncSession, uri: str | None) -> StoredObject | None:
+    """One of this server's calls (an Event, deleted or not) at ``uri``, or None."""
+    if not uri:
+        return None
+    row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
+    return row if row is not None and row.type == "Event" else None

@@ -1,37 +1,27 @@
-"""A coalition pledges to a call (Join), withdraws (Leave) or reports back (Update of its Join)."""
+"""A coalition pledges to a call (Join), withdraws (Leave) or reports back (Update of its Join).
+
+Each operation runs in its caller's transaction and never commits; the caller reads the call first.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import calls
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
+from fedihub.federation.objects import find_object
 from fedihub.federation.outbox import publish
-from fedihub.pledges.calls import CallTarget, get_call_target
+from fedihub.pledges.calls import CallTarget
+from fedihub.pledges.local_action import MAX_ACTION_TITLE, LocalActionInput
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Report, build_join
-from fedihub.storage.models import Actor, Pledge, StoredObject
+from fedihub.storage.models import Actor, Pledge
 
-MAX_ACTION_TITLE = 200
 LIVE_STATES = ("pending", ACCEPTED)
-
-
-@dataclass(frozen=True)
-class LocalActionInput:
-    """A coalition's own event for the call, as an organizer describes it."""
-
-    title: str
-    start: datetime
-    timezone: str
-    place: str
-    end: datetime | None = None
-    description: str = ""
 
 
 def _message(value: str | None) -> str | None:
@@ -41,9 +31,8 @@ def _message(value: str | None) -> str | None:
     return text or None
 
 
-async def _pledging_coalition(ctx: FederationContext, username: str) -> Actor:
-    async with ctx.sessions() as session:
-        actor = await get_local_actor(session, username)
+async def _pledging_coalition(session: AsyncSession, username: str) -> Actor:
+    actor = await get_local_actor(session, username)
     if actor.type != "Group" or actor.hub_scope is not None:
         raise InvalidInput(f"{username} is not a coalition: only coalitions pledge to calls", field="coalition")
     return actor
@@ -59,78 +48,81 @@ def _action_input(target: CallTarget, action: LocalActionInput) -> calls.CallInp
 
 
 async def pledge(
-    ctx: FederationContext, username: str, call_uri: str, *, message: str | None = None,
-    action: LocalActionInput | None = None,
+    ctx: FederationContext, session: AsyncSession, username: str, target: CallTarget, *,
+    message: str | None = None, action: LocalActionInput | None = None,
 ) -> Pledge:
-    """Pledge coalition ``username`` to the call: its local action first (if any), then the Join."""
-    coalition = await _pledging_coalition(ctx, username)
+    """Pledge coalition ``username`` to the call ``target`` (read by the caller, before its transaction).
+
+    Everything happens in the caller's one transaction: the check for an earlier pledge, the local
+    action's Event (if any) and the Join. A failure anywhere leaves none of them, and two pledges of
+    the same coalition racing each other meet at the (call, coalition) unique key: one is a Conflict.
+    """
+    coalition = await _pledging_coalition(session, username)
     message = _message(message)
-    target = await get_call_target(ctx, call_uri)
     if target.author.id == coalition.id:
         raise InvalidInput("a coalition does not pledge to its own call", field="call")
     if target.cancelled:
         raise InvalidInput("this call was cancelled: it takes no more pledges", field="call")
     if target.is_over(ctx.clock()):
         raise InvalidInput("this call is over: it takes no more pledges", field="call")
-    async with ctx.sessions() as session:
-        existing = await find_pledge(session, target.uri, coalition.uri)
-    if existing is not None and existing.state in LIVE_STATES:
-        raise Conflict(f"{username} has already pledged to this call ({existing.state})")
-    if existing is not None and existing.source == "refused":
+    row = await find_pledge(session, target.uri, coalition.uri, for_update=True)
+    if row is not None and row.state in LIVE_STATES:
+        raise Conflict(f"{username} has already pledged to this call ({row.state})")
+    if row is not None and row.source == "refused":
         raise Conflict("the call's organizers refused this coalition's pledge")
+    now = ctx.clock()
+    join_id = ctx.urls.new_activity()
+    if row is None:
+        row = Pledge(call_uri=target.uri, coalition_uri=coalition.uri, source="local", created_at=now)
+        session.add(row)
+    row.uri, row.state, row.message, row.updated_at = join_id, "pending", message, now
+    try:
+        # Claims the (call, coalition) key before anything else is written: a pledge that raced
+        # past the check above waits here for the other transaction, then fails.
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(f"{username} has already pledged to this call") from None
     local_action = None
     if action is not None:
-        async with ctx.sessions.begin() as session:
-            event = await calls.publish_call(
-                ctx, session, username, _action_input(target, action), super_event=target.uri,
-                extra_inboxes={target.author.delivery_inbox or ""},
-            )
+        event = await calls.publish_call(
+            ctx, session, username, _action_input(target, action), super_event=target.uri,
+            extra_inboxes={target.author.delivery_inbox or ""},
+        )
         local_action = LocalAction(
             uri=event.uri, name=event.name or action.title, start=event.start_time, timezone=event.timezone,
             place=event.location_name, url=event.url,
         )
-    async with ctx.sessions.begin() as session:
-        now = ctx.clock()
-        join_id = ctx.urls.new_activity()
-        join = build_join(
-            activity_id=join_id, actor=coalition.uri, call_id=target.uri, to=[target.author.uri], published=now,
-            message=message, action=local_action,
-        )
-        row = await find_pledge(session, target.uri, coalition.uri)
-        if row is None:
-            row = Pledge(call_uri=target.uri, coalition_uri=coalition.uri, source="local", created_at=now)
-            session.add(row)
-        row.uri, row.state, row.message, row.updated_at = join_id, "pending", message, now
-        set_coalition(row, coalition_of(coalition))
-        set_action(row, local_action)
-        set_report(row, None)
-        await publish(ctx, session, actor=coalition, activity=join, inboxes=[target.author.inbox or ""])
-        return row
+    join = build_join(
+        activity_id=join_id, actor=coalition.uri, call_id=target.uri, to=[target.author.uri], published=now,
+        message=message, action=local_action,
+    )
+    set_coalition(row, coalition_of(coalition))
+    set_action(row, local_action)
+    set_report(row, None)
+    await publish(ctx, session, actor=coalition, activity=join, inboxes=[target.author.inbox or ""])
+    return row
 
 
-async def _own_pledge(ctx: FederationContext, username: str, call_uri: str) -> tuple[Actor, Pledge, Actor | None]:
-    async with ctx.sessions() as session:
-        coalition = await get_local_actor(session, username)
-        row = await find_pledge(session, call_uri, coalition.uri)
-        if row is None or row.state not in LIVE_STATES:
-            raise NotFound(f"{username} has no pledge to this call")
-        call = await session.scalar(select(StoredObject).where(StoredObject.uri == call_uri))
-        author = call.author if call is not None else None
-    return coalition, row, author
+async def _own_pledge(session: AsyncSession, username: str, call_uri: str) -> tuple[Actor, Pledge, Actor]:
+    """The coalition, its live pledge to the call, and the call's author (whose inbox is told)."""
+    coalition = await get_local_actor(session, username)
+    row = await find_pledge(session, call_uri, coalition.uri, for_update=True)
+    if row is None or row.state not in LIVE_STATES:
+        raise NotFound(f"{username} has no pledge to this call")
+    # A pledge is made to a call this server stored (pledge() reads it first), so its author is here.
+    call = await find_object(session, call_uri)
+    if call is None:
+        raise NotFound("this server has no copy of that call any more")
+    return coalition, row, call.author
 
 
-async def withdraw(ctx: FederationContext, username: str, call_uri: str) -> None:
+async def withdraw(ctx: FederationContext, session: AsyncSession, username: str, call_uri: str) -> None:
     """Withdraw a pledge: Leave to the call's origin (its local action, if any, stays the coalition's)."""
-    coalition, row, author = await _own_pledge(ctx, username, call_uri)
-    if author is None:
-        author = (await get_call_target(ctx, call_uri)).author
-    async with ctx.sessions.begin() as session:
-        row = await session.get(Pledge, row.id)
-        assert row is not None
-        row.state, row.updated_at = "withdrawn", ctx.clock()
-        leave = builders.build_leave(activity_id=ctx.urls.new_activity(), actor=coalition.uri, object_id=call_uri,
-                                     to=[author.uri])
-        await publish(ctx, session, actor=coalition, activity=leave, inboxes=[author.inbox or ""])
+    coalition, row, author = await _own_pledge(session, username, call_uri)
+    row.state, row.updated_at = "withdrawn", ctx.clock()
+    leave = builders.build_leave(activity_id=ctx.urls.new_activity(), actor=coalition.uri, object_id=call_uri,
+                                 to=[author.uri])
+    await publish(ctx, session, actor=coalition, activity=leave, inboxes=[author.inbox or ""])
 
 
 def check_report(happened: bool, turnout: int | None, url: str | None) -> Report:
@@ -143,30 +135,28 @@ def check_report(happened: bool, turnout: int | None, url: str | None) -> Report
 
 
 async def report(
-    ctx: FederationContext, username: str, call_uri: str, *, happened: bool, turnout: int | None = None,
-    url: str | None = None,
+    ctx: FederationContext, session: AsyncSession, username: str, call_uri: str, *, happened: bool,
+    turnout: int | None = None, url: str | None = None,
 ) -> Pledge:
     """After the call: did the local action happen, how many came, a link (photos, a write-up)."""
     result = check_report(happened, turnout, url)
-    coalition, row, author = await _own_pledge(ctx, username, call_uri)
+    coalition, row, author = await _own_pledge(session, username, call_uri)
     if row.state != ACCEPTED:
         raise Conflict("the call's organizers have not accepted this pledge yet")
-    if author is None:
-        author = (await get_call_target(ctx, call_uri)).author
-    async with ctx.sessions.begin() as session:
-        row = await session.get(Pledge, row.id)
-        assert row is not None
-        now = ctx.clock()
-        set_report(row, Report(happened=result.happened, turnout=result.turnout, url=result.url, reported_at=now))
-        row.updated_at = now
-        item = item_of(row)
-        join = build_join(
-            activity_id=row.uri, actor=coalition.uri, call_id=call_uri, to=[author.uri],
-            published=row.created_at, message=row.message, action=item.action, report=item.report,
-        )
-        update = builders.build_update(
-            activity_id=ctx.urls.new_activity(), actor=coalition.uri, obj=join, to=[author.uri], cc=[],
-            published=now,
-        )
-        await publish(ctx, session, actor=coalition, activity=update, inboxes=[author.inbox or ""])
-        return row
+    now = ctx.clock()
+    set_report(row, Report(happened=result.happened, turnout=result.turnout, url=result.url, reported_at=now))
+    row.updated_at = now
+    item = item_of(row)
+    join = build_join(
+        activity_id=row.uri, actor=coalition.uri, call_id=call_uri, to=[author.uri],
+        published=row.created_at, message=row.message, action=item.action, report=item.report,
+    )
+    update = builders.build_update(
+        activity_id=ctx.urls.new_activity(), actor=coalition.uri, obj=join, to=[author.uri], cc=[],
+        published=now,
+    )
+    await publish(ctx, session, actor=coalition, activity=update, inboxes=[author.inbox or ""])
+    return row
+
+
+__all__ = ["LIVE_STATES", "MAX_ACTION_TITLE", "LocalActionInput", "check_report", "pledge", "report", "withdraw"]

@@ -69,10 +69,13 @@ def set_report(row: Pledge, report: Report | None) -> None:
     row.reported_at = report.reported_at if report else None
 
 
-async def find_pledge(session: AsyncSession, call_uri: str, coalition_uri: str) -> Pledge | None:
-    return await session.scalar(
-        select(Pledge).where(Pledge.call_uri == call_uri, Pledge.coalition_uri == coalition_uri)
-    )
+async def find_pledge(
+    session: AsyncSession, call_uri: str, coalition_uri: str, *, for_update: bool = False
+) -> Pledge | None:
+    """The pledge of a coalition to a call; ``for_update`` locks the row until the transaction ends
+    (PostgreSQL; SQLite's transactions already hold the write lock)."""
+    query = select(Pledge).where(Pledge.call_uri == call_uri, Pledge.coalition_uri == coalition_uri)
+    return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def accepted_pledges(session: AsyncSession, call_uri: str) -> Sequence[Pledge]:

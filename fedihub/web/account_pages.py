@@ -263,7 +263,8 @@ async def admin_block(request: Request) -> Response:
     form = await read_form(request)
     values = {"domain": form.text("domain"), "reason": form.text("reason")}
     try:
-        added = await blocks.block_domain(runtime_of(request).ctx, values["domain"], values["reason"] or None)
+        async with runtime_of(request).ctx.sessions.begin() as session:
+            added = await blocks.block_domain(runtime_of(request).ctx, session, values["domain"], values["reason"] or None)
     except InvalidInput as exc:
         exc.field = exc.field or "domain"
         return await admin_page(request, exc.status_code, forms="block", values=values, errors=error_for(exc))
@@ -276,7 +277,8 @@ async def admin_unblock(request: Request) -> Response:
     await require_instance_admin(request)
     form = await read_form(request)
     domain = form.text("domain")
-    removed = await blocks.unblock_domain(runtime_of(request).ctx, domain)
+    async with runtime_of(request).ctx.sessions.begin() as session:
+        removed = await blocks.unblock_domain(session, domain)
     notice = f"{domain} is no longer blocked." if removed else f"{domain} was not blocked."
     return await admin_page(request, notice=notice)
 

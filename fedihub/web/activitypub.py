@@ -210,7 +210,8 @@ async def hub_members(request: Request) -> Response:
         raise NotFound("this coalition is not a hub")
     number = _page_number(request)
     ctx = runtime_of(request).ctx
-    roster = await roster_page(ctx, local.id, number or 1, PAGE_SIZE)
+    async with ctx.sessions() as session:
+        roster = await roster_page(session, local.id, number or 1, PAGE_SIZE)
     collection_id = f"{local.uri}/members"
     extra = {"@context": [{"fedihub": HUB_NAMESPACE}, PROFILE_CONTEXT]}
     page = builders.build_ordered_collection_page(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -64,11 +63,13 @@ class Facets:
     expires: float
 
 
-async def _facets(request: Request, session: AsyncSession) -> Facets:
+async def _facets(request: Request) -> Facets:
     cached: Facets | None = getattr(request.app.state, "directory_facets", None)
     if cached is not None and cached.expires > time.monotonic():
         return cached
-    facets = Facets(await movement_counts(session), await known_regions(session), time.monotonic() + FACETS_TTL)
+    async with runtime_of(request).ctx.sessions() as session:
+        movements, regions = await movement_counts(session), await known_regions(session)
+    facets = Facets(movements, regions, time.monotonic() + FACETS_TTL)
     request.app.state.directory_facets = facets
     return facets
 
@@ -94,7 +95,7 @@ async def directory(request: Request) -> Response:
     chosen, error = _filter_or_error(request)
     async with runtime_of(request).ctx.sessions() as session:
         page = await directory_page(session, chosen)
-        facets = await _facets(request, session)
+    facets = await _facets(request)
     return _render(request, "directory.html", {
         **_form_context(facets.movements, facets.regions, chosen), "page": page, "error": error,
         "movement_label": movement_label,
@@ -123,7 +124,7 @@ async def map_page(request: Request) -> Response:
     async with runtime.ctx.sessions() as session:
         calls = await map_points.call_points(session, chosen, now=runtime.ctx.clock())
         coalitions = await map_points.coalition_points(session, chosen)
-        facets = await _facets(request, session)
+    facets = await _facets(request)
     # Calls are drawn last, on top: a call at its coalition's own address stays clickable.
     drawn = map_points.layout(coalitions + calls)
     items = {id(p): _map_item(p) for p in calls + coalitions}

@@ -11,14 +11,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
+from fedihub.accounts.service import Account
 from fedihub.discovery.csv_rows import MAX_BYTES, MAX_ROWS, ImportRow, read_rows
 from fedihub.discovery.importer import Summary, run_import
 from fedihub.discovery.lookup import LookupResult, look_up, relations_of
 from fedihub.discovery.resolve import LookupFailed
 from fedihub.errors import FedihubError, InvalidInput, PermissionDenied
 from fedihub.federation import follows
+from fedihub.federation.actors import Actor, resolve_target
 from fedihub.hubs import service as hubs
-from fedihub.storage.models import Account, Actor
 from fedihub.web.auth import coalitions_of, read_form, require_account, require_coalition_role, require_instance_admin
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view
@@ -65,7 +66,10 @@ async def _lookup_page(
         except LookupFailed as exc:
             errors = {"q": exc.public_message}
             status = exc.status_code
-    relations = await relations_of(runtime.ctx, mine, result.actor) if result else None
+    relations = None
+    if result is not None:
+        async with runtime.ctx.sessions() as session:
+            relations = await relations_of(session, mine, result.actor)
     context = {
         "query": query, "result": result, "relations": relations, "errors": errors,
         "view": actor_view(result.actor, runtime.settings.domain) if result else None,
@@ -100,7 +104,10 @@ async def follow_as(request: Request) -> Response:
             raise InvalidInput("a hub takes members with “Add to hub”, not by following")
         if not target:
             raise InvalidInput("say whom to follow")
-        await follows.follow(runtime_of(request).ctx, coalition.username or "", target)
+        ctx = runtime_of(request).ctx
+        remote = await resolve_target(ctx, target)
+        async with ctx.sessions.begin() as session:
+            await follows.follow(ctx, session, coalition.username or "", remote)
     except FedihubError as exc:
         # "Already follows", a server that stopped answering …: said above the actions.
         return await _lookup_page(request, mine, target, errors={"action": exc.public_message},
@@ -120,7 +127,10 @@ async def add_to_hub(request: Request) -> Response:
             raise InvalidInput(f"{hub.name or hub.username} is a coalition, not a hub")
         if not target:
             raise InvalidInput("say whom to add")
-        row = await hubs.add_member(runtime_of(request).ctx, hub.username or "", target)
+        ctx = runtime_of(request).ctx
+        member = await resolve_target(ctx, target)
+        async with ctx.sessions.begin() as session:
+            row = await hubs.add_member(ctx, session, hub.username or "", member)
     except FedihubError as exc:
         return await _lookup_page(request, mine, target, errors={"action": exc.public_message},
                                   status=exc.status_code if exc.status_code < 500 else 400)

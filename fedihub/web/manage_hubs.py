@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from fedihub.accounts import service as accounts
 from fedihub.coalitions.profile import SUGGESTED_MOVEMENTS, parse_movements
 from fedihub.errors import FedihubError, InvalidInput, NotFound
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
@@ -90,10 +91,13 @@ async def roster(request: Request) -> Response:
     if len(targets) > MAX_ADD:
         return await _roster(p, str(values.get("targets", "")), [],
                              {"targets": f"at most {MAX_ADD} at a time; add the rest afterwards"}, 400)
+    ctx = runtime_of(request).ctx
     results = []
     for target in targets:
         try:
-            row = await hubs.add_member(runtime_of(request).ctx, p.handle, target)
+            member = await resolve_target(ctx, target)
+            async with ctx.sessions.begin() as session:
+                row = await hubs.add_member(ctx, session, p.handle, member)
         except FedihubError as exc:
             # Unknown handles, servers that do not answer, "already a member": said next to that line.
             results.append(AddResult(target, False, exc.public_message))
@@ -111,9 +115,10 @@ async def _roster(
     ctx = runtime_of(p.request).ctx
     domain = runtime_of(p.request).settings.domain
     number = _page_number(p.request)
-    members = await hubs.roster_page(ctx, p.coalition.id, number)
-    waiting = await hubs.pending_members(ctx, p.coalition.id)
-    requests = await membership.join_requests(ctx, p.coalition.id)
+    async with ctx.sessions() as session:
+        members = await hubs.roster_page(session, p.coalition.id, number)
+        waiting = await hubs.pending_members(session, p.coalition.id)
+        requests = await membership.join_requests(session, p.coalition.id)
     context = _context(
         p, "roster", "Hub members",
         members=members, member_views=[(e, actor_view(e.actor, domain)) for e in members.entries if e.actor],
@@ -135,7 +140,10 @@ def _page_number(request: Request) -> int:
 async def remove_member(request: Request) -> Response:
     p = await _hub_page(request, "admin")
     form = await read_form(request)
-    await hubs.remove_member(runtime_of(request).ctx, p.handle, str(form.get("actor", "")))
+    ctx = runtime_of(request).ctx
+    member = await resolve_target(ctx, str(form.get("actor", "")))
+    async with ctx.sessions.begin() as session:
+        await hubs.remove_member(ctx, session, p.handle, member)
     return done(f"{p.base}/roster", "member-removed")
 
 
@@ -145,9 +153,10 @@ async def decide_request(request: Request) -> Response:
     decision = request.path_params["decision"]
     if decision not in ("approve", "refuse"):
         raise NotFound("approve or refuse, nothing else")
-    await membership.decide_join(
-        runtime_of(request).ctx, p.handle, str(form.get("actor", "")), approve=decision == "approve"
-    )
+    ctx = runtime_of(request).ctx
+    member = await resolve_target(ctx, str(form.get("actor", "")))
+    async with ctx.sessions.begin() as session:
+        await membership.decide_join(ctx, session, p.handle, member, approve=decision == "approve")
     return done(f"{p.base}/roster", "request-approved" if decision == "approve" else "request-refused")
 
 
@@ -175,11 +184,13 @@ async def rules(request: Request) -> Response:
     chosen = values.get("movements", [])
     try:
         movements = parse_movements(chosen if isinstance(chosen, list) else [chosen], str(values.get("tags", "")))
-        changed = await hubs.update_rules(
-            runtime_of(request).ctx, p.handle, scope=str(values.get("scope", "")),
-            region=str(values.get("region", "")), movements=movements,
-            regions=split_regions(str(values.get("regions", ""))), calls_only=bool(values.get("calls_only")),
-        )
+        ctx = runtime_of(request).ctx
+        async with ctx.sessions.begin() as session:
+            changed = await hubs.update_rules(
+                ctx, session, p.handle, scope=str(values.get("scope", "")),
+                region=str(values.get("region", "")), movements=movements,
+                regions=split_regions(str(values.get("regions", ""))), calls_only=bool(values.get("calls_only")),
+            )
     except InvalidInput as exc:
         return _rules_form(p, values, errors_of(exc, RULE_FIELDS), exc.status_code)
     return done(f"{p.base}/rules", "rules-saved" if changed else "rules-unchanged")
@@ -207,7 +218,11 @@ async def hubs_page(request: Request) -> Response:
     try:
         if not target:
             raise InvalidInput("give the handle or address of the hub", field="hub")
-        await membership.ask_to_join(runtime_of(request).ctx, p.handle, target, str(values.get("message", "")))
+        message = membership.clean_message(str(values.get("message", "")))
+        ctx = runtime_of(request).ctx
+        hub = await resolve_target(ctx, target)
+        async with ctx.sessions.begin() as session:
+            await membership.ask_to_join(ctx, session, p.handle, hub, message)
     except FedihubError as exc:
         return await _hubs(p, values, errors_of(exc, ("hub", "message"), "hub"), exc.status_code)
     return done(f"{p.base}/hubs", "join-asked")
@@ -216,8 +231,9 @@ async def hubs_page(request: Request) -> Response:
 async def _hubs(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     ctx = runtime_of(p.request).ctx
     domain = runtime_of(p.request).settings.domain
-    followed_by = await membership.hubs_of(ctx, p.coalition.id)
-    sent = await membership.requests_sent(ctx, p.coalition.id)
+    async with ctx.sessions() as session:
+        followed_by = await membership.hubs_of(session, p.coalition.id)
+        sent = await membership.requests_sent(session, p.coalition.id)
     member_of = {item.hub.id for item in followed_by if item.state == "accepted"}
     context = _context(
         p, "hubs", "Hubs",
@@ -235,7 +251,10 @@ async def _hubs(p: Page, values: Mapping[str, Any], errors: dict[str, str], stat
 async def leave(request: Request) -> Response:
     p = await page(request, "admin")
     form = await read_form(request)
-    await membership.leave_hub(runtime_of(request).ctx, p.handle, str(form.get("actor", "")))
+    ctx = runtime_of(request).ctx
+    hub = await resolve_target(ctx, str(form.get("actor", "")))
+    async with ctx.sessions.begin() as session:
+        await membership.leave_hub(ctx, session, p.handle, hub)
     return done(f"{p.base}/hubs", "left")
 
 
@@ -254,8 +273,11 @@ async def admin_create_hub(request: Request) -> Response:
             raise InvalidInput("give the hub a handle", field="handle")
         if not values["name"]:
             raise InvalidInput("give the hub a display name", field="name")
-        actor = await hubs.create_hub(ctx, values["handle"], name=values["name"], scope=values["scope"],
-                                      region=values["region"] or None)
+        # The hub and its first owner together: a hub nobody can manage never exists.
+        async with ctx.sessions.begin() as session:
+            actor = await hubs.create_hub(ctx, session, values["handle"], name=values["name"], scope=values["scope"],
+                                          region=values["region"] or None)
+            await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
     except FedihubError as exc:
         if exc.status_code >= 500:
             raise
@@ -263,8 +285,6 @@ async def admin_create_hub(request: Request) -> Response:
         return await account_pages.admin_page(
             request, exc.status_code, forms="hub", values=values, errors=account_pages.error_for(exc)
         )
-    async with ctx.sessions.begin() as session:
-        await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
     return RedirectResponse(f"/manage/{actor.username}/roster", status_code=303)
 
 

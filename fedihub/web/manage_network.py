@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation import follows
-from fedihub.federation.health import DomainDeliveries, delivery_summary
-from fedihub.storage.models import Activity, Actor, Delivery, Follow
+from fedihub.federation.actors import resolve_target
+from fedihub.federation.health import DomainDeliveries, delivery_summary, latest_problems
 from fedihub.web.auth import read_form
 from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
 from fedihub.web.state import runtime_of
@@ -27,7 +26,8 @@ async def followers_page(request: Request) -> Response:
     p = await page(request, "admin")
     ctx = runtime_of(request).ctx
     domain = runtime_of(request).settings.domain
-    rows = await follows.list_follows(ctx, p.handle, direction="followers")
+    async with ctx.sessions() as session:
+        rows = await follows.list_follows(session, p.handle, direction="followers")
     accepted = [{"actor": a, "view": actor_view(a, domain)} for a, state in rows if state == "accepted"]
     waiting = sum(1 for _, state in rows if state == "pending")
     return render(request, "manage/followers.html", p.context("followers", "Followers", followers=accepted,
@@ -39,15 +39,7 @@ async def remove_follower(request: Request) -> Response:
     form = await read_form(request)
     ctx = runtime_of(request).ctx
     async with ctx.sessions.begin() as session:
-        row = await session.scalar(
-            select(Follow).join(Actor, Actor.id == Follow.follower_id).where(
-                Follow.target_id == p.coalition.id, Actor.uri == str(form.get("actor", "")),
-            )
-        )
-        if row is None:
-            raise NotFound("they do not follow this coalition (any more)")
-        # A Reject of the accepted Follow is how Mastodon removes a follower too (RemoveFromFollowersService).
-        await follows.reject_follow(ctx, session, row)
+        await follows.remove_follower(ctx, session, p.coalition.id, str(form.get("actor", "")))
     return done(f"{p.base}/followers", "removed")
 
 
@@ -55,7 +47,8 @@ async def requests_page(request: Request) -> Response:
     p = await page(request, "admin")
     ctx = runtime_of(request).ctx
     domain = runtime_of(request).settings.domain
-    pending = await follows.pending_requests(ctx, p.handle)
+    async with ctx.sessions() as session:
+        pending = await follows.pending_requests(session, p.handle)
     items = [
         {"actor": f.follower, "view": actor_view(f.follower, domain), "since": date_text(f.created_at),
          "since_iso": f.created_at.isoformat()}
@@ -71,7 +64,10 @@ async def decide_request(request: Request) -> Response:
     if request.path_params["decision"] not in ("approve", "reject"):
         raise NotFound("approve or reject, nothing else")
     approve = request.path_params["decision"] == "approve"
-    await follows.decide_request(runtime_of(request).ctx, p.handle, str(form.get("actor", "")), approve=approve)
+    ctx = runtime_of(request).ctx
+    follower = await resolve_target(ctx, str(form.get("actor", "")))
+    async with ctx.sessions.begin() as session:
+        await follows.decide_request(ctx, session, p.handle, follower, approve=approve)
     return done(f"{p.base}/requests", "approved" if approve else "rejected")
 
 
@@ -85,7 +81,10 @@ async def following_page(request: Request) -> Response:
     try:
         if not target:
             raise InvalidInput("give the handle or address of the coalition to follow", field="target")
-        await follows.follow(runtime_of(request).ctx, p.handle, target)
+        ctx = runtime_of(request).ctx
+        remote = await resolve_target(ctx, target)
+        async with ctx.sessions.begin() as session:
+            await follows.follow(ctx, session, p.handle, remote)
     except FedihubError as exc:
         # Unknown handles, servers that do not answer, "already follows": all said next to the field.
         return await _following(p, values, errors_of(exc, ("target",), "target"), exc.status_code)
@@ -94,7 +93,8 @@ async def following_page(request: Request) -> Response:
 
 async def _following(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     domain = runtime_of(p.request).settings.domain
-    rows = await follows.list_follows(runtime_of(p.request).ctx, p.handle, direction="following")
+    async with runtime_of(p.request).ctx.sessions() as session:
+        rows = await follows.list_follows(session, p.handle, direction="following")
     items = [{"actor": a, "view": actor_view(a, domain), "state": state} for a, state in rows]
     context = p.context("following", "Following", following=items, values=values, errors=errors)
     return render(p.request, "manage/following.html", context, status)
@@ -103,7 +103,10 @@ async def _following(p: Page, values: Mapping[str, Any], errors: dict[str, str],
 async def unfollow(request: Request) -> Response:
     p = await page(request, "admin")
     form = await read_form(request)
-    await follows.unfollow(runtime_of(request).ctx, p.handle, str(form.get("actor", "")))
+    ctx = runtime_of(request).ctx
+    remote = await resolve_target(ctx, str(form.get("actor", "")))
+    async with ctx.sessions.begin() as session:
+        await follows.unfollow(ctx, session, p.handle, remote)
     return done(f"{p.base}/following", "unfollowed")
 
 
@@ -116,17 +119,7 @@ async def deliveries_page(request: Request) -> Response:
     now = ctx.clock()
     async with ctx.sessions() as session:
         summary = await delivery_summary(session, now=now, actor_id=p.coalition.id)
-        # The latest problem per server for this coalition's own deliveries.
-        problems = (
-            await session.execute(
-                select(Delivery.domain, Delivery.last_error)
-                .join(Activity, Activity.id == Delivery.activity_id)
-                .where(Activity.actor_id == p.coalition.id, Delivery.state != "delivered",
-                       Delivery.last_error.is_not(None))
-                .order_by(Delivery.id)
-            )
-        ).all()
-    last_problem = {domain: error for domain, error in problems}
+        last_problem = await latest_problems(session, p.coalition.id)
     servers = describe_servers(summary, last_problem, now)
     return render(request, "manage/deliveries.html", p.context("deliveries", "Delivery health", servers=servers))
 

@@ -98,8 +98,8 @@ async def coalition_page(
         upcoming = await upcoming_calls(session, now=now, actor_id=actor.id, limit=UPCOMING)
         past = await past_calls(session, now=now, actor_id=actor.id, limit=PAST)
         posts = await recent_posts(session, actor_id=actor.id, limit=RECENT)
+        roster = await roster_page(session, actor.id, _roster_page_number(request)) if actor.hub_scope else None
     view = actor_view(actor, domain)
-    roster = await roster_page(runtime.ctx, actor.id, _roster_page_number(request)) if actor.hub_scope else None
     carried = await carried_calls(request, actor) if actor.hub_scope else None
     response = render(request, "coalition.html", {
         "hub_scope": actor.hub_scope, "carried": carried, "roster": roster,

@@ -8,22 +8,23 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from fedihub.accounts.service import coalitions_of, role_rank
-from fedihub.coalitions.calls import parse_local_datetime
+from fedihub.accounts.service import Account, coalitions_of, role_rank
 from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenied
-from fedihub.pledges import origin
+from fedihub.federation.actors import Actor
+from fedihub.federation.objects import StoredObject
+from fedihub.hubs.boosting import carried_calls as calls_carried_by
+from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
-from fedihub.pledges.queries import fresh_rollup, rollup_of
+from fedihub.pledges.local_action import read_local_action
+from fedihub.pledges.queries import current_rollup, find_local_call, rollup_of
 from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import find_pledge, is_over
 from fedihub.protocol.pledges import PledgeItem
-from fedihub.storage.models import Account, Actor, Boost, StoredObject
 from fedihub.web.auth import read_form, require_account
 from fedihub.web.manage_common import form_fields, render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
@@ -112,20 +113,21 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
     runtime = runtime_of(request)
     now = runtime.ctx.clock()
     account: Account | None = getattr(request.state, "account", None)
-    rollup = await fresh_rollup(runtime.ctx, call)
+    await mirror.refresh_if_stale(runtime.ctx, call)
     mine: list[MyPledge] = []
     can_refuse = False
-    if account is not None:
-        async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.sessions() as session:
+        rollup = await current_rollup(session, call)
+        if account is not None:
             roles = await coalitions_of(session, account)
             for actor in _can_pledge(roles, call.attributed_to_id):
                 row = await find_pledge(session, call.uri, actor.uri)
                 mine.append(MyPledge(handle=actor.username or "", name=actor.name or actor.username or "",
                                      state=row.state if row is not None else None,
                                      reported=bool(row and row.happened is not None)))
-        can_refuse = call.is_local and any(
-            actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin") for actor, role in roles
-        )
+            can_refuse = call.is_local and any(
+                actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin") for actor, role in roles
+            )
     return {
         **rollup_context(rollup),
         "pledge_open": (call.event_status or "").upper() != "CANCELLED" and not _is_over(call, now),
@@ -138,26 +140,12 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
 # --- Forms ----------------------------------------------------------------------------------------
 
 
-def _action_input(fields: dict[str, Any]) -> pledges.LocalActionInput | None:
-    title = str(fields.get("action_title") or "").strip()
-    start = str(fields.get("action_start") or "").strip()
-    place = str(fields.get("action_place") or "").strip()
-    if not (title or start or place):
-        return None
-    if not title:
-        raise InvalidInput("give your local action a title, or leave all its fields empty", field="action_title")
-    if not start:
-        raise InvalidInput("when does your local action start?", field="action_start")
-    if not place:
-        raise InvalidInput("where does your local action happen?", field="action_place")
-    zone = str(fields.get("action_timezone") or "UTC")
-    try:
-        moment = parse_local_datetime(start, zone, "action_start")
-    except (ValueError, KeyError) as exc:
-        raise InvalidInput(f"{zone!r} is not a time zone we know", field="action_timezone") from exc
-    if len(title) > pledges.MAX_ACTION_TITLE:
-        raise InvalidInput(f"a title has at most {pledges.MAX_ACTION_TITLE} characters", field="action_title")
-    return pledges.LocalActionInput(title=title, start=moment, timezone=zone, place=place)
+def _action_input(fields: dict[str, Any], target: CallTarget) -> pledges.LocalActionInput | None:
+    return read_local_action(
+        title=str(fields.get("action_title") or ""), start=str(fields.get("action_start") or ""),
+        place=str(fields.get("action_place") or ""), timezone=str(fields.get("action_timezone") or ""),
+        default_timezone=target.timezone,
+    )
 
 
 async def _target(request: Request, call_uri: str) -> CallTarget:
@@ -171,11 +159,6 @@ def _check_coalition(handle: str, allowed: list[Actor]) -> Actor:
         if actor.username == handle:
             return actor
     raise PermissionDenied("you cannot pledge for that coalition (editors and above of a coalition can)")
-
-
-async def _stored_call(request: Request, target: CallTarget) -> StoredObject | None:
-    async with runtime_of(request).ctx.sessions() as session:
-        return await session.scalar(select(StoredObject).where(StoredObject.uri == target.uri))
 
 
 async def _allowed(request: Request, account: Account, target: CallTarget) -> list[Actor]:
@@ -196,10 +179,12 @@ async def pledge_form(request: Request) -> Response:
     if form is not None:
         try:
             actor = _check_coalition(str(fields.get("coalition") or ""), allowed)
-            await pledges.pledge(
-                runtime.ctx, actor.username or "", target.uri, message=str(fields.get("message") or ""),
-                action=_action_input(fields),
-            )
+            action = _action_input(fields, target)
+            async with runtime.ctx.sessions.begin() as session:
+                await pledges.pledge(
+                    runtime.ctx, session, actor.username or "", target, message=str(fields.get("message") or ""),
+                    action=action,
+                )
             return RedirectResponse(
                 f"{call_page_path(target.uri, runtime.ctx.base_url)}{_sep(target.uri, runtime.ctx.base_url)}done=pledged#pledges",
                 status_code=303,
@@ -226,7 +211,8 @@ async def withdraw(request: Request) -> Response:
     runtime = runtime_of(request)
     target = await _target(request, str(form.get("call") or ""))
     actor = _check_coalition(str(form.get("coalition") or ""), await _allowed(request, account, target))
-    await pledges.withdraw(runtime.ctx, actor.username or "", target.uri)
+    async with runtime.ctx.sessions.begin() as session:
+        await pledges.withdraw(runtime.ctx, session, actor.username or "", target.uri)
     path = call_page_path(target.uri, runtime.ctx.base_url)
     return RedirectResponse(f"{path}{_sep(target.uri, runtime.ctx.base_url)}done=withdrawn#pledges", status_code=303)
 
@@ -256,8 +242,9 @@ async def report_form(request: Request) -> Response:
     if form is not None:
         try:
             happened, turnout, url = _report_input(fields)
-            await pledges.report(runtime.ctx, actor.username or "", target.uri, happened=happened,
-                                 turnout=turnout, url=url)
+            async with runtime.ctx.sessions.begin() as session:
+                await pledges.report(runtime.ctx, session, actor.username or "", target.uri, happened=happened,
+                                     turnout=turnout, url=url)
             path = call_page_path(target.uri, runtime.ctx.base_url)
             return RedirectResponse(f"{path}{_sep(target.uri, runtime.ctx.base_url)}done=reported#pledges",
                                     status_code=303)
@@ -276,17 +263,14 @@ async def refuse(request: Request) -> Response:
     runtime = runtime_of(request)
     call_uri, coalition_uri = str(form.get("call") or ""), str(form.get("pledger") or "")
     async with runtime.ctx.sessions.begin() as session:
-        call = await session.scalar(select(StoredObject).where(StoredObject.uri == call_uri, StoredObject.is_local.is_(True)))
+        call = await find_local_call(session, call_uri)
         if call is None:
             raise NotFound("no such call on this server")
         roles = {actor.id: role for actor, role in await coalitions_of(session, account)}
         role = roles.get(call.attributed_to_id)
         if role is None or role_rank(role) < role_rank("admin"):
             raise PermissionDenied("only admins of the coalition that made the call can refuse pledges")
-        row = await find_pledge(session, call.uri, coalition_uri)
-        if row is None or row.state not in ("accepted", "pending"):
-            raise NotFound("that coalition has no pledge to this call")
-        await origin.refuse_pledge(runtime.ctx, session, call, row)
+        await origin.refuse_coalition(runtime.ctx, session, call, coalition_uri)
     return RedirectResponse(f"{call_page_path(call_uri, runtime.ctx.base_url)}?done=refused#pledges", status_code=303)
 
 
@@ -298,8 +282,8 @@ async def pledges_collection(request: Request) -> Response:
     runtime = runtime_of(request)
     uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
     async with runtime.ctx.sessions() as session:
-        call = await session.scalar(select(StoredObject).where(StoredObject.uri == uri, StoredObject.is_local.is_(True)))
-        if call is None or call.type != "Event" or call.visibility not in ("public", "unlisted") or call.deleted_at:
+        call = await find_local_call(session, uri)
+        if call is None or call.visibility not in ("public", "unlisted") or call.deleted_at:
             raise NotFound("no call to action here")
         if not wants_activitypub(request):
             return RedirectResponse(f"{call.uri}#pledges", status_code=303)
@@ -338,14 +322,7 @@ async def carried_calls(request: Request, hub: Actor) -> list[dict[str, Any]]:
     runtime = runtime_of(request)
     domain = runtime.settings.domain
     async with runtime.ctx.sessions() as session:
-        rows = (
-            await session.scalars(
-                select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
-                    Boost.hub_id == hub.id, Boost.undone_at.is_(None), StoredObject.type == "Event",
-                    StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
-                ).order_by(StoredObject.start_time.desc()).limit(CARRIED)
-            )
-        ).all()
+        rows = await calls_carried_by(session, hub.id, limit=CARRIED)
         carried = []
         for row in rows:
             rollup = await rollup_of(session, row)

@@ -18,9 +18,8 @@ from fedihub.errors import (
     RemoteInvalid,
     RemoteNotFound,
 )
-from fedihub.federation.objects import fetch_and_store, find_object
+from fedihub.federation.objects import StoredObject, fetch_and_store, find_object
 from fedihub.protocol.addresses import check_host_name
-from fedihub.storage.models import StoredObject
 from fedihub.web import pages  # the module, not a name in it: safe if what pages imports ever leads back here
 from fedihub.web.auth import coalitions_of
 from fedihub.web.state import runtime_of

@@ -17,6 +17,7 @@ from fedihub.cli import main
 from fedihub.coalitions import calls, service
 from fedihub.errors import Conflict, NotFound
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import StoredObject
 from tests.integration.helpers import follow_peer
@@ -66,7 +67,7 @@ async def coalition_followed_from(net: FederationNet) -> tuple[Instance, Instanc
     b = await net.add_instance("b.test")
     await committed(a.ctx, service.create_coalition, "climate", name="Berlin Climate Coalition")
     await committed(b.ctx, service.create_coalition, "hub", name="Regional hub")
-    await follows.follow(b.ctx, "hub", "climate@a.test")
+    await committed(b.ctx, follows.follow, "hub", await resolve_target(b.ctx, "climate@a.test"))
     await net.settle()
     return a, b
 

@@ -10,6 +10,7 @@ import feedparser
 import icalendar
 
 from fedihub.coalitions import calls, service
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
@@ -25,8 +26,8 @@ async def test_a_hub_feed_carries_the_calls_it_boosted_from_other_servers(net: F
     a: Instance = await net.add_instance("a.test")
     s: Instance = await net.add_instance("s.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     await net.settle()
     start = (net.clock() + timedelta(days=40)).astimezone(CHICAGO).replace(hour=18, minute=30, second=0, microsecond=0)
     call = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from fedihub.coalitions import service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.storage.models import Follow, StoredObject
 from tests.support.edges import committed
 from tests.support.network import FederationNet
@@ -34,7 +35,7 @@ async def test_a_follow_is_accepted_and_posts_reach_the_follower(net: Federation
     tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
-    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     assert await _follow_state(b, climate.uri, tenants.uri) == "pending"
     await net.settle()
     assert await _follow_state(b, climate.uri, tenants.uri) == "accepted"
@@ -52,6 +53,6 @@ async def test_a_follow_is_accepted_and_posts_reach_the_follower(net: Federation
     received = await _stored(b, note.uri)
     assert received is not None and received.deleted_at is not None
 
-    await follows.unfollow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.unfollow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     assert await _follow_state(a, climate.uri, tenants.uri) is None

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from fedihub.coalitions import calls, service
 from fedihub.errors import Conflict, InvalidInput
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Boost, Follow, HubRequest, InboxItem
-from tests.support.edges import committed
+from tests.support.edges import committed, read
 from tests.support.fake_peer import add_fake_peer
 from tests.support.network import FederationNet, Instance
 
@@ -63,20 +64,23 @@ async def _network(
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test", **hub_settings)
     f = await net.add_instance("f.test")
-    await committed(
-        a.ctx, service.create_coalition, "tenants", name="Springfield Tenants", manually_approves_followers=locked
-    )
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants", manually_approves_followers=locked)
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
-    await follows.follow(f.ctx, "watchers", "state-hub@s.test")
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "state-hub@s.test"))
     await net.settle()
     return a, s, f
 
 
 async def _join_and_approve(net: FederationNet, a: Instance, s: Instance) -> None:
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test", "We organise renters in Springfield.")
+    await committed(
+        a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"),
+        "We organise renters in Springfield."
+    )
     await net.settle()
-    await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=True)
+    await committed(
+        s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, "tenants@a.test"), approve=True
+    )
     await net.settle()
 
 
@@ -84,7 +88,9 @@ async def test_a_remote_coalition_asks_the_admins_approve_and_the_hub_boosts_its
     a, s, f = await _network(net)
 
     message = "We organise renters <b>in</b> Springfield."
-    row = await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test", message)
+    row = await committed(
+        a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"), message
+    )
     await net.settle()
 
     [join] = await _received(s, "Join")
@@ -92,12 +98,14 @@ async def test_a_remote_coalition_asks_the_admins_approve_and_the_hub_boosts_its
         "id": row.uri, "type": "Join", "actor": TENANTS, "object": HUB, "to": [HUB],
     }
     assert join["content"] == "We organise renters &lt;b&gt;in&lt;/b&gt; Springfield."
-    [waiting] = await membership.join_requests(s.ctx, (await hubs.get_hub(s.ctx, "state-hub")).id)
+    [waiting] = await read(s.ctx, membership.join_requests, (await read(s.ctx, hubs.get_hub, "state-hub")).id)
     assert (waiting.member.uri, waiting.message) == (TENANTS, "We organise renters <b>in</b> Springfield.")
     assert await _request_state(a) == "pending"
     assert await _follow_state(s, HUB, TENANTS) is None
 
-    await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=True)
+    await committed(
+        s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, "tenants@a.test"), approve=True
+    )
     await net.settle()
 
     [accept] = await _received(a, "Accept")
@@ -121,7 +129,7 @@ async def test_a_coalition_approving_followers_by_hand_accepts_the_hub_it_asked_
     await _join_and_approve(net, a, s)
 
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
-    assert await follows.pending_requests(a.ctx, "tenants") == []
+    assert await read(a.ctx, follows.pending_requests, "tenants") == []
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert await _boosted(s) == [call.uri]
@@ -129,16 +137,18 @@ async def test_a_coalition_approving_followers_by_hand_accepts_the_hub_it_asked_
 
 async def test_the_hubs_follow_is_accepted_when_it_comes_before_the_answer(net: FederationNet) -> None:
     a, s, _f = await _network(net, locked=True)
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     await net.settle()
 
     # Follow first (an admin used the plain follow), the Accept of the Join afterwards.
-    await follows.follow(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, follows.follow, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     await net.settle()
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
     assert await _request_state(a) == "pending"
 
-    await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=True)
+    await committed(
+        s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, "tenants@a.test"), approve=True
+    )
     await net.settle()
     assert await _request_state(a) == "approved"
     assert len(await _received(a, "Follow")) == 1
@@ -146,23 +156,23 @@ async def test_the_hubs_follow_is_accepted_when_it_comes_before_the_answer(net: 
 
 async def test_a_coalition_the_hub_already_asked_is_accepted_at_once_when_it_asks_too(net: FederationNet) -> None:
     a, s, _f = await _network(net, locked=True)
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     await net.settle()
     assert await _follow_state(s, HUB, TENANTS) == "pending"  # held for approval at a.test
 
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     await net.settle()
 
     assert await _follow_state(s, HUB, TENANTS) == "accepted"
     assert (await _request_state(a), await _request_state(s)) == ("approved", "approved")
-    assert await membership.join_requests(s.ctx, (await hubs.get_hub(s.ctx, "state-hub")).id) == []
+    assert await read(s.ctx, membership.join_requests, (await read(s.ctx, hubs.get_hub, "state-hub")).id) == []
 
 
 async def test_leaving_stops_the_boosts_and_both_sides_know(net: FederationNet) -> None:
     a, s, f = await _network(net, locked=True)
     await _join_and_approve(net, a, s)
 
-    await membership.leave_hub(a.ctx, "tenants", "state-hub@s.test")
+    await committed(a.ctx, membership.leave_hub, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     await net.settle()
 
     [leave] = await _received(s, "Leave")
@@ -177,7 +187,7 @@ async def test_leaving_stops_the_boosts_and_both_sides_know(net: FederationNet) 
     assert await _received(f, "Announce") == []
 
     # Asking again works, and is a new request for the admins.
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     await net.settle()
     assert (await _request_state(a), await _request_state(s)) == ("pending", "pending")
 
@@ -186,7 +196,7 @@ async def test_a_hub_removes_a_member_and_the_member_sees_it_ended(net: Federati
     a, s, _f = await _network(net)
     await _join_and_approve(net, a, s)
 
-    await hubs.remove_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.remove_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     await net.settle()
 
     assert await _follow_state(a, HUB, TENANTS) is None
@@ -198,11 +208,16 @@ async def test_a_hub_removes_a_member_and_the_member_sees_it_ended(net: Federati
 
 async def test_a_refused_coalition_is_told_and_keeps_following_the_hub(net: FederationNet) -> None:
     a, s, _f = await _network(net)
-    await follows.follow(a.ctx, "tenants", "state-hub@s.test")  # a follower of the hub, like anyone
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+    # a follower of the hub, like anyone
+    await committed(
+        a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "state-hub@s.test")
+    )
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     await net.settle()
 
-    await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=False)
+    await committed(
+        s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, "tenants@a.test"), approve=False
+    )
     await net.settle()
 
     [reject] = await _received(a, "Reject")
@@ -212,7 +227,9 @@ async def test_a_refused_coalition_is_told_and_keeps_following_the_hub(net: Fede
     # The Reject answers the Join, not the coalition's follow of the hub.
     assert await _follow_state(a, TENANTS, HUB) == "accepted"
     with pytest.raises(Exception, match="no pending request"):
-        await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=True)
+        await committed(
+            s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, "tenants@a.test"), approve=True
+        )
 
 
 async def test_only_hubs_can_be_joined_and_only_once(net: FederationNet) -> None:
@@ -220,40 +237,47 @@ async def test_only_hubs_can_be_joined_and_only_once(net: FederationNet) -> None
     await committed(s.ctx, service.create_coalition, "climate", name="Climate Action")
 
     with pytest.raises(InvalidInput, match="is not a hub"):
-        await membership.ask_to_join(a.ctx, "tenants", "climate@s.test")
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+        await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "climate@s.test"))
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     with pytest.raises(Conflict, match="already asked"):
-        await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+        await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
 
 
 async def test_a_hub_joins_a_hub_on_the_same_server(net: FederationNet) -> None:
     """One server hosting both sides: the two share one request row, handed over without HTTP."""
     s = await net.add_instance("s.test")
     a = await net.add_instance("a.test")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state")
-    await hubs.create_hub(s.ctx, "national-hub", name="National Hub", scope="national")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state")
+    await committed(s.ctx, hubs.create_hub, "national-hub", name="National Hub", scope="national")
     await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
-    await membership.ask_to_join(a.ctx, "tenants", "state-hub@s.test")
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     await net.settle()
-    await membership.decide_join(s.ctx, "state-hub", "tenants@a.test", approve=True)
+    await committed(
+        s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, "tenants@a.test"), approve=True
+    )
 
-    await membership.ask_to_join(s.ctx, "state-hub", "national-hub@s.test", "The Illinois hub")
+    await committed(
+        s.ctx, membership.ask_to_join, "state-hub", await resolve_target(s.ctx, "national-hub@s.test"),
+        "The Illinois hub"
+    )
     await net.settle()
-    national = await hubs.get_hub(s.ctx, "national-hub")
-    [row] = await membership.join_requests(s.ctx, national.id)
-    await membership.decide_join(s.ctx, "national-hub", row.member.uri, approve=True)
+    national = await read(s.ctx, hubs.get_hub, "national-hub")
+    [row] = await read(s.ctx, membership.join_requests, national.id)
+    await committed(
+        s.ctx, membership.decide_join, "national-hub", await resolve_target(s.ctx, row.member.uri), approve=True
+    )
     await net.settle()
 
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
     assert sorted(await _boosted(s)) == [call.uri, call.uri]  # the state hub's boost, then the national hub's
-    members = await hubs.list_members(s.ctx, national.id)
+    members = await read(s.ctx, hubs.list_members, national.id)
     assert [m.uri for m in members] == ["http://s.test/g/state-hub"]
 
 
 async def test_a_mobilizon_shaped_join_is_recorded_and_answered(net: FederationNet, fixtures_dir: Path) -> None:
     s = await net.add_instance("s.test")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state")
     await committed(s.ctx, service.create_coalition, "climate", name="Climate Action")
     peer = add_fake_peer(net, "mobilizon.test", fixtures_dir, usernames=("collective",))
     collective = peer.accounts["collective"]
@@ -266,13 +290,15 @@ async def test_a_mobilizon_shaped_join_is_recorded_and_answered(net: FederationN
     assert (await peer.send(s, not_a_hub)).status_code == 202
     await net.settle()
 
-    hub = await hubs.get_hub(s.ctx, "state-hub")
-    [row] = await membership.join_requests(s.ctx, hub.id)
+    hub = await read(s.ctx, hubs.get_hub, "state-hub")
+    [row] = await read(s.ctx, membership.join_requests, hub.id)
     assert (row.uri, row.message) == (join["id"], "Our collective organises in Peoria")
     async with s.ctx.sessions() as session:
         assert len((await session.scalars(select(HubRequest))).all()) == 1
 
-    await membership.decide_join(s.ctx, "state-hub", collective.id, approve=True)
+    await committed(
+        s.ctx, membership.decide_join, "state-hub", await resolve_target(s.ctx, collective.id), approve=True
+    )
     await net.settle()
     [accept] = peer.received("Accept")
     assert accept["object"]["id"] == join["id"] and accept["object"]["type"] == "Join"

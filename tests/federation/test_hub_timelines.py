@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, Boost, Reaction, StoredObject
 from tests.integration.manage_helpers import organizer
@@ -54,14 +55,12 @@ async def test_a_followers_timeline_shows_the_call_a_hub_carried(net: Federation
     s = await net.add_instance("s.test")
     f = await net.add_instance("f.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     watchers = await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
-    neighbours = await committed(  # on the hub's server
-        s.ctx, service.create_coalition, "neighbours", name="Neighbours"
-    )
-    await follows.follow(f.ctx, "watchers", "state-hub@s.test")
-    await follows.follow(s.ctx, "neighbours", "state-hub@s.test")
+    neighbours = await committed(s.ctx, service.create_coalition, "neighbours", name="Neighbours")  # on the hub's server
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "state-hub@s.test"))
+    await committed(s.ctx, follows.follow, "neighbours", await resolve_target(s.ctx, "state-hub@s.test"))
     await net.settle()
 
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
@@ -97,13 +96,16 @@ async def test_up_the_tree_each_server_stores_the_call_once_and_each_hub_boosts_
     n = await net.add_instance("n.test")
     f = await net.add_instance("f.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.create_hub(n.ctx, "national-hub", name="National Hub", scope="national")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(n.ctx, hubs.create_hub, "national-hub", name="National Hub", scope="national")
     await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
-    await hubs.add_member(n.ctx, "national-hub", "state-hub@s.test")
-    await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")  # a cycle, on purpose
-    await follows.follow(f.ctx, "watchers", "national-hub@n.test")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
+    await committed(n.ctx, hubs.add_member, "national-hub", await resolve_target(n.ctx, "state-hub@s.test"))
+    # a cycle, on purpose
+    await committed(
+        s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "national-hub@n.test")
+    )
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "national-hub@n.test"))
     await net.settle()
 
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))

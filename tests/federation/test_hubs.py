@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Boost, InboxItem
 from tests.support.edges import committed
@@ -36,12 +37,12 @@ async def _build_tree(net: FederationNet) -> tuple[Instance, Instance, Instance,
     n = await net.add_instance("n.test")
     f = await net.add_instance("f.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.create_hub(n.ctx, "national-hub", name="National Hub", scope="national")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(n.ctx, hubs.create_hub, "national-hub", name="National Hub", scope="national")
     await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
-    await hubs.add_member(n.ctx, "national-hub", "state-hub@s.test")
-    await follows.follow(f.ctx, "watchers", "national-hub@n.test")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
+    await committed(n.ctx, hubs.add_member, "national-hub", await resolve_target(n.ctx, "state-hub@s.test"))
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "national-hub@n.test"))
     await net.settle()
     return a, s, n, f
 
@@ -81,7 +82,7 @@ async def test_a_call_climbs_the_tree_and_reaches_the_national_follower_once(net
 @pytest.mark.all_backends  # once per (hub, object) is a unique-row race
 async def test_two_hubs_following_each_other_boost_each_call_once(net: FederationNet) -> None:
     a, s, n, f = await _build_tree(net)
-    await hubs.add_member(s.ctx, "state-hub", "national-hub@n.test")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "national-hub@n.test"))
     await net.settle()
 
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
@@ -98,8 +99,8 @@ async def test_a_hub_does_not_boost_before_the_member_accepts(net: FederationNet
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Tenants", manually_approves_followers=True)
-    await hubs.create_hub(s.ctx, "state-hub", name="Illinois Hub", scope="state")
-    await hubs.add_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state")
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     await net.settle()
 
     await committed(a.ctx, calls.publish_call, "tenants", _call(net))
@@ -147,7 +148,7 @@ async def test_cancelling_a_call_undoes_every_boost_and_replays_change_nothing(n
 
 async def test_a_removed_member_is_no_longer_boosted(net: FederationNet) -> None:
     a, s, _n, _f = await _build_tree(net)
-    await hubs.remove_member(s.ctx, "state-hub", "tenants@a.test")
+    await committed(s.ctx, hubs.remove_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     await net.settle()
 
     await committed(a.ctx, calls.publish_call, "tenants", _call(net))
@@ -163,10 +164,10 @@ async def test_a_hub_on_the_members_own_server_boosts_its_calls(net: FederationN
     a = await net.add_instance("a.test")
     f = await net.add_instance("f.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants")
-    await hubs.create_hub(a.ctx, "city-hub", name="Springfield Hub", scope="local")
+    await committed(a.ctx, hubs.create_hub, "city-hub", name="Springfield Hub", scope="local")
     await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
-    await hubs.add_member(a.ctx, "city-hub", "tenants@a.test")
-    await follows.follow(f.ctx, "watchers", "city-hub@a.test")
+    await committed(a.ctx, hubs.add_member, "city-hub", await resolve_target(a.ctx, "tenants@a.test"))
+    await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "city-hub@a.test"))
     await net.settle()
 
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))

@@ -156,7 +156,7 @@ async def people(world: World) -> AsyncIterator[People]:
     a = world.a
     climate = await committed(a.ctx, service.create_coalition, "climate", name="Climate Action")
     await committed(a.ctx, service.create_coalition, "housing", name="Housing Now")
-    state = await hubs.create_hub(a.ctx, "state", name="State Hub", scope="state", region="Illinois")
+    state = await committed(a.ctx, hubs.create_hub, "state", name="State Hub", scope="state", region="Illinois")
     crowd = People(
         eddie=await organizer(a, "eddie", climate, "editor"),
         hana=await organizer(a, "hana", state, "admin"),

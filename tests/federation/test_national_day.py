@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
 from fedihub.storage.models import Actor, Boost, StoredObject
 from tests.support.edges import committed
@@ -49,14 +51,22 @@ async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Inst
     national = await net.add_instance("national.test")
     for host, (handle, name, city, region, movements) in CITIES.items():
         await _coalition(cities[host], handle, name, city, region, movements)
-    await hubs.create_hub(state.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.create_hub(national.ctx, "national", name="National Hub", scope="national", calls_only=True)
-    await hubs.add_member(state.ctx, "illinois", "chicago-tenants@chicago.test")
-    await hubs.add_member(state.ctx, "illinois", "springfield-renters@springfield.test")
-    await hubs.add_member(national.ctx, "national", "illinois@illinois.test")
-    await hubs.add_member(national.ctx, "national", "cleveland-union@cleveland.test")
+    await committed(state.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(national.ctx, hubs.create_hub, "national", name="National Hub", scope="national", calls_only=True)
+    await committed(
+        state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "chicago-tenants@chicago.test")
+    )
+    await committed(
+        state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "springfield-renters@springfield.test")
+    )
+    await committed(
+        national.ctx, hubs.add_member, "national", await resolve_target(national.ctx, "illinois@illinois.test")
+    )
+    await committed(
+        national.ctx, hubs.add_member, "national", await resolve_target(national.ctx, "cleveland-union@cleveland.test")
+    )
     # Two hubs following each other: the state hub also carries what the national hub boosts.
-    await hubs.add_member(state.ctx, "illinois", "national@national.test")
+    await committed(state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "national@national.test"))
     # An ordinary person on a Mastodon-like server follows the national hub.
     peer = add_fake_peer(net, "mastodon.test", fixtures_dir(), usernames=("alice",))
     alice = peer.accounts["alice"]
@@ -114,8 +124,9 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     for host, place, hours in (("springfield.test", "State Capitol", 1), ("cleveland.test", "Public Square", 2),
                                ("detroit.test", "Hart Plaza", 3)):
         handle = CITIES[host][0]
-        await pledges.pledge(
-            cities[host].ctx, handle, call.uri, message=f"{CITIES[host][1]} is in",
+        await committed(
+            cities[host].ctx, pledges.pledge, handle, await get_call_target(cities[host].ctx, call.uri),
+            message=f"{CITIES[host][1]} is in",
             action=pledges.LocalActionInput(title=f"{CITIES[host][2]} rally", start=call.start_time + timedelta(hours=hours),
                                             timezone="America/New_York", place=place),
         )
@@ -133,7 +144,7 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
     assert all(snapshot == origin for snapshot in seen.values()), seen
 
     # Detroit withdraws: every copy drops it.
-    await pledges.withdraw(cities["detroit.test"].ctx, "detroit-fight", call.uri)
+    await committed(cities["detroit.test"].ctx, pledges.withdraw, "detroit-fight", call.uri)
     await net.settle()
     assert {snapshot[0] for snapshot in (await _rollups(everyone, call.uri)).values()} == {2}
 

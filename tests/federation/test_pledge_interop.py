@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
+from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.store import accepted_pledges
 from fedihub.storage.models import Pledge, StoredObject
 from tests.support.edges import committed
@@ -149,7 +150,9 @@ async def test_a_coalition_pledges_to_a_mobilizon_event_and_reads_its_accept(net
     event["url"] = event["id"]
     peer.serve(event)
 
-    row = await pledges.pledge(a.ctx, "tenants", event["id"], message="Nous serons là")
+    row = await committed(
+        a.ctx, pledges.pledge, "tenants", await get_call_target(a.ctx, event["id"]), message="Nous serons là"
+    )
     await net.settle()
 
     [join] = [post.activity for post in peer.inbox_posts if post.type == "Join"]

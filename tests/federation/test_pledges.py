@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
@@ -41,8 +43,8 @@ async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet
     await net.settle()
 
     start = net.clock() + timedelta(days=10, hours=1)
-    row = await pledges.pledge(
-        b.ctx, "renters", call.uri, message="We will be there",
+    row = await committed(
+        b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri), message="We will be there",
         action=pledges.LocalActionInput(title="Springfield rally", start=start, timezone="America/Chicago",
                                         place="Springfield capitol"),
     )
@@ -66,7 +68,7 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
     await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
     await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
     await committed(c.ctx, service.create_coalition, "watchers", name="Peoria Watchers")
-    await follows.follow(c.ctx, "watchers", "tenants@a.test")
+    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
     await net.settle()
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
     await net.settle()
@@ -77,8 +79,8 @@ async def _three_servers(net: FederationNet) -> tuple[Instance, Instance, Instan
 async def test_every_server_showing_the_call_shows_the_same_rollup(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
     start = net.clock() + timedelta(days=10, hours=1)
-    await pledges.pledge(
-        b.ctx, "renters", call.uri,
+    await committed(
+        b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri),
         action=pledges.LocalActionInput(title="Springfield rally", start=start, timezone="America/Chicago",
                                         place="Springfield capitol"),
     )
@@ -106,11 +108,11 @@ async def test_every_server_showing_the_call_shows_the_same_rollup(net: Federati
 
 async def test_a_withdrawal_reaches_every_copy(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
-    await pledges.pledge(b.ctx, "renters", call.uri, message="Count us in")
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri), message="Count us in")
     await net.settle()
     assert (await _rollup(c, call.uri)).pledged == 1
 
-    await pledges.withdraw(b.ctx, "renters", call.uri)
+    await committed(b.ctx, pledges.withdraw, "renters", call.uri)
     await net.settle()
 
     for instance in (a, b, c):
@@ -121,13 +123,15 @@ async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> N
     a, b, c, call = await _three_servers(net)
     d = await net.add_instance("d.test")
     await committed(d.ctx, service.create_coalition, "union", name="Decatur Union")
-    await pledges.pledge(b.ctx, "renters", call.uri)
-    await pledges.pledge(d.ctx, "union", call.uri)
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri))
+    await committed(d.ctx, pledges.pledge, "union", await get_call_target(d.ctx, call.uri))
     await net.settle()
 
     net.clock.advance(days=11)
-    await pledges.report(b.ctx, "renters", call.uri, happened=True, turnout=120, url="https://photos.example/1")
-    await pledges.report(d.ctx, "union", call.uri, happened=False)
+    await committed(
+        b.ctx, pledges.report, "renters", call.uri, happened=True, turnout=120, url="https://photos.example/1"
+    )
+    await committed(d.ctx, pledges.report, "union", call.uri, happened=False)
     await net.settle()
 
     for instance in (a, b, c, d):
@@ -137,7 +141,7 @@ async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> N
 
 async def test_deleting_a_call_reaches_the_coalitions_that_pledged(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
-    await pledges.pledge(b.ctx, "renters", call.uri)
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri))
     await net.settle()
 
     await committed(a.ctx, service.delete_object, call.uri)

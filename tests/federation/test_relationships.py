@@ -8,8 +8,9 @@ from sqlalchemy import func, select
 
 from fedihub.coalitions import service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.storage.models import Activity, Actor, Delivery, Follow, StoredObject
-from tests.support.edges import committed
+from tests.support.edges import committed, read
 from tests.support.network import FederationNet, Instance
 
 AS2 = {"Accept": "application/activity+json"}
@@ -76,7 +77,7 @@ async def test_follow_post_unfollow_and_delete_between_two_instances(net: Federa
     tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
-    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     assert await follower_count(a, "tenants") == 0
     await net.settle()
     assert await follow_state(b, climate.uri, tenants.uri) == "accepted"
@@ -95,7 +96,7 @@ async def test_follow_post_unfollow_and_delete_between_two_instances(net: Federa
     gone = await a.get(note.uri.removeprefix(a.base_url), headers=AS2)
     assert gone.status_code == 410 and gone.json()["type"] == "Tombstone"
 
-    await follows.unfollow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.unfollow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     assert await follow_state(a, climate.uri, tenants.uri) is None
     assert await follow_state(b, climate.uri, tenants.uri) is None
@@ -112,7 +113,7 @@ async def test_a_profile_update_reaches_the_followers_cached_copy(net: Federatio
     b = await net.add_instance("b.test")
     tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
-    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     cached = await cached_actor(b, tenants.uri)
     assert cached is not None and cached.name == "Tenants Union"
@@ -136,7 +137,7 @@ async def test_a_post_reaches_followers_on_two_other_instances_with_one_delivery
     for instance, handles in ((b, ("climate", "wages")), (c, ("housing",))):
         for handle in handles:
             await committed(instance.ctx, service.create_coalition, handle, name=handle.title())
-            await follows.follow(instance.ctx, handle, "tenants@a.test")
+            await committed(instance.ctx, follows.follow, handle, await resolve_target(instance.ctx, "tenants@a.test"))
     await net.settle()
     assert await follower_count(a, "tenants") == 3
     taps = {peer.host: wiretap(net, peer.host) for peer in (b, c)}
@@ -162,11 +163,11 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
     )
     climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
-    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     assert await follow_state(a, climate.uri, tenants.uri) == "pending"
     assert await follow_state(b, climate.uri, tenants.uri) == "pending"
-    assert [r.follower.uri for r in await follows.pending_requests(a.ctx, "tenants")] == [climate.uri]
+    assert [r.follower.uri for r in await read(a.ctx, follows.pending_requests, "tenants")] == [climate.uri]
     assert await follower_count(a, "tenants") == 0
 
     # A pending follower gets nothing: the coalition has not consented yet.
@@ -174,11 +175,13 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
     await net.settle()
     assert await stored(b, early.uri) is None
 
-    await follows.decide_request(a.ctx, "tenants", "climate@b.test", approve=True)
+    await committed(
+        a.ctx, follows.decide_request, "tenants", await resolve_target(a.ctx, "climate@b.test"), approve=True
+    )
     await net.settle()
     assert await follow_state(a, climate.uri, tenants.uri) == "accepted"
     assert await follow_state(b, climate.uri, tenants.uri) == "accepted"
-    assert await follows.pending_requests(a.ctx, "tenants") == []
+    assert await read(a.ctx, follows.pending_requests, "tenants") == []
 
     note = await committed(a.ctx, service.post_note, "tenants", "Welcome, climate coalition")
     await net.settle()
@@ -188,22 +191,22 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
 async def test_a_rejected_follow_request_disappears_on_both_sides(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await committed(
-        a.ctx, service.create_coalition, "tenants", name="Tenants Union", manually_approves_followers=True
-    )
+    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union", manually_approves_followers=True)
     climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
-    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     assert await follow_state(b, climate.uri, tenants.uri) == "pending"
 
-    await follows.decide_request(a.ctx, "tenants", "climate@b.test", approve=False)
+    await committed(
+        a.ctx, follows.decide_request, "tenants", await resolve_target(a.ctx, "climate@b.test"), approve=False
+    )
     await net.settle()
 
     assert await follow_state(a, climate.uri, tenants.uri) is None
     assert await follow_state(b, climate.uri, tenants.uri) is None
-    assert await follows.pending_requests(a.ctx, "tenants") == []
+    assert await read(a.ctx, follows.pending_requests, "tenants") == []
     # Rejected is not blocked: the coalition may ask again.
-    await follows.follow(b.ctx, "climate", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     assert await follow_state(a, climate.uri, tenants.uri) == "pending"
 
@@ -215,8 +218,11 @@ async def test_deleting_a_coalition_tells_every_server_that_knows_it(net: Federa
     tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
     climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
     housing = await committed(c.ctx, service.create_coalition, "housing", name="Housing Now")
-    await follows.follow(b.ctx, "climate", "tenants@a.test")  # a follower
-    await follows.follow(a.ctx, "tenants", "housing@c.test")  # someone it follows
+    await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))  # a follower
+    # someone it follows
+    await committed(
+        a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "housing@c.test")
+    )
     await net.settle()
     note = await committed(a.ctx, service.post_note, "tenants", "Our last meeting")
     await net.settle()
@@ -248,7 +254,7 @@ async def test_two_coalitions_on_one_instance_follow_each_other_without_http(net
     climate = await committed(a.ctx, service.create_coalition, "climate", name="Climate Coalition")
 
     tap = wiretap(net, "a.test")
-    await follows.follow(a.ctx, "climate", "tenants@a.test")
+    await committed(a.ctx, follows.follow, "climate", await resolve_target(a.ctx, "tenants@a.test"))
     await net.settle()
     assert await follow_state(a, climate.uri, tenants.uri) == "accepted"
     assert await follower_count(a, "tenants") == 1
@@ -261,7 +267,7 @@ async def test_two_coalitions_on_one_instance_follow_each_other_without_http(net
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
     assert tap.requests == []
 
-    await follows.unfollow(a.ctx, "climate", "tenants@a.test")
+    await committed(a.ctx, follows.unfollow, "climate", await resolve_target(a.ctx, "tenants@a.test"))
     await net.settle()
     assert await follow_state(a, climate.uri, tenants.uri) is None
     assert await follower_count(a, "tenants") == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fedihub.coalitions import service
 from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.federation import actors, follows
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor
 from tests.support.edges import committed
@@ -44,7 +45,7 @@ async def _cached(instance: Instance, uri: str) -> Actor:
 async def test_another_server_caches_the_same_profile_and_hub_scope(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    await hubs.create_hub(a.ctx, "bay", name="Bay Area Tenants Hub", scope="regional", region="Bay Area")
+    await committed(a.ctx, hubs.create_hub, "bay", name="Bay Area Tenants Hub", scope="regional", region="Bay Area")
     local, _ = await committed(a.ctx, save_profile, "bay", parse_profile_form(PROFILE))
 
     remote = await actors.resolve_target(b.ctx, "bay@a.test")
@@ -64,7 +65,7 @@ async def test_a_profile_change_reaches_a_follower_server_cache(net: FederationN
     await committed(a.ctx, service.create_coalition, "tenants", name="Tenants")
     await committed(b.ctx, service.create_coalition, "watchers", name="Watchers")
     await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
-    await follows.follow(b.ctx, "watchers", "tenants@a.test")
+    await committed(b.ctx, follows.follow, "watchers", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
     assert (await _cached(b, f"{a.base_url}/g/tenants")).region_city == "Oakland"
 

@@ -13,6 +13,7 @@ from fedihub.coalitions import calls, service
 from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.directory.rosters import RosterLimits, refresh_directory
 from fedihub.federation import actors, follows
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor
 from tests.support.edges import committed
@@ -37,19 +38,19 @@ async def stored(instance: Instance, uri: str) -> Actor | None:
 async def build_tree(net: FederationNet) -> Instance:
     """national@n.test ⊃ illinois@s.test ⊃ chicago@r.test ⊃ tenants@c.test; d.test knows the national hub."""
     n, s, r, c, d = [await net.add_instance(f"{host}.test") for host in ("n", "s", "r", "c", "d")]
-    await hubs.create_hub(n.ctx, "national", name="National Hub", scope="national")
-    await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
-    await hubs.create_hub(r.ctx, "chicago", name="Chicago Hub", scope="regional", region="Chicagoland")
+    await committed(n.ctx, hubs.create_hub, "national", name="National Hub", scope="national")
+    await committed(s.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(r.ctx, hubs.create_hub, "chicago", name="Chicago Hub", scope="regional", region="Chicagoland")
     await committed(s.ctx, service.create_coalition, "springfield", name="Springfield Tenants")
     await committed(s.ctx, save_profile, "springfield", parse_profile_form({
         "name": "Springfield Tenants", "summary": "", "movements": ["Tenants"], "tags": "", "region_city": "Springfield",
         "region_state": "Illinois", "region_country": "US", "latitude": "39.78", "longitude": "-89.65", "website": "",
     }))
     await committed(c.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
-    await hubs.add_member(n.ctx, "national", "illinois@s.test")
-    await hubs.add_member(s.ctx, "illinois", "chicago@r.test")
-    await hubs.add_member(s.ctx, "illinois", "springfield@s.test")
-    await hubs.add_member(r.ctx, "chicago", "tenants@c.test")
+    await committed(n.ctx, hubs.add_member, "national", await resolve_target(n.ctx, "illinois@s.test"))
+    await committed(s.ctx, hubs.add_member, "illinois", await resolve_target(s.ctx, "chicago@r.test"))
+    await committed(s.ctx, hubs.add_member, "illinois", await resolve_target(s.ctx, "springfield@s.test"))
+    await committed(r.ctx, hubs.add_member, "chicago", await resolve_target(r.ctx, "tenants@c.test"))
     await net.settle()
     await actors.resolve_target(d.ctx, "national@n.test")
     return d
@@ -236,10 +237,10 @@ async def test_a_stub_fetched_later_takes_the_actors_own_profile(net: Federation
 async def test_the_directory_says_how_each_entry_was_found(net: FederationNet) -> None:
     a, b, c = [await net.add_instance(f"{host}.test") for host in ("a", "b", "c")]
     await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
-    await hubs.create_hub(b.ctx, "bay", name="Bay Hub", scope="regional")
+    await committed(b.ctx, hubs.create_hub, "bay", name="Bay Hub", scope="regional")
     await committed(c.ctx, service.create_coalition, "climate", name="Bay Climate Action")
-    await hubs.add_member(b.ctx, "bay", "climate@c.test")
-    await follows.follow(a.ctx, "tenants", "bay@b.test")
+    await committed(b.ctx, hubs.add_member, "bay", await resolve_target(b.ctx, "climate@c.test"))
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "bay@b.test"))
     await net.settle()
 
     start = net.clock() + timedelta(days=3)

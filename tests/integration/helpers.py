@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.storage.models import Base, Follow, InboxItem, StoredObject
+from tests.support.edges import committed
 from tests.support.fake_peer import FakeAccount, FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -47,7 +49,7 @@ def path_of(uri: str) -> str:
 
 async def follow_peer(net: FederationNet, instance: Instance, peer: FakePeer, local: str, account: FakeAccount) -> None:
     """``local`` follows ``account`` and the fake server accepts, as Mastodon does at once."""
-    await follows.follow(instance.ctx, local, account.handle)
+    await committed(instance.ctx, follows.follow, local, await resolve_target(instance.ctx, account.handle))
     await net.settle()
     follow = next(f for f in peer.received("Follow") if f["object"] == account.id)
     response = await peer.send(instance, peer.build_accept(account, follow))

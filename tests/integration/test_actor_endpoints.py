@@ -6,6 +6,7 @@ import pytest
 
 from fedihub.coalitions import service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.storage.models import Actor
 from fedihub.web import activitypub
 from tests.integration.helpers import AS2, BROWSER, followed_by, path_of
@@ -118,7 +119,7 @@ async def test_every_id_we_publish_dereferences_to_itself_without_redirect(
 ) -> None:
     alice = peer.accounts["alice"]
     await followed_by(net, a, peer, tenants.uri, alice)  # we answer with an Accept
-    await follows.follow(a.ctx, "tenants", alice.handle)  # we send a Follow
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, alice.handle))  # we send a Follow
     note = await committed(a.ctx, service.post_note, "tenants", "Rent strike on Thursday")
     await net.settle()
     [accept] = peer.received("Accept")

@@ -54,7 +54,7 @@ async def test_signed_fetches_get_the_documents_and_are_not_cached_publicly(
 async def test_a_signed_fetch_from_a_blocked_server_is_refused(
     secure: Instance, peer: FakePeer, note: StoredObject
 ) -> None:
-    await block_domain(secure.ctx, "masto.test")
+    await committed(secure.ctx, block_domain, "masto.test")
     response = await peer.fetch(secure, "/g/tenants", signer=peer.accounts["alice"])
     assert response.status_code == 403
 

@@ -46,7 +46,7 @@ PROFILE = {"name": "Tenants Union", "summary": "We organise *renters*.", "moveme
 async def known(a: Instance, tenants: Actor) -> Instance:
     """a.test with a local coalition and hub, and remote groups met in different ways."""
     await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
-    await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     await add_remote_group(a, "climate", name="Bay Climate Action", movements=("Climate", "Tenants"),
                            region_city="Oakland", region_state="California", region_country="US",
                            summary="<p>Climate justice in the <b>Bay</b>.</p>")

@@ -11,6 +11,7 @@ import pytest
 from fedihub.coalitions import service
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
+from fedihub.pledges.calls import get_call_target
 from fedihub.storage.models import Actor, Boost
 from tests.integration.feed_helpers import NOW, post_call, remote_call
 from tests.support.edges import committed
@@ -36,8 +37,9 @@ async def test_each_call_says_when_where_who_and_how_many_pledged(
 ) -> None:
     call = await post_call(a, "tenants", latitude=41.88, longitude=-87.63, online_url="https://meet.example/r")
     await committed(a.ctx, service.create_coalition, "fight15", name="Peoria Fight for 15")
-    await pledges.pledge(a.ctx, "fight15", call.uri, action=pledges.LocalActionInput(
-        title="Peoria picket", start=NOW + timedelta(days=10), timezone="America/Chicago", place="Main St"))
+    await committed(a.ctx, pledges.pledge, "fight15", await get_call_target(a.ctx, call.uri),
+                    action=pledges.LocalActionInput(title="Peoria picket", start=NOW + timedelta(days=10),
+                                                    timezone="America/Chicago", place="Main St"))
     await net.settle()  # the Join is accepted by the call's coalition
     remote = await remote_call(a, "https://other.example/o/1", start=NOW + timedelta(days=20))
 
@@ -71,7 +73,7 @@ async def test_filters_by_movement_region_coalition_hub_and_time(a: Instance, ne
     climate = await post_call(a, "tenants", title="Climate strike", movements=["climate"], region_state="Wisconsin")
     remote = await remote_call(a, "https://other.example/o/1", movements=["housing"], region_state="California")
     past = await post_call(a, "tenants", title="Last week", start=NOW - timedelta(days=7))
-    hub = await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state")
+    hub = await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
     async with a.ctx.sessions.begin() as session:
         session.add(Boost(hub_id=hub.id, object_uri=remote.uri, activity_uri="http://a.test/a/b1", created_at=NOW))
 

@@ -76,7 +76,7 @@ async def test_a_feed_keeps_the_newest_fifty_entries(a: Instance, tenants: Actor
 
 
 async def test_a_hub_feed_lists_what_the_hub_boosted_and_not_what_it_undid(a: Instance) -> None:
-    hub = await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state")
+    hub = await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
     carried = await remote_call(a, "https://other.example/o/carried", name="Carried rally")
     dropped = await remote_call(a, "https://other.example/o/dropped", name="Boost undone")
     await remote_call(a, "https://other.example/o/never", name="Never boosted")
@@ -91,7 +91,7 @@ async def test_a_hub_feed_lists_what_the_hub_boosted_and_not_what_it_undid(a: In
 
 
 async def test_remote_names_and_descriptions_cannot_change_the_xml(a: Instance) -> None:
-    hub = await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state")
+    hub = await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
     # No NUL: PostgreSQL cannot store one (the unit tests cover it in the builder).
     title = 'Rally </title><entry><id>evil</id></entry> & "more" \x01\x07\x1b ✊'
     content = "<p>ok</p><script>alert(1)</script>]]><!-- --><p>\x0bafter & &amp;</p>"

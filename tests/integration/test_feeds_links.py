@@ -13,6 +13,7 @@ from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor
 from tests.integration.feed_helpers import NOW, post_call, remote_call
 from tests.integration.helpers import BROWSER, path_of
+from tests.support.edges import committed
 from tests.support.network import Clock, FederationNet, Instance
 
 
@@ -52,7 +53,7 @@ async def test_a_coalition_page_links_its_calendar_and_atom_feed(a: Instance, te
 
 
 async def test_a_hub_page_offers_the_calendar_of_what_it_carries(a: Instance) -> None:
-    await hubs.create_hub(a.ctx, "illinois", name="Illinois Hub", scope="state")
+    await committed(a.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
 
     page = await a.get("/g/illinois", headers={"Accept": BROWSER})
 

@@ -6,6 +6,7 @@ import pytest
 
 from fedihub.coalitions import service
 from fedihub.federation import follows
+from fedihub.federation.actors import resolve_target
 from fedihub.storage.models import Actor
 from tests.integration.helpers import find_follow
 from tests.support.edges import committed
@@ -33,7 +34,7 @@ async def test_a_follow_waits_for_approval_and_approval_sends_the_accept(
     actor_doc = (await a.get("/g/closed", headers={"Accept": "application/activity+json"})).json()
     assert actor_doc["manuallyApprovesFollowers"] is True
 
-    await follows.decide_request(a.ctx, "closed", alice.id, approve=True)
+    await committed(a.ctx, follows.decide_request, "closed", await resolve_target(a.ctx, alice.id), approve=True)
     await net.settle()
 
     [accept] = peer.received("Accept")
@@ -49,7 +50,7 @@ async def test_rejecting_a_request_sends_a_reject_and_forgets_the_follow(
     await peer.send(a, follow)
     await net.settle()
 
-    await follows.decide_request(a.ctx, "closed", alice.handle, approve=False)
+    await committed(a.ctx, follows.decide_request, "closed", await resolve_target(a.ctx, alice.handle), approve=False)
     await net.settle()
 
     [reject] = peer.received("Reject")

@@ -6,9 +6,11 @@ import re
 
 import pytest
 
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, Follow
 from tests.integration.helpers import AS2, BROWSER
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 MEMBERS = 120
@@ -17,7 +19,7 @@ MEMBERS = 120
 @pytest.fixture
 async def big_hub(a: Instance) -> Actor:
     """A national hub with 120 accepted members (remote coalitions, stored directly)."""
-    hub = await hubs.create_hub(a.ctx, "national", name="National Hub", scope="national")
+    hub = await committed(a.ctx, hubs.create_hub, "national", name="National Hub", scope="national")
     now = a.ctx.clock()
     async with a.ctx.sessions.begin() as session:
         for n in range(MEMBERS):
@@ -93,8 +95,8 @@ async def test_the_hub_page_shows_fifty_members_with_links_to_the_others(a: Inst
 
 
 async def test_a_small_roster_has_no_page_links(a: Instance, tenants: Actor) -> None:
-    await hubs.create_hub(a.ctx, "city", name="City Hub", scope="local")
-    await hubs.add_member(a.ctx, "city", "tenants@a.test")
+    await committed(a.ctx, hubs.create_hub, "city", name="City Hub", scope="local")
+    await committed(a.ctx, hubs.add_member, "city", await resolve_target(a.ctx, "tenants@a.test"))
 
     page = (await a.get("/g/city", headers={"Accept": BROWSER})).text
     roster = (await a.get("/g/city/members", headers={"Accept": AS2})).json()

@@ -10,6 +10,7 @@ from fedihub.federation.blocks import block_domain
 from fedihub.protocol.signatures import sign_request_rfc9421
 from fedihub.storage.models import Actor, Delivery, Follow, InboxItem, Reaction
 from tests.integration.helpers import count_rows, find_follow, inbox_items, path_of
+from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, key_pair
 from tests.support.network import FederationNet, Instance
 
@@ -134,7 +135,7 @@ async def test_a_body_over_one_megabyte_is_413(a: Instance, peer: FakePeer, tena
 async def test_a_blocked_domain_is_403_and_nothing_is_stored(
     a: Instance, peer: FakePeer, tenants: Actor
 ) -> None:
-    await block_domain(a.ctx, "masto.test", reason="harassment")
+    await committed(a.ctx, block_domain, "masto.test", reason="harassment")
 
     response = await peer.send(a, peer.build_follow(peer.accounts["alice"], tenants.uri))
 

@@ -11,13 +11,14 @@ from sqlalchemy import select
 
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import service
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor, HubRequest
 from tests.integration.helpers import AS2, count_rows, followed_by
 from tests.integration.manage_helpers import field_error, notice, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
-from tests.support.edges import committed
+from tests.support.edges import committed, read
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 @pytest.fixture
 async def hub(a: Instance) -> Actor:
-    return await hubs.create_hub(a.ctx, "bay-hub", name="Bay Area Hub", scope="regional", region="Bay Area")
+    return await committed(a.ctx, hubs.create_hub, "bay-hub", name="Bay Area Hub", scope="regional", region="Bay Area")
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ async def test_a_hub_admin_adds_a_list_and_sees_what_happened_to_each(
 async def test_a_hub_admin_removes_a_member(
     net: FederationNet, a: Instance, hub: Actor, tenants: Actor, hana: Browser
 ) -> None:
-    await hubs.add_member(a.ctx, "bay-hub", "tenants@a.test")
+    await committed(a.ctx, hubs.add_member, "bay-hub", await resolve_target(a.ctx, "tenants@a.test"))
     await net.settle()
 
     response = await hana.submit("/manage/bay-hub/roster", "/manage/bay-hub/roster/remove", {"actor": tenants.uri})
@@ -144,8 +145,11 @@ async def test_a_hub_admin_removes_a_member(
 async def test_join_requests_are_approved_and_refused_from_the_page(
     net: FederationNet, a: Instance, b: Instance, hub: Actor, tenants: Actor, hana: Browser, ada: Browser
 ) -> None:
-    await membership.ask_to_join(b.ctx, "climate", "bay-hub@a.test", "Climate groups of Oakland")
-    await membership.ask_to_join(a.ctx, "tenants", "bay-hub@a.test")
+    await committed(
+        b.ctx, membership.ask_to_join, "climate", await resolve_target(b.ctx, "bay-hub@a.test"),
+        "Climate groups of Oakland"
+    )
+    await committed(a.ctx, membership.ask_to_join, "tenants", await resolve_target(a.ctx, "bay-hub@a.test"))
     await net.settle()
 
     page = await hana.get("/manage/bay-hub/roster")
@@ -185,7 +189,9 @@ async def test_a_coalition_asks_to_join_then_leaves(
     assert "Waiting for the hub's admins" in text_of(page.text) and "Your message: Renters of Oakland" in page.text
 
     await net.settle()
-    await membership.decide_join(a.ctx, "bay-hub", "tenants@a.test", approve=True)
+    await committed(
+        a.ctx, membership.decide_join, "bay-hub", await resolve_target(a.ctx, "tenants@a.test"), approve=True
+    )
     await net.settle()
     page = text_of((await ada.get("/manage/tenants/hubs")).text)
     belongs_to = page[page.index("Hubs Tenants Union belongs to"):page.index("Requests to join")]
@@ -196,7 +202,7 @@ async def test_a_coalition_asks_to_join_then_leaves(
     assert left.status_code == 303
     page = text_of((await ada.get(left.headers["location"])).text)
     assert "Tenants Union is not a member of any hub yet." in page and "Ended (left or removed)" in page
-    assert await hubs.list_members(a.ctx, hub.id) == []
+    assert await read(a.ctx, hubs.list_members, hub.id) == []
 
 
 # --- Boost rules -----------------------------------------------------------------------------------
@@ -245,7 +251,7 @@ async def test_another_coalitions_editor_gets_403_on_every_hub_page(
         response = await otto.post(path, {"csrf_token": token, "targets": "tenants@a.test", "scope": "local"})
         assert response.status_code == 403, path
     await otto.client.aclose()
-    assert await hubs.list_members(a.ctx, hub.id) == [] and await count_rows(a, HubRequest) == 0
+    assert await read(a.ctx, hubs.list_members, hub.id) == [] and await count_rows(a, HubRequest) == 0
 
 
 async def test_a_hub_editor_sees_the_members_but_decides_nothing(a: Instance, hub: Actor) -> None:

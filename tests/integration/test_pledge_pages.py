@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
+from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
+from fedihub.pledges.calls import get_call_target
 from fedihub.storage.models import Actor, Pledge, StoredObject
 from tests.integration.helpers import AS2, count_rows, path_of
 from tests.integration.manage_helpers import field_error, organizer
@@ -165,7 +167,7 @@ async def test_the_pledges_collection_is_what_peers_read(net: FederationNet) -> 
     call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     from fedihub.pledges import service as pledges
 
-    await pledges.pledge(b.ctx, "fight15", call.uri, message="Forty of us")
+    await committed(b.ctx, pledges.pledge, "fight15", await get_call_target(b.ctx, call.uri), message="Forty of us")
     await net.settle()
 
     head = (await a.get(f"{path_of(call.uri)}/pledges", headers={"accept": AS2})).json()
@@ -187,14 +189,14 @@ async def test_a_hub_page_shows_the_rollup_of_the_calls_it_carries(net: Federati
     s = await net.add_instance("s.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
     await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
-    await hubs.create_hub(s.ctx, "illinois", name="Illinois Hub", scope="state")
-    await hubs.add_member(s.ctx, "illinois", "chicago@a.test")
+    await committed(s.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
+    await committed(s.ctx, hubs.add_member, "illinois", await resolve_target(s.ctx, "chicago@a.test"))
     await net.settle()
     call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     await net.settle()
     from fedihub.pledges import service as pledges
 
-    await pledges.pledge(a.ctx, "fight15", call.uri)
+    await committed(a.ctx, pledges.pledge, "fight15", await get_call_target(a.ctx, call.uri))
     await net.settle()
 
     page = (await s.get("/g/illinois", headers={"accept": "text/html"})).text

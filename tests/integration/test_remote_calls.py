@@ -225,7 +225,7 @@ async def test_links_that_are_not_public_calls_are_explained(
 async def test_a_call_on_a_blocked_server_is_not_fetched(
     a: Instance, mobilizon: Mobilizon, eddie: Browser
 ) -> None:
-    await block_domain(a.ctx, MOBILIZON)
+    await committed(a.ctx, block_domain, MOBILIZON)
 
     page = await eddie.get(view(EVENT_ID))
 

@@ -12,6 +12,8 @@ import pytest
 PACKAGE_DIR = Path(__file__).resolve().parents[2] / "fedihub"
 
 # Arrows point down only: web/worker → domain → federation → storage → protocol.
+# The domain packages besides coalitions, accounts and hubs (named in each rule below).
+DOMAIN_PACKAGES = ("fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery")
 # Each rule: (package the rule applies to, modules it must not import, why).
 RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
@@ -19,7 +21,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         (
             "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation",
             "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker", "fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery",
+            "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "protocol/ is pure: no database, no web framework, no settings; I/O only through a client passed in",
     ),
@@ -27,8 +29,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.storage",
         (
             "fedihub.federation", "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs",
-            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker", "fedihub.pledges", "fedihub.feeds",
-            "fedihub.directory", "fedihub.discovery",
+            "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "storage/ sits below federation/, the domain and the web",
     ),
@@ -36,7 +37,7 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.federation",
         (
             "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker", "fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery",
+            "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "federation/ stays generic: the domain contributes handlers through the composition root",
     ),
@@ -90,17 +91,6 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "the demo drives fedihub from the outside (commands, HTTP, read-only SQL), as people do",
     ),
 ]
-
-# TEMPORARY: web modules whose queries move into the domain on another branch of issue 9 (hubs,
-# pledges, directory, discovery, follows). Once both branches are merged these modules import
-# neither sqlalchemy nor storage, and this list is deleted: the test below fails while it names a
-# module that no longer needs it. (manage_hubs, also theirs, already imports neither.)
-WEB_SQL_NOT_YET_MOVED = frozenset({
-    "fedihub.web.directory_pages", "fedihub.web.lookup_pages", "fedihub.web.manage_network",
-    "fedihub.web.pledge_pages", "fedihub.web.remote_calls",
-})
-# Modules a rule does not apply to yet, by the package the rule is for.
-NOT_YET: dict[str, frozenset[str]] = {"fedihub.web": WEB_SQL_NOT_YET_MOVED}
 
 # Building these at import time would make importing a module open databases, sockets or files.
 # A call matches on the last one or two parts of its dotted name (`db.create_engine`,
@@ -178,11 +168,11 @@ def _within(target: str, forbidden: str) -> bool:
     return target == forbidden or target.startswith(forbidden + ".")
 
 
-def layering_violations(imports: list[Import], not_yet: dict[str, frozenset[str]] | None = None) -> list[str]:
+def layering_violations(imports: list[Import]) -> list[str]:
     problems = []
     for imp in imports:
         for package, forbidden, why in RULES:
-            if not _within(imp.module, package) or imp.module in (not_yet or {}).get(package, ()):
+            if not _within(imp.module, package):
                 continue
             for banned in forbidden:
                 if _within(imp.target, banned):
@@ -244,22 +234,8 @@ def _package_imports() -> list[Import]:
 
 
 def test_each_layer_imports_only_the_layers_below_it() -> None:
-    violations = layering_violations(_package_imports(), NOT_YET)
+    violations = layering_violations(_package_imports())
     assert not violations, "layering rules of ARCHITECTURE.md broken:\n" + "\n".join(violations)
-
-
-def test_the_temporary_web_allow_list_names_only_modules_that_still_need_it() -> None:
-    modules = {name for _, name in package_modules()}
-    still_using_sql = {
-        imp.module for imp in _package_imports()
-        if imp.module in WEB_SQL_NOT_YET_MOVED
-        and any(_within(imp.target, banned) for banned in ("sqlalchemy", "fedihub.storage"))
-    }
-    assert WEB_SQL_NOT_YET_MOVED <= modules, "the allow-list names modules that do not exist"
-    assert still_using_sql == WEB_SQL_NOT_YET_MOVED, (
-        f"{sorted(WEB_SQL_NOT_YET_MOVED - still_using_sql)} no longer import sqlalchemy or storage: "
-        "take them off WEB_SQL_NOT_YET_MOVED (and delete the list once it is empty)"
-    )
 
 
 def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
@@ -295,6 +271,10 @@ def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
         ("fedihub.web.auth", "from sqlalchemy.ext.asyncio import AsyncSession\n", "sqlalchemy.ext.asyncio"),
         ("fedihub.pledges.service", "from fedihub.web.auth import read_form\n", "fedihub.web.auth"),
         ("fedihub.federation.outbox", "from fedihub.pledges import store\n", "fedihub.pledges"),
+        ("fedihub.federation.outbox", "from fedihub.pledges import origin\n", "fedihub.pledges"),
+        ("fedihub.pledges.service", "from fedihub.web.pages import render\n", "fedihub.web.pages"),
+        ("fedihub.web.pledge_pages", "from sqlalchemy import select\n", "sqlalchemy"),
+        ("fedihub.web.manage_hubs", "from fedihub.storage.models import Actor\n", "fedihub.storage.models"),
     ],
 )
 def test_a_forbidden_import_is_reported_with_module_and_target(module: str, source: str, target: str) -> None:
@@ -312,14 +292,6 @@ def test_allowed_imports_are_not_reported() -> None:
     # Pages name row types through the domain package that owns them, and call its queries.
     web = "from fedihub.coalitions import Actor\nfrom fedihub.coalitions.queries import recent_posts\n"
     assert layering_violations(list(imports_of(web, "fedihub.web.pages"))) == []
-
-
-def test_a_module_on_the_temporary_list_is_not_reported_for_that_rule_only() -> None:
-    sql = list(imports_of("from sqlalchemy import select\n", "fedihub.web.manage_hubs"))
-    upward = list(imports_of("from fedihub.cli import main\n", "fedihub.pledges.service"))
-    assert layering_violations(sql, {"fedihub.web": frozenset({"fedihub.web.manage_hubs"})}) == []
-    assert layering_violations(sql) != []
-    assert layering_violations(upward, {"fedihub.web": frozenset({"fedihub.pledges.service"})}) != []
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,79 @@
+"""`fedihub follow`, `unfollow`, `block`, `unblock` and `queue`: a coalition's follows, the servers this
+instance refuses, and how deliveries to each server are going."""
+
+from __future__ import annotations
+
+import click
+
+from fedihub.app import Runtime
+from fedihub.commands.base import with_runtime
+from fedihub.federation import blocks, follows
+from fedihub.federation.actors import resolve_target
+from fedihub.federation.health import delivery_summary
+
+
+@click.command("follow")
+@click.argument("local_handle")
+@click.argument("target")
+@with_runtime
+async def follow_command(runtime: Runtime, local_handle: str, target: str) -> None:
+    """Make LOCAL_HANDLE follow TARGET (name@host or an actor URL)."""
+    remote = await resolve_target(runtime.ctx, target)
+    async with runtime.ctx.sessions.begin() as session:
+        row = await follows.follow(runtime.ctx, session, local_handle, remote)
+    click.echo(f"follow request sent to {row.target.handle}; it becomes active when they accept")
+
+
+@click.command("unfollow")
+@click.argument("local_handle")
+@click.argument("target")
+@with_runtime
+async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> None:
+    """Make LOCAL_HANDLE stop following TARGET."""
+    remote = await resolve_target(runtime.ctx, target)
+    async with runtime.ctx.sessions.begin() as session:
+        await follows.unfollow(runtime.ctx, session, local_handle, remote)
+    click.echo(f"unfollowed {target}")
+
+
+@click.command("queue")
+@with_runtime
+async def queue_command(runtime: Runtime) -> None:
+    """Show pending, failing and dead deliveries per remote domain."""
+    async with runtime.ctx.sessions() as session:
+        rows = await delivery_summary(session, now=runtime.ctx.clock())
+    if not rows:
+        click.echo("no deliveries yet")
+        return
+    click.echo(f"{'domain':40} {'pending':>8} {'failing':>8} {'dead':>6} {'delivered':>10}")
+    for row in rows:
+        note = f"  paused until {row.paused_until:%Y-%m-%d %H:%M} UTC" if row.paused_until else ""
+        error = f"  last error: {row.last_error}" if row.last_error and (row.failing or row.dead) else ""
+        click.echo(f"{row.domain:40} {row.pending:>8} {row.failing:>8} {row.dead:>6} {row.delivered:>10}{note}{error}")
+
+
+@click.command("block")
+@click.argument("domain")
+@click.option("--reason", default=None, help="Why, for other admins.")
+@with_runtime
+async def block_command(runtime: Runtime, domain: str, reason: str | None) -> None:
+    """Stop federating with DOMAIN (and its subdomains)."""
+    async with runtime.ctx.sessions.begin() as session:
+        added = await blocks.block_domain(runtime.ctx, session, domain, reason)
+    if added:
+        click.echo(f"blocked {blocks.normalise_domain(domain)}")
+    else:
+        click.echo(f"{blocks.normalise_domain(domain)} was already blocked")
+
+
+@click.command("unblock")
+@click.argument("domain")
+@with_runtime
+async def unblock_command(runtime: Runtime, domain: str) -> None:
+    """Federate with DOMAIN again."""
+    async with runtime.ctx.sessions.begin() as session:
+        removed = await blocks.unblock_domain(session, domain)
+    if removed:
+        click.echo(f"unblocked {blocks.normalise_domain(domain)}")
+    else:
+        click.echo(f"{blocks.normalise_domain(domain)} was not blocked")
