@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.protocol import builders
+from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
 from fedihub.storage.queries import call_audience_inboxes
@@ -63,12 +63,6 @@ class CallInput:
 # --- Validation ------------------------------------------------------------------------------------
 
 
-@functools.cache
-def known_timezones() -> frozenset[str]:
-    """Every IANA zone name this machine's tz database knows (the time-zone <select> lists them)."""
-    return frozenset(available_timezones())
-
-
 def _text(value: str | None) -> str:
     return " ".join((value or "").split())
 
@@ -102,7 +96,7 @@ def _timezone(value: str | None) -> str:
     name = (value or "").strip()
     if not name:
         raise InvalidInput("choose a time zone", field="timezone")
-    if name not in known_timezones():
+    if known_zone(name) is None:
         raise InvalidInput(f"{name!r} is not a time zone we know, e.g. Europe/Paris", field="timezone")
     return name
 

@@ -8,11 +8,12 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import icalendar
 
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.timezones import UTC_NAMES, known_zone
 from fedihub.storage.models import StoredObject
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -20,8 +21,6 @@ STATUSES = {"CONFIRMED", "TENTATIVE", "CANCELLED"}
 # Local times (TZID) are written for these years only, the range calls.py accepts from organizers;
 # a remote call outside it is written in UTC, so a VTIMEZONE never has to cover centuries.
 ZONE_YEARS = range(1970, 2101)
-# Names of UTC itself: written as UTC ("Z") times, which need no VTIMEZONE.
-UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
 MAX_SEQUENCE = 2**31 - 1  # SEQUENCE is an INTEGER (§3.3.8)
 
 # Every control character but TAB and LF (CR is turned into LF first); RFC 5545 §3.3.11 forbids them in
@@ -62,18 +61,13 @@ def _utc(moment: datetime) -> datetime:
 # --- Time zones (§3.6.5) ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def zone_of(row: StoredObject) -> str | None:
     """The IANA zone the call's times are written in, or None for UTC times.
 
     UTC when the call has no zone we know (a peer may send anything) or a time outside ZONE_YEARS.
     """
-    name = (row.timezone or "").strip()
-    if not name or name in UTC_NAMES or name not in _known_zones():
+    name = known_zone(row.timezone)
+    if name is None or name in UTC_NAMES:
         return None
     moments = [m for m in (row.start_time, row.end_time) if m is not None]
     if not all(m.year in ZONE_YEARS and m.astimezone(ZoneInfo(name)).year in ZONE_YEARS for m in moments):

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fedihub.errors import InvalidInput
 from fedihub.protocol.reader import as_list, id_of
+from fedihub.protocol.timezones import zone_info
 from fedihub.protocol.vocab import ACTOR_TYPES, AS_CONTEXT, FEDIHUB_NAMESPACE, SECURITY_CONTEXT
 
 # Every document starts its @context with the AS IRI: Mastodon ignores documents without it
@@ -490,10 +491,9 @@ def build_event(
     """
     if status not in EVENT_STATUSES:
         raise InvalidInput(f"event status must be one of {sorted(EVENT_STATUSES)}")
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone {timezone!r}") from exc
+    zone = zone_info(timezone)
+    if zone is None:
+        raise InvalidInput(f"unknown time zone {timezone!r}")
     if end is not None and end <= start:
         raise InvalidInput("an event must end after it starts")
     body: dict[str, Any] = {

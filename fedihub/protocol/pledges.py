@@ -7,11 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedihub.protocol import builders
 from fedihub.protocol.builders import format_datetime
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
+from fedihub.protocol.timezones import known_zone, zone_info
 from fedihub.protocol.vocab import AS_CONTEXT, FEDIHUB_NAMESPACE
 
 # Our extension namespace (docs/federation/hubs.md "The extension terms"); peers that do not know a term
@@ -107,10 +107,8 @@ def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:
 
 def _local_time(moment: datetime, zone_name: str | None) -> str:
     # FEP-8a8e: times in the event's own offset, so the wall-clock time survives; UTC without a zone.
-    try:
-        return moment.astimezone(ZoneInfo(zone_name)).replace(microsecond=0).isoformat() if zone_name else format_datetime(moment)
-    except (ZoneInfoNotFoundError, ValueError):
-        return format_datetime(moment)
+    zone = zone_info(zone_name)
+    return moment.astimezone(zone).replace(microsecond=0).isoformat() if zone else format_datetime(moment)
 
 
 def build_local_action(action: LocalAction) -> dict[str, Any]:
@@ -262,7 +260,7 @@ def read_local_action(value: Any) -> LocalAction | None:
     zone = value.get("timezone")
     return LocalAction(
         uri=uri, name=name, start=parse_datetime(value.get("startTime")),
-        timezone=zone if isinstance(zone, str) and len(zone) <= 64 else None, place=place,
+        timezone=known_zone(zone), place=place,
         url=_http_url(value.get("url")) or uri,
     )
 

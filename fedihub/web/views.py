@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.profile_reader import http_url
+from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
 from fedihub.storage.models import Actor, StoredObject
 
 OSM = "https://www.openstreetmap.org"
@@ -26,17 +26,10 @@ def remote_call_path(uri: str) -> str:
     return f"/calls/view?{urlencode({'url': uri})}"
 
 
-def zone_of(name: str | None) -> ZoneInfo | timezone:
-    try:
-        return ZoneInfo(name) if name else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
-
-
 def zone_label(name: str | None, moment: datetime) -> str:
     """ "Los Angeles time (PDT)", or "UTC": a place people recognise and the abbreviation they see."""
-    zone = zone_of(name)
-    if zone is timezone.utc or name in (None, "UTC", "Etc/UTC"):
+    zone = zone_or_utc(name)
+    if zone is timezone.utc or name in UTC_NAMES:
         return "UTC"
     abbreviation = moment.astimezone(zone).tzname() or ""
     if abbreviation[:1] in "+-":
@@ -70,7 +63,7 @@ class When:
 
 
 def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> When:
-    zone = zone_of(zone_name)
+    zone = zone_or_utc(zone_name)
     local_start = start.astimezone(zone)
     hours = clock(local_start)
     if end is not None and end > start:
@@ -206,7 +199,7 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
 def zone_groups() -> list[tuple[str, list[str]]]:
     """IANA zones for the <select>, grouped by continent; legacy aliases (US/…, Etc/…) left out."""
     groups: dict[str, list[str]] = {}
-    for name in sorted(available_timezones()):
+    for name in sorted(known_zones()):
         area = name.split("/", 1)[0]
         if "/" in name and area in ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
                                     "Indian", "Pacific"):
