@@ -13,15 +13,14 @@ import httpx
 
 from fedihub.errors import InvalidInput, RemoteInvalid, RemoteNotFound, RemoteUnavailable
 from fedihub.protocol.fetch import (
-    ACTIVITY_JSON,
     check_fetchable_url,
     decode_json_object,
-    is_activitypub_media_type,
     raise_for_status,
     read_limited,
     unreachable_message,
 )
 from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.media_types import ACTIVITY_JSON, is_activitypub_media_type
 
 JRD_CONTENT_TYPE = "application/jrd+json"
 PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
