@@ -8,7 +8,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, or_, select
@@ -22,6 +21,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.protocol import builders
 from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url_problem
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
 from fedihub.storage.queries import call_audience_inboxes
@@ -30,7 +30,6 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
 MAX_PLACE = 200
 MAX_ADDRESS = 500
-MAX_URL = 2048
 MAX_REGION = 200
 MAX_MOVEMENT = 64
 MAX_MOVEMENTS = 20
@@ -105,11 +104,8 @@ def _online_url(value: str | None) -> str | None:
     url = (value or "").strip()
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise InvalidInput("the online link must be a web address starting with https://", field="online_url")
-    if len(url) > MAX_URL:
-        raise InvalidInput(f"the online link has at most {MAX_URL} characters", field="online_url")
+    if problem := http_url_problem(url):
+        raise InvalidInput(f"the online link {problem}", field="online_url")
     return url
 
 

@@ -7,13 +7,13 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
 
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.timezones import UTC_NAMES, known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import StoredObject
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -42,13 +42,6 @@ def _text(value: str) -> icalendar.vText:
     them, verbatim: a comma would go unescaped and a line break would fail an assertion.
     """
     return icalendar.vText(clean_text(value))
-
-
-def _safe_uri(value: str | None) -> str | None:
-    """An http(s) URI with no whitespace or control characters, or None: URI values are not escaped."""
-    if not value or re.search(r"[\s\x00-\x1f\x7f]", value):
-        return None
-    return value if urlsplit(value).scheme in ("http", "https") else None
 
 
 def _utc(moment: datetime) -> datetime:
@@ -172,7 +165,7 @@ def description_text(row: StoredObject) -> str:
     lines = [body] if body else []
     if organiser:
         lines.append(f"Organised by {organiser}")
-    url = _safe_uri(row.url) or _safe_uri(row.uri)
+    url = http_url(row.url) or http_url(row.uri)
     if url:
         lines.append(url)
     return "\n\n".join(lines)
@@ -184,7 +177,7 @@ def location_text(row: StoredObject) -> str | None:
     if len(parts) == 2 and parts[1].startswith(parts[0]):
         parts = parts[1:]
     text = ", ".join(parts)
-    return text or _safe_uri(row.online_url)
+    return text or http_url(row.online_url)
 
 
 def status_of(row: StoredObject) -> str:
@@ -194,7 +187,7 @@ def status_of(row: StoredObject) -> str:
 
 def _organizer(row: StoredObject) -> icalendar.vCalAddress | None:
     author = row.author
-    address = (_safe_uri(author.url) or _safe_uri(author.uri)) if author is not None else None
+    address = (http_url(author.url) or http_url(author.uri)) if author is not None else None
     if address is None:
         return None
     organizer = icalendar.vCalAddress(address)
@@ -233,7 +226,7 @@ def build_event(row: StoredObject, zone: str | None) -> icalendar.Event:
         event.add("LOCATION", _text(location))
     if row.latitude is not None and row.longitude is not None:
         event.add("GEO", (row.latitude, row.longitude))
-    url = _safe_uri(row.url) or _safe_uri(row.uri)
+    url = http_url(row.url) or http_url(row.uri)
     if url:
         event.add("URL", url)
     organizer = _organizer(row)

@@ -7,7 +7,6 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -19,6 +18,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.follows import accept_follow
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.directory_index import set_movements
 from fedihub.storage.models import Actor, Follow
 
@@ -26,7 +26,6 @@ FormFields = Mapping[str, "str | list[str]"]
 
 MAX_SUMMARY = 5_000  # Markdown; Mastodon truncates a bio at 20 kB of HTML (spec finding 20)
 MAX_REGION = 200
-MAX_WEBSITE = 2_000  # Mastodon profile field values stop at 2047 characters (spec §1.2)
 MAX_TAG = 60
 MAX_MOVEMENTS = 20
 
@@ -159,11 +158,8 @@ def parse_website(text: str) -> str | None:
         return None
     if "://" not in text and not text.lower().startswith(("javascript:", "data:", "mailto:")):
         text = f"https://{text}"
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in text):
-        raise InvalidInput("the website must be a web address starting with https:// or http://", field="website")
-    if len(text) > MAX_WEBSITE:
-        raise InvalidInput(f"the website address has at most {MAX_WEBSITE} characters", field="website")
+    if problem := http_url_problem(text):
+        raise InvalidInput(f"the website {problem}", field="website")
     return text
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
 from fedihub.protocol.html import html_to_text
-from fedihub.protocol.profile_reader import HUB_SCOPES, http_url
+from fedihub.protocol.profile_reader import HUB_SCOPES
+from fedihub.protocol.urls import http_url
 from fedihub.storage.directory_index import DISCOVERED_VIA, movement_key
 from fedihub.storage.models import Actor, ActorMovement
 

@@ -20,7 +20,8 @@ from fedihub.federation.actors import find_actor, host_of, store_remote_actor
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import fetch
-from fedihub.protocol.profile_reader import HUB_NAMESPACE, MAX_REGION, clean_text, http_url, read_actor_profile
+from fedihub.protocol.profile_reader import HUB_NAMESPACE, MAX_REGION, clean_text, read_actor_profile
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.reader import as_list, id_of
 from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor

@@ -23,6 +23,7 @@ from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.keys import generate_key_pair
 from fedihub.protocol.profile_reader import HUB_NAMESPACE, ActorProfile, read_actor_profile
 from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
+from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
 
@@ -334,7 +335,7 @@ async def resolve_actor(
 async def resolve_target(ctx: FederationContext, target: str, *, discovered_via: str = "federation") -> Actor:
     """Resolve ``name@host`` (through WebFinger) or an actor URL to a stored actor."""
     target = target.strip()
-    if target.startswith(("http://", "https://")):
+    if has_http_scheme(target):
         async with ctx.sessions() as session:
             local = await find_actor(session, target)
         if local is not None and local.is_local:

@@ -13,8 +13,8 @@ from fedihub.coalitions.ics import status_of
 from fedihub.errors import InvalidInput
 from fedihub.pledges.rollup import Rollup
 from fedihub.protocol.html import html_to_text
-from fedihub.protocol.profile_reader import http_url
 from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import StoredObject
 
 DEFAULT_PER_PAGE = 50

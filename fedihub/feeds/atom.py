@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
 from fedihub.protocol.html import html_to_text, sanitize_html
-from fedihub.protocol.profile_reader import http_url
 from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, Boost, StoredObject
 
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"

@@ -12,6 +12,7 @@ from fedihub.protocol import builders
 from fedihub.protocol.builders import format_datetime
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
 from fedihub.protocol.timezones import known_zone, zone_info
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.vocab import AS_CONTEXT, FEDIHUB_NAMESPACE
 
 # Our extension namespace (docs/federation/hubs.md "The extension terms"); peers that do not know a term
@@ -238,8 +239,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
 
 
 def _http_url(value: Any) -> str | None:
-    url = id_of(value)
-    return url if url and url.startswith(("https://", "http://")) and len(url) <= 2048 else None
+    return http_url(id_of(value))
 
 
 def read_message(doc: Mapping[str, Any]) -> str | None:

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
 from fedihub.protocol.reader import as_list
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.vocab import FEDIHUB_NAMESPACE
 
 # Peers control these documents: every string is whitespace-collapsed and capped, and any value
@@ -18,7 +18,6 @@ MAX_TEXT = 1000  # a place's name or street address
 MAX_REGION = 200  # a city, state or country (the columns are String(200))
 MAX_TAG = 64
 MAX_MOVEMENTS = 20
-MAX_URL = 2048
 MAX_FIELD_VALUE = 2047  # Mastodon's limit on a profile field's value (spec §1.2)
 
 # Our own extension for hubs (docs/federation/hubs.md "The extension terms"); peers that do not
@@ -34,17 +33,6 @@ def clean_text(value: Any, limit: int) -> str | None:
     if not isinstance(value, str):
         return None
     return " ".join(value.split())[:limit] or None
-
-
-def http_url(value: Any) -> str | None:
-    """An absolute http(s) URL fit for an href: a host, no whitespace, at most 2048 characters."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL or any(c.isspace() for c in value):
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def coordinate(value: Any, limit: float) -> float | None:

@@ -17,6 +17,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
+from fedihub.protocol.urls import has_http_scheme
 from fedihub.web import account_pages
 from fedihub.web.auth import read_form, require_instance_admin
 from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
@@ -71,7 +72,7 @@ def split_targets(text: str) -> list[str]:
     """
     seen: list[str] = []
     for piece in re.split(r"[\s,;]+", text or ""):
-        if not piece.startswith(("http://", "https://")):
+        if not has_http_scheme(piece):
             piece = piece.lstrip("@").lower()
         if piece and piece not in seen:
             seen.append(piece)

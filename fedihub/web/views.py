@@ -9,16 +9,11 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fedihub.protocol.html import html_to_text, sanitize_html
-from fedihub.protocol.profile_reader import http_url
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, StoredObject
 
 OSM = "https://www.openstreetmap.org"
-
-
-def safe_http_url(url: str | None) -> str | None:
-    """Only http(s) links reach an href: a remote ``javascript:`` URL never does."""
-    return http_url(url)
 
 
 def remote_call_path(uri: str) -> str:
@@ -114,8 +109,8 @@ def actor_view(actor: Actor, local_domain: str) -> ActorView:
         url: str | None = actor.uri
     else:
         handle = f"@{actor.username}@{actor.domain}" if actor.username else actor.domain
-        url = safe_http_url(actor.url) or safe_http_url(actor.uri)
-    avatar = actor.icon_url if actor.icon_url and (actor.icon_url.startswith("/") or safe_http_url(actor.icon_url)) else None
+        url = http_url(actor.url) or http_url(actor.uri)
+    avatar = actor.icon_url if actor.icon_url and (actor.icon_url.startswith("/") or http_url(actor.icon_url)) else None
     return ActorView(name=actor.name or actor.username or actor.domain, handle=handle, url=url,
                      is_local=actor.is_local, avatar=avatar)
 
@@ -149,7 +144,7 @@ class CallView:
 
 def call_view(row: StoredObject, local_domain: str) -> CallView:
     assert row.start_time is not None
-    url = row.uri if row.is_local else (safe_http_url(row.url) or safe_http_url(row.uri))
+    url = row.uri if row.is_local else (http_url(row.url) or http_url(row.uri))
     place = (row.location_name or "").strip() or None
     address = (row.location_address or "").strip() or None
     if place and address and address.startswith(place):
@@ -161,7 +156,7 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
         when=when_of(row.start_time, row.end_time, row.timezone),
         place=place, address=address,
         map_url=map_url(row.latitude, row.longitude, address or place) if (place or address or row.latitude) else None,
-        online_url=safe_http_url(row.online_url),
+        online_url=http_url(row.online_url),
         description=sanitize_html(row.content), excerpt=excerpt(row.content),
         organizer=actor_view(row.author, local_domain),
         movements=[m for m in (row.movements or []) if isinstance(m, str) and m.strip()],
@@ -186,12 +181,12 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
     """A post; ``in_thread`` when it is shown under the post it replies to (no "in reply to" link)."""
     published = row.published or row.created_at
     return PostView(
-        uri=row.uri, url=row.uri if row.is_local else (safe_http_url(row.url) or safe_http_url(row.uri)),
+        uri=row.uri, url=row.uri if row.is_local else (http_url(row.url) or http_url(row.uri)),
         title=(row.name or "").strip() or None, content=sanitize_html(row.content),
         author=actor_view(row.author, local_domain),
         published_iso=published.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         published=f"{published.day} {published:%B %Y}, {published:%H:%M} UTC",
-        in_reply_to=None if in_thread else safe_http_url(row.in_reply_to),
+        in_reply_to=None if in_thread else http_url(row.in_reply_to),
     )
 
 
