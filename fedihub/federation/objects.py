@@ -18,7 +18,8 @@ from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import fetch
 from fedihub.protocol.html import html_to_text, sanitize_html
-from fedihub.protocol.profile_reader import hashtag_names, is_virtual_location, read_place
+from fedihub.protocol.movements import hashtag_names
+from fedihub.protocol.profile_reader import is_virtual_location, read_place
 from fedihub.protocol.reader import ObjectView, as_list, id_of, parse_datetime, read_object, visibility
 from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url

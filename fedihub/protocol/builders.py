@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fedihub.errors import InvalidInput
+from fedihub.protocol.movements import build_hashtags
 from fedihub.protocol.reader import as_list, id_of
 from fedihub.protocol.timezones import zone_info
 from fedihub.protocol.vocab import ACTOR_TYPES, AS_CONTEXT, FEDIHUB_NAMESPACE, SECURITY_CONTEXT
@@ -541,7 +542,7 @@ def build_event(
         # Mobilizon's online address: a Link named "Website" with exactly this mediaType (§2.2).
         attachments.append({"type": "Link", "name": "Website", "mediaType": "text/html", "href": online_url})
     body["attachment"] = attachments
-    body["tag"] = [{"type": "Hashtag", "name": f"#{tag.lstrip('#')}"} for tag in hashtags if tag.lstrip("#")]
+    body["tag"] = build_hashtags(hashtags)
     if pledges:
         body.update(pledges=pledges, participantCount=participant_count)
     else:

@@ -10,6 +10,7 @@ from typing import Any
 
 from fedihub.protocol import builders
 from fedihub.protocol.builders import format_datetime
+from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
 from fedihub.protocol.timezones import known_zone, zone_info
 from fedihub.protocol.urls import http_url
@@ -284,17 +285,13 @@ def _read_coalition(value: Any) -> PledgingCoalition | None:
     location = value.get("location")
     address = location.get("address") if isinstance(location, Mapping) else None
     address = address if isinstance(address, Mapping) else {}
-    movements = tuple(
-        tag for tag in (_text(t.get("name"), 100) for t in as_list(value.get("tag"))
-                        if isinstance(t, Mapping) and t.get("type") == "Hashtag") if tag
-    )
     username = _text(value.get("preferredUsername"), 100)
     host = uri.split("/")[2] if uri.count("/") >= 2 else ""
     return PledgingCoalition(
         uri=uri, name=_text(value.get("name")), handle=f"{username}@{host}" if username else None,
         url=_http_url(value.get("url")) or uri, city=_text(address.get("addressLocality"), 200),
         state=_text(address.get("addressRegion"), 200), country=_text(address.get("addressCountry"), 200),
-        movements=tuple(tag.lstrip("#") for tag in movements)[:20],
+        movements=tuple(hashtag_names(value)),
     )
 
 

@@ -1,4 +1,5 @@
-"""Tolerant readers for what describes an actor or an event: hashtags, places and profile fields."""
+"""Tolerant readers for what describes an actor or an event: places, profile fields, and the movements
+(hashtags, read by protocol/movements.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
+from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list
 from fedihub.protocol.urls import http_url
 from fedihub.protocol.vocab import FEDIHUB_NAMESPACE
@@ -16,8 +18,6 @@ from fedihub.protocol.vocab import FEDIHUB_NAMESPACE
 # of an unexpected shape reads as absent instead of failing the whole document.
 MAX_TEXT = 1000  # a place's name or street address
 MAX_REGION = 200  # a city, state or country (the columns are String(200))
-MAX_TAG = 64
-MAX_MOVEMENTS = 20
 MAX_FIELD_VALUE = 2047  # Mastodon's limit on a profile field's value (spec §1.2)
 
 # Our own extension for hubs (docs/federation/hubs.md "The extension terms"); peers that do not
@@ -44,17 +44,6 @@ def coordinate(value: Any, limit: float) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) and -limit <= number <= limit else None
-
-
-def hashtag_names(doc: Mapping[str, Any]) -> list[str]:
-    """The names of the Hashtags in ``tag``, without '#', first spelling of each kept."""
-    found: list[str] = []
-    for tag in as_list(doc.get("tag")):
-        if isinstance(tag, Mapping) and tag.get("type") == "Hashtag":
-            name = (clean_text(tag.get("name"), MAX_TAG) or "").lstrip("#")
-            if name and name.casefold() not in (seen.casefold() for seen in found):
-                found.append(name)
-    return found[:MAX_MOVEMENTS]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import service as accounts
-from fedihub.coalitions.profile import SUGGESTED_MOVEMENTS, parse_movements
+from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
@@ -158,12 +158,9 @@ RULE_FIELDS = ("scope", "region", "movements", "tags", "regions", "calls_only")
 
 
 def _rule_values(hub: Any) -> dict[str, Any]:
-    tags = list(hub.hub_movements or [])
-    suggested = {m.tag.lower(): m.tag for m in SUGGESTED_MOVEMENTS}
     return {
         "scope": hub.hub_scope, "region": hub.hub_region or "", "regions": ", ".join(hub.hub_regions or []),
-        "movements": [suggested[t.lower()] for t in tags if t.lower() in suggested],
-        "tags": ", ".join(t for t in tags if t.lower() not in suggested),
+        **movement_form_values(hub.hub_movements or []),
         "calls_only": "on" if hub.hub_calls_only else "",
     }
 
