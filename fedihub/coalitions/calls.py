@@ -21,6 +21,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.protocol import builders
+from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import hashtag_of
 from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url_problem
@@ -32,7 +33,6 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
 MAX_PLACE = 200
 MAX_ADDRESS = 500
-MAX_REGION = 200
 MAX_REASON = 2_000
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
 

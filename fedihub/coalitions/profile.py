@@ -18,6 +18,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.follows import accept_follow
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.directory_index import set_movements
 from fedihub.storage.models import Actor, Follow
@@ -25,7 +26,6 @@ from fedihub.storage.models import Actor, Follow
 FormFields = Mapping[str, "str | list[str]"]
 
 MAX_SUMMARY = 5_000  # Markdown; Mastodon truncates a bio at 20 kB of HTML (spec finding 20)
-MAX_REGION = 200
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from fedihub.federation.actors import build_local_actor_document, create_local_a
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
 from fedihub.protocol import builders
+from fedihub.protocol.limits import MAX_NAME
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, Follow, StoredObject
 from fedihub.storage.queries import call_audience_inboxes, count_follows
 
-MAX_NAME = 200
 MAX_POST = 20_000
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.limits import MAX_PAGE
 from fedihub.protocol.movements import movement_key
 from fedihub.protocol.profile_reader import HUB_SCOPES
 from fedihub.protocol.urls import http_url
@@ -19,7 +20,6 @@ from fedihub.storage.directory_index import DISCOVERED_VIA
 from fedihub.storage.models import Actor, ActorMovement
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000  # deep enough for 500,000 entries; beyond it OFFSET only burns the database
 MAX_TEXT = 200
 SUMMARY_CHARS = 500
 SCOPE_CHOICES = ("coalition", "hub", *HUB_SCOPES)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from fedihub.coalitions.movements import normalise_tag
 from fedihub.errors import InvalidInput, PayloadTooLarge
+from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import MAX_MOVEMENTS, unique_movements
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
-MAX_REGION = 200
 MAX_NOTE = 2_000
 COLUMNS = ("address", "movement", "region", "note")
 # Other spellings people use for the same columns.

@@ -14,12 +14,13 @@ from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.protocol.jsonld import canonical_document
+from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import media_type_of
 from fedihub.protocol.reader import ActivityView, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 
 # Mastodon rejects serialized JSON above 1 MB (docs/federation/delivery.md "Limits"); so do we.
-MAX_ACTIVITY_BYTES = 1_000_000
+MAX_ACTIVITY_BYTES = MAX_DOCUMENT_BYTES
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 

@@ -13,13 +13,13 @@ from fedihub.coalitions.ics import status_of
 from fedihub.errors import InvalidInput
 from fedihub.pledges.rollup import Rollup
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.limits import MAX_PAGE
 from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url
 from fedihub.storage.models import StoredObject
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
-MAX_PAGE = 10_000
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre)>", re.IGNORECASE)

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import MAX_KEY, comparable, movement_name
 from fedihub.storage.models import Actor, Boost, Reaction, StoredObject
 
 PAST_DAYS = 30  # calendar apps drop events that vanish from a feed: keep the last month's in it
 UPCOMING_LIMIT = 500
 PAST_LIMIT = 200
-MAX_REGION = 200  # the region columns are String(200)
 MAX_HANDLE = 320
 FILTER_LIMITS = {"movement": MAX_KEY, "region": MAX_REGION, "coalition": MAX_HANDLE, "hub": MAX_HANDLE}
 

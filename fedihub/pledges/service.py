@@ -19,7 +19,7 @@ from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Repo
 from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.models import Actor, Pledge, StoredObject
 
-MAX_ACTION_TITLE = 200
+MAX_ACTION_TITLE = calls.MAX_TITLE  # the local action is validated as a call
 LIVE_STATES = ("pending", ACCEPTED)
 
 

@@ -17,11 +17,11 @@ from fedihub.errors import (
     RemoteUnavailable,
 )
 from fedihub.protocol.jsonld import canonical_document
+from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import ACCEPT_ACTIVITYPUB, is_activitypub_media_type
 from fedihub.protocol.reader import without_nul
 from fedihub.protocol.vocab import ACTOR_TYPES
 
-MAX_DOCUMENT_BYTES = 1_000_000  # Mastodon's limit on serialized JSON (spec §1.10)
 TOTAL_TIMEOUT = 30.0  # per-read timeouts alone let a peer drip bytes forever
 
 

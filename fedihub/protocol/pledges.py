@@ -10,6 +10,7 @@ from typing import Any
 
 from fedihub.protocol import builders
 from fedihub.protocol.builders import format_datetime
+from fedihub.protocol.limits import MAX_MESSAGE
 from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
 from fedihub.protocol.timezones import known_zone, zone_info
@@ -45,7 +46,6 @@ PLEDGE_CONTEXT: list[Any] = [
     },
 ]
 
-MAX_MESSAGE = 1000
 MAX_TEXT = 300
 MAX_TURNOUT = 10_000_000
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
+from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list
 from fedihub.protocol.urls import http_url
@@ -17,7 +18,6 @@ from fedihub.protocol.vocab import FEDIHUB_NAMESPACE
 # Peers control these documents: every string is whitespace-collapsed and capped, and any value
 # of an unexpected shape reads as absent instead of failing the whole document.
 MAX_TEXT = 1000  # a place's name or street address
-MAX_REGION = 200  # a city, state or country (the columns are String(200))
 MAX_FIELD_VALUE = 2047  # Mastodon's limit on a profile field's value (spec §1.2)
 
 # Our own extension for hubs (docs/federation/hubs.md "The extension terms"); peers that do not
