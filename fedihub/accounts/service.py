@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts import passwords
 from fedihub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fedihub.protocol.limits import MAX_NAME
 from fedihub.storage.models import Account, Actor, Membership
 
 ROLES = ("editor", "admin", "owner")
@@ -21,7 +22,7 @@ ROLE_LABELS = {
     "owner": "Owner: also manages admins and other owners",
 }
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-MAX_DISPLAY_NAME = 200
+MAX_DISPLAY_NAME = MAX_NAME
 
 
 def role_rank(role: str) -> int:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,11 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions import event_text
 from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.markdown import render_markdown
+from fedihub.coalitions.movements import normalise_movements
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.protocol import builders
+from fedihub.protocol.limits import MAX_REGION
+from fedihub.protocol.movements import hashtag_of
+from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url_problem
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
 
@@ -30,10 +33,6 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
 MAX_PLACE = 200
 MAX_ADDRESS = 500
-MAX_URL = 2048
-MAX_REGION = 200
-MAX_MOVEMENT = 64
-MAX_MOVEMENTS = 20
 MAX_REASON = 2_000
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2100
 
@@ -61,12 +60,6 @@ class CallInput:
 
 
 # --- Validation ------------------------------------------------------------------------------------
-
-
-@functools.cache
-def known_timezones() -> frozenset[str]:
-    """Every IANA zone name this machine's tz database knows (the time-zone <select> lists them)."""
-    return frozenset(available_timezones())
 
 
 def _text(value: str | None) -> str:
@@ -102,7 +95,7 @@ def _timezone(value: str | None) -> str:
     name = (value or "").strip()
     if not name:
         raise InvalidInput("choose a time zone", field="timezone")
-    if name not in known_timezones():
+    if known_zone(name) is None:
         raise InvalidInput(f"{name!r} is not a time zone we know, e.g. Europe/Paris", field="timezone")
     return name
 
@@ -111,28 +104,9 @@ def _online_url(value: str | None) -> str | None:
     url = (value or "").strip()
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
-        raise InvalidInput("the online link must be a web address starting with https://", field="online_url")
-    if len(url) > MAX_URL:
-        raise InvalidInput(f"the online link has at most {MAX_URL} characters", field="online_url")
+    if problem := http_url_problem(url):
+        raise InvalidInput(f"the online link {problem}", field="online_url")
     return url
-
-
-def _movements(values: Sequence[str]) -> list[str]:
-    found: list[str] = []
-    for value in values:
-        movement = _text(value).lstrip("#").strip()
-        if not movement or movement.casefold() in (m.casefold() for m in found):
-            continue
-        if len(movement) > MAX_MOVEMENT:
-            raise InvalidInput(f"a movement name has at most {MAX_MOVEMENT} characters", field="movements")
-        if event_text.movement_hashtag(movement) is None:
-            raise InvalidInput(f"{movement!r} needs at least one letter to become a hashtag", field="movements")
-        found.append(movement)
-    if len(found) > MAX_MOVEMENTS:
-        raise InvalidInput(f"at most {MAX_MOVEMENTS} movements per call", field="movements")
-    return found
 
 
 def _coordinates(latitude: float | None, longitude: float | None) -> tuple[float | None, float | None]:
@@ -167,7 +141,9 @@ def validate_call(data: CallInput) -> CallInput:
     online_url = _online_url(data.online_url)
     if not (place_name or address or online_url):
         raise InvalidInput("give a place, an online link, or both", field="place_name")
-    movements = _movements(data.movements)
+    # Stored in a hashtag's shape, so this server's hubs, feeds and directory match a call's
+    # movements as every follower's server matches the hashtags it receives.
+    movements = normalise_movements(data.movements, field="movements", suggest=False)
     region = {
         name: _optional(getattr(data, name), name, MAX_REGION, label)
         for name, label in (("region_city", "the city"), ("region_state", "the state or province"),
@@ -379,7 +355,7 @@ def _event_document(
         place=place,
         online_url=row.online_url,
         status=row.event_status or "CONFIRMED",
-        hashtags=[tag for tag in map(event_text.movement_hashtag, row.movements or []) if tag],
+        hashtags=[tag for tag in map(hashtag_of, row.movements or []) if tag],
         pledges=pledges_collection(row.uri),
         # Kept from the published document: the pledge count is maintained by fedihub.pledges, and a
         # local action's link to its call is fixed when it is created.

@@ -171,14 +171,3 @@ def build_cancel_note(url: str, facts: CallFacts, reason: str | None) -> str:
         f", planned for {when}.</p>"
     )
     return text + "".join(f"<p>{paragraph}</p>" for paragraph in _paragraphs(reason))
-
-
-def movement_hashtag(movement: str) -> str | None:
-    """A movement as a hashtag Mastodon links: "Black Lives Matter" → "BlackLivesMatter".
-
-    Mastodon hashtags are word characters only (app/models/tag.rb HASHTAG_NAME_RE) and need a
-    letter; words are joined with a capital so the tag stays readable (and screen readers cope).
-    """
-    words = re.findall(r"[^\W_]+", movement)
-    tag = "".join(word[:1].upper() + word[1:] for word in words)
-    return tag if any(char.isalpha() for char in tag) else None

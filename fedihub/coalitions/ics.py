@@ -7,12 +7,13 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import icalendar
 
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.timezones import UTC_NAMES, known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import StoredObject
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -20,8 +21,6 @@ STATUSES = {"CONFIRMED", "TENTATIVE", "CANCELLED"}
 # Local times (TZID) are written for these years only, the range calls.py accepts from organizers;
 # a remote call outside it is written in UTC, so a VTIMEZONE never has to cover centuries.
 ZONE_YEARS = range(1970, 2101)
-# Names of UTC itself: written as UTC ("Z") times, which need no VTIMEZONE.
-UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
 MAX_SEQUENCE = 2**31 - 1  # SEQUENCE is an INTEGER (§3.3.8)
 
 # Every control character but TAB and LF (CR is turned into LF first); RFC 5545 §3.3.11 forbids them in
@@ -45,13 +44,6 @@ def _text(value: str) -> icalendar.vText:
     return icalendar.vText(clean_text(value))
 
 
-def _safe_uri(value: str | None) -> str | None:
-    """An http(s) URI with no whitespace or control characters, or None: URI values are not escaped."""
-    if not value or re.search(r"[\s\x00-\x1f\x7f]", value):
-        return None
-    return value if urlsplit(value).scheme in ("http", "https") else None
-
-
 def _utc(moment: datetime) -> datetime:
     """A DATE-TIME in UTC form (§3.3.5, form #2): calendar apps show it in the reader's own zone."""
     if moment.tzinfo is None:
@@ -62,18 +54,13 @@ def _utc(moment: datetime) -> datetime:
 # --- Time zones (§3.6.5) ------------------------------------------------------------------------------
 
 
-@functools.cache
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def zone_of(row: StoredObject) -> str | None:
     """The IANA zone the call's times are written in, or None for UTC times.
 
     UTC when the call has no zone we know (a peer may send anything) or a time outside ZONE_YEARS.
     """
-    name = (row.timezone or "").strip()
-    if not name or name in UTC_NAMES or name not in _known_zones():
+    name = known_zone(row.timezone)
+    if name is None or name in UTC_NAMES:
         return None
     moments = [m for m in (row.start_time, row.end_time) if m is not None]
     if not all(m.year in ZONE_YEARS and m.astimezone(ZoneInfo(name)).year in ZONE_YEARS for m in moments):
@@ -178,7 +165,7 @@ def description_text(row: StoredObject) -> str:
     lines = [body] if body else []
     if organiser:
         lines.append(f"Organised by {organiser}")
-    url = _safe_uri(row.url) or _safe_uri(row.uri)
+    url = http_url(row.url) or http_url(row.uri)
     if url:
         lines.append(url)
     return "\n\n".join(lines)
@@ -190,7 +177,7 @@ def location_text(row: StoredObject) -> str | None:
     if len(parts) == 2 and parts[1].startswith(parts[0]):
         parts = parts[1:]
     text = ", ".join(parts)
-    return text or _safe_uri(row.online_url)
+    return text or http_url(row.online_url)
 
 
 def status_of(row: StoredObject) -> str:
@@ -200,7 +187,7 @@ def status_of(row: StoredObject) -> str:
 
 def _organizer(row: StoredObject) -> icalendar.vCalAddress | None:
     author = row.author
-    address = (_safe_uri(author.url) or _safe_uri(author.uri)) if author is not None else None
+    address = (http_url(author.url) or http_url(author.uri)) if author is not None else None
     if address is None:
         return None
     organizer = icalendar.vCalAddress(address)
@@ -239,7 +226,7 @@ def build_event(row: StoredObject, zone: str | None) -> icalendar.Event:
         event.add("LOCATION", _text(location))
     if row.latitude is not None and row.longitude is not None:
         event.add("GEO", (row.latitude, row.longitude))
-    url = _safe_uri(row.url) or _safe_uri(row.uri)
+    url = http_url(row.url) or http_url(row.uri)
     if url:
         event.add("URL", url)
     organizer = _organizer(row)

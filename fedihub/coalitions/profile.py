@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.avatars import AvatarImage, remove_avatar, store_avatar
 from fedihub.coalitions.markdown import render_markdown
+from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.service import MAX_NAME, publish_actor_update
 from fedihub.errors import InvalidInput
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.follows import accept_follow
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.limits import MAX_REGION
+from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.directory_index import set_movements
 from fedihub.storage.models import Actor, Follow
 
 FormFields = Mapping[str, "str | list[str]"]
 
 MAX_SUMMARY = 5_000  # Markdown; Mastodon truncates a bio at 20 kB of HTML (spec finding 20)
-MAX_REGION = 200
-MAX_WEBSITE = 2_000  # Mastodon profile field values stop at 2047 characters (spec §1.2)
-MAX_TAG = 60
-MAX_MOVEMENTS = 20
-
-
-@dataclass(frozen=True)
-class Movement:
-    tag: str  # the hashtag without "#", in the case we publish it
-    label: str
-
-
-# The movements the issue names; a coalition ticks them or adds free tags of its own.
-SUGGESTED_MOVEMENTS: tuple[Movement, ...] = (
-    Movement("AntiAusterity", "Anti-austerity"),
-    Movement("BlackLivesMatter", "Black Lives Matter"),
-    Movement("SolidarityNetwork", "Solidarity network"),
-    Movement("Tenants", "Tenants"),
-    Movement("FightFor15", "$15 / Fight for 15"),
-    Movement("Climate", "Climate"),
-    Movement("Labour", "Labour"),
-    Movement("ImmigrantRights", "Immigrant rights"),
-)
-_SUGGESTED_BY_KEY = {m.tag.lower(): m for m in SUGGESTED_MOVEMENTS}
 
 
 @dataclass(frozen=True)
@@ -64,55 +41,6 @@ class ProfileInput:
     longitude: float | None
     website: str | None
     manually_approves_followers: bool
-
-
-def movement_label(tag: str) -> str:
-    """How a movement reads on a page: the suggested label, or the free tag as a hashtag."""
-    known = _SUGGESTED_BY_KEY.get(tag.lower())
-    return known.label if known else f"#{tag}"
-
-
-def normalise_tag(text: str) -> str | None:
-    """A free tag as a hashtag Mastodon accepts: letters, digits and "_" only, at least one letter.
-
-    Several words are joined in CamelCase ("food not bombs" → "FoodNotBombs"), which stays readable
-    while Mastodon matches tags case-insensitively (app/lib/hashtag_normalizer.rb). A tag naming a
-    suggested movement comes back in that movement's spelling, so each movement is stored once.
-    """
-    text = unicodedata.normalize("NFKC", text).strip().lstrip("#").strip()
-    words = [w for w in re.split(r"[\s\-./&+]+", text) if w]
-    if len(words) > 1:
-        words = [w[:1].upper() + w[1:] for w in words]
-    tag = "".join(re.sub(r"[^\w]", "", w) for w in words)
-    if not tag:
-        return None
-    if not any(ch.isalpha() for ch in tag):
-        raise InvalidInput(f"the tag {text!r} needs at least one letter", field="tags")
-    if len(tag) > MAX_TAG:
-        raise InvalidInput(f"a tag has at most {MAX_TAG} characters", field="tags")
-    known = _SUGGESTED_BY_KEY.get(tag.lower())
-    return known.tag if known else tag
-
-
-def parse_movements(selected: Sequence[str], tags_text: str) -> list[str]:
-    """Ticked suggested movements plus comma-separated free tags, deduplicated, in that order."""
-    result: list[str] = []
-    seen: set[str] = set()
-    for value in selected:
-        known = _SUGGESTED_BY_KEY.get(value.strip().lower())
-        if known is None:
-            raise InvalidInput(f"{value!r} is not one of the listed movements", field="movements")
-        if known.tag.lower() not in seen:
-            seen.add(known.tag.lower())
-            result.append(known.tag)
-    for piece in re.split(r"[,\n;]", tags_text or ""):
-        tag = normalise_tag(piece)
-        if tag is not None and tag.lower() not in seen:
-            seen.add(tag.lower())
-            result.append(tag)
-    if len(result) > MAX_MOVEMENTS:
-        raise InvalidInput(f"choose at most {MAX_MOVEMENTS} movements and tags in all", field="tags")
-    return result
 
 
 def _value(fields: FormFields, name: str) -> str:
@@ -160,11 +88,8 @@ def parse_website(text: str) -> str | None:
         return None
     if "://" not in text and not text.lower().startswith(("javascript:", "data:", "mailto:")):
         text = f"https://{text}"
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in text):
-        raise InvalidInput("the website must be a web address starting with https:// or http://", field="website")
-    if len(text) > MAX_WEBSITE:
-        raise InvalidInput(f"the website address has at most {MAX_WEBSITE} characters", field="website")
+    if problem := http_url_problem(text):
+        raise InvalidInput(f"the website {problem}", field="website")
     return text
 
 
@@ -203,14 +128,11 @@ def parse_profile_form(fields: FormFields) -> ProfileInput:
 
 def profile_form_fields(actor: Actor) -> dict[str, str | list[str]]:
     """The profile form prefilled from the stored coalition."""
-    movements = list(actor.movements or [])
-    suggested = [m for m in movements if m.lower() in _SUGGESTED_BY_KEY]
     return {
         "name": actor.name or "",
         # Coalitions made before the Markdown was kept: their text, rather than an empty box that would erase it.
         "summary": actor.summary_source if actor.summary_source is not None else html_to_text(actor.summary),
-        "movements": suggested,
-        "tags": ", ".join(m for m in movements if m not in suggested),
+        **movement_form_values(actor.movements or []),
         "region_city": actor.region_city or "",
         "region_state": actor.region_state or "",
         "region_country": actor.region_country or "",

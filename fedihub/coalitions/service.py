@@ -20,10 +20,10 @@ from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
 from fedihub.protocol import builders
+from fedihub.protocol.limits import MAX_NAME
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, StoredObject
 
-MAX_NAME = 200
 MAX_POST = 20_000
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.directory.query import DirectoryFilter, conditions, entry_of
-from fedihub.protocol.profile_reader import http_url
-from fedihub.storage.directory_index import movement_key
+from fedihub.protocol.movements import movement_key
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, StoredObject
 
 MAX_CALLS = 500

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
 from fedihub.protocol.html import html_to_text
-from fedihub.protocol.profile_reader import HUB_SCOPES, http_url
-from fedihub.storage.directory_index import DISCOVERED_VIA, movement_key
+from fedihub.protocol.limits import MAX_PAGE
+from fedihub.protocol.movements import movement_key
+from fedihub.protocol.profile_reader import HUB_SCOPES
+from fedihub.protocol.urls import http_url
+from fedihub.storage.directory_index import DISCOVERED_VIA
 from fedihub.storage.models import Actor, ActorMovement
 
 PAGE_SIZE = 50
-MAX_PAGE = 10_000  # deep enough for 500,000 entries; beyond it OFFSET only burns the database
 MAX_TEXT = 200
 SUMMARY_CHARS = 500
 SCOPE_CHOICES = ("coalition", "hub", *HUB_SCOPES)
@@ -35,7 +37,7 @@ FOUND_LABELS = {
 class DirectoryFilter:
     """What the directory page, the JSON API and the map filter on; None means "any"."""
 
-    movement: str | None = None  # casefolded, without '#'
+    movement: str | None = None  # a movement key (protocol/movements.py)
     region: str | None = None
     scope: str | None = None  # one of SCOPE_CHOICES
     text: str | None = None
@@ -73,7 +75,7 @@ def parse_filter(params: Mapping[str, str]) -> DirectoryFilter:
     if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
         raise InvalidInput(f"page must be a number from 1 to {MAX_PAGE}", field="page")
     return DirectoryFilter(
-        movement=movement_key(movement.lstrip("#")) or None if movement else None,
+        movement=movement_key(movement) or None if movement else None,
         region=_one_line(params.get("region")),
         scope=scope.lower() if scope else None,
         text=_one_line(params.get("q")),

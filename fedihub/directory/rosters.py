@@ -20,7 +20,9 @@ from fedihub.federation.actors import find_actor, host_of, store_remote_actor
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import fetch
-from fedihub.protocol.profile_reader import HUB_NAMESPACE, MAX_REGION, clean_text, http_url, read_actor_profile
+from fedihub.protocol.limits import MAX_NAME, MAX_REGION
+from fedihub.protocol.profile_reader import HUB_NAMESPACE, clean_text, read_actor_profile
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.reader import as_list, id_of
 from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
@@ -32,7 +34,6 @@ ROSTER_FRESH_FOR = timedelta(hours=6)
 # Only coalitions and hubs are listed; a person in a roster would be a stub nobody ever sees.
 LISTED_TYPES = ("Group",)
 USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-MAX_NAME = 200
 
 
 @dataclass(frozen=True)

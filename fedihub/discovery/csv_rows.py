@@ -7,14 +7,14 @@ import io
 import re
 from dataclasses import dataclass
 
-from fedihub.coalitions.profile import normalise_tag
+from fedihub.coalitions.movements import normalise_tag
 from fedihub.errors import InvalidInput, PayloadTooLarge
+from fedihub.protocol.limits import MAX_REGION
+from fedihub.protocol.movements import MAX_MOVEMENTS, unique_movements
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 5_000
-MAX_REGION = 200
 MAX_NOTE = 2_000
-MAX_MOVEMENTS = 20
 COLUMNS = ("address", "movement", "region", "note")
 # Other spellings people use for the same columns.
 ALIASES = {"movements": "movement", "handle": "address", "notes": "note"}
@@ -65,9 +65,9 @@ def parse_movements(cell: str) -> tuple[str, ...]:
             tag = normalise_tag(piece)
         except InvalidInput:
             continue  # "15" alone is not a hashtag; the rest of the row still counts
-        if tag and tag.casefold() not in (t.casefold() for t in found):
+        if tag:
             found.append(tag)
-    return tuple(found[:MAX_MOVEMENTS])
+    return tuple(unique_movements(found)[:MAX_MOVEMENTS])
 
 
 def _header(cells: list[str]) -> dict[str, int]:

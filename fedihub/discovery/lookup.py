@@ -17,7 +17,7 @@ from fedihub.federation.actors import host_of
 from fedihub.federation.context import FederationContext
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.nodeinfo_reader import ServerSoftware, fetch_server_software
-from fedihub.protocol.profile_reader import http_url
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, Follow, HubRequest
 
 LOOKUP_TIMEOUT = 20.0  # WebFinger and the actor fetch together; a person is waiting for the page

@@ -29,6 +29,7 @@ from fedihub.protocol.addresses import check_host_name
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.profile_reader import read_actor_profile
 from fedihub.protocol.reader import read_actor
+from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def parse_address(text: str, field: str | None = None) -> Address:
         raise InvalidInput("give a handle like tenants@city.example or a link to a profile", field=field)
     if len(text) > MAX_ADDRESS:
         raise InvalidInput(f"an address has at most {MAX_ADDRESS} characters", field=field)
-    if text.lower().startswith(("http://", "https://")):
+    if has_http_scheme(text):
         try:
             parsed = fetch.check_fetchable_url(text)
         except InvalidInput as exc:

@@ -21,8 +21,10 @@ from fedihub.protocol.hosts import host_of as host_of  # where federation code h
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.keys import generate_key_pair
+from fedihub.protocol.movements import build_hashtags
 from fedihub.protocol.profile_reader import HUB_NAMESPACE, ActorProfile, read_actor_profile
 from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
+from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
 
@@ -215,7 +217,7 @@ def profile_properties(actor: Actor) -> dict:
         )
         extra["attachment"] = [{"type": "PropertyValue", "name": "Website", "value": link}]
     if actor.movements:
-        extra["tag"] = [{"type": "Hashtag", "name": f"#{tag}"} for tag in actor.movements]
+        extra["tag"] = build_hashtags(actor.movements)
     region = [part for part in (actor.region_city, actor.region_state, actor.region_country) if part]
     if region or actor.latitude is not None:
         place: dict = {"type": "Place", "name": ", ".join(region) or None}
@@ -334,7 +336,7 @@ async def resolve_actor(
 async def resolve_target(ctx: FederationContext, target: str, *, discovered_via: str = "federation") -> Actor:
     """Resolve ``name@host`` (through WebFinger) or an actor URL to a stored actor."""
     target = target.strip()
-    if target.startswith(("http://", "https://")):
+    if has_http_scheme(target):
         async with ctx.sessions() as session:
             local = await find_actor(session, target)
         if local is not None and local.is_local:

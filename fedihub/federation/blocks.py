@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.errors import InvalidInput
 from fedihub.federation.context import FederationContext
 from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.models import Actor, Delivery, DomainBlock, Follow
 
 
 def normalise_domain(domain: str) -> str:
     value = domain.strip()
-    if value.lower().startswith(("http://", "https://")):
+    if has_http_scheme(value):
         value = value.split("://", 1)[1].split("/", 1)[0]
     if not value.rstrip(".") or "/" in value or "@" in value or " " in value:
         raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)")

@@ -24,11 +24,12 @@ from fedihub.federation.retry import (
     should_give_up,
 )
 from fedihub.protocol.httpauth import HttpSignatureAuth
+from fedihub.protocol.media_types import ACTIVITY_JSON
 from fedihub.storage.models import Activity, Actor, Delivery, DomainHealth
 
 log = logging.getLogger(__name__)
 
-ACTIVITY_CONTENT_TYPE = "application/activity+json"
+ACTIVITY_CONTENT_TYPE = ACTIVITY_JSON
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.protocol.jsonld import canonical_document
+from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
+from fedihub.protocol.media_types import media_type_of
 from fedihub.protocol.reader import ActivityView, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 
 # Mastodon rejects serialized JSON above 1 MB (docs/federation/delivery.md "Limits"); so do we.
-MAX_ACTIVITY_BYTES = 1_000_000
+MAX_ACTIVITY_BYTES = MAX_DOCUMENT_BYTES
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
 
@@ -34,7 +36,7 @@ def parse_activity_body(body: bytes, content_type: str | None) -> ActivityView:
     compacted against our contexts (protocol/jsonld.py). Raises the 4xx errors of the error tree."""
     if len(body) > MAX_ACTIVITY_BYTES:
         raise PayloadTooLarge(f"activities are limited to {MAX_ACTIVITY_BYTES} bytes")
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    media_type = media_type_of(content_type)
     if media_type and media_type not in _JSON_TYPES:
         raise UnsupportedMediaType(f"expected application/activity+json, got {media_type}")
     try:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,8 +18,11 @@ from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.protocol import fetch
 from fedihub.protocol.html import html_to_text, sanitize_html
-from fedihub.protocol.profile_reader import hashtag_names, http_url, is_virtual_location, read_place
+from fedihub.protocol.movements import hashtag_names
+from fedihub.protocol.profile_reader import is_virtual_location, read_place
 from fedihub.protocol.reader import ObjectView, as_list, id_of, parse_datetime, read_object, visibility
+from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.vocab import OBJECT_TYPES
 from fedihub.storage.models import Actor, StoredObject
 
@@ -111,11 +113,6 @@ _EVENT_STATUS_TERMS = {
 }
 
 
-@functools.cache
-def _known_timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def _event_status(doc: Mapping[str, Any]) -> str:
     for key in ("eventStatus", "status", "ical:status"):
         value = id_of(doc.get(key))
@@ -131,9 +128,9 @@ def _event_status(doc: Mapping[str, Any]) -> str:
 def _event_zone(doc: Mapping[str, Any]) -> str | None:
     """The event's IANA zone; without one, the fixed zone of its startTime's offset (Gancio sends
     none), so its wall-clock time still reads as the organiser wrote it."""
-    name = doc.get("timezone")
-    if isinstance(name, str) and name.strip() in _known_timezones():
-        return name.strip()
+    name = known_zone(doc.get("timezone"))
+    if name is not None:
+        return name
     start = doc.get("startTime")
     if not isinstance(start, str):
         return None
@@ -147,7 +144,7 @@ def _event_zone(doc: Mapping[str, Any]) -> str | None:
     if rest:
         return None  # no Etc/ zone for half-hour offsets
     zone = "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"  # POSIX sign: Etc/GMT-2 is UTC+2
-    return zone if zone in _known_timezones() else None
+    return known_zone(zone)
 
 
 def _event_time(value: Any, zone: str | None) -> datetime | None:

@@ -9,17 +9,17 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fedihub.coalitions.calls import known_timezones
 from fedihub.coalitions.ics import status_of
 from fedihub.errors import InvalidInput
 from fedihub.pledges.rollup import Rollup
 from fedihub.protocol.html import html_to_text
-from fedihub.protocol.profile_reader import http_url
+from fedihub.protocol.limits import MAX_PAGE
+from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import StoredObject
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
-MAX_PAGE = 10_000
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|pre)>", re.IGNORECASE)
@@ -57,8 +57,8 @@ def parse_paging(params: Mapping[str, str]) -> Paging:
 
 
 def _zone(row: StoredObject) -> tuple[str, ZoneInfo | Any]:
-    name = (row.timezone or "").strip()
-    return (name, ZoneInfo(name)) if name in known_timezones() else ("UTC", UTC)
+    name = known_zone(row.timezone)
+    return (name, ZoneInfo(name)) if name is not None else ("UTC", UTC)
 
 
 def _iso(moment: datetime | None, zone: Any) -> str | None:

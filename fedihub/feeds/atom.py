@@ -14,9 +14,9 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
-from fedihub.coalitions.calls import known_timezones
 from fedihub.protocol.html import html_to_text, sanitize_html
-from fedihub.protocol.profile_reader import http_url
+from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, Boost, StoredObject
 
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
@@ -74,7 +74,7 @@ def entry_html(row: StoredObject) -> str:
     body = sanitize_html(row.content)
     if row.type != "Event" or row.start_time is None:
         return body
-    zone = row.timezone if row.timezone in known_timezones() else "UTC"
+    zone = known_zone(row.timezone) or "UTC"
     facts = [f"<p><strong>When:</strong> {escape(event_text.format_when(row.start_time, row.end_time, zone))}</p>"]
     place = event_text.format_place(row.location_name, row.location_address)
     if place:

@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.limits import MAX_REGION
+from fedihub.protocol.movements import MAX_KEY, comparable, movement_name
 from fedihub.storage.models import Actor, Boost, Reaction, StoredObject
 
 PAST_DAYS = 30  # calendar apps drop events that vanish from a feed: keep the last month's in it
 UPCOMING_LIMIT = 500
 PAST_LIMIT = 200
-MAX_MOVEMENT = 100  # actor_movements.movement is String(100)
-MAX_REGION = 200  # the region columns are String(200)
 MAX_HANDLE = 320
-FILTER_LIMITS = {"movement": MAX_MOVEMENT, "region": MAX_REGION, "coalition": MAX_HANDLE, "hub": MAX_HANDLE}
+FILTER_LIMITS = {"movement": MAX_KEY, "region": MAX_REGION, "coalition": MAX_HANDLE, "hub": MAX_HANDLE}
 
 Condition = ColumnElement[bool]
 
@@ -48,7 +48,7 @@ def parse_filters(params: Mapping[str, str]) -> CallFilters:
         text = " ".join(str(params.get(name) or "").split())
         if len(text) > limit:
             raise InvalidInput(f"{name} has at most {limit} characters", field=name)
-        values[name] = text.lstrip("#").strip() if name == "movement" else text
+        values[name] = (movement_name(text) or "") if name == "movement" else text
     return CallFilters(**{name: value or None for name, value in values.items()})
 
 
@@ -56,8 +56,12 @@ def parse_filters(params: Mapping[str, str]) -> CallFilters:
 
 
 def movement_condition(dialect: str, movement: str) -> Condition:
-    """The call is tagged ``movement`` (case-insensitive; SQLite folds ASCII letters only)."""
-    key = movement.lower()
+    """The call is tagged ``movement`` (case-insensitive; SQLite folds ASCII letters only).
+
+    Compared in protocol/movements.py's spelling, "Rent Strike" as "RentStrike", as calls store their
+    movements; lower() rather than casefold() because that is what the SQL side can do.
+    """
+    key = comparable(movement).lower()
     if dialect == "postgresql":
         # json_array_elements_text fails on a scalar: a call stored with JSON null has no movements.
         array = case(

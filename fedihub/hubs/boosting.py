@@ -19,6 +19,7 @@ from fedihub.federation.events import InboundEvents
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason
 from fedihub.protocol import builders, fetch
+from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, Boost, Follow, StoredObject
@@ -54,13 +55,6 @@ def _regions(*actors_or_rows: Any) -> tuple[str, ...]:
     for item in actors_or_rows:
         found += [getattr(item, key, None) for key in ("region_city", "region_state", "region_country")]
     return tuple(value for value in found if value)
-
-
-def _doc_movements(doc: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(
-        str(tag.get("name", "")).lstrip("#") for tag in as_list(doc.get("tag"))
-        if isinstance(tag, Mapping) and tag.get("type") == "Hashtag" and tag.get("name")
-    )
 
 
 async def _already_boosted(session: AsyncSession, hub_id: int, object_id: str) -> bool:
@@ -133,7 +127,7 @@ async def boost_what_member_hubs_boost(
         candidate = Candidate(
             object_id=object_id, type=view.type, author_uri=author.uri, is_public=view.is_public,
             in_reply_to=doc.get("inReplyTo") if isinstance(doc.get("inReplyTo"), str) else None,
-            movements=_doc_movements(doc) or tuple(author.movements or ()), regions=_regions(author),
+            movements=tuple(hashtag_names(doc)) or tuple(author.movements or ()), regions=_regions(author),
             via_accepted_member=True, author_blocked=blocked,
         )
         await _boost(ctx, session, hub, candidate, author)

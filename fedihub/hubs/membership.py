@@ -21,9 +21,9 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.protocol import builders
+from fedihub.protocol.limits import MAX_MESSAGE
 from fedihub.storage.models import Actor, Follow, HubRequest
 
-MAX_MESSAGE = 1000
 OPEN = ("pending", "approved")
 
 

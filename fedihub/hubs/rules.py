@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from fedihub.protocol.movements import movement_key
+
 SCOPES = ("local", "regional", "state", "macro-regional", "national", "international")
 BOOSTABLE_TYPES = frozenset({"Note", "Article", "Page", "Event"})
 
@@ -38,7 +40,12 @@ class Candidate:
 
 
 def _folded(values: Collection[str]) -> set[str]:
-    return {value.strip().lstrip("#").casefold() for value in values if value and value.strip()}
+    return {value.strip().casefold() for value in values if value and value.strip()}
+
+
+def _movement_keys(values: Collection[str]) -> set[str]:
+    # protocol/movements.py: "#housing", "Housing" and "housing" are one movement.
+    return {key for key in map(movement_key, values) if key}
 
 
 def refusal_reason(rules: HubRules, candidate: Candidate) -> str | None:
@@ -60,7 +67,7 @@ def refusal_reason(rules: HubRules, candidate: Candidate) -> str | None:
     allowed = frozenset({"Event"}) if rules.calls_only else BOOSTABLE_TYPES
     if candidate.type not in allowed:
         return f"type {candidate.type} is not boosted by this hub"
-    if rules.movements and not _folded(rules.movements) & _folded(candidate.movements):
+    if rules.movements and not _movement_keys(rules.movements) & _movement_keys(candidate.movements):
         return "no matching movement"
     if rules.regions and not _folded(rules.regions) & _folded(candidate.regions):
         return "no matching region"

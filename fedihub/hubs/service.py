@@ -18,10 +18,9 @@ from fedihub.federation.actors import create_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.hubs import membership
 from fedihub.hubs.rules import SCOPES
+from fedihub.protocol.limits import MAX_NAME, MAX_REGION
 from fedihub.storage.models import Actor, Follow
 
-MAX_NAME = 200
-MAX_REGION = 200
 ROSTER_PAGE_SIZE = 50
 
 

@@ -11,6 +11,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation import objects
 from fedihub.federation.context import FederationContext
 from fedihub.pledges.store import is_over
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, StoredObject
 
 
@@ -43,7 +44,7 @@ def _from_row(row: StoredObject) -> CallTarget:
 async def get_call_target(ctx: FederationContext, call_uri: str) -> CallTarget:
     """The call at ``call_uri``: from our database, else from its origin (never a relayed copy)."""
     call_uri = call_uri.strip()
-    if not call_uri.startswith(("https://", "http://")):
+    if http_url(call_uri) is None:
         raise InvalidInput("give the call's full link, starting with https://", field="call")
     async with ctx.sessions() as session:
         row = await session.scalar(select(StoredObject).where(StoredObject.uri == call_uri))

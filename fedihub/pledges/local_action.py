@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fedihub.coalitions.calls import parse_local_datetime
+from fedihub.coalitions.calls import MAX_TITLE, parse_local_datetime
 from fedihub.errors import InvalidInput
 
-MAX_ACTION_TITLE = 200
+MAX_ACTION_TITLE = MAX_TITLE  # the local action is validated as a call
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from fedihub.protocol.movements import movement_key
 from fedihub.protocol.pledges import Carrier, PledgeItem
 
 UNKNOWN_REGION = "Region not given"
@@ -58,11 +59,11 @@ def build_rollup(items: Sequence[PledgeItem], carriers: Sequence[Carrier] = ()) 
     by_movement: Counter[str] = Counter()
     for item in items:
         # One count per coalition and movement, however a movement is spelled or capitalised.
-        by_movement.update({movement.casefold(): 1 for movement in item.coalition.movements})
+        by_movement.update({movement_key(movement): 1 for movement in item.coalition.movements})
     labels: dict[str, str] = {}
     for item in items:
         for movement in item.coalition.movements:
-            labels.setdefault(movement.casefold(), movement)  # the first spelling seen names it
+            labels.setdefault(movement_key(movement), movement)  # the first spelling seen names it
     reports = [item.report for item in items if item.report is not None]
     return Rollup(
         pledged=len(items),

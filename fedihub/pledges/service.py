@@ -19,6 +19,7 @@ from fedihub.pledges.local_action import MAX_ACTION_TITLE, LocalActionInput
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Report, build_join
+from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.models import Actor, Pledge
 
 LIVE_STATES = ("pending", ACCEPTED)
@@ -129,8 +130,8 @@ def check_report(happened: bool, turnout: int | None, url: str | None) -> Report
     if turnout is not None and not 0 <= turnout <= MAX_TURNOUT:
         raise InvalidInput("turnout is a rough number of people, 0 or more", field="turnout")
     url = (url or "").strip() or None
-    if url is not None and (not url.startswith(("https://", "http://")) or len(url) > 2048):
-        raise InvalidInput("the link must be a web address starting with https://", field="report_url")
+    if url is not None and (problem := http_url_problem(url)):
+        raise InvalidInput(f"the link {problem}", field="report_url")
     return Report(happened=happened, turnout=turnout if happened else None, url=url)
 
 

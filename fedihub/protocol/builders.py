@@ -7,10 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fedihub.errors import InvalidInput
+from fedihub.protocol.movements import build_hashtags
 from fedihub.protocol.reader import as_list, id_of
+from fedihub.protocol.timezones import zone_info
 from fedihub.protocol.vocab import ACTOR_TYPES, AS_CONTEXT, FEDIHUB_NAMESPACE, SECURITY_CONTEXT
 
 # Every document starts its @context with the AS IRI: Mastodon ignores documents without it
@@ -490,10 +492,9 @@ def build_event(
     """
     if status not in EVENT_STATUSES:
         raise InvalidInput(f"event status must be one of {sorted(EVENT_STATUSES)}")
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone {timezone!r}") from exc
+    zone = zone_info(timezone)
+    if zone is None:
+        raise InvalidInput(f"unknown time zone {timezone!r}")
     if end is not None and end <= start:
         raise InvalidInput("an event must end after it starts")
     body: dict[str, Any] = {
@@ -541,7 +542,7 @@ def build_event(
         # Mobilizon's online address: a Link named "Website" with exactly this mediaType (§2.2).
         attachments.append({"type": "Link", "name": "Website", "mediaType": "text/html", "href": online_url})
     body["attachment"] = attachments
-    body["tag"] = [{"type": "Hashtag", "name": f"#{tag.lstrip('#')}"} for tag in hashtags if tag.lstrip("#")]
+    body["tag"] = build_hashtags(hashtags)
     if pledges:
         body.update(pledges=pledges, participantCount=participant_count)
     else:

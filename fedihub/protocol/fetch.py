@@ -17,37 +17,12 @@ from fedihub.errors import (
     RemoteUnavailable,
 )
 from fedihub.protocol.jsonld import canonical_document
+from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
+from fedihub.protocol.media_types import ACCEPT_ACTIVITYPUB, is_activitypub_media_type
 from fedihub.protocol.reader import without_nul
+from fedihub.protocol.vocab import ACTOR_TYPES
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-ACTIVITY_JSON = "application/activity+json"
-LD_JSON_AS = f'application/ld+json; profile="{AS_CONTEXT}"'
-ACCEPT_ACTIVITYPUB = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
-ACTOR_TYPES = frozenset({"Application", "Group", "Organization", "Person", "Service"})
-MAX_DOCUMENT_BYTES = 1_000_000  # Mastodon's limit on serialized JSON (spec §1.10)
 TOTAL_TIMEOUT = 30.0  # per-read timeouts alone let a peer drip bytes forever
-
-
-def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
-    """Split a Content-Type header into a lowercased media type and its parameters."""
-    media_type, *raw_params = value.split(";")
-    params: dict[str, str] = {}
-    for raw in raw_params:
-        key, sep, param_value = raw.partition("=")
-        if sep:
-            params[key.strip().lower()] = param_value.strip().strip('"')
-    return media_type.strip().lower(), params
-
-
-def is_activitypub_media_type(value: str | None) -> bool:
-    """Mastodon's rule: activity+json, or ld+json whose profile lists the AS IRI (P11)."""
-    if not value:
-        return False
-    media_type, params = parse_media_type(value)
-    if media_type == ACTIVITY_JSON:
-        return True
-    # A profile parameter may hold several space-separated IRIs (RFC 6906).
-    return media_type == "application/ld+json" and AS_CONTEXT in params.get("profile", "").split()
 
 
 def unreachable_message(url: str, exc: Exception) -> str:

@@ -7,11 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fedihub.protocol import builders
 from fedihub.protocol.builders import format_datetime
+from fedihub.protocol.limits import MAX_MESSAGE
+from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
+from fedihub.protocol.timezones import known_zone, zone_info
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.vocab import AS_CONTEXT, FEDIHUB_NAMESPACE
 
 # Our extension namespace (docs/federation/hubs.md "The extension terms"); peers that do not know a term
@@ -43,7 +46,6 @@ PLEDGE_CONTEXT: list[Any] = [
     },
 ]
 
-MAX_MESSAGE = 1000
 MAX_TEXT = 300
 MAX_TURNOUT = 10_000_000
 
@@ -107,10 +109,8 @@ def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:
 
 def _local_time(moment: datetime, zone_name: str | None) -> str:
     # FEP-8a8e: times in the event's own offset, so the wall-clock time survives; UTC without a zone.
-    try:
-        return moment.astimezone(ZoneInfo(zone_name)).replace(microsecond=0).isoformat() if zone_name else format_datetime(moment)
-    except (ZoneInfoNotFoundError, ValueError):
-        return format_datetime(moment)
+    zone = zone_info(zone_name)
+    return moment.astimezone(zone).replace(microsecond=0).isoformat() if zone else format_datetime(moment)
 
 
 def build_local_action(action: LocalAction) -> dict[str, Any]:
@@ -240,8 +240,7 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
 
 
 def _http_url(value: Any) -> str | None:
-    url = id_of(value)
-    return url if url and url.startswith(("https://", "http://")) and len(url) <= 2048 else None
+    return http_url(id_of(value))
 
 
 def read_message(doc: Mapping[str, Any]) -> str | None:
@@ -262,7 +261,7 @@ def read_local_action(value: Any) -> LocalAction | None:
     zone = value.get("timezone")
     return LocalAction(
         uri=uri, name=name, start=parse_datetime(value.get("startTime")),
-        timezone=zone if isinstance(zone, str) and len(zone) <= 64 else None, place=place,
+        timezone=known_zone(zone), place=place,
         url=_http_url(value.get("url")) or uri,
     )
 
@@ -286,17 +285,13 @@ def _read_coalition(value: Any) -> PledgingCoalition | None:
     location = value.get("location")
     address = location.get("address") if isinstance(location, Mapping) else None
     address = address if isinstance(address, Mapping) else {}
-    movements = tuple(
-        tag for tag in (_text(t.get("name"), 100) for t in as_list(value.get("tag"))
-                        if isinstance(t, Mapping) and t.get("type") == "Hashtag") if tag
-    )
     username = _text(value.get("preferredUsername"), 100)
     host = uri.split("/")[2] if uri.count("/") >= 2 else ""
     return PledgingCoalition(
         uri=uri, name=_text(value.get("name")), handle=f"{username}@{host}" if username else None,
         url=_http_url(value.get("url")) or uri, city=_text(address.get("addressLocality"), 200),
         state=_text(address.get("addressRegion"), 200), country=_text(address.get("addressCountry"), 200),
-        movements=tuple(tag.lstrip("#") for tag in movements)[:20],
+        movements=tuple(hashtag_names(value)),
     )
 
 

@@ -1,4 +1,5 @@
-"""Tolerant readers for what describes an actor or an event: hashtags, places and profile fields."""
+"""Tolerant readers for what describes an actor or an event: places, profile fields, and the movements
+(hashtags, read by protocol/movements.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
 
+from fedihub.protocol.limits import MAX_REGION
+from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.vocab import FEDIHUB_NAMESPACE
 
 # Peers control these documents: every string is whitespace-collapsed and capped, and any value
 # of an unexpected shape reads as absent instead of failing the whole document.
 MAX_TEXT = 1000  # a place's name or street address
-MAX_REGION = 200  # a city, state or country (the columns are String(200))
-MAX_TAG = 64
-MAX_MOVEMENTS = 20
-MAX_URL = 2048
 MAX_FIELD_VALUE = 2047  # Mastodon's limit on a profile field's value (spec §1.2)
 
 # Our own extension for hubs (docs/federation/hubs.md "The extension terms"); peers that do not
@@ -36,17 +35,6 @@ def clean_text(value: Any, limit: int) -> str | None:
     return " ".join(value.split())[:limit] or None
 
 
-def http_url(value: Any) -> str | None:
-    """An absolute http(s) URL fit for an href: a host, no whitespace, at most 2048 characters."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL or any(c.isspace() for c in value):
-        return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    return value if parts.scheme in ("http", "https") and parts.netloc else None
-
-
 def coordinate(value: Any, limit: float) -> float | None:
     """A latitude (limit 90) or longitude (limit 180), from a number or a numeric string."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -56,17 +44,6 @@ def coordinate(value: Any, limit: float) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) and -limit <= number <= limit else None
-
-
-def hashtag_names(doc: Mapping[str, Any]) -> list[str]:
-    """The names of the Hashtags in ``tag``, without '#', first spelling of each kept."""
-    found: list[str] = []
-    for tag in as_list(doc.get("tag")):
-        if isinstance(tag, Mapping) and tag.get("type") == "Hashtag":
-            name = (clean_text(tag.get("name"), MAX_TAG) or "").lstrip("#")
-            if name and name.casefold() not in (seen.casefold() for seen in found):
-                found.append(name)
-    return found[:MAX_MOVEMENTS]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fedihub.errors import MalformedActivity
+from fedihub.protocol.media_types import media_type_of
 from fedihub.protocol.vocab import ACTIVITY_TYPES, ACTOR_TYPES, OBJECT_TYPES, PUBLIC_ALIASES
 
 # No JSON-LD on the hot path (ARCHITECTURE "JSON-LD"): every peer we test against uses the
@@ -152,7 +153,7 @@ def _best_url(value: Any) -> str | None:
             return item
         if isinstance(item, Mapping):
             href = _str(item.get("href"))  # no recursion: a peer controls the nesting depth
-            if href and str(item.get("mediaType") or "").startswith("text/html"):
+            if href and media_type_of(_str(item.get("mediaType"))) == "text/html":
                 return href
             fallback = fallback or href
     return fallback

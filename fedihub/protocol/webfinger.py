@@ -13,15 +13,15 @@ import httpx
 
 from fedihub.errors import InvalidInput, RemoteInvalid, RemoteNotFound, RemoteUnavailable
 from fedihub.protocol.fetch import (
-    ACTIVITY_JSON,
     check_fetchable_url,
     decode_json_object,
-    is_activitypub_media_type,
     raise_for_status,
     read_limited,
     unreachable_message,
 )
 from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.media_types import ACTIVITY_JSON, is_activitypub_media_type
+from fedihub.protocol.urls import has_http_scheme
 
 JRD_CONTENT_TYPE = "application/jrd+json"
 PROFILE_PAGE_REL = "http://webfinger.net/rel/profile-page"
@@ -69,13 +69,12 @@ def parse_handle(text: str) -> tuple[str, str]:
 def parse_resource(resource: str) -> tuple[str, str] | str:
     """The ``resource`` of a WebFinger query: (name, host) for an account, or the URL string."""
     text = resource.strip()
-    lowered = text.lower()
-    if lowered.startswith(("http://", "https://")):
+    if has_http_scheme(text):
         check_fetchable_url(text)
         return text
     # Some clients percent-encode the whole resource (acct%3Aname%40host) or encode it twice.
     decoded = unquote(text)
-    if decoded.lower().startswith(("http://", "https://")):
+    if has_http_scheme(decoded):
         check_fetchable_url(decoded)
         return decoded
     if "@" not in decoded:
@@ -168,7 +167,7 @@ async def _webfinger_body(client: httpx.AsyncClient, url: str, base: str, resour
             xrd = b""
         template = lrdd_template(xrd.decode("utf-8", "replace"))
         fallback = template.replace("{uri}", quote(resource, safe="")) if template else None
-        if fallback is None or fallback == url or not fallback.startswith(("http://", "https://")):
+        if fallback is None or fallback == url or not has_http_scheme(fallback):
             raise
         return await _get(client, fallback, WEBFINGER_ACCEPT, MAX_JRD_BYTES)
 
@@ -227,7 +226,7 @@ def subscribe_template_from_jrd(jrd: dict[str, Any]) -> str | None:
     for link in links if isinstance(links, list) else []:
         if isinstance(link, dict) and link.get("rel") == SUBSCRIBE_REL:
             template = link.get("template")
-            if isinstance(template, str) and "{uri}" in template and template.startswith(("https://", "http://")):
+            if isinstance(template, str) and "{uri}" in template and has_http_scheme(template):
                 return template
     return None
 

@@ -8,39 +8,20 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.protocol.movements import movement_key, unique_movements
 from fedihub.storage.models import Actor, ActorMovement
 
-MOVEMENT_MAX = 100  # actor_movements.movement is String(100)
 DISCOVERED_VIA = ("local", "federation", "boost", "roster", "import", "lookup")
-
-
-def clean_movements(movements: Iterable[str] | None) -> list[str]:
-    """Non-blank movements, first spelling of each kept (movements compare casefolded)."""
-    found: list[str] = []
-    seen: set[str] = set()
-    for movement in movements or ():
-        if not isinstance(movement, str):
-            continue
-        text = " ".join(movement.split())
-        key = movement_key(text)
-        if key and key not in seen:
-            seen.add(key)
-            found.append(text)
-    return found
-
-
-def movement_key(movement: str) -> str:
-    """How a movement is stored in actor_movements and compared by the directory filter."""
-    return " ".join(movement.split()).casefold()[:MOVEMENT_MAX]
 
 
 async def set_movements(session: AsyncSession, actor: Actor, movements: Iterable[str] | None) -> None:
     """Set ``actor.movements`` and make actor_movements say the same; the caller commits.
 
     Every write of actors.movements goes through here: the directory filters on the table, so a
-    movement set without it would be invisible to the movement filter.
+    movement set without it would be invisible to the movement filter. What a movement is and how
+    movements compare (the key stored in the table) is protocol/movements.py's rule.
     """
-    cleaned = clean_movements(movements)
+    cleaned = unique_movements(movements)
     actor.movements = cleaned or None
     if actor.id is None:
         session.add(actor)

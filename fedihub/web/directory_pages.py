@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from fedihub.coalitions.profile import movement_label
+from fedihub.coalitions.movements import movement_label
 from fedihub.directory import map_points
 from fedihub.directory.query import (
     FOUND_LABELS,

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired
-from fedihub.protocol.vocab import accepts_activitypub
+from fedihub.protocol.media_types import accepts_activitypub
 from fedihub.web.auth import login_url
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from fedihub.feeds.api import call_json, parse_paging
 from fedihub.feeds.queries import filter_conditions, page_of_calls, parse_filters, public_only
 from fedihub.federation.actors import find_local_actor
 from fedihub.pledges.queries import rollup_of
-from fedihub.protocol.profile_reader import http_url
+from fedihub.protocol.urls import http_url
 from fedihub.web.state import runtime_of
 from fedihub.web.views import remote_call_path
 

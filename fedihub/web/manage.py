@@ -13,9 +13,8 @@ from starlette.routing import BaseRoute, Route
 from fedihub.accounts.service import role_rank
 from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
+from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.coalitions.profile import (
-    SUGGESTED_MOVEMENTS,
-    parse_movements,
     parse_profile_form,
     profile_form_fields,
     save_profile,
@@ -207,14 +206,6 @@ async def _default_zone(p: Page) -> str:
     return zone or "UTC"
 
 
-def _movement_values(tags: list[str]) -> dict[str, str | list[str]]:
-    suggested = {m.tag.lower(): m.tag for m in SUGGESTED_MOVEMENTS}
-    return {
-        "movements": [suggested[t.lower()] for t in tags if t.lower() in suggested],
-        "tags": ", ".join(t for t in tags if t.lower() not in suggested),
-    }
-
-
 def _with_normalised_movements(values: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
     """Ticked movements and free tags as the same hashtags a coalition profile uses."""
     chosen = values.get("movements", [])
@@ -230,7 +221,7 @@ async def new_call(request: Request) -> Response:
         values: dict[str, Any] = {
             "timezone": await _default_zone(p), "region_city": c.region_city or "",
             "region_state": c.region_state or "", "region_country": c.region_country or "",
-            **_movement_values(list(c.movements or [])),
+            **movement_form_values(c.movements or []),
         }
         return _render_call_form(p, None, values, {})
     values = (await read_form(request)).fields(multi=MULTI)
@@ -280,7 +271,7 @@ async def _call_form(
     delete_errors: dict[str, str] | None = None, status: int | None = None,
 ) -> Response:
     values: dict[str, Any] = dict(calls.to_form_fields(row))
-    values.update(_movement_values([t.strip() for t in str(values.get("movements", "")).split(",") if t.strip()]))
+    values.update(movement_form_values(t.strip() for t in str(values.get("movements", "")).split(",") if t.strip()))
     errors_status = 400 if (cancel_errors or delete_errors) else 200
     return _render_call_form(p, row, values, {}, status or errors_status, cancel_errors, delete_errors)
 

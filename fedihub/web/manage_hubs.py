@@ -12,12 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import service as accounts
-from fedihub.coalitions.profile import SUGGESTED_MOVEMENTS, parse_movements
+from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
+from fedihub.protocol.urls import has_http_scheme
 from fedihub.web import account_pages
 from fedihub.web.auth import read_form, require_instance_admin
 from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
@@ -72,7 +73,7 @@ def split_targets(text: str) -> list[str]:
     """
     seen: list[str] = []
     for piece in re.split(r"[\s,;]+", text or ""):
-        if not piece.startswith(("http://", "https://")):
+        if not has_http_scheme(piece):
             piece = piece.lstrip("@").lower()
         if piece and piece not in seen:
             seen.append(piece)
@@ -166,12 +167,9 @@ RULE_FIELDS = ("scope", "region", "movements", "tags", "regions", "calls_only")
 
 
 def _rule_values(hub: Any) -> dict[str, Any]:
-    tags = list(hub.hub_movements or [])
-    suggested = {m.tag.lower(): m.tag for m in SUGGESTED_MOVEMENTS}
     return {
         "scope": hub.hub_scope, "region": hub.hub_region or "", "regions": ", ".join(hub.hub_regions or []),
-        "movements": [suggested[t.lower()] for t in tags if t.lower() in suggested],
-        "tags": ", ".join(t for t in tags if t.lower() not in suggested),
+        **movement_form_values(hub.hub_movements or []),
         "calls_only": "on" if hub.hub_calls_only else "",
     }
 

@@ -12,7 +12,7 @@ from fedihub.errors import AuthenticationFailed, DomainBlocked
 from fedihub.federation.actors import host_of
 from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
-from fedihub.protocol.vocab import ACTIVITY_JSON, accepts_activitypub
+from fedihub.protocol.media_types import ACTIVITY_JSON, accepts_activitypub
 from fedihub.web.state import runtime_of
 
 

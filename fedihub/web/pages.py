@@ -21,6 +21,7 @@ from fedihub.federation.collections import count_followers
 from fedihub.federation.objects import find_object
 from fedihub.hubs.service import roster_page
 from fedihub.protocol.html import sanitize_html
+from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.web.forms import read_form
 from fedihub.web.pledge_pages import carried_calls, pledge_section
@@ -32,7 +33,6 @@ from fedihub.web.views import (
     excerpt,
     post_view,
     region_text,
-    safe_http_url,
 )
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ async def coalition_page(
         "actor": actor, "coalition": view, "handle": view.handle, "followers": followers,
         "region": region_text(actor.region_city, actor.region_state, actor.region_country),
         "movements": [m for m in (actor.movements or []) if isinstance(m, str) and m.strip()],
-        "website": safe_http_url(actor.website), "description": excerpt(actor.summary, 200),
+        "website": http_url(actor.website), "description": excerpt(actor.summary, 200),
         "about_html": sanitize_html(actor.summary),
         "upcoming": [call_view(c, domain) for c in upcoming], "past": [call_view(c, domain) for c in past],
         "posts": [post_view(p, domain) for p in posts],
@@ -161,7 +161,7 @@ async def remote_follow(request: Request) -> Response:
             template = await fetch_subscribe_template(runtime.ctx.http, account, scheme=runtime.ctx.scheme)
     except FedihubError as exc:
         log.info("remote follow: no answer from %s: %s", host, exc)
-    destination = safe_http_url(template.replace("{uri}", quote(target, safe="@"))) if template else None
+    destination = http_url(template.replace("{uri}", quote(target, safe="@"))) if template else None
     if destination is None:
         return await coalition_page(
             request, actor, follow_account=account, follow_fallback=True,

@@ -25,11 +25,12 @@ from fedihub.pledges.queries import current_rollup, find_local_call, rollup_of
 from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import find_pledge, is_over
 from fedihub.protocol.pledges import PledgeItem
+from fedihub.protocol.urls import http_url
 from fedihub.web.auth import read_form, require_account
 from fedihub.web.manage_common import form_fields, render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
-from fedihub.web.views import When, call_view, region_text, remote_call_path, safe_http_url, when_of, zones_with
+from fedihub.web.views import When, call_view, region_text, remote_call_path, when_of, zones_with
 
 PLEDGE_FIELDS = ("coalition", "message", "action_title", "action_start", "action_timezone", "action_place", "call")
 REPORT_FIELDS = ("happened", "turnout", "report_url")
@@ -64,10 +65,10 @@ def _action_view(item: PledgeItem) -> ActionView:
     action = item.action
     assert action is not None
     return ActionView(
-        name=action.name, url=safe_http_url(action.url or action.uri),
+        name=action.name, url=http_url(action.url or action.uri),
         when=when_of(action.start, None, action.timezone) if action.start else None, place=action.place,
         coalition=item.coalition.name or item.coalition.handle or item.coalition.uri,
-        coalition_url=safe_http_url(item.coalition.url), happened=item.report.happened if item.report else None,
+        coalition_url=http_url(item.coalition.url), happened=item.report.happened if item.report else None,
     )
 
 
@@ -85,13 +86,13 @@ def rollup_context(rollup: Rollup) -> dict[str, Any]:
     return {
         "rollup": rollup, "actions": [_action_view(item) for item in rollup.actions],
         "pledgers": [
-            {"name": item.coalition.name or item.coalition.uri, "url": safe_http_url(item.coalition.url),
+            {"name": item.coalition.name or item.coalition.uri, "url": http_url(item.coalition.url),
              "region": region_text(item.coalition.city, item.coalition.state, item.coalition.country),
              "message": item.message, "uri": item.coalition.uri}
             for item in rollup.pledges
         ],
         "carriers": [
-            {"name": c.name or c.uri, "url": safe_http_url(c.url), "scope": c.scope} for c in rollup.carriers
+            {"name": c.name or c.uri, "url": http_url(c.url), "scope": c.scope} for c in rollup.carriers
         ],
     }
 

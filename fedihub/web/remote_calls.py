@@ -20,10 +20,10 @@ from fedihub.errors import (
 )
 from fedihub.federation.objects import StoredObject, fetch_and_store, find_object
 from fedihub.protocol.addresses import check_host_name
+from fedihub.protocol.urls import http_url
 from fedihub.web import pages  # the module, not a name in it: safe if what pages imports ever leads back here
 from fedihub.web.auth import coalitions_of
 from fedihub.web.state import runtime_of
-from fedihub.web.views import safe_http_url
 
 CALL_TYPES = frozenset({"Event"})
 NOT_HTTP = "only http:// and https:// links to calls to action can be opened"
@@ -33,7 +33,7 @@ PRIVATE = "that link points to a private network address; only calls on public s
 def _check_link(url: str) -> None:
     if not url:
         raise InvalidInput("paste the link of a call to action, such as https://mobilizon.example/events/…")
-    if safe_http_url(url) is None:
+    if http_url(url) is None:
         raise InvalidInput(NOT_HTTP)
 
 

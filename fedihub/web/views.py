@@ -7,18 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from fedihub.coalitions import Actor, StoredObject
 from fedihub.protocol.html import html_to_text, sanitize_html
-from fedihub.protocol.profile_reader import http_url
+from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
+from fedihub.protocol.urls import http_url
 
 OSM = "https://www.openstreetmap.org"
-
-
-def safe_http_url(url: str | None) -> str | None:
-    """Only http(s) links reach an href: a remote ``javascript:`` URL never does."""
-    return http_url(url)
 
 
 def remote_call_path(uri: str) -> str:
@@ -26,17 +21,10 @@ def remote_call_path(uri: str) -> str:
     return f"/calls/view?{urlencode({'url': uri})}"
 
 
-def zone_of(name: str | None) -> ZoneInfo | timezone:
-    try:
-        return ZoneInfo(name) if name else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
-
-
 def zone_label(name: str | None, moment: datetime) -> str:
     """ "Los Angeles time (PDT)", or "UTC": a place people recognise and the abbreviation they see."""
-    zone = zone_of(name)
-    if zone is timezone.utc or name in (None, "UTC", "Etc/UTC"):
+    zone = zone_or_utc(name)
+    if zone is timezone.utc or name in UTC_NAMES:
         return "UTC"
     abbreviation = moment.astimezone(zone).tzname() or ""
     if abbreviation[:1] in "+-":
@@ -70,7 +58,7 @@ class When:
 
 
 def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> When:
-    zone = zone_of(zone_name)
+    zone = zone_or_utc(zone_name)
     local_start = start.astimezone(zone)
     hours = clock(local_start)
     if end is not None and end > start:
@@ -121,8 +109,8 @@ def actor_view(actor: Actor, local_domain: str) -> ActorView:
         url: str | None = actor.uri
     else:
         handle = f"@{actor.username}@{actor.domain}" if actor.username else actor.domain
-        url = safe_http_url(actor.url) or safe_http_url(actor.uri)
-    avatar = actor.icon_url if actor.icon_url and (actor.icon_url.startswith("/") or safe_http_url(actor.icon_url)) else None
+        url = http_url(actor.url) or http_url(actor.uri)
+    avatar = actor.icon_url if actor.icon_url and (actor.icon_url.startswith("/") or http_url(actor.icon_url)) else None
     return ActorView(name=actor.name or actor.username or actor.domain, handle=handle, url=url,
                      is_local=actor.is_local, avatar=avatar)
 
@@ -156,7 +144,7 @@ class CallView:
 
 def call_view(row: StoredObject, local_domain: str) -> CallView:
     assert row.start_time is not None
-    url = row.uri if row.is_local else (safe_http_url(row.url) or safe_http_url(row.uri))
+    url = row.uri if row.is_local else (http_url(row.url) or http_url(row.uri))
     place = (row.location_name or "").strip() or None
     address = (row.location_address or "").strip() or None
     if place and address and address.startswith(place):
@@ -168,7 +156,7 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
         when=when_of(row.start_time, row.end_time, row.timezone),
         place=place, address=address,
         map_url=map_url(row.latitude, row.longitude, address or place) if (place or address or row.latitude) else None,
-        online_url=safe_http_url(row.online_url),
+        online_url=http_url(row.online_url),
         description=sanitize_html(row.content), excerpt=excerpt(row.content),
         organizer=actor_view(row.author, local_domain),
         movements=[m for m in (row.movements or []) if isinstance(m, str) and m.strip()],
@@ -193,12 +181,12 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
     """A post; ``in_thread`` when it is shown under the post it replies to (no "in reply to" link)."""
     published = row.published or row.created_at
     return PostView(
-        uri=row.uri, url=row.uri if row.is_local else (safe_http_url(row.url) or safe_http_url(row.uri)),
+        uri=row.uri, url=row.uri if row.is_local else (http_url(row.url) or http_url(row.uri)),
         title=(row.name or "").strip() or None, content=sanitize_html(row.content),
         author=actor_view(row.author, local_domain),
         published_iso=published.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
         published=f"{published.day} {published:%B %Y}, {published:%H:%M} UTC",
-        in_reply_to=None if in_thread else safe_http_url(row.in_reply_to),
+        in_reply_to=None if in_thread else http_url(row.in_reply_to),
     )
 
 
@@ -206,7 +194,7 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
 def zone_groups() -> list[tuple[str, list[str]]]:
     """IANA zones for the <select>, grouped by continent; legacy aliases (US/…, Etc/…) left out."""
     groups: dict[str, list[str]] = {}
-    for name in sorted(available_timezones()):
+    for name in sorted(known_zones()):
         area = name.split("/", 1)[0]
         if "/" in name and area in ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe",
                                     "Indian", "Pacific"):

@@ -21,6 +21,7 @@ from fedihub.storage.models import Actor, Base
 from fedihub.web.app import build_routes
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing, make_account  # noqa: F401  (fixture)
+from tests.support.edges import committed
 from tests.support.network import Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -48,21 +49,21 @@ async def _row_counts(instance: Instance) -> dict[str, int]:
 async def world(a: Instance, tenants: Actor) -> AsyncIterator[tuple[Browser, dict[str, dict[str, Any]]]]:
     """The instance admin logged in, and real values for every path parameter of every form route."""
     ctx = a.ctx
-    await hubs.create_hub(ctx, "state-hub", name="State Hub", scope="state")
+    await committed(ctx, hubs.create_hub, "state-hub", name="State Hub", scope="state")
     start = ctx.clock() + timedelta(days=30)
-    call = await calls.create_call(ctx, "tenants", calls.CallInput(
+    call = await committed(ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Rent strike", description="", start=start, end=start + timedelta(hours=2), timezone="UTC",
         place_name="City Hall",
     ))
-    note = await service.post_note(ctx, "tenants", "Meeting on Thursday")
+    note = await committed(ctx, service.post_note, "tenants", "Meeting on Thursday")
     eddie = await make_account(a, "eddie")
     async with ctx.sessions.begin() as session:
         _, invite_token = await invites.create_invite(
             session, actor_id=tenants.id, role="editor", created_by_id=None, now=ctx.clock()
         )
-    setup_link = await invites.get_setup_link(
-        ctx.sessions, base_url=ctx.base_url, secret_key=a.runtime.settings.secret_key, now=ctx.clock()
-    )
+        setup_link = await invites.get_setup_link(
+            session, base_url=ctx.base_url, secret_key=a.runtime.settings.secret_key, now=ctx.clock()
+        )
     root = await organizer(a, "root", is_admin=True)
     common = {"username": "tenants", "handle": "tenants", "account_id": eddie.id, "action": "disable",
               "decision": "approve", "object_id": call.uri.rsplit("/", 1)[-1]}

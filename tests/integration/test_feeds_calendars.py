@@ -114,6 +114,18 @@ async def test_the_instance_calendar_has_local_and_remote_calls_and_filters_like
     assert "\r\nNAME:Midwest Coalitions: calls to action (housing\\, illinois)\r\n" in named
 
 
+@pytest.mark.all_backends  # the movement filter is per-database JSON SQL
+async def test_a_movement_typed_in_words_is_found_by_its_hashtag_as_followers_find_it(
+    a: Instance, tenants: Actor
+) -> None:
+    # Followers' servers receive #RentStrike (the Event's Hashtag); this server's own filter agrees.
+    strike = await post_call(a, "tenants", title="Rent strike assembly", movements=["rent strike"])
+
+    for spelling in ("RentStrike", "%23rentstrike", "rent%20strike", "Rent-Strike"):
+        assert set(by_uid(await a.get(f"/calls.ics?movement={spelling}"))) == {strike.uri}, spelling
+    assert strike.movements == ["RentStrike"] and strike.data["tag"] == [{"type": "Hashtag", "name": "#RentStrike"}]
+
+
 async def test_bad_filters_are_refused_and_unknown_names_are_404(a: Instance, tenants: Actor) -> None:
     assert (await a.get("/calls.ics?region=" + "x" * 201)).status_code == 400
     assert (await a.get("/calls.ics?movement=" + "x" * 101)).status_code == 400

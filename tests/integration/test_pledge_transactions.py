@@ -26,10 +26,10 @@ async def _call_on_another_server(net: FederationNet) -> tuple[Instance, Instanc
     """Server a publishes a call; server b, where the coalition `renters` lives, has read it."""
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    await service.create_coalition(a.ctx, "tenants", name="Chicago Tenants")
-    await service.create_coalition(b.ctx, "renters", name="Springfield Renters")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
+    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
     start = net.clock() + timedelta(days=10)
-    call = await calls.create_call(a.ctx, "tenants", calls.CallInput(
+    call = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Day of action for rent control", description="", start=start, end=start + timedelta(hours=3),
         timezone="America/Chicago", place_name="City hall",
     ))

@@ -13,6 +13,7 @@ from fedihub.errors import InvalidInput
 from fedihub.protocol import jsonld
 from fedihub.protocol.builders import EventPlace, build_create, build_event
 from fedihub.protocol.html import html_to_text
+from fedihub.protocol.movements import hashtag_of
 from fedihub.protocol.reader import read_activity, read_object
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import StoredObject
@@ -195,7 +196,7 @@ def test_bad_event_input_is_refused() -> None:
      ("$15 / Fight for 15", "15FightFor15"), ("solidarité", "Solidarité"), ("#Tenants", "Tenants"), ("15", None)],
 )
 def test_movements_become_hashtags_mastodon_links(movement: str, hashtag: str | None) -> None:
-    assert event_text.movement_hashtag(movement) == hashtag
+    assert hashtag_of(movement) == hashtag
 
 
 # --- The call form -----------------------------------------------------------------------------------

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from fedihub.coalitions.profile import (
+from fedihub.coalitions.movements import (
     SUGGESTED_MOVEMENTS,
     movement_label,
     normalise_tag,
-    parse_profile_form,
 )
+from fedihub.coalitions.profile import parse_profile_form
 from fedihub.errors import InvalidInput
 
 VALID = {
