@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -43,12 +42,6 @@ def error_for(exc: FedihubError) -> dict[str, str]:
     """The error keyed by its form field ("" for the whole form), as a sentence."""
     text = exc.public_message
     return {exc.field or "": text[:1].upper() + text[1:]}
-
-
-def text_of(form: FormData, name: str) -> str:
-    """One stripped text value of a FormData; kept only for manage_hubs, which still reads FormData
-    itself. New code uses ``PostedForm.text`` (fedihub.web.forms)."""
-    return PostedForm(form).text(name)
 
 
 def client_address(request: Request) -> str:

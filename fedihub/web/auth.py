@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from urllib.parse import quote, urlsplit
 
-from starlette.datastructures import FormData
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -26,12 +25,11 @@ from fedihub.coalitions import Actor
 from fedihub.coalitions.queries import find_coalition
 from fedihub.errors import LoginRequired, NotFound, PermissionDenied
 from fedihub.settings import Settings
-from fedihub.web import forms
 from fedihub.web.forms import csrf_input, csrf_token
 from fedihub.web.state import runtime_of
 
 __all__ = [
-    "coalitions_of", "csrf_input", "csrf_token", "log_in", "log_out", "read_form", "require_account",
+    "coalitions_of", "csrf_input", "csrf_token", "log_in", "log_out", "require_account",
     "require_coalition_role", "require_instance_admin",
 ]
 
@@ -92,15 +90,6 @@ def log_in(request: Request, account: Account) -> None:
 def log_out(request: Request) -> None:
     request.session.clear()
     request.state.account = None
-
-
-async def read_form(request: Request) -> FormData:
-    """The posted form as Starlette's FormData, read and checked by fedihub.web.forms.read_form.
-
-    Kept only for the pages that still read FormData themselves (lookup_pages, pledge_pages,
-    manage_hubs, manage_network); new code uses fedihub.web.forms.read_form.
-    """
-    return (await forms.read_form(request)).data
 
 
 def login_url(request: Request) -> str:

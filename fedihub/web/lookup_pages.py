@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts.service import Account
-from fedihub.discovery.csv_rows import MAX_BYTES, MAX_ROWS, ImportRow, read_rows
+from fedihub.discovery.csv_rows import MAX_ROWS, ImportRow, read_rows
 from fedihub.discovery.importer import Summary, run_import
 from fedihub.discovery.lookup import LookupResult, look_up, relations_of
 from fedihub.discovery.resolve import LookupFailed
@@ -20,7 +19,8 @@ from fedihub.errors import FedihubError, InvalidInput, PermissionDenied
 from fedihub.federation import follows
 from fedihub.federation.actors import Actor, resolve_target
 from fedihub.hubs import service as hubs
-from fedihub.web.auth import coalitions_of, read_form, require_account, require_coalition_role, require_instance_admin
+from fedihub.web.auth import coalitions_of, require_account, require_coalition_role, require_instance_admin
+from fedihub.web.forms import MAX_FORM_BYTES, read_form
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view
 
@@ -83,11 +83,6 @@ async def lookup_page(request: Request) -> Response:
     return await _lookup_page(request, mine, request.query_params.get("q", "").strip())
 
 
-def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _back(target: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"/lookup?{urlencode({'q': target, 'done': done})}", status_code=303)
 
@@ -96,8 +91,8 @@ async def follow_as(request: Request) -> Response:
     """Follow the looked-up actor as one of the person's coalitions (editors and up of that coalition)."""
     await require_account(request)
     form = await read_form(request)
-    target = _text(form, "target")
-    _, coalition, _ = await require_coalition_role(request, _text(form, "coalition").lower(), "editor")
+    target = form.text("target")
+    _, coalition, _ = await require_coalition_role(request, form.text("coalition").lower(), "editor")
     _, mine = await _organizer(request)
     try:
         if coalition.hub_scope is not None:
@@ -119,8 +114,8 @@ async def add_to_hub(request: Request) -> Response:
     """Ask the looked-up coalition to let one of the person's hubs follow it (hub admins and up)."""
     await require_account(request)
     form = await read_form(request)
-    target = _text(form, "target")
-    _, hub, _ = await require_coalition_role(request, _text(form, "hub").lower(), "admin")
+    target = form.text("target")
+    _, hub, _ = await require_coalition_role(request, form.text("hub").lower(), "admin")
     _, mine = await _organizer(request)
     try:
         if hub.hub_scope is None:
@@ -148,12 +143,13 @@ async def import_page(request: Request) -> Response:
 async def import_upload(request: Request) -> Response:
     await require_instance_admin(request)
     form = await read_form(request)
-    upload = form.get("file")
-    dry_run = form.get("dry_run") == "on"
+    dry_run = form.text("dry_run") == "on"
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        # The form's own limit bounds the read; the CSV reader says how big a list may be.
+        data = await form.upload("file", max_bytes=MAX_FORM_BYTES)
+        if data is None:
             raise InvalidInput("choose a CSV file to import", field="file")
-        rows = read_rows(await upload.read(MAX_BYTES + 1))
+        rows = read_rows(data)
     except FedihubError as exc:
         errors = {exc.field or "file": exc.public_message}
         return _render(request, "admin/import.html", {"max_rows": MAX_ROWS, "errors": errors,

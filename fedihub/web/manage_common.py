@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -15,7 +14,6 @@ from fedihub.accounts.service import role_rank
 from fedihub.coalitions import Actor
 from fedihub.errors import FedihubError
 from fedihub.web.auth import require_coalition_role
-from fedihub.web.forms import text_fields
 from fedihub.web.state import runtime_of
 
 # (key, path under /manage/<handle>, menu text, lowest role that sees it)
@@ -62,12 +60,6 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
 
 def done(path: str, what: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?done={what}", status_code=303)
-
-
-def form_fields(form: FormData, multi: Iterable[str] = ("movements",)) -> dict[str, str | list[str]]:
-    """Text values of a posted FormData; kept only for the pages that still read FormData themselves
-    (pledge_pages, manage_hubs, manage_network). New code uses ``PostedForm.fields`` (fedihub.web.forms)."""
-    return text_fields(form, multi)
 
 
 def errors_of(exc: FedihubError, known: Iterable[str], default: str = "") -> dict[str, str]:

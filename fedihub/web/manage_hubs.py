@@ -20,8 +20,9 @@ from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
 from fedihub.protocol.urls import has_http_scheme
 from fedihub.web import account_pages
-from fedihub.web.auth import read_form, require_instance_admin
-from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
+from fedihub.web.auth import require_instance_admin
+from fedihub.web.forms import read_form
+from fedihub.web.manage_common import Page, date_text, done, errors_of, page, render
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view
 
@@ -85,7 +86,7 @@ async def roster(request: Request) -> Response:
     p = await _hub_page(request, "editor" if request.method == "GET" else "admin")
     if request.method == "GET":
         return await _roster(p, "", [])
-    values = form_fields(await read_form(request))
+    values = (await read_form(request)).fields(multi=("movements",))
     targets = split_targets(str(values.get("targets", "")))
     if not targets:
         return await _roster(p, "", [], {"targets": "give at least one handle or address"}, 400)
@@ -142,7 +143,7 @@ async def remove_member(request: Request) -> Response:
     p = await _hub_page(request, "admin")
     form = await read_form(request)
     ctx = runtime_of(request).ctx
-    member = await resolve_target(ctx, str(form.get("actor", "")))
+    member = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
         await hubs.remove_member(ctx, session, p.handle, member)
     return done(f"{p.base}/roster", "member-removed")
@@ -155,7 +156,7 @@ async def decide_request(request: Request) -> Response:
     if decision not in ("approve", "refuse"):
         raise NotFound("approve or refuse, nothing else")
     ctx = runtime_of(request).ctx
-    member = await resolve_target(ctx, str(form.get("actor", "")))
+    member = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
         await membership.decide_join(ctx, session, p.handle, member, approve=decision == "approve")
     return done(f"{p.base}/roster", "request-approved" if decision == "approve" else "request-refused")
@@ -178,7 +179,7 @@ async def rules(request: Request) -> Response:
     p = await _hub_page(request, "admin")
     if request.method == "GET":
         return _rules_form(p, _rule_values(p.coalition), {})
-    values = form_fields(await read_form(request))
+    values = (await read_form(request)).fields(multi=("movements",))
     chosen = values.get("movements", [])
     try:
         movements = parse_movements(chosen if isinstance(chosen, list) else [chosen], str(values.get("tags", "")))
@@ -211,7 +212,7 @@ async def hubs_page(request: Request) -> Response:
     p = await page(request, "editor" if request.method == "GET" else "admin")
     if request.method == "GET":
         return await _hubs(p, {}, {})
-    values = form_fields(await read_form(request))
+    values = (await read_form(request)).fields(multi=("movements",))
     target = str(values.get("hub", "")).strip()
     try:
         if not target:
@@ -250,7 +251,7 @@ async def leave(request: Request) -> Response:
     p = await page(request, "admin")
     form = await read_form(request)
     ctx = runtime_of(request).ctx
-    hub = await resolve_target(ctx, str(form.get("actor", "")))
+    hub = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
         await membership.leave_hub(ctx, session, p.handle, hub)
     return done(f"{p.base}/hubs", "left")
@@ -263,9 +264,8 @@ async def admin_create_hub(request: Request) -> Response:
     account = await require_instance_admin(request)
     form = await read_form(request)
     ctx = runtime_of(request).ctx
-    text = account_pages.text_of
-    values = {"handle": text(form, "handle").lower(), "name": text(form, "name"), "scope": text(form, "scope"),
-              "region": text(form, "region")}
+    values = {"handle": form.text("handle").lower(), "name": form.text("name"), "scope": form.text("scope"),
+              "region": form.text("region")}
     try:
         if not values["handle"]:
             raise InvalidInput("give the hub a handle", field="handle")

@@ -14,8 +14,8 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.health import DomainDeliveries, delivery_summary, latest_problems
-from fedihub.web.auth import read_form
-from fedihub.web.manage_common import Page, date_text, done, errors_of, form_fields, page, render
+from fedihub.web.forms import read_form
+from fedihub.web.manage_common import Page, date_text, done, errors_of, page, render
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view
 
@@ -39,7 +39,7 @@ async def remove_follower(request: Request) -> Response:
     form = await read_form(request)
     ctx = runtime_of(request).ctx
     async with ctx.sessions.begin() as session:
-        await follows.remove_follower(ctx, session, p.coalition.id, str(form.get("actor", "")))
+        await follows.remove_follower(ctx, session, p.coalition.id, form.text("actor"))
     return done(f"{p.base}/followers", "removed")
 
 
@@ -65,7 +65,7 @@ async def decide_request(request: Request) -> Response:
         raise NotFound("approve or reject, nothing else")
     approve = request.path_params["decision"] == "approve"
     ctx = runtime_of(request).ctx
-    follower = await resolve_target(ctx, str(form.get("actor", "")))
+    follower = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
         await follows.decide_request(ctx, session, p.handle, follower, approve=approve)
     return done(f"{p.base}/requests", "approved" if approve else "rejected")
@@ -76,7 +76,7 @@ async def following_page(request: Request) -> Response:
     p = await page(request, "editor" if request.method == "GET" else "admin")
     if request.method == "GET":
         return await _following(p, {}, {})
-    values = form_fields(await read_form(request))
+    values = (await read_form(request)).fields(multi=("movements",))
     target = str(values.get("target", "")).strip()
     try:
         if not target:
@@ -104,7 +104,7 @@ async def unfollow(request: Request) -> Response:
     p = await page(request, "admin")
     form = await read_form(request)
     ctx = runtime_of(request).ctx
-    remote = await resolve_target(ctx, str(form.get("actor", "")))
+    remote = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
         await follows.unfollow(ctx, session, p.handle, remote)
     return done(f"{p.base}/following", "unfollowed")

@@ -26,8 +26,9 @@ from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import find_pledge, is_over
 from fedihub.protocol.pledges import PledgeItem
 from fedihub.protocol.urls import http_url
-from fedihub.web.auth import read_form, require_account
-from fedihub.web.manage_common import form_fields, render
+from fedihub.web.auth import require_account
+from fedihub.web.forms import read_form
+from fedihub.web.manage_common import render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
 from fedihub.web.views import When, call_view, region_text, remote_call_path, when_of, zones_with
@@ -172,7 +173,7 @@ async def pledge_form(request: Request) -> Response:
     account = await require_account(request)
     runtime = runtime_of(request)
     form = await read_form(request) if request.method == "POST" else None
-    fields: dict[str, Any] = form_fields(form, multi=()) if form is not None else {}
+    fields: dict[str, Any] = form.fields() if form is not None else {}
     call_uri = str(fields.get("call") or request.query_params.get("call") or "").strip()
     target = await _target(request, call_uri)
     allowed = await _allowed(request, account, target)
@@ -210,8 +211,8 @@ async def withdraw(request: Request) -> Response:
     account = await require_account(request)
     form = await read_form(request)
     runtime = runtime_of(request)
-    target = await _target(request, str(form.get("call") or ""))
-    actor = _check_coalition(str(form.get("coalition") or ""), await _allowed(request, account, target))
+    target = await _target(request, form.text("call"))
+    actor = _check_coalition(form.text("coalition"), await _allowed(request, account, target))
     async with runtime.ctx.sessions.begin() as session:
         await pledges.withdraw(runtime.ctx, session, actor.username or "", target.uri)
     path = call_page_path(target.uri, runtime.ctx.base_url)
@@ -236,7 +237,7 @@ async def report_form(request: Request) -> Response:
     account = await require_account(request)
     runtime = runtime_of(request)
     form = await read_form(request) if request.method == "POST" else None
-    fields: dict[str, Any] = form_fields(form, multi=()) if form is not None else dict(request.query_params)
+    fields: dict[str, Any] = form.fields() if form is not None else dict(request.query_params)
     target = await _target(request, str(fields.get("call") or ""))
     actor = _check_coalition(str(fields.get("coalition") or ""), await _allowed(request, account, target))
     errors: dict[str, str] = {}
@@ -262,7 +263,7 @@ async def refuse(request: Request) -> Response:
     account = await require_account(request)
     form = await read_form(request)
     runtime = runtime_of(request)
-    call_uri, coalition_uri = str(form.get("call") or ""), str(form.get("pledger") or "")
+    call_uri, coalition_uri = form.text("call"), form.text("pledger")
     async with runtime.ctx.sessions.begin() as session:
         call = await find_local_call(session, call_uri)
         if call is None:
