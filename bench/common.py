@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -101,7 +100,7 @@ class SqliteDatabases:
 async def _admin() -> asyncpg.Connection:
     try:
         return await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         raise PostgresUnavailable(f"PostgreSQL is not reachable through FEDIHUB_TEST_POSTGRES_DSN: {exc}") from exc
 
 

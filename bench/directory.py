@@ -22,13 +22,11 @@ import random
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select
-
 from common import (
     PostgresUnavailable,
     SqliteDatabases,
@@ -40,6 +38,8 @@ from common import (
     spread,
     write_json,
 )
+from sqlalchemy import insert, select
+
 from fedihub.app import create_app
 from fedihub.directory.query import directory_page, parse_filter
 from fedihub.protocol.profile_reader import HUB_SCOPES
@@ -68,7 +68,7 @@ FILTERS = {
 
 def rows_for(count: int, seed: int = 5) -> tuple[list[dict[str, Any]], list[list[str]]]:
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     actors, movements = [], []
     for n in range(count):
         state = rng.randrange(len(STATES))

@@ -19,13 +19,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select
-
 from common import (
     PostgresUnavailable,
     SqliteDatabases,
@@ -37,6 +35,9 @@ from common import (
     spread,
     write_json,
 )
+from sink import SinkProcess
+from sqlalchemy import func, insert, select
+
 from fedihub.app import open_runtime, user_agent
 from fedihub.coalitions.service import create_coalition, post_note
 from fedihub.federation import delivery as delivery_module
@@ -48,7 +49,6 @@ from fedihub.protocol.keys import generate_key_pair
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.settings import Settings
 from fedihub.storage.models import Actor, Delivery, Follow
-from sink import SinkProcess
 
 BASE_URL = "http://coalitions.bench.test"  # never contacted: nothing in the run fetches our own ids
 POST_TEXT = "**Day of action** on Saturday: meet at the town hall at noon. Bring banners and friends."
@@ -85,7 +85,7 @@ async def seed_followers(runtime: Any, setup: Setup) -> None:
     ctx = runtime.ctx
     async with ctx.sessions.begin() as session:
         await create_coalition(ctx, session, "bench", name="Bench coalition")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     domain = f"127.0.0.1:{setup.sink.port}"
     actors = []
     for n in range(setup.inboxes):
@@ -181,7 +181,7 @@ def build_body(actor_uri: str) -> bytes:
     object_id = f"{BASE_URL}/o/00000000-0000-4000-8000-000000000000"
     note = builders.build_note(
         object_id=object_id, attributed_to=actor_uri, content_html=f"<p>{POST_TEXT}</p>",
-        published=datetime.now(timezone.utc), to=[PUBLIC], cc=[f"{actor_uri}/followers"], url=object_id,
+        published=datetime.now(UTC), to=[PUBLIC], cc=[f"{actor_uri}/followers"], url=object_id,
     )
     return json.dumps(builders.build_create(activity_id=f"{object_id}/activity", actor=actor_uri, obj=note)).encode()
 

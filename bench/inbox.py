@@ -17,14 +17,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import psutil
-from sqlalchemy import func, insert, select
-
 from common import (
     FedihubServer,
     PostgresUnavailable,
@@ -38,6 +36,8 @@ from common import (
     spread,
     write_json,
 )
+from sqlalchemy import func, insert, select
+
 from fedihub.app import open_runtime
 from fedihub.coalitions.service import create_coalition
 from fedihub.protocol.keys import generate_key_pair, load_private_key
@@ -78,7 +78,7 @@ def settings_for(database_url: str, port: int, data_dir: Path) -> Settings:
 
 async def seed(settings: Settings, actors: int) -> list[RemoteActor]:
     """A coalition following ``actors`` remote actors (accepted), each with a cached public key."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     remotes = []
     rows = []
     for n in range(actors):
@@ -109,7 +109,7 @@ async def seed(settings: Settings, actors: int) -> list[RemoteActor]:
 def signed_requests(inbox_url: str, remotes: list[RemoteActor], count: int) -> list[tuple[bytes, dict[str, str]]]:
     """``count`` distinct Create(Note)s, each signed by its author the way Mastodon signs."""
     requests = []
-    published = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    published = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for n in range(count):
         actor = remotes[n % len(remotes)]
         note_id = f"{actor.uri}/statuses/{n}"

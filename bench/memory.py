@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-
 from common import LOOPBACK, FedihubServer, base_parser, free_port, median, say, write_json
 
 SECRET = "bench-only-secret"

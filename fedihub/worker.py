@@ -12,13 +12,13 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from fedihub.errors import FedihubError, RemoteUnavailable
+from fedihub.federation.actors import host_of
 from fedihub.federation.context import FederationContext
 from fedihub.federation.delivery import DeliveryRunner
 from fedihub.federation.jobs import JobFunction, JobRunner, Periodic, ensure_periodic
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import retry_delay
-from fedihub.federation.actors import host_of
 from fedihub.storage.models import InboxItem
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -47,8 +47,8 @@ def _text(value: str) -> icalendar.vText:
 def _utc(moment: datetime) -> datetime:
     """A DATE-TIME in UTC form (§3.3.5, form #2): calendar apps show it in the reader's own zone."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 # --- Time zones (§3.6.5) ------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def zone_of(row: StoredObject) -> str | None:
 def _local(moment: datetime, zone_name: str) -> datetime | None:
     """``moment`` as a local time of the zone, or None when that local time names another moment."""
     local = moment.astimezone(ZoneInfo(zone_name))
-    if local.replace(fold=0).astimezone(timezone.utc) != moment.astimezone(timezone.utc):
+    if local.replace(fold=0).astimezone(UTC) != moment.astimezone(UTC):
         return None
     return local.replace(fold=0)
 
@@ -121,7 +121,7 @@ def _observance(zone: ZoneInfo, onset: int, before: timedelta | None) -> icalend
     before = after.utcoffset() if before is None else before
     part = icalendar.TimezoneDaylight() if after.dst() else icalendar.TimezoneStandard()
     # DTSTART is the local time of the onset as read in the offset in force before it (§3.6.5).
-    part.DTSTART = datetime.fromtimestamp(onset, timezone.utc).replace(tzinfo=None) + (before or timedelta())
+    part.DTSTART = datetime.fromtimestamp(onset, UTC).replace(tzinfo=None) + (before or timedelta())
     part.TZOFFSETFROM = before or timedelta()
     part.TZOFFSETTO = after.utcoffset() or timedelta()
     if after.tzname():

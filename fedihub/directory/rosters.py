@@ -22,8 +22,8 @@ from fedihub.federation.context import FederationContext
 from fedihub.protocol import fetch
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
 from fedihub.protocol.profile_reader import HUB_NAMESPACE, clean_text, read_actor_profile
-from fedihub.protocol.urls import http_url
 from fedihub.protocol.reader import as_list, id_of
+from fedihub.protocol.urls import http_url
 from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -82,7 +82,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)  # HTTP-dates are always GMT
+            when = when.replace(tzinfo=UTC)  # HTTP-dates are always GMT
         seconds = (when - now).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER.total_seconds())
 

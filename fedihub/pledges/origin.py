@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.calls import pledges_collection
 from fedihub.errors import NotFound
 from fedihub.federation.blocks import is_blocked
@@ -40,7 +41,6 @@ from fedihub.protocol.pledges import (
 )
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, Pledge, StoredObject
-from fedihub.coalitions.audience import call_audience_inboxes
 
 log = logging.getLogger(__name__)
 

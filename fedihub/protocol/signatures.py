@@ -9,7 +9,7 @@ import hmac
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeGuard, cast
 
@@ -590,7 +590,7 @@ def _unix_time(value: str, name: str) -> datetime:
 
 def _from_unix(seconds: int) -> datetime:
     try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        return datetime.fromtimestamp(seconds, tz=UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise SignatureError("a signature timestamp is out of range") from exc
 
@@ -609,12 +609,12 @@ def _is_int(value: object) -> TypeGuard[int]:
 
 def _as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- RFC 9651 structured fields (RFC 9421 and RFC 9530 headers), parsed by http-sf -----------

@@ -14,10 +14,20 @@ from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
 from fedihub.settings import Settings
-from fedihub.web import account_pages, activitypub, manage, manage_hubs, pages, pledge_pages, wellknown
-from fedihub.web import directory_pages, remote_calls
-from fedihub.web import feed_pages
-from fedihub.web import healthcheck, lookup_pages
+from fedihub.web import (
+    account_pages,
+    activitypub,
+    directory_pages,
+    feed_pages,
+    healthcheck,
+    lookup_pages,
+    manage,
+    manage_hubs,
+    pages,
+    pledge_pages,
+    remote_calls,
+    wellknown,
+)
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware

@@ -15,10 +15,10 @@ from starlette.routing import BaseRoute, Route
 from fedihub import __version__
 from fedihub.coalitions import Actor, StoredObject, ics
 from fedihub.errors import FedihubError, Gone, NotFound
+from fedihub.federation.actors import find_local_actor
 from fedihub.feeds import atom, calendars
 from fedihub.feeds.api import call_json, parse_paging
 from fedihub.feeds.queries import filter_conditions, page_of_calls, parse_filters, public_only
-from fedihub.federation.actors import find_local_actor
 from fedihub.pledges.queries import rollup_of
 from fedihub.protocol.urls import http_url
 from fedihub.web.state import runtime_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -24,7 +24,7 @@ def remote_call_path(uri: str) -> str:
 def zone_label(name: str | None, moment: datetime) -> str:
     """ "Los Angeles time (PDT)", or "UTC": a place people recognise and the abbreviation they see."""
     zone = zone_or_utc(name)
-    if zone is timezone.utc or name in UTC_NAMES:
+    if zone is UTC or name in UTC_NAMES:
         return "UTC"
     abbreviation = moment.astimezone(zone).tzname() or ""
     if abbreviation[:1] in "+-":
@@ -69,8 +69,8 @@ def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> Whe
             hours = f"{hours} until {local_end:%A} {local_end.day} {local_end:%B}, {clock(local_end)}"
     return When(
         date=long_date(local_start), hours=hours, zone=zone_label(zone_name, start),
-        start_iso=start.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
-        end_iso=end.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if end and end > start else None,
+        start_iso=start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        end_iso=end.astimezone(UTC).isoformat().replace("+00:00", "Z") if end and end > start else None,
         zone_name=zone_name or "UTC", month=f"{local_start:%b}", day=str(local_start.day),
     )
 
@@ -184,7 +184,7 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
         uri=row.uri, url=row.uri if row.is_local else (http_url(row.url) or http_url(row.uri)),
         title=(row.name or "").strip() or None, content=sanitize_html(row.content),
         author=actor_view(row.author, local_domain),
-        published_iso=published.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        published_iso=published.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         published=f"{published.day} {published:%B %Y}, {published:%H:%M} UTC",
         in_reply_to=None if in_thread else http_url(row.in_reply_to),
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -116,7 +116,7 @@ async def test_the_overview_shows_calls_and_posts_of_followed_coalitions(
 
     await committed(b.ctx, service.post_note, "climate", "Join the **climate strike** committee")
     net.clock.advance(minutes=5)  # published times travel in whole seconds
-    start = datetime(2031, 9, 20, 16, tzinfo=timezone.utc)
+    start = datetime(2031, 9, 20, 16, tzinfo=UTC)
     await committed(b.ctx, calls.publish_call, "climate", calls.CallInput(
         title="Climate strike", description="Walk out at noon.", start=start, end=start + timedelta(hours=3),
         timezone="Europe/Berlin", place_name="Alexanderplatz", address=None, online_url=None, movements=["Climate"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -252,7 +252,7 @@ async def test_an_unknown_call_is_not_found(eddie: Browser) -> None:
 
 async def test_a_call_in_a_zone_alias_keeps_its_zone_when_edited(a: Instance, eddie: Browser) -> None:
     # The CLI accepts any tz database name, aliases included; the form must not silently swap it.
-    start = datetime(2031, 5, 1, 17, tzinfo=timezone.utc)
+    start = datetime(2031, 5, 1, 17, tzinfo=UTC)
     row = await committed(a.ctx, calls.publish_call, "tenants", calls.CallInput(
         title="Assembly", description="", start=start, end=None, timezone="US/Pacific", place_name="Library",
     ))

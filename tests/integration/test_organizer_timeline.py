@@ -6,7 +6,7 @@ query is visible on its own: who counts as followed, which posts show, in which 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from fedihub.storage.models import Actor, Follow, Reaction, StoredObject
 from tests.support.edges import read
 from tests.support.network import Instance
 
-T0 = datetime(2031, 3, 1, 12, tzinfo=timezone.utc)
+T0 = datetime(2031, 3, 1, 12, tzinfo=UTC)
 
 
 class Fediverse:

@@ -158,7 +158,7 @@ class DatabaseFactory:
         dsn = POSTGRES_ADMIN_DSN if database is None else _plain_dsn(database)
         try:
             return await asyncpg.connect(dsn, timeout=5)
-        except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise PostgresUnavailable(f"PostgreSQL at {POSTGRES_ADMIN_DSN} is not reachable: {exc}") from exc
 
     async def _execute(self, sql: str) -> None:

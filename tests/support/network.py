@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -27,7 +27,7 @@ class Clock:
         self._fixed = start
 
     def __call__(self) -> datetime:
-        base = self._fixed or datetime.now(timezone.utc)
+        base = self._fixed or datetime.now(UTC)
         return base + self.offset
 
     def advance(self, **kwargs: float) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from fedihub.coalitions.ics import build_calendar, filename_for
 from fedihub.storage.models import Actor, StoredObject
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 3, 14, 18, 0, tzinfo=UTC)  # 11:00 in Los Angeles
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from fedihub.errors import ConfigurationError, SignatureError
 from fedihub.protocol.keys import KeyPair, generate_key_pair, load_private_key, load_public_key
 from tests.support.fixtures import load_fixture
+
 
 def fixture_pem(name: str) -> str:
     return load_fixture(name)["publicKey"]["publicKeyPem"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -29,7 +29,7 @@ from fedihub.protocol.signatures import (
     verify_request,
 )
 
-NOW = datetime(2025, 11, 25, 20, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 11, 25, 20, 15, 0, tzinfo=UTC)
 NOW_HTTP = "Tue, 25 Nov 2025 20:15:00 GMT"
 HOST = "hub.example"
 INBOX = "/g/bay-climate/inbox"

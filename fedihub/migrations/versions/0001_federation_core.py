@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-25 21:32:07.048148
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0001'
 down_revision = None
