@@ -44,7 +44,7 @@ from fedihub.app import create_app
 from fedihub.directory.query import directory_page, parse_filter
 from fedihub.protocol.profile_reader import HUB_SCOPES
 from fedihub.settings import Settings
-from fedihub.storage.models import Actor, ActorMovement
+from fedihub.storage.models import Actor, ActorMovement, CoalitionProfile, DirectoryListing, HubSettings
 
 MOVEMENTS = ["Tenants", "Climate", "BlackLivesMatter", "FightFor15", "AntiAusterity", "SolidarityNetwork",
              "Labour", "ImmigrantRights", "Transit", "FoodNotBombs", "MutualAid", "PublicHousing"]
@@ -98,8 +98,23 @@ async def seed(database_url: str, count: int) -> Settings:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         async with app.state.runtime.ctx.sessions.begin() as session:
-            await session.execute(insert(Actor), actors)
+            # Each table gets its own columns of the generated row (the Actor row is split by owner).
+            tables = (Actor, CoalitionProfile, HubSettings, DirectoryListing)
+            columns = {table: set(table.__table__.columns.keys()) for table in tables}
+            await session.execute(insert(Actor), [
+                {key: value for key, value in actor.items() if key in columns[Actor]} for actor in actors
+            ])
             ids = dict((await session.execute(select(Actor.uri, Actor.id))).all())
+            renamed = {"hub_scope": "scope", "hub_region": "region"}
+            for table in tables[1:]:
+                rows = [
+                    {"actor_id": ids[actor["uri"]], **{
+                        renamed.get(key, key): value for key, value in actor.items()
+                        if renamed.get(key, key) in columns[table] and key not in columns[Actor]
+                    }}
+                    for actor in actors if table is not HubSettings or actor["hub_scope"]
+                ]
+                await session.execute(insert(table), rows)
             await session.execute(insert(ActorMovement), [
                 {"actor_id": ids[actor["uri"]], "movement": movement.casefold()}
                 for actor, chosen in zip(actors, movements) for movement in chosen

@@ -15,8 +15,11 @@ from starlette.applications import Starlette
 
 from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
+from fedihub.coalitions.actor_profile import profile_properties, read_remote_profile
+from fedihub.directory.listing import read_sighting
 from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
 from fedihub.errors import ConfigurationError
+from fedihub.federation.actor_parts import ActorParts
 from fedihub.federation.actors import ensure_instance_actor
 from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.events import InboundEvents
@@ -28,6 +31,7 @@ from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
 from fedihub.hubs import boosting
 from fedihub.hubs.membership_inbound import membership_routes
+from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.pledges import mirror
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
@@ -62,6 +66,18 @@ class Runtime:
 def user_agent(settings: Settings) -> str:
     # Peers and CDNs refuse empty or odd user agents (interop-spec pitfall P21).
     return f"fedihub/{__version__} (+{settings.base_url}/)"
+
+
+def build_actor_parts() -> ActorParts:
+    """What the domain packages own of an actor, as federation publishes and reads it.
+
+    The directory reads a sighting first, so the coalition profile's reader knows whether an
+    organizer's import described the actor; the profile's @context comes before the hub's.
+    """
+    return ActorParts(
+        document=(profile_properties, hub_properties),
+        readers=(read_sighting, read_remote_profile, read_remote_hub),
+    )
 
 
 def build_inbound_processor() -> InboundProcessor:
@@ -131,6 +147,7 @@ async def open_runtime(
             authorized_fetch=settings.authorized_fetch,
             delivery_concurrency=settings.delivery_concurrency,
             clock=clock,
+            actor_parts=build_actor_parts(),
         )
         await ensure_instance_actor(ctx)
         processor = build_inbound_processor()

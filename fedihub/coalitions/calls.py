@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import normalise_movements
@@ -295,7 +296,8 @@ def _fill(row: StoredObject, data: CallInput, actor: Actor) -> None:
     region = (data.region_city, data.region_state, data.region_country)
     if not any(region):
         # A call with no region of its own happens where its coalition is.
-        region = (actor.region_city, actor.region_state, actor.region_country)
+        profile = profile_of(actor)
+        region = (profile.region_city, profile.region_state, profile.region_country)
     row.region_city, row.region_state, row.region_country = region
     row.latitude, row.longitude = data.latitude, data.longitude
 

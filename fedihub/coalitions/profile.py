@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import ensure_profile, profile_of, set_movements
 from fedihub.coalitions.avatars import AvatarImage, remove_avatar, store_avatar
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import movement_form_values, parse_movements
@@ -21,7 +22,6 @@ from fedihub.federation.follows import accept_follow
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.urls import http_url_problem
-from fedihub.storage.directory_index import set_movements
 from fedihub.storage.models import Actor, Follow
 
 FormFields = Mapping[str, "str | list[str]"]
@@ -128,26 +128,47 @@ def parse_profile_form(fields: FormFields) -> ProfileInput:
 
 def profile_form_fields(actor: Actor) -> dict[str, str | list[str]]:
     """The profile form prefilled from the stored coalition."""
+    profile = profile_of(actor)
     return {
         "name": actor.name or "",
         # Coalitions made before the Markdown was kept: their text, rather than an empty box that would erase it.
-        "summary": actor.summary_source if actor.summary_source is not None else html_to_text(actor.summary),
-        **movement_form_values(actor.movements or []),
-        "region_city": actor.region_city or "",
-        "region_state": actor.region_state or "",
-        "region_country": actor.region_country or "",
-        "latitude": "" if actor.latitude is None else f"{actor.latitude:g}",
-        "longitude": "" if actor.longitude is None else f"{actor.longitude:g}",
-        "website": actor.website or "",
+        "summary": profile.summary_source if profile.summary_source is not None else html_to_text(actor.summary),
+        **movement_form_values(profile.movements or []),
+        "region_city": profile.region_city or "",
+        "region_state": profile.region_state or "",
+        "region_country": profile.region_country or "",
+        "latitude": "" if profile.latitude is None else f"{profile.latitude:g}",
+        "longitude": "" if profile.longitude is None else f"{profile.longitude:g}",
+        "website": profile.website or "",
         "manually_approves_followers": "on" if actor.manually_approves_followers else "",
     }
 
 
 def _snapshot(actor: Actor) -> tuple:
+    profile = profile_of(actor)
     return (
-        actor.name, actor.summary, actor.movements, actor.region_city, actor.region_state, actor.region_country,
-        actor.latitude, actor.longitude, actor.website, actor.manually_approves_followers, actor.icon_url,
+        actor.name, actor.summary, profile.movements, profile.region_city, profile.region_state,
+        profile.region_country, profile.latitude, profile.longitude, profile.website,
+        actor.manually_approves_followers, actor.icon_url,
     )
+
+
+def _store_profile(actor: Actor, data: ProfileInput) -> None:
+    """The form's profile fields; a coalition with nothing to say (and no row yet) gets no row."""
+    summary_source = data.summary_source or None
+    says_something = summary_source or data.website or data.latitude is not None or any(
+        (data.region_city, data.region_state, data.region_country)
+    )
+    if actor.profile is None and not says_something:
+        return
+    profile = ensure_profile(actor)
+    profile.summary_source = summary_source
+    profile.region_city = data.region_city
+    profile.region_state = data.region_state
+    profile.region_country = data.region_country
+    profile.latitude = data.latitude
+    profile.longitude = data.longitude
+    profile.website = data.website
 
 
 async def save_profile(
@@ -167,15 +188,9 @@ async def save_profile(
     actor = await get_local_actor(session, username)
     before = _snapshot(actor)
     actor.name = data.name
-    actor.summary_source = data.summary_source or None
     actor.summary = render_markdown(data.summary_source) if data.summary_source else None
     await set_movements(session, actor, data.movements)
-    actor.region_city = data.region_city
-    actor.region_state = data.region_state
-    actor.region_country = data.region_country
-    actor.latitude = data.latitude
-    actor.longitude = data.longitude
-    actor.website = data.website
+    _store_profile(actor, data)
     actor.manually_approves_followers = data.manually_approves_followers
     if avatar is not None:
         await store_avatar(ctx, session, actor, avatar)

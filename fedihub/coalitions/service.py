@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import ensure_profile
 from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.markdown import render_markdown
+from fedihub.directory.listing import mark_discovered
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.federation.actors import build_local_actor_document, create_local_actor, get_local_actor
 from fedihub.federation.collections import count_followers, count_following
@@ -59,7 +61,11 @@ async def create_coalition(
         summary=render_markdown(summary) if summary else None,
         manually_approves_followers=manually_approves_followers,
     )
-    actor.summary_source = summary or None  # the Markdown, so the profile form can edit it
+    if summary:
+        ensure_profile(actor).summary_source = summary  # the Markdown, so the profile form can edit it
+    # create_local_actor leaves the directory to us: a coalition made here is listed as "local",
+    # found when it was made.
+    mark_discovered(actor, "local", actor.created_at)
     return actor
 
 
@@ -151,7 +157,7 @@ async def update_profile(
         actor.name = name.strip()
     if summary is not None:
         actor.summary = render_markdown(summary)
-        actor.summary_source = summary
+        ensure_profile(actor).summary_source = summary
     if manually_approves_followers is not None:
         actor.manually_approves_followers = manually_approves_followers
     await publish_actor_update(ctx, session, actor)

@@ -114,8 +114,9 @@ def rollup_seen(server: Server, call_url: str) -> tuple[int, int] | None:
     pledged = int(server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted'", call_url) or 0)
     if is_local:
         # The origin counts the hubs whose Announce of the call reached it (pledges/store.py carriers_of).
-        sql = ("SELECT count(DISTINCT r.actor_id) FROM reactions r JOIN actors a ON a.id = r.actor_id "
-               "WHERE r.object_uri = ? AND r.type = 'Announce' AND a.hub_scope IS NOT NULL")
+        # A hub is an actor with a hub_settings row (hubs/settings.py).
+        sql = ("SELECT count(DISTINCT r.actor_id) FROM reactions r JOIN hub_settings h ON h.actor_id = r.actor_id "
+               "WHERE r.object_uri = ? AND r.type = 'Announce'")
         return pledged, int(server.scalar(sql, call_url) or 0)
     return pledged, len(json.loads(carriers) if carriers else [])
 

@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.directory.query import DirectoryFilter, conditions, entry_of
+from fedihub.directory.query import DirectoryFilter, conditions, entry_of, with_listing_rows
 from fedihub.protocol.movements import movement_key
 from fedihub.protocol.urls import http_url
-from fedihub.storage.models import Actor, StoredObject
+from fedihub.storage.models import Actor, CoalitionProfile, StoredObject
 
 MAX_CALLS = 500
 MAX_COALITIONS = 1000
@@ -83,17 +83,18 @@ async def coalition_points(session: AsyncSession, directory_filter: DirectoryFil
     """Directory entries (coalitions and hubs) whose profiles give coordinates, by name."""
     where = conditions(DirectoryFilter(movement=directory_filter.movement, region=directory_filter.region))
     query = (
-        select(Actor).where(*where, Actor.latitude.is_not(None), Actor.longitude.is_not(None))
+        with_listing_rows(select(Actor))
+        .where(*where, CoalitionProfile.latitude.is_not(None), CoalitionProfile.longitude.is_not(None))
         .order_by(func.lower(func.coalesce(Actor.name, Actor.username, Actor.uri)), Actor.id).limit(MAX_COALITIONS)
     )
     points = []
-    for actor in (await session.scalars(query)).all():
-        if not _usable(actor.latitude, actor.longitude):
-            continue
+    for actor in (await session.scalars(query)).unique().all():
         entry = entry_of(actor)
+        if entry.latitude is None or entry.longitude is None or not _usable(entry.latitude, entry.longitude):
+            continue
         points.append(MapPoint(
             kind="coalition", name=entry.name, uri=entry.uri, url=entry.url, is_local=entry.is_local,
-            latitude=float(actor.latitude or 0), longitude=float(actor.longitude or 0),
+            latitude=float(entry.latitude), longitude=float(entry.longitude),
             detail=entry.kind_label, region=entry.region,
         ))
     return points

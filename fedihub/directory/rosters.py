@@ -15,17 +15,19 @@ import anyio
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import ensure_profile, set_movements
+from fedihub.directory.listing import mark_discovered
 from fedihub.errors import FedihubError, RemoteInvalid
 from fedihub.federation.actors import find_actor, host_of, store_remote_actor
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
+from fedihub.hubs.settings import set_hub_scope
 from fedihub.protocol import fetch
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
 from fedihub.protocol.profile_reader import HUB_NAMESPACE, clean_text, read_actor_profile
 from fedihub.protocol.reader import as_list, id_of
 from fedihub.protocol.urls import http_url
-from fedihub.storage.directory_index import mark_discovered, set_movements
-from fedihub.storage.models import Actor
+from fedihub.storage.models import Actor, DirectoryListing, HubSettings
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +132,15 @@ def _apply_item(actor: Actor, item: RosterItem, now: datetime) -> None:
     actor.username = item.username
     actor.name = item.name
     actor.url = item.url
-    actor.hub_scope = item.hub_scope
-    actor.hub_region = item.hub_region
-    actor.region_city = item.region_city
-    actor.region_state = item.region_state
-    actor.region_country = item.region_country
-    actor.latitude = item.latitude
-    actor.longitude = item.longitude
+    set_hub_scope(actor, item.hub_scope, item.hub_region)
+    has_place = any((item.region_city, item.region_state, item.region_country)) or item.latitude is not None
+    if has_place or actor.profile is not None:
+        profile = ensure_profile(actor)
+        profile.region_city = item.region_city
+        profile.region_state = item.region_state
+        profile.region_country = item.region_country
+        profile.latitude = item.latitude
+        profile.longitude = item.longitude
     actor.updated_at = now
 
 
@@ -162,9 +166,12 @@ class RosterReader:
             # Hubs met through a roster are reached again from the roster that lists them, so the
             # depth limit holds from one run to the next.
             known = list(await session.scalars(
-                select(Actor.uri).where(
-                    Actor.is_local.is_(False), Actor.hub_scope.is_not(None), Actor.deleted_at.is_(None),
-                    or_(Actor.discovered_via.is_(None), Actor.discovered_via != "roster"),
+                select(Actor.uri)
+                .join(HubSettings, HubSettings.actor_id == Actor.id)
+                .outerjoin(DirectoryListing, DirectoryListing.actor_id == Actor.id)
+                .where(
+                    Actor.is_local.is_(False), Actor.deleted_at.is_(None),
+                    or_(DirectoryListing.discovered_via.is_(None), DirectoryListing.discovered_via != "roster"),
                 ).order_by(Actor.id)
             ))
         queue = deque((uri, 1) for uri in known)
@@ -205,11 +212,12 @@ class RosterReader:
             hub = await find_actor(session, hub_uri)
             if hub is None or hub.is_local or hub.deleted_at is not None or self._blocked(hub_uri):
                 return []
-            if hub.roster_fetched_at is not None and now - hub.roster_fetched_at < ROSTER_FRESH_FOR:
+            listing = mark_discovered(hub, "federation", now)
+            if listing.roster_fetched_at is not None and now - listing.roster_fetched_at < ROSTER_FRESH_FOR:
                 self.report.rosters_fresh += 1
                 return []
             # Marked before reading: a roster that fails is not asked again for the next six hours.
-            hub.roster_fetched_at = now
+            listing.roster_fetched_at = now
         try:
             roster_url = await self._roster_url(hub)
             if roster_url is None:

@@ -13,6 +13,8 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import ensure_profile, profile_of, set_movements
+from fedihub.directory.listing import mark_discovered
 from fedihub.discovery.csv_rows import ImportRow
 from fedihub.discovery.lookup import DISCOVERED_TEXT, handle_of, kind_of, region_of
 from fedihub.discovery.resolve import (
@@ -28,7 +30,6 @@ from fedihub.discovery.resolve import (
 )
 from fedihub.federation.blocks import blocked_domains
 from fedihub.federation.context import FederationContext
-from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -97,19 +98,20 @@ async def record_row(ctx: FederationContext, session: AsyncSession, actor_id: in
     stored = await session.get(Actor, actor_id)
     if stored is None:
         return
-    mark_discovered(stored, "import", ctx.clock())
+    listing = mark_discovered(stored, "import", ctx.clock())
     if row.note:
-        stored.directory_note = row.note  # the newest import's note wins
+        listing.note = row.note  # the newest import's note wins
     if stored.is_local:
         return  # a local coalition's movements and region are its organizers' to set
-    if row.movements and not stored.movements:
+    if row.movements and not profile_of(stored).movements:
         await set_movements(session, stored, row.movements)
     if row.region and not region_of(stored):
-        stored.region_city, stored.region_state, stored.region_country = _split_region(row.region)
+        profile = ensure_profile(stored)
+        profile.region_city, profile.region_state, profile.region_country = _split_region(row.region)
 
 
 def _known_reason(actor: Actor) -> str:
-    how = DISCOVERED_TEXT.get(actor.discovered_via or "")
+    how = DISCOVERED_TEXT.get(actor.listing.discovered_via if actor.listing else "")
     return f"this server already knew it ({how})" if how else "this server already knew it"
 
 

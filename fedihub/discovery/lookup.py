@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub import __version__
 from fedihub.accounts.service import role_rank
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.discovery.resolve import Address, LookupFailed, explain_failure, parse_address, resolve_address
 from fedihub.federation.actors import host_of
 from fedihub.federation.context import FederationContext
+from fedihub.hubs.settings import hub_region_of, hub_scope_of
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.nodeinfo_reader import ServerSoftware, fetch_server_software
 from fedihub.protocol.urls import http_url
@@ -50,22 +52,24 @@ class Fact:
 def kind_of(actor: Actor) -> str:
     """ "hub", "coalition" (a Group that is not a hub), or the actor type in lowercase."""
     if actor.type == "Group":
-        return "hub" if actor.hub_scope else "coalition"
+        return "hub" if hub_scope_of(actor) else "coalition"
     return actor.type.lower()
 
 
 def what_of(actor: Actor) -> str:
-    if actor.type == "Group" and actor.hub_scope:
-        scope = actor.hub_scope.replace("-", " ")
-        return f"a {scope} hub for {actor.hub_region}" if actor.hub_region else f"a {scope} hub"
+    hub_scope, hub_region = hub_scope_of(actor), hub_region_of(actor)
+    if actor.type == "Group" and hub_scope:
+        scope = hub_scope.replace("-", " ")
+        return f"a {scope} hub for {hub_region}" if hub_region else f"a {scope} hub"
     if actor.type == "Group":
         return "a coalition (a group)"
     return TYPE_TEXT.get(actor.type, f"an actor of type {actor.type}")
 
 
 def region_of(actor: Actor) -> str:
-    parts = [p.strip() for p in (actor.region_city, actor.region_state, actor.region_country) if p and p.strip()]
-    return ", ".join(parts) or (actor.hub_region or "")
+    profile = profile_of(actor)
+    parts = [p.strip() for p in (profile.region_city, profile.region_state, profile.region_country) if p and p.strip()]
+    return ", ".join(parts) or (hub_region_of(actor) or "")
 
 
 def summary_excerpt(summary: str | None, limit: int = SUMMARY_EXCERPT) -> str:
@@ -108,10 +112,11 @@ class LookupResult:
         ]
         if region_of(actor):
             facts.append(Fact("Region", region_of(actor)))
-        if actor.movements:
-            facts.append(Fact("Movements", ", ".join(f"#{m}" for m in actor.movements)))
-        if http_url(actor.website):
-            facts.append(Fact("Website", actor.website or "", http_url(actor.website)))
+        movements, website = profile_of(actor).movements, profile_of(actor).website
+        if movements:
+            facts.append(Fact("Movements", ", ".join(f"#{m}" for m in movements)))
+        if http_url(website):
+            facts.append(Fact("Website", website or "", http_url(website)))
         facts.append(Fact(
             "Followers",
             "approved one by one by its organizers" if actor.manually_approves_followers else "anyone can follow at once",
@@ -121,8 +126,9 @@ class LookupResult:
         if not self.known:
             facts.append(Fact("Known here", "new: this server had not seen it before this lookup"))
         else:
-            how = DISCOVERED_TEXT.get(actor.discovered_via or "", "known")
-            since = f" since {actor.discovered_at:%Y-%m-%d}" if actor.discovered_at else ""
+            listing = actor.listing
+            how = DISCOVERED_TEXT.get(listing.discovered_via if listing else "", "known")
+            since = f" since {listing.discovered_at:%Y-%m-%d}" if listing else ""
             facts.append(Fact("Known here", f"yes, {how}{since}"))
         return facts
 
@@ -160,7 +166,7 @@ class Relation:
 
     @property
     def text(self) -> str:
-        hub = self.local.hub_scope is not None
+        hub = hub_scope_of(self.local) is not None
         if self.state == "accepted":
             return "a member of this hub" if hub else "already followed"
         if self.state == "pending":
@@ -196,7 +202,7 @@ async def relations_of(session: AsyncSession, mine: Sequence[tuple[Actor, str]],
     follow_as, hubs = [], []
     for actor, role in candidates:
         state = follows.get(actor.id) or ("asked" if actor.id in asked else None)
-        if actor.hub_scope is None:
+        if hub_scope_of(actor) is None:
             follow_as.append(Relation(actor, follows.get(actor.id)))
         elif role_rank(role) >= role_rank("admin") and target.type == "Group":
             hubs.append(Relation(actor, state))

@@ -24,13 +24,14 @@ from fedihub.errors import (
 from fedihub.federation import actors
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
+from fedihub.hubs.settings import set_hub_scope
 from fedihub.protocol import fetch, webfinger
 from fedihub.protocol.addresses import check_host_name
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.profile_reader import read_actor_profile
 from fedihub.protocol.reader import read_actor
 from fedihub.protocol.urls import has_http_scheme
-from fedihub.storage.models import Actor
+from fedihub.storage.models import Actor, CoalitionProfile
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +127,17 @@ def describe_document(doc: dict) -> Actor:
     """An Actor built from a fetched document and never added to a session (for dry runs)."""
     view = read_actor(doc)
     profile = read_actor_profile(doc)
-    return Actor(
+    actor = Actor(
         uri=view.id, type=view.type, username=view.preferred_username, domain=actors.host_of(view.id),
         is_local=False, name=view.name, summary=view.summary, url=view.url,
         manually_approves_followers=bool(view.manually_approves_followers),
-        movements=list(profile.movements) or None, region_city=profile.region_city,
-        region_state=profile.region_state, region_country=profile.region_country, website=profile.website,
-        hub_scope=profile.hub_scope, hub_region=profile.hub_region,
+        profile=CoalitionProfile(
+            movements=list(profile.movements) or None, region_city=profile.region_city,
+            region_state=profile.region_state, region_country=profile.region_country, website=profile.website,
+        ),
     )
+    set_hub_scope(actor, profile.hub_scope, profile.hub_region)
+    return actor
 
 
 async def resolve_address(

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RemoteInvalid
+from fedihub.federation.actor_parts import Sighting
 from fedihub.federation.context import FederationContext
+from fedihub.federation.signing import load_signing_auth, store_private_key
 from fedihub.protocol import builders, fetch, webfinger
 from fedihub.protocol.hosts import host_of as host_of  # where federation code has always found it
 from fedihub.protocol.hosts import normalise_host
-from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.keys import generate_key_pair
-from fedihub.protocol.movements import build_hashtags
-from fedihub.protocol.profile_reader import HUB_NAMESPACE, ActorProfile, read_actor_profile
 from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
 from fedihub.protocol.urls import has_http_scheme
-from fedihub.storage.directory_index import mark_discovered, set_movements
 from fedihub.storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -63,7 +58,10 @@ async def create_local_actor(
     manually_approves_followers: bool = False,
     uri: str | None = None,
 ) -> Actor:
-    """Create a local actor with a fresh RSA key; the caller commits."""
+    """Create a local actor with a fresh RSA key; the caller commits.
+
+    The packages that make coalitions and hubs add their own rows (profile, listing) to it.
+    """
     username = username.lower()
     webfinger.parse_handle(f"{username}@{ctx.host}")  # same grammar as Mastodon's
     if len(username) > USERNAME_MAX:
@@ -91,17 +89,15 @@ async def create_local_actor(
         featured_uri=ctx.urls.featured(uri),
         public_key_id=ctx.urls.key_id(uri),
         public_key_pem=keys.public_pem,
-        private_key_pem=keys.private_pem,
         manually_approves_followers=manually_approves_followers,
         discoverable=True,
-        discovered_via="local",
-        discovered_at=now,
         published=now,
         created_at=now,
         updated_at=now,
     )
     session.add(actor)
     await session.flush()
+    store_private_key(session, actor, keys.private_pem, now)
     return actor
 
 
@@ -133,14 +129,8 @@ async def ensure_instance_actor(ctx: FederationContext) -> Actor:
             # instance actor it is not listed in directories or search (instance_actors_controller.rb).
             actor.inbox = ctx.urls.shared_inbox()
             actor.discoverable = False
-    ctx.instance_auth = signing_auth(actor, ctx.clock)
+        ctx.instance_auth = await load_signing_auth(session, actor, ctx.clock)
     return actor
-
-
-def signing_auth(actor: Actor, clock: Callable[[], datetime] | None = None) -> httpx.Auth:
-    if actor.private_key_pem is None or actor.public_key_id is None:
-        raise InvalidInput(f"{actor.uri} is not a local actor and cannot sign")
-    return HttpSignatureAuth(actor.public_key_id, actor.private_key_pem, clock=clock)
 
 
 def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
@@ -168,74 +158,11 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
         icon_url=actor.icon_url,
         icon_media_type="image/png" if actor.icon_url and ctx.urls.is_local(actor.icon_url) else None,
         webfinger=f"{username}@{urlsplit(ctx.base_url).hostname}",
-        extra={**profile_properties(actor), **hub_properties(actor)},
+        extra=ctx.actor_parts.document_extra(actor),
     )
 
 
-# Our own extension for hubs (docs/federation/hubs.md "The extension terms"): a Group that says it
-# is a hub, its scope, and its public roster (HUB_NAMESPACE). Peers that do not know the terms ignore them.
-def hub_properties(actor: Actor) -> dict:
-    if not actor.hub_scope:
-        return {}
-    props: dict = {"fedihub:hubScope": actor.hub_scope, "fedihub:members": f"{actor.uri}/members"}
-    if actor.hub_region:
-        props["fedihub:hubRegion"] = actor.hub_region
-    # A second context entry so the profile context (a dict of its own) is left as it is.
-    contexts = [PROFILE_CONTEXT] if actor_has_profile(actor) else []
-    return {**props, "@context": contexts + [{"fedihub": HUB_NAMESPACE}]}
-
-
-def actor_has_profile(actor: Actor) -> bool:
-    return bool(profile_properties(actor))
-
-
-# Terms the profile properties need beyond ACTOR_CONTEXT (which already maps `schema:`,
-# PropertyValue and value the way Mastodon does). Place, latitude and longitude are AS terms.
-PROFILE_CONTEXT = {
-    "Hashtag": "as:Hashtag",
-    "PostalAddress": "schema:PostalAddress",
-    "address": {"@id": "schema:address", "@type": "schema:PostalAddress"},
-    "addressLocality": "schema:addressLocality",
-    "addressRegion": "schema:addressRegion",
-    "addressCountry": "schema:addressCountry",
-}
-
-
-def profile_properties(actor: Actor) -> dict:
-    """A coalition's website, movements and region in the shapes peers read (spec §1.2, §2.7).
-
-    Website: a PropertyValue profile field, which Mastodon shows (and verifies with rel="me").
-    Movements: Hashtags in `tag`. Region: a `location` Place with a PostalAddress, as Mobilizon
-    groups carry it (fixture mobilizon/group.json). Nothing is added for an empty profile.
-    """
-    extra: dict = {}
-    if actor.website:
-        shown = actor.website.split("://", 1)[-1].rstrip("/")
-        link = (
-            f'<a href="{html.escape(actor.website, quote=True)}" target="_blank" '
-            f'rel="nofollow noopener noreferrer me" translate="no">{html.escape(shown)}</a>'
-        )
-        extra["attachment"] = [{"type": "PropertyValue", "name": "Website", "value": link}]
-    if actor.movements:
-        extra["tag"] = build_hashtags(actor.movements)
-    region = [part for part in (actor.region_city, actor.region_state, actor.region_country) if part]
-    if region or actor.latitude is not None:
-        place: dict = {"type": "Place", "name": ", ".join(region) or None}
-        if region:
-            address = {
-                "type": "PostalAddress", "addressLocality": actor.region_city,
-                "addressRegion": actor.region_state, "addressCountry": actor.region_country,
-            }
-            place["address"] = {key: value for key, value in address.items() if value}
-        if actor.latitude is not None and actor.longitude is not None:
-            place.update(latitude=actor.latitude, longitude=actor.longitude)
-        extra["location"] = {key: value for key, value in place.items() if value is not None}
-    if extra:
-        extra["@context"] = PROFILE_CONTEXT
-    return extra
-
-
-def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> ActorProfile:
+def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> None:
     actor.type = view.type
     actor.username = view.preferred_username
     actor.domain = host_of(view.id)
@@ -254,25 +181,10 @@ def _apply_view(actor: Actor, view: ActorView, doc: dict, now: datetime) -> Acto
     actor.manually_approves_followers = bool(view.manually_approves_followers)
     actor.discoverable = bool(view.discoverable)
     actor.published = parse_datetime(view.published)
-    # The profile as profile_properties and hub_properties publish it (Mobilizon groups too).
-    profile = read_actor_profile(doc)
-    # What an organizer recorded in an import (discovery/importer.py) fills what the actor's own
-    # profile leaves out; a refresh that still says nothing must not erase it.
-    from_import = actor.discovered_via == "import" or actor.directory_note is not None
-    if any((profile.region_city, profile.region_state, profile.region_country)) or not from_import:
-        actor.region_city = profile.region_city
-        actor.region_state = profile.region_state
-        actor.region_country = profile.region_country
-    actor.latitude = profile.latitude
-    actor.longitude = profile.longitude
-    actor.website = profile.website
-    actor.hub_scope = profile.hub_scope
-    actor.hub_region = profile.hub_region
     actor.data = doc
     actor.fetched_at = now
     actor.updated_at = now
     actor.deleted_at = None
-    return profile
 
 
 async def store_remote_actor(
@@ -280,8 +192,8 @@ async def store_remote_actor(
 ) -> Actor:
     """Insert or refresh a remote actor from a document already validated for origin.
 
-    ``discovered_via`` says how the caller met it; it is kept only the first time (a roster stub
-    fetched later in full stays "roster").
+    ``discovered_via`` says how the caller met it; the domain's readers (ctx.actor_parts) then
+    take what they own from the document, in this same transaction.
     """
     view = read_actor(doc)
     if ctx.urls.is_local(view.id):
@@ -293,11 +205,9 @@ async def store_remote_actor(
         session.add(actor)
     elif actor.is_local:
         raise RemoteInvalid(f"{view.id} is a local actor")
-    kept_movements = list(actor.movements or ())
-    profile = _apply_view(actor, view, doc, now)
-    mark_discovered(actor, discovered_via, now)
-    from_import = actor.discovered_via == "import" or actor.directory_note is not None
-    await set_movements(session, actor, profile.movements or (kept_movements if from_import else []))
+    _apply_view(actor, view, doc, now)
+    await session.flush()
+    await ctx.actor_parts.read_remote(session, actor, doc, Sighting(discovered_via, now))
     return actor
 
 

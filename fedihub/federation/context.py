@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from fedihub.federation.actor_parts import ActorParts
 from fedihub.federation.urls import Urls
 from fedihub.storage.db import Sessions
 
@@ -31,6 +32,8 @@ class FederationContext:
     # Signs background GETs as the instance actor; set once the instance actor exists.
     instance_auth: httpx.Auth | None = None
     clock: Callable[[], datetime] = utc_now
+    # What the domain packages add to actor documents and read from remote ones (composition root).
+    actor_parts: ActorParts = field(default_factory=ActorParts)
     rng: random.Random = field(default_factory=random.Random)
     # Set by the worker so new rows are picked up at once instead of at the next poll.
     work_available: asyncio.Event = field(default_factory=asyncio.Event)

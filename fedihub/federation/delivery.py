@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.errors import ConfigurationError
 from fedihub.federation.context import FederationContext
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import (
@@ -23,9 +24,10 @@ from fedihub.federation.retry import (
     retry_delay,
     should_give_up,
 )
+from fedihub.federation.signing import load_signing_keys
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.media_types import ACTIVITY_JSON
-from fedihub.storage.models import Activity, Actor, Delivery, DomainHealth
+from fedihub.storage.models import Activity, Delivery, DomainHealth
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +107,16 @@ class DeliveryRunner:
         return ready
 
     async def _payloads(self, session: AsyncSession, activity_ids: set[int]) -> dict[int, _Payload]:
-        rows = await session.execute(
-            select(Activity, Actor).join(Actor, Actor.id == Activity.actor_id).where(Activity.id.in_(activity_ids))
-        )
+        activities = list(await session.scalars(select(Activity).where(Activity.id.in_(activity_ids))))
+        wanted = {a.actor_id for a in activities} - self._auth_cache.keys()
+        for actor_id, (key_id, private_key_pem) in (await load_signing_keys(session, wanted)).items():
+            self._auth_cache[actor_id] = HttpSignatureAuth(key_id, private_key_pem, clock=self.ctx.clock)
         payloads = {}
-        for activity, actor in rows:
-            auth = self._auth_cache.get(actor.id)
+        for activity in activities:
+            auth = self._auth_cache.get(activity.actor_id)
             if auth is None:
-                auth = HttpSignatureAuth(actor.public_key_id or "", actor.private_key_pem or "", clock=self.ctx.clock)
-                self._auth_cache[actor.id] = auth
+                # Only local actors publish activities; one without a key here cannot be signed for.
+                raise ConfigurationError(f"{activity.uri} has no signing key on this server")
             # Serialised once per activity: every inbox gets the same bytes, only signatures differ.
             payloads[activity.id] = _Payload(json.dumps(activity.data).encode(), auth, activity.uri, activity.type)
         return payloads

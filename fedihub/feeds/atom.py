@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url
@@ -152,7 +153,7 @@ async def actor_entries(session: AsyncSession, actor: Actor) -> list[StoredObjec
     dated: list[tuple[datetime, StoredObject]] = [
         (row.published or row.created_at, row) for row in (await session.scalars(own)).all()
     ]
-    if actor.hub_scope:
+    if hub_scope_of(actor):
         carried = select(StoredObject, Boost.created_at).join(Boost, Boost.object_uri == StoredObject.uri).where(
             Boost.hub_id == actor.id, Boost.undone_at.is_(None), StoredObject.deleted_at.is_(None),
             StoredObject.type.in_(FEED_TYPES), StoredObject.visibility == "public",

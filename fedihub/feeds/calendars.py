@@ -19,6 +19,7 @@ from fedihub.feeds.queries import (
     public_or_unlisted,
     published_by,
 )
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.storage.models import Actor, StoredObject
 
 # How often subscribed calendar apps are asked to re-read a feed (they may poll less often).
@@ -42,10 +43,11 @@ def actor_title(actor: Actor) -> str:
 async def actor_calendar(session: AsyncSession, actor: Actor, *, now: datetime, version: str) -> str:
     """A coalition's calls; for a hub, its own calls and every call it carries (boosted, not undone)."""
     name = actor_title(actor)
-    if actor.hub_scope:
+    scope = hub_scope_of(actor)
+    if scope:
         source = or_(published_by(actor), carried_by(actor))
         title = f"{name}: calls to action it carries"
-        about = f"Calls to action boosted by the {actor.hub_scope} hub {name}, from its member coalitions."
+        about = f"Calls to action boosted by the {scope} hub {name}, from its member coalitions."
     else:
         source = published_by(actor)
         title = f"{name}: calls to action"

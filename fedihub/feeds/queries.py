@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import MAX_KEY, comparable, movement_name
@@ -157,7 +158,7 @@ async def filter_conditions(session: AsyncSession, filters: CallFilters, local_d
         conditions.append(published_by(actor))
     if filters.hub:
         hub = await find_actor_by_handle(session, filters.hub, local_domain)
-        if hub is None or hub.hub_scope is None:
+        if hub is None or hub_scope_of(hub) is None:
             raise NotFound(f"no hub {filters.hub} is known here")
         conditions.append(carried_by(hub))
     return conditions

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.errors import FedihubError, RemoteGone, RemoteNotFound
 from fedihub.federation import jobs
 from fedihub.federation.actors import host_of
@@ -18,11 +19,12 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol import builders, fetch
 from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
 from fedihub.protocol.vocab import PUBLIC
-from fedihub.storage.models import Activity, Actor, Boost, Follow, StoredObject
+from fedihub.storage.models import Activity, Actor, Boost, CoalitionProfile, Follow, HubSettings, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +37,30 @@ async def _member_hubs(session: AsyncSession, member_id: int) -> Sequence[Actor]
         await session.scalars(
             select(Actor)
             .join(Follow, Follow.follower_id == Actor.id)
+            .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
             .where(
                 Follow.target_id == member_id, Follow.state == "accepted",
-                Actor.is_local.is_(True), Actor.hub_scope.is_not(None), Actor.deleted_at.is_(None),
+                Actor.is_local.is_(True), Actor.deleted_at.is_(None),
             )
         )
     ).all()
 
 
 def _rules(hub: Actor) -> HubRules:
+    settings = hub.hub_settings
+    if settings is None:  # not a hub (any more): no filters, as a hub with none
+        return HubRules(hub_uri=hub.uri)
     return HubRules(
-        hub_uri=hub.uri, movements=tuple(hub.hub_movements or ()), regions=tuple(hub.hub_regions or ()),
-        calls_only=bool(hub.hub_calls_only),
+        hub_uri=hub.uri, movements=tuple(settings.movements or ()), regions=tuple(settings.regions or ()),
+        calls_only=bool(settings.calls_only),
     )
 
 
-def _regions(*actors_or_rows: Any) -> tuple[str, ...]:
+def _regions(*sources: StoredObject | CoalitionProfile) -> tuple[str, ...]:
+    """City, state and country of a call and of its author's profile, as the region filter matches them."""
     found = []
-    for item in actors_or_rows:
-        found += [getattr(item, key, None) for key in ("region_city", "region_state", "region_country")]
+    for item in sources:
+        found += [item.region_city, item.region_state, item.region_country]
     return tuple(value for value in found if value)
 
 
@@ -94,8 +101,8 @@ async def boost_new_object(ctx: FederationContext, session: AsyncSession, author
         candidate = Candidate(
             object_id=row.uri, type=row.type, author_uri=author.uri,
             is_public=row.visibility in ("public", "unlisted"), in_reply_to=row.in_reply_to,
-            movements=tuple(row.movements or author.movements or ()),
-            regions=_regions(row, author), via_accepted_member=True, author_blocked=blocked,
+            movements=tuple(row.movements or profile_of(author).movements or ()),
+            regions=_regions(row, profile_of(author)), via_accepted_member=True, author_blocked=blocked,
             already_boosted=await _already_boosted(session, hub.id, row.uri),
         )
         await _boost(ctx, session, hub, candidate, author)
@@ -109,7 +116,7 @@ async def boost_what_member_hubs_boost(
     The inbound Announce handler already holds X as its origin serves it — ours, or fetched from the
     origin and stored because a local hub follows the announcing hub — so no request is made here.
     """
-    if announcer.hub_scope is None:
+    if hub_scope_of(announcer) is None:
         return
     hubs = [hub for hub in await _member_hubs(session, announcer.id) if hub.uri != announcer.uri]
     # Checked first: in a cycle the boost comes back, and must cost nothing.
@@ -127,7 +134,8 @@ async def boost_what_member_hubs_boost(
         candidate = Candidate(
             object_id=object_id, type=view.type, author_uri=author.uri, is_public=view.is_public,
             in_reply_to=doc.get("inReplyTo") if isinstance(doc.get("inReplyTo"), str) else None,
-            movements=tuple(hashtag_names(doc)) or tuple(author.movements or ()), regions=_regions(author),
+            movements=tuple(hashtag_names(doc)) or tuple(profile_of(author).movements or ()),
+            regions=_regions(profile_of(author)),
             via_accepted_member=True, author_blocked=blocked,
         )
         await _boost(ctx, session, hub, candidate, author)
@@ -179,7 +187,7 @@ async def check_unboosted(
 
     Asking the origin is network I/O, so it is a job, enqueued with the handler's other effects.
     """
-    if actor.hub_scope is None:
+    if hub_scope_of(actor) is None:
         return
     object_id, _ = unwrap_announced(announce)
     if object_id is None:

@@ -20,9 +20,10 @@ from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol import builders
 from fedihub.protocol.limits import MAX_MESSAGE
-from fedihub.storage.models import Actor, Follow, HubRequest
+from fedihub.storage.models import Actor, Follow, HubRequest, HubSettings
 
 OPEN = ("pending", "approved")
 
@@ -35,7 +36,7 @@ async def find_request(session: AsyncSession, hub_id: int, member_id: int) -> Hu
 
 async def get_local_hub(session: AsyncSession, username: str) -> Actor:
     actor = await get_local_actor(session, username)
-    if actor.hub_scope is None:
+    if hub_scope_of(actor) is None:
         raise InvalidInput(f"{username} is not a hub")
     return actor
 
@@ -63,7 +64,7 @@ async def ask_to_join(
     member = await get_local_actor(session, member_username)
     if hub.id == member.id:
         raise InvalidInput("a hub cannot join itself", field="hub")
-    if hub.hub_scope is None or hub.deleted_at is not None:
+    if hub_scope_of(hub) is None or hub.deleted_at is not None:
         raise InvalidInput(f"{hub.handle} is not a hub", field="hub")
     follow = await follows.find_follow(session, hub.id, member.id)
     if follow is not None and follow.state == "accepted":
@@ -120,7 +121,8 @@ async def hubs_of(session: AsyncSession, member_id: int) -> list[HubOfMember]:
         await session.execute(
             select(Actor, Follow.state)
             .join(Follow, Follow.follower_id == Actor.id)
-            .where(Follow.target_id == member_id, Actor.hub_scope.is_not(None), Actor.deleted_at.is_(None))
+            .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
+            .where(Follow.target_id == member_id, Actor.deleted_at.is_(None))
             .order_by(Actor.name, Actor.id)
         )
     ).all()

@@ -14,6 +14,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.routing import Inbound, Route
 from fedihub.hubs.membership import MAX_MESSAGE, OPEN, answer_request, find_request
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.reader import id_of
 from fedihub.storage.models import Actor, Follow, HubRequest
@@ -21,7 +22,7 @@ from fedihub.storage.models import Actor, Follow, HubRequest
 
 async def find_local_hub(session: AsyncSession, uri: str | None) -> Actor | None:
     actor = await find_actor(session, uri) if uri else None
-    if actor is None or not actor.is_local or actor.hub_scope is None or actor.deleted_at is not None:
+    if actor is None or not actor.is_local or hub_scope_of(actor) is None or actor.deleted_at is not None:
         return None
     return actor
 

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.service import publish_actor_update
+from fedihub.directory.listing import mark_discovered
 from fedihub.errors import Conflict, InvalidInput
 from fedihub.federation import follows
 from fedihub.federation.actors import create_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.hubs import membership
 from fedihub.hubs.rules import SCOPES
+from fedihub.hubs.settings import hub_region_of, hub_scope_of, set_hub_scope
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
 from fedihub.storage.models import Actor, Follow
 
@@ -46,11 +49,13 @@ async def create_hub(
         raise InvalidInput(f"a hub needs a display name of 1 to {MAX_NAME} characters", field="name")
     _check_scope(scope)
     actor = await create_local_actor(ctx, session, username=username, actor_type="Group", name=name)
-    actor.hub_scope = scope
-    actor.hub_region = (region or "").strip() or None
-    actor.hub_movements = _clean_list(movements) or None
-    actor.hub_regions = _clean_list(regions) or None
-    actor.hub_calls_only = calls_only
+    settings = set_hub_scope(actor, scope, (region or "").strip() or None)
+    settings.movements = _clean_list(movements) or None
+    settings.regions = _clean_list(regions) or None
+    settings.calls_only = calls_only
+    # create_local_actor leaves the directory to us: a hub made here is listed as "local",
+    # found when it was made.
+    mark_discovered(actor, "local", actor.created_at)
     return actor
 
 
@@ -84,15 +89,17 @@ async def update_rules(
     if any(len(value) > MAX_REGION for value in cleaned):
         raise InvalidInput(f"a region has at most {MAX_REGION} characters", field="regions")
     hub = await membership.get_local_hub(session, username)
-    public_changed = (hub.hub_scope, hub.hub_region) != (scope, region)
-    before = (hub.hub_movements, hub.hub_regions, bool(hub.hub_calls_only))
-    hub.hub_scope, hub.hub_region = scope, region
-    hub.hub_movements = _clean_list(movements) or None
-    hub.hub_regions = cleaned or None
-    hub.hub_calls_only = calls_only
+    public_changed = (hub_scope_of(hub), hub_region_of(hub)) != (scope, region)
+    old = hub.hub_settings
+    assert old is not None  # get_local_hub returns hubs only
+    before = (old.movements, old.regions, bool(old.calls_only))
+    settings = set_hub_scope(hub, scope, region)
+    settings.movements = _clean_list(movements) or None
+    settings.regions = cleaned or None
+    settings.calls_only = calls_only
     if public_changed:
         await publish_actor_update(ctx, session, hub)  # scope and region are in the actor document
-    return public_changed or before != (hub.hub_movements, hub.hub_regions, calls_only)
+    return public_changed or before != (settings.movements, settings.regions, calls_only)
 
 
 async def add_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> Follow:
@@ -150,8 +157,9 @@ class RosterEntry:
 
 
 def _region(actor: Actor) -> str | None:
-    parts = [part for part in (actor.region_city, actor.region_state, actor.region_country) if part]
-    return ", ".join(parts) or actor.hub_region
+    profile = profile_of(actor)
+    parts = [part for part in (profile.region_city, profile.region_state, profile.region_country) if part]
+    return ", ".join(parts) or hub_region_of(actor)
 
 
 def _members_condition(hub_id: int) -> ColumnElement[bool]:
@@ -166,8 +174,8 @@ async def count_members(session: AsyncSession, hub_id: int) -> int:
 def _entry(actor: Actor) -> RosterEntry:
     return RosterEntry(
         uri=actor.uri, type=actor.type, name=actor.name, handle=actor.handle, url=actor.url or actor.uri,
-        is_hub=actor.hub_scope is not None, scope=actor.hub_scope, region=_region(actor),
-        movements=tuple(actor.movements or ()), actor=actor,
+        is_hub=hub_scope_of(actor) is not None, scope=hub_scope_of(actor), region=_region(actor),
+        movements=tuple(profile_of(actor).movements or ()), actor=actor,
     )
 
 

@@ -16,6 +16,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import find_object
 from fedihub.federation.routing import Inbound, Route
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges import mirror, origin
 from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, find_pledge
@@ -86,7 +87,7 @@ async def count_carrying_hub(
     ctx: FederationContext, session: AsyncSession, announcer: Actor, object_id: str, row: StoredObject | None
 ) -> None:
     """A hub announced one of our calls: everyone showing the call learns who carries it."""
-    if announcer.hub_scope is None:
+    if hub_scope_of(announcer) is None:
         return
     call = await find_local_call(session, object_id)
     if call is not None and call.deleted_at is None:

@@ -16,6 +16,7 @@ from fedihub.errors import NotFound
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges.store import (
     ACCEPTED,
     accepted_count,
@@ -56,7 +57,7 @@ def refusal_reason(call: StoredObject, coalition: Actor, now: Any, *, blocked: b
         return "the call was cancelled"
     if is_over(call.start_time, call.end_time, now):
         return "the call is over"
-    if coalition.type != "Group" or coalition.hub_scope is not None:
+    if coalition.type != "Group" or hub_scope_of(coalition) is not None:
         return "pledges are made by coalitions"
     if blocked:
         return "the coalition's server is blocked here"

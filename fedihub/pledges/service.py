@@ -14,6 +14,7 @@ from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import find_object
 from fedihub.federation.outbox import publish
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges.calls import CallTarget
 from fedihub.pledges.local_action import MAX_ACTION_TITLE, LocalActionInput
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
@@ -34,7 +35,7 @@ def _message(value: str | None) -> str | None:
 
 async def _pledging_coalition(session: AsyncSession, username: str) -> Actor:
     actor = await get_local_actor(session, username)
-    if actor.type != "Group" or actor.hub_scope is not None:
+    if actor.type != "Group" or hub_scope_of(actor) is not None:
         raise InvalidInput(f"{username} is not a coalition: only coalitions pledge to calls", field="coalition")
     return actor
 

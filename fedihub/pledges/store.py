@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.coalitions.actor_profile import profile_of
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.pledges import Carrier, LocalAction, PledgeItem, PledgingCoalition, Report
-from fedihub.storage.models import Actor, Pledge, Reaction
+from fedihub.storage.models import Actor, HubSettings, Pledge, Reaction
 
 ACCEPTED = "accepted"
 
@@ -40,10 +42,11 @@ def item_of(row: Pledge) -> PledgeItem:
 
 
 def coalition_of(actor: Actor) -> PledgingCoalition:
+    profile = profile_of(actor)
     return PledgingCoalition(
         uri=actor.uri, name=actor.name or actor.username, handle=actor.handle, url=actor.url or actor.uri,
-        city=actor.region_city, state=actor.region_state, country=actor.region_country,
-        movements=tuple(actor.movements or ()),
+        city=profile.region_city, state=profile.region_state, country=profile.region_country,
+        movements=tuple(profile.movements or ()),
     )
 
 
@@ -111,7 +114,10 @@ async def carriers_of(session: AsyncSession, call_uri: str) -> list[Carrier]:
     announcers = select(Reaction.actor_id).where(Reaction.object_uri == call_uri, Reaction.type == "Announce")
     hubs = (
         await session.scalars(
-            select(Actor).where(Actor.id.in_(announcers), Actor.hub_scope.is_not(None)).order_by(Actor.id)
+            select(Actor)
+            .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
+            .where(Actor.id.in_(announcers))
+            .order_by(Actor.id)
         )
     ).all()
-    return [Carrier(uri=hub.uri, name=hub.name, scope=hub.hub_scope, url=hub.url or hub.uri) for hub in hubs]
+    return [Carrier(uri=hub.uri, name=hub.name, scope=hub_scope_of(hub), url=hub.url or hub.uri) for hub in hubs]

@@ -53,13 +53,15 @@ class Base(DeclarativeBase):
 
 
 class Actor(Base):
-    """A local or remote ActivityPub actor: coalitions, hubs, the instance actor, remote people."""
+    """An ActivityPub actor, local or remote: identity, public key and endpoints, nothing more.
+
+    What the domain knows about an actor lives in tables its packages own, one row per actor
+    where there is something to say: the coalition profile (coalitions/), hub settings (hubs/),
+    the directory listing (directory/). The private key of a local actor has a table of its
+    own (ActorKey) that only signing code reads, so no actor query loads it.
+    """
 
     __tablename__ = "actors"
-    __table_args__ = (
-        Index("ix_actors_type_hub_scope", "type", "hub_scope"),
-        Index("ix_actors_region_state", "region_state"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uri: Mapped[str] = mapped_column(URI, unique=True)
@@ -82,38 +84,33 @@ class Actor(Base):
     icon_url: Mapped[str | None] = mapped_column(URI)
     public_key_id: Mapped[str | None] = mapped_column(URI, index=True)
     public_key_pem: Mapped[str | None] = mapped_column(Text)
-    private_key_pem: Mapped[str | None] = mapped_column(Text)
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
     discoverable: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Coalition profile (local coalitions; remote ones when their documents say so).
-    summary_source: Mapped[str | None] = mapped_column(Text)
-    movements: Mapped[list[str] | None] = mapped_column(JSON)
-    region_city: Mapped[str | None] = mapped_column(String(200))
-    region_state: Mapped[str | None] = mapped_column(String(200))
-    region_country: Mapped[str | None] = mapped_column(String(200))
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
-    website: Mapped[str | None] = mapped_column(URI)
-    # Hubs (issue 4): a hub is a Group with a scope; remote actors get it when their document says so.
-    hub_scope: Mapped[str | None] = mapped_column(String(32))
-    hub_region: Mapped[str | None] = mapped_column(String(200))
-    # Boost rules of a local hub: empty filters match everything.
-    hub_movements: Mapped[list[str] | None] = mapped_column(JSON)
-    hub_regions: Mapped[list[str] | None] = mapped_column(JSON)
-    hub_calls_only: Mapped[bool | None] = mapped_column(Boolean)
-    # The directory (issue 5): how this server first learned of the actor ("local", "federation",
-    # "boost", "roster", "import", "lookup"), an organizer's note from an import, and for hubs when
-    # their roster was last read.
-    discovered_via: Mapped[str | None] = mapped_column(String(16))
-    discovered_at: Mapped[datetime | None]
-    directory_note: Mapped[str | None] = mapped_column(Text)
-    roster_fetched_at: Mapped[datetime | None]
     published: Mapped[datetime | None]
     fetched_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+    # One-to-one rows of the owning packages, loaded with the actor (a join on the primary key)
+    # so pages and documents never make a query per actor. None where there is nothing to say.
+    profile: Mapped[CoalitionProfile | None] = relationship(
+        lazy="joined", cascade="all, delete-orphan", passive_deletes=True
+    )
+    hub_settings: Mapped[HubSettings | None] = relationship(
+        lazy="joined", cascade="all, delete-orphan", passive_deletes=True
+    )
+    listing: Mapped[DirectoryListing | None] = relationship(
+        lazy="joined", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __init__(self, **fields: Any) -> None:
+        # A new actor has none of these rows yet: saying so up front means reading them after a
+        # flush finds None instead of starting a lazy load, which async sessions cannot do.
+        for name in ("profile", "hub_settings", "listing"):
+            fields.setdefault(name, None)
+        super().__init__(**fields)
 
     @property
     def handle(self) -> str:
@@ -123,6 +120,71 @@ class Actor(Base):
     def delivery_inbox(self) -> str | None:
         """Where to deliver public and followers-only activities: shared inbox preferred."""
         return self.shared_inbox or self.inbox
+
+
+class ActorKey(Base):
+    """A local actor's private key (owner: federation/signing.py, the only reader)."""
+
+    __tablename__ = "actor_keys"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class CoalitionProfile(Base):
+    """What a coalition says about itself (owner: coalitions/): about text, movements, region, website.
+
+    Local coalitions write it from their profile form; remote ones get it from their actor
+    documents (and from an organizer's import where the document is silent).
+    """
+
+    __tablename__ = "coalition_profiles"
+    __table_args__ = (Index("ix_coalition_profiles_region_state", "region_state"),)
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    # The Markdown an organizer wrote; the actor's ``summary`` is its rendered HTML.
+    summary_source: Mapped[str | None] = mapped_column(Text)
+    movements: Mapped[list[str] | None] = mapped_column(JSON)
+    region_city: Mapped[str | None] = mapped_column(String(200))
+    region_state: Mapped[str | None] = mapped_column(String(200))
+    region_country: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    website: Mapped[str | None] = mapped_column(URI)
+
+
+class HubSettings(Base):
+    """A hub: a Group with a scope (owner: hubs/). Remote actors get a row when their document says so.
+
+    The boost rules (movements, regions, calls only) are a local hub's; empty filters match everything.
+    """
+
+    __tablename__ = "hub_settings"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), index=True)
+    region: Mapped[str | None] = mapped_column(String(200))
+    movements: Mapped[list[str] | None] = mapped_column(JSON)
+    regions: Mapped[list[str] | None] = mapped_column(JSON)
+    calls_only: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class DirectoryListing(Base):
+    """How this server met an actor (owner: directory/): the directory's "found" filter and notes.
+
+    ``discovered_via`` is one of "local", "federation", "boost", "roster", "import", "lookup";
+    ``note`` is an organizer's note from an import; ``roster_fetched_at`` says when a hub's
+    roster was last read.
+    """
+
+    __tablename__ = "directory_listings"
+
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    discovered_via: Mapped[str] = mapped_column(String(16))
+    discovered_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    roster_fetched_at: Mapped[datetime | None]
 
 
 class ActorMovement(Base):

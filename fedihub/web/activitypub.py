@@ -6,15 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fedihub.coalitions import Actor
+from fedihub.coalitions.actor_profile import PROFILE_CONTEXT, profile_properties
 from fedihub.errors import Gone, NotFound, PayloadTooLarge
-from fedihub.federation.actors import (
-    HUB_NAMESPACE,
-    PROFILE_CONTEXT,
-    build_local_actor_document,
-    find_actor,
-    find_local_actor,
-    profile_properties,
-)
+from fedihub.federation.actors import build_local_actor_document, find_actor, find_local_actor
 from fedihub.federation.collections import (
     count_followers,
     count_following,
@@ -26,7 +20,9 @@ from fedihub.federation.collections import (
 from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
 from fedihub.federation.objects import find_object
 from fedihub.hubs.service import RosterEntry, roster_page
+from fedihub.hubs.settings import hub_region_of, hub_scope_of
 from fedihub.protocol import builders
+from fedihub.protocol.profile_reader import HUB_NAMESPACE
 from fedihub.web import pages
 from fedihub.web.negotiation import ActivityResponse, raw_path, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
@@ -192,7 +188,7 @@ def _roster_item(member: RosterEntry) -> dict:
     return {key: value for key, value in {
         "id": member.uri, "type": member.type, "name": member.name,
         "preferredUsername": actor.username if actor is not None else None, "url": member.url,
-        "fedihub:hubScope": member.scope, "fedihub:hubRegion": actor.hub_region if actor and member.scope else None,
+        "fedihub:hubScope": member.scope, "fedihub:hubRegion": hub_region_of(actor) if actor and member.scope else None,
         "fedihub:region": member.region,
         "location": profile_properties(actor).get("location") if actor is not None else None,
         "tag": [{"type": "Hashtag", "name": f"#{tag}"} for tag in member.movements] or None,
@@ -206,7 +202,7 @@ async def hub_members(request: Request) -> Response:
     roster costs one request; `?page=N` pages carry `partOf`, `next` and `prev`.
     """
     local = await _local_actor(request)
-    if not local.hub_scope:
+    if not hub_scope_of(local):
         raise NotFound("this coalition is not a hub")
     number = _page_number(request)
     ctx = runtime_of(request).ctx

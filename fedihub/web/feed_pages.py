@@ -19,6 +19,7 @@ from fedihub.federation.actors import find_local_actor
 from fedihub.feeds import atom, calendars
 from fedihub.feeds.api import call_json, parse_paging
 from fedihub.feeds.queries import filter_conditions, page_of_calls, parse_filters, public_only
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges.queries import rollup_of
 from fedihub.protocol.urls import http_url
 from fedihub.web.state import runtime_of
@@ -95,10 +96,11 @@ async def actor_feed(request: Request) -> Response:
     async with runtime.ctx.sessions() as session:
         rows = await atom.actor_entries(session, actor)
     name = calendars.actor_title(actor)
+    hub_scope = hub_scope_of(actor)
     icon = actor.icon_url or ""
     info = atom.FeedInfo(
         feed_url=f"{actor.uri}/feed.atom", page_url=actor.uri, title=name,
-        subtitle=(f"Calls to action and news carried by the {actor.hub_scope} hub {name}" if actor.hub_scope
+        subtitle=(f"Calls to action and news carried by the {hub_scope} hub {name}" if hub_scope
                   else f"Calls to action and announcements of {name}"),
         author_name=name, author_uri=actor.uri, generator_version=__version__,
         fallback_updated=actor.updated_at or actor.created_at,

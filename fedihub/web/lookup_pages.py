@@ -19,6 +19,7 @@ from fedihub.errors import FedihubError, InvalidInput, PermissionDenied
 from fedihub.federation import follows
 from fedihub.federation.actors import Actor, resolve_target
 from fedihub.hubs import service as hubs
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.web.auth import coalitions_of, require_account, require_coalition_role, require_instance_admin
 from fedihub.web.forms import MAX_FORM_BYTES, read_form
 from fedihub.web.state import runtime_of
@@ -95,7 +96,7 @@ async def follow_as(request: Request) -> Response:
     _, coalition, _ = await require_coalition_role(request, form.text("coalition").lower(), "editor")
     _, mine = await _organizer(request)
     try:
-        if coalition.hub_scope is not None:
+        if hub_scope_of(coalition) is not None:
             raise InvalidInput("a hub takes members with “Add to hub”, not by following")
         if not target:
             raise InvalidInput("say whom to follow")
@@ -118,7 +119,7 @@ async def add_to_hub(request: Request) -> Response:
     _, hub, _ = await require_coalition_role(request, form.text("hub").lower(), "admin")
     _, mine = await _organizer(request)
     try:
-        if hub.hub_scope is None:
+        if hub_scope_of(hub) is None:
             raise InvalidInput(f"{hub.name or hub.username} is a coalition, not a hub")
         if not target:
             raise InvalidInput("say whom to add")

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts.service import role_rank
 from fedihub.coalitions import StoredObject, calls, service
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
 from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.coalitions.profile import (
@@ -217,11 +218,11 @@ def _with_normalised_movements(values: dict[str, str | list[str]]) -> dict[str, 
 async def new_call(request: Request) -> Response:
     p = await page(request, "editor")
     if request.method == "GET":
-        c = p.coalition
+        profile = profile_of(p.coalition)
         values: dict[str, Any] = {
-            "timezone": await _default_zone(p), "region_city": c.region_city or "",
-            "region_state": c.region_state or "", "region_country": c.region_country or "",
-            **movement_form_values(c.movements or []),
+            "timezone": await _default_zone(p), "region_city": profile.region_city or "",
+            "region_state": profile.region_state or "", "region_country": profile.region_country or "",
+            **movement_form_values(profile.movements or []),
         }
         return _render_call_form(p, None, values, {})
     values = (await read_form(request)).fields(multi=MULTI)

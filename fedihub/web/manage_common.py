@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from fedihub.accounts.service import role_rank
 from fedihub.coalitions import Actor
 from fedihub.errors import FedihubError
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.web.auth import require_coalition_role
 from fedihub.web.state import runtime_of
 
@@ -93,7 +94,7 @@ class Page:
             "domain": runtime_of(self.request).settings.domain,
             "menu": [
                 (k, self.base + p, t, m)
-                for k, p, t, m in (*MENU[:1], *(HUB_MENU if self.coalition.hub_scope else ()), *MENU[1:])
+                for k, p, t, m in (*MENU[:1], *(HUB_MENU if hub_scope_of(self.coalition) else ()), *MENU[1:])
                 if rank >= role_rank(m)
             ],
             "active": active,

@@ -12,12 +12,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import service as accounts
+from fedihub.coalitions import Actor
 from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.urls import has_http_scheme
 from fedihub.web import account_pages
 from fedihub.web.auth import require_instance_admin
@@ -52,7 +54,7 @@ def _context(p: Page, active: str, title: str, **extra: Any) -> dict[str, Any]:
 
 async def _hub_page(request: Request, minimum: str) -> Page:
     p = await page(request, minimum)
-    if p.coalition.hub_scope is None:
+    if hub_scope_of(p.coalition) is None:
         raise NotFound(f"{p.coalition.name or p.handle} is a coalition, not a hub")
     return p
 
@@ -167,11 +169,13 @@ async def decide_request(request: Request) -> Response:
 RULE_FIELDS = ("scope", "region", "movements", "tags", "regions", "calls_only")
 
 
-def _rule_values(hub: Any) -> dict[str, Any]:
+def _rule_values(hub: Actor) -> dict[str, Any]:
+    settings = hub.hub_settings
+    assert settings is not None  # _hub_page lets only hubs through
     return {
-        "scope": hub.hub_scope, "region": hub.hub_region or "", "regions": ", ".join(hub.hub_regions or []),
-        **movement_form_values(hub.hub_movements or []),
-        "calls_only": "on" if hub.hub_calls_only else "",
+        "scope": settings.scope, "region": settings.region or "", "regions": ", ".join(settings.regions or []),
+        **movement_form_values(settings.movements or []),
+        "calls_only": "on" if settings.calls_only else "",
     }
 
 

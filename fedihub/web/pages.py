@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub import __version__
 from fedihub.coalitions import Actor, StoredObject, ics
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.calls import past_calls, upcoming_calls
 from fedihub.coalitions.queries import local_coalitions, organizer_updates, recent_posts
 from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound
@@ -20,6 +21,7 @@ from fedihub.federation.actors import find_local_actor
 from fedihub.federation.collections import count_followers
 from fedihub.federation.objects import find_object
 from fedihub.hubs.service import roster_page
+from fedihub.hubs.settings import hub_region_of, hub_scope_of
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
@@ -62,14 +64,19 @@ async def home(request: Request) -> Response:
         calls = await upcoming_calls(session, now=runtime.ctx.clock(), limit=UPCOMING)
         posts = await recent_posts(session, limit=HOME_POSTS)
     return render(request, "home.html", {
-        "coalitions": [
-            {"actor": actor_view(c, domain), "region": region_text(c.region_city, c.region_state, c.region_country),
-             "movements": c.movements or [], "about": excerpt(c.summary, 160)}
-            for c in coalitions
-        ],
+        "coalitions": [_coalition_card(c, domain) for c in coalitions],
         "calls": [call_view(c, domain) for c in calls],
         "posts": [post_view(p, domain) for p in posts],
     })
+
+
+def _coalition_card(coalition: Actor, domain: str) -> dict[str, Any]:
+    profile = profile_of(coalition)
+    return {
+        "actor": actor_view(coalition, domain),
+        "region": region_text(profile.region_city, profile.region_state, profile.region_country),
+        "movements": profile.movements or [], "about": excerpt(coalition.summary, 160),
+    }
 
 
 def _form_action(request: Request) -> str:
@@ -93,20 +100,22 @@ async def coalition_page(
     runtime = runtime_of(request)
     domain = _local_domain(request)
     now = runtime.ctx.clock()
+    hub_scope = hub_scope_of(actor)
+    profile = profile_of(actor)
     async with runtime.ctx.sessions() as session:
         followers = await count_followers(session, actor.id)
         upcoming = await upcoming_calls(session, now=now, actor_id=actor.id, limit=UPCOMING)
         past = await past_calls(session, now=now, actor_id=actor.id, limit=PAST)
         posts = await recent_posts(session, actor_id=actor.id, limit=RECENT)
-        roster = await roster_page(session, actor.id, _roster_page_number(request)) if actor.hub_scope else None
+        roster = await roster_page(session, actor.id, _roster_page_number(request)) if hub_scope else None
     view = actor_view(actor, domain)
-    carried = await carried_calls(request, actor) if actor.hub_scope else None
+    carried = await carried_calls(request, actor) if hub_scope else None
     response = render(request, "coalition.html", {
-        "hub_scope": actor.hub_scope, "carried": carried, "roster": roster,
+        "hub_scope": hub_scope, "hub_region": hub_region_of(actor), "carried": carried, "roster": roster,
         "actor": actor, "coalition": view, "handle": view.handle, "followers": followers,
-        "region": region_text(actor.region_city, actor.region_state, actor.region_country),
-        "movements": [m for m in (actor.movements or []) if isinstance(m, str) and m.strip()],
-        "website": http_url(actor.website), "description": excerpt(actor.summary, 200),
+        "region": region_text(profile.region_city, profile.region_state, profile.region_country),
+        "movements": [m for m in (profile.movements or []) if isinstance(m, str) and m.strip()],
+        "website": http_url(profile.website), "description": excerpt(actor.summary, 200),
         "about_html": sanitize_html(actor.summary),
         "upcoming": [call_view(c, domain) for c in upcoming], "past": [call_view(c, domain) for c in past],
         "posts": [post_view(p, domain) for p in posts],

@@ -17,6 +17,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenie
 from fedihub.federation.actors import Actor
 from fedihub.federation.objects import StoredObject
 from fedihub.hubs.boosting import carried_calls as calls_carried_by
+from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
@@ -106,7 +107,7 @@ def _can_pledge(mine: list[tuple[Actor, str]], author_id: int) -> list[Actor]:
     """The account's coalitions that may pledge to a call by ``author_id``: editors and up, not hubs."""
     return [
         actor for actor, role in mine
-        if role_rank(role) >= role_rank("editor") and actor.hub_scope is None and actor.id != author_id
+        if role_rank(role) >= role_rank("editor") and hub_scope_of(actor) is None and actor.id != author_id
     ]
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import service
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.commands.discovery import progress_line, summary_lines
 from fedihub.discovery.csv_rows import ImportRow, read_rows
 from fedihub.discovery.importer import RowResult, Summary, run_import
@@ -101,17 +102,17 @@ async def test_found_coalitions_keep_the_note_and_get_movements_and_region_only_
     await run(world.a, LIST)
 
     tenants = await stored(world.a, TENANTS)
-    assert (tenants.discovered_via, tenants.directory_note) == ("import", "vouched by Ana")
-    assert (tenants.movements, tenants.region_city) == (["Tenants", "housing"], "Chicago")  # its own profile
+    assert (tenants.listing.discovered_via, tenants.listing.note) == ("import", "vouched by Ana")
+    assert (profile_of(tenants).movements, profile_of(tenants).region_city) == (["Tenants", "housing"], "Chicago")  # its own profile
     group = await stored(world.a, GROUP_ID)
-    assert (group.discovered_via, group.directory_note) == ("import", "met at the assembly")
-    assert group.movements == ["Tenants", "Housing"]
+    assert (group.listing.discovered_via, group.listing.note) == ("import", "met at the assembly")
+    assert profile_of(group).movements == ["Tenants", "Housing"]
     assert await movement_rows(world.a, GROUP_ID) == {"tenants", "housing"}  # the directory's filter sees them
-    assert (group.region_city, group.region_state, group.region_country) == ("Lyon", "Auvergne-Rhône-Alpes", "FR")
+    assert (profile_of(group).region_city, profile_of(group).region_state, profile_of(group).region_country) == ("Lyon", "Auvergne-Rhône-Alpes", "FR")
     bay = await stored(world.a, "http://b.test/g/bay")
-    assert bay.discovered_via == "federation"  # known before: how it was met stays
+    assert bay.listing.discovered_via == "federation"  # known before: how it was met stays
     climate = await stored(world.a, "http://a.test/g/climate")
-    assert (climate.directory_note, climate.movements) == ("our own", None)  # local profiles are not touched
+    assert (climate.listing.note, profile_of(climate).movements) == ("our own", None)  # local profiles are not touched
 
 
 async def test_what_an_import_filled_in_survives_the_actors_next_refresh(world: World) -> None:
@@ -120,7 +121,7 @@ async def test_what_an_import_filled_in_survives_the_actors_next_refresh(world: 
     await actors.resolve_actor(world.a.ctx, GROUP_ID, refresh=True)  # its profile still has neither
 
     group = await stored(world.a, GROUP_ID)
-    assert group.movements == ["Tenants", "Housing"] and group.region_city == "Lyon"
+    assert profile_of(group).movements == ["Tenants", "Housing"] and profile_of(group).region_city == "Lyon"
     assert await movement_rows(world.a, GROUP_ID) == {"tenants", "housing"}
 
 
@@ -130,7 +131,7 @@ async def test_the_newest_import_note_wins_and_an_empty_note_keeps_the_old_one(w
     await run(world.a, "address,note\ntenants@b.test,\n")
 
     assert by_line(second) == {2: ("already known", "this server already knew it (imported from a list)")}
-    assert (await stored(world.a, TENANTS)).directory_note == "second"
+    assert (await stored(world.a, TENANTS)).listing.note == "second"
 
 
 async def test_a_dry_run_resolves_every_row_and_saves_nothing(world: World) -> None:
@@ -144,7 +145,7 @@ async def test_a_dry_run_resolves_every_row_and_saves_nothing(world: World) -> N
     async with world.a.ctx.sessions() as session:
         assert await session.scalar(select(func.count(Actor.id))) == before
         climate = await actors.find_actor(session, "http://a.test/g/climate")
-    assert climate is not None and climate.directory_note is None
+    assert climate is not None and climate.listing.note is None
 
 
 @pytest.mark.all_backends  # a unique-row race
@@ -289,7 +290,7 @@ async def test_an_admin_uploads_a_list_and_the_page_shows_each_row_then_the_summ
     assert '<div class="rollup-stat" data-outcome="refused"><dt>Refused</dt><dd>5</dd></div>' in summary
     assert "<td>someone@down.test</td><td>down.test could not be reached; try again later</td>" in summary
     assert page.text.rstrip().endswith("</html>")
-    assert (await stored(world.a, GROUP_ID)).directory_note == "met at the assembly"
+    assert (await stored(world.a, GROUP_ID)).listing.note == "met at the assembly"
 
 
 async def test_the_upload_is_sent_piece_by_piece_while_rows_resolve(world: World, admin: Browser) -> None:

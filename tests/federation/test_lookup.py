@@ -57,7 +57,7 @@ async def test_a_coalition_on_another_fedihub_is_described_and_remembered_as_fou
         "Known here": "new: this server had not seen it before this lookup",
     }
     stored = await cached(world.a, TENANTS)
-    assert stored is not None and stored.discovered_via == "lookup" and stored.discovered_at is not None
+    assert stored is not None and stored.listing is not None and stored.listing.discovered_via == "lookup"
 
     again = await look_up(world.a.ctx, TENANTS)
     assert again.known and facts(again)["Known here"].startswith("yes, found by a lookup since ")
@@ -70,7 +70,7 @@ async def test_a_lookup_never_overwrites_how_an_actor_was_first_met(world: World
 
     assert result.known
     stored = await cached(world.a, TENANTS)
-    assert stored is not None and stored.discovered_via == "federation"
+    assert stored is not None and stored.listing.discovered_via == "federation"
 
 
 async def test_a_hub_says_its_scope_and_region(world: World) -> None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
+from fedihub.coalitions.actor_profile import ensure_profile, set_movements
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
@@ -41,8 +42,9 @@ async def _coalition(instance: Instance, handle: str, name: str, city: str, stat
     async with instance.ctx.sessions.begin() as session:
         actor = await session.scalar(select(Actor).where(Actor.local_username == handle))
         assert actor is not None
-        actor.region_city, actor.region_state, actor.region_country = city, state, "US"
-        actor.movements = movements
+        profile = ensure_profile(actor)
+        profile.region_city, profile.region_state, profile.region_country = city, state, "US"
+        await set_movements(session, actor, movements)
 
 
 async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Instance, FakePeer]:

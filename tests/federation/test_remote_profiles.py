@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fedihub.coalitions import service
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.federation import actors, follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
+from fedihub.hubs.settings import hub_region_of, hub_scope_of
 from fedihub.storage.models import Actor
 from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
@@ -26,12 +28,13 @@ PROFILE = {
 
 
 def _profile(actor: Actor) -> dict:
+    profile = profile_of(actor)
     return {
-        key: getattr(actor, key)
-        for key in (
-            "movements", "region_city", "region_state", "region_country", "latitude", "longitude", "website",
-            "hub_scope", "hub_region",
-        )
+        **{
+            key: getattr(profile, key)
+            for key in ("movements", "region_city", "region_state", "region_country", "latitude", "longitude", "website")
+        },
+        "hub_scope": hub_scope_of(actor), "hub_region": hub_region_of(actor),
     }
 
 
@@ -67,7 +70,7 @@ async def test_a_profile_change_reaches_a_follower_server_cache(net: FederationN
     await committed(a.ctx, save_profile, "tenants", parse_profile_form(PROFILE))
     await committed(b.ctx, follows.follow, "watchers", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()
-    assert (await _cached(b, f"{a.base_url}/g/tenants")).region_city == "Oakland"
+    assert profile_of(await _cached(b, f"{a.base_url}/g/tenants")).region_city == "Oakland"
 
     moved = {**PROFILE, "region_city": "", "region_state": "", "region_country": "DE", "website": "",
              "latitude": "", "longitude": "", "movements": ["Climate"], "tags": ""}

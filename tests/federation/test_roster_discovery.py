@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
+from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.profile import parse_profile_form, save_profile
 from fedihub.directory.rosters import RosterLimits, refresh_directory
 from fedihub.federation import actors, follows
@@ -72,7 +73,7 @@ async def test_a_tree_of_hubs_is_discovered_to_depth_two_and_not_beyond(net: Fed
     assert chicago["region"]["hub_region"] == "Chicagoland" and chicago["found"] == "roster"
     # The members themselves were not fetched: a stub, until something fetches it.
     stub = await stored(d, "http://s.test/g/springfield")
-    assert stub is not None and stub.fetched_at is None and stub.discovered_via == "roster"
+    assert stub is not None and stub.fetched_at is None and stub.listing.discovered_via == "roster"
 
 
 async def test_depth_three_reaches_the_coalitions_of_the_regional_hub(net: FederationNet) -> None:
@@ -205,8 +206,8 @@ async def test_a_roster_never_overwrites_an_actor_fetched_from_its_own_server(ne
     report = await refresh_directory(d.ctx, NOW)
 
     kept = await stored(d, real.uri)
-    assert kept is not None and kept.name == "Tenants Union" and kept.username == "tenants" and not kept.movements
-    assert kept.url == real.url and kept.discovered_via == "federation"
+    assert kept is not None and kept.name == "Tenants Union" and kept.username == "tenants" and not profile_of(kept).movements
+    assert kept.url == real.url and kept.listing.discovered_via == "federation"
     assert report.members_kept == 1 and report.members_added == 1
     assert await directory_names(d, "?movement=spam") == []
     assert await directory_names(d, "?movement=climate") == ["Member 7"]
@@ -229,7 +230,7 @@ async def test_a_stub_fetched_later_takes_the_actors_own_profile(net: Federation
     fetched = await actors.resolve_actor(d.ctx, "http://s.test/g/springfield")
 
     assert fetched.name == "Springfield Tenant Union" and fetched.fetched_at is not None
-    assert fetched.discovered_via == "roster"  # how it was first found does not change
+    assert fetched.listing.discovered_via == "roster"  # how it was first found does not change
     assert await directory_names(d, "?movement=labour") == ["Springfield Tenant Union"]
     assert await directory_names(d, "?movement=tenants") == []
 

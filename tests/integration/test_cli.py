@@ -127,8 +127,9 @@ def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_for
     assert (updated.returncode, updated.stdout) == (0, "updated @tenants\n"), updated.stderr
     assert again.stdout == "@tenants already had this profile\n"
     assert_one_error_line(half_a_point, "give both latitude and longitude")
-    row = _row(home, "SELECT name, region_city, region_state, region_country, movements, latitude, longitude "
-                     "FROM actors WHERE local_username = 'tenants'")
+    row = _row(home, "SELECT a.name, p.region_city, p.region_state, p.region_country, p.movements, p.latitude, "
+                     "p.longitude FROM actors a JOIN coalition_profiles p ON p.actor_id = a.id "
+                     "WHERE a.local_username = 'tenants'")
     # A suggested movement takes its listed spelling; free tags become CamelCase hashtags, as in the form.
     assert row == ("Tenants Union", "Chicago", "Illinois", "US", '["Tenants", "RentControl"]', 41.8781, -87.6298)
 

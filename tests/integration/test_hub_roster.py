@@ -8,7 +8,7 @@ import pytest
 
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
-from fedihub.storage.models import Actor, Follow
+from fedihub.storage.models import Actor, CoalitionProfile, Follow
 from tests.integration.helpers import AS2, BROWSER
 from tests.support.edges import committed
 from tests.support.network import Instance
@@ -25,8 +25,8 @@ async def big_hub(a: Instance) -> Actor:
         for n in range(MEMBERS):
             member = Actor(
                 uri=f"http://m{n:03d}.test/g/coalition", type="Group", username="coalition", domain=f"m{n:03d}.test",
-                name=f"Coalition {n:03d}", url=f"http://m{n:03d}.test/g/coalition", region_state="Ohio",
-                movements=["Tenants"], created_at=now, updated_at=now,
+                name=f"Coalition {n:03d}", url=f"http://m{n:03d}.test/g/coalition",
+                profile=CoalitionProfile(region_state="Ohio", movements=["Tenants"]), created_at=now, updated_at=now,
             )
             session.add(member)
             await session.flush()

@@ -226,7 +226,9 @@ async def test_boost_rules_are_saved_and_a_new_scope_reaches_followers(
     async with a.ctx.sessions() as session:
         stored = await session.get(Actor, hub.id)
         assert stored is not None
-        rules = (stored.hub_scope, stored.hub_region, stored.hub_movements, stored.hub_regions, stored.hub_calls_only)
+        hub_row = stored.hub_settings
+        assert hub_row is not None
+        rules = (hub_row.scope, hub_row.region, hub_row.movements, hub_row.regions, hub_row.calls_only)
         assert rules == ("state", "California", ["Tenants", "RentControl"], ["California", "Nevada"], True)
     [update] = peer.received("Update")
     assert update["object"]["fedihub:hubScope"] == "state"

@@ -80,9 +80,11 @@ async def test_saving_stores_the_profile_and_followers_get_an_update(
     assert 'value="Tenants Union of Oakland"' in shown.text
     assert 'value="rent strike"' not in shown.text and 'value="RentStrike"' in shown.text
     actor = await stored(a, tenants)
-    assert (actor.name, actor.summary_source) == ("Tenants Union of Oakland", "We organise **renters**.")
-    assert actor.movements == ["Tenants", "AntiAusterity", "RentStrike"]
-    assert actor.website == "https://tenants.example"
+    profile = actor.profile
+    assert profile is not None
+    assert (actor.name, profile.summary_source) == ("Tenants Union of Oakland", "We organise **renters**.")
+    assert profile.movements == ["Tenants", "AntiAusterity", "RentStrike"]
+    assert profile.website == "https://tenants.example"
     await net.settle()
     [update] = peer.received("Update")
     assert update["object"]["name"] == "Tenants Union of Oakland"

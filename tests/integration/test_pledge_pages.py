@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
+from fedihub.coalitions.actor_profile import ensure_profile, set_movements
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges.calls import get_call_target
@@ -37,7 +38,9 @@ async def _coalition(instance: Instance, handle: str, name: str, state: str) -> 
     async with instance.ctx.sessions.begin() as session:
         row = await session.get(Actor, actor.id)
         assert row is not None
-        row.region_state, row.region_country, row.movements = state, "US", ["labor"]
+        profile = ensure_profile(row)
+        profile.region_state, profile.region_country = state, "US"
+        await set_movements(session, row, ["labor"])
     return actor
 
 

@@ -14,6 +14,8 @@ import pytest
 from sqlalchemy import update
 
 from fedihub.coalitions import calls, service
+from fedihub.coalitions.actor_profile import ensure_profile
+from fedihub.federation.actors import find_local_actor
 from fedihub.storage.models import Actor, StoredObject
 from fedihub.web import pages
 from tests.integration.helpers import AS2, BROWSER, followed_by, path_of
@@ -76,8 +78,13 @@ def title_of(response: httpx.Response) -> str:
 
 
 async def set_profile(instance: Instance, username: str, **values: object) -> None:
+    """Profile columns written straight into the coalition's profile row, as a saved form leaves them."""
     async with instance.ctx.sessions.begin() as session:
-        await session.execute(update(Actor).where(Actor.local_username == username).values(**values))
+        actor = await find_local_actor(session, username)
+        assert actor is not None
+        profile = ensure_profile(actor)
+        for name, value in values.items():
+            setattr(profile, name, value)
 
 
 async def add_remote_call(instance: Instance, *, name: str, content: str, start: datetime) -> None:

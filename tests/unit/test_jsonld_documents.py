@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pyld import jsonld as pyld
 
+from fedihub.coalitions.actor_profile import PROFILE_CONTEXT
 from fedihub.errors import MalformedActivity
-from fedihub.federation.actors import PROFILE_CONTEXT
 from fedihub.federation.inbox import parse_activity_body
 from fedihub.protocol import jsonld
 from fedihub.protocol.builders import build_create, build_note

@@ -238,6 +238,39 @@ def test_each_layer_imports_only_the_layers_below_it() -> None:
     assert not violations, "layering rules of ARCHITECTURE.md broken:\n" + "\n".join(violations)
 
 
+# The Actor row split by owner: federation keeps identity, keys and endpoints; these rows belong to the
+# domain packages named in their docstrings, and reach federation only through federation/actor_parts.py.
+DOMAIN_ACTOR_ROWS = ("CoalitionProfile", "HubSettings", "DirectoryListing")
+DOMAIN_ACTOR_ATTRIBUTES = frozenset({"profile", "hub_settings", "listing"})
+# The only module that reads private keys (and so the only place a key can leak from).
+KEY_READERS = frozenset({"fedihub.federation.signing"})
+
+
+def test_federation_never_touches_the_rows_the_domain_owns() -> None:
+    problems = [
+        f"{imp.module} (line {imp.line}) imports {imp.target}"
+        for imp in _package_imports()
+        if _within(imp.module, "fedihub.federation")
+        and any(imp.target == f"fedihub.storage.models.{row}" for row in DOMAIN_ACTOR_ROWS)
+    ]
+    for path, name in package_modules():
+        if _within(name, "fedihub.federation"):
+            problems += [
+                f"{name} (line {node.lineno}) reads .{node.attr}"
+                for node in ast.walk(ast.parse(path.read_text()))
+                if isinstance(node, ast.Attribute) and node.attr in DOMAIN_ACTOR_ATTRIBUTES
+            ]
+    assert not problems, "federation/ reaches into domain rows:\n" + "\n".join(problems)
+
+
+def test_only_the_signing_module_reads_private_keys() -> None:
+    readers = {
+        imp.module for imp in _package_imports()
+        if imp.target == "fedihub.storage.models.ActorKey"
+    }
+    assert readers == KEY_READERS
+
+
 def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
     problems = [
         problem

@@ -13,6 +13,8 @@ from fedihub.storage.models import (
     Actor,
     ActorMovement,
     Base,
+    CoalitionProfile,
+    HubSettings,
     Pledge,
     StoredObject,
 )
@@ -31,8 +33,12 @@ def columns_named(*suffixes: str) -> list[object]:
 
 
 def test_every_region_column_holds_a_region_we_accept() -> None:
-    regions = columns_named("region_city", "region_state", "region_country", "hub_region")
-    assert {Actor.__table__.c.region_city, StoredObject.__table__.c.region_state, Pledge.__table__.c.region_country} <= set(regions)
+    regions = columns_named("region_city", "region_state", "region_country", "region")
+    expected = {
+        CoalitionProfile.__table__.c.region_city, HubSettings.__table__.c.region,
+        StoredObject.__table__.c.region_state, Pledge.__table__.c.region_country,
+    }
+    assert expected <= set(regions)
     assert {length(column) for column in regions} == {MAX_REGION}
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from fedihub.federation.actors import hub_properties, profile_properties
+from fedihub.coalitions.actor_profile import profile_properties
+from fedihub.hubs.settings import hub_properties, set_hub_scope
 from fedihub.protocol.profile_reader import ActorProfile, field_link, read_actor_profile
-from fedihub.storage.models import Actor
+from fedihub.storage.models import Actor, CoalitionProfile
 from tests.support.fixtures import load_fixture
 
 
@@ -148,8 +149,11 @@ def test_the_hub_scope_and_region(doc: dict, scope: str | None, region: str | No
 
 def _coalition(**profile: Any) -> Actor:
     now = datetime(2030, 1, 1, tzinfo=UTC)
-    return Actor(uri="https://h.example/g/bay", type="Group", username="bay", is_local=True, domain="h.example",
-                 created_at=now, updated_at=now, **profile)
+    hub_scope, hub_region = profile.pop("hub_scope", None), profile.pop("hub_region", None)
+    actor = Actor(uri="https://h.example/g/bay", type="Group", username="bay", is_local=True, domain="h.example",
+                  created_at=now, updated_at=now, profile=CoalitionProfile(**profile))
+    set_hub_scope(actor, hub_scope, hub_region)
+    return actor
 
 
 FULL_PROFILE = dict(
@@ -172,7 +176,7 @@ FULL_PROFILE = dict(
     ids=["full", "no-hub", "country-only", "coordinates-only", "hub-only", "empty"],
 )
 def test_our_own_actor_properties_read_back_to_the_same_profile(profile: dict[str, Any]) -> None:
-    actor = _coalition(**profile)
+    actor = _coalition(**dict(profile))
     doc = {"id": actor.uri, **copy.deepcopy(profile_properties(actor)), **hub_properties(actor)}
 
     read = read_actor_profile(doc)
