@@ -93,7 +93,7 @@ async def seed(database_url: str, count: int) -> Settings:
     settings = Settings(base_url="http://127.0.0.1:9", database_url=database_url, secret_key="bench-only",
                         log_level="WARNING")
     actors, movements = rows_for(count)
-    for actor, chosen in zip(actors, movements):
+    for actor, chosen in zip(actors, movements, strict=True):
         actor["movements"] = chosen
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -102,7 +102,7 @@ async def seed(database_url: str, count: int) -> Settings:
             ids = dict((await session.execute(select(Actor.uri, Actor.id))).all())
             await session.execute(insert(ActorMovement), [
                 {"actor_id": ids[actor["uri"]], "movement": movement.casefold()}
-                for actor, chosen in zip(actors, movements) for movement in chosen
+                for actor, chosen in zip(actors, movements, strict=True) for movement in chosen
             ])
     return settings
 

@@ -248,7 +248,7 @@ async def run_backend(
     result["runs"] = rates
     result["post_note_ms"] = median(post_note_ms)
     # Runs are paired (same minute of machine noise), so the median of per-run ratios is the steadier figure.
-    result["ratio"] = median([f / b for f, b in zip(rates["fedihub"], rates["baseline_aiohttp"])])
+    result["ratio"] = median([f / b for f, b in zip(rates["fedihub"], rates["baseline_aiohttp"], strict=True)])
     result["ratio_of_medians"] = result["fedihub"] / result["baseline_aiohttp"]
     if profile:
         async with new_database() as url:
