@@ -81,7 +81,8 @@ class Server:
         """If the server exited, a message naming it, with its exit code and the end of its log."""
         if self.process is None or self.process.poll() is None:
             return None
-        return f"the {self.label} server ({self.base_url}) exited with code {self.process.returncode}:\n{self.log_tail()}"
+        return (f"the {self.label} server ({self.base_url}) exited with code {self.process.returncode}:\n"
+                f"{self.log_tail()}")
 
     def log_tail(self, lines: int = 25) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -161,7 +162,9 @@ def run_side_by_side(steps: Sequence[tuple[Server, Sequence[str], str | None]]) 
             try:
                 stdout, stderr = popen.communicate(stdin, timeout=COMMAND_TIMEOUT)
             except subprocess.TimeoutExpired:
-                raise DemoError(f"`fedihub {' '.join(args)}` on {server.label} took over {COMMAND_TIMEOUT:.0f} s") from None
+                raise DemoError(
+                    f"`fedihub {' '.join(args)}` on {server.label} took over {COMMAND_TIMEOUT:.0f} s"
+                ) from None
             if popen.returncode != 0:
                 raise DemoError(f"`fedihub {' '.join(args)}` on {server.label} failed:\n{stderr.strip()}")
             outputs.append(stdout)

@@ -32,12 +32,17 @@ def columns_named(*suffixes: str) -> list[object]:
 
 def test_every_region_column_holds_a_region_we_accept() -> None:
     regions = columns_named("region_city", "region_state", "region_country", "hub_region")
-    assert {Actor.__table__.c.region_city, StoredObject.__table__.c.region_state, Pledge.__table__.c.region_country} <= set(regions)
+    expected = {
+        Actor.__table__.c.region_city, StoredObject.__table__.c.region_state, Pledge.__table__.c.region_country,
+    }
+    assert expected <= set(regions)
     assert {length(column) for column in regions} == {MAX_REGION}
 
 
 def test_every_link_column_holds_a_link_we_accept() -> None:
-    links = [Actor.__table__.c.uri, Actor.__table__.c.url, StoredObject.__table__.c.url, StoredObject.__table__.c.online_url]
+    links = [
+        Actor.__table__.c.uri, Actor.__table__.c.url, StoredObject.__table__.c.url, StoredObject.__table__.c.online_url,
+    ]
     assert {length(column) for column in links} == {MAX_URL}
 
 
