@@ -481,7 +481,7 @@ async def cancel_call(
 # --- Listings --------------------------------------------------------------------------------------
 
 
-def _calls(now: datetime, actor_id: int | None, *, upcoming: bool) -> Select[tuple[StoredObject]]:
+def _calls(now: datetime, actor_id: int | None, *, upcoming: bool) -> Select[StoredObject]:
     # "Upcoming" includes calls under way (FEP-8a8e upcomingEvents: endTime not yet past); a call
     # without an end counts as over once it has started.
     start, end, open_end = StoredObject.start_time, StoredObject.end_time, StoredObject.end_time.is_(None)
