@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # `python -m fedihub` with this interpreter: the fedihub of this checkout or installation, PATH or not.
 FEDIHUB = (sys.executable, "-m", "fedihub")
@@ -110,12 +111,13 @@ class Server:
             stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         )
 
-    def query(self, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    def query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         """Read this instance's database without writing to it (the server owns it)."""
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)) as conn:
             return conn.execute(sql, params).fetchall()
 
-    def scalar(self, sql: str, *params: object) -> object:
+    # SQLite hands back each value as one of its storage classes: NULL, INTEGER, REAL, TEXT or BLOB.
+    def scalar(self, sql: str, *params: object) -> int | float | str | bytes | None:
         rows = self.query(sql, *params)
         return rows[0][0] if rows else None
 

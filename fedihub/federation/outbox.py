@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,7 +84,7 @@ async def publish(
     return row
 
 
-def _local_inbox_item(view: ActivityView, now) -> InboxItem:  # type: ignore[no-untyped-def]
+def _local_inbox_item(view: ActivityView, now: datetime) -> InboxItem:
     return InboxItem(
         activity_uri=view.id,
         activity_type=view.type,
