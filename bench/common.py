@@ -52,7 +52,9 @@ def free_port() -> int:
 
 def base_parser(description: str, *, repeat: int) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--repeat", type=int, default=repeat, help=f"runs per figure; medians printed (default {repeat})")
+    parser.add_argument(
+        "--repeat", type=int, default=repeat, help=f"runs per figure; medians printed (default {repeat})"
+    )
     parser.add_argument("--json", dest="json_path", type=Path, default=None, help="also write the results here")
     return parser
 
@@ -159,7 +161,9 @@ class FedihubServer:
         uvicorn listens only after the app's startup finished, so a TCP connect is enough to
         know it is ready without sending it a single request (the memory benchmark needs that).
         """
-        command = [str(Path(sys.executable).with_name("fedihub")), "serve", "--host", LOOPBACK, "--port", str(self.port)]
+        command = [
+            str(Path(sys.executable).with_name("fedihub")), "serve", "--host", LOOPBACK, "--port", str(self.port)
+        ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command + self.args, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT

@@ -41,7 +41,7 @@ from common import (
 from sqlalchemy import insert, select
 
 from fedihub.app import create_app
-from fedihub.directory.query import directory_page, parse_filter
+from fedihub.directory.query import DirectoryFilter, directory_page, parse_filter
 from fedihub.protocol.profile_reader import HUB_SCOPES
 from fedihub.settings import Settings
 from fedihub.storage.models import Actor, ActorMovement, CoalitionProfile, DirectoryListing, HubSettings
@@ -93,7 +93,7 @@ async def seed(database_url: str, count: int) -> Settings:
     settings = Settings(base_url="http://127.0.0.1:9", database_url=database_url, secret_key="bench-only",
                         log_level="WARNING")
     actors, movements = rows_for(count)
-    for actor, chosen in zip(actors, movements):
+    for actor, chosen in zip(actors, movements, strict=True):
         actor["movements"] = chosen
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -117,7 +117,7 @@ async def seed(database_url: str, count: int) -> Settings:
                 await session.execute(insert(table), rows)
             await session.execute(insert(ActorMovement), [
                 {"actor_id": ids[actor["uri"]], "movement": movement.casefold()}
-                for actor, chosen in zip(actors, movements) for movement in chosen
+                for actor, chosen in zip(actors, movements, strict=True) for movement in chosen
             ])
     return settings
 
@@ -142,15 +142,16 @@ async def measure(settings: Settings, repeat: int) -> dict[str, dict[str, float]
             for label, query in FILTERS.items():
                 chosen = parse_filter(dict(part.split("=", 1) for part in query.split("&") if part))
 
-                async def run_query() -> None:
+                # Each closure takes this filter as a default, so none can run with a later filter's values.
+                async def run_query(chosen: DirectoryFilter = chosen) -> None:
                     async with ctx.sessions() as session:
                         await directory_page(session, chosen)
 
-                async def run_page() -> None:
+                async def run_page(query: str = query) -> None:
                     response = await client.get(f"/directory?{query}", headers={"Accept": "text/html"})
                     assert response.status_code == 200, response.status_code
 
-                async def run_api() -> None:
+                async def run_api(query: str = query) -> None:
                     response = await client.get(f"/api/v1/directory?{query}")
                     assert response.status_code == 200, response.status_code
 

@@ -209,7 +209,8 @@ async def time_baseline(client: httpx.AsyncClient, setup: Setup, auth: httpx.Aut
 def build_client(transport: str) -> httpx.AsyncClient:
     settings = bench_settings("sqlite+aiosqlite:///unused.sqlite3", transport, 32, Path("."))
     return build_http_client(
-        user_agent=user_agent(settings), allow_private_addresses=True, transport=transport, timeout=settings.http_timeout
+        user_agent=user_agent(settings), allow_private_addresses=True, transport=transport,
+        timeout=settings.http_timeout,
     )
 
 
@@ -234,21 +235,24 @@ async def run_backend(
     for run in range(repeat):
         async with new_database() as url:
             if run % 2:
-                rates["baseline_aiohttp"].append(setup.inboxes / await time_baseline(clients["aiohttp"], setup, auth, body))
+                elapsed = await time_baseline(clients["aiohttp"], setup, auth, body)
+                rates["baseline_aiohttp"].append(setup.inboxes / elapsed)
             seconds, info = await time_fedihub(clients["aiohttp"], setup, url)
             rates["fedihub"].append(setup.inboxes / seconds)
             post_note_ms.append(info["post_note_seconds"] * 1000)
             if not run % 2:
-                rates["baseline_aiohttp"].append(setup.inboxes / await time_baseline(clients["aiohttp"], setup, auth, body))
+                elapsed = await time_baseline(clients["aiohttp"], setup, auth, body)
+                rates["baseline_aiohttp"].append(setup.inboxes / elapsed)
             for transport, client in clients.items():
                 if transport != "aiohttp":
-                    rates[f"baseline_{transport}"].append(setup.inboxes / await time_baseline(client, setup, auth, body))
+                    elapsed = await time_baseline(client, setup, auth, body)
+                    rates[f"baseline_{transport}"].append(setup.inboxes / elapsed)
         say(f"  {name} run {run + 1}/{repeat}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items() if v))
     result: dict[str, Any] = {k: median(v) for k, v in rates.items()}
     result["runs"] = rates
     result["post_note_ms"] = median(post_note_ms)
     # Runs are paired (same minute of machine noise), so the median of per-run ratios is the steadier figure.
-    result["ratio"] = median([f / b for f, b in zip(rates["fedihub"], rates["baseline_aiohttp"])])
+    result["ratio"] = median([f / b for f, b in zip(rates["fedihub"], rates["baseline_aiohttp"], strict=True)])
     result["ratio_of_medians"] = result["fedihub"] / result["baseline_aiohttp"]
     if profile:
         async with new_database() as url:

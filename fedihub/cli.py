@@ -1,4 +1,7 @@
-"""The `fedihub` command: serve, worker, migrate, admin, coalition and post (call, hub, follow, block, queue … in commands/)."""
+"""The `fedihub` command: serve, worker, migrate, admin, coalition and post.
+
+The other groups (call, hub, follow, block, queue …) live in commands/.
+"""
 
 from __future__ import annotations
 
@@ -138,7 +141,9 @@ def coalition() -> None:
 @click.option("--summary", default=None, help="About text (Markdown).")
 @click.option("--approve-followers", is_flag=True, help="Hold follow requests for approval.")
 @with_runtime
-async def coalition_create(runtime: Runtime, handle: str, name: str, summary: str | None, approve_followers: bool) -> None:
+async def coalition_create(
+    runtime: Runtime, handle: str, name: str, summary: str | None, approve_followers: bool
+) -> None:
     """Create a coalition with the handle HANDLE (lowercase letters, digits, _ . -)."""
     async with runtime.ctx.sessions.begin() as session:
         actor = await service.create_coalition(
@@ -201,8 +206,12 @@ async def coalition_reject(runtime: Runtime, handle: str, follower: str) -> None
 @click.argument("handle")
 @click.option("--name", default=None, help="New display name.")
 @click.option("--summary", default=None, help="New about text (Markdown).")
-@click.option("--approve-followers/--open-followers", default=None, help="Hold follow requests, or accept them at once.")
-@click.option("--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several (replaces the list).")
+@click.option(
+    "--approve-followers/--open-followers", default=None, help="Hold follow requests, or accept them at once."
+)
+@click.option(
+    "--movement", "movements", multiple=True, help="A movement or hashtag; repeat for several (replaces the list)."
+)
 @click.option("--region-city", default=None, help="City, e.g. 'Chicago' ('' clears it).")
 @click.option("--region-state", default=None, help="State or province, e.g. 'Illinois'.")
 @click.option("--region-country", default=None, help="Country, e.g. 'US'.")

@@ -27,5 +27,5 @@ async def call_audience_inboxes(session: AsyncSession, call_uri: str, author_id:
     inboxes: set[str] = set()
     for query in (followers, pledgers, carriers):
         rows = await session.execute(query.where(Actor.deleted_at.is_(None)))
-        inboxes.update(shared or inbox for shared, inbox in rows if shared or inbox)
+        inboxes.update(address for shared, inbox in rows if (address := shared or inbox))
     return inboxes

@@ -145,15 +145,14 @@ def validate_call(data: CallInput) -> CallInput:
     # Stored in a hashtag's shape, so this server's hubs, feeds and directory match a call's
     # movements as every follower's server matches the hashtags it receives.
     movements = normalise_movements(data.movements, field="movements", suggest=False)
-    region = {
-        name: _optional(getattr(data, name), name, MAX_REGION, label)
-        for name, label in (("region_city", "the city"), ("region_state", "the state or province"),
-                            ("region_country", "the country"))
-    }
+    region_city = _optional(data.region_city, "region_city", MAX_REGION, "the city")
+    region_state = _optional(data.region_state, "region_state", MAX_REGION, "the state or province")
+    region_country = _optional(data.region_country, "region_country", MAX_REGION, "the country")
     latitude, longitude = _coordinates(data.latitude, data.longitude)
     return dataclasses.replace(
         data, title=title, description=description, timezone=tz, place_name=place_name, address=address,
-        online_url=online_url, movements=movements, latitude=latitude, longitude=longitude, **region,
+        online_url=online_url, movements=movements, latitude=latitude, longitude=longitude,
+        region_city=region_city, region_state=region_state, region_country=region_country,
     )
 
 
@@ -483,7 +482,7 @@ async def cancel_call(
 # --- Listings --------------------------------------------------------------------------------------
 
 
-def _calls(now: datetime, actor_id: int | None, *, upcoming: bool) -> Select[tuple[StoredObject]]:
+def _calls(now: datetime, actor_id: int | None, *, upcoming: bool) -> Select[StoredObject]:
     # "Upcoming" includes calls under way (FEP-8a8e upcomingEvents: endTime not yet past); a call
     # without an end counts as over once it has started.
     start, end, open_end = StoredObject.start_time, StoredObject.end_time, StoredObject.end_time.is_(None)

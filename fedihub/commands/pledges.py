@@ -20,7 +20,10 @@ from fedihub.pledges.queries import current_rollup
 @click.argument("call_url")
 @click.option("--message", default=None, help="A message for the call's organizers.")
 @click.option("--local-title", default=None, help="Title of your own local action for the call.")
-@click.option("--local-start", default=None, help="Its start, ISO 8601 (2026-05-01T17:00 in --local-timezone, or with an offset).")
+@click.option(
+    "--local-start", default=None,
+    help="Its start, ISO 8601 (2026-05-01T17:00 in --local-timezone, or with an offset).",
+)
 @click.option("--local-timezone", default=None, help="IANA zone of the local action (default: the call's).")
 @click.option("--local-place", default=None, help="Where the local action happens.")
 @with_runtime

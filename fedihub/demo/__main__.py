@@ -90,7 +90,9 @@ def prepare(data_dir: Path, keep: bool) -> Seeded | None:
     """The seeded network to reuse (with --keep), or None after wiping the data directory."""
     other = running_demo(data_dir)
     if other is not None:
-        raise DemoError(f"another demo (process {other}) runs from {data_dir}: stop it first, or choose another --data-dir")
+        raise DemoError(
+            f"another demo (process {other}) runs from {data_dir}: stop it first, or choose another --data-dir"
+        )
     if keep:
         seeded = Seeded.load(data_dir / MARKER)
         if seeded is not None:

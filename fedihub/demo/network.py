@@ -45,11 +45,13 @@ SITES: tuple[Site, ...] = (
         Coalition("chicago-fight-for-15", "Chicago Fight for $15", "Fast-food and care workers for a living wage.",
                   "Chicago", "Illinois", ("FightFor15", "Labour"), 41.8827, -87.6233),
     )),
-    Site("springfield", "Springfield", "city server: one coalition, joins the state hub by request", "127.0.0.3", 8002, (
+    Site("springfield", "Springfield", "city server: one coalition, joins the state hub by request",
+         "127.0.0.3", 8002, (
         Coalition("springfield-renters", "Springfield Renters United", "Tenants of the capital, together.",
                   "Springfield", "Illinois", ("Tenants",), 39.7817, -89.6501),
     )),
-    Site("cleveland", "Cleveland", "city server: one coalition, a direct member of the national hub", "127.0.0.4", 8003, (
+    Site("cleveland", "Cleveland", "city server: one coalition, a direct member of the national hub",
+         "127.0.0.4", 8003, (
         Coalition("cleveland-solidarity", "Cleveland Solidarity Network", "Mutual aid and tenant defence.",
                   "Cleveland", "Ohio", ("SolidarityNetwork", "Tenants"), 41.4993, -81.6944),
     )),
@@ -69,7 +71,9 @@ class Seeded:
     call_date: str
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({"ports": self.ports, "call_url": self.call_url, "call_date": self.call_date}, indent=2))
+        path.write_text(json.dumps(
+            {"ports": self.ports, "call_url": self.call_url, "call_date": self.call_date}, indent=2
+        ))
 
     @classmethod
     def load(cls, path: Path) -> Seeded | None:
@@ -95,7 +99,8 @@ def accepted_follows_of(server: Server, handle: str) -> int:
 
 
 def waiting_join(server: Server, member_uri: str) -> bool:
-    sql = "SELECT count(*) FROM hub_requests r JOIN actors m ON m.id = r.member_id WHERE m.uri = ? AND r.state = 'pending'"
+    sql = ("SELECT count(*) FROM hub_requests r JOIN actors m ON m.id = r.member_id "
+           "WHERE m.uri = ? AND r.state = 'pending'")
     return bool(server.scalar(sql, member_uri))
 
 
@@ -111,7 +116,9 @@ def rollup_seen(server: Server, call_url: str) -> tuple[int, int] | None:
     if not rows:
         return None
     is_local, carriers = rows[0]
-    pledged = int(server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted'", call_url) or 0)
+    pledged = int(
+        server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted'", call_url) or 0
+    )
     if is_local:
         # The origin counts the hubs whose Announce of the call reached it (pledges/store.py carriers_of).
         # A hub is an actor with a hub_settings row (hubs/settings.py).
@@ -167,13 +174,15 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
                     "--region", "Illinois"], None),
         (illinois, ["coalition", "update", "illinois", "--summary",
                     "Boosts the calls of Illinois coalitions to the state, and up to the national hub."], None),
-        (national, ["hub", "create", "national", "--name", "National Hub", "--scope", "national", "--calls-only"], None),
+        (national, ["hub", "create", "national", "--name", "National Hub", "--scope", "national",
+                    "--calls-only"], None),
         (national, ["coalition", "update", "national", "--summary",
                     "Carries calls to action from state hubs and coalitions across the country."], None),
     ]
     _per_server_in_order(steps)
 
-    say("building the tree: Illinois hub <- Chicago coalitions + Springfield (by request); national hub <- Illinois hub + Cleveland")
+    say("building the tree: Illinois hub <- Chicago coalitions + Springfield (by request); "
+        "national hub <- Illinois hub + Cleveland")
     illinois_hub, springfield_uri = actor_url(illinois, "illinois"), actor_url(springfield, "springfield-renters")
     run_side_by_side([
         (illinois, ["hub", "add-member", "illinois", actor_url(chicago, "chicago-tenants"),
@@ -185,8 +194,10 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     wait_until(lambda: waiting_join(illinois, springfield_uri), what="Springfield's request to reach the Illinois hub",
                timeout=timeout, servers=everyone)
     run_side_by_side([(illinois, ["hub", "approve", "illinois", springfield_uri], None)])
-    wait_until(lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2,
-               what="every member to accept its hub", timeout=timeout, servers=everyone)
+    wait_until(
+        lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2,
+        what="every member to accept its hub", timeout=timeout, servers=everyone,
+    )
 
     day = date.today() + timedelta(days=14)
     say(f"Chicago Tenants Union posts the national call for {day:%A %d %B %Y}")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # `python -m fedihub` with this interpreter: the fedihub of this checkout or installation, PATH or not.
 FEDIHUB = (sys.executable, "-m", "fedihub")
@@ -81,7 +82,8 @@ class Server:
         """If the server exited, a message naming it, with its exit code and the end of its log."""
         if self.process is None or self.process.poll() is None:
             return None
-        return f"the {self.label} server ({self.base_url}) exited with code {self.process.returncode}:\n{self.log_tail()}"
+        return (f"the {self.label} server ({self.base_url}) exited with code {self.process.returncode}:\n"
+                f"{self.log_tail()}")
 
     def log_tail(self, lines: int = 25) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -109,12 +111,13 @@ class Server:
             stderr=subprocess.PIPE, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         )
 
-    def query(self, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+    def query(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
         """Read this instance's database without writing to it (the server owns it)."""
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=5)) as conn:
             return conn.execute(sql, params).fetchall()
 
-    def scalar(self, sql: str, *params: object) -> object:
+    # SQLite hands back each value as one of its storage classes: NULL, INTEGER, REAL, TEXT or BLOB.
+    def scalar(self, sql: str, *params: object) -> int | float | str | bytes | None:
         rows = self.query(sql, *params)
         return rows[0][0] if rows else None
 
@@ -161,7 +164,9 @@ def run_side_by_side(steps: Sequence[tuple[Server, Sequence[str], str | None]]) 
             try:
                 stdout, stderr = popen.communicate(stdin, timeout=COMMAND_TIMEOUT)
             except subprocess.TimeoutExpired:
-                raise DemoError(f"`fedihub {' '.join(args)}` on {server.label} took over {COMMAND_TIMEOUT:.0f} s") from None
+                raise DemoError(
+                    f"`fedihub {' '.join(args)}` on {server.label} took over {COMMAND_TIMEOUT:.0f} s"
+                ) from None
             if popen.returncode != 0:
                 raise DemoError(f"`fedihub {' '.join(args)}` on {server.label} failed:\n{stderr.strip()}")
             outputs.append(stdout)

@@ -231,7 +231,10 @@ async def directory_page(
     if total > (directory_filter.page - 1) * size:
         # Ids first, then their rows: the sort carries one narrow column instead of whole actors,
         # which keeps deep pages fast (page 100 of 10,000 on SQLite: ~80 ms → ~13 ms).
-        query = _ordered(with_listing_rows(select(Actor.id)).where(*where)).offset((directory_filter.page - 1) * size).limit(size)
+        query = (
+            _ordered(with_listing_rows(select(Actor.id)).where(*where))
+            .offset((directory_filter.page - 1) * size).limit(size)
+        )
         ids = list((await session.scalars(query)).all())
         by_id = {actor.id: actor for actor in (await session.scalars(select(Actor).where(Actor.id.in_(ids)))).all()}
         rows = [by_id[actor_id] for actor_id in ids if actor_id in by_id]

@@ -87,6 +87,18 @@ def _header(cells: list[str]) -> dict[str, int]:
     return columns
 
 
+def _row(cells: list[str], columns: dict[str, int], line: int) -> ImportRow:
+    # A short row (a spreadsheet drops trailing empty cells) reads as empty in the columns it lacks.
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    return ImportRow(
+        line=line, address=cell("address").strip(), movements=parse_movements(cell("movement")),
+        region=_one_line(cell("region"), MAX_REGION), note=_one_line(cell("note"), MAX_NOTE),
+    )
+
+
 def read_rows(data: bytes) -> list[ImportRow]:
     """The rows of a CSV file; blank lines and unknown columns are skipped, too large a file is refused.
 
@@ -105,19 +117,11 @@ def read_rows(data: bytes) -> list[ImportRow]:
             if columns is None:
                 columns = _header(cells)
                 continue
-
-            def cell(name: str) -> str:
-                index = columns.get(name) if columns else None
-                return cells[index] if index is not None and index < len(cells) else ""
-
             if len(rows) >= MAX_ROWS:
                 raise PayloadTooLarge(
                     f"the file has more than {MAX_ROWS:,} rows; split it into smaller files", field="file"
                 )
-            rows.append(ImportRow(
-                line=reader.line_num, address=cell("address").strip(), movements=parse_movements(cell("movement")),
-                region=_one_line(cell("region"), MAX_REGION), note=_one_line(cell("note"), MAX_NOTE),
-            ))
+            rows.append(_row(cells, columns, reader.line_num))
     except csv.Error as exc:
         raise InvalidInput(f"line {reader.line_num} of the file cannot be read as CSV: {exc}", field="file") from None
     if columns is None:

@@ -108,7 +108,10 @@ class LookupResult:
             Fact("Name", actor.name or actor.username or actor.domain),
             Fact("Handle", f"@{self.handle}"),
             Fact("Profile", profile or actor.uri, profile),
-            Fact("Server", self.software.label if self.software else f"{actor.domain} (it does not say which software)"),
+            Fact(
+                "Server",
+                self.software.label if self.software else f"{actor.domain} (it does not say which software)",
+            ),
         ]
         if region_of(actor):
             facts.append(Fact("Region", region_of(actor)))
@@ -119,7 +122,8 @@ class LookupResult:
             facts.append(Fact("Website", website or "", http_url(website)))
         facts.append(Fact(
             "Followers",
-            "approved one by one by its organizers" if actor.manually_approves_followers else "anyone can follow at once",
+            "approved one by one by its organizers" if actor.manually_approves_followers
+            else "anyone can follow at once",
         ))
         if summary_excerpt(actor.summary):
             facts.append(Fact("About", summary_excerpt(actor.summary)))
@@ -139,7 +143,9 @@ async def server_software(ctx: FederationContext, actor: Actor) -> ServerSoftwar
     return await fetch_server_software(ctx.http, host_of(actor.uri), scheme=urlsplit(actor.uri).scheme or "https")
 
 
-async def look_up(ctx: FederationContext, text: str, *, allow_private: bool = False, field: str | None = None) -> LookupResult:
+async def look_up(
+    ctx: FederationContext, text: str, *, allow_private: bool = False, field: str | None = None
+) -> LookupResult:
     """Resolve ``text`` (handle or link) and describe what it names; LookupFailed says why not.
 
     An actor this server did not know is cached with discovered_via="lookup"; an earlier

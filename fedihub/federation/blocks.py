@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
@@ -73,5 +74,7 @@ async def block_domain(ctx: FederationContext, session: AsyncSession, domain: st
 
 async def unblock_domain(session: AsyncSession, domain: str) -> bool:
     domain = normalise_domain(domain)
-    result = await session.execute(delete(DomainBlock).where(DomainBlock.domain == domain))
+    # A DELETE answers with a CursorResult, which has the rowcount; AsyncSession.execute is
+    # annotated with the Result every statement returns.
+    result = cast(CursorResult[Any], await session.execute(delete(DomainBlock).where(DomainBlock.domain == domain)))
     return bool(result.rowcount)

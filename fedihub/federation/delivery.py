@@ -7,6 +7,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select, update
@@ -146,7 +147,7 @@ class DeliveryRunner:
         for attempt in attempts:
             delivery = claimed[attempt.delivery_id]
             count = delivery.attempts + 1
-            change = {
+            change: dict[str, Any] = {
                 "id": attempt.delivery_id, "attempts": count, "last_status": attempt.status,
                 "last_error": attempt.error, "locked_until": None, "locked_by": None,
             }

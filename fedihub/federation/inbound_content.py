@@ -15,7 +15,7 @@ from fedihub.federation.actors import host_of, store_remote_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import apply_object, fetch_original, find_object
-from fedihub.federation.routing import Inbound, Route
+from fedihub.federation.routing import Apply, Inbound, Route
 from fedihub.protocol import fetch
 from fedihub.protocol.reader import ObjectView, read_object, unwrap_announced
 from fedihub.protocol.vocab import ACTOR_TYPES, OBJECT_TYPES
@@ -84,13 +84,14 @@ async def prepare_create(ctx: FederationContext, inbound: Inbound, object_id: st
     return _authored_view(await fetch_object_document(ctx, inbound), inbound.actor)
 
 
-def handle_create(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_create(events: InboundEvents) -> Apply:
     async def apply(
         ctx: FederationContext, session: AsyncSession, inbound: Inbound, fetched: tuple[ObjectView, dict] | None
     ) -> None:
         """Store a Note, Article, Page or Event from an actor we follow; tell the domain it arrived."""
         author = await session.get(Actor, inbound.actor.id)
         assert author is not None
+        row: StoredObject | None
         if fetched is not None:
             row = await store_object(session, ctx, author, *fetched)
         else:
@@ -143,7 +144,7 @@ async def prepare_object_update(ctx: FederationContext, inbound: Inbound, row_id
     return _ObjectUpdate(row_id, _authored_view(await fetch_object_document(ctx, inbound), inbound.actor))
 
 
-def handle_object_update(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_object_update(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, found: _ObjectUpdate) -> None:
         row = await session.get(StoredObject, found.row_id)
         if row is None:
@@ -188,7 +189,7 @@ async def match_object_delete(ctx: FederationContext, session: AsyncSession, inb
     return object_id if object_id and object_id != inbound.actor.uri else None
 
 
-def handle_object_delete(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_object_delete(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, object_id: str) -> None:
         """Mark our copy deleted (only the author's own Delete counts); the domain retracts its boosts."""
         await session.execute(
@@ -260,7 +261,7 @@ async def prepare_announce(ctx: FederationContext, inbound: Inbound, object_id: 
         return _Announced(object_id, None)
 
 
-def handle_announce(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_announce(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, found: _Announced) -> None:
         row: StoredObject | None
         if found.original is not None:
@@ -295,7 +296,7 @@ async def match_undone_reaction(ctx: FederationContext, session: AsyncSession, i
     return None
 
 
-def handle_undo_reaction(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_undo_reaction(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, inner_id: str) -> None:
         await session.execute(
             delete(Reaction).where(Reaction.uri == inner_id, Reaction.actor_id == inbound.actor.id)

@@ -9,7 +9,7 @@ from fedihub.federation.actors import find_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.follows import accept_follow, find_follow
-from fedihub.federation.routing import Inbound, Route
+from fedihub.federation.routing import Apply, Inbound, Route
 from fedihub.protocol.reader import id_of
 from fedihub.storage.models import Actor, Follow, Reaction
 
@@ -34,7 +34,7 @@ async def match_follow(ctx: FederationContext, session: AsyncSession, inbound: I
     return target.id
 
 
-def handle_follow(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_follow(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, target_id: int) -> None:
         """Record the follow; accept at once unless the target approves followers by hand."""
         activity = inbound.activity
@@ -112,7 +112,7 @@ async def match_undone_follow(ctx: FederationContext, session: AsyncSession, inb
     return None
 
 
-def handle_undo_follow(events: InboundEvents):  # type: ignore[no-untyped-def]
+def handle_undo_follow(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, _: bool) -> None:
         inner_id = inbound.activity.object_id
         row = await session.scalar(

@@ -45,7 +45,7 @@ class Periodic:
 
 
 def _insert(session: AsyncSession) -> Any:
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)(Job)
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Job)
 
 
 async def enqueue(
@@ -81,7 +81,8 @@ async def ensure_periodic(session: AsyncSession, schedule: list[Periodic], *, no
     """
     for periodic in schedule:
         row = await session.scalar(select(Job).where(Job.name == periodic.kind))
-        seconds = periodic.every.total_seconds() if periodic.every else 0.0
+        every = periodic.every or timedelta(0)
+        seconds = every.total_seconds()
         if seconds <= 0:
             if row is not None:
                 await session.delete(row)
@@ -90,13 +91,13 @@ async def ensure_periodic(session: AsyncSession, schedule: list[Periodic], *, no
             await session.execute(
                 _insert(session).values(
                     name=periodic.kind, kind=periodic.kind, payload={}, every_seconds=seconds, state="pending",
-                    attempts=0, next_attempt_at=now + periodic.every, created_at=now,
+                    attempts=0, next_attempt_at=now + every, created_at=now,
                 ).on_conflict_do_nothing(index_elements=[Job.name])
             )
         elif row.every_seconds != seconds:
             row.every_seconds = seconds
             row.state = "pending"
-            row.next_attempt_at = min(row.next_attempt_at, now + periodic.every)  # type: ignore[operator]
+            row.next_attempt_at = min(row.next_attempt_at, now + every)
 
 
 class JobRunner:

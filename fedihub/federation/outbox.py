@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ async def follower_inboxes(session: AsyncSession, actor_id: int) -> set[str]:
         .join(Follow, Follow.follower_id == Actor.id)
         .where(Follow.target_id == actor_id, Follow.state == "accepted", Actor.deleted_at.is_(None))
     )
-    return {shared or inbox for shared, inbox in rows if shared or inbox}
+    return {address for shared, inbox in rows if (address := shared or inbox)}
 
 
 async def following_inboxes(session: AsyncSession, actor_id: int) -> set[str]:
@@ -31,7 +32,7 @@ async def following_inboxes(session: AsyncSession, actor_id: int) -> set[str]:
         .join(Follow, Follow.target_id == Actor.id)
         .where(Follow.follower_id == actor_id, Actor.deleted_at.is_(None))
     )
-    return {shared or inbox for shared, inbox in rows if shared or inbox}
+    return {address for shared, inbox in rows if (address := shared or inbox)}
 
 
 async def publish(
@@ -83,7 +84,7 @@ async def publish(
     return row
 
 
-def _local_inbox_item(view: ActivityView, now) -> InboxItem:  # type: ignore[no-untyped-def]
+def _local_inbox_item(view: ActivityView, now: datetime) -> InboxItem:
     return InboxItem(
         activity_uri=view.id,
         activity_type=view.type,

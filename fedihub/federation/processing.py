@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,7 +71,7 @@ class InboundProcessor:
             await mark_done(session, item, owner=owner, now=ctx.clock())
 
 
-async def mark_done(session: AsyncSession, item: InboxItem, *, owner: str | None, now) -> None:  # type: ignore[no-untyped-def]
+async def mark_done(session: AsyncSession, item: InboxItem, *, owner: str | None, now: datetime) -> None:
     """Mark the item processed; raises LeaseLost (rolling back the handler) if another worker owns it now."""
     conditions = [InboxItem.id == item.id]
     if owner is not None:

@@ -1,4 +1,7 @@
-"""Claiming rows of a work queue (inbox, deliveries, jobs) with a lease: UPDATE … RETURNING, SKIP LOCKED on PostgreSQL."""
+"""Claiming rows of a work queue (inbox, deliveries, jobs) with a lease.
+
+One UPDATE … RETURNING claims them, with SKIP LOCKED on PostgreSQL.
+"""
 
 from __future__ import annotations
 

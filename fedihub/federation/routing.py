@@ -11,7 +11,7 @@ order of registration matters (GoToSocial's switch on activity and object type i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +94,7 @@ class RouteTable:
         self._keys.add(route.key)
         self._by_type[route.activity].append(route)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Route]:
         return (route for routes in self._by_type.values() for route in routes)
 
     def handles(self, activity_type: str) -> bool:

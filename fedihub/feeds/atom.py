@@ -136,7 +136,7 @@ def build_feed(info: FeedInfo, rows: Sequence[StoredObject], page_of: Callable[[
 # --- What goes in ---------------------------------------------------------------------------------------
 
 
-def _own(actor: Actor) -> Select[tuple[StoredObject]]:
+def _own(actor: Actor) -> Select[StoredObject]:
     # As the coalition page: its calls (public or unlisted) and its public announcements.
     return select(StoredObject).where(
         StoredObject.attributed_to_id == actor.id, StoredObject.deleted_at.is_(None),

@@ -108,7 +108,7 @@ def past_condition(now: datetime) -> Condition:
     return or_(end < now, and_(end.is_(None), start < now))
 
 
-def _calls(conditions: Sequence[Condition]) -> Select[tuple[StoredObject]]:
+def _calls(conditions: Sequence[Condition]) -> Select[StoredObject]:
     return select(StoredObject).where(
         StoredObject.type == "Event", StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
         *conditions,

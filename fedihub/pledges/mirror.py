@@ -148,7 +148,8 @@ async def run_stale_sweep(ctx: FederationContext, payload: Mapping[str, Any]) ->
                 .where(
                     StoredObject.is_local.is_(False), StoredObject.type == "Event",
                     StoredObject.deleted_at.is_(None),
-                    (StoredObject.end_time >= now) | (StoredObject.end_time.is_(None) & (StoredObject.start_time >= now)),
+                    (StoredObject.end_time >= now)
+                    | (StoredObject.end_time.is_(None) & (StoredObject.start_time >= now)),
                     StoredObject.pledges_fetched_at.is_(None) | (StoredObject.pledges_fetched_at < now - STALE_AFTER),
                 )
                 .order_by(StoredObject.start_time)

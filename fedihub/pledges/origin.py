@@ -49,7 +49,9 @@ PAGE_SIZE = 100
 REFUSED = "rejected"
 
 
-def refusal_reason(call: StoredObject, coalition: Actor, now: Any, *, blocked: bool, refused_before: bool) -> str | None:
+def refusal_reason(
+    call: StoredObject, coalition: Actor, now: Any, *, blocked: bool, refused_before: bool
+) -> str | None:
     """Why the origin answers a Join with Reject, or None to accept it."""
     if call.deleted_at is not None:
         return "the call was deleted"
@@ -150,7 +152,9 @@ async def refuse_pledge(ctx: FederationContext, session: AsyncSession, call: Sto
         await publish_notice(ctx, session, call, "Remove", row.uri)
 
 
-async def refuse_coalition(ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition_uri: str) -> None:
+async def refuse_coalition(
+    ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition_uri: str
+) -> None:
     """The organizers refuse the live pledge of ``coalition_uri`` to their call (see refuse_pledge)."""
     row = await find_pledge(session, call.uri, coalition_uri, for_update=True)
     if row is None or row.state not in (ACCEPTED, "pending"):

@@ -77,7 +77,8 @@ def read_place(place: Any) -> PlaceView:
     else:
         text = clean_text(address, MAX_TEXT)
     # Mobilizon 2019 put the coordinates in `geo` (fixture mobilizon/event_2019_geo.json).
-    geo = place.get("geo") if isinstance(place.get("geo"), Mapping) else place
+    geo = place.get("geo")
+    geo = geo if isinstance(geo, Mapping) else place
     latitude, longitude = coordinate(geo.get("latitude"), 90), coordinate(geo.get("longitude"), 180)
     if latitude is None or longitude is None:
         latitude = longitude = None

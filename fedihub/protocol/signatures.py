@@ -647,7 +647,7 @@ def _parse_dictionary(text: str, field: str) -> dict[str, _Item | _InnerList]:
 
 
 def _inner_list(member: _Item | _InnerList) -> _InnerList | None:
-    return member if isinstance(member[0], list) else None  # type: ignore[return-value]
+    return member if isinstance(member[0], list) else None
 
 
 def _bytes_item(member: _Item | _InnerList | None) -> bytes | None:

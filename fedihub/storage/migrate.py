@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Inside the package, so an installed wheel migrates as well as a checkout does.
@@ -24,7 +25,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
     """Bring the database schema to the newest revision (idempotent)."""
     config = alembic_config()
 
-    def run(connection) -> None:  # type: ignore[no-untyped-def]
+    def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
@@ -36,7 +37,7 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
     """True when the database is at the newest revision."""
     expected = set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
-    def current(connection) -> set[str]:  # type: ignore[no-untyped-def]
+    def current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
     async with engine.connect() as connection:

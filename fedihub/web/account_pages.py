@@ -257,7 +257,9 @@ async def admin_block(request: Request) -> Response:
     values = {"domain": form.text("domain"), "reason": form.text("reason")}
     try:
         async with runtime_of(request).ctx.sessions.begin() as session:
-            added = await blocks.block_domain(runtime_of(request).ctx, session, values["domain"], values["reason"] or None)
+            added = await blocks.block_domain(
+                runtime_of(request).ctx, session, values["domain"], values["reason"] or None
+            )
     except InvalidInput as exc:
         exc.field = exc.field or "domain"
         return await admin_page(request, exc.status_code, forms="block", values=values, errors=error_for(exc))

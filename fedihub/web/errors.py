@@ -66,7 +66,8 @@ async def handle_fedihub_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(request, exc.status_code, exc.detail if exc.status_code != 404 else "There is nothing at this address.")
+    detail = exc.detail if exc.status_code != 404 else "There is nothing at this address."
+    return error_response(request, exc.status_code, detail)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -154,13 +154,17 @@ async def remote_follow(request: Request) -> Response:
         raise NotFound("no coalition with that name here")
     account = form.text("account")
     if not account:
-        return await coalition_page(request, actor, follow_error="Type your handle, like alice@mastodon.social.", status_code=400)
+        return await coalition_page(
+            request, actor, follow_error="Type your handle, like alice@mastodon.social.", status_code=400
+        )
     try:
         _, host = parse_handle(account)
     except InvalidInput:
         return await coalition_page(
             request, actor, follow_account=account, status_code=400,
-            follow_error="That does not look like a fediverse handle: it has a name and a server, like alice@mastodon.social.",
+            follow_error=(
+                "That does not look like a fediverse handle: it has a name and a server, like alice@mastodon.social."
+            ),
         )
     target = f"{actor.username}@{runtime.settings.domain}"
     template = None

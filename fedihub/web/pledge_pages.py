@@ -189,7 +189,8 @@ async def pledge_form(request: Request) -> Response:
                     action=action,
                 )
             return RedirectResponse(
-                f"{call_page_path(target.uri, runtime.ctx.base_url)}{_sep(target.uri, runtime.ctx.base_url)}done=pledged#pledges",
+                f"{call_page_path(target.uri, runtime.ctx.base_url)}"
+                f"{_sep(target.uri, runtime.ctx.base_url)}done=pledged#pledges",
                 status_code=303,
             )
         except (InvalidInput, PermissionDenied) as exc:

@@ -64,7 +64,9 @@ async def _network(
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test", **hub_settings)
     f = await net.add_instance("f.test")
-    await committed(a.ctx, service.create_coalition, "tenants", name="Springfield Tenants", manually_approves_followers=locked)
+    await committed(
+        a.ctx, service.create_coalition, "tenants", name="Springfield Tenants", manually_approves_followers=locked
+    )
     await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
     await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "state-hub@s.test"))

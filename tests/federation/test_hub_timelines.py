@@ -58,7 +58,8 @@ async def test_a_followers_timeline_shows_the_call_a_hub_carried(net: Federation
     await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
     watchers = await committed(f.ctx, service.create_coalition, "watchers", name="Watchers")
-    neighbours = await committed(s.ctx, service.create_coalition, "neighbours", name="Neighbours")  # on the hub's server
+    # On the hub's own server.
+    neighbours = await committed(s.ctx, service.create_coalition, "neighbours", name="Neighbours")
     await committed(f.ctx, follows.follow, "watchers", await resolve_target(f.ctx, "state-hub@s.test"))
     await committed(s.ctx, follows.follow, "neighbours", await resolve_target(s.ctx, "state-hub@s.test"))
     await net.settle()

@@ -71,7 +71,8 @@ async def movement_rows(instance: Instance, uri: str) -> set[str]:
     async with instance.ctx.sessions() as session:
         actor = await actors.find_actor(session, uri)
         assert actor is not None
-        return set((await session.scalars(select(ActorMovement.movement).where(ActorMovement.actor_id == actor.id))).all())
+        query = select(ActorMovement.movement).where(ActorMovement.actor_id == actor.id)
+        return set((await session.scalars(query)).all())
 
 
 async def test_every_row_ends_with_an_outcome_and_bad_rows_never_stop_the_rest(world: World) -> None:
@@ -103,12 +104,15 @@ async def test_found_coalitions_keep_the_note_and_get_movements_and_region_only_
 
     tenants = await stored(world.a, TENANTS)
     assert (tenants.listing.discovered_via, tenants.listing.note) == ("import", "vouched by Ana")
-    assert (profile_of(tenants).movements, profile_of(tenants).region_city) == (["Tenants", "housing"], "Chicago")  # its own profile
+    tenants_profile = profile_of(tenants)
+    assert (tenants_profile.movements, tenants_profile.region_city) == (["Tenants", "housing"], "Chicago")  # its own
     group = await stored(world.a, GROUP_ID)
     assert (group.listing.discovered_via, group.listing.note) == ("import", "met at the assembly")
     assert profile_of(group).movements == ["Tenants", "Housing"]
     assert await movement_rows(world.a, GROUP_ID) == {"tenants", "housing"}  # the directory's filter sees them
-    assert (profile_of(group).region_city, profile_of(group).region_state, profile_of(group).region_country) == ("Lyon", "Auvergne-Rhône-Alpes", "FR")
+    group_profile = profile_of(group)
+    region = (group_profile.region_city, group_profile.region_state, group_profile.region_country)
+    assert region == ("Lyon", "Auvergne-Rhône-Alpes", "FR")
     bay = await stored(world.a, "http://b.test/g/bay")
     assert bay.listing.discovered_via == "federation"  # known before: how it was met stays
     climate = await stored(world.a, "http://a.test/g/climate")
@@ -268,14 +272,18 @@ async def admin(world: World) -> AsyncIterator[Browser]:
     await browser.client.aclose()
 
 
-async def upload(browser: Browser, content: bytes, *, dry_run: bool = False, token: str | None = None) -> httpx.Response:
+async def upload(
+    browser: Browser, content: bytes, *, dry_run: bool = False, token: str | None = None
+) -> httpx.Response:
     data = {"csrf_token": token if token is not None else await browser.csrf_token("/admin/import")}
     if dry_run:
         data["dry_run"] = "on"
     return await browser.client.post("/admin/import", data=data, files={"file": ("list.csv", content, "text/csv")})
 
 
-async def test_an_admin_uploads_a_list_and_the_page_shows_each_row_then_the_summary(world: World, admin: Browser) -> None:
+async def test_an_admin_uploads_a_list_and_the_page_shows_each_row_then_the_summary(
+    world: World, admin: Browser
+) -> None:
     page = await upload(admin, LIST.encode())
 
     assert page.status_code == 200
@@ -345,7 +353,9 @@ async def test_a_dry_run_upload_saves_nothing(world: World, admin: Browser) -> N
         assert await actors.find_actor(session, GROUP_ID) is None
 
 
-async def test_a_file_over_one_megabyte_is_refused_with_the_reason_next_to_the_field(world: World, admin: Browser) -> None:
+async def test_a_file_over_one_megabyte_is_refused_with_the_reason_next_to_the_field(
+    world: World, admin: Browser
+) -> None:
     big = b"address,note\n" + b"someone@down.test," + b"x" * 1_000_000 + b"\n"
 
     page = await upload(admin, big)

@@ -129,8 +129,10 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
         await committed(
             cities[host].ctx, pledges.pledge, handle, await get_call_target(cities[host].ctx, call.uri),
             message=f"{CITIES[host][1]} is in",
-            action=pledges.LocalActionInput(title=f"{CITIES[host][2]} rally", start=call.start_time + timedelta(hours=hours),
-                                            timezone="America/New_York", place=place),
+            action=pledges.LocalActionInput(
+                title=f"{CITIES[host][2]} rally", start=call.start_time + timedelta(hours=hours),
+                timezone="America/New_York", place=place,
+            ),
         )
     await net.settle()
     pledge_seconds = time.perf_counter() - started

@@ -33,7 +33,9 @@ def _mobilizon(fixtures_dir: Path, name: str, peer: FakePeer, account: FakeAccou
     return activity
 
 
-async def _setup(net: FederationNet, fixtures_dir: Path, *, as_group: bool) -> tuple[Instance, FakePeer, FakeAccount, StoredObject]:
+async def _setup(
+    net: FederationNet, fixtures_dir: Path, *, as_group: bool
+) -> tuple[Instance, FakePeer, FakeAccount, StoredObject]:
     a = await net.add_instance("a.test")
     await committed(a.ctx, service.create_coalition, "tenants", name="Paris Tenants")
     call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
@@ -136,7 +138,9 @@ async def test_a_join_of_something_that_is_not_our_call_changes_nothing(net: Fed
         assert (await session.scalars(select(Pledge))).all() == []
 
 
-async def test_a_coalition_pledges_to_a_mobilizon_event_and_reads_its_accept(net: FederationNet, fixtures_dir: Path) -> None:
+async def test_a_coalition_pledges_to_a_mobilizon_event_and_reads_its_accept(
+    net: FederationNet, fixtures_dir: Path
+) -> None:
     from fedihub.pledges import service as pledges
 
     a = await net.add_instance("a.test")

@@ -191,7 +191,9 @@ async def test_a_coalition_that_approves_followers_holds_the_request_until_appro
 async def test_a_rejected_follow_request_disappears_on_both_sides(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
-    tenants = await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union", manually_approves_followers=True)
+    tenants = await committed(
+        a.ctx, service.create_coalition, "tenants", name="Tenants Union", manually_approves_followers=True
+    )
     climate = await committed(b.ctx, service.create_coalition, "climate", name="Climate Coalition")
     await committed(b.ctx, follows.follow, "climate", await resolve_target(b.ctx, "tenants@a.test"))
     await net.settle()

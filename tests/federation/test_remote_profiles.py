@@ -32,7 +32,9 @@ def _profile(actor: Actor) -> dict:
     return {
         **{
             key: getattr(profile, key)
-            for key in ("movements", "region_city", "region_state", "region_country", "latitude", "longitude", "website")
+            for key in (
+                "movements", "region_city", "region_state", "region_country", "latitude", "longitude", "website",
+            )
         },
         "hub_scope": hub_scope_of(actor), "hub_region": hub_region_of(actor),
     }

@@ -44,8 +44,9 @@ async def build_tree(net: FederationNet) -> Instance:
     await committed(r.ctx, hubs.create_hub, "chicago", name="Chicago Hub", scope="regional", region="Chicagoland")
     await committed(s.ctx, service.create_coalition, "springfield", name="Springfield Tenants")
     await committed(s.ctx, save_profile, "springfield", parse_profile_form({
-        "name": "Springfield Tenants", "summary": "", "movements": ["Tenants"], "tags": "", "region_city": "Springfield",
-        "region_state": "Illinois", "region_country": "US", "latitude": "39.78", "longitude": "-89.65", "website": "",
+        "name": "Springfield Tenants", "summary": "", "movements": ["Tenants"], "tags": "",
+        "region_city": "Springfield", "region_state": "Illinois", "region_country": "US",
+        "latitude": "39.78", "longitude": "-89.65", "website": "",
     }))
     await committed(c.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
     await committed(n.ctx, hubs.add_member, "national", await resolve_target(n.ctx, "illinois@s.test"))
@@ -122,7 +123,8 @@ class FakeHubServer:
         self.fetched: list[str] = []
         self.serve({
             "@context": ["https://www.w3.org/ns/activitystreams", {"fedihub": "https://fedihub.example/ns#"}],
-            "id": self.hub, "type": "Group", "preferredUsername": "hub", "name": "Fake Hub", "inbox": f"{self.hub}/inbox",
+            "id": self.hub, "type": "Group", "preferredUsername": "hub", "name": "Fake Hub",
+            "inbox": f"{self.hub}/inbox",
             "publicKey": {"id": f"{self.hub}#main-key", "owner": self.hub, "publicKeyPem": key_pair(900).public_pem},
             "fedihub:hubScope": "national", "fedihub:members": self.roster,
         })
@@ -165,7 +167,9 @@ async def test_a_roster_page_that_leads_to_itself_stops(net: FederationNet, d: I
 
 async def test_a_huge_roster_is_cut_at_the_limits(net: FederationNet, d: Instance) -> None:
     fake = FakeHubServer(net, "huge.test")
-    fake.serve({"id": fake.roster, "type": "OrderedCollection", "totalItems": 100_000, "first": f"{fake.roster}?page=1"})
+    fake.serve({
+        "id": fake.roster, "type": "OrderedCollection", "totalItems": 100_000, "first": f"{fake.roster}?page=1",
+    })
     for number in range(1, 40):
         fake.serve({
             "id": f"{fake.roster}?page={number}", "type": "OrderedCollectionPage", "partOf": fake.roster,
@@ -206,7 +210,8 @@ async def test_a_roster_never_overwrites_an_actor_fetched_from_its_own_server(ne
     report = await refresh_directory(d.ctx, NOW)
 
     kept = await stored(d, real.uri)
-    assert kept is not None and kept.name == "Tenants Union" and kept.username == "tenants" and not profile_of(kept).movements
+    assert kept is not None and kept.name == "Tenants Union" and kept.username == "tenants"
+    assert not profile_of(kept).movements
     assert kept.url == real.url and kept.listing.discovered_via == "federation"
     assert report.members_kept == 1 and report.members_added == 1
     assert await directory_names(d, "?movement=spam") == []

@@ -73,7 +73,9 @@ class Browser:
         return await self.submit("/login", "/login", {"username": username, "password": password})
 
 
-async def make_account(instance: Instance, username: str, *, password: str = PASSWORD, is_admin: bool = False) -> Account:
+async def make_account(
+    instance: Instance, username: str, *, password: str = PASSWORD, is_admin: bool = False
+) -> Account:
     ctx = instance.ctx
     async with ctx.sessions.begin() as session:
         return await accounts.create_account(session, username, password, now=ctx.clock(), is_admin=is_admin)

@@ -84,7 +84,10 @@ async def test_setup_form_explains_bad_input_next_to_the_field(a: Instance, brow
     cases = [
         ({"username": "x", "password": PASSWORD, "password_confirm": PASSWORD}, "username", "2 to 32 characters"),
         ({"username": "rosa", "password": "short", "password_confirm": "short"}, "password", "at least 10 characters"),
-        ({"username": "rosa", "password": PASSWORD, "password_confirm": PASSWORD + "!"}, "password_confirm", "not the same"),
+        (
+            {"username": "rosa", "password": PASSWORD, "password_confirm": PASSWORD + "!"},
+            "password_confirm", "not the same",
+        ),
     ]
     for data, field, message in cases:
         response = await browser.submit(path, path, data)
@@ -302,7 +305,9 @@ async def test_an_invite_to_a_taken_username_explains_and_keeps_the_link(a: Inst
     response = await browser.submit(path, path, {"username": "sam", "password": PASSWORD, "password_confirm": PASSWORD})
     assert response.status_code == 409
     assert re.search(r'id="invite-username-error">The username sam is taken', response.text)
-    response = await browser.submit(path, path, {"username": "sam2", "password": PASSWORD, "password_confirm": PASSWORD})
+    response = await browser.submit(
+        path, path, {"username": "sam2", "password": PASSWORD, "password_confirm": PASSWORD}
+    )
     assert response.status_code == 303
 
 

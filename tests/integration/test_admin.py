@@ -141,7 +141,9 @@ async def test_the_admin_makes_a_link_for_another_admin(a: Instance, root, brows
     assert response.status_code == 200 and link
     path = link.group(0).removeprefix("http://a.test")
     newcomer = await browsers(a)
-    response = await newcomer.submit(path, path, {"username": "second", "password": PASSWORD, "password_confirm": PASSWORD})
+    response = await newcomer.submit(
+        path, path, {"username": "second", "password": PASSWORD, "password_confirm": PASSWORD}
+    )
     assert response.status_code == 303
     assert (await newcomer.get("/admin")).status_code == 200
 
@@ -165,7 +167,8 @@ async def test_serve_prints_the_setup_link_until_an_admin_exists(database_url: s
                 token = re.search(r'name="csrf_token" value="([^"]+)"', (await client.get(path)).text)
                 assert token
                 response = await client.post(path, data={
-                    "csrf_token": token.group(1), "username": "root", "password": PASSWORD, "password_confirm": PASSWORD,
+                    "csrf_token": token.group(1), "username": "root",
+                    "password": PASSWORD, "password_confirm": PASSWORD,
                 })
                 assert response.status_code == 303
         app = create_app(settings, http_client=http, announce=printed.append)

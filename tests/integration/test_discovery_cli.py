@@ -48,8 +48,10 @@ def test_import_shows_progress_on_stderr_and_a_summary_on_stdout(home: Home) -> 
     progress = result.stderr.splitlines()
     assert len(progress) == 5 and all(line.startswith(f"[{n}/5] ") for n, line in enumerate(progress, 1))
     assert "[1/5] refused not a handle — 'not a handle' is neither a handle" in result.stderr
-    assert any(line.endswith("already known tenants@coalitions.test — this server already knew it (hosted on this server)")
-               for line in progress)
+    assert any(
+        line.endswith("already known tenants@coalitions.test — this server already knew it (hosted on this server)")
+        for line in progress
+    )
     assert result.stdout.splitlines()[:6] == [
         "outcome         rows", "found              0", "already known      1", "not found          1",
         "refused            3", "total              5",

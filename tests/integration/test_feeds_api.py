@@ -68,7 +68,9 @@ async def test_each_call_says_when_where_who_and_how_many_pledged(
 
 
 @pytest.mark.all_backends  # the movement filter is per-database JSON SQL
-async def test_filters_by_movement_region_coalition_hub_and_time(a: Instance, net: FederationNet, tenants: Actor) -> None:
+async def test_filters_by_movement_region_coalition_hub_and_time(
+    a: Instance, net: FederationNet, tenants: Actor
+) -> None:
     housing = await post_call(a, "tenants")
     climate = await post_call(a, "tenants", title="Climate strike", movements=["climate"], region_state="Wisconsin")
     remote = await remote_call(a, "https://other.example/o/1", movements=["housing"], region_state="California")

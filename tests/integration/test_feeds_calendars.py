@@ -24,7 +24,9 @@ async def a(net: FederationNet) -> Instance:
     return await net.add_instance("a.test", instance_name="Midwest Coalitions")
 
 
-async def test_a_coalition_calendar_lists_its_calls_with_stable_uids_zones_and_places(a: Instance, tenants: Actor) -> None:
+async def test_a_coalition_calendar_lists_its_calls_with_stable_uids_zones_and_places(
+    a: Instance, tenants: Actor
+) -> None:
     # 14 March 2027 is the Sunday US clocks go forward at 2:00: the vigil starts in CST, ends in CDT.
     call = await post_call(a, "tenants", start=datetime(2027, 3, 14, 1, 0, tzinfo=CHICAGO),
                            end=datetime(2027, 3, 14, 5, 0, tzinfo=CHICAGO), latitude=41.8837, longitude=-87.6298)
@@ -39,7 +41,8 @@ async def test_a_coalition_calendar_lists_its_calls_with_stable_uids_zones_and_p
     assert str(event["SUMMARY"]) == "Rent control now"
     assert event["DTSTART"].params["TZID"] == "America/Chicago"
     start, end = event.decoded("DTSTART"), event.decoded("DTEND")
-    assert (start.replace(tzinfo=None), end.replace(tzinfo=None)) == (datetime(2027, 3, 14, 1), datetime(2027, 3, 14, 5))
+    assert start.replace(tzinfo=None) == datetime(2027, 3, 14, 1)
+    assert end.replace(tzinfo=None) == datetime(2027, 3, 14, 5)
     assert (start.utcoffset(), end.utcoffset()) == (timedelta(hours=-6), timedelta(hours=-5))
     assert str(event["LOCATION"]) == "Daley Plaza, 50 W Washington St, Chicago"
     assert (event["GEO"].latitude, event["GEO"].longitude) == (41.8837, -87.6298)
@@ -162,7 +165,8 @@ async def test_remote_text_cannot_add_events_or_properties_to_the_instance_calen
     lines = response.text.split("\r\n")
     assert lines.count("BEGIN:VEVENT") == 1 and lines.count("END:VEVENT") == 1
     assert all(len(line.encode()) <= 75 for line in lines)
-    assert not any(line.startswith(("UID:evil", "X-EVIL", "STATUS:CANCELLED", "X-TAG", "URL:javascript")) for line in lines)
+    smuggled = ("UID:evil", "X-EVIL", "STATUS:CANCELLED", "X-TAG", "URL:javascript")
+    assert not any(line.startswith(smuggled) for line in lines)
     [event] = events_of(response)
     assert str(event["SUMMARY"]) == hostile.replace("\r\n", "\n")
     assert str(event["LOCATION"]) == "Park\nSTATUS:CANCELLED\nX-EVIL:1"

@@ -6,7 +6,9 @@ from tests.integration.cli_helpers import Home, assert_one_error_line, home, mig
 
 
 def test_a_hub_is_created_and_asks_a_coalition_to_be_a_member(home: Home) -> None:  # noqa: F811
-    created = home.run("hub", "create", "state-hub", "--name", "Illinois Hub", "--scope", "state", "--region", "Illinois")
+    created = home.run(
+        "hub", "create", "state-hub", "--name", "Illinois Hub", "--scope", "state", "--region", "Illinois"
+    )
     added = home.run("hub", "add-member", "state-hub", "tenants@coalitions.test")
 
     assert created.returncode == 0, created.stderr

@@ -78,7 +78,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Installed, tmp_path: Path) -> None:
     where = run(
         [installed.python, "-c",
-         "import fedihub.storage.migrate as m, fedihub.web.app as w; print(m.__file__, m.MIGRATIONS_DIR, w.STATIC_DIR)"],
+         "import fedihub.storage.migrate as m, fedihub.web.app as w; "
+         "print(m.__file__, m.MIGRATIONS_DIR, w.STATIC_DIR)"],
         cwd=tmp_path,  # not the checkout: `python -c` would put the working directory first on sys.path
     ).split()
     assert all(Path(path).is_relative_to(installed.venv) for path in where), where

@@ -61,8 +61,10 @@ async def mapped(a: Instance, tenants: Actor) -> Instance:
         "name": "Tenants Union", "summary": "", "movements": ["Tenants"], "tags": "", "region_city": "Chicago",
         "region_state": "Illinois", "region_country": "US", "latitude": "41.85", "longitude": "-87.65", "website": "",
     }))
-    oakland = await add_remote_group(a, "climate", name="Bay Climate Action", movements=("Climate",),
-                                     region_city="Oakland", region_state="California", latitude=37.80, longitude=-122.27)
+    oakland = await add_remote_group(
+        a, "climate", name="Bay Climate Action", movements=("Climate",),
+        region_city="Oakland", region_state="California", latitude=37.80, longitude=-122.27,
+    )
     await add_remote_group(a, "nowhere", name="Placeless Group", movements=("Climate",))
     await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Rent strike rally"))
     await committed(a.ctx, calls.publish_call, "tenants", call_input(a, "Online teach-in", lat=None, lon=None))
@@ -130,6 +132,7 @@ def test_the_projection_fits_the_points_with_a_margin_north_up() -> None:
     assert all(0 < x < drawn.width for x in xs) and all(0 < y < drawn.height for y in ys)
     assert xs[1] < xs[0] < xs[2]  # west to east
     assert ys[0] < ys[1]  # Chicago is north of Oakland: higher up
-    assert any(line.label.endswith("°N") for line in drawn.grid) and any(line.label.endswith("°W") for line in drawn.grid)
+    assert any(line.label.endswith("°N") for line in drawn.grid)
+    assert any(line.label.endswith("°W") for line in drawn.grid)
     single = layout([_point(-33.9, 18.4)])
     assert 0 < single.points[0].x < single.width and 0 < single.points[0].y < single.height

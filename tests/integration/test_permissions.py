@@ -98,7 +98,9 @@ async def test_every_manage_page_refuses_another_coalitions_editor(
     assert await roles_in(a, tenants) == {"olga": "owner"}
 
 
-async def test_strangers_are_sent_to_log_in_and_unknown_coalitions_are_404(a: Instance, tenants: Actor, browsers) -> None:
+async def test_strangers_are_sent_to_log_in_and_unknown_coalitions_are_404(
+    a: Instance, tenants: Actor, browsers
+) -> None:
     anonymous = await browsers(a)
     response = await anonymous.get("/manage/tenants/members")
     assert response.status_code == 303

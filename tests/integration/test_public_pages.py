@@ -161,7 +161,10 @@ async def test_stored_html_is_sanitised_again_when_shown(a: Instance, tenants: A
     async with a.ctx.sessions.begin() as session:
         # As if an older version, or a bug elsewhere, had stored unsafe HTML.
         await session.execute(update(StoredObject).where(StoredObject.uri == call.uri).values(
-            content='<p>Hi</p><img src=x onerror="alert(1)"><script>alert(2)</script><a href="javascript:alert(3)">x</a>',
+            content=(
+                '<p>Hi</p><img src=x onerror="alert(1)"><script>alert(2)</script>'
+                '<a href="javascript:alert(3)">x</a>'
+            ),
         ))
 
     response = await page(a, path_of(call.uri))
@@ -231,7 +234,9 @@ async def test_remote_follow_sends_the_visitor_to_their_servers_follow_page(
 ) -> None:
     visitor: Browser = await browsers(a)
 
-    response = await visitor.submit("/g/tenants", "/remote-follow", {"coalition": "tenants", "account": "@alice@masto.test"})
+    response = await visitor.submit(
+        "/g/tenants", "/remote-follow", {"coalition": "tenants", "account": "@alice@masto.test"}
+    )
 
     assert response.status_code == 303
     location = urlsplit(response.headers["location"])
@@ -269,7 +274,9 @@ async def test_remote_follow_falls_back_when_the_server_cannot_be_reached(
 ) -> None:
     visitor: Browser = await browsers(a)
 
-    response = await visitor.submit("/g/tenants", "/remote-follow", {"coalition": "tenants", "account": "kim@nowhere.test"})
+    response = await visitor.submit(
+        "/g/tenants", "/remote-follow", {"coalition": "tenants", "account": "kim@nowhere.test"}
+    )
 
     assert response.status_code == 200
     assert "We could not find a follow page on nowhere.test" in text_of(response)
@@ -311,7 +318,10 @@ async def test_call_page_shows_time_in_the_events_zone_place_map_and_organizer(a
     assert "Rally for transit funding" in text
     assert "Saturday 13 March 2027" in text and "11:00 – 14:00 Los Angeles time (PST)" in text
     assert "San Francisco City Hall" in text and "1 Dr Carlton B Goodlett Pl, San Francisco" in text
-    assert 'href="https://www.openstreetmap.org/?mlat=37.77930&amp;mlon=-122.41930#map=17/37.77930/-122.41930"' in response.text
+    assert (
+        'href="https://www.openstreetmap.org/?mlat=37.77930&amp;mlon=-122.41930#map=17/37.77930/-122.41930"'
+        in response.text
+    )
     assert "Called by Tenants Union" in text
     assert "<strong>signs</strong>" in response.text
     # The visitor's own local time is added in the browser from these attributes.
@@ -336,7 +346,10 @@ async def test_a_place_without_coordinates_links_to_a_map_search(a: Instance, te
 
     response = await page(a, path_of(call.uri))
 
-    assert 'href="https://www.openstreetmap.org/search?query=1+Dr+Carlton+B+Goodlett+Pl%2C+San+Francisco"' in response.text
+    assert (
+        'href="https://www.openstreetmap.org/search?query=1+Dr+Carlton+B+Goodlett+Pl%2C+San+Francisco"'
+        in response.text
+    )
 
 
 async def test_an_online_call_shows_its_link(a: Instance, tenants: Actor) -> None:
@@ -344,7 +357,10 @@ async def test_an_online_call_shows_its_link(a: Instance, tenants: Actor) -> Non
 
     response = await page(a, path_of(call.uri))
 
-    assert '<a href="https://meet.example.org/rally" rel="nofollow noopener">meet.example.org/rally</a>' in response.text
+    assert (
+        '<a href="https://meet.example.org/rally" rel="nofollow noopener">meet.example.org/rally</a>'
+        in response.text
+    )
     assert "openstreetmap" not in response.text
 
 
@@ -358,7 +374,9 @@ async def test_call_page_has_title_open_graph_tags_and_an_ics_link(a: Instance, 
     assert meta(response, "og:url") == call.uri
     assert meta(response, "og:type") == "article"
     description = meta(response, "og:description") or ""
-    assert description.startswith("Saturday 13 March 2027, 11:00 – 14:00 Los Angeles time (PST) · San Francisco City Hall")
+    assert description.startswith(
+        "Saturday 13 March 2027, 11:00 – 14:00 Los Angeles time (PST) · San Francisco City Hall"
+    )
     assert f'href="{path_of(call.uri)}.ics"' in response.text
     assert f'value="{call.uri}"' in response.text  # the link to copy and share
     assert "mailto:?subject=Rally%20for%20transit%20funding" in response.text

@@ -43,7 +43,8 @@ class HostRouter(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        transport = self.hosts.get(request.url.netloc.decode() if isinstance(request.url.netloc, bytes) else request.url.netloc)
+        netloc = request.url.netloc
+        transport = self.hosts.get(netloc.decode() if isinstance(netloc, bytes) else netloc)
         if transport is None:
             raise httpx.ConnectError(f"no server at {request.url.host}", request=request)
         return await transport.handle_async_request(request)

@@ -37,7 +37,10 @@ def test_entries_carry_id_title_dates_author_link_categories_and_html() -> None:
     assert entry.link == _page(row) and entry.author == "Bay Climate Coalition"
     assert entry.published == "2026-02-20T18:00:00Z" and entry.updated == "2026-03-01T00:00:00Z"
     assert [t.term for t in entry.tags] == ["climate", "transit"]
-    assert "<strong>When:</strong> Saturday 14 March 2026, 11:00–14:00 PDT (America/Los_Angeles)" in entry.content[0].value
+    assert (
+        "<strong>When:</strong> Saturday 14 March 2026, 11:00–14:00 PDT (America/Los_Angeles)"
+        in entry.content[0].value
+    )
 
 
 def test_an_empty_feed_is_valid_and_dated() -> None:

@@ -43,7 +43,8 @@ def test_the_vtimezone_gives_the_offset_of_every_local_time_in_the_years_it_cove
             if local.fold:  # the repeated hour: a naive local time cannot name the second pass
                 continue
             naive = local.replace(tzinfo=None)
-            offset = (theirs.localize(naive) if hasattr(theirs, "localize") else naive.replace(tzinfo=theirs)).utcoffset()
+            zoned = theirs.localize(naive) if hasattr(theirs, "localize") else naive.replace(tzinfo=theirs)
+            offset = zoned.utcoffset()
             assert offset == local.utcoffset(), (name, naive)
             checked += 1
     assert checked > 3000
@@ -52,8 +53,11 @@ def test_the_vtimezone_gives_the_offset_of_every_local_time_in_the_years_it_cove
 def test_a_call_across_the_spring_change_has_both_offsets_and_one_vtimezone() -> None:
     chicago = ZoneInfo("America/Chicago")
     start = datetime(2026, 3, 8, 1, 0, tzinfo=chicago)
-    rows = [make_call(uri=f"https://a.example/o/{n}", start_time=start.astimezone(UTC),
-                      end_time=start.astimezone(UTC) + timedelta(hours=3), timezone="America/Chicago") for n in range(2)]
+    rows = [
+        make_call(uri=f"https://a.example/o/{n}", start_time=start.astimezone(UTC),
+                  end_time=start.astimezone(UTC) + timedelta(hours=3), timezone="America/Chicago")
+        for n in range(2)
+    ]
 
     text = build_calendar(rows, product="p")
 

@@ -244,7 +244,8 @@ async def test_fetches_an_actor() -> None:
 
 
 @pytest.mark.parametrize(
-    "fixture", ["mastodon/actor_person.json", "gancio/actor_application.json", "lemmy/group.json", "mobilizon/group.json"]
+    "fixture",
+    ["mastodon/actor_person.json", "gancio/actor_application.json", "lemmy/group.json", "mobilizon/group.json"],
 )
 async def test_fetches_real_actors_from_other_servers(fixture: str) -> None:
     document = json.loads((fixtures_dir() / fixture).read_text())

@@ -25,7 +25,8 @@ def make_call(**fields: object) -> StoredObject:
         start_time=START, end_time=START + timedelta(hours=3), timezone="America/Los_Angeles",
         location_name="San Francisco City Hall", location_address="1 Dr Carlton B Goodlett Pl, San Francisco",
         event_status="CONFIRMED", movements=["climate", "transit"], latitude=37.7793, longitude=-122.4193,
-        published=datetime(2026, 2, 20, 18, 0, tzinfo=UTC), data={}, created_at=datetime(2026, 2, 20, 18, 0, tzinfo=UTC),
+        published=datetime(2026, 2, 20, 18, 0, tzinfo=UTC), data={},
+        created_at=datetime(2026, 2, 20, 18, 0, tzinfo=UTC),
     )
     values.update(fields)
     row = StoredObject(**values)

@@ -20,8 +20,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.protocol",
         (
             "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation",
-            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker", *DOMAIN_PACKAGES,
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli",
+            "fedihub.commands", "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "protocol/ is pure: no database, no web framework, no settings; I/O only through a client passed in",
     ),
@@ -36,8 +36,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "fedihub.federation",
         (
-            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli", "fedihub.commands",
-            "fedihub.worker", *DOMAIN_PACKAGES,
+            "fedihub.web", "fedihub.coalitions", "fedihub.accounts", "fedihub.hubs", "fedihub.app", "fedihub.cli",
+            "fedihub.commands", "fedihub.worker", *DOMAIN_PACKAGES,
         ),
         "federation/ stays generic: the domain contributes handlers through the composition root",
     ),
@@ -297,7 +297,10 @@ def test_importing_a_module_builds_no_engine_client_app_or_settings() -> None:
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from fedihub.coalitions import service\n",
             "fedihub.coalitions",
         ),
-        ("fedihub.federation.inbox", "import importlib\nimportlib.import_module('fedihub.web.app')\n", "fedihub.web.app"),
+        (
+            "fedihub.federation.inbox", "import importlib\nimportlib.import_module('fedihub.web.app')\n",
+            "fedihub.web.app",
+        ),
         ("fedihub.coalitions.service", "from fedihub.app import Runtime\n", "fedihub.app"),
         ("fedihub.web.pages", "from fedihub.storage.models import Actor\n", "fedihub.storage.models"),
         ("fedihub.web.manage", "from sqlalchemy import select\n", "sqlalchemy"),
@@ -332,7 +335,8 @@ def test_allowed_imports_are_not_reported() -> None:
     [
         "from fedihub.storage.db import create_engine\nENGINE = create_engine('sqlite+aiosqlite://')\n",
         "from fedihub.settings import Settings\nSETTINGS = Settings.from_env()\n",
-        "from fedihub.protocol import http\nCLIENT = http.build_http_client(user_agent='x', allow_private_addresses=False)\n",
+        "from fedihub.protocol import http\n"
+        "CLIENT = http.build_http_client(user_agent='x', allow_private_addresses=False)\n",
         "from fedihub.app import create_app\nclass Holder:\n    app = create_app(None)\n",
         "import httpx\ndef fetch(client=httpx.AsyncClient()):\n    return client\n",
     ],

@@ -43,7 +43,9 @@ def test_every_region_column_holds_a_region_we_accept() -> None:
 
 
 def test_every_link_column_holds_a_link_we_accept() -> None:
-    links = [Actor.__table__.c.uri, Actor.__table__.c.url, StoredObject.__table__.c.url, StoredObject.__table__.c.online_url]
+    links = [
+        Actor.__table__.c.uri, Actor.__table__.c.url, StoredObject.__table__.c.url, StoredObject.__table__.c.online_url,
+    ]
     assert {length(column) for column in links} == {MAX_URL}
 
 

@@ -183,7 +183,9 @@ def test_unique_movements_gives_distinct_keys_in_first_seen_order(values: list[A
     assert keys == list(dict.fromkeys(wanted))
 
 
-@given(st.lists(st.text(alphabet=st.characters(categories=["L", "Nd"]), min_size=1, max_size=MAX_MOVEMENT), max_size=25))
+@given(st.lists(
+    st.text(alphabet=st.characters(categories=["L", "Nd"]), min_size=1, max_size=MAX_MOVEMENT), max_size=25
+))
 def test_published_movements_always_read_back(names: list[str]) -> None:
     stored = unique_movements(names)
     read = hashtag_names({"tag": build_hashtags(stored)})

@@ -34,7 +34,8 @@ def test_a_document_without_a_usable_name_says_nothing(software: object) -> None
 
 
 def test_an_unknown_name_is_shown_as_it_is_and_odd_versions_are_tamed() -> None:
-    assert read_software({"software": {"name": "Hubzilla", "version": "9.0\n\n beta"}}) == ServerSoftware("hubzilla", "9.0 beta")
+    software = read_software({"software": {"name": "Hubzilla", "version": "9.0\n\n beta"}})
+    assert software == ServerSoftware("hubzilla", "9.0 beta")
     assert ServerSoftware("hubzilla").label == "hubzilla"
 
 

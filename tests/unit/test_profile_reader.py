@@ -41,7 +41,9 @@ def test_a_mobilizon_group_with_an_address_gives_its_region() -> None:
 
 
 def test_an_address_given_as_one_string_leaves_the_structured_region_empty() -> None:
-    doc = {"location": {"type": "Place", "address": "12 Main Street, Springfield", "latitude": "39.8", "longitude": "-89.6"}}
+    doc = {"location": {
+        "type": "Place", "address": "12 Main Street, Springfield", "latitude": "39.8", "longitude": "-89.6",
+    }}
 
     profile = read_actor_profile(doc)
 

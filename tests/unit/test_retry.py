@@ -96,7 +96,7 @@ def test_delays_grow_with_each_attempt() -> None:
     rng = random.Random(7)
     delays = [retry_delay(attempt, rng=rng) for attempt in range(1, MAX_ATTEMPTS)]
     assert delays[0] == pytest.approx(15, abs=1)  # the first retry comes quickly
-    assert all(later > earlier for earlier, later in zip(delays, delays[1:]))
+    assert all(later > earlier for earlier, later in zip(delays, delays[1:], strict=False))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 42])

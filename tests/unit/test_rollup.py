@@ -54,5 +54,7 @@ def test_reports_give_n_of_m_and_the_turnout_of_what_happened() -> None:
 
 
 def test_carriers_are_sorted_by_name() -> None:
-    rollup = build_rollup([], [Carrier(uri="https://n.example/g/z", name="Zeta"), Carrier(uri="https://n.example/g/a", name="alpha")])
+    rollup = build_rollup(
+        [], [Carrier(uri="https://n.example/g/z", name="Zeta"), Carrier(uri="https://n.example/g/a", name="alpha")]
+    )
     assert [c.name for c in rollup.carriers] == ["alpha", "Zeta"] and rollup.is_empty

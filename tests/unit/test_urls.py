@@ -101,7 +101,9 @@ def test_whatever_passes_is_an_http_link_with_a_host_and_no_space(value: str) ->
 @given(
     scheme=st.sampled_from(["http", "https", "HTTPS"]),
     host=st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?(\.[a-z]{2,6}){1,2}", fullmatch=True),
-    path=st.text(alphabet=st.characters(categories=["L", "N"], include_characters="/-._~%!$&'()*+,;=:@?#"), max_size=60),
+    path=st.text(
+        alphabet=st.characters(categories=["L", "N"], include_characters="/-._~%!$&'()*+,;=:@?#"), max_size=60
+    ),
 )
 def test_every_absolute_web_link_with_a_host_passes(scheme: str, host: str, path: str) -> None:
     url = f"{scheme}://{host}/{path}"

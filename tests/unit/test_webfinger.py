@@ -250,7 +250,10 @@ async def test_the_last_activitypub_self_link_wins() -> None:
         {"subject": "acct:a@p.example", "links": []},
         {"subject": "acct:a@p.example", "links": [{"rel": "self", "type": "application/json", "href": "https://p.example/a"}]},
         {"subject": "acct:a@p.example", "links": [{"rel": "self", "type": "application/ld+json", "href": "https://p.example/a"}]},
-        {"subject": "acct:a@p.example", "links": [{"rel": "self", "type": "application/activity+json", "href": "acct:a@p.example"}]},
+        {
+            "subject": "acct:a@p.example",
+            "links": [{"rel": "self", "type": "application/activity+json", "href": "acct:a@p.example"}],
+        },
         {"subject": "acct:a@p.example", "links": "nope"},
         ["not", "an", "object"],
     ],

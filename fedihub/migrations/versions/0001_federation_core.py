@@ -1,7 +1,7 @@
 """federation core schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 21:32:07.048148
 """
 
