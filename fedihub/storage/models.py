@@ -527,3 +527,27 @@ class HubRequest(Base):
 
     hub: Mapped[Actor] = relationship(foreign_keys=[hub_id], lazy="joined")
     member: Mapped[Actor] = relationship(foreign_keys=[member_id], lazy="joined")
+
+
+
+# Vouched pledges (migration 0008).
+
+
+
+# Hub safeguards (migration 0009).
+
+
+
+# Moderation: reports and actor blocks (migration 0010).
+
+
+
+# Sessions (migration 0011).
+
+
+
+# Pledge mirroring (migration 0012).
+
+
+
+# Ingress (migration 0013).
