@@ -30,6 +30,7 @@ from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
 from fedihub.hubs import boosting
+from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.pledges import mirror
@@ -80,7 +81,14 @@ def build_actor_parts() -> ActorParts:
     )
 
 
-def build_inbound_processor() -> InboundProcessor:
+def hub_limits(settings: Settings) -> HubLimits:
+    return HubLimits(
+        boosts_per_member_hour=settings.hub_boosts_per_member_hour,
+        max_addressed_groups=settings.hub_max_addressed_groups,
+    )
+
+
+def build_inbound_processor(limits: HubLimits | None = None) -> InboundProcessor:
     """The one table of inbound routes: federation's own, and those the domain packages contribute.
 
     Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
@@ -90,7 +98,7 @@ def build_inbound_processor() -> InboundProcessor:
     routes = RouteTable([
         *follow_routes(events), *content_routes(events), *membership_routes(events), *pledge_routes(events),
     ])
-    boosting.subscribe_boosting(events)
+    boosting.subscribe_boosting(events, limits or HubLimits())
     return InboundProcessor(routes)
 
 
@@ -150,7 +158,7 @@ async def open_runtime(
             actor_parts=build_actor_parts(),
         )
         await ensure_instance_actor(ctx)
-        processor = build_inbound_processor()
+        processor = build_inbound_processor(hub_limits(settings))
         functions, schedule = build_jobs(settings)
         sessions = ctx.sessions
 

@@ -59,6 +59,10 @@ class Settings:
     failed_retention_days: float = 90.0
     log_level: str = "INFO"
     instance_name: str = ""
+    # Hub safeguards: a member's posts a hub boosts per hour before the rest wait in its review list,
+    # and how many Group actors a post may address before no hub boosts it.
+    hub_boosts_per_member_hour: int = 4
+    hub_max_addressed_groups: int = 5
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -76,6 +80,10 @@ class Settings:
             raise ConfigurationError(
                 "FEDIHUB_RETENTION_DAYS must be a positive number of days, and FEDIHUB_FAILED_RETENTION_DAYS "
                 "at least as many (failures are kept longer for the delivery health view)"
+            )
+        if self.hub_boosts_per_member_hour < 0 or self.hub_max_addressed_groups < 0:
+            raise ConfigurationError(
+                "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR and FEDIHUB_HUB_MAX_ADDRESSED_GROUPS must be 0 or more"
             )
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
@@ -124,6 +132,12 @@ class Settings:
             failed_retention_days=_number(env, "FEDIHUB_FAILED_RETENTION_DAYS", cls.failed_retention_days),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
+            hub_boosts_per_member_hour=int(
+                _number(env, "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR", cls.hub_boosts_per_member_hour, int)
+            ),
+            hub_max_addressed_groups=int(
+                _number(env, "FEDIHUB_HUB_MAX_ADDRESSED_GROUPS", cls.hub_max_addressed_groups, int)
+            ),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

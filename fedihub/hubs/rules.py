@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 from fedihub.protocol.movements import movement_key
 
+# A post addressed to more Group actors than this is a cross-posting blast, not a member's call:
+# no hub boosts it (FEDIHUB_HUB_MAX_ADDRESSED_GROUPS).
+MAX_ADDRESSED_GROUPS = 5
 SCOPES = ("local", "regional", "state", "macro-regional", "national", "international")
 BOOSTABLE_TYPES = frozenset({"Note", "Article", "Page", "Event"})
 
@@ -19,6 +22,7 @@ class HubRules:
     movements: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     calls_only: bool = False
+    max_addressed_groups: int = MAX_ADDRESSED_GROUPS
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class Candidate:
     via_accepted_member: bool = False
     author_blocked: bool = False
     already_boosted: bool = False
+    # Known Group actors among to, cc, audience and Mention tags (hubs/limits.py).
+    addressed_groups: int = 0
 
 
 def _folded(values: Collection[str]) -> set[str]:
@@ -64,6 +70,8 @@ def refusal_reason(rules: HubRules, candidate: Candidate) -> str | None:
         return "not public"
     if candidate.in_reply_to:
         return "a reply"
+    if candidate.addressed_groups > rules.max_addressed_groups:
+        return f"addressed to {candidate.addressed_groups} groups (more than {rules.max_addressed_groups})"
     allowed = frozenset({"Event"}) if rules.calls_only else BOOSTABLE_TYPES
     if candidate.type not in allowed:
         return f"type {candidate.type} is not boosted by this hub"

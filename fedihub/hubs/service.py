@@ -14,15 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.service import publish_actor_update
 from fedihub.directory.listing import mark_discovered
-from fedihub.errors import Conflict, InvalidInput
+from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation import follows
 from fedihub.federation.actors import create_local_actor
 from fedihub.federation.context import FederationContext
-from fedihub.hubs import membership
+from fedihub.federation.objects import find_object
+from fedihub.hubs import boosting, membership, pauses, review
 from fedihub.hubs.rules import SCOPES
 from fedihub.hubs.settings import hub_region_of, hub_scope_of, set_hub_scope
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
-from fedihub.storage.models import Actor, Follow
+from fedihub.storage.models import Actor, Boost, Follow, HeldPost
 
 ROSTER_PAGE_SIZE = 50
 
@@ -123,10 +124,68 @@ async def add_member(ctx: FederationContext, session: AsyncSession, hub_username
 
 
 async def remove_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> None:
-    """Stop following ``member`` (Undo Follow): the hub no longer boosts it; a request it had is over."""
+    """Stop following ``member`` (Undo Follow): the hub no longer boosts it; a request it had is over,
+    and its posts waiting for review are discarded."""
     hub = await membership.get_local_hub(session, hub_username)
     await follows.unfollow(ctx, session, hub_username, member)
     await membership.mark_ended(ctx, session, hub.id, member.id)
+    await pauses.resume(session, hub.id, member.id)
+    await review.discard_waiting(session, hub.id, member.id, ctx.clock())
+
+
+# --- Safeguards: pausing members and the review list ------------------------------------------------
+
+
+async def _accepted_member(session: AsyncSession, hub: Actor, member: Actor) -> None:
+    follow = await follows.find_follow(session, hub.id, member.id)
+    if follow is None or follow.state != "accepted":
+        raise NotFound(f"{member.handle} is not a member of {hub.name or hub.username}")
+
+
+async def pause_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> bool:
+    """Stop boosting ``member``'s posts (they wait for review instead); False when already paused."""
+    hub = await membership.get_local_hub(session, hub_username)
+    await _accepted_member(session, hub, member)
+    return await pauses.pause(session, hub.id, member.id, ctx.clock())
+
+
+async def resume_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> bool:
+    """Boost ``member``'s new posts again; what waits for review stays there. False when it was not paused."""
+    hub = await membership.get_local_hub(session, hub_username)
+    return await pauses.resume(session, hub.id, member.id)
+
+
+async def paused_member_ids(session: AsyncSession, hub_id: int) -> set[int]:
+    return await pauses.paused_member_ids(session, hub_id)
+
+
+async def held_posts(session: AsyncSession, hub_id: int) -> list[review.HeldItem]:
+    """The hub's review list, oldest first."""
+    return await review.list_held_posts(session, hub_id)
+
+
+async def decide_held(
+    ctx: FederationContext, session: AsyncSession, hub_username: str, held_id: int, *, boost: bool
+) -> str:
+    """A hub admin boosts or discards one post of its review list; returns "boosted", "discarded" or
+    "retracted" (its author deleted or cancelled it meanwhile, so it cannot be boosted)."""
+    hub = await membership.get_local_hub(session, hub_username)
+    held = await session.get(HeldPost, held_id)
+    if held is None or held.hub_id != hub.id or held.decided_at is not None:
+        raise NotFound("that post is not waiting in this hub's review list")
+    now = ctx.clock()
+    if not boost:
+        review.decide(held, "discarded", now)
+        return "discarded"
+    row = await find_object(session, held.object_uri)
+    if row is None or row.deleted_at is not None or (row.event_status or "").upper() == "CANCELLED":
+        review.decide(held, "retracted", now)
+        return "retracted"
+    already = await session.scalar(select(Boost.id).where(Boost.hub_id == hub.id, Boost.object_uri == row.uri))
+    if already is None:
+        await boosting.send_boost(ctx, session, hub, row.uri, row.author, member_id=held.member_id)
+    review.decide(held, "boosted", now)
+    return "boosted"
 
 
 async def pending_members(session: AsyncSession, hub_id: int) -> list[Actor]:

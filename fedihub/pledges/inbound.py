@@ -15,11 +15,14 @@ from fedihub.federation.actors import host_of
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import find_object
+from fedihub.federation.outbox import publish
 from fedihub.federation.routing import Inbound, Route
+from fedihub.hubs.announce_marks import first_announce
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges import mirror, origin
 from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, find_pledge
+from fedihub.protocol import builders
 from fedihub.protocol.reader import id_of
 from fedihub.storage.models import Actor, Pledge, StoredObject
 
@@ -44,6 +47,14 @@ async def handle_join(ctx: FederationContext, session: AsyncSession, inbound: In
     coalition = await session.get(Actor, inbound.actor.id)
     assert call is not None and coalition is not None
     join = {**inbound.activity.raw, "actor": coalition.uri, "object": call.uri}
+    row = await find_pledge(session, call.uri, coalition.uri)
+    if row is not None and row.state == ACCEPTED:
+        # The same coalition's Join of the same call again, under a new id: nothing changed, so the
+        # call's audience hears nothing (20 repeats made 160 deliveries). Only the sender gets an Accept
+        # of it, as Mastodon answers a repeated Follow, so a peer that lost our first one is not stuck.
+        accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
+        await publish(ctx, session, actor=call.author, activity=accept, inboxes=[coalition.inbox or ""])
+        return
     await origin.decide_join(ctx, session, call, coalition, join)
 
 
@@ -90,7 +101,10 @@ async def count_carrying_hub(
     if hub_scope_of(announcer) is None:
         return
     call = await find_local_call(session, object_id)
-    if call is not None and call.deleted_at is None:
+    if call is None or call.deleted_at is not None:
+        return
+    # Once per (hub, call): a repeated Announce, under a new id or after an Undo, tells nobody again.
+    if await first_announce(session, announcer.id, call.uri, ctx.clock()):
         await origin.publish_notice(ctx, session, call, "Update")
 
 

@@ -463,6 +463,9 @@ class Boost(Base):
     activity_uri: Mapped[str] = mapped_column(URI, unique=True)
     created_at: Mapped[datetime]
     undone_at: Mapped[datetime | None]
+    # The member it came through (the author, or the member hub that boosted it): the per-member
+    # boost rate counts these. No foreign key: the column was added to a live table (migration 0009).
+    member_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Pledge(Base):
@@ -535,6 +538,55 @@ class HubRequest(Base):
 
 
 # Hub safeguards (migration 0009).
+
+
+class HeldPost(Base):
+    """A member's post a hub did not boost at once (over the member's boost rate, or the member is paused).
+
+    It waits in the hub's review list until a hub admin boosts or discards it; ``decision`` is then
+    "boosted", "discarded", or "retracted" when its author deleted it first.
+    """
+
+    __tablename__ = "hub_held_posts"
+    __table_args__ = (UniqueConstraint("hub_id", "object_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    object_uri: Mapped[str] = mapped_column(URI, index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # "rate" | "paused"
+    held_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decision: Mapped[str | None] = mapped_column(String(16))
+
+    hub: Mapped[Actor] = relationship(foreign_keys=[hub_id], lazy="joined")
+    member: Mapped[Actor] = relationship(foreign_keys=[member_id], lazy="joined")
+
+
+class PausedMember(Base):
+    """A hub admin paused boosting of one member; the row goes when they resume it."""
+
+    __tablename__ = "hub_paused_members"
+
+    hub_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    paused_at: Mapped[datetime]
+
+
+class AnnounceMark(Base):
+    """The first Announce of an object by an actor: later ones (new ids, or after an Undo) tell nobody.
+
+    Kept when the Announce is undone, so Announce/Undo cycles cannot replay the roll-up notice either.
+    """
+
+    __tablename__ = "announce_marks"
+    __table_args__ = (UniqueConstraint("actor_id", "object_uri"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    object_uri: Mapped[str] = mapped_column(URI, index=True)
+    first_seen_at: Mapped[datetime]
+
 
 
 

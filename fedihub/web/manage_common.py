@@ -34,6 +34,7 @@ MENU = (
 HUB_MENU = (
     ("roster", "/roster", "Hub members", "editor"),
     ("rules", "/rules", "Boost rules", "admin"),
+    ("review", "/review", "Review list", "admin"),
 )
 
 # What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.

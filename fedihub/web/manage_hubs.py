@@ -1,4 +1,5 @@
-"""Organizer pages of hubs: members and join requests, boost rules, joining and leaving hubs, creating hubs."""
+"""Organizer pages of hubs: members (and pausing them), join requests, the review list, boost rules,
+joining and leaving hubs, creating hubs."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
 from fedihub.hubs.settings import hub_scope_of
-from fedihub.protocol.urls import has_http_scheme
+from fedihub.protocol.urls import has_http_scheme, http_url
 from fedihub.web import account_pages
 from fedihub.web.auth import require_instance_admin
 from fedihub.web.forms import read_form
 from fedihub.web.manage_common import Page, date_text, done, errors_of, page, render
 from fedihub.web.state import runtime_of
-from fedihub.web.views import actor_view
+from fedihub.web.views import actor_view, excerpt
 
 MAX_ADD = 50  # targets per "add members" submission: each may cost a WebFinger lookup and a fetch
 
@@ -39,6 +40,13 @@ NOTICES = {
     "rules-unchanged": "Nothing had changed.",
     "join-asked": "Request sent. The hub's admins decide; it shows below until they do.",
     "left": "Done: the hub no longer follows you or boosts your calls, and it has been told.",
+    "member-paused": "Paused: their new posts wait in the review list instead of being boosted.",
+    "member-already-paused": "They were paused already.",
+    "member-resumed": "Resumed: their new posts are boosted again. What waits in the review list stays there.",
+    "member-not-paused": "They were not paused.",
+    "held-boosted": "Boosted: the hub's followers are getting it now.",
+    "held-discarded": "Discarded: it will not be boosted.",
+    "held-retracted": "Its author deleted or cancelled it meanwhile, so it was not boosted; it left the list.",
 }
 STATE_TEXT = {
     "pending": "Waiting for the hub's admins", "approved": "Accepted", "refused": "Refused",
@@ -123,9 +131,11 @@ async def _roster(
         members = await hubs.roster_page(session, p.coalition.id, number)
         waiting = await hubs.pending_members(session, p.coalition.id)
         requests = await membership.join_requests(session, p.coalition.id)
+        paused = await hubs.paused_member_ids(session, p.coalition.id)
     context = _context(
         p, "roster", "Hub members",
         members=members, member_views=[(e, actor_view(e.actor, domain)) for e in members.entries if e.actor],
+        paused={e.uri for e in members.entries if e.actor is not None and e.actor.id in paused},
         waiting=[(a, actor_view(a, domain)) for a in waiting],
         requests=[{"row": r, "view": actor_view(r.member, domain), "since": date_text(r.created_at),
                    "since_iso": r.created_at.isoformat()} for r in requests],
@@ -162,6 +172,65 @@ async def decide_request(request: Request) -> Response:
     async with ctx.sessions.begin() as session:
         await membership.decide_join(ctx, session, p.handle, member, approve=decision == "approve")
     return done(f"{p.base}/roster", "request-approved" if decision == "approve" else "request-refused")
+
+
+async def pause_member(request: Request) -> Response:
+    """Pause or resume boosting one member (the path says which)."""
+    p = await _hub_page(request, "admin")
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
+    member = await resolve_target(ctx, form.text("actor"))
+    resume = request.url.path.endswith("/resume")
+    async with ctx.sessions.begin() as session:
+        if resume:
+            changed = await hubs.resume_member(ctx, session, p.handle, member)
+        else:
+            changed = await hubs.pause_member(ctx, session, p.handle, member)
+    what = ("member-resumed" if changed else "member-not-paused") if resume else (
+        "member-paused" if changed else "member-already-paused")
+    return done(f"{p.base}/roster", what)
+
+
+# --- A hub's review list --------------------------------------------------------------------------
+
+
+async def review(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    ctx = runtime_of(request).ctx
+    domain = runtime_of(request).settings.domain
+    async with ctx.sessions() as session:
+        items = await hubs.held_posts(session, p.coalition.id)
+    held = []
+    for item in items:
+        row = item.object
+        held.append({
+            "id": item.id, "member": actor_view(item.member, domain),
+            "author": actor_view(row.author, domain) if row is not None else None,
+            "title": ((row.name or "").strip() or None) if row is not None else None,
+            "excerpt": excerpt(row.content) if row is not None else "",
+            "is_call": row is not None and row.type == "Event",
+            "url": (row.uri if row.is_local else (http_url(row.url) or http_url(row.uri))) if row is not None
+            else http_url(item.object_uri),
+            "reason": item.reason_text, "since": date_text(item.held_at), "since_iso": item.held_at.isoformat(),
+        })
+    settings = runtime_of(request).settings
+    context = _context(p, "review", "Review list", held=held, rate=settings.hub_boosts_per_member_hour)
+    return render(request, "manage/hub_review.html", context)
+
+
+async def decide_held(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    form = await read_form(request)
+    decision = request.path_params["decision"]
+    if decision not in ("boost", "discard"):
+        raise NotFound("boost or discard, nothing else")
+    raw = form.text("held")
+    if not raw.isdigit():
+        raise NotFound("that post is not waiting in this hub's review list")
+    ctx = runtime_of(request).ctx
+    async with ctx.sessions.begin() as session:
+        outcome = await hubs.decide_held(ctx, session, p.handle, int(raw), boost=decision == "boost")
+    return done(f"{p.base}/review", f"held-{outcome}")
 
 
 # --- A hub's boost rules --------------------------------------------------------------------------
@@ -299,6 +368,10 @@ def routes() -> list[BaseRoute]:
         Route(f"{base}/roster", roster, methods=both, name="manage_hub_roster"),
         Route(f"{base}/roster/remove", remove_member, methods=post, name="manage_hub_remove"),
         Route(base + "/roster/requests/{decision:str}", decide_request, methods=post, name="manage_hub_decide"),
+        Route(f"{base}/roster/pause", pause_member, methods=post, name="manage_hub_pause"),
+        Route(f"{base}/roster/resume", pause_member, methods=post, name="manage_hub_resume"),
+        Route(f"{base}/review", review, methods=["GET"], name="manage_hub_review"),
+        Route(base + "/review/{decision:str}", decide_held, methods=post, name="manage_hub_review_decide"),
         Route(f"{base}/rules", rules, methods=both, name="manage_hub_rules"),
         Route(f"{base}/hubs", hubs_page, methods=both, name="manage_hubs"),
         Route(f"{base}/hubs/leave", leave, methods=post, name="manage_hub_leave"),
