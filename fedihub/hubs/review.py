@@ -27,7 +27,7 @@ REASON_TEXT = {
 }
 # Waiting posts per (hub, member): past this, further posts are not even held (a paused or flooding
 # member cannot grow the review list without end). Admins empty it by boosting or discarding.
-MAX_WAITING_PER_MEMBER = 50
+MAX_WAITING_PER_MEMBER = 100
 
 
 @dataclass(frozen=True)
