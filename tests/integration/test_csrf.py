@@ -27,7 +27,8 @@ from tests.support.network import Instance
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 SIGNED_BY_PEERS = {"shared_inbox", "instance_inbox", "actor_inbox"}
-HUB_PAGES = {"manage_hub_roster", "manage_hub_remove", "manage_hub_decide", "manage_hub_rules"}
+HUB_PAGES = {"manage_hub_roster", "manage_hub_remove", "manage_hub_decide", "manage_hub_rules", "manage_hub_pause",
+             "manage_hub_resume", "manage_hub_review_decide"}
 
 
 def form_routes() -> list[Route]:
