@@ -196,3 +196,17 @@ def test_a_secret_key_from_the_environment_wins_and_no_file_is_written(tmp_path:
 def test_a_bad_base_url_is_a_configuration_error(tmp_path: Path, base_url: str) -> None:
     with pytest.raises(ConfigurationError, match="FEDIHUB_BASE_URL"):
         Settings.from_env({"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_BASE_URL": base_url})
+
+
+def test_hub_safeguard_settings_are_read_and_checked(tmp_path: Path) -> None:
+    env = {"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_SECRET_KEY": "s"}
+    defaults = Settings.from_env(env)
+    assert (defaults.hub_boosts_per_member_hour, defaults.hub_max_addressed_groups) == (4, 5)
+    chosen = Settings.from_env(
+        {**env, "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR": "10", "FEDIHUB_HUB_MAX_ADDRESSED_GROUPS": "2"}
+    )
+    assert (chosen.hub_boosts_per_member_hour, chosen.hub_max_addressed_groups) == (10, 2)
+    with pytest.raises(ConfigurationError, match="FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR"):
+        Settings.from_env({**env, "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR": "-1"})
+    with pytest.raises(ConfigurationError, match="FEDIHUB_HUB_MAX_ADDRESSED_GROUPS"):
+        Settings.from_env({**env, "FEDIHUB_HUB_MAX_ADDRESSED_GROUPS": "many"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fedihub.hubs.limits import addressed_actor_ids
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason, should_boost
 
 HUB = "https://state.example/g/state-hub"
@@ -59,3 +60,20 @@ def test_movement_and_region_filters_match_case_insensitively() -> None:
     assert should_boost(HubRules(hub_uri=HUB, movements=("#Housing",), regions=("illinois",)), CALL)
     assert not should_boost(HubRules(hub_uri=HUB, movements=("climate",)), CALL)
     assert not should_boost(HubRules(hub_uri=HUB, regions=("Ohio",)), CALL)
+
+
+def test_a_post_addressed_to_more_groups_than_the_limit_is_never_boosted() -> None:
+    rules = HubRules(hub_uri=HUB, max_addressed_groups=5)
+    assert should_boost(rules, replace(CALL, addressed_groups=5))
+    assert refusal_reason(rules, replace(CALL, addressed_groups=6)) == "addressed to 6 groups (more than 5)"
+
+
+def test_everyone_a_post_addresses_is_read_from_to_cc_audience_and_mentions() -> None:
+    doc = {
+        "to": ["as:Public", "https://a.example/g/one"], "cc": ["https://a.example/g/one", "https://b.example/g/two"],
+        "audience": "https://c.example/g/three",
+        "tag": [{"type": "Mention", "href": "https://d.example/g/four"}, {"type": "Hashtag", "href": "https://x/t"}],
+    }
+    assert addressed_actor_ids(doc) == [
+        "https://a.example/g/one", "https://b.example/g/two", "https://c.example/g/three", "https://d.example/g/four",
+    ]
