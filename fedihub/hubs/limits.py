@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.hubs.rules import MAX_ADDRESSED_GROUPS
 from fedihub.protocol.reader import as_list, id_of, ids_of, is_public_address
-from fedihub.storage.models import Actor, Boost
+from fedihub.storage.models import Actor, Boost, Follow
 
 RATE_WINDOW = timedelta(hours=1)
 # Addresses looked up per query; a post naming thousands of actors is read in slices, and the
@@ -33,7 +33,15 @@ DEFAULT_LIMITS = HubLimits()
 
 
 async def boosts_in_window(session: AsyncSession, hub_id: int, member_id: int, now: datetime) -> int:
-    """Boosts the hub sent in the last hour of what came through ``member_id`` (undone ones count too)."""
+    """Boosts the hub sent in the last hour of what came through ``member_id`` (undone ones count too).
+
+    The hub's follow of the member is locked first (PostgreSQL; SQLite transactions already hold the
+    write lock), so two workers handling the same member's posts at once count one after the other
+    and cannot both take the last boost of the hour.
+    """
+    await session.execute(
+        select(Follow.id).where(Follow.follower_id == hub_id, Follow.target_id == member_id).with_for_update()
+    )
     query = select(func.count()).select_from(Boost).where(
         Boost.hub_id == hub_id, Boost.member_id == member_id, Boost.created_at > now - RATE_WINDOW
     )

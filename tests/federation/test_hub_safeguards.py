@@ -119,11 +119,13 @@ async def test_a_members_100_calls_in_a_burst_are_boosted_at_the_rate_and_the_re
     await net.settle()
 
     calls_sent = [create["object"]["id"] for create in creates]
-    assert _boosted(watchers) == calls_sent[:4]
-    assert sorted(_boosted(watchers, "http://n.test/g/national-hub")) == sorted(calls_sent[:4])
+    boosted = _boosted(watchers)
+    assert len(boosted) == 4  # which four depends on the order the worker took them in
+    assert sorted(_boosted(watchers, "http://n.test/g/national-hub")) == sorted(boosted)
     assert len(await _deliveries(s, "Announce")) == 4 * 3  # the follower, the national hub, the author
     held = await _held(s)
-    assert [item.object_uri for item in held] == calls_sent[4:]
+    assert len(held) == 96
+    assert sorted([item.object_uri for item in held] + boosted) == sorted(calls_sent)
     assert {(item.hub.uri, item.member.uri, item.reason) for item in held} == {(HUB, alice.id, "rate")}
     assert all(item.object is not None and item.object.type == "Event" for item in held)
 

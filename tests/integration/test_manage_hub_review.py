@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from fedihub.federation.actors import resolve_target
+from fedihub.hubs import review
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Actor
 from tests.integration.manage_helpers import notice, organizer
@@ -82,6 +83,9 @@ async def test_an_admin_pauses_a_member_then_boosts_one_held_post_and_discards_a
     assert "<script>" not in page.text
     held = _held_ids(page.text)
     assert len(held) == 2
+    async with a.ctx.sessions() as session:
+        by_post = {item.object_uri: str(item.id) for item in await review.list_held_posts(session)}
+    held = [by_post[first["object"]["id"]], by_post[second["object"]["id"]]]
 
     boosted = await hana.submit("/manage/bay-hub/review", "/manage/bay-hub/review/boost", {"held": held[0]})
     assert boosted.status_code == 303
