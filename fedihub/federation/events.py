@@ -52,7 +52,8 @@ class InboundEvents:
     object_created: Event[[FederationContext, AsyncSession, Actor, StoredObject]] = _event("object_created")
     # An object we store changed, said by an actor of its own server (our copy is already updated).
     object_updated: Event[[FederationContext, AsyncSession, Actor, StoredObject]] = _event("object_updated")
-    # An actor of the object's own server deleted it (by id: we may never have stored it).
+    # An actor of the object's own server deleted it (by id: we may never have stored it). Not
+    # necessarily its owner: subscribers that retract anything check the stored author first.
     object_deleted: Event[[FederationContext, AsyncSession, Actor, str]] = _event("object_deleted")
     # An actor announced an object; the stored original when we keep one (ours, or fetched from its origin).
     object_announced: Event[[FederationContext, AsyncSession, Actor, str, StoredObject | None]] = _event(

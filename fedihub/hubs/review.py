@@ -83,7 +83,8 @@ async def list_held_posts(
     query = (
         select(HeldPost, stored)
         .outerjoin(stored, stored.uri == HeldPost.object_uri)
-        .where(HeldPost.decided_at.is_(None))
+        # A post deleted without a Delete reaching us (its whole account went) is not worth a decision.
+        .where(HeldPost.decided_at.is_(None), stored.deleted_at.is_(None))
         .order_by(HeldPost.held_at, HeldPost.id)
         .limit(limit)
     )

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
+from fedihub.errors import NotFound
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.outbox import publish
 from fedihub.hubs import review
@@ -373,3 +374,24 @@ async def test_removing_a_member_empties_its_review_list(
     assert await _held(s) == []
     async with s.ctx.sessions() as session:
         assert await session.scalar(select(HeldPost.decision)) == "discarded"
+
+
+async def test_a_held_post_its_owner_deletes_leaves_the_review_list_and_cannot_be_boosted(
+    net: FederationNet, member_hub: Instance, origin: FakePeer, watchers: FakePeer
+) -> None:
+    s = member_hub
+    alice = origin.accounts["alice"]
+    await committed(s.ctx, hubs.pause_member, "state-hub", await resolve_target(s.ctx, alice.id))
+    kept, deleted = origin.build_create(alice), origin.build_create(alice)
+    for create in (kept, deleted):
+        await _post(net, s, origin, create)
+    held = {item.object_uri: item.id for item in await _held(s)}
+
+    await _post(net, s, origin, origin.build_delete(alice, deleted["object"]["id"]))
+
+    assert [item.object_uri for item in await _held(s)] == [kept["object"]["id"]]
+    with pytest.raises(NotFound):
+        await committed(s.ctx, hubs.decide_held, "state-hub", held[deleted["object"]["id"]], boost=True)
+    assert await committed(s.ctx, hubs.decide_held, "state-hub", held[kept["object"]["id"]], boost=True) == "boosted"
+    await net.settle()
+    assert _boosted(watchers) == [kept["object"]["id"]]
