@@ -1,4 +1,4 @@
-"""`fedihub hub`: create hubs, manage their members, and ask to join or leave hubs."""
+"""`fedihub hub`: create hubs, manage their members, pauses and review lists, and join or leave hubs."""
 
 from __future__ import annotations
 
@@ -151,3 +151,54 @@ async def hub_leave(runtime: Runtime, member_handle: str, hub_target: str) -> No
     async with runtime.ctx.sessions.begin() as session:
         await membership.leave_hub(runtime.ctx, session, member_handle, hub)
     click.echo(f"{member_handle} left {hub_target}")
+
+
+@hub.command("pause")
+@click.argument("hub_handle")
+@click.argument("member")
+@with_runtime
+async def hub_pause(runtime: Runtime, hub_handle: str, member: str) -> None:
+    """Stop boosting MEMBER's posts: they wait in the hub's review list until it is resumed."""
+    found = await resolve_target(runtime.ctx, member)
+    async with runtime.ctx.sessions.begin() as session:
+        changed = await hubs.pause_member(runtime.ctx, session, hub_handle, found)
+    click.echo(f"{hub_handle} paused {found.handle}" if changed else f"{found.handle} was paused already")
+
+
+@hub.command("resume")
+@click.argument("hub_handle")
+@click.argument("member")
+@with_runtime
+async def hub_resume(runtime: Runtime, hub_handle: str, member: str) -> None:
+    """Boost MEMBER's new posts again (what waits in the review list stays there)."""
+    found = await resolve_target(runtime.ctx, member)
+    async with runtime.ctx.sessions.begin() as session:
+        changed = await hubs.resume_member(runtime.ctx, session, hub_handle, found)
+    click.echo(f"{hub_handle} resumed {found.handle}" if changed else f"{found.handle} was not paused")
+
+
+@hub.command("review")
+@click.argument("hub_handle")
+@with_runtime
+async def hub_review(runtime: Runtime, hub_handle: str) -> None:
+    """List the posts waiting in HUB_HANDLE's review list: number, member, post, why, since when."""
+    async with runtime.ctx.sessions() as session:
+        actor = await hubs.get_hub(session, hub_handle)
+        items = await hubs.held_posts(session, actor.id)
+    for item in items:
+        click.echo(f"{item.id}  {item.member.handle}  {item.object_uri}  {item.reason_text}  "
+                   f"since {item.held_at:%Y-%m-%d %H:%M}")
+    if not items:
+        click.echo(f"nothing waits in the review list of {hub_handle}")
+
+
+@hub.command("decide")
+@click.argument("hub_handle")
+@click.argument("number", type=int)
+@click.argument("decision", type=click.Choice(("boost", "discard")))
+@with_runtime
+async def hub_decide(runtime: Runtime, hub_handle: str, number: int, decision: str) -> None:
+    """Boost or discard the post NUMBER (as `fedihub hub review` lists it) of HUB_HANDLE's review list."""
+    async with runtime.ctx.sessions.begin() as session:
+        outcome = await hubs.decide_held(runtime.ctx, session, hub_handle, number, boost=decision == "boost")
+    click.echo(f"{hub_handle}: post {number} {outcome}")

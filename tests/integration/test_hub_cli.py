@@ -73,3 +73,19 @@ def test_only_hubs_can_be_joined(home: Home) -> None:  # noqa: F811
     home.run("coalition", "create", "climate", "--name", "Climate Action")
     result = home.run("hub", "join", "tenants", "climate@coalitions.test")
     assert_one_error_line(result, "climate@coalitions.test is not a hub")
+
+
+def test_a_hub_pauses_only_its_members_and_lists_an_empty_review_list(home: Home) -> None:  # noqa: F811
+    home.run("hub", "create", "state-hub", "--name", "Illinois Hub", "--scope", "state")
+
+    paused = home.run("hub", "pause", "state-hub", "tenants@coalitions.test")
+    resumed = home.run("hub", "resume", "state-hub", "tenants@coalitions.test")
+    listed = home.run("hub", "review", "state-hub")
+    decided = home.run("hub", "decide", "state-hub", "1", "boost")
+
+    assert paused.returncode == 1
+    assert paused.stderr.strip() == "error: tenants@coalitions.test is not a member of Illinois Hub"
+    assert resumed.stdout == "tenants@coalitions.test was not paused\n"
+    assert listed.stdout == "nothing waits in the review list of state-hub\n"
+    assert decided.returncode == 1
+    assert decided.stderr.strip() == "error: that post is not waiting in this hub's review list"
