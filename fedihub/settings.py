@@ -59,6 +59,9 @@ class Settings:
     failed_retention_days: float = 90.0
     log_level: str = "INFO"
     instance_name: str = ""
+    # A remote call's pledges collection: items and pages one refresh reads (and rows it keeps) at most.
+    pledge_mirror_max_items: int = 500
+    pledge_mirror_max_pages: int = 10
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -76,6 +79,10 @@ class Settings:
             raise ConfigurationError(
                 "FEDIHUB_RETENTION_DAYS must be a positive number of days, and FEDIHUB_FAILED_RETENTION_DAYS "
                 "at least as many (failures are kept longer for the delivery health view)"
+            )
+        if self.pledge_mirror_max_items < 1 or self.pledge_mirror_max_pages < 1:
+            raise ConfigurationError(
+                "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS and FEDIHUB_PLEDGE_MIRROR_MAX_PAGES must be whole numbers from 1"
             )
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
@@ -124,6 +131,12 @@ class Settings:
             failed_retention_days=_number(env, "FEDIHUB_FAILED_RETENTION_DAYS", cls.failed_retention_days),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
+            pledge_mirror_max_items=int(
+                _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS", cls.pledge_mirror_max_items, int)
+            ),
+            pledge_mirror_max_pages=int(
+                _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_PAGES", cls.pledge_mirror_max_pages, int)
+            ),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))
