@@ -246,7 +246,18 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
         return False
     if reading.stopped:
         log.info("pledges of %s read in part: %s", call.uri, reading.stopped)
-    kept: set[str] = set()
+    # Rows the origin no longer lists go first, so the cap counts only what the origin lists now.
+    listed = {item.uri for item in reading.items}
+    async with ctx.sessions() as session:
+        rows = await session.execute(
+            select(Pledge.id, Pledge.uri).where(
+                Pledge.call_uri == call.uri, Pledge.source == "origin", Pledge.state.in_(MIRRORED_STATES)
+            )
+        )
+        stale_ids = [pledge_id for pledge_id, uri in rows.all() if uri not in listed]
+    for stale in _batches(stale_ids, limits.batch_size):
+        async with ctx.sessions.begin() as session:
+            await session.execute(delete(Pledge).where(Pledge.id.in_(stale)))
     confirmations = 0
     for batch in _batches(reading.items, limits.batch_size):
         async with ctx.sessions.begin() as session:
@@ -258,25 +269,9 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
                 # Past this run's share of confirmations, new pledges of other servers wait for the next.
                 foreign = host_of(item.coalition.uri) not in (host_of(call.uri), host_of(ctx.base_url))
                 if foreign and confirmations >= limits.confirm_per_refresh:
-                    existing = await session.scalar(select(Pledge.uri).where(Pledge.uri == item.uri))
-                    if existing is not None:
-                        kept.add(existing)
                     continue
-                uri, asked = await mirror_item(ctx, session, row, item, now=now, limits=limits)
-                if uri is not None:
-                    kept.add(uri)
+                _, asked = await mirror_item(ctx, session, row, item, now=now, limits=limits)
                 confirmations += asked
-    stale_ids = []
-    async with ctx.sessions() as session:
-        rows = await session.execute(
-            select(Pledge.id, Pledge.uri).where(
-                Pledge.call_uri == call.uri, Pledge.source == "origin", Pledge.state.in_(MIRRORED_STATES)
-            )
-        )
-        stale_ids = [pledge_id for pledge_id, uri in rows.all() if uri not in kept]
-    for batch in _batches(stale_ids, limits.batch_size):
-        async with ctx.sessions.begin() as session:
-            await session.execute(delete(Pledge).where(Pledge.id.in_(batch)))
     async with ctx.sessions.begin() as session:
         row = await session.get(StoredObject, call.id)
         if row is not None:
