@@ -1,9 +1,13 @@
-"""pledge provenance: mirrored pledges of other servers' coalitions wait for their own server's word
+"""provenance: what is shown of an actor comes from its own server (mirrored pledges, roster names)
 
 Copies of remote calls' pledges used to trust the call's server about every coalition it listed.
 A pledge whose coalition lives on neither the call's server nor this one becomes "unconfirmed" (not
 shown, not counted, its name and message as the call's server gave them dropped) and its call's copy
 is marked stale, so the next sweep re-reads it and asks each coalition's server for its Join.
+
+Roster stubs (members known only from a hub's roster) lose the name, handle and link the roster
+gave them, and every roster is due again: the next read lists members of the hub's own server as
+its roster says and fetches the others from their own servers. Until then they show as their host.
 
 Revision ID: 0012
 Revises: 0007
@@ -26,6 +30,14 @@ pledges = sa.table(
     sa.column('coalition_name', sa.Text),
 )
 objects = sa.table('objects', sa.column('uri', sa.String), sa.column('pledges_fetched_at', sa.DateTime))
+actors = sa.table(
+    'actors', sa.column('id', sa.Integer), sa.column('is_local', sa.Boolean), sa.column('fetched_at', sa.DateTime),
+    sa.column('name', sa.Text), sa.column('username', sa.String), sa.column('url', sa.String),
+)
+listings = sa.table(
+    'directory_listings', sa.column('actor_id', sa.Integer), sa.column('discovered_via', sa.String),
+    sa.column('roster_fetched_at', sa.DateTime),
+)
 
 
 def _host(uri: str) -> str:
@@ -50,6 +62,14 @@ def upgrade() -> None:
         bind.execute(
             objects.update().where(objects.c.uri.in_({call for _, call in chunk})).values(pledges_fetched_at=None)
         )
+
+    stubs = sa.select(listings.c.actor_id).where(listings.c.discovered_via == 'roster')
+    bind.execute(
+        actors.update()
+        .where(actors.c.is_local.is_(False), actors.c.fetched_at.is_(None), actors.c.id.in_(stubs))
+        .values(name=None, username=None, url=None)
+    )
+    bind.execute(listings.update().values(roster_fetched_at=None))
 
 
 def downgrade() -> None:
