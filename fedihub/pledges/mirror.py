@@ -4,6 +4,7 @@ with that coalition's own server before it is shown or counted."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.errors import FedihubError, RemoteGone, RemoteInvalid, RemoteNotFound
 from fedihub.federation import jobs
 from fedihub.federation.actors import find_actor, resolve_actor
+from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import VIEWED
 from fedihub.hubs.settings import hub_scope_of
@@ -175,12 +177,19 @@ async def apply_notice(
         await enqueue_refresh(session, call.uri, at=ctx.clock())
 
 
+def _job_key(uri: str) -> str:
+    # A job's name (kind:key) has at most 2,048 characters, as a URI may have: a long one is hashed.
+    return uri if len(uri) <= 1_900 else "sha256:" + hashlib.sha256(uri.encode()).hexdigest()
+
+
 async def enqueue_refresh(session: AsyncSession, call_uri: str, *, at: datetime) -> None:
-    await jobs.enqueue(session, REFRESH_JOB, key=call_uri, payload={"call": call_uri}, at=at)
+    await jobs.enqueue(session, REFRESH_JOB, key=_job_key(call_uri), payload={"call": call_uri}, at=at)
 
 
 async def enqueue_confirm(session: AsyncSession, call_uri: str, pledge_uri: str, *, at: datetime) -> None:
-    await jobs.enqueue(session, CONFIRM_JOB, key=pledge_uri, payload={"call": call_uri, "pledge": pledge_uri}, at=at)
+    await jobs.enqueue(
+        session, CONFIRM_JOB, key=_job_key(pledge_uri), payload={"call": call_uri, "pledge": pledge_uri}, at=at
+    )
 
 
 @dataclass
@@ -332,8 +341,9 @@ async def run_confirm(ctx: FederationContext, payload: Mapping[str, Any]) -> Non
     call_uri, pledge_uri = str(payload.get("call") or ""), str(payload.get("pledge") or "")
     async with ctx.sessions() as session:
         row = await session.scalar(select(Pledge).where(Pledge.uri == pledge_uri, Pledge.call_uri == call_uri))
-    if row is None or row.source != "origin" or host_of(pledge_uri) != host_of(row.coalition_uri):
-        return
+        blocked = await is_blocked(session, host_of(pledge_uri))
+    if row is None or row.source != "origin" or host_of(pledge_uri) != host_of(row.coalition_uri) or blocked:
+        return  # a blocked server is never asked, and its coalitions' pledges stay unshown
     coalition_uri = row.coalition_uri
     try:
         join = await fetch.fetch_activitypub_document(ctx.http, pledge_uri, auth=ctx.instance_auth)
