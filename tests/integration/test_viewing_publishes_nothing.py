@@ -13,12 +13,12 @@ import pytest
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
 from fedihub.storage.models import Actor
-from tests.integration.helpers import find_object
+from tests.integration.helpers import find_object, follow_peer
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.edges import committed
 from tests.support.fake_peer import PUBLIC, FakePeer
-from tests.support.network import Instance
+from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -81,6 +81,25 @@ async def test_a_pledge_to_a_viewed_call_publishes_it(
     await eddie.get(f"/calls/view?url={quote(event['id'], safe='')}")
 
     await committed(a.ctx, pledges.pledge, "tenants", await get_call_target(a.ctx, event["id"]))
+
+    listed = await _listed_anywhere(a)
+    assert listed["/calls.ics"] and listed["/api/v1/calls"] and listed["/map"]
+
+
+async def test_the_call_arriving_from_an_author_a_coalition_follows_publishes_it(
+    net: FederationNet, a: Instance, peer: FakePeer, eddie: Browser
+) -> None:
+    event = _serve_call(a, peer)
+    await eddie.get(f"/calls/view?url={quote(event['id'], safe='')}")
+    alice = peer.accounts["alice"]
+    await follow_peer(net, a, peer, "tenants", alice)
+    create = {
+        "@context": "https://www.w3.org/ns/activitystreams", "id": f"{event['id']}/activity", "type": "Create",
+        "actor": alice.id, "object": event, "to": event["to"], "cc": event["cc"],
+    }
+
+    assert (await peer.send(a, create)).status_code == 202
+    await net.settle()
 
     listed = await _listed_anywhere(a)
     assert listed["/calls.ics"] and listed["/api/v1/calls"] and listed["/map"]
