@@ -37,6 +37,7 @@ class HostileOrigin:
     def __init__(self, peer: FakePeer, net: FederationNet, *, per_page: int, listed: list[dict[str, Any]]) -> None:
         self.peer = peer
         self.per_page = per_page
+        self.loop_back = False  # page 2 leads back to page 1 instead of on to page 3
         self.listed = listed  # items put first on page 1 (pledges of other servers' coalitions)
         self.page_requests = 0
         self.author = peer.accounts["organizers"]
@@ -71,7 +72,8 @@ class HostileOrigin:
             items = (self.listed if number == 1 else []) + [self.item(number, i) for i in range(self.per_page)]
             return self.peer._as2({
                 "@context": PLEDGE_CONTEXT, "id": f"{COLLECTION}?page={number}", "type": "OrderedCollectionPage",
-                "partOf": COLLECTION, "orderedItems": items, "next": f"{COLLECTION}?page={number + 1}",
+                "partOf": COLLECTION, "orderedItems": items,
+                "next": f"{COLLECTION}?page={1 if self.loop_back and number == 2 else number + 1}",
             })
         return await self.peer.handle(request)
 
@@ -166,6 +168,20 @@ async def test_an_endless_next_is_followed_only_up_to_the_page_limit(net: Federa
 
     assert origin.page_requests == 4
     assert len(await _mirrored(a)) == 12  # 4 pages × 3 items; the notice's own item is not in the list
+
+
+async def test_a_next_leading_back_to_a_page_already_read_ends_the_reading(
+    net: FederationNet, fixtures_dir: Path
+) -> None:
+    a = await net.add_instance("a.test")
+    origin = hostile(net, fixtures_dir, per_page=3)
+    origin.loop_back = True
+    await get_call_target(a.ctx, EVENT)
+
+    await origin.notify(a, origin.item(0, 0))
+    await net.settle()
+
+    assert origin.page_requests == 2 and len(await _mirrored(a)) == 6
 
 
 async def test_a_page_view_queues_the_refresh_instead_of_reading_the_origin(
