@@ -88,7 +88,12 @@ def hub_limits(settings: Settings) -> HubLimits:
     )
 
 
-def build_inbound_processor(limits: HubLimits | None = None) -> InboundProcessor:
+def mirror_limits(settings: Settings) -> mirror.MirrorLimits:
+    """How much of a remote call's pledges collection this instance reads and keeps."""
+    return mirror.MirrorLimits(max_items=settings.pledge_mirror_max_items, max_pages=settings.pledge_mirror_max_pages)
+
+
+def build_inbound_processor(settings: Settings | None = None) -> InboundProcessor:
     """The one table of inbound routes: federation's own, and those the domain packages contribute.
 
     Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
@@ -96,9 +101,10 @@ def build_inbound_processor(limits: HubLimits | None = None) -> InboundProcessor
     """
     events = InboundEvents()
     routes = RouteTable([
-        *follow_routes(events), *content_routes(events), *membership_routes(events), *pledge_routes(events),
+        *follow_routes(events), *content_routes(events), *membership_routes(events),
+        *pledge_routes(events, mirror_limits(settings) if settings is not None else None),
     ])
-    boosting.subscribe_boosting(events, limits or HubLimits())
+    boosting.subscribe_boosting(events, hub_limits(settings) if settings is not None else HubLimits())
     return InboundProcessor(routes)
 
 
@@ -114,7 +120,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
     functions: dict[str, JobFunction] = {
         ROSTER_JOB: run_roster_job,
         RETENTION_JOB: run_retention,
-        mirror.REFRESH_JOB: mirror.run_refresh,
+        mirror.REFRESH_JOB: mirror.refresh_job(mirror_limits(settings)),
+        mirror.CONFIRM_JOB: mirror.run_confirm,
         mirror.STALE_SWEEP_JOB: mirror.run_stale_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
     }
@@ -158,7 +165,7 @@ async def open_runtime(
             actor_parts=build_actor_parts(),
         )
         await ensure_instance_actor(ctx)
-        processor = build_inbound_processor(hub_limits(settings))
+        processor = build_inbound_processor(settings)
         functions, schedule = build_jobs(settings)
         sessions = ctx.sessions
 

@@ -63,6 +63,9 @@ class Settings:
     # and how many Group actors a post may address before no hub boosts it.
     hub_boosts_per_member_hour: int = 4
     hub_max_addressed_groups: int = 5
+    # A remote call's pledges collection: items and pages one refresh reads (and rows it keeps) at most.
+    pledge_mirror_max_items: int = 500
+    pledge_mirror_max_pages: int = 10
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -84,6 +87,10 @@ class Settings:
         if self.hub_boosts_per_member_hour < 0 or self.hub_max_addressed_groups < 0:
             raise ConfigurationError(
                 "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR and FEDIHUB_HUB_MAX_ADDRESSED_GROUPS must be 0 or more"
+            )
+        if self.pledge_mirror_max_items < 1 or self.pledge_mirror_max_pages < 1:
+            raise ConfigurationError(
+                "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS and FEDIHUB_PLEDGE_MIRROR_MAX_PAGES must be whole numbers from 1"
             )
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
@@ -137,6 +144,12 @@ class Settings:
             ),
             hub_max_addressed_groups=int(
                 _number(env, "FEDIHUB_HUB_MAX_ADDRESSED_GROUPS", cls.hub_max_addressed_groups, int)
+            ),
+            pledge_mirror_max_items=int(
+                _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS", cls.pledge_mirror_max_items, int)
+            ),
+            pledge_mirror_max_pages=int(
+                _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_PAGES", cls.pledge_mirror_max_pages, int)
             ),
         )
         if not settings.secret_key:

@@ -21,7 +21,7 @@ from fedihub.errors import FedihubError, RemoteInvalid
 from fedihub.federation.actors import find_actor, host_of, store_remote_actor
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
-from fedihub.hubs.settings import set_hub_scope
+from fedihub.hubs.settings import hub_scope_of, set_hub_scope
 from fedihub.protocol import fetch
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
 from fedihub.protocol.profile_reader import HUB_NAMESPACE, clean_text, read_actor_profile
@@ -44,6 +44,9 @@ class RosterLimits:
     max_pages: int = 20  # requests per roster, the collection itself included
     max_items: int = 5000  # roster items taken in one run, all rosters together
     host_delay: float = 1.0  # seconds between two requests to the same host
+    # Members on another server than their hub's, fetched from their own server in one run at most:
+    # a roster listing thousands of other servers' actors costs those servers this many requests.
+    max_member_fetches: int = 200
 
 
 @dataclass
@@ -53,6 +56,7 @@ class RefreshReport:
     members_added: int = 0
     members_updated: int = 0  # stubs from an earlier read, refreshed
     members_kept: int = 0  # already fetched in full (or ours): the roster changes nothing
+    members_fetched: int = 0  # on another server than their hub's: read from their own server
     items: int = 0
     requests: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)  # (hub, why its roster was not read)
@@ -234,7 +238,7 @@ class RosterReader:
         head = await self._get(roster_url)
         requests = 1
         seen = {roster_url}
-        member_hubs = await self._take(head)
+        member_hubs = await self._take(head, roster_url)
         page: Any = head.get("first")
         while page is not None and not self.report.out_of_items:
             if isinstance(page, str):
@@ -254,15 +258,21 @@ class RosterReader:
                 break
             if isinstance(page.get("id"), str):
                 seen.add(page["id"])
-            member_hubs += await self._take(page)
+            member_hubs += await self._take(page, roster_url)
             page = page.get("next")
             if isinstance(page, Mapping) and page.get("id") in seen:
                 self.report.notes.append(f"loop in the roster of {hub_uri}: stopped there")
                 break
         return member_hubs
 
-    async def _take(self, page: Mapping[str, Any]) -> list[str]:
-        """Store the items of one page (within the run's item budget); the member hubs among them."""
+    async def _take(self, page: Mapping[str, Any], roster_url: str) -> list[str]:
+        """Store the items of one page (within the run's item budget); the member hubs among them.
+
+        A hub's server speaks for its own actors: members on the roster's host are listed as the
+        roster describes them. For a member on any other server the roster is only the claim that it
+        is a member: its name, handle, region and movements come from its own actor document,
+        fetched from its own server (or it is not listed).
+        """
         raw = as_list(page.get("orderedItems", page.get("items")))
         room = self.limits.max_items - self.report.items
         if len(raw) > room:
@@ -273,11 +283,48 @@ class RosterReader:
         items = [item for item in items if not self.ctx.urls.is_local(item.uri) and not self._blocked(item.uri)]
         if not items:
             return []
-        now = self.ctx.clock()
-        async with self.ctx.sessions.begin() as session:
-            for item in items:
-                await self._store(session, item, now)
-        return [item.uri for item in items if item.hub_scope]
+        own = [item for item in items if host_of(item.uri) == host_of(roster_url)]
+        others = [item.uri for item in items if host_of(item.uri) != host_of(roster_url)]
+        member_hubs = [item.uri for item in own if item.hub_scope]
+        if own:
+            now = self.ctx.clock()
+            async with self.ctx.sessions.begin() as session:
+                for item in own:
+                    await self._store(session, item, now)
+        for uri in others:
+            if await self._fetch_member(uri):
+                member_hubs.append(uri)
+        return member_hubs
+
+    async def _fetch_member(self, uri: str) -> bool:
+        """List a member of another server from its own actor document; True if it is a hub."""
+        async with self.ctx.sessions() as session:
+            actor = await find_actor(session, uri)
+            if actor is not None and (actor.is_local or actor.fetched_at is not None or actor.deleted_at is not None):
+                self.report.members_kept += 1
+                return actor.deleted_at is None and hub_scope_of(actor) is not None
+        if self.report.members_fetched >= self.limits.max_member_fetches:
+            if not any(note.startswith("member fetch limit") for note in self.report.notes):
+                self.report.notes.append(
+                    f"member fetch limit ({self.limits.max_member_fetches}): the rest waits for the next run"
+                )
+            return False
+        self.report.members_fetched += 1
+        try:
+            doc = await self._get(uri, actor=True)
+            if doc.get("type") not in LISTED_TYPES:
+                return False
+            async with self.ctx.sessions.begin() as session:
+                fetched = await store_remote_actor(self.ctx, session, doc, discovered_via="roster")
+                is_hub = hub_scope_of(fetched) is not None
+        except FedihubError as exc:
+            log.info("could not read roster member %s from its own server: %s", uri, exc)
+            return False
+        if actor is None:
+            self.report.members_added += 1
+        else:
+            self.report.members_updated += 1
+        return is_hub
 
     async def _store(self, session: AsyncSession, item: RosterItem, now: datetime) -> None:
         actor = await find_actor(session, item.uri)

@@ -160,9 +160,14 @@ class _Run:
         except Exception as exc:
             failure = explain_failure(exc, address)
             return RowResult(line=row.line, address=row.address, outcome=failure.outcome, reason=failure.reason)
+        reason = _known_reason(actor) if resolved.known else None
+        handle = resolved.handle or handle_of(actor)
+        if resolved.typed_elsewhere:
+            elsewhere = f"{resolved.typed_elsewhere} is another server's name for it; its own handle is {handle}"
+            reason = f"{reason}; {elsewhere}" if reason else elsewhere
         return RowResult(
             line=row.line, address=row.address, outcome=KNOWN if resolved.known else FOUND,
-            reason=_known_reason(actor) if resolved.known else None, handle=handle_of(actor),
+            reason=reason, handle=handle,
             name=actor.name or actor.username, uri=actor.uri, kind=kind_of(actor),
         )
 

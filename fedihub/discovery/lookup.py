@@ -86,6 +86,8 @@ class LookupResult:
     actor: Actor
     known: bool  # this server knew it before the lookup
     software: ServerSoftware | None
+    confirmed_handle: str | None = None  # as its own server confirms it (discovery/resolve.py)
+    typed_elsewhere: str | None = None  # the handle typed, when another server pointed it here
 
     @property
     def kind(self) -> str:
@@ -97,7 +99,7 @@ class LookupResult:
 
     @property
     def handle(self) -> str:
-        return handle_of(self.actor)
+        return self.confirmed_handle or handle_of(self.actor)
 
     def facts(self) -> list[Fact]:
         """What a person needs to decide whether to follow it, in the order they read it."""
@@ -159,7 +161,8 @@ async def look_up(
     except Exception as exc:  # every failure becomes a sentence next to the field, never a crash page
         raise LookupFailed(explain_failure(exc, address), field) from exc
     software = await server_software(ctx, resolved.actor)
-    return LookupResult(actor=resolved.actor, known=resolved.known, software=software)
+    return LookupResult(actor=resolved.actor, known=resolved.known, software=software,
+                        confirmed_handle=resolved.handle or None, typed_elsewhere=resolved.typed_elsewhere)
 
 
 # --- How the person's own coalitions and hubs relate to it -----------------------------------------

@@ -89,6 +89,31 @@ def parse_address(text: str, field: str | None = None) -> Address:
 class Resolved:
     actor: Actor  # stored, or (dry runs) described from the fetched document without storing it
     known: bool  # this server knew the actor before this resolution
+    # Its handle as its own server confirms it (WebFinger, both ways), else the one derived from its
+    # id's host; never the handle typed, which may be another server's name for it.
+    handle: str = ""
+    # The handle typed, when it is not this actor's handle (another server pointed it here).
+    typed_elsewhere: str | None = None
+
+
+def derived_handle(actor: Actor) -> str:
+    """``preferredUsername@host of its id``: what the actor's own server says without WebFinger."""
+    return f"{actor.username}@{actor.domain}" if actor.username else actor.domain
+
+
+async def confirmed_handle(ctx: FederationContext, actor: Actor) -> str:
+    """The actor's handle, confirmed by WebFinger at its own server when it can be (see
+    webfinger.fetch_confirmed_handle); the derived one when its server does not confirm any."""
+    if actor.is_local or not actor.username:
+        return derived_handle(actor)
+    try:
+        confirmed = await webfinger.fetch_confirmed_handle(
+            ctx.http, actor.uri, actor.username, actors.host_of(actor.uri), scheme=ctx.scheme
+        )
+    except (FedihubError, httpx.HTTPError) as exc:
+        log.info("no WebFinger confirmation of %s: %s", actor.uri, exc)
+        confirmed = None
+    return confirmed or derived_handle(actor)
 
 
 def _is_our_host(ctx: FederationContext, host: str) -> bool:
@@ -172,7 +197,11 @@ async def resolve_address(
         actor = describe_document(await fetch.fetch_actor_document(ctx.http, url, auth=ctx.instance_auth))
     if actor.deleted_at is not None:
         raise Gone(f"{actor.handle} was deleted")
-    return Resolved(actor=actor, known=existing is not None)
+    handle = await confirmed_handle(ctx, actor)
+    typed = address.handle if address.handle and address.handle.lower() != handle.lower() else None
+    if typed is not None:
+        log.info("%s points at %s, whose own server calls it %s", typed, actor.uri, handle)
+    return Resolved(actor=actor, known=existing is not None, handle=handle, typed_elsewhere=typed)
 
 
 @dataclass(frozen=True)

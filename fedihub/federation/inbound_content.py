@@ -14,7 +14,7 @@ from fedihub.errors import FedihubError, RemoteUnavailable
 from fedihub.federation.actors import host_of, store_remote_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
-from fedihub.federation.objects import apply_object, fetch_original, find_object
+from fedihub.federation.objects import apply_object, fetch_original, find_object, publish_viewed
 from fedihub.federation.routing import Apply, Inbound, Route
 from fedihub.protocol import fetch
 from fedihub.protocol.reader import ObjectView, read_object, unwrap_announced
@@ -64,6 +64,9 @@ async def store_object(
         apply_object(row, view, doc, author.followers_uri)
         session.add(row)
         await session.flush()
+    else:
+        # It arrived as published things do (a followed author's Create, an Announce).
+        publish_viewed(row)
     return row
 
 
@@ -97,6 +100,8 @@ def handle_create(events: InboundEvents) -> Apply:
         else:
             row = await find_object(session, inbound.activity.object_id or "")
         if row is not None and row.attributed_to_id == author.id and row.deleted_at is None:
+            if fetched is None and await is_followed_by_local(session, author.id):
+                publish_viewed(row)
             await events.object_created.send(ctx, session, author, row)
 
     return apply
@@ -269,6 +274,8 @@ def handle_announce(events: InboundEvents) -> Apply:
             row = await store_object(session, ctx, author, view, doc)
         else:
             row = await find_object(session, found.object_id)
+            if row is not None and await is_followed_by_local(session, inbound.actor.id):
+                publish_viewed(row)  # a boost by an actor we follow publishes a call only viewed here
         await record_reaction(ctx, session, inbound, "Announce", found.object_id)
         announcer = await session.get(Actor, inbound.actor.id)
         assert announcer is not None

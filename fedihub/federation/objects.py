@@ -28,6 +28,12 @@ from fedihub.storage.models import Actor, StoredObject
 
 log = logging.getLogger(__name__)
 
+# The visibility of a remote object stored only because someone here opened its link: shown on that
+# page and nowhere else (no calendar, map, feed or API lists it, since all of them ask for "public" or
+# "unlisted"), until it arrives the way published things do (a followed author's Create, a hub's
+# Announce, a pledge); then publish_viewed gives it the visibility its addressing says.
+VIEWED = "viewed"
+
 
 async def find_object(session: AsyncSession, uri: str) -> StoredObject | None:
     return await session.scalar(select(StoredObject).where(StoredObject.uri == uri))
@@ -36,7 +42,9 @@ async def find_object(session: AsyncSession, uri: str) -> StoredObject | None:
 def apply_object(row: StoredObject, view: ObjectView, doc: dict, followers_uri: str | None) -> None:
     """Fill a stored object's columns from its document (remote HTML sanitised, names plain text)."""
     row.type = view.type
-    row.visibility = visibility(view.to, view.cc, followers_uri)
+    # An author's Update does not publish a call only looked at here (see VIEWED).
+    if row.visibility != VIEWED:
+        row.visibility = visibility(view.to, view.cc, followers_uri)
     row.name = html_to_text(view.name) if view.name else None
     row.summary = sanitize_html(view.summary) if view.summary else None
     row.content = sanitize_html(view.content) if view.content else None
@@ -49,14 +57,25 @@ def apply_object(row: StoredObject, view: ObjectView, doc: dict, followers_uri: 
         apply_event(row, doc)
 
 
-async def store_remote_object(ctx: FederationContext, author: Actor, view: ObjectView, doc: dict) -> bool:
-    """Store ``doc`` as authored by ``author``; False when it was already stored."""
+def publish_viewed(row: StoredObject) -> None:
+    """An object first stored as only viewed arrived as published things do: list it from now on."""
+    if row.visibility == VIEWED:
+        view = read_object(row.data)
+        row.visibility = visibility(view.to, view.cc, row.author.followers_uri if row.author else None)
+
+
+async def store_remote_object(
+    ctx: FederationContext, author: Actor, view: ObjectView, doc: dict, *, viewed: bool = False
+) -> bool:
+    """Store ``doc`` as authored by ``author`` (``viewed``: as only looked at); False when already stored."""
     try:
         async with ctx.sessions.begin() as session:
             if await session.scalar(select(StoredObject.id).where(StoredObject.uri == view.id)):
                 return False
             row = StoredObject(uri=view.id, attributed_to_id=author.id, is_local=False, created_at=ctx.clock())
             apply_object(row, view, doc, author.followers_uri)
+            if viewed:
+                row.visibility = VIEWED
             session.add(row)
     except IntegrityError:
         return False  # another worker stored it between our check and our insert
@@ -91,11 +110,12 @@ async def fetch_original(
 
 
 async def fetch_and_store(
-    ctx: FederationContext, uri: str, *, types: frozenset[str] = OBJECT_TYPES
+    ctx: FederationContext, uri: str, *, types: frozenset[str] = OBJECT_TYPES, viewed: bool = False
 ) -> StoredObject:
-    """Fetch an object from its origin (see fetch_original) and store it as its author's Create would."""
-    author, view, doc = await fetch_original(ctx, uri, types=types)
-    await store_remote_object(ctx, author, view, doc)
+    """Fetch an object from its origin (see fetch_original) and store it as its author's Create would,
+    or, ``viewed``, as only looked at (see VIEWED)."""
+    author, view, doc = await fetch_original(ctx, uri, types=types, discovered_via="lookup" if viewed else "federation")
+    await store_remote_object(ctx, author, view, doc, viewed=viewed)
     async with ctx.sessions() as session:
         row = await find_object(session, uri)
     assert row is not None

@@ -5,7 +5,7 @@ notices wherever a copy of the roll-up is shown; and hubs carrying our calls."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -165,20 +165,24 @@ async def match_summary_update(ctx: FederationContext, session: AsyncSession, in
     return await _remote_call_of(session, inbound, inbound.embedded)
 
 
-async def handle_notice(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
-    call = await session.get(StoredObject, call_id)
-    assert call is not None
-    kind = inbound.activity.type
-    if kind == "Update":
-        summary, obj = inbound.embedded or {}, None
-    else:
-        summary = inbound.activity.raw["target"]
-        obj = inbound.activity.object if kind == "Add" else inbound.activity.object_id
-    await mirror.apply_notice(ctx, session, call, kind, obj, summary)
+def handle_notice(limits: mirror.MirrorLimits) -> Callable[..., Awaitable[None]]:
+    async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
+        call = await session.get(StoredObject, call_id)
+        assert call is not None
+        kind = inbound.activity.type
+        if kind == "Update":
+            summary, obj = inbound.embedded or {}, None
+        else:
+            summary = inbound.activity.raw["target"]
+            obj = inbound.activity.object if kind == "Add" else inbound.activity.object_id
+        await mirror.apply_notice(ctx, session, call, kind, obj, summary, limits=limits)
+
+    return apply
 
 
-def pledge_routes(events: InboundEvents) -> list[Route]:
+def pledge_routes(events: InboundEvents, mirror_limits: mirror.MirrorLimits | None = None) -> list[Route]:
     events.object_announced.connect(count_carrying_hub)
+    notice = handle_notice(mirror_limits or mirror.MirrorLimits())
     return [
         Route("Join", "call", match_join_of_call, handle_join),
         Route("Leave", "call", match_join_of_call, handle_withdraw),
@@ -186,7 +190,7 @@ def pledge_routes(events: InboundEvents) -> list[Route]:
         Route("Update", "our pledge (its report)", match_report, handle_report),
         Route("Accept", "our pledge", match_answered_pledge, handle_accept),
         Route("Reject", "our pledge", match_answered_pledge, handle_reject),
-        Route("Add", "pledge to a call we show", match_notice, handle_notice),
-        Route("Remove", "pledge from a call we show", match_notice, handle_notice),
-        Route("Update", "roll-up of a call we show", match_summary_update, handle_notice),
+        Route("Add", "pledge to a call we show", match_notice, notice),
+        Route("Remove", "pledge from a call we show", match_notice, notice),
+        Route("Update", "roll-up of a call we show", match_summary_update, notice),
     ]

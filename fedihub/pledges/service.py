@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions import calls
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
+from fedihub.federation.collections import find_activity
 from fedihub.federation.context import FederationContext
-from fedihub.federation.objects import find_object
+from fedihub.federation.objects import find_object, publish_viewed
 from fedihub.federation.outbox import publish
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges.calls import CallTarget
@@ -102,6 +103,10 @@ async def pledge(
     set_action(row, local_action)
     set_report(row, None)
     await publish(ctx, session, actor=coalition, activity=join, inboxes=[target.author.inbox or ""])
+    # A remote call only looked at here is published by a pledge: our coalitions' calendars show it.
+    call = await find_object(session, target.uri)
+    if call is not None:
+        publish_viewed(call)
     return row
 
 
@@ -122,6 +127,10 @@ async def withdraw(ctx: FederationContext, session: AsyncSession, username: str,
     """Withdraw a pledge: Leave to the call's origin (its local action, if any, stays the coalition's)."""
     coalition, row, author = await _own_pledge(session, username, call_uri)
     row.state, row.updated_at = "withdrawn", ctx.clock()
+    # The Join served at its id is what other servers confirm a mirrored pledge with: withdrawn now.
+    served = await find_activity(session, row.uri)
+    if served is not None:
+        served.withdrawn_at = ctx.clock()
     leave = builders.build_leave(activity_id=ctx.urls.new_activity(), actor=coalition.uri, object_id=call_uri,
                                  to=[author.uri])
     await publish(ctx, session, actor=coalition, activity=leave, inboxes=[author.inbox or ""])
@@ -157,6 +166,10 @@ async def report(
         activity_id=ctx.urls.new_activity(), actor=coalition.uri, obj=join, to=[author.uri], cc=[],
         published=now,
     )
+    # Servers showing the call confirm our pledge with the Join served at its id: serve the report too.
+    served = await find_activity(session, row.uri)
+    if served is not None:
+        served.data = {**(served.data or {}), **join}
     await publish(ctx, session, actor=coalition, activity=update, inboxes=[author.inbox or ""])
     return row
 

@@ -236,3 +236,41 @@ async def fetch_subscribe_template(client: httpx.AsyncClient, handle: str, *, sc
     Misskey and Friendica publish it in WebFinger; None when the server does not."""
     jrd, _url = await fetch_jrd(client, handle, scheme=scheme)
     return subscribe_template_from_jrd(jrd)
+
+
+def subject_handle(jrd: dict[str, Any]) -> str | None:
+    """``name@host`` of a JRD's ``acct:`` subject, or None when the subject is not an acct: URI."""
+    subject = jrd.get("subject")
+    if not isinstance(subject, str) or subject[:5].lower() != "acct:":
+        return None
+    try:
+        name, host = parse_handle(subject)
+    except InvalidInput:
+        return None
+    return f"{name}@{host}"
+
+
+async def fetch_confirmed_handle(
+    client: httpx.AsyncClient, actor_id: str, preferred_username: str | None, host: str, *, scheme: str = "https"
+) -> str | None:
+    """The handle WebFinger confirms for ``actor_id``, or None: Mastodon's reverse check.
+
+    A handle typed on one server may point at another server's actor; it is that actor's handle only
+    if the actor's own server agrees. So ask ``acct:<preferredUsername>@<host>`` (``host``: the
+    actor's own) and require its self link to be ``actor_id``; when its subject names another domain
+    (Mastodon's split LOCAL_DOMAIN/WEB_DOMAIN), ask that domain too and require the same answer there
+    (Mastodon ActivityPub::FetchRemoteAccountService#check_webfinger!). Raises the fetch errors.
+    """
+    if not preferred_username:
+        return None
+    handle = f"{preferred_username}@{host}"
+    jrd, url = await fetch_jrd(client, handle, scheme=scheme)
+    if actor_url_from_jrd(jrd, url) != actor_id:
+        return None
+    subject = subject_handle(jrd) or handle
+    if subject.lower() == handle.lower():
+        return subject
+    again, again_url = await fetch_jrd(client, subject, scheme=scheme)
+    if actor_url_from_jrd(again, again_url) != actor_id or (subject_handle(again) or "").lower() != subject.lower():
+        return None
+    return subject

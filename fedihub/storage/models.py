@@ -225,6 +225,8 @@ class StoredObject(Base):
     type: Mapped[str] = mapped_column(String(32))
     attributed_to_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    # public | unlisted | followers | direct, or "viewed": a remote call only opened by a link here,
+    # listed nowhere until it arrives as published things do (federation/objects.py VIEWED).
     visibility: Mapped[str] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
@@ -483,7 +485,8 @@ class Pledge(Base):
     uri: Mapped[str] = mapped_column(URI, unique=True)  # the Join activity's id
     call_uri: Mapped[str] = mapped_column(URI, index=True)
     coalition_uri: Mapped[str] = mapped_column(URI, index=True)
-    # pending | accepted | rejected | withdrawn
+    # pending | accepted | rejected | withdrawn, and for copies (source "origin") unconfirmed: a pledge
+    # of a third server's coalition not yet confirmed by that server (pledges/mirror.py), never shown.
     state: Mapped[str] = mapped_column(String(16))
     message: Mapped[str | None] = mapped_column(Text)
     # What the roll-up shows of the coalition, as the origin knew it when it accepted the pledge.

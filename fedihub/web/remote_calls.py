@@ -18,7 +18,7 @@ from fedihub.errors import (
     RemoteInvalid,
     RemoteNotFound,
 )
-from fedihub.federation.objects import StoredObject, fetch_and_store, find_object
+from fedihub.federation.objects import VIEWED, StoredObject, fetch_and_store, find_object
 from fedihub.protocol.addresses import check_host_name
 from fedihub.protocol.urls import http_url
 from fedihub.web import pages  # the module, not a name in it: safe if what pages imports ever leads back here
@@ -60,7 +60,8 @@ async def _fetch_call(request: Request, url: str, host: str) -> StoredObject:
             "this server has no copy of that call to action; an organizer with an account here can open it"
         )
     try:
-        return await fetch_and_store(ctx, url, types=CALL_TYPES)
+        # Opening a link publishes nothing: the copy is shown on this page only (see VIEWED).
+        return await fetch_and_store(ctx, url, types=CALL_TYPES, viewed=True)
     except ForbiddenAddress:
         raise InvalidInput(PRIVATE) from None
     except DomainBlocked:
@@ -93,7 +94,7 @@ async def remote_call(request: Request) -> Response:
         row = await _fetch_call(request, url, host)
     if row.deleted_at is not None:
         raise Gone("the organizers deleted this call to action")
-    if row.type != "Event" or row.visibility not in ("public", "unlisted"):
+    if row.type != "Event" or row.visibility not in ("public", "unlisted", VIEWED):
         raise NotFound("there is no public call to action at that link")
     return await pages.object_page(request, row)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -286,3 +287,63 @@ async def test_a_failed_lookup_is_a_4xx_page_with_the_reason_next_to_the_field(
     if reason:
         assert error == f"Error: {reason}"
     assert f'value="{target}"' in page.text  # what they typed stays in the box
+
+
+# --- WebFinger checked in reverse ----------------------------------------------------------------------
+
+
+def webfinger_server(answers: dict[str, tuple[str, str]]) -> Callable[[httpx.Request], httpx.Response]:
+    """A server whose WebFinger answers ``acct:…`` resources with (subject, self link); nothing else."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        resource = request.url.params.get("resource", "")
+        if request.url.path != "/.well-known/webfinger" or resource not in answers:
+            return httpx.Response(404)
+        subject, href = answers[resource]
+        return httpx.Response(200, json={
+            "subject": subject, "links": [{"rel": "self", "type": "application/activity+json", "href": href}],
+        })
+
+    return handle
+
+
+async def test_a_handle_of_one_server_pointing_at_another_servers_actor_is_not_shown_as_its_handle(
+    world: World, people: People
+) -> None:
+    # evil.test says its user mallory is b.test's tenants coalition.
+    world.net.add_handler("evil.test", webfinger_server(
+        {"acct:mallory@evil.test": ("acct:mallory@evil.test", TENANTS)}
+    ))
+
+    result = await look_up(world.a.ctx, "mallory@evil.test")
+    page = await people.eddie.get(lookup_path("mallory@evil.test"))
+
+    assert result.actor.uri == TENANTS and result.handle == "tenants@b.test"
+    assert result.typed_elsewhere == "mallory@evil.test"
+    assert page.status_code == 200
+    assert '<p class="handle">@tenants@b.test</p>' in page.text
+    assert "@mallory@evil.test is not its handle" in page.text
+    assert '<p class="handle">@mallory@evil.test</p>' not in page.text
+
+
+async def test_a_split_domain_handle_is_shown_once_both_servers_confirm_it(world: World) -> None:
+    # Mastodon with LOCAL_DOMAIN=example.test and WEB_DOMAIN=social.example.test.
+    peer = add_fake_peer(world.net, "social.example.test", Path(__file__).parents[1] / "fixtures",
+                         usernames=("alice",))
+    alice = peer.accounts["alice"]
+    split = {"acct:alice@example.test": ("acct:alice@example.test", alice.id)}
+    world.net.add_handler("example.test", webfinger_server(split))
+    web = webfinger_server({"acct:alice@social.example.test": ("acct:alice@example.test", alice.id)})
+
+    async def social(request: httpx.Request) -> httpx.Response:
+        return web(request) if request.url.path == "/.well-known/webfinger" else await peer.handle(request)
+
+    world.net.add_handler("social.example.test", social)
+
+    assert (await look_up(world.a.ctx, "alice@example.test")).handle == "alice@example.test"
+    by_link = await look_up(world.a.ctx, alice.id)
+    assert by_link.handle == "alice@example.test" and by_link.typed_elsewhere is None
+
+    # A server claiming another domain's handle for its actor is not believed: the derived one is shown.
+    split["acct:alice@example.test"] = ("acct:alice@example.test", "http://example.test/users/someone-else")
+    assert (await look_up(world.a.ctx, alice.id)).handle == "alice@social.example.test"

@@ -78,7 +78,9 @@ async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Inst
 
 
 def _call_input(net: FederationNet) -> calls.CallInput:
-    start = net.clock() + timedelta(days=14)
+    # Whole seconds, as a person types a time: documents carry no fractions of a second, and each
+    # pledging server keeps its own pledge as it made it (the call's origin never overwrites it).
+    start = (net.clock() + timedelta(days=14)).replace(microsecond=0)
     return calls.CallInput(
         title="National day of action for rent control", description="Rallies in every state.",
         start=start, end=start + timedelta(hours=3), timezone="America/Chicago", place_name="Daley Plaza",

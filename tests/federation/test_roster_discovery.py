@@ -103,8 +103,9 @@ async def test_requests_to_one_host_are_spaced_out(net: FederationNet) -> None:
         waits.append(seconds)
 
     report = await refresh_directory(d.ctx, RosterLimits(host_delay=1.0), sleep=sleep)
-    # n.test: the roster (its first page is embedded); s.test: the hub's actor document, then its roster.
-    assert report.requests == 3
+    # n.test: the roster (its first page is embedded); s.test: the hub's actor document, then its roster;
+    # r.test: the Chicago hub's own actor document (it is on another server than the roster listing it).
+    assert report.requests == 4
     assert len(waits) == 1 and 0.5 < waits[0] <= 1.0
 
 
@@ -141,7 +142,8 @@ class FakeHubServer:
         return httpx.Response(200, json=self.documents[url], headers={"content-type": AS2})
 
     def member(self, n: int, **extra: Any) -> dict[str, Any]:
-        return {"id": f"https://members.test/g/m{n}", "type": "Group", "name": f"Member {n}",
+        # On the hub's own server: a hub's server speaks for its own actors (others are fetched).
+        return {"id": f"{self.base}/g/m{n}", "type": "Group", "name": f"Member {n}",
                 "preferredUsername": f"m{n}", **extra}
 
 
@@ -256,3 +258,61 @@ async def test_the_directory_says_how_each_entry_was_found(net: FederationNet) -
 
     found = {item["name"]: item["found"] for item in (await a.get("/api/v1/directory")).json()["items"]}
     assert found == {"Tenants Union": "local", "Bay Hub": "federation", "Bay Climate Action": "boost"}
+
+
+async def test_a_roster_cannot_name_another_servers_actor_the_directory_shows_its_own_name(
+    net: FederationNet,
+) -> None:
+    a = await net.add_instance("a.test")
+    d = await net.add_instance("d.test")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    fake = FakeHubServer(net, "liar.test")
+    fake.serve({"id": fake.roster, "type": "OrderedCollection", "totalItems": 3, "first": {
+        "id": f"{fake.roster}?page=1", "type": "OrderedCollectionPage", "partOf": fake.roster,
+        "orderedItems": [
+            # A real coalition of a.test, which d has never fetched, listed under another name.
+            {"id": "http://a.test/g/tenants", "type": "Group", "name": "Landlords for Evictions",
+             "preferredUsername": "landlords", "url": "https://liar.test/phish",
+             "tag": [{"type": "Hashtag", "name": "#Evictions"}],
+             "location": {"type": "Place", "address": {"type": "PostalAddress", "addressRegion": "Nowhere"}}},
+            # An actor on a server that does not answer for it: not listed at all.
+            {"id": "https://members.test/g/ghost", "type": "Group", "name": "Ghost Coalition"},
+            fake.member(1),
+        ],
+    }})
+    await actors.resolve_actor(d.ctx, fake.hub)
+
+    report = await refresh_directory(d.ctx, NOW)
+
+    assert await directory_names(d) == ["Fake Hub", "Member 1", "Tenants Union"]
+    tenants = (await d.get("/api/v1/directory?q=tenants")).json()["items"][0]
+    assert tenants["handle"] == "tenants@a.test" and tenants["url"] == "http://a.test/g/tenants"
+    assert tenants["movements"] == [] and tenants["found"] == "roster"
+    assert await directory_names(d, "?q=landlords") == [] and await directory_names(d, "?movement=evictions") == []
+    assert await stored(d, "https://members.test/g/ghost") is None
+    page = (await d.get("/directory")).text
+    assert "Landlords for Evictions" not in page and "Ghost Coalition" not in page
+    assert report.members_fetched == 2  # a.test and members.test, each asked once about its own actor
+
+
+async def test_a_roster_naming_thousands_of_another_servers_actors_costs_that_server_a_bounded_run(
+    net: FederationNet, d: Instance
+) -> None:
+    fake = FakeHubServer(net, "flood.test")
+    victim: list[str] = []
+
+    def victim_server(request: httpx.Request) -> httpx.Response:
+        victim.append(str(request.url))
+        return httpx.Response(404)
+
+    net.add_handler("victim.test", victim_server)
+    fake.serve({"id": fake.roster, "type": "OrderedCollection", "totalItems": 1000, "first": {
+        "id": f"{fake.roster}?page=1", "type": "OrderedCollectionPage", "partOf": fake.roster,
+        "orderedItems": [{"id": f"https://victim.test/g/{n}", "type": "Group", "name": f"V{n}"} for n in range(1000)],
+    }})
+    await actors.resolve_actor(d.ctx, fake.hub)
+
+    report = await refresh_directory(d.ctx, RosterLimits(host_delay=0, max_member_fetches=20))
+
+    assert len(victim) == 20 and any("member fetch limit" in note for note in report.notes)
+    assert await directory_names(d) == ["Fake Hub"]

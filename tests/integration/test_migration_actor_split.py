@@ -237,13 +237,16 @@ async def test_the_split_moves_each_group_of_columns_to_its_table_and_keeps_what
     await migrate(engine, BEFORE_SPLIT)
     await seed_before_split(engine)
 
-    await migrate(engine, "head")
+    await migrate(engine, "0007")
 
     # Same values, and a row only where the actor had something in that group: the hub has no
     # profile, the remote coalition no key nor hub settings, the Person nothing anywhere.
     assert await new_rows(engine) == EXPECTED
     # No cascade: every actor, follow, object and movement is still there.
     assert await referencing_rows(engine) == BEFORE_REFERENCES
+
+    # Later migrations change data of their own (0012 sends every roster to be read again).
+    await migrate(engine, "head")
 
     # And the app reads it through its own models (the one-to-one rows load with the actor).
     async with create_session_factory(engine)() as session:
@@ -289,7 +292,7 @@ async def actor_indexes(engine: AsyncEngine) -> set[str]:
 async def test_a_downgrade_puts_the_columns_back_and_upgrading_again_keeps_the_data(engine: AsyncEngine) -> None:
     await migrate(engine, BEFORE_SPLIT)
     await seed_before_split(engine)
-    await migrate(engine, "head")
+    await migrate(engine, "0007")
 
     await migrate(engine, BEFORE_SPLIT, down=True)
 
@@ -304,7 +307,7 @@ async def test_a_downgrade_puts_the_columns_back_and_upgrading_again_keeps_the_d
     assert {"ix_actors_type_hub_scope", "ix_actors_region_state"} <= await actor_indexes(engine)
     assert await referencing_rows(engine) == BEFORE_REFERENCES
 
-    await migrate(engine, "head")
+    await migrate(engine, "0007")
 
     assert await new_rows(engine) == EXPECTED
     assert await referencing_rows(engine) == BEFORE_REFERENCES
