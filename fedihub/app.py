@@ -32,6 +32,9 @@ from fedihub.federation.routing import RouteTable
 from fedihub.hubs import boosting
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
+from fedihub.moderation import actor_blocks
+from fedihub.moderation.inbound import moderation_routes
+from fedihub.moderation.reports import DEFAULT_REPORTS_PER_HOST_HOUR
 from fedihub.pledges import mirror
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
@@ -80,7 +83,7 @@ def build_actor_parts() -> ActorParts:
     )
 
 
-def build_inbound_processor() -> InboundProcessor:
+def build_inbound_processor(*, reports_per_host_hour: int = DEFAULT_REPORTS_PER_HOST_HOUR) -> InboundProcessor:
     """The one table of inbound routes: federation's own, and those the domain packages contribute.
 
     Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
@@ -89,6 +92,7 @@ def build_inbound_processor() -> InboundProcessor:
     events = InboundEvents()
     routes = RouteTable([
         *follow_routes(events), *content_routes(events), *membership_routes(events), *pledge_routes(events),
+        *moderation_routes(reports_per_host_hour=reports_per_host_hour),
     ])
     boosting.subscribe_boosting(events)
     return InboundProcessor(routes)
@@ -148,9 +152,11 @@ async def open_runtime(
             delivery_concurrency=settings.delivery_concurrency,
             clock=clock,
             actor_parts=build_actor_parts(),
+            # Blocks of single actors are moderation's; federation asks through this hook.
+            refuses=actor_blocks.refuses,
         )
         await ensure_instance_actor(ctx)
-        processor = build_inbound_processor()
+        processor = build_inbound_processor(reports_per_host_hour=settings.reports_per_host_hour)
         functions, schedule = build_jobs(settings)
         sessions = ctx.sessions
 

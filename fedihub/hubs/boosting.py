@@ -73,6 +73,9 @@ async def _boost(
     ctx: FederationContext, session: AsyncSession, hub: Actor, candidate: Candidate, author: Actor
 ) -> None:
     """Send the hub's one Announce of the original object (spec §3.8 R1, R4)."""
+    if await ctx.refuses(session, author.uri, hub.id):
+        log.debug("hub %s does not boost %s: its author is blocked", hub.uri, candidate.object_id)
+        return
     reason = refusal_reason(_rules(hub), candidate)
     if reason is not None:
         log.debug("hub %s does not boost %s: %s", hub.uri, candidate.object_id, reason)
