@@ -14,6 +14,7 @@ from fedihub.coalitions.actor_profile import profile_of
 from fedihub.directory.listing import DISCOVERED_VIA
 from fedihub.errors import InvalidInput
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.moderation.visibility import shown_actors
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.limits import MAX_PAGE
 from fedihub.protocol.movements import movement_key
@@ -224,7 +225,8 @@ class DirectoryPage:
 async def directory_page(
     session: AsyncSession, directory_filter: DirectoryFilter, *, size: int = PAGE_SIZE
 ) -> DirectoryPage:
-    where = conditions(directory_filter)
+    # Blocked actors and those of blocked domains are not listed, whenever we met them.
+    where = [*conditions(directory_filter), await shown_actors(session)]
     counted = with_listing_rows(select(func.count()).select_from(Actor)).where(*where)
     total = int(await session.scalar(counted) or 0)
     rows: list[Actor] = []

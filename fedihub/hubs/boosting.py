@@ -20,6 +20,7 @@ from fedihub.federation.events import InboundEvents
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.protocol import builders, fetch
 from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
@@ -241,6 +242,7 @@ async def carried_calls(session: AsyncSession, hub_id: int, *, limit: int) -> Se
             select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
                 Boost.hub_id == hub_id, Boost.undone_at.is_(None), StoredObject.type == "Event",
                 StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
+                await shown_objects(session), not_blocked_by(hub_id),
             ).order_by(StoredObject.start_time.desc()).limit(limit)
         )
     ).all()
