@@ -516,5 +516,6 @@ async def past_calls(
     session: AsyncSession, *, now: datetime, actor_id: int | None = None, limit: int = 50
 ) -> list[StoredObject]:
     """Calls that are over, the most recent first."""
-    query = _calls(now, actor_id, upcoming=False).where(await shown_objects(session)).order_by(StoredObject.start_time.desc(), StoredObject.id.desc())
+    query = _calls(now, actor_id, upcoming=False).where(await shown_objects(session))
+    query = query.order_by(StoredObject.start_time.desc(), StoredObject.id.desc())
     return list((await session.scalars(query.limit(limit))).all())

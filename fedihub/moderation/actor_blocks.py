@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
@@ -21,7 +21,7 @@ async def refuses(session: AsyncSession, actor_uri: str, toward: int | None) -> 
     to federation as ``FederationContext.refuses``."""
     if await is_blocked(session, host_of(actor_uri)):
         return True
-    scopes = [ActorBlock.coalition_id.is_(None)]
+    scopes: list[ColumnElement[bool]] = [ActorBlock.coalition_id.is_(None)]
     if toward is not None:
         scopes.append(ActorBlock.coalition_id == toward)
     found = await session.scalar(

@@ -10,7 +10,13 @@ from fedihub.federation.actors import find_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import find_object
 from fedihub.federation.routing import Apply, Inbound, Route
-from fedihub.moderation.reports import DEFAULT_REPORTS_PER_HOST_HOUR, MAX_NAMED, flagged_ids, read_named, store_inbound_report
+from fedihub.moderation.reports import (
+    DEFAULT_REPORTS_PER_HOST_HOUR,
+    MAX_NAMED,
+    flagged_ids,
+    read_named,
+    store_inbound_report,
+)
 
 log = logging.getLogger(__name__)
 

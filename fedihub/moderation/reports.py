@@ -7,7 +7,7 @@ report goes from the instance actor to the reported actor's server and names nob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -82,7 +82,7 @@ async def read_named(session: AsyncSession, uris: Sequence[str]) -> Named:
     return Named(actors, objects, list(dict.fromkeys(coalitions)), snapshot)
 
 
-def flagged_ids(raw: dict[str, Any]) -> list[str]:
+def flagged_ids(raw: Mapping[str, Any]) -> list[str]:
     """The ids a Flag's ``object`` names (a single id, a list, or embedded objects)."""
     return [uri for uri in (id_of(item) for item in as_list(raw.get("object"))) if uri]
 

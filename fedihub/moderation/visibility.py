@@ -16,7 +16,7 @@ from fedihub.storage.models import Actor, ActorBlock, StoredObject
 Condition = ColumnElement[bool]
 
 
-async def hidden_actors(session: AsyncSession) -> Select[tuple[int]]:
+async def hidden_actors(session: AsyncSession) -> Select[int]:
     """Ids of the actors this server shows nothing of: blocked by its admins, or on a blocked domain.
 
     Domain blocks cover subdomains and ports (federation/blocks.py decides what matches), so they are
@@ -50,5 +50,6 @@ def not_blocked_by(coalition_id: int) -> Condition:
 
 async def is_hidden(session: AsyncSession, actor_id: int) -> bool:
     """Whether nothing of this actor may be shown here."""
-    found = await session.scalar(select(Actor.id).where(Actor.id == actor_id, Actor.id.in_(await hidden_actors(session))))
+    hidden = await hidden_actors(session)
+    found = await session.scalar(select(Actor.id).where(Actor.id == actor_id, Actor.id.in_(hidden)))
     return found is not None
