@@ -12,7 +12,7 @@ from fedihub.errors import InvalidInput, NotFound
 from fedihub.federation.actors import host_of
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
-from fedihub.storage.models import Actor, ActorBlock, Follow, HubRequest, Pledge, StoredObject
+from fedihub.storage.models import Actor, ActorBlock, Follow, HubRequest
 
 
 async def refuses(session: AsyncSession, actor_uri: str, toward: int | None) -> bool:
@@ -42,8 +42,10 @@ async def block_actor(
 ) -> bool:
     """Block ``actor`` everywhere (``coalition`` None) or for ``coalition`` only; the caller commits.
 
-    What the actor already has with those it is blocked from goes too: follows both ways, pending
-    hub join requests, and its pledges to their calls are refused. Returns False when already blocked.
+    What the actor already has with those it is blocked from goes too: follows both ways and its
+    requests to join. (Its pledges and our hubs' boosts of it belong to pledges/ and hubs/: the caller
+    ends them in the same transaction, see pledges/blocked.py and hubs/unboosting.py.) Returns False
+    when already blocked.
     """
     if actor.is_local:
         raise InvalidInput("accounts and coalitions of this server are managed here, not blocked", field="actor")
@@ -63,22 +65,14 @@ async def _end_relations(ctx: FederationContext, session: AsyncSession, actor: A
     if coalition is None:
         follows = (Follow.follower_id == actor.id) | (Follow.target_id == actor.id)
         requests = HubRequest.member_id == actor.id
-        calls = select(StoredObject.uri).where(StoredObject.is_local.is_(True))
     else:
         follows = ((Follow.follower_id == actor.id) & (Follow.target_id == coalition.id)) | (
             (Follow.follower_id == coalition.id) & (Follow.target_id == actor.id))
         requests = (HubRequest.member_id == actor.id) & (HubRequest.hub_id == coalition.id)
-        calls = select(StoredObject.uri).where(StoredObject.attributed_to_id == coalition.id)
     await session.execute(delete(Follow).where(follows))
     await session.execute(
         update(HubRequest).where(requests, HubRequest.state.in_(("pending", "approved")))
         .values(state="refused", decided_at=ctx.clock())
-    )
-    await session.execute(
-        update(Pledge).where(
-            Pledge.coalition_uri == actor.uri, Pledge.source == "local", Pledge.call_uri.in_(calls),
-            Pledge.state.in_(("pending", "accepted")),
-        ).values(state="rejected", updated_at=ctx.clock())
     )
 
 

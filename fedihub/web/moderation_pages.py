@@ -13,7 +13,9 @@ from fedihub.errors import FedihubError, InvalidInput
 from fedihub.federation import blocks
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.context import FederationContext
+from fedihub.hubs.unboosting import unboost_author
 from fedihub.moderation import actor_blocks, reports
+from fedihub.pledges.blocked import refuse_blocked
 from fedihub.web.auth import require_instance_admin
 from fedihub.web.forms import PostedForm, read_form
 from fedihub.web.manage_common import Page, date_text, page
@@ -108,7 +110,14 @@ async def _block(request: Request, form: PostedForm, coalition: Any | None) -> b
     if coalition is not None and actor.id == coalition.id:
         raise InvalidInput("a coalition cannot block itself", field="actor")
     async with ctx.sessions.begin() as session:
-        return await actor_blocks.block_actor(ctx, session, actor, coalition=coalition, reason=form.text("reason"))
+        added = await actor_blocks.block_actor(ctx, session, actor, coalition=coalition, reason=form.text("reason"))
+        if added:
+            # One transaction: the block, and what it ends in the hubs and pledges: "never boost it"
+            # holds for what our hubs boosted before, and its pledges are refused as organizers refuse.
+            scope = coalition.id if coalition is not None else None
+            await unboost_author(ctx, session, actor, hub_id=scope)
+            await refuse_blocked(ctx, session, actor.uri, author_id=scope)
+    return added
 
 
 def _field_error(exc: FedihubError, default: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
@@ -13,10 +14,13 @@ from fedihub.federation.actors import find_local_actor, resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.moderation import actor_blocks
 from fedihub.storage.models import Boost, InboxItem, StoredObject
+from tests.integration.manage_helpers import organizer
+from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
 BROWSER = "text/html"
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 
 async def _tree(net: FederationNet) -> tuple[Instance, Instance, Instance, Instance]:
@@ -44,6 +48,12 @@ def _call(net: FederationNet, title: str) -> calls.CallInput:
     )
 
 
+async def _received(instance: Instance, kind: str) -> list[dict]:
+    async with instance.ctx.sessions() as session:
+        items = (await session.scalars(select(InboxItem).where(InboxItem.activity_type == kind))).all()
+    return [item.payload for item in items]
+
+
 async def _announced_at(instance: Instance, object_uri: str) -> list[str]:
     async with instance.ctx.sessions() as session:
         items = (await session.scalars(select(InboxItem).where(InboxItem.activity_type == "Announce"))).all()
@@ -69,8 +79,16 @@ async def test_a_coalition_blocked_by_an_instance_is_not_shown_nor_reboosted_whe
     assert await _announced_at(f, before.uri) == ["http://n.test/g/national-hub"]
     assert "Rent control rally" in (await n.get("/g/national-hub", headers={"Accept": BROWSER})).text
 
-    tenants_at_n = await resolve_target(n.ctx, "tenants@a.test")
-    assert await committed(n.ctx, actor_blocks.block_actor, tenants_at_n, reason="spam") is True
+    root = await organizer(n, "root", is_admin=True)
+    try:
+        response = await root.submit("/admin/moderation", "/admin/moderation/actors",
+                                     {"actor": "tenants@a.test", "reason": "spam"})
+        assert response.status_code == 303
+    finally:
+        await root.client.aclose()
+    await net.settle()
+    # What n boosted before the block is withdrawn from its followers.
+    assert [u["object"]["object"] for u in await _received(f, "Undo")] == [before.uri]
 
     # Stored before the block: gone from the hub's page and from every calendar of n.
     assert "Rent control rally" not in (await n.get("/g/national-hub", headers={"Accept": BROWSER})).text
