@@ -123,3 +123,35 @@ async def test_a_hub_that_blocks_a_coalition_for_itself_stops_boosting_it_and_no
     assert not await _boosted(n, call.uri) and await _announced_at(f, call.uri) == []
     assert "Tenants march" in (await n.get("/calls.ics")).text
     assert await _boosted(s, call.uri)  # other hubs, other servers: unaffected
+
+
+async def test_a_report_between_two_fedihub_servers_reaches_the_reported_coalitions_owners_only(
+    net: FederationNet,
+) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    spam = await committed(b.ctx, service.create_coalition, "spammers", name="Spam Coalition")
+    others = await committed(b.ctx, service.create_coalition, "bystanders", name="Bystanders")
+    call = await committed(b.ctx, calls.publish_call, "spammers", _call(net, "Buy our rally tickets"))
+    await committed(a.ctx, service.create_coalition, "tenants", name="Tenants")
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "spammers@b.test"))
+    await net.settle()
+
+    reporter = await organizer(a, "ruth", is_admin=True)
+    owner = await organizer(b, "otto", spam, "owner")
+    bystander = await organizer(b, "bea", others, "owner")
+    try:
+        response = await reporter.submit("/admin/moderation", "/admin/moderation/reports", {
+            "actor": "spammers@b.test", "objects": call.uri, "comment": "Selling tickets to a free rally",
+        })
+        assert response.status_code == 303
+        await net.settle()
+
+        seen = (await owner.get("/manage/spammers/moderation")).text
+        assert "Selling tickets to a free rally" in seen and "From <strong>a.test</strong>" in seen
+        assert "Buy our rally tickets" in seen
+        assert "Selling tickets" not in (await bystander.get("/manage/bystanders/moderation")).text
+        assert "ruth" not in seen
+    finally:
+        for browser in (reporter, owner, bystander):
+            await browser.client.aclose()
