@@ -58,14 +58,21 @@ def _done(path: str, what: str) -> Response:
     return RedirectResponse(f"{path}?done={what}", status_code=303)
 
 
-def _report_view(report: Any) -> dict[str, Any]:
+def _report_view(report: Any, coalition_uri: str | None = None) -> dict[str, Any]:
+    """What the page shows of a report; for a coalition's owners, of an inbound report only what is
+    the coalition's (a report may also name another coalition's posts, which are not theirs to read)."""
+    inbound = report.direction == "inbound"
+    snapshot = report.snapshot or []
+    objects = report.object_uris or []
+    if coalition_uri is not None and inbound:
+        snapshot = [item for item in snapshot if coalition_uri in (item.get("uri"), item.get("author"))]
+        objects = []
     return {
-        "id": report.id, "inbound": report.direction == "inbound",
-        "server": report.origin_host if report.direction == "inbound" else report.target_host,
+        "id": report.id, "inbound": inbound,
+        "server": report.origin_host if inbound else report.target_host,
         "reporter": report.reporter_uri, "when": date_text(report.received_at),
         "when_iso": report.received_at.isoformat(), "comment": report.comment or "",
-        "actors": report.actor_uris or [], "objects": report.object_uris or [], "snapshot": report.snapshot or [],
-        "resolved": report.resolved_at is not None,
+        "objects": objects, "snapshot": snapshot, "resolved": report.resolved_at is not None,
     }
 
 
@@ -75,13 +82,15 @@ def _block_view(block: Any) -> dict[str, Any]:
             "name": actor.name or "", "reason": block.reason or "", "when": date_text(block.created_at)}
 
 
-async def _lists(ctx: FederationContext, coalition_id: int | None) -> dict[str, Any]:
+async def _lists(ctx: FederationContext, coalition: Any | None) -> dict[str, Any]:
+    coalition_id = coalition.id if coalition is not None else None
     async with ctx.sessions() as session:
         found = await reports.list_reports(session, coalition_id=coalition_id)
         blocked = await actor_blocks.list_actor_blocks(session, coalition_id=coalition_id)
-        domains = await blocks.list_blocks(session) if coalition_id is None else []
-    return {"reports": [_report_view(r) for r in found], "actor_blocks": [_block_view(b) for b in blocked],
-            "domain_blocks": domains}
+        domains = await blocks.list_blocks(session) if coalition is None else []
+    coalition_uri = coalition.uri if coalition is not None else None
+    return {"reports": [_report_view(r, coalition_uri) for r in found],
+            "actor_blocks": [_block_view(b) for b in blocked], "domain_blocks": domains}
 
 
 def _report_values(form: PostedForm) -> dict[str, str]:
@@ -206,7 +215,7 @@ async def admin_unblock_domain(request: Request) -> Response:
 
 async def _coalition_page(p: Page, status_code: int = 200, **extra: Any) -> Response:
     ctx = runtime_of(p.request).ctx
-    context = p.context("moderation", "Moderation", **await _lists(ctx, p.coalition.id), **extra)
+    context = p.context("moderation", "Moderation", **await _lists(ctx, p.coalition), **extra)
     return _render(p.request, "manage/moderation.html", context, status_code)
 
 

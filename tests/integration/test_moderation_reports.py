@@ -51,28 +51,38 @@ async def test_a_flag_about_a_coalition_is_shown_to_the_admins_and_its_owners_an
     call = await committed(a.ctx, calls.publish_call, "tenants", call_input(title="Rent strike kickoff"))
     owner = await organizer(a, "olga", tenants, "owner")
     other_owner = await organizer(a, "nina", nurses, "owner")
+    bakers = await committed(a.ctx, service.create_coalition, "bakers", name="Bakers")
+    stranger = await organizer(a, "bert", bakers, "owner")
     tenants_admin = await organizer(a, "adam", tenants, "admin")
     try:
-        flag = build_flag(peer, peer.accounts["carol"], [tenants.uri, call.uri], "Spam about a fake strike")
+        nurses_note = await committed(a.ctx, service.post_note, "nurses", "Shift change on Friday")
+        flag = build_flag(peer, peer.accounts["carol"], [tenants.uri, call.uri, nurses_note.uri],
+                          "Spam about a fake strike")
         assert (await peer.send(a, flag)).status_code == 202
         await net.settle()
 
         admin_page = (await root.get("/admin/moderation")).text
         assert "Spam about a fake strike" in admin_page and "masto.test" in admin_page
         assert "Rent strike kickoff" in admin_page  # the reported content, as we hold it
-        assert "Spam about a fake strike" in (await owner.get("/manage/tenants/moderation")).text
-        assert "Spam about a fake strike" not in (await other_owner.get("/manage/nurses/moderation")).text
+        assert "Shift change on Friday" in admin_page
+        seen_by_owner = (await owner.get("/manage/tenants/moderation")).text
+        assert "Spam about a fake strike" in seen_by_owner and "Rent strike kickoff" in seen_by_owner
+        assert "Shift change on Friday" not in seen_by_owner  # another coalition's post: not theirs to read
+        # The nurses' owners see the report (it names their post), but only what is theirs.
+        seen_by_nurses = (await other_owner.get("/manage/nurses/moderation")).text
+        assert "Shift change on Friday" in seen_by_nurses and "Rent strike kickoff" not in seen_by_nurses
+        assert "Spam about a fake strike" not in (await stranger.get("/manage/bakers/moderation")).text
         assert (await tenants_admin.get("/manage/tenants/moderation")).status_code == 403
 
-        # Another coalition's owner cannot resolve it; the coalition's owner can.
+        # A coalition the report is not about cannot resolve it; one it is about can.
         report_id = (await count_rows(a, Report))
-        assert (await other_owner.submit("/manage/nurses/moderation",
-                                         f"/manage/nurses/moderation/reports/{report_id}/resolve")).status_code == 404
+        assert (await stranger.submit("/manage/bakers/moderation",
+                                      f"/manage/bakers/moderation/reports/{report_id}/resolve")).status_code == 404
         assert (await owner.submit("/manage/tenants/moderation",
                                    f"/manage/tenants/moderation/reports/{report_id}/resolve")).status_code == 303
         assert ">resolved" in (await root.get("/admin/moderation")).text.replace("\n", "").replace(" ", "")
     finally:
-        for browser in (owner, other_owner, tenants_admin):
+        for browser in (owner, other_owner, stranger, tenants_admin):
             await browser.client.aclose()
 
 
