@@ -117,12 +117,14 @@ async def test_a_domain_blocked_after_its_calls_were_stored_disappears_from_page
     group = await remote_actor(a, "http://masto.test/groups/squatters", name="Squatters of masto")
     call_id = await stored_call(net, a, peer, "Rent strike assembly")
     assert group.uri in (await a.get("/api/v1/directory")).text
+    assert (await a.get("/api/v1/calls?coalition=squatters@masto.test")).status_code == 200
 
     response = await root.submit("/admin/moderation", "/admin/moderation/domains", {"domain": "MASTO.test."})
     assert response.status_code == 303
 
     assert await shows(a, call_id, "Rent strike assembly") == NOWHERE
     assert group.uri not in (await a.get("/api/v1/directory")).text
+    assert (await a.get("/api/v1/calls?coalition=squatters@masto.test")).status_code == 404
     # The hub-style feeds of the coalition that followed alice are clean too.
     assert "Rent strike assembly" not in (await a.get("/g/tenants/calls.ics")).text
     assert await count_rows(a, StoredObject, StoredObject.uri == call_id) == 1  # hidden, not destroyed
