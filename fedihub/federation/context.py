@@ -24,7 +24,7 @@ def utc_now() -> datetime:
 # Whether this server refuses what the actor ``actor_uri`` sends: everywhere (``toward`` None), or to
 # the local actor with id ``toward`` (a coalition that blocked it for itself). The blocks are the
 # domain's (moderation/); the composition root wires its answer in, federation only asks.
-Refuses = Callable[[AsyncSession, str, "int | None"], Awaitable[bool]]
+Refuses = Callable[[AsyncSession, str, int | None], Awaitable[bool]]
 
 
 async def refuse_nobody(session: AsyncSession, actor_uri: str, toward: int | None) -> bool:
