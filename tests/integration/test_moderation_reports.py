@@ -13,6 +13,7 @@ import pytest
 
 from fedihub.coalitions import calls, service
 from fedihub.storage.models import Actor, Report
+from fedihub.web import moderation_pages
 from tests.integration.feed_helpers import call_input
 from tests.integration.helpers import BROWSER, count_rows, follow_peer
 from tests.integration.manage_helpers import field_error, organizer
@@ -177,3 +178,17 @@ async def test_the_moderation_forms_need_the_csrf_token(a: Instance, root: Brows
                                    headers={"Accept": BROWSER})
         assert response.status_code == 403, path
     assert await count_rows(a, Report) == 0
+
+
+async def test_the_held_posts_section_shows_what_the_hub_review_hook_returns(
+    a: Instance, root: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "No posts are held." in (await root.get("/admin/moderation")).text
+
+    async def held(request: Any) -> list[dict[str, Any]]:
+        return [{"hub": "Illinois Hub", "author": "spam@masto.test", "object": "http://masto.test/statuses/9",
+                 "reason": "over the member's boost rate", "held_at": "3 December 2026, 07:00 UTC"}]
+
+    monkeypatch.setattr(moderation_pages, "held_hub_posts", held)
+    page = (await root.get("/admin/moderation")).text
+    assert "over the member&#39;s boost rate" in page and "http://masto.test/statuses/9" in page
