@@ -145,6 +145,10 @@ async def admin_page(request: Request, status_code: int = 200, **extra: Any) -> 
 
 async def admin_moderation(request: Request) -> Response:
     await require_instance_admin(request)
+    # A call page's "Report it" link fills the report form in (nothing is sent until it is submitted).
+    prefill = {name: request.query_params.get(name, "")[:2048] for name in ("actor", "objects")}
+    if any(prefill.values()):
+        return await admin_page(request, forms="report", values={**prefill, "comment": ""})
     return await admin_page(request)
 
 

@@ -3,11 +3,14 @@ and sent by the instance actor without the reporter's identity (landscape §D 15
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -178,6 +181,25 @@ async def test_the_moderation_forms_need_the_csrf_token(a: Instance, root: Brows
                                    headers={"Accept": BROWSER})
         assert response.status_code == 403, path
     assert await count_rows(a, Report) == 0
+
+
+async def test_an_admin_reports_a_remote_call_from_its_page(
+    net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, root: Browser
+) -> None:
+    alice = peer.accounts["alice"]
+    await follow_peer(net, a, peer, "tenants", alice)
+    create = peer.build_create(alice, object_type="Event")
+    assert (await peer.send(a, create)).status_code == 202
+    await net.settle()
+    event_id = create["object"]["id"]
+
+    page = (await root.get(f"/calls/view?url={quote(event_id, safe='')}")).text
+    link = re.search(r'<a href="(/admin/moderation\?[^"]+)">Report it to masto.test</a>', page)
+    assert link is not None
+    form = (await root.get(html.unescape(link.group(1)))).text
+    assert f'value="{alice.handle}"' in form and event_id in form
+    anonymous = (await a.get(f"/calls/view?url={quote(event_id, safe='')}", headers={"Accept": BROWSER})).text
+    assert "Report it" not in anonymous
 
 
 async def test_the_held_posts_section_shows_what_the_hub_review_hook_returns(
