@@ -247,7 +247,8 @@ async def movement_counts(session: AsyncSession, *, limit: int = 200) -> list[tu
     """The movements of listed actors, most common first, with how many entries give each."""
     count = func.count(ActorMovement.actor_id)
     query = (
-        select(ActorMovement.movement, count).join(Actor, Actor.id == ActorMovement.actor_id).where(listed())
+        select(ActorMovement.movement, count).join(Actor, Actor.id == ActorMovement.actor_id)
+        .where(listed(), await shown_actors(session))
         .group_by(ActorMovement.movement).order_by(count.desc(), ActorMovement.movement).limit(limit)
     )
     return [(movement, int(n)) for movement, n in (await session.execute(query)).all()]
@@ -260,7 +261,8 @@ async def known_regions(session: AsyncSession, *, limit: int = 300) -> list[str]
         with_listing_rows(select(
             CoalitionProfile.region_state, CoalitionProfile.region_country, HubSettings.region, func.count()
         ).select_from(Actor))
-        .where(listed()).group_by(CoalitionProfile.region_state, CoalitionProfile.region_country, HubSettings.region)
+        .where(listed(), await shown_actors(session))
+        .group_by(CoalitionProfile.region_state, CoalitionProfile.region_country, HubSettings.region)
     )
     for *values, n in (await session.execute(query)).all():
         for value in {v.strip() for v in values if v and v.strip()}:
