@@ -8,7 +8,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, CursorResult, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.errors import InvalidInput, NotFound
+from fedihub.errors import InvalidInput
 from fedihub.federation.actors import host_of
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
@@ -31,8 +31,13 @@ async def refuses(session: AsyncSession, actor_uri: str, toward: int | None) -> 
     return found is not None
 
 
+def _scope(coalition_id: int | None) -> ColumnElement[bool]:
+    """The admins' blocks (None), or one coalition's own."""
+    return ActorBlock.coalition_id.is_(None) if coalition_id is None else ActorBlock.coalition_id == coalition_id
+
+
 async def find_block(session: AsyncSession, actor_id: int, coalition_id: int | None) -> ActorBlock | None:
-    scope = ActorBlock.coalition_id.is_(None) if coalition_id is None else ActorBlock.coalition_id == coalition_id
+    scope = _scope(coalition_id)
     return await session.scalar(select(ActorBlock).where(ActorBlock.actor_id == actor_id, scope))
 
 
@@ -78,20 +83,12 @@ async def _end_relations(ctx: FederationContext, session: AsyncSession, actor: A
 
 async def unblock_actor(session: AsyncSession, block_id: int, *, coalition_id: int | None) -> bool:
     """Lift one block of this scope (an instance admin's, or the coalition's own); the caller commits."""
-    scope = ActorBlock.coalition_id.is_(None) if coalition_id is None else ActorBlock.coalition_id == coalition_id
+    scope = _scope(coalition_id)
     result = cast(CursorResult[Any], await session.execute(delete(ActorBlock).where(ActorBlock.id == block_id, scope)))
     return bool(result.rowcount)
 
 
-async def get_block(session: AsyncSession, block_id: int, *, coalition_id: int | None) -> ActorBlock:
-    scope = ActorBlock.coalition_id.is_(None) if coalition_id is None else ActorBlock.coalition_id == coalition_id
-    block = await session.scalar(select(ActorBlock).where(ActorBlock.id == block_id, scope))
-    if block is None:
-        raise NotFound("there is no such block")
-    return block
-
-
 async def list_actor_blocks(session: AsyncSession, *, coalition_id: int | None) -> Sequence[ActorBlock]:
     """The instance's blocks (``coalition_id`` None) or one coalition's, newest first."""
-    scope = ActorBlock.coalition_id.is_(None) if coalition_id is None else ActorBlock.coalition_id == coalition_id
+    scope = _scope(coalition_id)
     return (await session.scalars(select(ActorBlock).where(scope).order_by(ActorBlock.created_at.desc()))).all()
