@@ -23,7 +23,7 @@ from fedihub.federation.outbox import publish
 from fedihub.protocol import builders
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.reader import as_list, id_of
-from fedihub.storage.models import Actor, Follow, HubRequest, Pledge, Report, ReportCoalition, StoredObject
+from fedihub.storage.models import Actor, ActorBlock, Follow, HubRequest, Pledge, Report, ReportCoalition, StoredObject
 
 # Mastodon's report comment limit (app/models/report.rb COMMENT_SIZE_LIMIT); longer ones are cut.
 MAX_COMMENT = 1000
@@ -123,7 +123,7 @@ async def store_inbound_report(
 async def _concerns(session: AsyncSession, coalition: Actor, reported: Actor, object_uris: Sequence[str]) -> bool:
     """Whether what a coalition's owner reports was addressed to the coalition: posts of the reported
     actor that name it in their audience or mentions or reply to its posts, or (no posts) an actor
-    that follows it, asked to join it or pledged to its calls."""
+    that follows it, asked to join it, pledged to its calls, or that it blocked."""
     if object_uris:
         for uri in object_uris:
             row = await find_object(session, uri)
@@ -137,7 +137,10 @@ async def _concerns(session: AsyncSession, coalition: Actor, reported: Actor, ob
     pledges = await session.scalar(
         select(Pledge.id).join(StoredObject, StoredObject.uri == Pledge.call_uri)
         .where(Pledge.coalition_uri == reported.uri, StoredObject.attributed_to_id == coalition.id).limit(1))
-    return any(found is not None for found in (follows, joins, pledges))
+    # A block ends the follow, the join and the pledge: blocking first must not forbid reporting after.
+    blocked = await session.scalar(
+        select(ActorBlock.id).where(ActorBlock.actor_id == reported.id, ActorBlock.coalition_id == coalition.id))
+    return any(found is not None for found in (follows, joins, pledges, blocked))
 
 
 async def _addressed(session: AsyncSession, row: StoredObject, coalition: Actor) -> bool:

@@ -171,6 +171,14 @@ async def test_a_coalition_owner_reports_only_what_was_addressed_to_the_coalitio
         await net.settle()
         assert [f["object"] for f in peer.received("Flag")] == [[alice.id]]
         assert all("olga" not in json.dumps(f) for f in peer.received("Flag"))
+
+        # Blocked first (which ends her follow), reported after: still the coalition's to report.
+        blocked = await owner.submit("/manage/tenants/moderation", "/manage/tenants/moderation/blocks",
+                                     {"actor": alice.handle})
+        assert blocked.status_code == 303
+        again = await owner.submit("/manage/tenants/moderation", "/manage/tenants/moderation/reports",
+                                   {"actor": alice.handle, "comment": "and again"})
+        assert again.status_code == 303
     finally:
         await owner.client.aclose()
 
