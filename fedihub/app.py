@@ -33,6 +33,8 @@ from fedihub.hubs import boosting
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
+from fedihub.moderation import actor_blocks
+from fedihub.moderation.inbound import moderation_routes
 from fedihub.pledges import mirror
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
@@ -99,12 +101,14 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
     Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
     pledges count the hubs carrying a call); see federation/routing.py and federation/events.py.
     """
+    settings = settings if settings is not None else Settings()  # tests list the routes with the defaults
     events = InboundEvents()
     routes = RouteTable([
         *follow_routes(events), *content_routes(events), *membership_routes(events),
-        *pledge_routes(events, mirror_limits(settings) if settings is not None else None),
+        *pledge_routes(events, mirror_limits(settings)),
+        *moderation_routes(reports_per_host_hour=settings.reports_per_host_hour),
     ])
-    boosting.subscribe_boosting(events, hub_limits(settings) if settings is not None else HubLimits())
+    boosting.subscribe_boosting(events, hub_limits(settings))
     return InboundProcessor(routes)
 
 
@@ -163,6 +167,8 @@ async def open_runtime(
             delivery_concurrency=settings.delivery_concurrency,
             clock=clock,
             actor_parts=build_actor_parts(),
+            # Blocks of single actors are moderation's; federation asks through this hook.
+            refuses=actor_blocks.refuses,
         )
         await ensure_instance_actor(ctx)
         processor = build_inbound_processor(settings)

@@ -66,6 +66,8 @@ class Settings:
     # A remote call's pledges collection: items and pages one refresh reads (and rows it keeps) at most.
     pledge_mirror_max_items: int = 500
     pledge_mirror_max_pages: int = 10
+    # Reports (Flag) kept from one remote host in an hour; more are dropped (a report flood).
+    reports_per_host_hour: int = 20
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -92,6 +94,8 @@ class Settings:
             raise ConfigurationError(
                 "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS and FEDIHUB_PLEDGE_MIRROR_MAX_PAGES must be whole numbers from 1"
             )
+        if self.reports_per_host_hour < 0:
+            raise ConfigurationError("FEDIHUB_REPORTS_PER_HOST_HOUR must be 0 (keep none) or a positive number")
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -151,6 +155,7 @@ class Settings:
             pledge_mirror_max_pages=int(
                 _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_PAGES", cls.pledge_mirror_max_pages, int)
             ),
+            reports_per_host_hour=int(_number(env, "FEDIHUB_REPORTS_PER_HOST_HOUR", cls.reports_per_host_hour, int)),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

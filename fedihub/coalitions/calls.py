@@ -22,6 +22,7 @@ from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
+from fedihub.moderation.visibility import shown_objects
 from fedihub.protocol import builders
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import hashtag_of
@@ -506,7 +507,8 @@ async def upcoming_calls(
     session: AsyncSession, *, now: datetime, actor_id: int | None = None, limit: int = 50
 ) -> list[StoredObject]:
     """Calls (ours and remote) not yet over, soonest first; one coalition's when actor_id is given."""
-    query = _calls(now, actor_id, upcoming=True).order_by(StoredObject.start_time, StoredObject.id).limit(limit)
+    query = _calls(now, actor_id, upcoming=True).where(await shown_objects(session))
+    query = query.order_by(StoredObject.start_time, StoredObject.id).limit(limit)
     return list((await session.scalars(query)).all())
 
 
@@ -514,5 +516,6 @@ async def past_calls(
     session: AsyncSession, *, now: datetime, actor_id: int | None = None, limit: int = 50
 ) -> list[StoredObject]:
     """Calls that are over, the most recent first."""
-    query = _calls(now, actor_id, upcoming=False).order_by(StoredObject.start_time.desc(), StoredObject.id.desc())
+    query = _calls(now, actor_id, upcoming=False).where(await shown_objects(session))
+    query = query.order_by(StoredObject.start_time.desc(), StoredObject.id.desc())
     return list((await session.scalars(query.limit(limit))).all())

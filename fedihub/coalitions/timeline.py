@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.storage.models import Actor, Follow, Reaction, StoredObject
 
 TIMELINE = 40
@@ -35,6 +36,7 @@ async def organizer_timeline(session: AsyncSession, actor_id: int, *, limit: int
             select(StoredObject).where(
                 or_(StoredObject.attributed_to_id.in_(followed), StoredObject.uri.in_(boosted)),
                 StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
+                await shown_objects(session), not_blocked_by(actor_id),
             )
             .order_by(func.coalesce(StoredObject.published, StoredObject.created_at).desc(), StoredObject.id.desc())
             .limit(limit)

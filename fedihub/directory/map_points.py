@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.directory.query import DirectoryFilter, conditions, entry_of, with_listing_rows
+from fedihub.moderation.visibility import shown_actors, shown_objects
 from fedihub.protocol.movements import movement_key
 from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, CoalitionProfile, StoredObject
@@ -51,7 +52,7 @@ async def call_points(session: AsyncSession, directory_filter: DirectoryFilter, 
     query = select(StoredObject).where(
         StoredObject.type == "Event", StoredObject.deleted_at.is_(None), StoredObject.visibility == "public",
         start.is_not(None), or_(end >= now, and_(end.is_(None), start >= now)),
-        StoredObject.latitude.is_not(None), StoredObject.longitude.is_not(None),
+        StoredObject.latitude.is_not(None), StoredObject.longitude.is_not(None), await shown_objects(session),
     )
     if directory_filter.region:
         wanted = directory_filter.region.lower()
@@ -84,7 +85,8 @@ async def coalition_points(session: AsyncSession, directory_filter: DirectoryFil
     where = conditions(DirectoryFilter(movement=directory_filter.movement, region=directory_filter.region))
     query = (
         with_listing_rows(select(Actor))
-        .where(*where, CoalitionProfile.latitude.is_not(None), CoalitionProfile.longitude.is_not(None))
+        .where(*where, CoalitionProfile.latitude.is_not(None), CoalitionProfile.longitude.is_not(None),
+               await shown_actors(session))
         .order_by(func.lower(func.coalesce(Actor.name, Actor.username, Actor.uri)), Actor.id).limit(MAX_COALITIONS)
     )
     points = []

@@ -14,6 +14,7 @@ from fedihub.coalitions.actor_profile import profile_of
 from fedihub.directory.listing import DISCOVERED_VIA
 from fedihub.errors import InvalidInput
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.moderation.visibility import shown_actors
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.limits import MAX_PAGE
 from fedihub.protocol.movements import movement_key
@@ -224,7 +225,8 @@ class DirectoryPage:
 async def directory_page(
     session: AsyncSession, directory_filter: DirectoryFilter, *, size: int = PAGE_SIZE
 ) -> DirectoryPage:
-    where = conditions(directory_filter)
+    # Blocked actors and those of blocked domains are not listed, whenever we met them.
+    where = [*conditions(directory_filter), await shown_actors(session)]
     counted = with_listing_rows(select(func.count()).select_from(Actor)).where(*where)
     total = int(await session.scalar(counted) or 0)
     rows: list[Actor] = []
@@ -245,7 +247,8 @@ async def movement_counts(session: AsyncSession, *, limit: int = 200) -> list[tu
     """The movements of listed actors, most common first, with how many entries give each."""
     count = func.count(ActorMovement.actor_id)
     query = (
-        select(ActorMovement.movement, count).join(Actor, Actor.id == ActorMovement.actor_id).where(listed())
+        select(ActorMovement.movement, count).join(Actor, Actor.id == ActorMovement.actor_id)
+        .where(listed(), await shown_actors(session))
         .group_by(ActorMovement.movement).order_by(count.desc(), ActorMovement.movement).limit(limit)
     )
     return [(movement, int(n)) for movement, n in (await session.execute(query)).all()]
@@ -258,7 +261,8 @@ async def known_regions(session: AsyncSession, *, limit: int = 300) -> list[str]
         with_listing_rows(select(
             CoalitionProfile.region_state, CoalitionProfile.region_country, HubSettings.region, func.count()
         ).select_from(Actor))
-        .where(listed()).group_by(CoalitionProfile.region_state, CoalitionProfile.region_country, HubSettings.region)
+        .where(listed(), await shown_actors(session))
+        .group_by(CoalitionProfile.region_state, CoalitionProfile.region_country, HubSettings.region)
     )
     for *values, n in (await session.execute(query)).all():
         for value in {v.strip() for v in values if v and v.strip()}:

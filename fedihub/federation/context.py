@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.actor_parts import ActorParts
 from fedihub.federation.urls import Urls
@@ -18,6 +19,16 @@ from fedihub.storage.db import Sessions
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# Whether this server refuses what the actor ``actor_uri`` sends: everywhere (``toward`` None), or to
+# the local actor with id ``toward`` (a coalition that blocked it for itself). The blocks are the
+# domain's (moderation/); the composition root wires its answer in, federation only asks.
+Refuses = Callable[[AsyncSession, str, int | None], Awaitable[bool]]
+
+
+async def refuse_nobody(session: AsyncSession, actor_uri: str, toward: int | None) -> bool:
+    return False
 
 
 @dataclass
@@ -34,6 +45,7 @@ class FederationContext:
     clock: Callable[[], datetime] = utc_now
     # What the domain packages add to actor documents and read from remote ones (composition root).
     actor_parts: ActorParts = field(default_factory=ActorParts)
+    refuses: Refuses = refuse_nobody
     rng: random.Random = field(default_factory=random.Random)
     # Set by the worker so new rows are picked up at once instead of at the next poll.
     work_available: asyncio.Event = field(default_factory=asyncio.Event)

@@ -268,14 +268,19 @@ async def prepare_announce(ctx: FederationContext, inbound: Inbound, object_id: 
 
 def handle_announce(events: InboundEvents) -> Apply:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, found: _Announced) -> None:
-        row: StoredObject | None
+        row: StoredObject | None = None if found.original is not None else await find_object(session, found.object_id)
+        author_uri = found.original[0].uri if found.original is not None else (row.author.uri if row else None)
+        if author_uri is not None and await ctx.refuses(session, author_uri, None):
+            # A blocked author's post boosted by an allowed actor: neither stored, counted nor boosted
+            # on (Mastodon CVE-2026-23961 was this bypass; landscape §D 13).
+            log.info("not taking %s boosted by %s: its author %s is blocked", found.object_id, inbound.actor.uri,
+                     author_uri)
+            return
         if found.original is not None:
             author, view, doc = found.original
             row = await store_object(session, ctx, author, view, doc)
-        else:
-            row = await find_object(session, found.object_id)
-            if row is not None and await is_followed_by_local(session, inbound.actor.id):
-                publish_viewed(row)  # a boost by an actor we follow publishes a call only viewed here
+        elif row is not None and await is_followed_by_local(session, inbound.actor.id):
+            publish_viewed(row)  # a boost by an actor we follow publishes a call only viewed here
         await record_reaction(ctx, session, inbound, "Announce", found.object_id)
         announcer = await session.get(Actor, inbound.actor.id)
         assert announcer is not None

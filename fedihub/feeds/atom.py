@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url
@@ -157,6 +158,7 @@ async def actor_entries(session: AsyncSession, actor: Actor) -> list[StoredObjec
         carried = select(StoredObject, Boost.created_at).join(Boost, Boost.object_uri == StoredObject.uri).where(
             Boost.hub_id == actor.id, Boost.undone_at.is_(None), StoredObject.deleted_at.is_(None),
             StoredObject.type.in_(FEED_TYPES), StoredObject.visibility == "public",
+            await shown_objects(session), not_blocked_by(actor.id),
         ).order_by(Boost.created_at.desc(), Boost.id.desc()).limit(MAX_ENTRIES)
         dated += [(boosted_at, row) for row, boosted_at in (await session.execute(carried)).all()]
     dated.sort(key=lambda pair: pair[0], reverse=True)

@@ -20,6 +20,7 @@ from fedihub.feeds.queries import (
     published_by,
 )
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.moderation.visibility import not_blocked_by
 from fedihub.storage.models import Actor, StoredObject
 
 # How often subscribed calendar apps are asked to re-read a feed (they may poll less often).
@@ -52,7 +53,8 @@ async def actor_calendar(session: AsyncSession, actor: Actor, *, now: datetime, 
         source = published_by(actor)
         title = f"{name}: calls to action"
         about = f"Calls to action published by {name}."
-    rows = await feed_calls(session, [public_or_unlisted(), source], now=now)
+    # What the coalition blocked for itself stays off its own calendar (a hub's carried calls).
+    rows = await feed_calls(session, [public_or_unlisted(), source, not_blocked_by(actor.id)], now=now)
     return await render(rows, version=version, title=title, about=about)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.moderation.visibility import is_hidden, shown_objects
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import MAX_KEY, comparable, movement_name
@@ -153,12 +154,12 @@ async def filter_conditions(session: AsyncSession, filters: CallFilters, local_d
         conditions.append(region_condition(filters.region))
     if filters.coalition:
         actor = await find_actor_by_handle(session, filters.coalition, local_domain)
-        if actor is None:
+        if actor is None or await is_hidden(session, actor.id):
             raise NotFound(f"no coalition {filters.coalition} is known here")
         conditions.append(published_by(actor))
     if filters.hub:
         hub = await find_actor_by_handle(session, filters.hub, local_domain)
-        if hub is None or hub_scope_of(hub) is None:
+        if hub is None or hub_scope_of(hub) is None or await is_hidden(session, hub.id):
             raise NotFound(f"no hub {filters.hub} is known here")
         conditions.append(carried_by(hub))
     return conditions
@@ -169,7 +170,8 @@ async def filter_conditions(session: AsyncSession, filters: CallFilters, local_d
 
 async def feed_calls(session: AsyncSession, conditions: Sequence[Condition], *, now: datetime) -> list[StoredObject]:
     """A calendar's calls: every upcoming one (up to UPCOMING_LIMIT) and those of the last PAST_DAYS,
-    in start order."""
+    in start order; never those of blocked actors or domains, even stored before the block."""
+    conditions = [*conditions, await shown_objects(session)]
     soon = _calls([*conditions, upcoming_condition(now)])
     soon = soon.order_by(StoredObject.start_time, StoredObject.id).limit(UPCOMING_LIMIT)
     recent = _calls([*conditions, past_condition(now), StoredObject.start_time >= now - timedelta(days=PAST_DAYS)])
@@ -180,7 +182,9 @@ async def feed_calls(session: AsyncSession, conditions: Sequence[Condition], *, 
 async def page_of_calls(
     session: AsyncSession, conditions: Sequence[Condition], *, now: datetime, upcoming: bool, offset: int, limit: int,
 ) -> tuple[list[StoredObject], int]:
-    """One page of calls and how many match: upcoming soonest first, or past ones latest first."""
+    """One page of calls and how many match: upcoming soonest first, or past ones latest first (blocked
+    actors' and domains' calls left out)."""
+    conditions = [*conditions, await shown_objects(session)]
     query = _calls([*conditions, upcoming_condition(now) if upcoming else past_condition(now)])
     total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     order = (StoredObject.start_time, StoredObject.id) if upcoming else (

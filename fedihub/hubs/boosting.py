@@ -25,6 +25,7 @@ from fedihub.hubs import pauses, review
 from fedihub.hubs.limits import DEFAULT_LIMITS, HubLimits, boosts_in_window, count_addressed_groups
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.protocol import builders, fetch
 from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
@@ -90,6 +91,9 @@ async def _consider(
     member_id: int, limits: HubLimits,
 ) -> None:
     """Boost, hold for review, or leave: the rules first, then the member's pause and boost rate."""
+    if await ctx.refuses(session, author.uri, hub.id):
+        log.debug("hub %s does not boost %s: its author is blocked", hub.uri, candidate.object_id)
+        return
     reason = refusal_reason(_rules(hub, limits), candidate)
     if reason is not None:
         log.debug("hub %s does not boost %s: %s", hub.uri, candidate.object_id, reason)
@@ -305,6 +309,7 @@ async def carried_calls(session: AsyncSession, hub_id: int, *, limit: int) -> Se
             select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
                 Boost.hub_id == hub_id, Boost.undone_at.is_(None), StoredObject.type == "Event",
                 StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
+                await shown_objects(session), not_blocked_by(hub_id),
             ).order_by(StoredObject.start_time.desc()).limit(limit)
         )
     ).all()

@@ -159,8 +159,8 @@ async def paused_member_ids(session: AsyncSession, hub_id: int) -> set[int]:
     return await pauses.paused_member_ids(session, hub_id)
 
 
-async def held_posts(session: AsyncSession, hub_id: int) -> list[review.HeldItem]:
-    """The hub's review list, oldest first."""
+async def held_posts(session: AsyncSession, hub_id: int | None) -> list[review.HeldItem]:
+    """The hub's review list, oldest first; every local hub's when ``hub_id`` is None."""
     return await review.list_held_posts(session, hub_id)
 
 

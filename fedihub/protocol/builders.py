@@ -552,3 +552,11 @@ def build_event(
     if updated:
         body["updated"] = format_datetime(updated)
     return _with_context(EVENT_CONTEXT, body)
+
+
+def build_flag(*, activity_id: str, actor: str, objects: Sequence[str], content: str) -> dict[str, Any]:
+    """A report, in Mastodon's shape (FlagSerializer): sent by the instance actor, ``object`` the reported
+    actor then its posts, ``content`` the comment. No `to`: it goes to one server's inbox, and naming
+    whoever asked for it would expose the reporter (landscape §D 15)."""
+    body = {"id": activity_id, "type": "Flag", "actor": actor, "content": content, "object": _ids(objects)}
+    return _with_context(AS_CONTEXT, body)

@@ -596,6 +596,65 @@ class AnnounceMark(Base):
 # Moderation: reports and actor blocks (migration 0010).
 
 
+class ActorBlock(Base):
+    """One actor refused (owner: moderation/): by the whole instance, or by one coalition for itself.
+
+    ``coalition_id`` is None for an instance admin's block. Either way the actor's follows, pledges
+    and joins are refused and its posts are neither boosted nor shown where the block applies.
+    """
+
+    __tablename__ = "actor_blocks"
+    __table_args__ = (UniqueConstraint("actor_id", "coalition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    coalition_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id], lazy="joined")
+
+
+class Report(Base):
+    """A report (an ActivityPub ``Flag``) about actors and posts (owner: moderation/).
+
+    ``direction`` is "inbound" (another server reported something of ours) or "outbound" (we
+    reported something of theirs; the Flag went out as the instance actor). ``snapshot`` keeps the
+    reported content as this server had it when the report was made, so it can be judged later.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_origin_received", "origin_host", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uri: Mapped[str] = mapped_column(URI, unique=True)  # the Flag's id
+    direction: Mapped[str] = mapped_column(String(8))
+    # inbound: the actor that sent the Flag (usually a server's instance actor) and its host;
+    # outbound: our instance actor, and the server the report went to.
+    reporter_uri: Mapped[str] = mapped_column(URI)
+    origin_host: Mapped[str] = mapped_column(String(255))
+    target_host: Mapped[str] = mapped_column(String(255))
+    actor_uris: Mapped[list[str]] = mapped_column(JSON)
+    object_uris: Mapped[list[str]] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # outbound: the account that asked (kept here only, never sent).
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
+class ReportCoalition(Base):
+    """A local coalition a report is about: its owners see the report (owner: moderation/)."""
+
+    __tablename__ = "report_coalitions"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    coalition_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True,
+                                              index=True)
+
+
 
 # Sessions (migration 0011).
 

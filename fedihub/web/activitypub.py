@@ -247,7 +247,8 @@ async def _activity_response(request: Request, uri: str) -> Response:
     runtime = runtime_of(request)
     async with runtime.ctx.sessions() as session:
         row = await find_activity(session, uri)
-    if row is None:
+    # A report (Flag) was for the reported server alone; it is not published at its id.
+    if row is None or row.type == "Flag":
         raise NotFound("no such activity here")
     if row.withdrawn_at is not None:
         raise Gone("this activity was withdrawn")

@@ -29,6 +29,7 @@ MENU = (
     ("hubs", "/hubs", "Hubs", "editor"),
     ("deliveries", "/deliveries", "Delivery health", "admin"),
     ("members", "/members", "Members", "admin"),
+    ("moderation", "/moderation", "Moderation", "owner"),
 )
 # Shown only on hubs (fedihub/web/manage_hubs.py).
 HUB_MENU = (

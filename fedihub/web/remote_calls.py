@@ -19,6 +19,7 @@ from fedihub.errors import (
     RemoteNotFound,
 )
 from fedihub.federation.objects import VIEWED, StoredObject, fetch_and_store, find_object
+from fedihub.moderation.visibility import is_hidden
 from fedihub.protocol.addresses import check_host_name
 from fedihub.protocol.urls import http_url
 from fedihub.web import pages  # the module, not a name in it: safe if what pages imports ever leads back here
@@ -92,6 +93,11 @@ async def remote_call(request: Request) -> Response:
         _check_public(host)
     if row is None:
         row = await _fetch_call(request, url, host)
+    async with runtime.ctx.sessions() as session:
+        hidden = await is_hidden(session, row.attributed_to_id)
+    if hidden:
+        # Its organizers or their server are blocked here: a copy stored before the block stays unseen.
+        raise NotFound("this server does not show calls to action from that organizer")
     if row.deleted_at is not None:
         raise Gone("the organizers deleted this call to action")
     if row.type != "Event" or row.visibility not in ("public", "unlisted", VIEWED):

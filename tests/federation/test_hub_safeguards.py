@@ -21,6 +21,8 @@ from fedihub.pledges.calls import get_call_target
 from fedihub.protocol import builders
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, Boost, Delivery, HeldPost, Pledge
+from tests.integration.manage_helpers import organizer
+from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.edges import committed
 from tests.support.fake_peer import FakeAccount, FakePeer, add_fake_peer
 from tests.support.network import FederationNet, Instance
@@ -358,6 +360,26 @@ async def test_a_paused_members_posts_are_not_boosted_until_resumed(
     await _post(net, s, origin, resumed)
     assert _boosted(watchers) == [resumed["object"]["id"]]
     assert len(await _held(s)) == 1  # what waited still waits for an admin
+
+
+@pytest.mark.usefixtures("cheap_password_hashing")
+async def test_the_instance_admins_see_every_held_post_on_the_moderation_page(
+    net: FederationNet, member_hub: Instance, origin: FakePeer, watchers: FakePeer
+) -> None:
+    s = member_hub
+    alice = origin.accounts["alice"]
+    await committed(s.ctx, hubs.pause_member, "state-hub", await resolve_target(s.ctx, alice.id))
+    held = origin.build_create(alice, object_type="Event")
+    await _post(net, s, origin, held)
+
+    root = await organizer(s, "root", is_admin=True)
+    try:
+        page = (await root.get("/admin/moderation")).text
+    finally:
+        await root.client.aclose()
+    assert "No posts are held." not in page
+    assert held["object"]["id"] in page and "Illinois Hub" in page
+    assert 'href="/manage/state-hub/review"' in page
 
 
 async def test_removing_a_member_empties_its_review_list(

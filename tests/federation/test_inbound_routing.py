@@ -117,12 +117,14 @@ def _examples(w: dict[str, Any]) -> list[tuple[tuple[str, str] | None, dict[str,
         (("Leave", "call"), act("Leave", w["renters"], w["call"])),
         (("Add", "pledge to a call we show"), act("Add", w["renters"], item, target=summary)),
         (("Remove", "pledge from a call we show"), act("Remove", w["renters"], item["id"], target=summary)),
+        (("Flag", "local actors or posts"), act("Flag", w["alice"], [w["tenants"], w["call"]])),
         # Nothing here is about these: no route, so the activity is ignored.
         (None, act("Accept", w["alice"], "http://masto.test/never-sent")),
         (None, act("Join", w["renters"], w["b_call"])),  # a Join of a call on another server
         (None, act("Undo", w["renters"], w["alice_follow"])),  # alice's Follow, undone by someone else
         (None, act("Add", w["alice"], item, target=summary)),  # not the call's author
         (None, act("Follow", w["alice"], "http://a.test/actor")),  # the instance actor takes no followers
+        (None, act("Flag", w["alice"], ["http://masto.test/users/bob"])),  # a report about nothing of ours
     ]
 
 

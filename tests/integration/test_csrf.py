@@ -67,7 +67,7 @@ async def world(a: Instance, tenants: Actor) -> AsyncIterator[tuple[Browser, dic
         )
     root = await organizer(a, "root", is_admin=True)
     common = {"username": "tenants", "handle": "tenants", "account_id": eddie.id, "action": "disable",
-              "decision": "approve", "object_id": call.uri.rsplit("/", 1)[-1]}
+              "decision": "approve", "object_id": call.uri.rsplit("/", 1)[-1], "report_id": 1, "block_id": 1}
     params = {route.name: dict(common) for route in form_routes()}
     for name in HUB_PAGES:
         params[name]["handle"] = "state-hub"

@@ -13,7 +13,9 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "fedihub"
 
 # Arrows point down only: web/worker → domain → federation → storage → protocol.
 # The domain packages besides coalitions, accounts and hubs (named in each rule below).
-DOMAIN_PACKAGES = ("fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery")
+DOMAIN_PACKAGES = (
+    "fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery", "fedihub.moderation",
+)
 # Each rule: (package the rule applies to, modules it must not import, why).
 RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
@@ -75,6 +77,14 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.directory",
         ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "the directory (listing, rosters, map points) is domain code: the web and the CLI use it",
+    ),
+    (
+        "fedihub.moderation",
+        (
+            "fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker", "fedihub.feeds",
+            "fedihub.directory", "fedihub.coalitions", "fedihub.hubs", "fedihub.pledges",
+        ),
+        "moderation sits just above federation: the query layers and hubs ask it what blocks hide",
     ),
     (
         "fedihub.web",

@@ -1,0 +1,1 @@
+"""Moderation: reports (Flag) in and out, blocks of single actors, and what those blocks hide."""
