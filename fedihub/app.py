@@ -26,6 +26,7 @@ from fedihub.federation.events import InboundEvents
 from fedihub.federation.inbound_content import content_routes
 from fedihub.federation.inbound_follows import follow_routes
 from fedihub.federation.jobs import JobFunction, Periodic
+from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
@@ -94,6 +95,14 @@ def build_inbound_processor() -> InboundProcessor:
     return InboundProcessor(routes)
 
 
+def build_key_fetch_guard(settings: Settings) -> KeyFetchGuard:
+    """How many signing-key fetches one remote host can cause per window, and how long failures are kept."""
+    return KeyFetchGuard(KeyFetchRates(
+        per_host=settings.key_fetches_per_host, window=settings.rate_window_seconds,
+        remember=settings.key_failure_seconds,
+    ))
+
+
 def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodic]]:
     """What each kind of job runs, and which of them run periodically (claimed once across workers)."""
     policy = RetentionPolicy(
@@ -148,6 +157,7 @@ async def open_runtime(
             delivery_concurrency=settings.delivery_concurrency,
             clock=clock,
             actor_parts=build_actor_parts(),
+            key_fetches=build_key_fetch_guard(settings),
         )
         await ensure_instance_actor(ctx)
         processor = build_inbound_processor()

@@ -59,6 +59,11 @@ class Settings:
     failed_retention_days: float = 90.0
     log_level: str = "INFO"
     instance_name: str = ""
+    # Key fetches per remote host in each window; a flood of unknown keys gets 429 with Retry-After.
+    rate_window_seconds: float = 60.0
+    key_fetches_per_host: int = 60
+    # A signing key (or its URL) that could not be fetched is not fetched again for this long.
+    key_failure_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -79,6 +84,13 @@ class Settings:
             )
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
+        if self.rate_window_seconds <= 0 or self.key_failure_seconds < 0:
+            raise ConfigurationError(
+                "FEDIHUB_RATE_WINDOW_SECONDS must be a positive number of seconds and "
+                "FEDIHUB_KEY_FAILURE_SECONDS 0 or more"
+            )
+        if self.key_fetches_per_host < 1:
+            raise ConfigurationError("FEDIHUB_KEY_FETCHES_PER_HOST must be at least 1")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -124,6 +136,9 @@ class Settings:
             failed_retention_days=_number(env, "FEDIHUB_FAILED_RETENTION_DAYS", cls.failed_retention_days),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
+            rate_window_seconds=_number(env, "FEDIHUB_RATE_WINDOW_SECONDS", cls.rate_window_seconds),
+            key_fetches_per_host=int(_number(env, "FEDIHUB_KEY_FETCHES_PER_HOST", cls.key_fetches_per_host, int)),
+            key_failure_seconds=_number(env, "FEDIHUB_KEY_FAILURE_SECONDS", cls.key_failure_seconds),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))
