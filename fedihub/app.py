@@ -25,6 +25,7 @@ from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.inbound_content import content_routes
 from fedihub.federation.inbound_follows import follow_routes
+from fedihub.federation.intake_limits import IntakeLimits, IntakeRates
 from fedihub.federation.jobs import JobFunction, Periodic
 from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.processing import InboundProcessor
@@ -95,6 +96,15 @@ def build_inbound_processor() -> InboundProcessor:
     return InboundProcessor(routes)
 
 
+def build_intake_limits(settings: Settings) -> IntakeLimits:
+    """What one remote host and one actor may send to the inboxes of this process per window."""
+    return IntakeLimits(IntakeRates(
+        window=settings.rate_window_seconds,
+        host_requests=settings.inbox_host_requests, host_bytes=settings.inbox_host_bytes,
+        actor_requests=settings.inbox_actor_requests, actor_bytes=settings.inbox_actor_bytes,
+    ))
+
+
 def build_key_fetch_guard(settings: Settings) -> KeyFetchGuard:
     """How many signing-key fetches one remote host can cause per window, and how long failures are kept."""
     return KeyFetchGuard(KeyFetchRates(
@@ -157,6 +167,7 @@ async def open_runtime(
             delivery_concurrency=settings.delivery_concurrency,
             clock=clock,
             actor_parts=build_actor_parts(),
+            intake_limits=build_intake_limits(settings),
             key_fetches=build_key_fetch_guard(settings),
         )
         await ensure_instance_actor(ctx)

@@ -16,7 +16,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import media_type_of
-from fedihub.protocol.hosts import has_userinfo
+from fedihub.protocol.hosts import bare_host, has_userinfo
 from fedihub.protocol.reader import ActivityView, as_list, id_of, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 
@@ -69,6 +69,10 @@ async def receive_activity(
     activity = parse_activity_body(body, headers.get("content-type"))
     refuse_userinfo_ids(activity)
     actor_host = host_of(activity.actor)
+    # Before the signature and the database: a flood costs neither a key fetch nor a write.
+    ctx.intake_limits.admit(
+        host=bare_host(actor_host), actor=activity.actor, size=len(body), now=ctx.clock().timestamp()
+    )
     async with ctx.sessions() as session:
         if await is_blocked(session, actor_host):
             raise DomainBlocked(f"{actor_host} is blocked on this server")
