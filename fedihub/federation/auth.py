@@ -103,7 +103,11 @@ async def authenticate(
     body: bytes,
     claimed_actor: str | None = None,
 ) -> PublicKeyInfo:
-    """Verify the request's signature (draft-cavage or RFC 9421) and return the signing key."""
+    """Verify the request's signature (draft-cavage or RFC 9421) and return the signing key.
+
+    The signed ``Host`` must be this server's: a delivery captured at another server and replayed
+    here is refused before any key is looked up.
+    """
     return await verify_request(
         method=method,
         path=path,
@@ -112,4 +116,5 @@ async def authenticate(
         body=body,
         lookup=make_key_lookup(ctx, claimed_actor=claimed_actor),
         now=ctx.clock(),
+        expected_host=ctx.host,
     )
