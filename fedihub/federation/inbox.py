@@ -13,10 +13,10 @@ from fedihub.federation.actors import find_actor, host_of
 from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
+from fedihub.protocol.hosts import bare_host, has_userinfo
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import media_type_of
-from fedihub.protocol.hosts import bare_host, has_userinfo
 from fedihub.protocol.reader import ActivityView, as_list, id_of, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 

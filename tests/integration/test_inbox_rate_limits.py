@@ -61,7 +61,7 @@ async def test_a_flood_from_one_actor_gets_429_while_its_neighbour_is_accepted(
 async def test_bytes_count_too(a: Instance, peer: FakePeer, tenants: Actor) -> None:
     alice = peer.accounts["alice"]
     heavy = []
-    for n in range(3):
+    for _ in range(3):
         like = peer.build_like(alice, tenants.uri)
         like["content"] = "x" * 900_000  # just under the 1 MB an activity may have
         heavy.append(await peer.send(a, like))

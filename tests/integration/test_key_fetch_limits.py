@@ -98,7 +98,7 @@ async def test_a_known_key_with_garbage_signatures_is_refetched_once_per_period(
     assert peer.fetches_of(alice.id) == 2, "one refetch for a possible key rotation, not one per request"
 
 
-async def test_a_rotated_key_is_still_picked_up(net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor) -> None:
+async def test_a_rotated_key_is_still_picked_up(a: Instance, peer: FakePeer, tenants: Actor) -> None:
     alice = peer.accounts["alice"]
     assert (await peer.send(a, peer.build_follow(alice, tenants.uri))).status_code == 202
     peer.rotate_key(alice, key_pair(42))
