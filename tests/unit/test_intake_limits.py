@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from fedihub.errors import RateLimited
+from fedihub.app import build_intake_limits, build_key_fetch_guard
+from fedihub.errors import ConfigurationError, RateLimited
 from fedihub.federation.intake_limits import IntakeLimits, IntakeRates
 from fedihub.federation.rate_buckets import Rate, TokenBuckets
+from fedihub.settings import Settings
 
 
 def test_the_defaults_let_a_busy_mastodon_servers_burst_through() -> None:
@@ -40,3 +44,25 @@ def test_buckets_forget_idle_keys_when_full() -> None:
     for n in range(100):
         buckets.spend(f"host{n}", 1, now=n * 100)
     assert len(buckets._buckets) <= 10
+
+
+def test_the_limits_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_SECRET_KEY": "s", "FEDIHUB_RATE_WINDOW_SECONDS": "30",
+           "FEDIHUB_INBOX_HOST_REQUESTS": "10", "FEDIHUB_INBOX_ACTOR_BYTES": "2000000",
+           "FEDIHUB_KEY_FETCHES_PER_HOST": "7", "FEDIHUB_KEY_FAILURE_SECONDS": "90"}
+    settings = Settings.from_env(env)
+
+    intake, keys = build_intake_limits(settings).rates, build_key_fetch_guard(settings).rates
+    assert (intake.window, intake.host_requests, intake.actor_bytes) == (30, 10, 2_000_000)
+    assert (intake.host_bytes, intake.actor_requests) == (20_000_000, 300)  # the defaults
+    assert (keys.per_host, keys.window, keys.remember) == (7, 30, 90)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [("inbox_actor_bytes", 999_999, "at least 1000000"), ("inbox_host_requests", 0, "at least 1"),
+     ("key_fetches_per_host", 0, "at least 1"), ("rate_window_seconds", 0, "positive number")],
+)
+def test_limits_that_would_refuse_everything_are_a_configuration_error(field: str, value: float, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings(**{field: value})
