@@ -60,7 +60,7 @@ def make_key_lookup(ctx: FederationContext, *, claimed_actor: str | None = None)
             if guard.key_failed(key_id, now):
                 log.info("key %s: not fetched again, it could not be found moments ago", key_id)
                 return None
-        elif not guard.may_refresh(key_id, now):
+        elif guard.refreshed_recently(key_id, now):
             log.info("key %s: not refetched, it was refetched moments ago", key_id)
             return None
         candidates = []
@@ -78,6 +78,8 @@ def make_key_lookup(ctx: FederationContext, *, claimed_actor: str | None = None)
                 if guard.url_failed(uri, now):
                     continue
                 guard.admit(bare_host(host_of(uri)), now)
+                if refresh:
+                    guard.remember_refresh(key_id, now)
                 try:
                     info = _key_info(await fetch_remote_actor(ctx, uri))
                 except (RemoteError, InvalidInput) as exc:

@@ -85,9 +85,9 @@ class KeyFetchGuard:
     def remember_failed_key(self, key_id: str, now: float) -> None:
         self._failed_keys.add(key_id, now + self.rates.remember, now)
 
-    def may_refresh(self, key_id: str, now: float) -> bool:
+    def refreshed_recently(self, key_id: str, now: float) -> bool:
         """A key that did not verify is fetched again (blind rotation) at most once per period."""
-        if self._refreshed_keys.holds(key_id, now):
-            return False
+        return self._refreshed_keys.holds(key_id, now)
+
+    def remember_refresh(self, key_id: str, now: float) -> None:
         self._refreshed_keys.add(key_id, now + self.rates.remember, now)
-        return True
