@@ -97,9 +97,11 @@ async def receive_activity(
 def refuse_userinfo_ids(activity: ActivityView) -> None:
     """No server mints ids like ``http://x@blocked.example/…``; they only served to slip past domain
     blocks (whose check saw the host ``x@blocked.example``), so they are refused outright."""
-    embedded = activity.object or {}
-    ids = [activity.id, activity.actor, activity.object_id, activity.target_id]
-    ids += [value for key in ("actor", "attributedTo") for value in as_list(embedded.get(key))]
+    ids: list[object] = [activity.id, activity.actor, activity.target_id]
+    for item in as_list(activity.raw.get("object")):
+        ids.append(item)
+        if isinstance(item, Mapping):
+            ids += [value for key in ("actor", "attributedTo") for value in as_list(item.get(key))]
     for value in ids:
         uri = id_of(value)
         if uri and has_userinfo(uri):
