@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 import pytest
 
+from fedihub.coalitions import service
+from fedihub.protocol.signatures import sign_request_headers
 from fedihub.storage.models import Actor, InboxItem
 from tests.integration.helpers import count_rows
-from tests.support.fake_peer import FakePeer, add_fake_peer, key_pair
+from tests.support.edges import committed
+from tests.support.fake_peer import ACTIVITY_JSON, FakePeer, add_fake_peer, key_pair
 from tests.support.network import FederationNet, Instance
 
 LIMIT = 5
@@ -104,3 +107,25 @@ async def test_a_rotated_key_is_still_picked_up(a: Instance, peer: FakePeer, ten
     peer.rotate_key(alice, key_pair(42))
 
     assert (await peer.send(a, peer.build_like(alice, tenants.uri))).status_code == 202
+
+
+async def test_signed_gets_with_key_ids_at_a_third_party_reflect_at_most_the_limit_at_it(
+    net: FederationNet, peer: FakePeer, fixtures_dir: Path
+) -> None:
+    # Under authorized fetch a GET names no actor, so its keyId cannot be checked against one: the
+    # per-host limit is what stops the reflection.
+    c = await net.add_instance("c.test", authorized_fetch=True, key_fetches_per_host=LIMIT)
+    await committed(c.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    victim = add_fake_peer(net, "victim.test", fixtures_dir, usernames=("carol",))
+    forger = peer.accounts["alice"]
+
+    answers = []
+    for n in range(20):
+        headers = {"Accept": ACTIVITY_JSON}
+        headers |= sign_request_headers(method="GET", url="http://c.test/g/tenants", headers=headers, body=None,
+                                        key_id=f"http://victim.test/page/{n}#key",
+                                        private_key=forger.keys.private_pem, now=net.clock())
+        answers.append(await c.get("/g/tenants", headers=headers))
+
+    assert len(victim.requests) == LIMIT
+    assert {r.status_code for r in answers[LIMIT:]} == {429}
