@@ -50,6 +50,10 @@ class TokenBuckets:
             self._forget_idle(now)
         self._buckets[key] = _Bucket(tokens=tokens - cost, updated=now)
 
+    def __len__(self) -> int:
+        """How many keys are remembered (a full, idle bucket may be forgotten at any time)."""
+        return len(self._buckets)
+
     def _tokens(self, key: str, now: float) -> float:
         bucket = self._buckets.get(key)
         if bucket is None:

@@ -43,7 +43,7 @@ def test_buckets_forget_idle_keys_when_full() -> None:
     buckets = TokenBuckets(Rate(5, 60), max_keys=10)
     for n in range(100):
         buckets.spend(f"host{n}", 1, now=n * 100)
-    assert len(buckets._buckets) <= 10
+    assert len(buckets) <= 10
 
 
 def test_the_limits_come_from_the_environment(tmp_path: Path) -> None:
