@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from fedihub.protocol.keys import load_private_key
-from fedihub.protocol.signatures import build_signing_string, sign_request_headers
+from fedihub.protocol.signatures import build_signing_string, sign_request_headers, sign_request_rfc9421
 from fedihub.storage.models import Actor, InboxItem
 from tests.integration.helpers import count_rows
 from tests.support.fake_peer import ACTIVITY_JSON, FakePeer
@@ -23,6 +23,7 @@ def rsa_sign(private_pem: str, text: str) -> str:
     return base64.b64encode(signature).decode()
 
 
+@pytest.mark.parametrize("scheme", ["cavage", "rfc9421"])
 @pytest.mark.parametrize(
     ("host_header", "answer"),
     [("b.test", "the request is not addressed to this server (Host header)"),
@@ -30,14 +31,15 @@ def rsa_sign(private_pem: str, text: str) -> str:
     ids=["as captured", "host rewritten to ours"],
 )
 async def test_a_valid_delivery_signed_for_another_server_and_replayed_here_is_refused(
-    net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, host_header: str, answer: str
+    net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, host_header: str, answer: str, scheme: str
 ) -> None:
     alice = peer.accounts["alice"]
     body = json.dumps(peer.build_follow(alice, tenants.uri)).encode()
     # What b.test received from masto.test: a perfectly valid delivery, for b.test's shared inbox.
+    sign = sign_request_headers if scheme == "cavage" else sign_request_rfc9421
     captured = {"Content-Type": ACTIVITY_JSON}
-    captured |= sign_request_headers(method="POST", url="http://b.test/inbox", headers=captured, body=body,
-                                     key_id=alice.key_id, private_key=alice.keys.private_pem, now=net.clock())
+    captured |= sign(method="POST", url="http://b.test/inbox", headers=captured, body=body,
+                     key_id=alice.key_id, private_key=alice.keys.private_pem, now=net.clock())
 
     response = await a.post("/inbox", content=body, headers={**captured, "Host": host_header})
 
