@@ -185,6 +185,12 @@ async def one_run(database_url: str, args: Any, workdir: Path) -> RunResult:
     env = {
         "FEDIHUB_BASE_URL": settings.base_url, "FEDIHUB_DATABASE_URL": database_url,
         "FEDIHUB_DATA_DIR": str(workdir), "FEDIHUB_SECRET_KEY": SECRET, "FEDIHUB_LOG_LEVEL": "WARNING",
+        # All the fake actors are on one host and send as fast as they can: this measures what the
+        # inbox can take, so the per-host and per-actor rate limits must not be what it measures.
+        "FEDIHUB_INBOX_HOST_REQUESTS": str(10 * args.activities),
+        "FEDIHUB_INBOX_ACTOR_REQUESTS": str(10 * args.activities),
+        "FEDIHUB_INBOX_HOST_BYTES": str(max(10_000 * args.activities, 20_000_000)),
+        "FEDIHUB_INBOX_ACTOR_BYTES": str(max(10_000 * args.activities, 5_000_000)),
     }
     server = FedihubServer(port=port, env=env, args=["--no-worker", "--no-migrate"], log_path=workdir / "serve.log")
     with server:

@@ -25,7 +25,9 @@ from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.inbound_content import content_routes
 from fedihub.federation.inbound_follows import follow_routes
+from fedihub.federation.intake_limits import IntakeLimits, IntakeRates
 from fedihub.federation.jobs import JobFunction, Periodic
+from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
@@ -112,6 +114,23 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
     return InboundProcessor(routes)
 
 
+def build_intake_limits(settings: Settings) -> IntakeLimits:
+    """What one remote host and one actor may send to the inboxes of this process per window."""
+    return IntakeLimits(IntakeRates(
+        window=settings.rate_window_seconds,
+        host_requests=settings.inbox_host_requests, host_bytes=settings.inbox_host_bytes,
+        actor_requests=settings.inbox_actor_requests, actor_bytes=settings.inbox_actor_bytes,
+    ))
+
+
+def build_key_fetch_guard(settings: Settings) -> KeyFetchGuard:
+    """How many signing-key fetches one remote host can cause per window, and how long failures are kept."""
+    return KeyFetchGuard(KeyFetchRates(
+        per_host=settings.key_fetches_per_host, window=settings.rate_window_seconds,
+        remember=settings.key_failure_seconds,
+    ))
+
+
 def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodic]]:
     """What each kind of job runs, and which of them run periodically (claimed once across workers)."""
     policy = RetentionPolicy(
@@ -169,6 +188,8 @@ async def open_runtime(
             actor_parts=build_actor_parts(),
             # Blocks of single actors are moderation's; federation asks through this hook.
             refuses=actor_blocks.refuses,
+            intake_limits=build_intake_limits(settings),
+            key_fetches=build_key_fetch_guard(settings),
         )
         await ensure_instance_actor(ctx)
         processor = build_inbound_processor(settings)

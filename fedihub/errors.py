@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 class FedihubError(Exception):
     """Base of every error fedihub raises on purpose.
@@ -82,6 +84,17 @@ class TooManyAttempts(FedihubError):
     """Too many attempts; wait a while and try again."""
 
     status_code = 429
+
+
+class RateLimited(FedihubError):
+    """Too many requests from your server; try again later."""
+
+    status_code = 429
+
+    def __init__(self, message: str = "", *, retry_after: float, public_message: str | None = None) -> None:
+        super().__init__(message, public_message=public_message)
+        # Whole seconds for the Retry-After header; at least 1, so a peer never retries at once.
+        self.retry_after = 3600 if math.isinf(retry_after) else max(1, math.ceil(retry_after))
 
 
 # --- Authentication of peers ---------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fedihub.errors import ConfigurationError
+from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -68,6 +69,16 @@ class Settings:
     pledge_mirror_max_pages: int = 10
     # Reports (Flag) kept from one remote host in an hour; more are dropped (a report flood).
     reports_per_host_hour: int = 20
+    # Inbox intake per remote host and per actor, and key fetches per remote host, in each window.
+    # Generous: a busy Mastodon server's bursts stay far below; a flood gets 429 with Retry-After.
+    rate_window_seconds: float = 60.0
+    inbox_host_requests: int = 1200
+    inbox_host_bytes: int = 20_000_000
+    inbox_actor_requests: int = 300
+    inbox_actor_bytes: int = 5_000_000
+    key_fetches_per_host: int = 60
+    # A signing key (or its URL) that could not be fetched is not fetched again for this long.
+    key_failure_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -98,6 +109,21 @@ class Settings:
             raise ConfigurationError("FEDIHUB_REPORTS_PER_HOST_HOUR must be 0 (keep none) or a positive number")
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
+        if self.rate_window_seconds <= 0 or self.key_failure_seconds < 0:
+            raise ConfigurationError(
+                "FEDIHUB_RATE_WINDOW_SECONDS must be a positive number of seconds and "
+                "FEDIHUB_KEY_FAILURE_SECONDS 0 or more"
+            )
+        if min(self.inbox_host_requests, self.inbox_actor_requests, self.key_fetches_per_host) < 1:
+            raise ConfigurationError(
+                "FEDIHUB_INBOX_HOST_REQUESTS, FEDIHUB_INBOX_ACTOR_REQUESTS and FEDIHUB_KEY_FETCHES_PER_HOST "
+                "must be at least 1"
+            )
+        if min(self.inbox_host_bytes, self.inbox_actor_bytes) < MAX_DOCUMENT_BYTES:
+            # Else an activity of the largest size we accept could never get in.
+            raise ConfigurationError(
+                f"FEDIHUB_INBOX_HOST_BYTES and FEDIHUB_INBOX_ACTOR_BYTES must be at least {MAX_DOCUMENT_BYTES}"
+            )
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -156,6 +182,13 @@ class Settings:
                 _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_PAGES", cls.pledge_mirror_max_pages, int)
             ),
             reports_per_host_hour=int(_number(env, "FEDIHUB_REPORTS_PER_HOST_HOUR", cls.reports_per_host_hour, int)),
+            rate_window_seconds=_number(env, "FEDIHUB_RATE_WINDOW_SECONDS", cls.rate_window_seconds),
+            inbox_host_requests=int(_number(env, "FEDIHUB_INBOX_HOST_REQUESTS", cls.inbox_host_requests, int)),
+            inbox_host_bytes=int(_number(env, "FEDIHUB_INBOX_HOST_BYTES", cls.inbox_host_bytes, int)),
+            inbox_actor_requests=int(_number(env, "FEDIHUB_INBOX_ACTOR_REQUESTS", cls.inbox_actor_requests, int)),
+            inbox_actor_bytes=int(_number(env, "FEDIHUB_INBOX_ACTOR_BYTES", cls.inbox_actor_bytes, int)),
+            key_fetches_per_host=int(_number(env, "FEDIHUB_KEY_FETCHES_PER_HOST", cls.key_fetches_per_host, int)),
+            key_failure_seconds=_number(env, "FEDIHUB_KEY_FAILURE_SECONDS", cls.key_failure_seconds),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

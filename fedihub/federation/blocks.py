@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
 from fedihub.federation.context import FederationContext
-from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.hosts import bare_host, normalise_host
 from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.models import Actor, Delivery, DomainBlock, Follow
 
@@ -22,16 +22,22 @@ def normalise_domain(domain: str) -> str:
     if not value.rstrip(".") or "/" in value or "@" in value or " " in value:
         raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)")
     try:
-        return normalise_host(value)
+        normalise_host(value)
     except InvalidInput:
         raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)") from None
+    # A block is of a server's name: one typed with a port covers that name on every port.
+    return bare_host(value)
 
 
 def domain_matches(domain: str, blocked: str) -> bool:
-    """A block covers the domain itself and its subdomains, with or without a port."""
-    domain, blocked = normalise_host(domain, strict=False), normalise_host(blocked, strict=False)
-    host = domain.split(":", 1)[0] if domain.count(":") == 1 else domain
-    return host == blocked or host.endswith("." + blocked) or domain == blocked
+    """A block covers the domain itself and its subdomains, on any port.
+
+    Both sides are reduced to their normalised name (``bare_host``): user-info, a port, a trailing
+    dot, upper case and Unicode spellings of a name never make a blocked server look like another,
+    whether they are in the host we check or in a block stored before hosts were normalised.
+    """
+    host, blocked = bare_host(domain), bare_host(blocked)
+    return bool(blocked) and (host == blocked or host.endswith("." + blocked))
 
 
 async def blocked_domains(session: AsyncSession) -> Sequence[str]:

@@ -13,6 +13,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.actor_parts import ActorParts
+from fedihub.federation.intake_limits import IntakeLimits
+from fedihub.federation.key_fetches import KeyFetchGuard
 from fedihub.federation.urls import Urls
 from fedihub.storage.db import Sessions
 
@@ -47,6 +49,9 @@ class FederationContext:
     actor_parts: ActorParts = field(default_factory=ActorParts)
     refuses: Refuses = refuse_nobody
     rng: random.Random = field(default_factory=random.Random)
+    # In-process limits on what peers can make this server do (built from settings in app.py).
+    intake_limits: IntakeLimits = field(default_factory=IntakeLimits)
+    key_fetches: KeyFetchGuard = field(default_factory=KeyFetchGuard)
     # Set by the worker so new rows are picked up at once instead of at the next poll.
     work_available: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import ConfigurationError
+from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import (
@@ -26,6 +27,7 @@ from fedihub.federation.retry import (
     should_give_up,
 )
 from fedihub.federation.signing import load_signing_keys
+from fedihub.protocol.hosts import has_userinfo, host_of
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.media_types import ACTIVITY_JSON
 from fedihub.storage.models import Activity, Delivery, DomainHealth
@@ -74,6 +76,7 @@ class DeliveryRunner:
             if not claimed:
                 return 0
             claimed = await self._postpone_open_domains(session, claimed, now)
+            claimed = await _drop_blocked(session, claimed)
             payloads = await self._payloads(session, {d.activity_id for d in claimed})
         semaphore = asyncio.Semaphore(ctx.delivery_concurrency)
 
@@ -197,6 +200,23 @@ class DeliveryRunner:
                 health.last_error = results[-1].error
                 pause = breaker_open_for(health.consecutive_failures)
                 health.open_until = now + pause if pause else None
+
+
+async def _drop_blocked(session: AsyncSession, claimed: list[Delivery]) -> list[Delivery]:
+    """Deliveries to a blocked server are never sent, whenever they were queued and however their
+    inbox URL spells the host; an inbox URL with user-info (``http://x@host/inbox``) is never sent to."""
+    blocked = await blocked_domains(session)
+    ready = []
+    for delivery in claimed:
+        refused = has_userinfo(delivery.inbox_url) or any(
+            domain_matches(host_of(delivery.inbox_url), domain) for domain in blocked
+        )
+        if refused:
+            delivery.state, delivery.last_error = "dead", "domain blocked"
+            delivery.locked_until = delivery.locked_by = None
+        else:
+            ready.append(delivery)
+    return ready
 
 
 def _log_outcome(delivery: Delivery, payload: _Payload, result: tuple[str, Attempt]) -> None:

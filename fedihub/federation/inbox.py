@@ -13,10 +13,11 @@ from fedihub.federation.actors import find_actor, host_of
 from fedihub.federation.auth import authenticate
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
+from fedihub.protocol.hosts import bare_host, has_userinfo
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import media_type_of
-from fedihub.protocol.reader import ActivityView, read_activity, without_nul
+from fedihub.protocol.reader import ActivityView, as_list, id_of, read_activity, without_nul
 from fedihub.storage.models import InboxItem
 
 # Mastodon rejects serialized JSON above 1 MB (docs/federation/delivery.md "Limits"); so do we.
@@ -66,7 +67,12 @@ async def receive_activity(
     authentic, and an activity id seen before is acknowledged without storing it again.
     """
     activity = parse_activity_body(body, headers.get("content-type"))
+    refuse_userinfo_ids(activity)
     actor_host = host_of(activity.actor)
+    # Before the signature and the database: a flood costs neither a key fetch nor a write.
+    ctx.intake_limits.admit(
+        host=bare_host(actor_host), actor=activity.actor, size=len(body), now=ctx.clock().timestamp()
+    )
     async with ctx.sessions() as session:
         if await is_blocked(session, actor_host):
             raise DomainBlocked(f"{actor_host} is blocked on this server")
@@ -86,6 +92,23 @@ async def receive_activity(
     if host_of(activity.id) != actor_host:
         raise AuthenticationFailed("the activity id is not on the actor's server")
     return await store_inbox_item(ctx, activity, recipient_id=recipient_id)
+
+
+def refuse_userinfo_ids(activity: ActivityView) -> None:
+    """No server mints ids like ``http://x@blocked.example/…``; they only served to slip past domain
+    blocks (whose check saw the host ``x@blocked.example``), so they are refused outright."""
+    ids: list[object] = [activity.id, activity.actor, activity.target_id]
+    for item in as_list(activity.raw.get("object")):
+        ids.append(item)
+        if isinstance(item, Mapping):
+            ids += [value for key in ("actor", "attributedTo") for value in as_list(item.get(key))]
+    for value in ids:
+        uri = id_of(value)
+        if uri and has_userinfo(uri):
+            raise MalformedActivity(
+                f"{activity.id}: {uri} has user-info",
+                public_message="ids with a user name before the host (http://name@host/…) are not accepted",
+            )
 
 
 async def store_inbox_item(ctx: FederationContext, activity: ActivityView, *, recipient_id: int | None) -> Receipt:

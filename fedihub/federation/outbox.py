@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
-from fedihub.protocol.hosts import host_of
+from fedihub.protocol.hosts import has_userinfo, host_of
 from fedihub.protocol.reader import ActivityView, has_public, read_activity
 from fedihub.storage.models import Activity, Actor, Delivery, Follow, InboxItem
 
@@ -66,7 +66,8 @@ async def publish(
     deliveries = []
     for inbox in sorted({inbox for inbox in inboxes if inbox}):
         domain = host_of(inbox)
-        if any(domain_matches(domain, b) for b in blocked):
+        # An inbox URL with user-info is how a blocked server hid behind another spelling.
+        if has_userinfo(inbox) or any(domain_matches(domain, b) for b in blocked):
             continue
         if ctx.urls.is_local(inbox):
             local_inbox_seen = True

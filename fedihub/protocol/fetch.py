@@ -16,6 +16,7 @@ from fedihub.errors import (
     RemoteNotFound,
     RemoteUnavailable,
 )
+from fedihub.protocol.hosts import has_userinfo
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import ACCEPT_ACTIVITYPUB, is_activitypub_media_type
@@ -43,6 +44,9 @@ def check_fetchable_url(url: str) -> httpx.URL:
         raise InvalidInput(f"not a valid URL: {url!r}") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidInput(f"only http and https URLs can be fetched, not {url!r}")
+    if has_userinfo(url):
+        # http://x@blocked.example/ was used to slip past domain blocks; no server mints such ids.
+        raise InvalidInput(f"{url!r} has a user name before its host; such ids are refused")
     return parsed
 
 

@@ -231,13 +231,16 @@ async def verify_request(
     body: bytes,
     lookup: KeyLookup,
     now: datetime | None = None,
+    expected_host: str | None = None,
 ) -> PublicKeyInfo:
     """Verify an inbound request's HTTP signature and return the key that signed it.
 
     ``path`` and ``query`` (without "?") must be exactly as the peer sent them, before any
     proxy rewrote them. ``Signature-Input`` selects RFC 9421, else ``Signature`` selects
-    draft-cavage. The caller still has to check that ``owner`` is the activity's actor.
-    Raises SignatureError (or KeyNotFound) whose message is safe to send back to the peer.
+    draft-cavage. With ``expected_host`` (ours, as in our base URL) the request's ``Host``, which
+    the signature must cover, has to name it: a request signed for another server is refused
+    before the key is looked up. The caller still has to check that ``owner`` is the activity's
+    actor. Raises SignatureError (or KeyNotFound) whose message is safe to send back to the peer.
     """
     request = _RequestView(
         method=method.upper(),
@@ -247,6 +250,8 @@ async def verify_request(
         headers=normalize_headers(headers),
     )
     moment = _as_utc(now or _utcnow())
+    if expected_host is not None:
+        _check_host(request.authority, expected_host)
     if "signature-input" in request.headers:
         prepared = _prepare_rfc9421(request, body, moment)
     elif "signature" in request.headers:
@@ -388,15 +393,20 @@ def _cavage_times(
 def _check_cavage_strength(
     method: str, signed: Sequence[str], algorithm: str, params: Mapping[str, str]
 ) -> None:
-    # Mastodon's minimum coverage (signed_request.rb verify_signature_strength!).
+    # Mastodon's minimum coverage (signed_request.rb verify_signature_strength!) ...
     if "date" not in signed and "(created)" not in signed:
         raise SignatureError("the Date header or (created) must be signed")
     if REQUEST_TARGET not in signed and "digest" not in signed:
         raise SignatureError("the Digest header or (request-target) must be signed")
-    if method == "GET" and "host" not in signed:
-        raise SignatureError("the Host header must be signed on a GET request")
+    if method in ("GET", "POST") and "host" not in signed:
+        raise SignatureError(f"the Host header must be signed on a {method} request")
     if method == "POST" and "digest" not in signed:
         raise SignatureError("the Digest header must be signed on a POST request")
+    # ... and more on a POST: Mastodon accepts `date digest` alone, which a captured delivery can be
+    # replayed with at any inbox of any server. Every peer we federate with signs both
+    # (request-target) and host on deliveries (docs/federation/http-signatures.md, "Coverage").
+    if method == "POST" and REQUEST_TARGET not in signed:
+        raise SignatureError("(request-target) must be signed on a POST request")
     for pseudo in ("created", "expires"):
         if f"({pseudo})" not in signed:
             continue
@@ -534,6 +544,36 @@ def _component_value(name: str, request: _RequestView, scheme: str) -> str:
     if name not in request.headers:
         raise SignatureError(f"signed header {name} is missing from the request")
     return request.headers[name]
+
+
+def _check_host(authority: str, expected: str) -> None:
+    """The request's Host must name this server (default ports and case aside).
+
+    Misskey writes the Host header without the port (``new URL(url).hostname``), so a Host without
+    a port is accepted for a server on a non-default port when the name matches.
+    """
+    name, port = _host_and_port(authority)
+    our_name, our_port = _host_and_port(expected)
+    if not name or name != our_name or (port is not None and port != our_port):
+        raise SignatureError(
+            f"the request was signed for {authority!r}, not for {expected!r}",
+            public_message="the request is not addressed to this server (Host header)",
+        )
+
+
+def _host_and_port(authority: str) -> tuple[str, str | None]:
+    authority = authority.strip().lower()
+    if authority.startswith("["):
+        end = authority.find("]")
+        name, rest = authority[: end + 1], authority[end + 1 :]
+        port = rest[1:] if rest.startswith(":") else None
+    else:
+        name, colon, port_text = authority.rpartition(":")
+        name, port = (name, port_text) if colon else (authority, None)
+    name = name.rstrip(".")
+    if port in ("80", "443"):  # the scheme's default port: the same as none
+        port = None
+    return name, port
 
 
 def _header_authority(headers: Mapping[str, str]) -> str:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired
+from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired, RateLimited
 from fedihub.protocol.media_types import accepts_activitypub
 from fedihub.web.auth import login_url
 
@@ -61,7 +61,12 @@ async def handle_fedihub_error(request: Request, exc: Exception) -> Response:
     elif isinstance(exc, AuthenticationFailed):
         # The detail (who signed, which key) helps operators; the peer gets the short reason.
         log.info("%s %s refused: %s", request.method, request.url.path, exc)
-    return error_response(request, exc.status_code, exc.public_message)
+    response = error_response(request, exc.status_code, exc.public_message)
+    if isinstance(exc, RateLimited):
+        # Every fediverse server retries a 429 and honours Retry-After (Mastodon, Pleroma, GoToSocial).
+        log.info("%s %s limited: %s", request.method, request.url.path, exc)
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

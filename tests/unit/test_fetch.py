@@ -224,6 +224,15 @@ async def test_only_http_urls_can_be_fetched(url: str) -> None:
     assert seen == []
 
 
+@pytest.mark.parametrize("url", ["http://x@blocked.example/users/a", "https://good.example\\@blocked.example/a"])
+async def test_a_url_with_user_info_is_never_fetched(url: str) -> None:
+    # A document served there would carry that id too: such ids were a way past domain blocks.
+    client, seen = serving(note(url))
+    with pytest.raises(InvalidInput, match="user name before its host"):
+        await fetch_activitypub_document(client, url)
+    assert seen == []
+
+
 async def test_auth_signs_the_request() -> None:
     class StampAuth(httpx.Auth):
         def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from fedihub.errors import ForbiddenAddress, InvalidInput
 from fedihub.federation.blocks import domain_matches, normalise_domain
 from fedihub.protocol.addresses import check_host_name
-from fedihub.protocol.hosts import host_of, normalise_host
+from fedihub.protocol.hosts import bare_host, has_userinfo, host_of, normalise_host
 from fedihub.protocol.webfinger import parse_handle
 
 
@@ -107,3 +107,39 @@ def test_a_block_on_something_that_is_not_a_domain_is_refused(domain: str) -> No
 def test_the_ssrf_guard_sees_look_alike_local_names_as_what_they_are(host: str) -> None:
     with pytest.raises(ForbiddenAddress):
         check_host_name(host)
+
+
+@pytest.mark.parametrize(
+    ("uri", "userinfo"),
+    [
+        ("http://x@blocked.example/users/a", True),
+        ("http://x:secret@blocked.example/users/a", True),
+        ("http://good.example\\@blocked.example/users/a", True),  # WHATWG and httpx disagree on the host
+        ("https://mastodon.example/@alice", False),  # an @ in the path is a profile URL, not user-info
+        ("https://mastodon.example/users/alice", False),
+    ],
+)
+def test_user_info_in_an_id_is_recognised(uri: str, userinfo: bool) -> None:
+    assert has_userinfo(uri) is userinfo
+
+
+def test_the_host_of_an_id_with_user_info_is_the_host_it_connects_to() -> None:
+    assert host_of("http://x@Blocked.Example./users/a") == "blocked.example"
+    assert domain_matches(host_of("http://x@blocked.example/users/a"), "blocked.example")
+    # An actor row stored while user-info was kept in the host still matches the block.
+    assert domain_matches("x@blocked.example", "blocked.example")
+
+
+@pytest.mark.parametrize(
+    "host", ["blocked.example", "BLOCKED.example.", "blocked.example:8443", "x@blocked.example:443",
+             "social.blocked.example", "ｂｌｏｃｋｅｄ.example", "blocked.example。"],
+)
+def test_every_spelling_of_a_blocked_host_is_blocked(host: str) -> None:
+    assert domain_matches(host, normalise_domain("blocked.example"))
+    assert domain_matches(host, normalise_domain("Blocked.Example.:8443"))
+    assert not domain_matches("notblocked.example", normalise_domain("blocked.example"))
+
+
+def test_a_block_typed_with_a_port_is_stored_as_the_bare_name() -> None:
+    assert normalise_domain("https://Bücher.Example.:8443/about") == "xn--bcher-kva.example"
+    assert bare_host("x@Bücher.Example。:8443") == "xn--bcher-kva.example"

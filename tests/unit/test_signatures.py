@@ -1035,3 +1035,77 @@ async def test_rfc9421_malformed_structured_fields_are_rejected(
 
     with pytest.raises(SignatureError, match=reason):
         await verify(headers, KeyServer(alice.public_pem))
+
+
+# --- Coverage every delivery must have, and the Host it must name ----------------------------
+
+
+def post_signed_over(private_pem: str, covered: str) -> dict[str, str]:
+    """A Mastodon-shaped delivery whose signature covers only ``covered``."""
+    headers = mastodon_post(private_pem)
+    lines = {
+        "(request-target)": f"(request-target): post {INBOX}", "host": f"host: {HOST}",
+        "date": f"date: {headers['Date']}", "digest": f"digest: {headers['Digest']}",
+    }
+    text = "\n".join(lines[name] for name in covered.split())
+    return replace_signature_param(
+        replace_signature_param(headers, "headers", covered), "signature", rsa_sign(private_pem, text)
+    )
+
+
+@pytest.mark.parametrize(
+    ("covered", "refusal"),
+    [
+        ("date digest", "Host header must be signed on a POST"),
+        ("host date digest", r"\(request-target\) must be signed on a POST"),
+        ("(request-target) date digest", "Host header must be signed on a POST"),
+    ],
+)
+async def test_a_delivery_signature_without_request_target_or_host_is_refused(
+    alice: KeyPair, covered: str, refusal: str
+) -> None:
+    # Mastodon accepts `date digest` alone; such a signature fits any inbox of any server.
+    lookup = KeyServer(alice.public_pem)
+    with pytest.raises(SignatureError, match=refusal):
+        await verify(post_signed_over(alice.private_pem, covered), lookup)
+    assert lookup.calls == []
+
+
+async def test_what_every_peer_signs_on_a_delivery_is_enough(alice: KeyPair) -> None:
+    # GoToSocial, PeerTube and Gancio: (request-target) host date digest, nothing more.
+    info = await verify(post_signed_over(alice.private_pem, "(request-target) host date digest"),
+                        KeyServer(alice.public_pem))
+    assert info.owner == ACTOR
+
+
+async def test_a_request_signed_for_another_server_is_refused_before_the_key_is_looked_up(alice: KeyPair) -> None:
+    lookup = KeyServer(alice.public_pem)
+    with pytest.raises(SignatureError) as refused:
+        await verify_request(method="POST", path=INBOX, query="", headers=mastodon_post(alice.private_pem),
+                             body=BODY, lookup=lookup, now=NOW, expected_host="coalitions.example")
+    assert refused.value.public_message == "the request is not addressed to this server (Host header)"
+    assert lookup.calls == []
+
+
+@pytest.mark.parametrize(
+    ("ours", "host_header", "accepted"),
+    [
+        (HOST, HOST.upper(), True),
+        (HOST, f"{HOST}:443", True),  # the default port is no port
+        (f"{HOST}:8443", HOST, True),  # Misskey writes the Host header without the port
+        (f"{HOST}:8443", f"{HOST}:9000", False),
+        (HOST, f"evil.{HOST}", False),
+    ],
+)
+async def test_the_host_a_request_names_is_compared_as_a_host(
+    alice: KeyPair, ours: str, host_header: str, accepted: bool
+) -> None:
+    headers = {**mastodon_post(alice.private_pem), "Host": host_header}
+    try:
+        await verify_request(method="POST", path=INBOX, query="", headers=headers, body=BODY,
+                             lookup=KeyServer(alice.public_pem), now=NOW, expected_host=ours)
+        refusal = None
+    except SignatureError as exc:
+        refusal = exc.public_message
+    # Past the Host check, a header other than the signed one no longer verifies; that is fine here.
+    assert (refusal == "the request is not addressed to this server (Host header)") is not accepted
