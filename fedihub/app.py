@@ -32,7 +32,7 @@ from fedihub.federation.routing import RouteTable
 from fedihub.hubs import boosting
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
-from fedihub.pledges import mirror
+from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
@@ -80,7 +80,7 @@ def build_actor_parts() -> ActorParts:
     )
 
 
-def build_inbound_processor() -> InboundProcessor:
+def build_inbound_processor(settings: Settings | None = None) -> InboundProcessor:
     """The one table of inbound routes: federation's own, and those the domain packages contribute.
 
     Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
@@ -88,7 +88,9 @@ def build_inbound_processor() -> InboundProcessor:
     """
     events = InboundEvents()
     routes = RouteTable([
-        *follow_routes(events), *content_routes(events), *membership_routes(events), *pledge_routes(events),
+        *follow_routes(events), *content_routes(events), *membership_routes(events),
+        *pledge_routes(events, vouching.PledgeLimits(unvouched_per_server=settings.unvouched_pledges_per_server)
+                       if settings is not None else None),
     ])
     boosting.subscribe_boosting(events)
     return InboundProcessor(routes)
@@ -108,6 +110,7 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         RETENTION_JOB: run_retention,
         mirror.REFRESH_JOB: mirror.run_refresh,
         mirror.STALE_SWEEP_JOB: mirror.run_stale_sweep,
+        vouching.VOUCH_JOB: vouch_check.run_vouch_check,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
     }
     schedule = [
@@ -150,7 +153,7 @@ async def open_runtime(
             actor_parts=build_actor_parts(),
         )
         await ensure_instance_actor(ctx)
-        processor = build_inbound_processor()
+        processor = build_inbound_processor(settings)
         functions, schedule = build_jobs(settings)
         sessions = ctx.sessions
 

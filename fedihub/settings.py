@@ -59,6 +59,8 @@ class Settings:
     failed_retention_days: float = 90.0
     log_level: str = "INFO"
     instance_name: str = ""
+    # Unvouched pledges from one remote server that a call counts; more wait for a vouch (pledges/vouching.py).
+    unvouched_pledges_per_server: int = 5
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -77,6 +79,8 @@ class Settings:
                 "FEDIHUB_RETENTION_DAYS must be a positive number of days, and FEDIHUB_FAILED_RETENTION_DAYS "
                 "at least as many (failures are kept longer for the delivery health view)"
             )
+        if self.unvouched_pledges_per_server < 0:
+            raise ConfigurationError("FEDIHUB_UNVOUCHED_PLEDGES_PER_SERVER must be 0 or a positive whole number")
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -124,6 +128,7 @@ class Settings:
             failed_retention_days=_number(env, "FEDIHUB_FAILED_RETENTION_DAYS", cls.failed_retention_days),
             log_level=env.get("FEDIHUB_LOG_LEVEL", cls.log_level).upper(),
             instance_name=env.get("FEDIHUB_INSTANCE_NAME", ""),
+            unvouched_pledges_per_server=int(_number(env, "FEDIHUB_UNVOUCHED_PLEDGES_PER_SERVER", 5, int)),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

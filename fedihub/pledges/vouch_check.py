@@ -1,0 +1,123 @@
+"""The vouch check of one of our calls: which announcing hubs really carry it, which pledges a carrying
+hub vouches for, and telling every copy when that changes. Network reads first, then one short
+transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from fedihub.federation.context import FederationContext
+from fedihub.pledges import origin, vouching
+from fedihub.pledges.links import Links, Node, accepted_follows, node_of
+from fedihub.pledges.queries import find_local_call
+from fedihub.pledges.store import ACCEPTED, announcing_hubs, carrier_of, item_of
+from fedihub.protocol.pledges import Carrier, build_pledge_item
+from fedihub.storage.models import Actor, Pledge
+
+log = logging.getLogger(__name__)
+
+# Announcing hubs one check considers at most (each may cost a collection read).
+MAX_CANDIDATES = 50
+
+
+async def carrying_hubs(
+    links: Links, author: Node, candidates: list[tuple[Node, Carrier]]
+) -> list[tuple[Node, Carrier]]:
+    """Hubs that follow the call's author, or a hub already found carrying it, with consent (a fixed point)."""
+    carrying: list[tuple[Node, Carrier]] = []
+    waiting = list(candidates)
+    changed = True
+    while changed and waiting:
+        changed = False
+        for hub, carrier in list(waiting):
+            targets = [author, *(node for node, _ in carrying)]
+            for target in targets:
+                if await links.follows(hub, target):
+                    carrying.append((hub, carrier))
+                    waiting.remove((hub, carrier))
+                    changed = True
+                    break
+    return carrying
+
+
+def _carriers_json(carriers: list[Carrier]) -> list[dict[str, Any]]:
+    return [{"id": c.uri, "name": c.name, "hubScope": c.scope, "url": c.url}
+            for c in sorted(carriers, key=lambda c: c.uri)]
+
+
+async def run_vouch_check(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
+    """The job behind vouching.enqueue_vouch_check."""
+    call_uri = str(payload.get("call") or "")
+    async with ctx.sessions() as session:
+        call = await find_local_call(session, call_uri)
+        if call is None or call.deleted_at is not None:
+            return
+        author = node_of(call.author)
+        hubs = (await announcing_hubs(session, call_uri))[:MAX_CANDIDATES]
+        candidates = [(node_of(hub), carrier_of(hub)) for hub in hubs if hub.id != author.id]
+        rows = (
+            await session.scalars(
+                select(Pledge).where(
+                    Pledge.call_uri == call_uri, Pledge.state.in_((ACCEPTED, vouching.HELD)),
+                    Pledge.source != "refused",
+                    Pledge.vouched_by.is_(None) | (Pledge.vouched_by == vouching.HUB),
+                )
+            )
+        ).all()
+        coalitions = {
+            actor.uri: node_of(actor)
+            for actor in (
+                await session.scalars(select(Actor).where(Actor.uri.in_([row.coalition_uri for row in rows])))
+            ).all()
+        }
+        local_follows = await accepted_follows(session, [node.id for node, _ in candidates])
+
+    links = Links(ctx, local_follows)
+    carrying = await carrying_hubs(links, author, candidates)
+    vouched: set[str] = set()
+    for uri, coalition in coalitions.items():
+        for hub, _ in carrying:
+            if await links.follows(hub, coalition):
+                vouched.add(uri)
+                break
+    await _apply(ctx, call_uri, [carrier for _, carrier in carrying], vouched)
+
+
+async def _apply(ctx: FederationContext, call_uri: str, carriers: list[Carrier], vouched: set[str]) -> None:
+    async with ctx.sessions.begin() as session:
+        call = await find_local_call(session, call_uri)
+        if call is None or call.deleted_at is not None:
+            return
+        carried = _carriers_json(carriers)
+        carriers_changed = (call.pledge_carriers or []) != carried
+        call.pledge_carriers = carried
+        rows = (
+            await session.scalars(
+                select(Pledge).where(
+                    Pledge.call_uri == call_uri, Pledge.state.in_((ACCEPTED, vouching.HELD)),
+                    Pledge.source != "refused",
+                    Pledge.vouched_by.is_(None) | (Pledge.vouched_by == vouching.HUB),
+                ).order_by(Pledge.id)
+            )
+        ).all()
+        told = False
+        for row in rows:
+            now_vouched = row.coalition_uri in vouched
+            if now_vouched == (row.vouched_by == vouching.HUB):
+                continue
+            row.vouched_by, row.updated_at = (vouching.HUB if now_vouched else None), ctx.clock()
+            if row.state == vouching.HELD:
+                if now_vouched:
+                    await origin.accept_pledge(ctx, session, call, row)
+                    told = True
+                continue
+            await origin.publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+            told = True
+        if carriers_changed and not told:
+            await origin.publish_notice(ctx, session, call, "Update")
+        log.info("vouch check of %s: %d hubs carry it, %d pledges vouched by them", call_uri, len(carriers),
+                 len(vouched))
