@@ -112,19 +112,14 @@ def boosted(server: Server, hub: str, object_uri: str) -> bool:
 
 def rollup_seen(server: Server, call_url: str) -> tuple[int, int] | None:
     """(coalitions pledged, hubs carrying the call) as this server shows the call, or None without it."""
-    rows = server.query("SELECT is_local, pledge_carriers FROM objects WHERE uri = ?", call_url)
+    rows = server.query("SELECT pledge_carriers FROM objects WHERE uri = ?", call_url)
     if not rows:
         return None
-    is_local, carriers = rows[0]
+    (carriers,) = rows[0]
     pledged = int(
         server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted'", call_url) or 0
     )
-    if is_local:
-        # The origin counts the hubs whose Announce of the call reached it (pledges/store.py carriers_of).
-        # A hub is an actor with a hub_settings row (hubs/settings.py).
-        sql = ("SELECT count(DISTINCT r.actor_id) FROM reactions r JOIN hub_settings h ON h.actor_id = r.actor_id "
-               "WHERE r.object_uri = ? AND r.type = 'Announce'")
-        return pledged, int(server.scalar(sql, call_url) or 0)
+    # The origin keeps the carriers its vouch check verified (pledges/vouch_check.py); copies, the origin's list.
     return pledged, len(json.loads(carriers) if carriers else [])
 
 

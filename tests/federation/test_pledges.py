@@ -10,12 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
-from fedihub.federation.context import FederationContext
 from fedihub.federation.actors import resolve_target
+from fedihub.federation.context import FederationContext
 from fedihub.pledges import origin
 from fedihub.pledges import service as pledges
-from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.calls import get_call_target
+from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
