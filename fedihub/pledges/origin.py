@@ -217,14 +217,21 @@ async def refuse_coalition(
 async def record_change(
     ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge, join: Mapping[str, Any]
 ) -> None:
-    """A pledged coalition updated its Join: a new local action, or its report after the call."""
+    """A pledged coalition updated its Join: a new local action, or its report after the call.
+
+    Everyone is told only when the published item changed: an unvouched pledge's report is not
+    published, so repeating it costs no notices.
+    """
+    before = build_pledge_item(item_of(row))
     if "localAction" in join:
         action = read_local_action(join.get("localAction"))
         set_action(row, action if action and _same_host(action.uri, row.coalition_uri) else None)
     if "report" in join:
         _apply_report(row, call, join, ctx.clock())
     row.updated_at = ctx.clock()
-    await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+    after = build_pledge_item(item_of(row))
+    if after != before:
+        await publish_notice(ctx, session, call, "Add", after)
 
 
 async def collection_page(session: AsyncSession, call: StoredObject, page: int | None, now: Any) -> dict:

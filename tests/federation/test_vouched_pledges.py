@@ -172,6 +172,7 @@ async def test_turnout_of_ten_million_years_ahead_is_refused_and_an_unvouched_on
     # After the call: ten million is past the plausibility bound; a plausible figure is kept but,
     # unvouched, shown nowhere: not in the roll-up, not on the page, not in the published collection.
     net.clock.advance(days=701)
+    notices = len(sybil.received("Add"))
     for turnout, kept in ((10_000_000, None), (900, 900)):
         update = {**update, "id": sybil.new_id(group),
                   "object": {**join, "report": {"happened": True, "turnout": turnout}}}
@@ -180,6 +181,8 @@ async def test_turnout_of_ten_million_years_ahead_is_refused_and_an_unvouched_on
         async with a.ctx.sessions() as session:
             row = await session.scalar(select(Pledge).where(Pledge.coalition_uri == group.id))
         assert row is not None and row.turnout == kept
+    # Nothing published changed, so nobody was told anything.
+    assert len(sybil.received("Add")) == notices
     rollup = await _rollup(a, call.uri)
     assert (rollup.reported, rollup.turnout, rollup.unvouched) == (0, 0, 1)
     page = (await a.get(path_of(call.uri), headers={"accept": "text/html"})).text
