@@ -111,12 +111,14 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         mirror.REFRESH_JOB: mirror.run_refresh,
         mirror.STALE_SWEEP_JOB: mirror.run_stale_sweep,
         vouching.VOUCH_JOB: vouch_check.run_vouch_check,
+        vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
     }
     schedule = [
         Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
         Periodic(RETENTION_JOB, timedelta(days=1)),
         Periodic(mirror.STALE_SWEEP_JOB, ROLLUP_SWEEP_EVERY),
+        Periodic(vouch_check.VOUCH_SWEEP_JOB, timedelta(hours=vouch_check.VOUCH_SWEEP_EVERY_HOURS)),
     ]
     return functions, schedule
 

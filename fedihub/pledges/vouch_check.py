@@ -16,12 +16,16 @@ from fedihub.pledges.links import Links, Node, accepted_follows, node_of
 from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, announcing_hubs, carrier_of, item_of
 from fedihub.protocol.pledges import Carrier, build_pledge_item
-from fedihub.storage.models import Actor, Pledge
+from fedihub.storage.models import Actor, Pledge, Reaction, StoredObject
 
 log = logging.getLogger(__name__)
 
 # Announcing hubs one check considers at most (each may cost a collection read).
 MAX_CANDIDATES = 50
+VOUCH_SWEEP_JOB = "pledges.vouch-sweep"
+VOUCH_SWEEP_EVERY_HOURS = 1
+# Calls one sweep re-checks at most: the soonest first, the rest at the next sweep.
+SWEEP_LIMIT = 200
 
 
 async def carrying_hubs(
@@ -121,3 +125,29 @@ async def _apply(ctx: FederationContext, call_uri: str, carriers: list[Carrier],
             await origin.publish_notice(ctx, session, call, "Update")
         log.info("vouch check of %s: %d hubs carry it, %d pledges vouched by them", call_uri, len(carriers),
                  len(vouched))
+
+
+async def run_vouch_sweep(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
+    """Periodic: re-check our upcoming calls that hubs announced or coalitions pledged to.
+
+    Memberships change after a pledge (a coalition joins a carrying hub, a hub drops a member), and
+    neither sends us anything: the sweep is how a vouch follows them.
+    """
+    now = ctx.clock()
+    announced = select(Reaction.object_uri).where(Reaction.type == "Announce")
+    pledged = select(Pledge.call_uri).where(Pledge.state.in_((ACCEPTED, vouching.HELD)))
+    async with ctx.sessions.begin() as session:
+        uris = (
+            await session.scalars(
+                select(StoredObject.uri)
+                .where(
+                    StoredObject.is_local.is_(True), StoredObject.type == "Event", StoredObject.deleted_at.is_(None),
+                    (StoredObject.end_time >= now)
+                    | (StoredObject.end_time.is_(None) & (StoredObject.start_time >= now)),
+                    StoredObject.uri.in_(announced) | StoredObject.uri.in_(pledged),
+                )
+                .order_by(StoredObject.start_time).limit(SWEEP_LIMIT)
+            )
+        ).all()
+        for uri in uris:
+            await vouching.enqueue_vouch_check(session, uri, at=now)

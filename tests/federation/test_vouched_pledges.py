@@ -17,6 +17,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
+from fedihub.pledges import vouch_check
 from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
 from fedihub.pledges.rollup import Rollup
@@ -292,3 +293,30 @@ async def test_organizers_approve_a_pledge_and_every_copy_counts_it(net: Federat
     remote_page = (await c.get(f"/calls/view?url={call.uri}", headers={"accept": "text/html"})).text
     assert _text(remote_page, "headline") == "1 coalition pledged, 1 region"
 
+
+
+async def test_a_coalition_that_joins_a_carrying_hub_after_pledging_is_vouched_at_the_next_sweep(
+    net: FederationNet,
+) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    h = await net.add_instance("h.test")
+    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
+    await _coalition(b, "peoria", "Peoria Fight for 15", "Illinois")
+    await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    await net.settle()
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
+    await net.settle()
+    await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
+    await net.settle()
+    assert ((await _rollup(a, call.uri)).pledged, (await _rollup(a, call.uri)).unvouched) == (0, 1)
+
+    # Peoria joins the hub afterwards: nothing is sent to the call's server, the hourly sweep finds it.
+    await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "peoria@b.test"))
+    await net.settle()
+    await vouch_check.run_vouch_sweep(a.ctx, {})
+    await net.settle()
+    for instance in (a, b):
+        rollup = await _rollup(instance, call.uri)
+        assert (rollup.pledged, rollup.unvouched) == (1, 0), instance.base_url
