@@ -252,9 +252,12 @@ async def test_a_coalition_in_a_carrying_hubs_roster_is_vouched_and_a_forged_cla
     rollup = await _rollup(a, call.uri)
     assert [item.coalition.name for item in rollup.pledges] == ["Peoria Fight for 15"]
     assert [item.coalition.uri for item in rollup.unvouched_pledges] == [liar.id]
-    # Peoria's own server shows the same: vouched by the origin.
+    # Peoria's own server shows the same: vouched by the origin; so does the hub's page on its server.
     seen = await _rollup(b, call.uri)
     assert (seen.pledged, seen.unvouched) == (1, 1)
+    hub_page = (await h.get("/g/illinois", headers={"accept": "text/html"})).text
+    line = " ".join(re.sub(r"<[^>]+>", "", hub_page.split('data-rollup="hub-line">', 1)[1].split("</p>", 1)[0]).split())
+    assert line.startswith("1 coalition pledged (and 1 unvouched)"), line
 
 
 async def test_organizers_approve_a_pledge_and_every_copy_counts_it(net: FederationNet) -> None:
