@@ -83,6 +83,7 @@ class MyPledge:
     name: str
     state: str | None  # None: not pledged yet
     reported: bool
+    vouched: bool = False  # counted in the headline (pledges/vouching.py)
 
 
 def _pledger(item: PledgeItem) -> dict[str, Any]:
@@ -132,7 +133,8 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
                 row = await find_pledge(session, call.uri, actor.uri)
                 mine.append(MyPledge(handle=actor.username or "", name=actor.name or actor.username or "",
                                      state=row.state if row is not None else None,
-                                     reported=bool(row and row.happened is not None)))
+                                     reported=bool(row and row.happened is not None),
+                                     vouched=bool(row and row.vouched_by)))
             can_refuse = call.is_local and any(
                 actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin") for actor, role in roles
             )
