@@ -37,9 +37,10 @@ class PledgeLimits:
 
 
 def direct_vouch(coalition: Actor, row: Pledge | None) -> str | None:
-    """The vouch known without asking any server: ours, or approved by the organizers before."""
-    if row is not None and row.vouched_by == ORGANIZERS:
-        return ORGANIZERS
+    """The vouch known without asking any server: ours, approved by the organizers before, or given
+    by a carrying hub before (a pledge repeated keeps it; the next vouch check confirms or drops it)."""
+    if row is not None and row.vouched_by in (ORGANIZERS, HUB):
+        return row.vouched_by
     if coalition.is_local:
         return LOCAL
     return None
