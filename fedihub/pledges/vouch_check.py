@@ -48,6 +48,28 @@ async def carrying_hubs(
     return carrying
 
 
+async def anchored_hubs(links: Links, author: Node, carrying: list[Node]) -> list[Node]:
+    """The carrying hubs whose roster vouches for pledges: trust flows from the call's organizers.
+
+    Following a coalition or a hub costs nothing (both accept followers on their own), so a carrier
+    vouches only when it is anchored: one of this server's hubs (its admins created it), a hub the
+    call's author follows (the organizers' own choice), or a hub that an anchored hub follows with its
+    consent (that hub's admins chose it as a member). A hub a hostile server made, that follows the
+    author to be a carrier, vouches for nobody.
+    """
+    anchored = [hub for hub in carrying if hub.is_local or await links.follows(author, hub)]
+    changed = True
+    while changed:
+        changed = False
+        for hub in [hub for hub in carrying if hub not in anchored]:
+            for anchor in list(anchored):
+                if await links.follows(anchor, hub):
+                    anchored.append(hub)
+                    changed = True
+                    break
+    return anchored
+
+
 def _carriers_json(carriers: list[Carrier]) -> list[dict[str, Any]]:
     return [{"id": c.uri, "name": c.name, "hubScope": c.scope, "url": c.url}
             for c in sorted(carriers, key=lambda c: c.uri)]
@@ -78,13 +100,14 @@ async def run_vouch_check(ctx: FederationContext, payload: Mapping[str, Any]) ->
                 await session.scalars(select(Actor).where(Actor.uri.in_([row.coalition_uri for row in rows])))
             ).all()
         }
-        local_follows = await accepted_follows(session, [node.id for node, _ in candidates])
+        local_follows = await accepted_follows(session, [author.id, *(node.id for node, _ in candidates)])
 
     links = Links(ctx, local_follows)
     carrying = await carrying_hubs(links, author, candidates)
+    vouching_hubs = await anchored_hubs(links, author, [hub for hub, _ in carrying])
     vouched: set[str] = set()
     for uri, coalition in coalitions.items():
-        for hub, _ in carrying:
+        for hub in vouching_hubs:
             if await links.follows(hub, coalition):
                 vouched.add(uri)
                 break

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
 from fedihub.coalitions.actor_profile import ensure_profile, set_movements
+from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
@@ -69,6 +70,12 @@ async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Inst
     )
     # Two hubs following each other: the state hub also carries what the national hub boosts.
     await committed(state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "national@national.test"))
+    # Chicago follows its state hub: its organizers' own choice, from which the hubs' rosters vouch
+    # for pledges (the Illinois hub's, and the national hub's, which the Illinois hub follows).
+    await committed(
+        cities["chicago.test"].ctx, follows.follow, "chicago-tenants",
+        await resolve_target(cities["chicago.test"].ctx, "illinois@illinois.test"),
+    )
     # An ordinary person on a Mastodon-like server follows the national hub.
     peer = add_fake_peer(net, "mastodon.test", fixtures_dir(), usernames=("alice",))
     alice = peer.accounts["alice"]

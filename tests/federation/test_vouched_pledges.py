@@ -236,6 +236,8 @@ async def test_a_coalition_in_a_carrying_hubs_roster_is_vouched_and_a_forged_cla
     await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     for handle in ("tenants@a.test", "peoria@b.test"):
         await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, handle))
+    # The calling coalition follows its hub: its organizers' own choice, which lets the hub's roster vouch.
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
     await net.settle()
     call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
     await net.settle()
@@ -308,6 +310,7 @@ async def test_a_coalition_that_joins_a_carrying_hub_after_pledging_is_vouched_a
     await _coalition(b, "peoria", "Peoria Fight for 15", "Illinois")
     await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
     await net.settle()
     call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
     await net.settle()
@@ -323,3 +326,29 @@ async def test_a_coalition_that_joins_a_carrying_hub_after_pledging_is_vouched_a
     for instance in (a, b):
         rollup = await _rollup(instance, call.uri)
         assert (rollup.pledged, rollup.unvouched) == (1, 0), instance.base_url
+
+
+async def test_a_hub_a_hostile_server_made_vouches_for_none_of_its_groups(net: FederationNet) -> None:
+    """The Sybil server adds a hub: it follows the call's author (accepted on its own), announces the
+    call, lists its ten Groups as followed, and each Group lists the hub as a follower."""
+    a, _, call = await _chicago(net)
+    sybil = add_fake_peer(net, "sybil.test", fixtures_dir(), usernames=())
+    groups = [_group(sybil, f"group{n}", state=f"State {n}") for n in range(10)]
+    fake_hub = _group(sybil, "national", **{"fedihub:hubScope": "national", "name": "National Hub"})
+    sybil.serve({"@context": AS_CONTEXT, "id": f"{fake_hub.id}/following", "type": "OrderedCollection",
+                 "totalItems": len(groups), "orderedItems": [group.id for group in groups]})
+    for group in groups:
+        sybil.serve({"@context": AS_CONTEXT, "id": group.followers, "type": "OrderedCollection", "totalItems": 1,
+                     "orderedItems": [fake_hub.id]})
+    assert (await sybil.send(a, sybil.build_follow(fake_hub, AUTHOR))).status_code == 202
+    await net.settle()
+    assert sybil.received("Accept"), "the author accepts followers on its own"
+    assert (await sybil.send(a, sybil.build_announce(fake_hub, call.uri, AUTHOR))).status_code == 202
+    for group in groups:
+        assert (await sybil.send(a, _join(sybil, group, call))).status_code == 202
+    await net.settle()
+
+    rollup = await _rollup(a, call.uri)
+    assert (rollup.pledged, len(rollup.by_region), rollup.unvouched) == (1, 1, 5)
+    page = (await a.get(path_of(call.uri), headers={"accept": "text/html"})).text
+    assert _text(page, "headline") == "1 coalition pledged, 1 region and 5 unvouched"
