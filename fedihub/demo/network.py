@@ -189,8 +189,13 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     wait_until(lambda: waiting_join(illinois, springfield_uri), what="Springfield's request to reach the Illinois hub",
                timeout=timeout, servers=everyone)
     run_side_by_side([(illinois, ["hub", "approve", "illinois", springfield_uri], None)])
+    # The calling coalition's organizers follow the hubs they work with: that makes those hubs' rosters
+    # vouch for the pledges to its calls (docs/security.md, "Which hubs vouch").
+    for hub in (illinois_hub, actor_url(national, "national")):
+        run_side_by_side([(chicago, ["follow", "chicago-tenants", hub], None)])
     wait_until(
-        lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2,
+        lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2
+        and accepted_follows_of(chicago, "chicago-tenants") == 2,
         what="every member to accept its hub", timeout=timeout, servers=everyone,
     )
 
