@@ -111,13 +111,15 @@ def boosted(server: Server, hub: str, object_uri: str) -> bool:
 
 
 def rollup_seen(server: Server, call_url: str) -> tuple[int, int] | None:
-    """(coalitions pledged, hubs carrying the call) as this server shows the call, or None without it."""
+    """(coalitions pledged, hubs carrying the call) as this server's headline shows the call (vouched
+    pledges only), or None without it."""
     rows = server.query("SELECT pledge_carriers FROM objects WHERE uri = ?", call_url)
     if not rows:
         return None
     (carriers,) = rows[0]
     pledged = int(
-        server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted'", call_url) or 0
+        server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted' "
+                      "AND vouched_by IS NOT NULL", call_url) or 0
     )
     # The origin keeps the carriers its vouch check verified (pledges/vouch_check.py); copies, the origin's list.
     return pledged, len(json.loads(carriers) if carriers else [])
