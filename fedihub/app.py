@@ -37,7 +37,7 @@ from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
-from fedihub.pledges import mirror
+from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
@@ -107,7 +107,10 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
     events = InboundEvents()
     routes = RouteTable([
         *follow_routes(events), *content_routes(events), *membership_routes(events),
-        *pledge_routes(events, mirror_limits(settings)),
+        *pledge_routes(
+            events, mirror_limits(settings),
+            vouching.PledgeLimits(unvouched_per_server=settings.unvouched_pledges_per_server),
+        ),
         *moderation_routes(reports_per_host_hour=settings.reports_per_host_hour),
     ])
     boosting.subscribe_boosting(events, hub_limits(settings))
@@ -146,12 +149,15 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         mirror.REFRESH_JOB: mirror.refresh_job(mirror_limits(settings)),
         mirror.CONFIRM_JOB: mirror.run_confirm,
         mirror.STALE_SWEEP_JOB: mirror.run_stale_sweep,
+        vouching.VOUCH_JOB: vouch_check.run_vouch_check,
+        vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
     }
     schedule = [
         Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
         Periodic(RETENTION_JOB, timedelta(days=1)),
         Periodic(mirror.STALE_SWEEP_JOB, ROLLUP_SWEEP_EVERY),
+        Periodic(vouch_check.VOUCH_SWEEP_JOB, timedelta(hours=vouch_check.VOUCH_SWEEP_EVERY_HOURS)),
     ]
     return functions, schedule
 

@@ -79,6 +79,8 @@ class Settings:
     key_fetches_per_host: int = 60
     # A signing key (or its URL) that could not be fetched is not fetched again for this long.
     key_failure_seconds: float = 300.0
+    # Unvouched pledges from one remote server that a call counts; more wait for a vouch (pledges/vouching.py).
+    unvouched_pledges_per_server: int = 5
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -107,6 +109,8 @@ class Settings:
             )
         if self.reports_per_host_hour < 0:
             raise ConfigurationError("FEDIHUB_REPORTS_PER_HOST_HOUR must be 0 (keep none) or a positive number")
+        if self.unvouched_pledges_per_server < 0:
+            raise ConfigurationError("FEDIHUB_UNVOUCHED_PLEDGES_PER_SERVER must be 0 or a positive whole number")
         if self.worker_lease_seconds <= 0:
             raise ConfigurationError("FEDIHUB_WORKER_LEASE_SECONDS must be a positive number of seconds")
         if self.rate_window_seconds <= 0 or self.key_failure_seconds < 0:
@@ -189,6 +193,7 @@ class Settings:
             inbox_actor_bytes=int(_number(env, "FEDIHUB_INBOX_ACTOR_BYTES", cls.inbox_actor_bytes, int)),
             key_fetches_per_host=int(_number(env, "FEDIHUB_KEY_FETCHES_PER_HOST", cls.key_fetches_per_host, int)),
             key_failure_seconds=_number(env, "FEDIHUB_KEY_FAILURE_SECONDS", cls.key_failure_seconds),
+            unvouched_pledges_per_server=int(_number(env, "FEDIHUB_UNVOUCHED_PLEDGES_PER_SERVER", 5, int)),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

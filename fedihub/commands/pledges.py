@@ -91,7 +91,8 @@ async def pledge_show(runtime: Runtime, call_url: str) -> None:
     await mirror.refresh_if_stale(runtime.ctx, call)
     async with runtime.ctx.sessions() as session:
         rollup = await current_rollup(session, call)
-    click.echo(f"{call.name}: {rollup.pledged} coalition(s) pledged, {len(rollup.actions)} local action(s)")
+    unvouched = f" and {rollup.unvouched} unvouched" if rollup.unvouched else ""
+    click.echo(f"{call.name}: {rollup.pledged} coalition(s) pledged{unvouched}, {len(rollup.actions)} local action(s)")
     for label, count in rollup.by_region:
         click.echo(f"  region    {label}: {count}")
     for label, count in rollup.by_movement:

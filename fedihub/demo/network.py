@@ -111,20 +111,17 @@ def boosted(server: Server, hub: str, object_uri: str) -> bool:
 
 
 def rollup_seen(server: Server, call_url: str) -> tuple[int, int] | None:
-    """(coalitions pledged, hubs carrying the call) as this server shows the call, or None without it."""
-    rows = server.query("SELECT is_local, pledge_carriers FROM objects WHERE uri = ?", call_url)
+    """(coalitions pledged, hubs carrying the call) as this server's headline shows the call (vouched
+    pledges only), or None without it."""
+    rows = server.query("SELECT pledge_carriers FROM objects WHERE uri = ?", call_url)
     if not rows:
         return None
-    is_local, carriers = rows[0]
+    (carriers,) = rows[0]
     pledged = int(
-        server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted'", call_url) or 0
+        server.scalar("SELECT count(*) FROM pledges WHERE call_uri = ? AND state = 'accepted' "
+                      "AND vouched_by IS NOT NULL", call_url) or 0
     )
-    if is_local:
-        # The origin counts the hubs whose Announce of the call reached it (pledges/store.py carriers_of).
-        # A hub is an actor with a hub_settings row (hubs/settings.py).
-        sql = ("SELECT count(DISTINCT r.actor_id) FROM reactions r JOIN hub_settings h ON h.actor_id = r.actor_id "
-               "WHERE r.object_uri = ? AND r.type = 'Announce'")
-        return pledged, int(server.scalar(sql, call_url) or 0)
+    # The origin keeps the carriers its vouch check verified (pledges/vouch_check.py); copies, the origin's list.
     return pledged, len(json.loads(carriers) if carriers else [])
 
 
@@ -194,8 +191,13 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     wait_until(lambda: waiting_join(illinois, springfield_uri), what="Springfield's request to reach the Illinois hub",
                timeout=timeout, servers=everyone)
     run_side_by_side([(illinois, ["hub", "approve", "illinois", springfield_uri], None)])
+    # The calling coalition's organizers follow the hubs they work with: that makes those hubs' rosters
+    # vouch for the pledges to its calls (docs/security.md, "Which hubs vouch").
+    for hub in (illinois_hub, actor_url(national, "national")):
+        run_side_by_side([(chicago, ["follow", "chicago-tenants", hub], None)])
     wait_until(
-        lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2,
+        lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2
+        and accepted_follows_of(chicago, "chicago-tenants") == 2,
         what="every member to accept its hub", timeout=timeout, servers=everyone,
     )
 

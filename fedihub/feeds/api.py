@@ -102,7 +102,8 @@ def call_json(row: StoredObject, *, page: str, rollup: Rollup, local_domain: str
             "handle": f"{author.username}@{domain}" if author.username else None,
             "url": http_url(author.url) or author.uri,
         },
-        "pledges": {"count": rollup.pledged, "local_actions": len(rollup.actions)},
+        # "count" is vouched pledges only (the headline); unvouched ones are counted apart.
+        "pledges": {"count": rollup.pledged, "unvouched": rollup.unvouched, "local_actions": len(rollup.actions)},
         "description": plain_text(row.content),
         "published": _utc(row.published),
         "updated": _utc(row.updated),

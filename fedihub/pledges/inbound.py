@@ -19,7 +19,7 @@ from fedihub.federation.outbox import publish
 from fedihub.federation.routing import Inbound, Route
 from fedihub.hubs.announce_marks import first_announce
 from fedihub.hubs.settings import hub_scope_of
-from fedihub.pledges import mirror, origin
+from fedihub.pledges import mirror, origin, vouching
 from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, find_pledge
 from fedihub.protocol import builders
@@ -41,21 +41,24 @@ async def match_join_of_call(ctx: FederationContext, session: AsyncSession, inbo
     return await _local_call_id(session, inbound.activity.object_id)
 
 
-async def handle_join(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
-    """A coalition pledges to one of our calls: accepted or rejected, and everyone showing the call told."""
-    call = await session.get(StoredObject, call_id)
-    coalition = await session.get(Actor, inbound.actor.id)
-    assert call is not None and coalition is not None
-    join = {**inbound.activity.raw, "actor": coalition.uri, "object": call.uri}
-    row = await find_pledge(session, call.uri, coalition.uri)
-    if row is not None and row.state == ACCEPTED:
-        # The same coalition's Join of the same call again, under a new id: nothing changed, so the
-        # call's audience hears nothing (20 repeats made 160 deliveries). Only the sender gets an Accept
-        # of it, as Mastodon answers a repeated Follow, so a peer that lost our first one is not stuck.
-        accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
-        await publish(ctx, session, actor=call.author, activity=accept, inboxes=[coalition.inbox or ""])
-        return
-    await origin.decide_join(ctx, session, call, coalition, join)
+def handle_join(limits: vouching.PledgeLimits) -> Any:
+    async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
+        """A coalition pledges to one of our calls: accepted, held or rejected, and everyone showing it told."""
+        call = await session.get(StoredObject, call_id)
+        coalition = await session.get(Actor, inbound.actor.id)
+        assert call is not None and coalition is not None
+        join = {**inbound.activity.raw, "actor": coalition.uri, "object": call.uri}
+        row = await find_pledge(session, call.uri, coalition.uri)
+        if row is not None and row.state == ACCEPTED:
+            # The same coalition's Join of the same call again, under a new id: nothing changed, so the
+            # call's audience hears nothing (20 repeats made 160 deliveries). Only the sender gets an Accept
+            # of it, as Mastodon answers a repeated Follow, so a peer that lost our first one is not stuck.
+            accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
+            await publish(ctx, session, actor=call.author, activity=accept, inboxes=[coalition.inbox or ""])
+            return
+        await origin.decide_join(ctx, session, call, coalition, join, limits)
+
+    return apply
 
 
 async def match_undone_join_of_call(ctx: FederationContext, session: AsyncSession, inbound: Inbound) -> int | None:
@@ -70,8 +73,9 @@ async def handle_withdraw(ctx: FederationContext, session: AsyncSession, inbound
     call = await session.get(StoredObject, call_id)
     assert call is not None
     row = await find_pledge(session, call.uri, inbound.actor.uri)
-    # "withdrawn" too: a coalition of this server marks its own pledge before its Leave is handled.
-    if row is not None and row.state in (ACCEPTED, "withdrawn"):
+    # "withdrawn" too: a coalition of this server marks its own pledge before its Leave is handled;
+    # "pending": a held pledge can be withdrawn before anyone decided on it.
+    if row is not None and row.state in (ACCEPTED, "withdrawn", vouching.HELD):
         await origin.withdraw_at_origin(ctx, session, call, row)
 
 
@@ -97,15 +101,20 @@ async def handle_report(ctx: FederationContext, session: AsyncSession, inbound: 
 async def count_carrying_hub(
     ctx: FederationContext, session: AsyncSession, announcer: Actor, object_id: str, row: StoredObject | None
 ) -> None:
-    """A hub announced one of our calls: everyone showing the call learns who carries it."""
+    """A hub announced one of our calls: a vouch check finds whether it carries it (and whom it vouches for).
+
+    The check tells everyone showing the call only when the carriers or the vouches change, so a
+    repeated Announce costs no notices.
+    """
     if hub_scope_of(announcer) is None:
         return
     call = await find_local_call(session, object_id)
     if call is None or call.deleted_at is not None:
         return
-    # Once per (hub, call): a repeated Announce, under a new id or after an Undo, tells nobody again.
+    # Once per (hub, call): a repeated Announce, under a new id or after an Undo, asks nothing again; the
+    # vouch check tells the call's audience only when its carriers or vouches changed.
     if await first_announce(session, announcer.id, call.uri, ctx.clock()):
-        await origin.publish_notice(ctx, session, call, "Update")
+        await vouching.enqueue_vouch_check(session, call.uri, at=ctx.clock())
 
 
 # --- At the pledging coalition's server ---------------------------------------------------------------------
@@ -180,11 +189,15 @@ def handle_notice(limits: mirror.MirrorLimits) -> Callable[..., Awaitable[None]]
     return apply
 
 
-def pledge_routes(events: InboundEvents, mirror_limits: mirror.MirrorLimits | None = None) -> list[Route]:
+def pledge_routes(
+    events: InboundEvents,
+    mirror_limits: mirror.MirrorLimits | None = None,
+    limits: vouching.PledgeLimits | None = None,
+) -> list[Route]:
     events.object_announced.connect(count_carrying_hub)
     notice = handle_notice(mirror_limits or mirror.MirrorLimits())
     return [
-        Route("Join", "call", match_join_of_call, handle_join),
+        Route("Join", "call", match_join_of_call, handle_join(limits or vouching.PledgeLimits())),
         Route("Leave", "call", match_join_of_call, handle_withdraw),
         Route("Undo", "Join of a call", match_undone_join_of_call, handle_withdraw),
         Route("Update", "our pledge (its report)", match_report, handle_report),

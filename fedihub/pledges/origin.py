@@ -17,10 +17,10 @@ from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.pledges import vouching
 from fedihub.pledges.store import (
     ACCEPTED,
     accepted_count,
-    carriers_of,
     coalition_of,
     find_pledge,
     is_over,
@@ -36,6 +36,7 @@ from fedihub.protocol.pledges import (
     build_collection_summary,
     build_notice,
     build_pledge_item,
+    read_carriers,
     read_local_action,
     read_message,
     read_report,
@@ -72,7 +73,10 @@ async def summary_document(session: AsyncSession, call: StoredObject, now: Any) 
     collection = pledges_collection(call.uri)
     return build_collection_summary(
         collection_id=collection, call_id=call.uri, total=await accepted_count(session, call.uri),
-        carriers=await carriers_of(session, call.uri), updated=now, first=f"{collection}?page=1",
+        vouched=await accepted_count(session, call.uri, vouched_only=True),
+        # The hubs the last vouch check verified (pledges/vouch_check.py), not every announcer.
+        carriers=read_carriers({"carriedBy": call.pledge_carriers or []}), updated=now,
+        first=f"{collection}?page=1",
     )
 
 
@@ -97,9 +101,15 @@ async def publish_notice(
 
 
 async def decide_join(
-    ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition: Actor, join: Mapping[str, Any]
+    ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition: Actor, join: Mapping[str, Any],
+    limits: vouching.PledgeLimits | None = None,
 ) -> Pledge | None:
-    """Accept or reject a coalition's Join of one of our calls; returns the accepted pledge."""
+    """Accept, hold or reject a coalition's Join of one of our calls; returns the accepted pledge.
+
+    An unvouched pledge from a server that already has ``limits.unvouched_per_server`` of them
+    counted is held: stored unanswered, for a vouch check or the organizers to decide.
+    """
+    limits = limits or vouching.PledgeLimits()
     now = ctx.clock()
     join_id = str(join["id"])
     row = await find_pledge(session, call.uri, coalition.uri)
@@ -113,21 +123,63 @@ async def decide_join(
         reject = builders.build_reject(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
         await publish(ctx, session, actor=call.author, activity=reject, inboxes=answer_to)
         return None
+    vouch = vouching.direct_vouch(coalition, row)
+    held = vouch is None and await vouching.over_cap(session, call.uri, coalition.uri, limits)
     if row is None:
         row = Pledge(call_uri=call.uri, coalition_uri=coalition.uri, source="local", created_at=now)
         session.add(row)
-    row.uri, row.state, row.updated_at = join_id, ACCEPTED, now
+    row.uri, row.state, row.updated_at = join_id, vouching.HELD if held else ACCEPTED, now
+    row.vouched_by = vouch
     row.message = read_message(join)
     set_coalition(row, coalition_of(coalition))
     action = read_local_action(join.get("localAction"))
     # A local action must live on the pledging coalition's own server (it is its Event).
     set_action(row, action if action and _same_host(action.uri, coalition.uri) else None)
-    if join.get("report") is not None:
-        set_report(row, read_report(join.get("report")))
-    accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
-    await publish(ctx, session, actor=call.author, activity=accept, inboxes=answer_to)
-    await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+    _apply_report(row, call, join, now)
+    if vouch is None:
+        # A hub carrying the call may list it: that takes other servers' collections, so a job asks.
+        await vouching.enqueue_vouch_check(session, call.uri, at=now)
+    if held:
+        log.info("holding pledge %s to %s: %s has %d unvouched pledges counted", join_id, call.uri,
+                 coalition.domain, limits.unvouched_per_server)
+        return None
+    await accept_pledge(ctx, session, call, row)
     return row
+
+
+async def accept_pledge(ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge) -> None:
+    """Accept to the pledging coalition, then Add to everyone who shows the call."""
+    row.state = ACCEPTED
+    join = {"id": row.uri, "type": "Join", "actor": row.coalition_uri, "object": call.uri}
+    coalition = await session.scalar(select(Actor).where(Actor.uri == row.coalition_uri))
+    if coalition is not None:
+        accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
+        await publish(ctx, session, actor=call.author, activity=accept, inboxes=[coalition.inbox or ""])
+    await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+
+
+def _apply_report(row: Pledge, call: StoredObject, join: Mapping[str, Any], now: Any) -> None:
+    """Keep the report a Join carries, unless it comes too early or claims an implausible turnout."""
+    raw = join.get("report")
+    if raw is None:
+        return
+    problem = vouching.report_refusal(raw, call=call, action_start=row.action_start, now=now)
+    if problem is not None:
+        log.info("ignoring the report in %s: %s", row.uri, problem)
+        return
+    set_report(row, read_report(raw))
+
+
+async def approve_pledge(ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition_uri: str) -> None:
+    """The call's organizers vouch for a pledge: a held one is accepted, and every copy counts it."""
+    row = await find_pledge(session, call.uri, coalition_uri, for_update=True)
+    if row is None or row.state not in (ACCEPTED, vouching.HELD) or row.source == "refused":
+        raise NotFound("that coalition has no pledge to this call")
+    row.vouched_by, row.updated_at = vouching.ORGANIZERS, ctx.clock()
+    if row.state == vouching.HELD:
+        await accept_pledge(ctx, session, call, row)
+    else:
+        await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
 
 
 def _same_host(a: str, b: str) -> bool:
@@ -165,14 +217,21 @@ async def refuse_coalition(
 async def record_change(
     ctx: FederationContext, session: AsyncSession, call: StoredObject, row: Pledge, join: Mapping[str, Any]
 ) -> None:
-    """A pledged coalition updated its Join: a new local action, or its report after the call."""
+    """A pledged coalition updated its Join: a new local action, or its report after the call.
+
+    Everyone is told only when the published item changed: an unvouched pledge's report is not
+    published, so repeating it costs no notices.
+    """
+    before = build_pledge_item(item_of(row))
     if "localAction" in join:
         action = read_local_action(join.get("localAction"))
         set_action(row, action if action and _same_host(action.uri, row.coalition_uri) else None)
     if "report" in join:
-        set_report(row, read_report(join.get("report")))
+        _apply_report(row, call, join, ctx.clock())
     row.updated_at = ctx.clock()
-    await publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+    after = build_pledge_item(item_of(row))
+    if after != before:
+        await publish_notice(ctx, session, call, "Add", after)
 
 
 async def collection_page(session: AsyncSession, call: StoredObject, page: int | None, now: Any) -> dict:

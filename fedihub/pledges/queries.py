@@ -9,18 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.pledges.rollup import Rollup, build_rollup
-from fedihub.pledges.store import accepted_pledges, carriers_of, item_of
+from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.protocol.pledges import read_carriers
 from fedihub.storage.models import Pledge, StoredObject
 
 
 async def rollup_of(session: AsyncSession, call: StoredObject) -> Rollup:
     items = [item_of(row) for row in await accepted_pledges(session, call.uri)]
-    if call.is_local:
-        carriers = await carriers_of(session, call.uri)
-    else:
-        carriers = read_carriers({"carriedBy": call.pledge_carriers or []})
-    return build_rollup(items, carriers)
+    # Our calls: the hubs our last vouch check verified; remote calls: the origin's published list.
+    return build_rollup(items, read_carriers({"carriedBy": call.pledge_carriers or []}))
+
+
+async def held_pledges(session: AsyncSession, call_uri: str) -> Sequence[Pledge]:
+    """At the origin: pledges held unanswered (unvouched, over the per-server cap), oldest first."""
+    return (
+        await session.scalars(
+            select(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == "pending", Pledge.source == "local")
+            .order_by(Pledge.id)
+        )
+    ).all()
 
 
 async def current_rollup(session: AsyncSession, call: StoredObject) -> Rollup:

@@ -19,10 +19,11 @@ from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges.calls import CallTarget
 from fedihub.pledges.local_action import MAX_ACTION_TITLE, LocalActionInput
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
+from fedihub.pledges.vouching import report_refusal
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Report, build_join
 from fedihub.protocol.urls import http_url_problem
-from fedihub.storage.models import Actor, Pledge
+from fedihub.storage.models import Actor, Pledge, StoredObject
 
 LIVE_STATES = ("pending", ACCEPTED)
 
@@ -112,6 +113,13 @@ async def pledge(
 
 async def _own_pledge(session: AsyncSession, username: str, call_uri: str) -> tuple[Actor, Pledge, Actor]:
     """The coalition, its live pledge to the call, and the call's author (whose inbox is told)."""
+    coalition, row, call = await _own_pledge_and_call(session, username, call_uri)
+    return coalition, row, call.author
+
+
+async def _own_pledge_and_call(
+    session: AsyncSession, username: str, call_uri: str
+) -> tuple[Actor, Pledge, StoredObject]:
     coalition = await get_local_actor(session, username)
     row = await find_pledge(session, call_uri, coalition.uri, for_update=True)
     if row is None or row.state not in LIVE_STATES:
@@ -120,7 +128,7 @@ async def _own_pledge(session: AsyncSession, username: str, call_uri: str) -> tu
     call = await find_object(session, call_uri)
     if call is None:
         raise NotFound("this server has no copy of that call any more")
-    return coalition, row, call.author
+    return coalition, row, call
 
 
 async def withdraw(ctx: FederationContext, session: AsyncSession, username: str, call_uri: str) -> None:
@@ -138,7 +146,7 @@ async def withdraw(ctx: FederationContext, session: AsyncSession, username: str,
 
 def check_report(happened: bool, turnout: int | None, url: str | None) -> Report:
     if turnout is not None and not 0 <= turnout <= MAX_TURNOUT:
-        raise InvalidInput("turnout is a rough number of people, 0 or more", field="turnout")
+        raise InvalidInput(f"turnout is a rough number of people, from 0 to {MAX_TURNOUT:,}", field="turnout")
     url = (url or "").strip() or None
     if url is not None and (problem := http_url_problem(url)):
         raise InvalidInput(f"the link {problem}", field="report_url")
@@ -151,10 +159,14 @@ async def report(
 ) -> Pledge:
     """After the call: did the local action happen, how many came, a link (photos, a write-up)."""
     result = check_report(happened, turnout, url)
-    coalition, row, author = await _own_pledge(session, username, call_uri)
+    coalition, row, call = await _own_pledge_and_call(session, username, call_uri)
+    author = call.author
     if row.state != ACCEPTED:
         raise Conflict("the call's organizers have not accepted this pledge yet")
     now = ctx.clock()
+    # The origin refuses it too (pledges/vouching.py report_refusal): say so here, before sending.
+    if report_refusal({"turnout": result.turnout}, call=call, action_start=row.action_start, now=now):
+        raise InvalidInput("report back once your local action has started", field="happened")
     set_report(row, Report(happened=result.happened, turnout=result.turnout, url=result.url, reported_at=now))
     row.updated_at = now
     item = item_of(row)

@@ -38,7 +38,7 @@ def item_of(row: Pledge) -> PledgeItem:
         movements=tuple(row.movements or ()),
     )
     return PledgeItem(uri=row.uri, call_uri=row.call_uri, coalition=coalition, message=row.message,
-                      action=action, report=report, published=row.created_at)
+                      action=action, report=report, published=row.created_at, vouched=row.vouched_by is not None)
 
 
 def coalition_of(actor: Actor) -> PledgingCoalition:
@@ -89,8 +89,10 @@ async def accepted_pledges(session: AsyncSession, call_uri: str) -> Sequence[Ple
     ).all()
 
 
-async def accepted_count(session: AsyncSession, call_uri: str) -> int:
+async def accepted_count(session: AsyncSession, call_uri: str, *, vouched_only: bool = False) -> int:
     query = select(func.count()).select_from(Pledge).where(Pledge.call_uri == call_uri, Pledge.state == ACCEPTED)
+    if vouched_only:
+        query = query.where(Pledge.vouched_by.is_not(None))
     return int(await session.scalar(query) or 0)
 
 
@@ -103,21 +105,32 @@ async def upsert_item(session: AsyncSession, item: PledgeItem, *, now: datetime,
                      created_at=item.published or now)
         session.add(row)
     row.uri, row.state, row.message, row.updated_at = item.uri, ACCEPTED, item.message, now
+    # A copy vouches for what the call's origin vouches for: it is the origin's call and its organizers' word.
+    row.vouched_by = "origin" if item.vouched else None
     set_coalition(row, item.coalition)
     set_action(row, item.action)
     set_report(row, item.report)
     return row
 
 
-async def carriers_of(session: AsyncSession, call_uri: str) -> list[Carrier]:
-    """Hubs whose Announce of the call reached this server (every hub boost names the author)."""
+async def announcing_hubs(session: AsyncSession, call_uri: str) -> list[Actor]:
+    """Hubs whose own signed Announce of the call reached this server: candidates to carry it.
+
+    A Reaction row is written only from an authenticated Announce whose actor is the signer, so each
+    of these hubs said so itself; whether it really carries the call is pledges/vouching.py's question.
+    """
     announcers = select(Reaction.actor_id).where(Reaction.object_uri == call_uri, Reaction.type == "Announce")
-    hubs = (
-        await session.scalars(
-            select(Actor)
-            .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
-            .where(Actor.id.in_(announcers))
-            .order_by(Actor.id)
-        )
-    ).all()
-    return [Carrier(uri=hub.uri, name=hub.name, scope=hub_scope_of(hub), url=hub.url or hub.uri) for hub in hubs]
+    return list(
+        (
+            await session.scalars(
+                select(Actor)
+                .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
+                .where(Actor.id.in_(announcers), Actor.deleted_at.is_(None))
+                .order_by(Actor.id)
+            )
+        ).all()
+    )
+
+
+def carrier_of(hub: Actor) -> Carrier:
+    return Carrier(uri=hub.uri, name=hub.name, scope=hub_scope_of(hub), url=hub.url or hub.uri)

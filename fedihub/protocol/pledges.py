@@ -36,6 +36,8 @@ PLEDGE_CONTEXT: list[Any] = [
         "turnout": "fedihub:turnout",
         "pledgesOf": {"@id": "fedihub:pledgesOf", "@type": "@id"},
         "carriedBy": "fedihub:carriedBy",
+        "vouched": "fedihub:vouched",
+        "vouchedItems": "fedihub:vouchedItems",
         "hubScope": "fedihub:hubScope",
         "Hashtag": "as:Hashtag",
         "PostalAddress": "sc:PostalAddress",
@@ -47,7 +49,9 @@ PLEDGE_CONTEXT: list[Any] = [
 ]
 
 MAX_TEXT = 300
-MAX_TURNOUT = 10_000_000
+# The plausibility bound of one coalition's turnout: a local action is people in one place, and the
+# largest single-city marches counted reach about a million. A report above it is refused.
+MAX_TURNOUT = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,11 @@ class Report:
 
 @dataclass(frozen=True)
 class PledgeItem:
-    """One accepted pledge as the call's origin publishes it."""
+    """One accepted pledge as the call's origin publishes it.
+
+    ``vouched``: the origin vouches for it (docs/security.md "Counts you can believe"); only vouched
+    pledges count in the headline numbers and only their reports are published.
+    """
 
     uri: str
     call_uri: str
@@ -97,6 +105,7 @@ class PledgeItem:
     action: LocalAction | None = None
     report: Report | None = None
     published: datetime | None = None
+    vouched: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -170,16 +179,19 @@ def _coalition_document(coalition: PledgingCoalition) -> dict[str, Any]:
 
 
 def build_pledge_item(item: PledgeItem) -> dict[str, Any]:
-    """A collection item: the accepted Join, with the coalition's name, region and movements inline."""
+    """A collection item: the accepted Join, with the coalition's name, region and movements inline.
+
+    An unvouched pledge's report is left out: its turnout is shown nowhere until it is vouched.
+    """
     body: dict[str, Any] = {
         "id": item.uri, "type": "Join", "actor": _coalition_document(item.coalition), "object": item.call_uri,
-        "participationMessage": item.message,
+        "participationMessage": item.message, "vouched": item.vouched,
     }
     if item.published:
         body["published"] = format_datetime(item.published)
     if item.action is not None:
         body["localAction"] = build_local_action(item.action)
-    if item.report is not None:
+    if item.report is not None and item.vouched:
         body["report"] = build_report(item.report)
     return body
 
@@ -196,12 +208,16 @@ class Carrier:
 
 def build_collection_summary(
     *, collection_id: str, call_id: str, total: int, carriers: Sequence[Carrier], updated: datetime,
-    first: str | None = None,
+    first: str | None = None, vouched: int = 0,
 ) -> dict[str, Any]:
-    """The pledges collection without its items: what a notice carries and the collection's head."""
+    """The pledges collection without its items: what a notice carries and the collection's head.
+
+    ``totalItems`` counts every published pledge (copies compare it with theirs); ``vouchedItems``
+    those the origin vouches for, the headline number.
+    """
     body: dict[str, Any] = {
-        "id": collection_id, "type": "OrderedCollection", "totalItems": total, "pledgesOf": call_id,
-        "updated": format_datetime(updated),
+        "id": collection_id, "type": "OrderedCollection", "totalItems": total, "vouchedItems": vouched,
+        "pledgesOf": call_id, "updated": format_datetime(updated),
         "carriedBy": [_clean({"id": c.uri, "type": "Group", "name": c.name, "hubScope": c.scope, "url": c.url})
                       for c in carriers],
     }
@@ -307,6 +323,8 @@ def read_pledge_item(doc: Any) -> PledgeItem | None:
         uri=uri, call_uri=call, coalition=coalition, message=read_message(doc),
         action=read_local_action(doc.get("localAction")), report=read_report(doc.get("report")),
         published=parse_datetime(doc.get("published")),
+        # Only an explicit true: an origin that does not vouch (older fedihub, another server) vouches for none.
+        vouched=doc.get("vouched") is True,
     )
 
 

@@ -511,6 +511,9 @@ class Pledge(Base):
     reported_at: Mapped[datetime | None]
     # "local" for pledges this instance decides on or sent; "origin" for a mirror of a remote call's list.
     source: Mapped[str] = mapped_column(String(16), default="local")
+    # Why the pledge counts in the headline (pledges/vouching.py): "local", "hub" or "organizers" at the
+    # call's origin, "origin" on a copy whose origin published it as vouched; None while unvouched.
+    vouched_by: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

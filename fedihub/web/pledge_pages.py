@@ -22,9 +22,9 @@ from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
 from fedihub.pledges.local_action import read_local_action
-from fedihub.pledges.queries import current_rollup, find_local_call, rollup_of
+from fedihub.pledges.queries import current_rollup, find_local_call, held_pledges, rollup_of
 from fedihub.pledges.rollup import Rollup
-from fedihub.pledges.store import find_pledge, is_over
+from fedihub.pledges.store import find_pledge, is_over, item_of
 from fedihub.protocol.pledges import PledgeItem
 from fedihub.protocol.urls import http_url
 from fedihub.web.auth import require_account
@@ -42,6 +42,7 @@ NOTICES = {
     "withdrawn": "Pledge withdrawn. The call's organizers have been told.",
     "reported": "Thank you: your report is on its way to the call's organizers.",
     "refused": "Pledge refused. The coalition has been told, and it no longer counts here.",
+    "approved": "Pledge approved: it is vouched for and counts in the headline numbers everywhere.",
 }
 
 
@@ -82,17 +83,21 @@ class MyPledge:
     name: str
     state: str | None  # None: not pledged yet
     reported: bool
+    vouched: bool = False  # counted in the headline (pledges/vouching.py)
+
+
+def _pledger(item: PledgeItem) -> dict[str, Any]:
+    return {"name": item.coalition.name or item.coalition.uri, "url": http_url(item.coalition.url),
+            "region": region_text(item.coalition.city, item.coalition.state, item.coalition.country),
+            "message": item.message, "uri": item.coalition.uri}
 
 
 def rollup_context(rollup: Rollup) -> dict[str, Any]:
     return {
         "rollup": rollup, "actions": [_action_view(item) for item in rollup.actions],
-        "pledgers": [
-            {"name": item.coalition.name or item.coalition.uri, "url": http_url(item.coalition.url),
-             "region": region_text(item.coalition.city, item.coalition.state, item.coalition.country),
-             "message": item.message, "uri": item.coalition.uri}
-            for item in rollup.pledges
-        ],
+        "pledgers": [_pledger(item) for item in rollup.pledges],
+        # Listed apart, never in the headline numbers; their reports are not shown.
+        "unvouched": [_pledger(item) for item in rollup.unvouched_pledges],
         "carriers": [
             {"name": c.name or c.uri, "url": http_url(c.url), "scope": c.scope} for c in rollup.carriers
         ],
@@ -119,6 +124,7 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
     await mirror.refresh_if_stale(runtime.ctx, call)
     mine: list[MyPledge] = []
     can_refuse = False
+    held: list[dict[str, Any]] = []
     async with runtime.ctx.sessions() as session:
         rollup = await current_rollup(session, call)
         if account is not None:
@@ -127,14 +133,18 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
                 row = await find_pledge(session, call.uri, actor.uri)
                 mine.append(MyPledge(handle=actor.username or "", name=actor.name or actor.username or "",
                                      state=row.state if row is not None else None,
-                                     reported=bool(row and row.happened is not None)))
+                                     reported=bool(row and row.happened is not None),
+                                     vouched=bool(row and row.vouched_by)))
             can_refuse = call.is_local and any(
                 actor.id == call.attributed_to_id and role_rank(role) >= role_rank("admin") for actor, role in roles
             )
+        if can_refuse:
+            held = [_pledger(item_of(row)) for row in await held_pledges(session, call.uri)
+                    if row.vouched_by is None and not runtime.ctx.urls.is_local(row.coalition_uri)]
     return {
         **rollup_context(rollup),
         "pledge_open": (call.event_status or "").upper() != "CANCELLED" and not _is_over(call, now),
-        "call_over": _is_over(call, now), "my_pledges": mine, "can_refuse": can_refuse,
+        "call_over": _is_over(call, now), "my_pledges": mine, "can_refuse": can_refuse, "held": held,
         "signed_in": account is not None, "call_uri": call.uri,
         "pledge_notice": NOTICES.get(request.query_params.get("done", "")),
     }
@@ -260,8 +270,8 @@ async def report_form(request: Request) -> Response:
     }, status_code=400 if errors else 200)
 
 
-async def refuse(request: Request) -> Response:
-    """The call's organizers (admins of its coalition) refuse a coalition's pledge."""
+async def _organizers_decide(request: Request, verb: str) -> Response:
+    """The call's organizers (admins of its coalition) refuse or approve (vouch for) a coalition's pledge."""
     account = await require_account(request)
     form = await read_form(request)
     runtime = runtime_of(request)
@@ -273,9 +283,21 @@ async def refuse(request: Request) -> Response:
         roles = {actor.id: role for actor, role in await coalitions_of(session, account)}
         role = roles.get(call.attributed_to_id)
         if role is None or role_rank(role) < role_rank("admin"):
-            raise PermissionDenied("only admins of the coalition that made the call can refuse pledges")
-        await origin.refuse_coalition(runtime.ctx, session, call, coalition_uri)
-    return RedirectResponse(f"{call_page_path(call_uri, runtime.ctx.base_url)}?done=refused#pledges", status_code=303)
+            raise PermissionDenied(f"only admins of the coalition that made the call can {verb} pledges")
+        if verb == "approve":
+            await origin.approve_pledge(runtime.ctx, session, call, coalition_uri)
+        else:
+            await origin.refuse_coalition(runtime.ctx, session, call, coalition_uri)
+    done = "approved" if verb == "approve" else "refused"
+    return RedirectResponse(f"{call_page_path(call_uri, runtime.ctx.base_url)}?done={done}#pledges", status_code=303)
+
+
+async def refuse(request: Request) -> Response:
+    return await _organizers_decide(request, "refuse")
+
+
+async def approve(request: Request) -> Response:
+    return await _organizers_decide(request, "approve")
 
 
 # --- The collection ---------------------------------------------------------------------------------
@@ -308,6 +330,7 @@ def routes() -> list[BaseRoute]:
         Route("/pledge/withdraw", withdraw, methods=["POST"], name="pledge_withdraw"),
         Route("/pledge/report", report_form, methods=["GET", "POST"], name="pledge_report"),
         Route("/pledge/refuse", refuse, methods=["POST"], name="pledge_refuse"),
+        Route("/pledge/approve", approve, methods=["POST"], name="pledge_approve"),
         Route("/o/{object_id:str}/pledges", pledges_collection, name="pledges_collection"),
     ]
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
 from fedihub.coalitions.actor_profile import ensure_profile, set_movements
+from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.pledges import service as pledges
@@ -69,6 +70,12 @@ async def _tree(net: FederationNet) -> tuple[dict[str, Instance], Instance, Inst
     )
     # Two hubs following each other: the state hub also carries what the national hub boosts.
     await committed(state.ctx, hubs.add_member, "illinois", await resolve_target(state.ctx, "national@national.test"))
+    # Chicago follows its state hub: its organizers' own choice, from which the hubs' rosters vouch
+    # for pledges (the Illinois hub's, and the national hub's, which the Illinois hub follows).
+    await committed(
+        cities["chicago.test"].ctx, follows.follow, "chicago-tenants",
+        await resolve_target(cities["chicago.test"].ctx, "illinois@illinois.test"),
+    )
     # An ordinary person on a Mastodon-like server follows the national hub.
     peer = add_fake_peer(net, "mastodon.test", fixtures_dir(), usernames=("alice",))
     alice = peer.accounts["alice"]
@@ -93,6 +100,7 @@ def _snapshot(rollup: Any) -> tuple:
         rollup.pledged, tuple(rollup.by_region), tuple(rollup.by_movement),
         tuple((i.coalition.name, i.action.name, i.action.start) for i in rollup.actions),
         tuple(sorted(c.name or c.uri for c in rollup.carriers)),
+        tuple(item.coalition.name for item in rollup.unvouched_pledges),
     )
 
 
@@ -142,17 +150,22 @@ async def test_a_national_day_of_action_across_the_tree(net: FederationNet) -> N
 
     seen = await _rollups(everyone, call.uri)
     origin = seen["http://chicago.test"]
-    assert origin[0] == 3
-    assert dict(origin[1]) == {"Illinois, US": 1, "Ohio, US": 1, "Michigan, US": 1}
-    assert dict(origin[2]) == {"housing": 2, "labor": 2}
-    assert [a[1] for a in origin[3]] == ["Springfield rally", "Cleveland rally", "Detroit rally"]
+    # Springfield is in the Illinois hub's roster, Cleveland in the national hub's (which carries the call
+    # through its member, the Illinois hub), each confirmed by its own server: vouched. No hub lists
+    # Detroit: its pledge is accepted and shown apart, outside the headline.
+    assert origin[0] == 2
+    assert dict(origin[1]) == {"Illinois, US": 1, "Ohio, US": 1}
+    assert dict(origin[2]) == {"housing": 2, "labor": 1}
+    assert [a[1] for a in origin[3]] == ["Springfield rally", "Cleveland rally"]
     assert origin[4] == ("Illinois Hub", "National Hub")
+    assert origin[5] == ("Detroit Fight for 15",)
     assert all(snapshot == origin for snapshot in seen.values()), seen
 
     # Detroit withdraws: every copy drops it.
     await committed(cities["detroit.test"].ctx, pledges.withdraw, "detroit-fight", call.uri)
     await net.settle()
     assert {snapshot[0] for snapshot in (await _rollups(everyone, call.uri)).values()} == {2}
+    assert {snapshot[5] for snapshot in (await _rollups(everyone, call.uri)).values()} == {()}
 
     # Chicago cancels: every server shows it cancelled, every hub undoes its boost, Alice sees the undo.
     await committed(cities["chicago.test"].ctx, calls.cancel_call, call.uri, "The permit was withdrawn")

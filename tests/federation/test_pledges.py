@@ -6,12 +6,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import calls, service
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
+from fedihub.federation.context import FederationContext
+from fedihub.pledges import origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
+from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
@@ -34,6 +38,13 @@ async def _rollup(instance: Instance, call_uri: str):  # type: ignore[no-untyped
     return build_rollup([item_of(row) for row in rows])
 
 
+async def approve(ctx: FederationContext, session: AsyncSession, call_uri: str, coalition_uri: str) -> None:
+    """The call's organizers vouch for a pledge (the approve button of the call page)."""
+    call = await find_local_call(session, call_uri)
+    assert call is not None
+    await origin.approve_pledge(ctx, session, call, coalition_uri)
+
+
 async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
@@ -54,8 +65,14 @@ async def test_a_remote_coalition_pledges_with_a_local_action(net: FederationNet
     async with b.ctx.sessions() as session:
         mine = await session.scalar(select(Pledge).where(Pledge.uri == row.uri))
     assert mine is not None and mine.state == "accepted"
+    # Accepted, but nobody vouches for it yet: listed apart, not in the headline.
     at_origin = await _rollup(a, call.uri)
-    assert at_origin.pledged == 1
+    assert (at_origin.pledged, at_origin.unvouched) == (0, 1)
+
+    await committed(a.ctx, approve, call.uri, "http://b.test/g/renters")
+    await net.settle()
+    at_origin = await _rollup(a, call.uri)
+    assert (at_origin.pledged, at_origin.unvouched) == (1, 0)
     assert at_origin.actions[0].action.name == "Springfield rally"
     assert at_origin.pledges[0].message == "We will be there"
 
@@ -85,6 +102,8 @@ async def test_every_server_showing_the_call_shows_the_same_rollup(net: Federati
                                         place="Springfield capitol"),
     )
     await net.settle()
+    await committed(a.ctx, approve, call.uri, "http://b.test/g/renters")
+    await net.settle()
 
     expected = await _rollup(a, call.uri)
     assert expected.pledged == 1
@@ -110,13 +129,14 @@ async def test_a_withdrawal_reaches_every_copy(net: FederationNet) -> None:
     a, b, c, call = await _three_servers(net)
     await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri), message="Count us in")
     await net.settle()
-    assert (await _rollup(c, call.uri)).pledged == 1
+    assert (await _rollup(c, call.uri)).unvouched == 1
 
     await committed(b.ctx, pledges.withdraw, "renters", call.uri)
     await net.settle()
 
     for instance in (a, b, c):
-        assert (await _rollup(instance, call.uri)).pledged == 0, instance.base_url
+        rollup = await _rollup(instance, call.uri)
+        assert (rollup.pledged, rollup.unvouched) == (0, 0), instance.base_url
 
 
 async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> None:
@@ -125,6 +145,9 @@ async def test_reports_after_the_call_add_up_everywhere(net: FederationNet) -> N
     await committed(d.ctx, service.create_coalition, "union", name="Decatur Union")
     await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri))
     await committed(d.ctx, pledges.pledge, "union", await get_call_target(d.ctx, call.uri))
+    await net.settle()
+    for pledger in ("http://b.test/g/renters", "http://d.test/g/union"):
+        await committed(a.ctx, approve, call.uri, pledger)
     await net.settle()
 
     net.clock.advance(days=11)

@@ -57,7 +57,7 @@ async def test_each_call_says_when_where_who_and_how_many_pledged(
         "coordinates": {"latitude": 41.88, "longitude": -87.63},
         "organizer": {"id": "http://a.test/g/tenants", "name": "Tenants Union", "handle": "tenants@a.test",
                       "url": "http://a.test/g/tenants"},
-        "pledges": {"count": 1, "local_actions": 1},
+        "pledges": {"count": 1, "unvouched": 0, "local_actions": 1},
         "description": "Rally at city hall.", "published": "2027-03-01T17:00:00Z", "updated": None,
     }
     other = body["items"][2]

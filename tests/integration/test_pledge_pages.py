@@ -183,9 +183,10 @@ async def test_the_pledges_collection_is_what_peers_read(net: FederationNet) -> 
     event = (await a.get(path_of(call.uri), headers={"accept": AS2})).json()
     assert event["pledges"] == head["id"] and event["participantCount"] == 1
     assert (await a.get(f"{path_of(call.uri)}/pledges?page=0", headers={"accept": AS2})).status_code == 400
-    # The pledging server shows the same roll-up on its page for the remote call.
+    assert item["vouched"] is False and head["vouchedItems"] == 0
+    # The pledging server shows the same roll-up on its page for the remote call: unvouched, apart.
     remote_page = (await b.get(f"/calls/view?url={call.uri}", headers={"accept": "text/html"})).text
-    assert _stat(remote_page, "pledged") == "1"
+    assert (_stat(remote_page, "pledged"), _stat(remote_page, "unvouched")) == ("0", "1")
 
 
 async def test_a_hub_page_shows_the_rollup_of_the_calls_it_carries(net: FederationNet) -> None:

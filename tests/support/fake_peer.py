@@ -51,6 +51,8 @@ class FakeAccount:
     keys: KeyPair
     manually_approves_followers: bool = False
     gone: bool = False  # its actor URL answers 410, as Mastodon does for deleted accounts
+    actor_type: str = "Person"  # "Group" for a fake coalition or hub
+    document_extra: dict[str, Any] = field(default_factory=dict)  # merged into its actor document
 
     @property
     def id(self) -> str:
@@ -144,6 +146,8 @@ class FakePeer:
             endpoints={"sharedInbox": account.shared_inbox},
         )
         doc["icon"]["url"] = f"{base}/avatars/{account.username}.png"
+        doc["type"] = account.actor_type
+        doc.update(account.document_extra)
         return doc
 
     def serve(self, document: dict[str, Any]) -> None:

@@ -49,9 +49,19 @@ def test_a_published_pledge_reads_back_the_same() -> None:
         action=LocalAction(uri="https://b.example/o/rally", name="Springfield rally", start=START,
                            timezone="America/Chicago", place="State Capitol", url="https://b.example/o/rally"),
         report=Report(happened=True, turnout=120, url="https://photos.example/1", reported_at=START),
-        published=START,
+        published=START, vouched=True,
     )
     assert read_pledge_item(build_pledge_item(item)) == item
+
+
+def test_an_unvouched_pledge_is_published_without_its_report() -> None:
+    item = PledgeItem(uri="https://b.example/a/1", call_uri=CALL, coalition=PledgingCoalition(uri=COALITION),
+                      report=Report(happened=True, turnout=900_000))
+    doc = build_pledge_item(item)
+    assert doc["vouched"] is False and "report" not in doc
+    # Only an explicit true vouches: a string, or no key at all (another server), is unvouched.
+    assert read_pledge_item({**doc, "vouched": "true"}).vouched is False  # type: ignore[union-attr]
+    assert read_pledge_item({**build_pledge_item(item), "vouched": True}).vouched is True  # type: ignore[union-attr]
 
 
 def test_unreadable_parts_of_a_pledge_are_dropped_not_trusted() -> None:

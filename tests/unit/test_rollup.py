@@ -11,13 +11,13 @@ CALL = "https://a.example/o/call"
 
 
 def _pledge(n: int, *, state: str | None = None, country: str | None = "US", movements: tuple[str, ...] = (),
-            action_at: datetime | None = None, report: Report | None = None) -> PledgeItem:
+            action_at: datetime | None = None, report: Report | None = None, vouched: bool = True) -> PledgeItem:
     action = LocalAction(uri=f"https://c{n}.example/o/1", name=f"Action {n}", start=action_at) if action_at else None
     return PledgeItem(
         uri=f"https://c{n}.example/a/{n}", call_uri=CALL,
         coalition=PledgingCoalition(uri=f"https://c{n}.example/g/c", name=f"Coalition {n}", state=state,
                                     country=country, movements=movements),
-        action=action, report=report,
+        action=action, report=report, vouched=vouched,
     )
 
 
@@ -58,3 +58,15 @@ def test_carriers_are_sorted_by_name() -> None:
         [], [Carrier(uri="https://n.example/g/z", name="Zeta"), Carrier(uri="https://n.example/g/a", name="alpha")]
     )
     assert [c.name for c in rollup.carriers] == ["alpha", "Zeta"] and rollup.is_empty
+
+
+def test_sixty_unvouched_pledges_leave_the_headline_alone() -> None:
+    """The Sybil attack as the roll-up sees it: one vouched pledge, sixty unvouched ones in sixty regions
+    each reporting ten million people."""
+    sybils = [_pledge(n, state=f"Region {n}", report=Report(happened=True, turnout=10_000_000), vouched=False)
+              for n in range(2, 62)]
+    rollup = build_rollup([_pledge(1, state="Illinois"), *sybils])
+    assert (rollup.pledged, rollup.by_region, rollup.unvouched) == (1, [("Illinois, US", 1)], 60)
+    assert (rollup.reported, rollup.happened, rollup.turnout) == (0, 0, 0)
+    assert rollup.actions == [] and [item.uri for item in rollup.pledges] == ["https://c1.example/a/1"]
+    assert not rollup.is_empty and build_rollup(sybils[:1]).is_empty is False
