@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import service
-from fedihub.storage.models import Actor, Follow, InboxItem
+from fedihub.storage.models import Actor, Follow, InboxItem, Reaction
 from tests.integration.helpers import find_object, follow_peer
 from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer, add_fake_peer
@@ -117,3 +117,32 @@ async def test_a_fetch_past_the_processing_deadline_is_retried_later_instead_of_
     assert await find_object(a, slow.event_id) is not None
     async with a.ctx.sessions() as session:
         assert (await session.get(InboxItem, item.id)).state == "done"  # type: ignore[union-attr]
+
+
+async def test_one_actors_activities_keep_their_order_when_processed_side_by_side(
+    net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, fixtures_dir: Path
+) -> None:
+    # bob boosts a post and takes the boost back at once. The boost waits for the post's slow
+    # origin; had the Undo been processed meanwhile it would have found nothing to undo, and the
+    # boost, applied last, would stay in the timeline although bob took it back.
+    bob = peer.accounts["bob"]
+    await follow_peer(net, a, peer, "tenants", bob)
+    slow = SlowOrigin(net, fixtures_dir)
+    announce = peer.build_announce(bob, slow.event_id, slow.peer.accounts["carol"].id)
+    undo = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{announce['id']}/undo", "type": "Undo",
+            "actor": bob.id, "to": announce["to"], "object": announce}
+    assert (await peer.send(a, announce)).status_code == 202
+    assert (await peer.send(a, undo)).status_code == 202
+    worker = asyncio.create_task(a.runtime.worker.run_once())
+    await asyncio.wait_for(slow.asked.wait(), 5)
+    for _ in range(50):  # give a wrongly parallel Undo every chance to run first
+        await asyncio.sleep(0)
+    assert (await item_states(a))["Undo"] == "pending"
+
+    slow.release.set()
+    await asyncio.wait_for(worker, 10)
+    states = await item_states(a)
+    assert (states["Announce"], states["Undo"]) == ("done", "done")
+    async with a.ctx.sessions() as session:
+        boosts = list(await session.scalars(select(Reaction).where(Reaction.type == "Announce")))
+    assert boosts == []
