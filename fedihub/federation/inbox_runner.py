@@ -10,6 +10,7 @@ database transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -115,7 +116,7 @@ class InboxRunner:
                 )
             )
 
-    def _leases_kept(self):  # type: ignore[no-untyped-def]
+    def _leases_kept(self) -> contextlib.AbstractAsyncContextManager[None]:
         return keep_leased(
             self.ctx.sessions, self.ctx.clock, InboxItem, lambda: list(self._running), owner=self.owner,
             lease=self.lease,

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import service
