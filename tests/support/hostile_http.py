@@ -89,6 +89,8 @@ async def hostile_server(
                 state.sent += len(chunk)
         except (ConnectionError, asyncio.IncompleteReadError):
             state.hung_up.set()
+        except asyncio.CancelledError:
+            pass  # the server is shutting down; ending quietly keeps asyncio from logging it as an error
         finally:
             writer.close()
 
