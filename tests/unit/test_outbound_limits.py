@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
-from fedihub.errors import RemoteInvalid, RemoteUnavailable
+from fedihub.errors import ConfigurationError, RemoteInvalid, RemoteUnavailable
 from fedihub.protocol.fetch import fetch_activitypub_document
 from fedihub.protocol.http import DeadlineExceeded, ResponseTooLarge, build_http_client, outbound_deadline
 from fedihub.protocol.webfinger import fetch_actor_url
+from fedihub.settings import Settings
 from tests.support.hostile_http import endless, hostile_server, nothing, trickle
 
 TRANSPORTS = ["aiohttp", "httpx"]
@@ -134,3 +136,28 @@ async def test_mounted_transports_get_the_same_limits() -> None:
             await http.get("http://huge.example/")
         with pytest.raises(DeadlineExceeded):
             await http.get("http://slow.example/")
+
+
+def test_the_limits_are_settings_read_from_the_environment(tmp_path: Path) -> None:
+    base = {"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_SECRET_KEY": "s3cret"}
+    settings = Settings.from_env(base | {
+        "FEDIHUB_HTTP_DEADLINE": "30", "FEDIHUB_HTTP_MAX_RESPONSE_BYTES": "2000000", "FEDIHUB_DELIVERY_TIMEOUT": "5",
+        "FEDIHUB_INBOX_CONCURRENCY": "4", "FEDIHUB_INBOX_FETCH_TIMEOUT": "3",
+    })
+    assert (settings.http_deadline, settings.http_max_response_bytes, settings.delivery_timeout) == (30, 2_000_000, 5)
+    assert (settings.inbox_concurrency, settings.inbox_fetch_timeout) == (4, 3)
+    defaults = Settings.from_env(base)
+    assert (defaults.http_deadline, defaults.http_max_response_bytes, defaults.delivery_timeout) == (60, 10_000_000, 20)
+    assert (defaults.inbox_concurrency, defaults.inbox_fetch_timeout) == (8, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("FEDIHUB_HTTP_DEADLINE", "0"), ("FEDIHUB_DELIVERY_TIMEOUT", "-1"), ("FEDIHUB_INBOX_FETCH_TIMEOUT", "0"),
+     ("FEDIHUB_HTTP_MAX_RESPONSE_BYTES", "1000"), ("FEDIHUB_INBOX_CONCURRENCY", "0")],
+)
+def test_a_limit_that_would_switch_the_protection_off_is_a_configuration_error(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env({"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_SECRET_KEY": "s3cret", name: value})
