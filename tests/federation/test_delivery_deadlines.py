@@ -16,7 +16,10 @@ import pytest
 from httpx_aiohttp import AiohttpTransport
 from sqlalchemy import select
 
+from fedihub.app import open_runtime
 from fedihub.coalitions import service
+from fedihub.protocol.http import DeadlineExceeded
+from fedihub.settings import Settings
 from fedihub.storage.models import Actor, Delivery, Follow, InboxItem
 from tests.support.edges import committed
 from tests.support.fake_peer import add_fake_peer
@@ -144,3 +147,14 @@ async def test_a_huge_answer_to_a_delivery_is_not_read(
     # We hung up after 64 KB: the peer got no further than what the kernel's socket buffers took.
     assert inbox.sent < 40_000_000
     assert peak < 20_000_000
+
+
+async def test_the_servers_own_client_carries_the_configured_deadline(database_url: str) -> None:
+    # The client a real server builds for itself (not the test network's): its settings reach it.
+    settings = Settings(base_url="http://a.test", database_url=database_url, secret_key="test-secret",
+                        allow_private_addresses=True, http_deadline=1.0)
+    async with open_runtime(settings, migrate=True) as runtime, hostile_server(lambda: trickle(0.2)) as peer:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceeded):
+            await runtime.ctx.http.get(f"{peer.origin}/users/slow")
+        assert time.monotonic() - started < 2.5
