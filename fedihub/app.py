@@ -178,6 +178,8 @@ async def open_runtime(
         allow_private_addresses=settings.allow_private_addresses,
         transport=settings.http_transport,
         timeout=settings.http_timeout,
+        deadline=settings.http_deadline,
+        max_response_bytes=settings.http_max_response_bytes,
     )
     try:
         if migrate:
@@ -190,6 +192,7 @@ async def open_runtime(
             http=http,
             authorized_fetch=settings.authorized_fetch,
             delivery_concurrency=settings.delivery_concurrency,
+            delivery_timeout=settings.delivery_timeout,
             clock=clock,
             actor_parts=build_actor_parts(),
             # Blocks of single actors are moderation's; federation asks through this hook.
@@ -210,6 +213,7 @@ async def open_runtime(
             worker=Worker(
                 ctx, processor, jobs=functions, schedule=schedule,
                 lease=timedelta(seconds=settings.worker_lease_seconds),
+                inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
             ),
             database_answers=probe,
         )

@@ -50,7 +50,16 @@ class Settings:
     authorized_fetch: bool = False
     http_transport: str = "aiohttp"
     http_timeout: float = 10.0
+    # Whole-request deadline and answer cap of every outbound request (connect to last byte).
+    http_deadline: float = 60.0
+    http_max_response_bytes: int = 10_000_000
     delivery_concurrency: int = 32
+    # One delivery's POST, answer included; the worker keeps it under half its lease in any case.
+    delivery_timeout: float = 20.0
+    # Inbox items processed at once (one actor's items stay in order), and how long the fetches
+    # made while processing one item may take together before it is retried later.
+    inbox_concurrency: int = 8
+    inbox_fetch_timeout: float = 10.0
     # How long a worker owns the rows it claimed; a crashed worker's rows wait this long.
     worker_lease_seconds: float = 300.0
     # How often a worker reads the rosters of known hubs for the directory; 0 turns it off.
@@ -128,6 +137,16 @@ class Settings:
             raise ConfigurationError(
                 f"FEDIHUB_INBOX_HOST_BYTES and FEDIHUB_INBOX_ACTOR_BYTES must be at least {MAX_DOCUMENT_BYTES}"
             )
+        if min(self.http_deadline, self.delivery_timeout, self.inbox_fetch_timeout) <= 0:
+            raise ConfigurationError(
+                "FEDIHUB_HTTP_DEADLINE, FEDIHUB_DELIVERY_TIMEOUT and FEDIHUB_INBOX_FETCH_TIMEOUT must be "
+                "positive numbers of seconds"
+            )
+        if self.http_max_response_bytes < 1_000_000 or self.inbox_concurrency < 1:
+            raise ConfigurationError(
+                "FEDIHUB_HTTP_MAX_RESPONSE_BYTES must be at least 1000000 (an ActivityPub document may be "
+                "1 MB) and FEDIHUB_INBOX_CONCURRENCY at least 1"
+            )
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -166,7 +185,14 @@ class Settings:
             authorized_fetch=_flag(env, "FEDIHUB_AUTHORIZED_FETCH", False),
             http_transport=env.get("FEDIHUB_HTTP_TRANSPORT", cls.http_transport),
             http_timeout=_number(env, "FEDIHUB_HTTP_TIMEOUT", cls.http_timeout),
+            http_deadline=_number(env, "FEDIHUB_HTTP_DEADLINE", cls.http_deadline),
+            http_max_response_bytes=int(
+                _number(env, "FEDIHUB_HTTP_MAX_RESPONSE_BYTES", cls.http_max_response_bytes, int)
+            ),
             delivery_concurrency=int(_number(env, "FEDIHUB_DELIVERY_CONCURRENCY", 32, int)),
+            delivery_timeout=_number(env, "FEDIHUB_DELIVERY_TIMEOUT", cls.delivery_timeout),
+            inbox_concurrency=int(_number(env, "FEDIHUB_INBOX_CONCURRENCY", cls.inbox_concurrency, int)),
+            inbox_fetch_timeout=_number(env, "FEDIHUB_INBOX_FETCH_TIMEOUT", cls.inbox_fetch_timeout),
             worker_lease_seconds=_number(env, "FEDIHUB_WORKER_LEASE_SECONDS", cls.worker_lease_seconds),
             roster_refresh_hours=_number(env, "FEDIHUB_ROSTER_REFRESH_HOURS", cls.roster_refresh_hours),
             retention_days=_number(env, "FEDIHUB_RETENTION_DAYS", cls.retention_days),

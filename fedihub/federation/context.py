@@ -42,6 +42,8 @@ class FederationContext:
     http: httpx.AsyncClient
     authorized_fetch: bool = False
     delivery_concurrency: int = 32
+    # Seconds one delivery POST may take in all, answer included (FEDIHUB_DELIVERY_TIMEOUT).
+    delivery_timeout: float = 20.0
     # Signs background GETs as the instance actor; set once the instance actor exists.
     instance_auth: httpx.Auth | None = None
     clock: Callable[[], datetime] = utc_now

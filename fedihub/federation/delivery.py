@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.errors import ConfigurationError
+from fedihub.errors import ConfigurationError, RemoteUnavailable
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
+from fedihub.federation.leases import keep_leased
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import (
     Outcome,
@@ -35,6 +37,9 @@ from fedihub.storage.models import Activity, Delivery, DomainHealth
 log = logging.getLogger(__name__)
 
 ACTIVITY_CONTENT_TYPE = ACTIVITY_JSON
+# A delivery needs only the status: this much of the answer is read (so a short answer leaves the
+# connection reusable), the rest is never read, whatever its size.
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class DeliveryRunner:
         self.owner = owner
         self.lease = lease
         self.batch_size = batch_size
+        # However it is configured, one POST ends well inside the lease of its row.
+        self.timeout = min(ctx.delivery_timeout, lease.total_seconds() / 2)
         self._auth_cache: dict[int, httpx.Auth] = {}
 
     async def run_once(self) -> int:
@@ -84,7 +91,11 @@ class DeliveryRunner:
             async with semaphore:
                 return await self._send(delivery, payloads[delivery.activity_id])
 
-        attempts = await asyncio.gather(*(attempt(d) for d in claimed))
+        # The batch waits for its slowest POST (at most one deadline per wave of the semaphore);
+        # the rows still queued keep their lease meanwhile.
+        ids = [d.id for d in claimed]
+        async with keep_leased(ctx.sessions, ctx.clock, Delivery, lambda: ids, owner=self.owner, lease=self.lease):
+            attempts = await asyncio.gather(*(attempt(d) for d in claimed))
         outcomes = await self._record(attempts, {d.id: d for d in claimed})
         for delivery in claimed:
             _log_outcome(delivery, payloads[delivery.activity_id], outcomes[delivery.id])
@@ -127,19 +138,40 @@ class DeliveryRunner:
 
     async def _send(self, delivery: Delivery, payload: _Payload) -> Attempt:
         try:
-            response = await self.ctx.http.post(
-                delivery.inbox_url,
-                content=payload.body,
-                headers={"Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_CONTENT_TYPE},
-                auth=payload.auth,
-            )
+            status, retry_after_header = await self._post(delivery.inbox_url, payload)
         except Exception as exc:  # every failure is classified; none may escape and kill the batch
             outcome = classify_exception(exc)
             return Attempt(delivery.id, delivery.domain, outcome, None, f"{type(exc).__name__}: {exc}"[:500], None)
-        retry_after = parse_retry_after(response.headers.get("retry-after"), self.ctx.clock())
-        outcome = classify_status(response.status_code)
-        error = None if outcome is Outcome.DELIVERED else f"HTTP {response.status_code}"
-        return Attempt(delivery.id, delivery.domain, outcome, response.status_code, error, retry_after)
+        retry_after = parse_retry_after(retry_after_header, self.ctx.clock())
+        outcome = classify_status(status)
+        error = None if outcome is Outcome.DELIVERED else f"HTTP {status}"
+        return Attempt(delivery.id, delivery.domain, outcome, status, error, retry_after)
+
+    async def _post(self, inbox_url: str, payload: _Payload) -> tuple[int, str | None]:
+        """POST once within the delivery deadline; the status and Retry-After, having read little of the answer.
+
+        The deadline covers connecting, sending, the headers and the bit of the body we read: an
+        inbox that answers its headers and then drips a byte a second holds one slot for at most
+        this long, never the worker.
+        """
+        try:
+            with anyio.fail_after(self.timeout):
+                async with self.ctx.http.stream(
+                    "POST",
+                    inbox_url,
+                    content=payload.body,
+                    headers={"Content-Type": ACTIVITY_CONTENT_TYPE, "Accept": ACTIVITY_CONTENT_TYPE},
+                    auth=payload.auth,
+                ) as response:
+                    received = 0
+                    # Raw bytes: the answer is not decompressed, so a gzip bomb costs nothing either.
+                    async for chunk in response.aiter_raw():
+                        received += len(chunk)
+                        if received >= MAX_ANSWER_BYTES:
+                            break  # leaving the block closes the connection instead of reading on
+                    return response.status_code, response.headers.get("retry-after")
+        except TimeoutError as exc:
+            raise RemoteUnavailable(f"{inbox_url} did not answer within {self.timeout:g} s") from exc
 
     async def _record(self, attempts: list[Attempt], claimed: dict[int, Delivery]) -> dict[int, tuple[str, Attempt]]:
         """Write each attempt's outcome; returns, per delivery, what it became (delivered, retry, dead)."""

@@ -3,13 +3,20 @@
 The route's state change, the rows it causes (deliveries, jobs) and the item's own "done" are one
 commit: a handler that fails halfway leaves nothing behind, and its retry starts from scratch, so a
 retry never sends a second answer. Network reads happen before that transaction, never inside it.
+
+Several items may be processed at once (the worker's inbox lane), but within one processor their
+database phases (classify, apply) take turns: handlers that recount something (a call's roll-up)
+see every earlier item's commit, as when items were processed one by one; only the network reads
+(the actor, a route's ``prepare``) overlap, which is what a slow origin would otherwise block.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +25,7 @@ from fedihub.errors import LeaseLost, RemoteGone, RemoteNotFound
 from fedihub.federation.actors import find_actor, resolve_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import find_object
-from fedihub.federation.routing import Inbound, RouteTable
+from fedihub.federation.routing import Inbound, Route, RouteTable
 from fedihub.protocol.reader import ActivityView, read_activity
 from fedihub.storage.models import InboxItem
 
@@ -40,6 +47,7 @@ class InboundProcessor:
 
     def __init__(self, routes: RouteTable) -> None:
         self.routes = routes
+        self._turns = asyncio.Lock()  # one item's database phase at a time, see the module docstring
 
     async def process(self, ctx: FederationContext, item: InboxItem, *, owner: str | None = None) -> Outcome:
         """Handle ``item`` and mark it done in the same transaction (only while ``owner`` holds its lease).
@@ -64,18 +72,29 @@ class InboundProcessor:
             await self._finish_alone(ctx, item, owner)
             return Outcome.IGNORED
         inbound = Inbound(activity=activity, actor=actor, recipient_id=item.recipient_id)
-        async with ctx.sessions() as session:
-            routed = await self.routes.classify(ctx, session, inbound)
-        if routed is None:
-            await self._finish_alone(ctx, item, owner)
-            return Outcome.IGNORED
-        route, found = routed.route, routed.found
-        prepared = await route.prepare(ctx, inbound, found) if route.prepare is not None else found
+        async with self._turns:
+            async with ctx.sessions() as session:
+                routed = await self.routes.classify(ctx, session, inbound)
+            if routed is None:
+                await self._finish_alone(ctx, item, owner)
+                return Outcome.IGNORED
+            route, found = routed.route, routed.found
+            if route.prepare is None:
+                await self._apply(ctx, item, owner, inbound, route, found)
+                return Outcome.HANDLED
+        prepared = await route.prepare(ctx, inbound, found)  # the network: other items take their turns
+        async with self._turns:
+            await self._apply(ctx, item, owner, inbound, route, prepared)
+        return Outcome.HANDLED
+
+    async def _apply(
+        self, ctx: FederationContext, item: InboxItem, owner: str | None, inbound: Inbound, route: Route,
+        prepared: Any,
+    ) -> None:
         async with ctx.sessions.begin() as session:
             await route.apply(ctx, session, inbound, prepared)
             await mark_done(session, item, owner=owner, now=ctx.clock())
-        log.debug("handled %s as %s/%s", activity.id, route.activity, route.about)
-        return Outcome.HANDLED
+        log.debug("handled %s as %s/%s", inbound.activity.id, route.activity, route.about)
 
     async def _refused(self, ctx: FederationContext, activity: ActivityView) -> bool:
         """Whether the actor is blocked here, or by the local actor the activity is about (the

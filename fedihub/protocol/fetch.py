@@ -17,6 +17,7 @@ from fedihub.errors import (
     RemoteUnavailable,
 )
 from fedihub.protocol.hosts import has_userinfo
+from fedihub.protocol.http import ResponseTooLarge
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import ACCEPT_ACTIVITYPUB, is_activitypub_media_type
@@ -133,7 +134,9 @@ async def fetch_activitypub_document(
         raise RemoteUnavailable(f"{url} took longer than {total_timeout} s") from exc
     except httpx.DecodingError as exc:
         raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
-    except httpx.TransportError as exc:  # includes httpx.TimeoutException
+    except ResponseTooLarge as exc:  # the shared client's cap, when it is below ours
+        raise RemoteInvalid(str(exc)) from exc
+    except httpx.TransportError as exc:  # includes httpx.TimeoutException and the client's DeadlineExceeded
         raise RemoteUnavailable(unreachable_message(url, exc)) from exc
     try:
         # The same reading as an inbound activity's: plain JSON, or canonicalised JSON-LD when its

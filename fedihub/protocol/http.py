@@ -1,12 +1,16 @@
-"""The process-wide httpx client: aiohttp or httpx transport, timeouts, User-Agent, SSRF guard."""
+"""The process-wide httpx client: aiohttp or httpx transport, timeouts, deadlines, caps, User-Agent, SSRF guard."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import http.cookiejar
+import math
 import typing
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 import aiohttp
+import anyio
 import httpcore
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -18,6 +22,39 @@ TRANSPORTS = ("aiohttp", "httpx")
 LIMIT_PER_HOST = 16  # one slow peer must not take every connection in the pool
 DNS_CACHE_SECONDS = 300
 KEEPALIVE_SECONDS = 15.0
+# Defaults of the limits every request gets from the shared client, whoever makes it: per-read
+# timeouts alone let a peer drip one byte at a time forever, and a body read whole can be any size.
+TOTAL_DEADLINE_SECONDS = 60.0
+MAX_RESPONSE_BYTES = 10_000_000
+
+
+class DeadlineExceeded(httpx.TimeoutException):
+    """The whole request (connect, headers and body) took longer than its deadline."""
+
+
+class ResponseTooLarge(httpx.ReadError):
+    """The peer sent more bytes than any answer may have; we stopped reading and closed."""
+
+
+# The deadline (on anyio's clock) that the code running in this task has set for its outbound
+# requests, e.g. the worker while it processes one inbox item. Context-local like a cancel
+# scope: each task sees only what it or its caller set, so there is no shared mutable state.
+_CONTEXT_DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("outbound_deadline", default=math.inf)
+
+
+@contextlib.contextmanager
+def outbound_deadline(seconds: float) -> Iterator[None]:
+    """Every request made through the shared client inside this block ends ``seconds`` from now.
+
+    Unlike ``anyio.fail_after`` it cancels only the network I/O, never a database transaction in
+    between; nested blocks can only shorten it. A request past it raises DeadlineExceeded.
+    """
+    deadline = min(anyio.current_time() + seconds, _CONTEXT_DEADLINE.get())
+    token = _CONTEXT_DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _CONTEXT_DEADLINE.reset(token)
 
 
 def build_http_client(
@@ -26,6 +63,8 @@ def build_http_client(
     allow_private_addresses: bool,
     transport: str = "aiohttp",
     timeout: float = 10.0,
+    deadline: float = TOTAL_DEADLINE_SECONDS,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
     max_connections: int = 256,
     mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> httpx.AsyncClient:
@@ -35,6 +74,11 @@ def build_http_client(
     concurrency, see ARCHITECTURE.md) or "httpx". Unless ``allow_private_addresses`` is set, every
     request and every redirect hop goes through the SSRF guard. ``mounts`` routes URL patterns to
     other transports (in-process test peers); they are guarded too.
+
+    ``timeout`` bounds each connect and each read; ``deadline`` bounds a whole request, answer
+    body included, and ``max_response_bytes`` what is read of any answer (bytes on the wire).
+    Both are enforced by the transport itself (BoundedTransport), mounts included, so no call site
+    can forget them; call sites keep their tighter limits (a document's size, a delivery's deadline).
     """
     if transport not in TRANSPORTS:
         raise ConfigurationError(f"unknown HTTP transport {transport!r}; use one of {TRANSPORTS}")
@@ -47,9 +91,13 @@ def build_http_client(
     if guarded:
         inner = AddressGuardTransport(inner)
         mounted = {pattern: AddressGuardTransport(t) for pattern, t in mounted.items()}
+
+    def bounded(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+        return BoundedTransport(transport, deadline=deadline, max_response_bytes=max_response_bytes)
+
     return httpx.AsyncClient(
-        transport=inner,
-        mounts=mounted,
+        transport=bounded(inner),
+        mounts={pattern: bounded(t) for pattern, t in mounted.items()},
         headers={"User-Agent": user_agent},
         timeout=httpx.Timeout(timeout),
         # ActivityPub ids must not redirect (spec §1.5, P13); callers opt in per request.
@@ -184,3 +232,76 @@ class HttpcorePoolTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._pool.aclose()
+
+
+class BoundedTransport(httpx.AsyncBaseTransport):
+    """Gives every request a total deadline and every answer a byte cap, around any transport.
+
+    The deadline runs from the start of the request to the last byte of the answer, whoever reads
+    it and however slowly the peer sends; the earlier of ``deadline`` and the one set with
+    ``outbound_deadline`` applies. The cap counts the bytes the peer sends (before decompression:
+    call sites that decode a body count decoded bytes too, see fetch.read_limited).
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, deadline: float, max_response_bytes: int) -> None:
+        self._inner = inner
+        self._deadline = deadline
+        self._max_bytes = max_response_bytes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        ends_at = min(anyio.current_time() + self._deadline, _CONTEXT_DEADLINE.get())
+        try:
+            with anyio.fail_after(max(ends_at - anyio.current_time(), 0.0)):
+                response = await self._inner.handle_async_request(request)
+        except TimeoutError as exc:
+            raise DeadlineExceeded(f"{request.url} did not answer in time", request=request) from exc
+        # An announced Content-Length above the cap is not refused here: a caller that needs only
+        # the status (a delivery) still gets it; reading past the cap fails below.
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_BoundedStream(response.stream, request, ends_at=ends_at, max_bytes=self._max_bytes),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _BoundedStream(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, request: httpx.Request, *, ends_at: float,
+                 max_bytes: int) -> None:
+        self._stream = stream
+        self._request = request
+        self._ends_at = ends_at
+        self._max_bytes = max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunks = self._stream.__aiter__()
+        received = 0
+        try:
+            while True:
+                try:
+                    with anyio.fail_after(max(self._ends_at - anyio.current_time(), 0.0)):
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                except TimeoutError as exc:
+                    raise DeadlineExceeded(
+                        f"{self._request.url} was still sending its answer at the deadline", request=self._request
+                    ) from exc
+                received += len(chunk)
+                if received > self._max_bytes:
+                    raise ResponseTooLarge(
+                        f"{self._request.url} sent more than {self._max_bytes} bytes", request=self._request
+                    )
+                yield chunk
+        finally:
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()

@@ -20,6 +20,7 @@ from fedihub.protocol.fetch import (
     unreachable_message,
 )
 from fedihub.protocol.hosts import normalise_host
+from fedihub.protocol.http import ResponseTooLarge
 from fedihub.protocol.media_types import ACTIVITY_JSON, is_activitypub_media_type
 from fedihub.protocol.urls import has_http_scheme
 
@@ -138,6 +139,8 @@ async def _get(client: httpx.AsyncClient, url: str, accept: str, max_bytes: int)
         raise RemoteInvalid(f"{url} redirects too often") from exc
     except httpx.DecodingError as exc:
         raise RemoteInvalid(f"{url} sent a body that cannot be decoded") from exc
+    except ResponseTooLarge as exc:
+        raise RemoteInvalid(str(exc)) from exc
     except httpx.TransportError as exc:
         raise RemoteUnavailable(unreachable_message(url, exc)) from exc
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from fedihub.app import Runtime, create_app
+from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.models import Delivery, InboxItem
 
@@ -99,7 +100,11 @@ class FederationNet:
     async def add_instance(self, host: str, **settings: Any) -> Instance:
         url = await self.make_database()
         config = Settings(base_url=f"http://{host}", database_url=url, secret_key="test-secret", **settings)
-        client = httpx.AsyncClient(transport=self.router(), timeout=10)
+        # The real client around the tiny internet: its deadlines and caps apply here as in production.
+        client = build_http_client(
+            user_agent=f"fedihub/test (+http://{host}/)", allow_private_addresses=True, transport="httpx",
+            timeout=10, mounts={"all://": self.router()},
+        )
         self.stack.push_async_callback(client.aclose)
         app = create_app(config, http_client=client, clock=self.clock)
         await self.stack.enter_async_context(app.router.lifespan_context(app))
