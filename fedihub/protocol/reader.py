@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from fedihub.errors import MalformedActivity
 from fedihub.protocol.limits import MAX_JSON_DEPTH
 from fedihub.protocol.media_types import media_type_of
-from fedihub.protocol.urls import MAX_URL
+from fedihub.protocol.urls import MAX_URL, http_url
 from fedihub.protocol.vocab import ACTIVITY_TYPES, ACTOR_TYPES, OBJECT_TYPES, PUBLIC_ALIASES
 
 # No JSON-LD on the hot path (ARCHITECTURE "JSON-LD"): every peer we test against uses the
@@ -221,7 +221,9 @@ def _has_dns_host(url: str) -> bool:
 
 
 def _url(value: str | None) -> str | None:
-    return value if value is not None and len(value) <= MAX_URL else None
+    """A link we may show as an href: http(s) only. A peer's ``url: "javascript:…"`` (or data:, or a
+    relative path) is no link at all, whatever page or feed would render it."""
+    return http_url(value)
 
 
 def _best_url(value: Any) -> str | None:

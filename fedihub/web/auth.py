@@ -24,6 +24,7 @@ from fedihub.accounts.service import (
 from fedihub.coalitions import Actor
 from fedihub.coalitions.queries import find_coalition
 from fedihub.errors import LoginRequired, NotFound, PermissionDenied
+from fedihub.protocol.urls import http_url
 from fedihub.settings import Settings
 from fedihub.web.forms import csrf_input, csrf_token
 from fedihub.web.state import runtime_of
@@ -151,6 +152,9 @@ async def require_coalition_role(request: Request, username: str, minimum: str) 
 
 def install_template_globals(templates: Jinja2Templates) -> None:
     templates.env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, coalition_roles=ROLES)
+    # `{{ x | web_link }}`: a remote URL as an href only when it is http(s), else None (no link). The
+    # reader already keeps only such links; this covers what was stored before it did.
+    templates.env.filters["web_link"] = http_url
 
 
 def build_login_limiter() -> LoginRateLimiter:
