@@ -16,6 +16,7 @@ from fedihub.accounts.ratelimit import LoginRateLimiter
 from fedihub.accounts.service import (
     ROLES,
     coalitions_of,
+    end_sessions,
     find_account,
     find_membership,
     role_rank,
@@ -88,7 +89,13 @@ def log_in(request: Request, account: Account) -> None:
     request.state.account = account
 
 
-def log_out(request: Request) -> None:
+async def log_out(request: Request) -> None:
+    """End the session here and revoke every cookie the account was issued (a copy captured before
+    logging out must not work after it)."""
+    account: Account | None = getattr(request.state, "account", None)
+    if account is not None:
+        async with runtime_of(request).ctx.sessions.begin() as db:
+            await end_sessions(db, account.id)
     request.session.clear()
     request.state.account = None
 
