@@ -18,7 +18,7 @@ from fedihub.federation.delivery import DeliveryRunner
 from fedihub.federation.jobs import JobFunction, JobRunner, Periodic, ensure_periodic
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.queue import claim_due
-from fedihub.federation.retry import retry_delay
+from fedihub.federation.retry import Outcome, classify_processing_failure, retry_delay
 from fedihub.storage.models import InboxItem
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class Worker:
             error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:
             log.exception("processing %s %s failed", item.activity_type, item.activity_uri, extra=fields)
-            error, retry = f"{type(exc).__name__}: {exc}", True
+            error, retry = f"{type(exc).__name__}: {exc}", classify_processing_failure(exc) is Outcome.RETRY
         else:
             log.info("inbound %s %s", item.activity_type, outcome.value, extra={**fields, "outcome": outcome.value})
             return

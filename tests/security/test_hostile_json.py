@@ -167,3 +167,33 @@ async def test_a_type_or_username_too_long_for_its_column_is_a_400_not_a_databas
     assert stored is not None and stored.username is None
     assert tracebacks(caplog) == []
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_payload_that_trips_a_bug_fails_once_and_is_not_retried_five_times(
+    net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The backstop: should a payload still reach code that chokes on it, the same payload would choke
+    again, so the item fails at once (its traceback logged once) instead of being retried."""
+    alice = peer.accounts["alice"]
+    await follow_peer(net, a, peer, "tenants", alice)
+    create = peer.build_create(alice)
+    processor = a.runtime.worker.processor
+    original = processor.process
+
+    async def choke(ctx, item, *, owner=None):  # type: ignore[no-untyped-def]
+        if item.activity_uri == create["id"]:
+            "\ud800".encode()  # what a lone surrogate did before the decoder replaced them
+        return await original(ctx, item, owner=owner)
+
+    monkeypatch.setattr(processor, "process", choke)
+    assert (await peer.send(a, create)).status_code == 202
+    await net.settle()
+    net.clock.advance(hours=1)
+    await net.settle()
+
+    async with a.ctx.sessions() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == create["id"]))
+    assert item is not None and (item.state, item.attempts) == ("failed", 1)
+    assert item.last_error is not None and item.last_error.startswith("UnicodeEncodeError")
+    assert len(tracebacks(caplog)) == 1
