@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedihub.hubs import service as hubs
 from fedihub.protocol.reader import read_actor, read_object
 from fedihub.storage.models import Actor
 from tests.integration.helpers import BROWSER, follow_peer
+from tests.integration.test_migration_actor_split import engine, migrate
 from tests.support.edges import committed
 from tests.support.fake_peer import FakeAccount, FakePeer
 from tests.support.network import FederationNet, Instance
+
+__all__ = ["engine"]  # a fixture used by name below
 
 HOSTILE_LINKS = ("javascript:alert(document.cookie)", "JaVaScRiPt:alert(1)", " javascript:alert(1)",
                  "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "//evil.example/x")
@@ -70,3 +75,27 @@ def test_the_reader_keeps_no_link_but_http_from_actors_and_objects() -> None:
     kept = read_actor({"id": "http://masto.test/users/a", "type": "Person", "inbox": "http://masto.test/i",
                        "url": "https://masto.test/@a"})
     assert kept.url == "https://masto.test/@a"
+
+
+@pytest.mark.all_backends
+async def test_links_stored_before_the_fix_that_are_not_http_are_cleared_by_the_migration(
+    engine: AsyncEngine,
+) -> None:
+    await migrate(engine, "0007")
+    async with engine.begin() as connection:
+        for n, url in enumerate(("javascript:alert(1)", " JAVASCRIPT:x", "data:text/html,x", "HTTPS://ok.test/@a",
+                                 "http://ok.test/@b", None)):
+            await connection.execute(text(
+                "INSERT INTO actors (id, uri, type, domain, is_local, url, icon_url, manually_approves_followers, "
+                "discoverable, created_at, updated_at) VALUES (:id, :uri, 'Group', 'ok.test', false, :url, :url, "
+                "false, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ), {"id": n + 1, "uri": f"http://ok.test/g/{n}", "url": url})
+
+    await migrate(engine, "0011")
+
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT url, icon_url FROM actors ORDER BY id"))).all()
+    assert [tuple(row) for row in rows] == [
+        (None, None), (None, None), (None, None), ("HTTPS://ok.test/@a",) * 2, ("http://ok.test/@b",) * 2,
+        (None, None),
+    ]
