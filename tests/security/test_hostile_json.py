@@ -101,7 +101,8 @@ async def test_lone_surrogates_are_stored_as_replacement_characters_once_and_not
         item = await session.scalar(select(InboxItem))
     assert item is not None and (item.state, item.attempts) == ("done", 1)
     assert tracebacks(caplog) == []
-    assert (await a.get(f"/calls/view?url={create['object']['id']}")).status_code in (200, 303, 401, 404)
+    calendar = await a.get("/calls.ics")  # and it can be written out again, as UTF-8
+    assert calendar.status_code == 200 and "Rally \ufffd at city hall" in calendar.text
 
 
 async def test_nan_and_infinity_are_a_400(a: Instance, peer: FakePeer, tenants: Actor) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.integration.helpers import BROWSER
 from tests.integration.organizers import PASSWORD, Browser, browsers, cheap_password_hashing, make_account
 from tests.support.network import FederationNet, Instance
 
@@ -13,9 +14,13 @@ pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 __all__ = ["browsers", "cheap_password_hashing"]  # fixtures used by name below
 
 
-def from_address(browser: Browser, address: str) -> Browser:
-    """The same browser, its requests now coming from ``address``."""
-    browser.client._transport = httpx.ASGITransport(app=browser.instance.app, client=(address, 40_000))
+async def from_address(browser: Browser, address: str) -> Browser:
+    """A fresh browser whose requests come from ``address`` (the client address the server sees)."""
+    await browser.client.aclose()
+    browser.client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=browser.instance.app, client=(address, 40_000)),
+        base_url=browser.instance.base_url, headers={"accept": BROWSER},
+    )
     return browser
 
 
@@ -41,14 +46,14 @@ async def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(
     a: Instance, browsers, net: FederationNet
 ) -> None:
     await make_account(a, "rosa", is_admin=True)
-    attacker = from_address(await browsers(a), "203.0.113.66")
+    attacker = await from_address(await browsers(a), "203.0.113.66")
     for _ in range(5):
         response = await attacker.submit("/login", "/login", {"username": "rosa", "password": "not the password"})
         assert response.status_code == 400
     blocked = await attacker.submit("/login", "/login", {"username": "rosa", "password": "another guess"})
     assert blocked.status_code == 429  # the attacker is slowed down …
 
-    owner = from_address(await browsers(a), "198.51.100.7")
+    owner = await from_address(await browsers(a), "198.51.100.7")
     response = await owner.submit("/login", "/login", {"username": "rosa", "password": PASSWORD})
 
     assert response.status_code == 303  # … and the owner, from their own address, gets in at once
@@ -58,7 +63,7 @@ async def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(
 async def test_many_addresses_guessing_each_get_only_their_own_budget(a: Instance, browsers) -> None:
     await make_account(a, "rosa", is_admin=True)
     for n in range(3):
-        attacker = from_address(await browsers(a), f"203.0.113.{n + 1}")
+        attacker = await from_address(await browsers(a), f"203.0.113.{n + 1}")
         statuses = [
             (await attacker.submit("/login", "/login", {"username": "rosa", "password": f"guess {i}"})).status_code
             for i in range(7)
