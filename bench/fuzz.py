@@ -4,8 +4,10 @@ garbage) against a real in-process server and worker, then the three figures tha
 Setup: a fresh migrated SQLite database (PostgreSQL with --postgres), one fedihub instance (the ASGI app
 and its worker, in this process, as the federation tests run it), a coalition, and a fake remote server
 (masto.test) whose actor has an RSA key: most cases are signed by it, so they pass authentication and
-reach the worker. Cases come from the Hypothesis strategies in tests/support/fuzzing.py, drawn with a
-fixed seed (--seed) so a run can be repeated. They are sent in batches; after each batch the worker runs
+reach the worker (each batch after the first is signed by a new actor with the same key, which the
+coalition follows: a case may rightly end its signer, by its own Delete for one). Cases come from
+the Hypothesis strategies in tests/support/fuzzing.py, drawn with a fixed seed (--seed) so a run can
+be repeated. They are sent in batches; after each batch the worker runs
 until idle. Printed at the end:
 
 - 5xx answers: must be 0 (every bad input is a 4xx, or a 202 and then a classified failure);
@@ -31,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.support.fake_peer import add_fake_peer  # noqa: E402
-from tests.support.fuzzing import cases, prepare_world, run_cases, sample  # noqa: E402
+from tests.support.fuzzing import cases, fresh_signer, prepare_world, run_cases, sample  # noqa: E402
 from tests.support.network import FederationNet  # noqa: E402
 
 BATCH = 500
@@ -51,6 +53,8 @@ async def fuzz(make_database: Callable[[], Awaitable[str]], total: int, seed: in
         started = time.monotonic()
         batch_seed = seed
         while sent < total:
+            if sent:
+                world = await fresh_signer(net, instance, peer, world, batch_seed)
             drawn = sample(cases(world), min(BATCH, total - sent), seed_value=batch_seed)
             batch_seed += 1
             report = await run_cases(net, instance, peer, drawn, server)
@@ -65,7 +69,7 @@ async def fuzz(make_database: Callable[[], Awaitable[str]], total: int, seed: in
             "cases": sent, "seconds": time.monotonic() - started, "statuses": dict(sorted(statuses.items())),
             "server_errors": len(server_errors), "unclassified_worker_errors": len(tracebacks),
             "drain_seconds": drain, "waiting_for_retry": report.pending, "retried": report.retried,
-            "examples": {"5xx": server_errors[:5], "tracebacks": tracebacks[:5]},
+            "examples": {"5xx": server_errors[:5], "tracebacks": tracebacks[:5], "waiting": report.pending_errors[:5]},
         }
     finally:
         await net.close()
@@ -98,7 +102,7 @@ async def main() -> int:
     say(f"unclassified worker errors:  {results['unclassified_worker_errors']}")
     say(f"queue drain time:            {results['drain_seconds']:.1f} s "
         f"({results['waiting_for_retry']} items waiting for a retry, {results['retried']} retried)")
-    for kind, examples in results["examples"].items():
+    for kind, examples in results["examples"].items():  # 5xx, tracebacks, waiting
         for example in examples:
             say(f"  {kind}: {example}")
     write_json(args.json_path, results)

@@ -18,7 +18,7 @@ from fedihub.errors import (
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import ACCEPT_ACTIVITYPUB, is_activitypub_media_type
-from fedihub.protocol.reader import decode_json
+from fedihub.protocol.reader import decode_json, is_public_address
 from fedihub.protocol.vocab import ACTOR_TYPES
 
 TOTAL_TIMEOUT = 30.0  # per-read timeouts alone let a peer drip bytes forever
@@ -109,6 +109,10 @@ async def fetch_activitypub_document(
     InvalidInput (not an http(s) URL).
     """
     check_fetchable_url(url)
+    if is_public_address(url):
+        # A peer may name the Public collection where an object belongs (`object: as:Public`): it is an
+        # address, not a document, and a fetch would only ask w3.org for its context (and be retried).
+        raise RemoteInvalid(f"{url} is the Public collection, not a document")
     try:
         with anyio.fail_after(total_timeout):
             async with client.stream(

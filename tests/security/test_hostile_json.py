@@ -198,3 +198,21 @@ async def test_a_payload_that_trips_a_bug_fails_once_and_is_not_retried_five_tim
     assert item is not None and (item.state, item.attempts) == ("failed", 1)
     assert item.last_error is not None and item.last_error.startswith("UnicodeEncodeError")
     assert len(tracebacks(caplog)) == 1
+
+
+@pytest.mark.parametrize("kind", ["Announce", "Create"])
+async def test_an_activity_whose_object_is_the_public_collection_fetches_nothing_and_is_not_retried(
+    net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, kind: str
+) -> None:
+    alice = peer.accounts["alice"]
+    await follow_peer(net, a, peer, "tenants", alice)
+    activity = peer.build_announce(alice, "https://www.w3.org/ns/activitystreams#Public", alice.id)
+    activity["type"] = kind
+
+    assert (await peer.send(a, activity)).status_code == 202
+    await net.settle()
+
+    async with a.ctx.sessions() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.activity_uri == activity["id"]))
+    assert item is not None and item.state in ("done", "failed") and item.attempts == 1
+    assert "could not be fetched" not in (item.last_error or "")

@@ -26,7 +26,7 @@ from fedihub.federation.actors import resolve_target
 from fedihub.protocol.signatures import sign_request_headers, sign_request_rfc9421
 from fedihub.storage.models import InboxItem
 from tests.support.edges import committed
-from tests.support.fake_peer import FakePeer
+from tests.support.fake_peer import FakeAccount, FakePeer
 from tests.support.network import FederationNet, Instance
 
 T = TypeVar("T")
@@ -472,6 +472,7 @@ class FuzzReport:
     server_errors: list[str] = field(default_factory=list)  # the cases answered 5xx
     tracebacks: list[str] = field(default_factory=list)  # errors logged with a traceback (unclassified)
     pending: int = 0  # accepted inbox items not finished after draining (waiting for a retry)
+    pending_errors: list[str] = field(default_factory=list)  # why they wait
     retried: int = 0  # inbox items whose failure was scheduled for a retry
     drain_seconds: float = 0.0
     cases: int = 0
@@ -480,17 +481,29 @@ class FuzzReport:
 async def prepare_world(net: FederationNet, instance: Instance, peer: FakePeer) -> tuple[World, HostileServer]:
     """A coalition with a post, following the peer's first account: the fuzzed activities then reach
     the handlers for followed actors, for local objects and for the coalition itself."""
-    account = next(iter(peer.accounts.values()))
     server = install_hostile_server(net, peer)
     coalition = await committed(instance.ctx, coalitions.create_coalition, "fuzzed", name="Fuzzed", summary="")
     note = await committed(instance.ctx, coalitions.post_note, "fuzzed", "A local post")
+    account = next(iter(peer.accounts.values()))
+    await _followed(net, instance, peer, account)
+    world = World(actor=account.id, local=(coalition.uri, f"{coalition.uri}/followers", note.uri))
+    return world, server
+
+
+async def fresh_signer(net: FederationNet, instance: Instance, peer: FakePeer, world: World, number: int) -> World:
+    """The world with a new signing account (the same key, another actor), followed by the coalition: a
+    case may rightly end its signer (its own Delete, a Move), and the next cases need one that works."""
+    account = peer.add_account(f"signer{number}", key_slot=0)  # slot 0: the key send_case signs with
+    await _followed(net, instance, peer, account)
+    return World(actor=account.id, local=world.local, elsewhere=world.elsewhere)
+
+
+async def _followed(net: FederationNet, instance: Instance, peer: FakePeer, account: FakeAccount) -> None:
     await committed(instance.ctx, follows.follow, "fuzzed", await resolve_target(instance.ctx, account.handle))
     await net.settle()
     follow = next(f for f in peer.received("Follow") if f["object"] == account.id)
     await peer.send(instance, peer.build_accept(account, follow))
     await net.settle()
-    world = World(actor=account.id, local=(coalition.uri, f"{coalition.uri}/followers", note.uri))
-    return world, server
 
 
 async def run_cases(
@@ -521,8 +534,11 @@ async def run_cases(
         logging.getLogger().removeHandler(errors)
     report.tracebacks = [describe_traceback(record) for record in errors.tracebacks]
     async with instance.ctx.sessions() as session:
-        report.pending = await session.scalar(
-            select(func.count(InboxItem.id)).where(InboxItem.state.not_in(("done", "failed")))) or 0
+        waiting = (await session.execute(
+            select(InboxItem.activity_type, InboxItem.last_error).where(InboxItem.state.not_in(("done", "failed")))
+        )).all()
+        report.pending = len(waiting)
+        report.pending_errors = [f"{kind}: {(error or '')[:200]}" for kind, error in waiting]
         report.retried = await session.scalar(
             select(func.count(InboxItem.id)).where(InboxItem.attempts > 1)) or 0
     return report
