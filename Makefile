@@ -17,7 +17,7 @@ help:
 	@echo "make test     install dev dependencies, run make lint, then the whole suite (SQLite and PostgreSQL)"
 	@echo "make lint     check the code with ruff and mypy (pyproject.toml configures both)"
 	@echo "make bench    run the benchmarks in bench/ and print their figures"
-	@echo "make fuzz     send 10,000 hostile inbound requests (bench/fuzz.py, about 20 minutes): 5xx, unclassified errors, drain time"
+	@echo "make fuzz     send 10,000 hostile inbound requests (bench/fuzz.py, several minutes): 5xx, unclassified errors, drain time"
 	@echo "make lock     re-pin requirements.txt and requirements-dev.txt from pyproject.toml (LOCK_ARGS=--upgrade for newest)"
 
 $(BIN)/python:
