@@ -9,7 +9,7 @@ DEV_LOCK := requirements-dev.txt
 LOCK_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run demo test lint install dev-install lock migrate bench clean help chromium
+.PHONY: run demo test lint install dev-install lock migrate bench fuzz clean help chromium
 
 help:
 	@echo "make run      install, migrate ./data/fedihub.sqlite3 and serve on http://$(HOST):$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test     install dev dependencies, run make lint, then the whole suite (SQLite and PostgreSQL)"
 	@echo "make lint     check the code with ruff and mypy (pyproject.toml configures both)"
 	@echo "make bench    run the benchmarks in bench/ and print their figures"
+	@echo "make fuzz     send 10,000 hostile inbound requests (bench/fuzz.py, several minutes): 5xx, unclassified errors, drain time"
 	@echo "make lock     re-pin requirements.txt and requirements-dev.txt from pyproject.toml (LOCK_ARGS=--upgrade for newest)"
 
 $(BIN)/python:
@@ -79,6 +80,9 @@ test: dev-install lint chromium
 
 bench: dev-install
 	$(BIN)/python bench/run_all.py
+
+fuzz: dev-install
+	$(BIN)/python bench/fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts import passwords
@@ -55,9 +55,18 @@ def normalise_username(raw: str) -> str:
 
 
 def session_version(account: Account) -> str:
-    """Changes whenever the password changes or the account is disabled: old sessions end."""
-    basis = f"{account.id}|{account.password_hash}|{account.disabled_at}"
+    """Changes whenever the password changes, the account is disabled or it logs out: old sessions end."""
+    basis = f"{account.id}|{account.password_hash}|{account.disabled_at}|{account.session_generation}"
     return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+async def end_sessions(session: AsyncSession, account_id: int) -> None:
+    """Revoke every session cookie of the account issued so far (logging out, on every device: the
+    cookie is signed, not stored, so one browser's cookie cannot be told from a captured copy)."""
+    await session.execute(
+        update(Account).where(Account.id == account_id)
+        .values(session_generation=Account.session_generation + 1)
+    )
 
 
 async def find_account(session: AsyncSession, account_id: int) -> Account | None:

@@ -23,16 +23,21 @@ STATUSES = {"CONFIRMED", "TENTATIVE", "CANCELLED"}
 ZONE_YEARS = range(1970, 2101)
 MAX_SEQUENCE = 2**31 - 1  # SEQUENCE is an INTEGER (§3.3.8)
 
-# Every control character but TAB and LF (CR is turned into LF first); RFC 5545 §3.3.11 forbids them in
-# TEXT, and icalendar escapes only line breaks, so remote text is cleaned before it is handed over.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Every control character but TAB and LF (line breaks are turned into LF first), C1 included; RFC 5545
+# §3.3.11 forbids them in TEXT, and icalendar escapes only LF, so remote text is cleaned before it is
+# handed over.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# CR, CR LF and the Unicode line breaks NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH SEPARATOR
+# (U+2029): readers that split lines on them (Python's splitlines, some calendar apps) would see a value
+# end there and the rest of it as a property of its own, so each becomes an escaped line break.
+_LINE_BREAK = re.compile("\r\n|[\r\x85\u2028\u2029]")
 # Block-level ends become line breaks so a description keeps its paragraphs as plain text.
 _BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|li|h[1-6]|blockquote|pre)>", re.IGNORECASE)
 
 
 def clean_text(value: str) -> str:
     """Text as it may go into a TEXT value or a parameter: line breaks as LF, no control characters."""
-    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return _CONTROL.sub("", _LINE_BREAK.sub("\n", value))
 
 
 def _text(value: str) -> icalendar.vText:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Mapping
 
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +16,7 @@ from fedihub.protocol.hosts import bare_host, has_userinfo
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import media_type_of
-from fedihub.protocol.reader import ActivityView, as_list, id_of, read_activity, without_nul
+from fedihub.protocol.reader import ActivityView, as_list, decode_json, id_of, read_activity
 from fedihub.storage.models import InboxItem
 
 # Mastodon rejects serialized JSON above 1 MB (docs/federation/delivery.md "Limits"); so do we.
@@ -40,12 +39,7 @@ def parse_activity_body(body: bytes, content_type: str | None) -> ActivityView:
     media_type = media_type_of(content_type)
     if media_type and media_type not in _JSON_TYPES:
         raise UnsupportedMediaType(f"expected application/activity+json, got {media_type}")
-    try:
-        doc = without_nul(json.loads(body))
-    except (UnicodeDecodeError, ValueError):
-        raise MalformedActivity("the body is not valid JSON") from None
-    except RecursionError:  # json.loads and without_nul recurse: 100,000 nested brackets were a 500
-        raise MalformedActivity("the body is nested too deeply") from None
+    doc = decode_json(body)  # MalformedActivity for invalid or too deeply nested JSON
     if not isinstance(doc, dict):
         raise MalformedActivity("the body must be a JSON object")
     return read_activity(canonical_document(doc))

@@ -22,7 +22,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.leases import keep_leased
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.queue import claim_due
-from fedihub.federation.retry import retry_delay
+from fedihub.federation.retry import Outcome, classify_processing_failure, retry_delay
 from fedihub.protocol.http import outbound_deadline
 from fedihub.storage.models import InboxItem
 
@@ -162,7 +162,7 @@ class InboxRunner:
             error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:
             log.exception("processing %s %s failed", item.activity_type, item.activity_uri, extra=fields)
-            error, retry = f"{type(exc).__name__}: {exc}", True
+            error, retry = f"{type(exc).__name__}: {exc}", classify_processing_failure(exc) is Outcome.RETRY
         else:
             log.info("inbound %s %s", item.activity_type, outcome.value, extra={**fields, "outcome": outcome.value})
             return

@@ -1,4 +1,5 @@
-"""Delivery retry policy as pure functions: outcome classification, backoff, give-up, breaker."""
+"""Retry policy as pure functions: outcome classification of deliveries and inbound processing, backoff,
+give-up, breaker."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
+import sqlalchemy.exc
 
-from fedihub.errors import ForbiddenAddress, InvalidInput, RemoteUnavailable
+from fedihub.errors import FedihubError, ForbiddenAddress, InvalidInput, RemoteUnavailable
 
 
 class Outcome(enum.Enum):
@@ -66,6 +68,29 @@ def classify_exception(exc: BaseException) -> Outcome:
         return Outcome.RETRY
     # Unknown failures are retried: the attempt budget bounds the cost, a dropped activity is
     # lost for good.
+    return Outcome.RETRY
+
+
+# Raised by our own code on the payload's shape or by the database on its values: the same item fails
+# the same way on every retry (an object-valued `type` was retried five times).
+_DETERMINISTIC = (
+    UnicodeError, RecursionError, TypeError, ValueError, KeyError, IndexError, AttributeError,
+    sqlalchemy.exc.DataError,
+)
+
+
+def classify_processing_failure(exc: BaseException) -> Outcome:
+    """Whether an inbound item whose processing raised ``exc`` may succeed later.
+
+    RETRY for an origin that did not answer and for database trouble that passes (a lock, a lost
+    connection, a race on a unique row); PERMANENT for the rest of the error tree (the peer sent
+    something we refuse) and for errors that depend only on the payload. An unexpected exception is
+    still a bug and is logged with its traceback, once.
+    """
+    if isinstance(exc, RemoteUnavailable):
+        return Outcome.RETRY
+    if isinstance(exc, FedihubError) or isinstance(exc, _DETERMINISTIC):
+        return Outcome.PERMANENT
     return Outcome.RETRY
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anyio
@@ -21,7 +20,7 @@ from fedihub.protocol.http import ResponseTooLarge
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import ACCEPT_ACTIVITYPUB, is_activitypub_media_type
-from fedihub.protocol.reader import without_nul
+from fedihub.protocol.reader import decode_json, is_public_address
 from fedihub.protocol.vocab import ACTOR_TYPES
 
 TOTAL_TIMEOUT = 30.0  # per-read timeouts alone let a peer drip bytes forever
@@ -92,9 +91,9 @@ def raise_for_status(response: httpx.Response) -> None:
 def decode_json_object(body: bytes, url: str) -> dict[str, Any]:
     """Parse a body that must be one JSON object."""
     try:
-        document = without_nul(json.loads(body))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RemoteInvalid(f"{url} did not return valid JSON") from exc
+        document = decode_json(body)
+    except MalformedActivity as exc:
+        raise RemoteInvalid(f"{url}: {exc}", public_message=f"{url} did not return valid JSON") from None
     if not isinstance(document, dict):
         raise RemoteInvalid(f"{url} returned JSON that is not an object")
     return document
@@ -115,6 +114,10 @@ async def fetch_activitypub_document(
     InvalidInput (not an http(s) URL).
     """
     check_fetchable_url(url)
+    if is_public_address(url):
+        # A peer may name the Public collection where an object belongs (`object: as:Public`): it is an
+        # address, not a document, and a fetch would only ask w3.org for its context (and be retried).
+        raise RemoteInvalid(f"{url} is the Public collection, not a document")
     try:
         with anyio.fail_after(total_timeout):
             async with client.stream(

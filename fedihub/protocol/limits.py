@@ -22,3 +22,7 @@ MAX_DOCUMENT_BYTES = 1_000_000
 # The deepest page of a public listing (directory, calls API): enough for 500,000 entries at 50 a
 # page; beyond it OFFSET only burns the database.
 MAX_PAGE = 10_000
+# How deeply objects and lists may nest in a JSON document from a peer (inbox POSTs and fetched
+# documents alike). The peers' captures nest at most 6 levels; every reader after the parser may then
+# recurse without fear of Python's recursion limit.
+MAX_JSON_DEPTH = 64

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from fedihub.errors import MalformedActivity
+from fedihub.protocol.limits import MAX_JSON_DEPTH
 from fedihub.protocol.media_types import media_type_of
+from fedihub.protocol.urls import MAX_URL, http_url
 from fedihub.protocol.vocab import ACTIVITY_TYPES, ACTOR_TYPES, OBJECT_TYPES, PUBLIC_ALIASES
 
 # No JSON-LD on the hot path (ARCHITECTURE "JSON-LD"): every peer we test against uses the
@@ -17,19 +22,77 @@ from fedihub.protocol.vocab import ACTIVITY_TYPES, ACTOR_TYPES, OBJECT_TYPES, PU
 
 Doc = Mapping[str, Any]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Every ActivityStreams type name is shorter; a longer one is nothing we act on (and would not fit the
+# type columns).
+MAX_TYPE_NAME = 32
+# preferredUsername is stored as the actor's username; Mastodon allows 30 characters.
+MAX_USERNAME = 255
+MAX_HOST = 253  # RFC 1035: the longest DNS name
+
+
+def decode_json(body: bytes | str) -> Any:
+    """The JSON document in ``body`` as fedihub reads it: no NUL characters (without_nul), lone UTF-16
+    surrogates replaced by U+FFFD, and at most MAX_JSON_DEPTH levels of objects and lists.
+
+    Raises MalformedActivity for anything else: invalid JSON or UTF-8, NaN or Infinity, or deeper nesting (100,000
+    nested brackets made the parser, and every recursive reader after it, fail with RecursionError).
+    """
+    try:
+        decoded = json.loads(body, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedActivity("the body is not valid JSON") from None
+    except RecursionError:  # the C parser's own guard, well before a 1 MB body ends
+        raise MalformedActivity(f"the JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from None
+    return without_nul(decoded)
+
+
+def _refuse_constant(name: str) -> Any:
+    # Python reads NaN and Infinity, which are not JSON (RFC 8259 §6), and PostgreSQL refuses them
+    # in a json column: an accepted activity could then never be stored.
+    raise ValueError(f"{name} is not a JSON number")
+
 
 def without_nul(value: Any) -> Any:
-    """A decoded JSON document with every NUL character removed from its strings and keys.
+    """A decoded JSON document with every NUL character removed from its strings and keys, and every
+    lone UTF-16 surrogate replaced by U+FFFD; raises MalformedActivity beyond MAX_JSON_DEPTH.
 
     JSON may carry "\\u0000" and Python keeps it, but PostgreSQL refuses NUL in text columns, so a
-    peer's stray NUL in a place name would make an accepted activity fail to store forever.
+    peer's stray NUL in a place name would make an accepted activity fail to store forever. A lone
+    surrogate ("\\ud800", what a JavaScript server writes when it cuts an emoji in half) is valid
+    JSON but not Unicode: it cannot be encoded as UTF-8 for the database, a page or a delivery.
+    Walked without recursion: the depth is the peer's to choose.
     """
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, list):
-        return [without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if not isinstance(value, (dict, list)):
+        return _clean_text(value)
+    root: list[Any] = [value]
+    # (container as decoded, where its cleaned copy goes, key or index there, depth)
+    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]
+    while stack:
+        source, parent, slot, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise MalformedActivity(f"the JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)")
+        copy: Any = [None] * len(source) if isinstance(source, list) else {}
+        parent[slot] = copy
+        items = enumerate(source) if isinstance(source, list) else source.items()
+        for key, item in items:
+            if isinstance(copy, dict):
+                key = _clean_text(key)
+                copy[key] = None
+            if isinstance(item, (dict, list)):
+                stack.append((item, copy, key, depth + 1))
+            else:
+                copy[key] = _clean_text(item)
+    return root[0]
+
+
+def _clean_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if not value.isascii() and _SURROGATE.search(value):
+        value = _SURROGATE.sub("\ufffd", value)
     return value
 
 
@@ -43,12 +106,13 @@ def as_list(value: Any) -> list[Any]:
 
 
 def id_of(value: Any) -> str | None:
-    """The id of a reference: a string itself, an object's `id` (or a Link's `href`)."""
+    """The id of a reference: a string itself, an object's `id` (or a Link's `href`); an id longer
+    than any URL we store (MAX_URL) is no usable reference."""
     if isinstance(value, str):
-        return value or None
+        return value if value and len(value) <= MAX_URL else None
     if isinstance(value, Mapping):
         for key in ("id", "href"):
-            if isinstance(value.get(key), str) and value[key]:
+            if isinstance(value.get(key), str) and value[key] and len(value[key]) <= MAX_URL:
                 return value[key]
         return None
     if isinstance(value, (list, tuple)):
@@ -104,7 +168,8 @@ def visibility(to: Any, cc: Any, followers_uri: str | None) -> str:
 
 def _type_of(doc: Doc, preferred: frozenset[str]) -> str | None:
     # `type` may be a list (e.g. ["Event", "sc:Event"]): take the first one we know.
-    names = [name for name in as_list(doc.get("type")) if isinstance(name, str) and name]
+    # An object-valued type ({"id": …}) is no type name at all.
+    names = [name for name in as_list(doc.get("type")) if isinstance(name, str) and 0 < len(name) <= MAX_TYPE_NAME]
     for name in names:
         if name in preferred:
             return name
@@ -113,6 +178,10 @@ def _type_of(doc: Doc, preferred: frozenset[str]) -> str | None:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _short(value: Any, limit: int) -> str | None:
+    return value if isinstance(value, str) and len(value) <= limit else None
 
 
 def _text(doc: Doc, key: str) -> str | None:
@@ -138,7 +207,23 @@ def _require_id(doc: Doc, what: str) -> str:
     found = doc.get("id")
     if not isinstance(found, str) or not found:
         raise MalformedActivity(f"{what} has no string 'id'")
+    if len(found) > MAX_URL:
+        raise MalformedActivity(f"{what} has an id longer than {MAX_URL} characters")
     return found
+
+
+def _has_dns_host(url: str) -> bool:
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return True  # not a URL at all: what fetches it refuses it
+    return len(host) <= MAX_HOST
+
+
+def _url(value: str | None) -> str | None:
+    """A link we may show as an href: http(s) only. A peer's ``url: "javascript:…"`` (or data:, or a
+    relative path) is no link at all, whatever page or feed would render it."""
+    return http_url(value)
 
 
 def _best_url(value: Any) -> str | None:
@@ -312,24 +397,28 @@ def read_actor(doc: Any) -> ActorView:
     inbox = id_of(doc.get("inbox"))
     if not inbox:
         raise MalformedActivity(f"actor {actor_id} has no 'inbox'")
+    if not (_has_dns_host(actor_id) and _has_dns_host(inbox)):
+        # Domains are stored (and deliveries grouped) by host: a longer one is no DNS name anyway.
+        raise MalformedActivity(f"actor {actor_id[:100]} has a host name longer than {MAX_HOST} characters")
     endpoints = doc.get("endpoints")
     shared_inbox = id_of(endpoints.get("sharedInbox")) if isinstance(endpoints, Mapping) else None
+    shared_inbox = shared_inbox or id_of(doc.get("sharedInbox"))  # Misskey: top-level (misskey/actor_person.json)
+    shared_inbox = shared_inbox if shared_inbox and _has_dns_host(shared_inbox) else None
     key_id, key_owner, key_pem = _public_key(doc, actor_id)
     return ActorView(
         id=actor_id,
         type=actor_type,
-        preferred_username=_str(doc.get("preferredUsername")),
+        preferred_username=_short(doc.get("preferredUsername"), MAX_USERNAME),
         name=_text(doc, "name"),
         summary=_text(doc, "summary"),
         inbox=inbox,
-        # Misskey also sends a top-level `sharedInbox` (fixture misskey/actor_person.json).
-        shared_inbox=shared_inbox or id_of(doc.get("sharedInbox")),
+        shared_inbox=shared_inbox,
         outbox=id_of(doc.get("outbox")),
         followers=id_of(doc.get("followers")),
         following=id_of(doc.get("following")),
         featured=id_of(doc.get("featured")),
-        url=_best_url(doc.get("url")),
-        icon_url=_icon_url(doc.get("icon")),
+        url=_url(_best_url(doc.get("url"))),
+        icon_url=_url(_icon_url(doc.get("icon"))),
         public_key_id=key_id,
         public_key_owner=key_owner,
         public_key_pem=key_pem,
@@ -411,7 +500,7 @@ def read_object(doc: Any) -> ObjectView:
         summary=_text(doc, "summary"),
         content=_text(doc, "content") or "",
         media_type=_str(doc.get("mediaType")),
-        url=_best_url(doc.get("url")),
+        url=_url(_best_url(doc.get("url"))),
         in_reply_to=id_of(doc.get("inReplyTo")),
         to=ids_of(doc.get("to")),
         cc=ids_of(doc.get("cc")),

@@ -367,6 +367,8 @@ class Account(Base):
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
+    # Moved on by logging out: every session cookie issued before then ends (migration 0011).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Membership(Base):

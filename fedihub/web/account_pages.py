@@ -78,14 +78,14 @@ async def login(request: Request) -> Response:
     if account.disabled_at is not None:
         errors = {"": "This account has been disabled by an administrator of this server."}
         return render(request, "auth/login.html", {**context, "errors": errors}, status_code=403)
-    limiter.record_success(username)
+    limiter.record_success(address, username)
     log_in(request, account)
     return redirect(context["next"])
 
 
 async def logout(request: Request) -> Response:
     await read_form(request)
-    log_out(request)
+    await log_out(request)
     return redirect("/")
 
 

@@ -16,6 +16,7 @@ from fedihub.accounts.ratelimit import LoginRateLimiter
 from fedihub.accounts.service import (
     ROLES,
     coalitions_of,
+    end_sessions,
     find_account,
     find_membership,
     role_rank,
@@ -24,6 +25,7 @@ from fedihub.accounts.service import (
 from fedihub.coalitions import Actor
 from fedihub.coalitions.queries import find_coalition
 from fedihub.errors import LoginRequired, NotFound, PermissionDenied
+from fedihub.protocol.urls import http_url
 from fedihub.settings import Settings
 from fedihub.web.forms import csrf_input, csrf_token
 from fedihub.web.state import runtime_of
@@ -87,7 +89,13 @@ def log_in(request: Request, account: Account) -> None:
     request.state.account = account
 
 
-def log_out(request: Request) -> None:
+async def log_out(request: Request) -> None:
+    """End the session here and revoke every cookie the account was issued (a copy captured before
+    logging out must not work after it)."""
+    account: Account | None = getattr(request.state, "account", None)
+    if account is not None:
+        async with runtime_of(request).ctx.sessions.begin() as db:
+            await end_sessions(db, account.id)
     request.session.clear()
     request.state.account = None
 
@@ -151,6 +159,9 @@ async def require_coalition_role(request: Request, username: str, minimum: str) 
 
 def install_template_globals(templates: Jinja2Templates) -> None:
     templates.env.globals.update(csrf_input=csrf_input, csrf_token=csrf_token, coalition_roles=ROLES)
+    # `{{ x | web_link }}`: a remote URL as an href only when it is http(s), else None (no link). The
+    # reader already keeps only such links; this covers what was stored before it did.
+    templates.env.filters["web_link"] = http_url
 
 
 def build_login_limiter() -> LoginRateLimiter:

@@ -140,7 +140,7 @@ async def test_a_huge_endless_pledges_collection_is_copied_capped_in_small_batch
 
     await origin.notify(a, origin.item(0, 0))
     # Processing the notice itself writes one row and queues the re-read; it never reads the collection.
-    await a.runtime.worker.process_inbox_batch()
+    await a.runtime.worker.inbox.run_once()
     assert origin.page_requests == 0
     await net.settle()
 

@@ -40,7 +40,7 @@ async def engine(database_url: str, backend: str, tmp_path: Path) -> AsyncIterat
 
 
 # The revision 0012 follows: the ORM models describe the schema from there on.
-BEFORE = "0010"
+BEFORE = "0011"
 
 
 def _pledge(uri: str, coalition: str, name: str, source: str = "origin") -> Pledge:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy.exc
 
-from fedihub.errors import ForbiddenAddress, RemoteUnavailable
+from fedihub.errors import ForbiddenAddress, MalformedActivity, RemoteNotFound, RemoteUnavailable
 from fedihub.federation.retry import (
     BREAKER_THRESHOLD,
     MAX_AGE,
@@ -16,6 +17,7 @@ from fedihub.federation.retry import (
     Outcome,
     breaker_open_for,
     classify_exception,
+    classify_processing_failure,
     classify_status,
     parse_retry_after,
     retry_delay,
@@ -146,3 +148,22 @@ def test_breaker_opens_for_a_minute_then_doubles_up_to_six_hours() -> None:
     assert breaker_open_for(BREAKER_THRESHOLD + 3) == timedelta(minutes=8)
     assert breaker_open_for(BREAKER_THRESHOLD + 9) == timedelta(hours=6)  # 512 min capped
     assert breaker_open_for(10_000) == timedelta(hours=6)
+
+
+@pytest.mark.parametrize(
+    ("exc", "outcome"),
+    [
+        (RemoteUnavailable("origin down"), Outcome.RETRY),
+        (sqlalchemy.exc.OperationalError("UPDATE", {}, Exception("database is locked")), Outcome.RETRY),
+        (ConnectionResetError("lost"), Outcome.RETRY),
+        (MalformedActivity("no type"), Outcome.PERMANENT),
+        (RemoteNotFound("404"), Outcome.PERMANENT),
+        # Errors that depend only on the payload: a retry meets the same payload.
+        (UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), Outcome.PERMANENT),
+        (TypeError("unhashable type: 'dict'"), Outcome.PERMANENT),
+        (RecursionError("maximum recursion depth exceeded"), Outcome.PERMANENT),
+        (sqlalchemy.exc.DataError("INSERT", {}, Exception("value too long")), Outcome.PERMANENT),
+    ],
+)
+def test_classify_processing_failure(exc: BaseException, outcome: Outcome) -> None:
+    assert classify_processing_failure(exc) is outcome
