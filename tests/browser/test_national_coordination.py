@@ -36,6 +36,12 @@ async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser)
     await hub_admin.goto(state.base_url + "/manage/illinois/roster")
     assert "Chicago Tenants Union" in await hub_admin.inner_text("main")
     await screenshot(hub_admin, "20-hub-members")
+    # Chicago follows its hub back: the organizers' own word that the hub carries their calls.
+    city.fedihub("follow", "tenants", f"illinois@{state.host}")
+    await wait_for(
+        lambda: len(city.query("SELECT 1 FROM follows WHERE state = 'accepted'")) == 2,
+        what="the hub to accept Chicago's follow", timeout=30, watch=[city.process, state.process],
+    )
 
     # Chicago calls a day of action; the hub boosts it.
     call_url = city.fedihub(
