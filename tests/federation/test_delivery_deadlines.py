@@ -95,9 +95,10 @@ async def test_an_inbox_that_drips_its_answer_fails_at_the_deadline_while_the_wo
                 return states == ["done"]
 
             await eventually(follow_processed, "the Follow to be processed")
-            assert time.monotonic() - dripping_since < 2.0
+            # The delivery is still dripping: the Follow did not wait for it (a wall-clock bound here
+            # would fail on a loaded machine without saying anything more).
             [pending] = await deliveries_to(a, inbox)
-            assert (pending.attempts, pending.state) == (0, "pending"), "the delivery ended before its deadline"
+            assert (pending.attempts, pending.state) == (0, "pending"), "the Follow waited for the delivery"
 
             async def attempt_recorded() -> bool:
                 return (await deliveries_to(a, inbox))[0].attempts == 1
@@ -113,7 +114,7 @@ async def test_an_inbox_that_drips_its_answer_fails_at_the_deadline_while_the_wo
     assert delivery.state == "pending" and delivery.last_status is None and delivery.locked_by is None
     assert "did not answer within 2 s" in (delivery.last_error or "")
     assert delivery.next_attempt_at > a.ctx.clock()
-    assert took < 4.0
+    assert took < 10.0  # cut at the deadline: the answer itself would drip forever
     # The Follow was answered once the slot was free again.
     await net.settle()
     assert len(peer.received("Accept")) == 1
