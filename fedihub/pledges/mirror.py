@@ -21,6 +21,7 @@ from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import VIEWED
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.pledges import vouching
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, set_action, set_coalition, set_report
 from fedihub.protocol import fetch
 from fedihub.protocol.hosts import host_of
@@ -110,6 +111,7 @@ async def mirror_item(
         if own is None or own.uri != item.uri or own.state not in ("pending", ACCEPTED):
             return None, False
         own.state, own.updated_at = ACCEPTED, now
+        own.vouched_by = _vouch_of(item)  # the hint "not vouched yet" on our coalition's pledge reads it
         return own.uri, False
     row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
     if row is not None and (row.call_uri != call.uri or row.coalition_uri != coalition_uri):
@@ -126,6 +128,7 @@ async def mirror_item(
     elif row.uri != item.uri:
         row.uri, row.state = item.uri, UNCONFIRMED  # a new Join of the same coalition: confirm it again
     row.updated_at = now
+    row.vouched_by = _vouch_of(item)
     if host_of(coalition_uri) == host_of(call.uri):
         row.state, row.message = ACCEPTED, item.message
         set_coalition(row, item.coalition)
@@ -145,6 +148,12 @@ async def mirror_item(
         set_action(row, None)
         set_report(row, None)
     return row.uri, asked
+
+
+def _vouch_of(item: PledgeItem) -> str | None:
+    # Whether a pledge counts in the headline is the call's origin's word (its organizers and the hubs
+    # carrying its call): a copy keeps it on every row it writes, confirmed by the pledger's server or not.
+    return vouching.ORIGIN if item.vouched else None
 
 
 def _unnamed(uri: str) -> PledgingCoalition:
