@@ -207,6 +207,8 @@ async def test_a_group_calling_itself_a_hub_is_not_carrying_the_call(net: Federa
     h = await net.add_instance("h.test")
     await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    # "Carried by" names anchored hubs only: the calling coalition follows the hub, its organizers' choice.
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
     await net.settle()
     # A real hub that follows the call's author (with its consent) boosts a new call: it carries it.
     second = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net, days=30))
@@ -247,7 +249,11 @@ async def test_a_coalition_in_a_carrying_hubs_roster_is_vouched_and_a_forged_cla
     liar = _group(sybil, "liar", state="Ohio")
     sybil.serve({"@context": AS_CONTEXT, "id": liar.followers, "type": "OrderedCollection", "totalItems": 1,
                  "orderedItems": ["http://h.test/g/illinois"]})
-    assert (await sybil.send(a, _join(sybil, liar, call))).status_code == 202
+    join = _join(sybil, liar, call)
+    # Its server serves the Join, so the copies on other servers take the pledge as the liar's own word
+    # (they show a third server's pledge only once its server confirms it) and still count it apart.
+    sybil.serve(join)
+    assert (await sybil.send(a, join)).status_code == 202
     await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
     await net.settle()
 
