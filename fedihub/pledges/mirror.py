@@ -246,6 +246,12 @@ async def _read_items(ctx: FederationContext, collection_id: str, limits: Mirror
     return reading
 
 
+async def _needs_asking(session: AsyncSession, item: PledgeItem) -> bool:
+    """Whether mirroring this item would ask the pledger's server to confirm it."""
+    row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
+    return row is None or row.state != ACCEPTED or _report_differs(row, item)
+
+
 def _batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[start:start + size] for start in range(0, len(items), max(size, 1))]
 
@@ -284,9 +290,10 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
                 return False
             now = ctx.clock()
             for item in batch:
-                # Past this run's share of confirmations, new pledges of other servers wait for the next.
+                # Past this run's share of confirmations, pledges of other servers that need one wait for
+                # the next run; confirmed ones are still kept up to date (the origin's vouch, above all).
                 foreign = host_of(item.coalition.uri) not in (host_of(call.uri), host_of(ctx.base_url))
-                if foreign and confirmations >= limits.confirm_per_refresh:
+                if foreign and confirmations >= limits.confirm_per_refresh and await _needs_asking(session, item):
                     continue
                 _, asked = await mirror_item(ctx, session, row, item, now=now, limits=limits)
                 confirmations += asked

@@ -16,8 +16,8 @@ from fedihub.coalitions.actor_profile import ensure_profile
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import service as hubs
+from fedihub.pledges import mirror, vouch_check
 from fedihub.pledges import service as pledges
-from fedihub.pledges import vouch_check
 from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
 from fedihub.pledges.rollup import Rollup
@@ -358,3 +358,37 @@ async def test_a_hub_a_hostile_server_made_vouches_for_none_of_its_groups(net: F
     assert (rollup.pledged, len(rollup.by_region), rollup.unvouched) == (1, 1, 5)
     page = (await a.get(path_of(call.uri), headers={"accept": "text/html"})).text
     assert _text(page, "headline") == "1 coalition pledged, 1 region and 5 unvouched"
+
+
+async def test_a_copy_that_missed_a_vouch_gets_it_back_at_the_next_re_read_even_with_no_confirmations_left(
+    net: FederationNet,
+) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    c = await net.add_instance("c.test")
+    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
+    peoria = await _coalition(b, "peoria", "Peoria Fight for 15", "Illinois")
+    await _coalition(c, "watchers", "Decatur Watchers", "Illinois")
+    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
+    await net.settle()
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
+    await net.settle()
+    await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
+    await net.settle()
+    assert ((await _rollup(c, call.uri)).pledged, (await _rollup(c, call.uri)).unvouched) == (0, 1)
+
+    # The organizers approve Peoria's pledge, but c never gets the Add that says so (it was down).
+    async with a.ctx.sessions.begin() as session:
+        row = await session.scalar(
+            select(Pledge).where(Pledge.call_uri == call.uri, Pledge.coalition_uri == peoria.uri)
+        )
+        assert row is not None
+        row.vouched_by = "organizers"
+    # c re-reads the origin's list while its confirmations of other servers' pledges are used up: Peoria's
+    # pledge is confirmed already, so its vouch is kept up to date all the same.
+    async with c.ctx.sessions() as session:
+        copy = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        assert copy is not None
+    assert await mirror.refresh(c.ctx, copy, mirror.MirrorLimits(confirm_per_refresh=0))
+    rollup = await _rollup(c, call.uri)
+    assert (rollup.pledged, rollup.unvouched) == (1, 0)
