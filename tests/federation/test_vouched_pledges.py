@@ -15,6 +15,7 @@ from fedihub.coalitions import calls, service
 from fedihub.coalitions.actor_profile import ensure_profile
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
+from fedihub.hubs import boosting
 from fedihub.hubs import service as hubs
 from fedihub.pledges import mirror, vouch_check
 from fedihub.pledges import service as pledges
@@ -392,3 +393,26 @@ async def test_a_copy_that_missed_a_vouch_gets_it_back_at_the_next_re_read_even_
     assert await mirror.refresh(c.ctx, copy, mirror.MirrorLimits(confirm_per_refresh=0))
     rollup = await _rollup(c, call.uri)
     assert (rollup.pledged, rollup.unvouched) == (1, 0)
+
+
+async def test_a_hub_that_withdraws_its_boost_is_no_longer_listed_after_the_next_sweep(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    h = await net.add_instance("h.test")
+    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
+    await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
+    await net.settle()
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
+    await net.settle()
+    assert [c.name for c in (await _rollup(a, call.uri)).carriers] == ["Illinois Hub"]
+
+    # The hub's admins withdraw its boost: an Undo, which asks the call's server for nothing at once.
+    async with h.ctx.sessions.begin() as session:
+        await boosting.undo_boosts(h.ctx, session, call.uri)
+    await net.settle()
+    await vouch_check.run_vouch_sweep(a.ctx, {})
+    await net.settle()
+    assert (await _rollup(a, call.uri)).carriers == []
+    head = await _collection_head(a, call.uri)
+    assert head["carriedBy"] == []
