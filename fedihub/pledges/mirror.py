@@ -21,6 +21,7 @@ from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import VIEWED
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.pledges import vouching
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, set_action, set_coalition, set_report
 from fedihub.protocol import fetch
 from fedihub.protocol.hosts import host_of
@@ -110,6 +111,7 @@ async def mirror_item(
         if own is None or own.uri != item.uri or own.state not in ("pending", ACCEPTED):
             return None, False
         own.state, own.updated_at = ACCEPTED, now
+        own.vouched_by = _vouch_of(item)  # the hint "not vouched yet" on our coalition's pledge reads it
         return own.uri, False
     row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
     if row is not None and (row.call_uri != call.uri or row.coalition_uri != coalition_uri):
@@ -126,6 +128,7 @@ async def mirror_item(
     elif row.uri != item.uri:
         row.uri, row.state = item.uri, UNCONFIRMED  # a new Join of the same coalition: confirm it again
     row.updated_at = now
+    row.vouched_by = _vouch_of(item)
     if host_of(coalition_uri) == host_of(call.uri):
         row.state, row.message = ACCEPTED, item.message
         set_coalition(row, item.coalition)
@@ -145,6 +148,12 @@ async def mirror_item(
         set_action(row, None)
         set_report(row, None)
     return row.uri, asked
+
+
+def _vouch_of(item: PledgeItem) -> str | None:
+    # Whether a pledge counts in the headline is the call's origin's word (its organizers and the hubs
+    # carrying its call): a copy keeps it on every row it writes, confirmed by the pledger's server or not.
+    return vouching.ORIGIN if item.vouched else None
 
 
 def _unnamed(uri: str) -> PledgingCoalition:
@@ -237,6 +246,12 @@ async def _read_items(ctx: FederationContext, collection_id: str, limits: Mirror
     return reading
 
 
+async def _needs_asking(session: AsyncSession, item: PledgeItem) -> bool:
+    """Whether mirroring this item would ask the pledger's server to confirm it."""
+    row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
+    return row is None or row.state != ACCEPTED or _report_differs(row, item)
+
+
 def _batches(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[start:start + size] for start in range(0, len(items), max(size, 1))]
 
@@ -275,9 +290,10 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
                 return False
             now = ctx.clock()
             for item in batch:
-                # Past this run's share of confirmations, new pledges of other servers wait for the next.
+                # Past this run's share of confirmations, pledges of other servers that need one wait for
+                # the next run; confirmed ones are still kept up to date (the origin's vouch, above all).
                 foreign = host_of(item.coalition.uri) not in (host_of(call.uri), host_of(ctx.base_url))
-                if foreign and confirmations >= limits.confirm_per_refresh:
+                if foreign and confirmations >= limits.confirm_per_refresh and await _needs_asking(session, item):
                     continue
                 _, asked = await mirror_item(ctx, session, row, item, now=now, limits=limits)
                 confirmations += asked

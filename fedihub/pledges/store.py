@@ -96,23 +96,6 @@ async def accepted_count(session: AsyncSession, call_uri: str, *, vouched_only: 
     return int(await session.scalar(query) or 0)
 
 
-async def upsert_item(session: AsyncSession, item: PledgeItem, *, now: datetime, source: str) -> Pledge:
-    """Store an accepted pledge as published by the call's origin (one row per call and coalition)."""
-    row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
-    row = row or await find_pledge(session, item.call_uri, item.coalition.uri)
-    if row is None:
-        row = Pledge(uri=item.uri, call_uri=item.call_uri, coalition_uri=item.coalition.uri, source=source,
-                     created_at=item.published or now)
-        session.add(row)
-    row.uri, row.state, row.message, row.updated_at = item.uri, ACCEPTED, item.message, now
-    # A copy vouches for what the call's origin vouches for: it is the origin's call and its organizers' word.
-    row.vouched_by = "origin" if item.vouched else None
-    set_coalition(row, item.coalition)
-    set_action(row, item.action)
-    set_report(row, item.report)
-    return row
-
-
 async def announcing_hubs(session: AsyncSession, call_uri: str) -> list[Actor]:
     """Hubs whose own signed Announce of the call reached this server: candidates to carry it.
 

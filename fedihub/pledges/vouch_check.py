@@ -16,7 +16,7 @@ from fedihub.pledges.links import Links, Node, accepted_follows, node_of
 from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, announcing_hubs, carrier_of, item_of
 from fedihub.protocol.pledges import Carrier, build_pledge_item
-from fedihub.storage.models import Actor, Pledge, Reaction, StoredObject
+from fedihub.storage.models import Actor, AnnounceMark, Pledge, Reaction, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,9 @@ async def run_vouch_sweep(ctx: FederationContext, payload: Mapping[str, Any]) ->
     """
     now = ctx.clock()
     announced = select(Reaction.object_uri).where(Reaction.type == "Announce")
+    # A hub's mark stays after it undoes its Announce (hubs/announce_marks.py), and the Undo asks for no
+    # check: without the marks a call whose only carrier withdrew would keep listing it.
+    marked = select(AnnounceMark.object_uri)
     pledged = select(Pledge.call_uri).where(Pledge.state.in_((ACCEPTED, vouching.HELD)))
     async with ctx.sessions.begin() as session:
         uris = (
@@ -169,7 +172,7 @@ async def run_vouch_sweep(ctx: FederationContext, payload: Mapping[str, Any]) ->
                     StoredObject.is_local.is_(True), StoredObject.type == "Event", StoredObject.deleted_at.is_(None),
                     (StoredObject.end_time >= now)
                     | (StoredObject.end_time.is_(None) & (StoredObject.start_time >= now)),
-                    StoredObject.uri.in_(announced) | StoredObject.uri.in_(pledged),
+                    StoredObject.uri.in_(announced) | StoredObject.uri.in_(marked) | StoredObject.uri.in_(pledged),
                 )
                 .order_by(StoredObject.start_time).limit(SWEEP_LIMIT)
             )

@@ -20,6 +20,7 @@ from fedihub.storage.models import Actor, Pledge, StoredObject
 LOCAL = "local"  # the coalition is ours: this server's admins created it
 HUB = "hub"  # a hub carrying the call lists it, and its own server confirms
 ORGANIZERS = "organizers"  # the call's organizers approved it
+ORIGIN = "origin"  # on a copy: the call's origin publishes it as vouched (for one of the reasons above)
 # Held: over the per-server cap and unvouched, the pledge waits (unanswered) for a vouch or the organizers.
 HELD = "pending"
 

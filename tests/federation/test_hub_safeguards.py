@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from fedihub.coalitions import calls, service
 from fedihub.errors import NotFound
+from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.outbox import publish
 from fedihub.hubs import review
@@ -158,13 +159,16 @@ async def test_the_review_list_is_bounded_per_member(
 
 @pytest.fixture
 async def called(net: FederationNet, fixtures_dir: Path) -> tuple[Instance, Instance, Any, FakePeer]:
-    """a's tenants call an action; s's hub carries it; two accounts of masto.test follow tenants."""
+    """a's tenants call an action; s's hub, which tenants follows, carries it; two accounts of masto.test
+    follow tenants."""
     a = await net.add_instance("a.test")
     s = await net.add_instance("s.test")
     fans = add_fake_peer(net, "masto.test", fixtures_dir, usernames=("fan", "other"))
     await committed(a.ctx, service.create_coalition, "tenants", name="Tenants")
     await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state")
     await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "tenants@a.test"))
+    # "Carried by" lists anchored hubs only: the organizers follow their hub, so its boost is news.
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "state-hub@s.test"))
     for account in fans.accounts.values():
         await _follow(net, a, fans, account, "http://a.test/g/tenants")
     start = net.clock() + timedelta(days=10)

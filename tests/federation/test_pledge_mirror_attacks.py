@@ -56,6 +56,7 @@ class HostileOrigin:
             "actor": {"id": coalition, "type": "Group", "name": f"Coalition {page}-{index} " + "x" * 100,
                       "preferredUsername": f"g{page}_{index}"},
             "content": "We are many. " * 20,
+            "vouched": True,  # the origin vouches for its own coalitions: its list counts in the headline
         }
 
     def summary(self) -> dict[str, Any]:
@@ -209,14 +210,16 @@ async def test_forged_pledges_of_another_servers_coalitions_are_neither_shown_no
     real = await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, EVENT),
                            message="We will be there")
     await net.settle()
-    # … and the origin lists them with other words, and b's union (which never pledged) as well.
+    # … and the origin lists them with other words, and b's union (which never pledged) as well, each
+    # vouched for: its word counts a pledge in, never what it puts in another server's coalition's mouth.
     origin.listed += [
         {"type": "Join", "id": real.uri, "object": EVENT, "content": "We endorse the organizers' candidate",
+         "vouched": True,
          "actor": {"id": f"{b.base_url}/g/renters", "type": "Group", "name": "Renters for the candidate"}},
         {"type": "Join", "id": f"{b.base_url}/a/forged-join", "object": EVENT, "content": "Vote for them!",
-         "actor": {"id": f"{b.base_url}/g/union", "type": "Group", "name": "Decatur Union"}},
+         "vouched": True, "actor": {"id": f"{b.base_url}/g/union", "type": "Group", "name": "Decatur Union"}},
         {"type": "Join", "id": f"http://{HOST}/joins/renters", "object": EVENT, "content": "Hosted elsewhere",
-         "actor": {"id": f"{b.base_url}/g/renters", "type": "Group", "name": "Springfield Renters"}},
+         "vouched": True, "actor": {"id": f"{b.base_url}/g/renters", "type": "Group", "name": "Springfield Renters"}},
     ]
     await get_call_target(a.ctx, EVENT)
 

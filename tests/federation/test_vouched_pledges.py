@@ -15,9 +15,10 @@ from fedihub.coalitions import calls, service
 from fedihub.coalitions.actor_profile import ensure_profile
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
+from fedihub.hubs import boosting
 from fedihub.hubs import service as hubs
+from fedihub.pledges import mirror, vouch_check
 from fedihub.pledges import service as pledges
-from fedihub.pledges import vouch_check
 from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
 from fedihub.pledges.rollup import Rollup
@@ -207,6 +208,8 @@ async def test_a_group_calling_itself_a_hub_is_not_carrying_the_call(net: Federa
     h = await net.add_instance("h.test")
     await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
     await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    # "Carried by" names anchored hubs only: the calling coalition follows the hub, its organizers' choice.
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
     await net.settle()
     # A real hub that follows the call's author (with its consent) boosts a new call: it carries it.
     second = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net, days=30))
@@ -247,7 +250,11 @@ async def test_a_coalition_in_a_carrying_hubs_roster_is_vouched_and_a_forged_cla
     liar = _group(sybil, "liar", state="Ohio")
     sybil.serve({"@context": AS_CONTEXT, "id": liar.followers, "type": "OrderedCollection", "totalItems": 1,
                  "orderedItems": ["http://h.test/g/illinois"]})
-    assert (await sybil.send(a, _join(sybil, liar, call))).status_code == 202
+    join = _join(sybil, liar, call)
+    # Its server serves the Join, so the copies on other servers take the pledge as the liar's own word
+    # (they show a third server's pledge only once its server confirms it) and still count it apart.
+    sybil.serve(join)
+    assert (await sybil.send(a, join)).status_code == 202
     await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
     await net.settle()
 
@@ -352,3 +359,60 @@ async def test_a_hub_a_hostile_server_made_vouches_for_none_of_its_groups(net: F
     assert (rollup.pledged, len(rollup.by_region), rollup.unvouched) == (1, 1, 5)
     page = (await a.get(path_of(call.uri), headers={"accept": "text/html"})).text
     assert _text(page, "headline") == "1 coalition pledged, 1 region and 5 unvouched"
+
+
+async def test_a_copy_that_missed_a_vouch_gets_it_back_at_the_next_re_read_even_with_no_confirmations_left(
+    net: FederationNet,
+) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    c = await net.add_instance("c.test")
+    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
+    peoria = await _coalition(b, "peoria", "Peoria Fight for 15", "Illinois")
+    await _coalition(c, "watchers", "Decatur Watchers", "Illinois")
+    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
+    await net.settle()
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
+    await net.settle()
+    await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
+    await net.settle()
+    assert ((await _rollup(c, call.uri)).pledged, (await _rollup(c, call.uri)).unvouched) == (0, 1)
+
+    # The organizers approve Peoria's pledge, but c never gets the Add that says so (it was down).
+    async with a.ctx.sessions.begin() as session:
+        row = await session.scalar(
+            select(Pledge).where(Pledge.call_uri == call.uri, Pledge.coalition_uri == peoria.uri)
+        )
+        assert row is not None
+        row.vouched_by = "organizers"
+    # c re-reads the origin's list while its confirmations of other servers' pledges are used up: Peoria's
+    # pledge is confirmed already, so its vouch is kept up to date all the same.
+    async with c.ctx.sessions() as session:
+        copy = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        assert copy is not None
+    assert await mirror.refresh(c.ctx, copy, mirror.MirrorLimits(confirm_per_refresh=0))
+    rollup = await _rollup(c, call.uri)
+    assert (rollup.pledged, rollup.unvouched) == (1, 0)
+
+
+async def test_a_hub_that_withdraws_its_boost_is_no_longer_listed_after_the_next_sweep(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    h = await net.add_instance("h.test")
+    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
+    await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
+    await net.settle()
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
+    await net.settle()
+    assert [c.name for c in (await _rollup(a, call.uri)).carriers] == ["Illinois Hub"]
+
+    # The hub's admins withdraw its boost: an Undo, which asks the call's server for nothing at once.
+    async with h.ctx.sessions.begin() as session:
+        await boosting.undo_boosts(h.ctx, session, call.uri)
+    await net.settle()
+    await vouch_check.run_vouch_sweep(a.ctx, {})
+    await net.settle()
+    assert (await _rollup(a, call.uri)).carriers == []
+    head = await _collection_head(a, call.uri)
+    assert head["carriedBy"] == []
