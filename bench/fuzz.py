@@ -42,7 +42,13 @@ BATCH = 500
 async def fuzz(make_database: Callable[[], Awaitable[str]], total: int, seed: int) -> dict[str, Any]:
     net = FederationNet(make_database=make_database)
     try:
-        instance = await net.add_instance("a.test")
+        # Every case comes from one fake server: lift the per-host and per-actor intake limits (as
+        # bench/inbox.py does), or most cases would be answered 429 and never reach the worker.
+        instance = await net.add_instance(
+            "a.test", inbox_host_requests=10 * total, inbox_actor_requests=10 * total,
+            inbox_host_bytes=max(20_000_000, 100_000 * total), inbox_actor_bytes=max(20_000_000, 100_000 * total),
+            key_fetches_per_host=10 * total,
+        )
         peer = add_fake_peer(net, "masto.test", REPO / "tests" / "fixtures", usernames=("alice", "bob"))
         world, server = await prepare_world(net, instance, peer)
         statuses: Counter[int] = Counter()
