@@ -46,6 +46,8 @@ class InboundEvents:
 
     # A Follow of a local actor was stored (pending when the actor approves followers by hand).
     follow_received: Event[[FederationContext, AsyncSession, Follow]] = _event("follow_received")
+    # A remote actor accepted a local actor's Follow of it (the row is accepted now).
+    follow_accepted: Event[[FederationContext, AsyncSession, Follow]] = _event("follow_accepted")
     # A remote actor undid its Follow of a local actor.
     follow_undone: Event[[FederationContext, AsyncSession, Actor, Actor]] = _event("follow_undone")
     # An actor published an object (a remote one we stored, or one of ours handed over locally).

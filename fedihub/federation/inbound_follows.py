@@ -81,11 +81,15 @@ async def match_answered_follow(ctx: FederationContext, session: AsyncSession, i
     return row.id
 
 
-async def handle_accept(ctx: FederationContext, session: AsyncSession, inbound: Inbound, follow_id: int) -> None:
-    row = await session.get(Follow, follow_id)
-    if row is not None:
-        row.state = "accepted"
-        row.updated_at = ctx.clock()
+def handle_accept(events: InboundEvents) -> Apply:
+    async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, follow_id: int) -> None:
+        row = await session.get(Follow, follow_id)
+        if row is not None and row.state != "accepted":
+            row.state = "accepted"
+            row.updated_at = ctx.clock()
+            await events.follow_accepted.send(ctx, session, row)
+
+    return apply
 
 
 async def handle_reject(ctx: FederationContext, session: AsyncSession, inbound: Inbound, follow_id: int) -> None:
@@ -140,7 +144,7 @@ def handle_undo_follow(events: InboundEvents) -> Apply:
 def follow_routes(events: InboundEvents) -> list[Route]:
     return [
         Route("Follow", "local actor", match_follow, handle_follow(events)),
-        Route("Accept", "our Follow", match_answered_follow, handle_accept),
+        Route("Accept", "our Follow", match_answered_follow, handle_accept(events)),
         Route("Reject", "our Follow", match_answered_follow, handle_reject),
         Route("Undo", "Follow", match_undone_follow, handle_undo_follow(events)),
     ]

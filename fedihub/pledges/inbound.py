@@ -24,7 +24,7 @@ from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, find_pledge
 from fedihub.protocol import builders
 from fedihub.protocol.reader import id_of
-from fedihub.storage.models import Actor, Pledge, StoredObject
+from fedihub.storage.models import Actor, Follow, Pledge, StoredObject
 
 log = logging.getLogger(__name__)
 
@@ -189,12 +189,34 @@ def handle_notice(limits: mirror.MirrorLimits) -> Callable[..., Awaitable[None]]
     return apply
 
 
+# A coalition's calls re-checked when it follows a hub: its most recent ones, the rest at the sweep.
+RECHECKED_CALLS = 50
+
+
+async def recheck_calls_of_follower(ctx: FederationContext, session: AsyncSession, follow: Follow) -> None:
+    """A coalition of ours now follows a hub (it accepted): the hub may carry, and vouch for pledges
+    to, its calls. Checked now rather than at the hourly sweep, since the hub's Announce came first."""
+    follower, target = await session.get(Actor, follow.follower_id), await session.get(Actor, follow.target_id)
+    if follower is None or target is None or not follower.is_local or hub_scope_of(target) is None:
+        return
+    calls = await session.scalars(
+        select(StoredObject.uri)
+        .where(StoredObject.attributed_to_id == follower.id, StoredObject.type == "Event",
+               StoredObject.is_local.is_(True), StoredObject.deleted_at.is_(None))
+        .order_by(StoredObject.id.desc())
+        .limit(RECHECKED_CALLS)
+    )
+    for call_uri in calls:
+        await vouching.enqueue_vouch_check(session, call_uri, at=ctx.clock())
+
+
 def pledge_routes(
     events: InboundEvents,
     mirror_limits: mirror.MirrorLimits | None = None,
     limits: vouching.PledgeLimits | None = None,
 ) -> list[Route]:
     events.object_announced.connect(count_carrying_hub)
+    events.follow_accepted.connect(recheck_calls_of_follower)
     notice = handle_notice(mirror_limits or mirror.MirrorLimits())
     return [
         Route("Join", "call", match_join_of_call, handle_join(limits or vouching.PledgeLimits())),

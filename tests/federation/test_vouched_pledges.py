@@ -203,6 +203,23 @@ async def test_our_own_coalition_cannot_report_before_its_action_started(net: Fe
         await committed(a.ctx, pledges.report, "renters", call.uri, happened=True, turnout=10_000_000)
 
 
+async def test_a_hub_that_boosted_first_carries_the_call_as_soon_as_its_author_follows_it(net: FederationNet) -> None:
+    a, _, call = await _chicago(net)
+    h = await net.add_instance("h.test")
+    await committed(h.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state", region="Illinois")
+    await committed(h.ctx, hubs.add_member, "illinois", await resolve_target(h.ctx, "tenants@a.test"))
+    await net.settle()
+    second = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net, days=30))
+    await net.settle()
+    # The hub boosted the call, but nothing the organizers did says it speaks for them yet.
+    assert (await _rollup(a, second.uri)).carriers == []
+
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "illinois@h.test"))
+    await net.settle()  # the hub's Accept arrives: no hourly sweep needed
+
+    assert [c.name for c in (await _rollup(a, second.uri)).carriers] == ["Illinois Hub"]
+
+
 async def test_a_group_calling_itself_a_hub_is_not_carrying_the_call(net: FederationNet) -> None:
     a, _, call = await _chicago(net)
     h = await net.add_instance("h.test")
