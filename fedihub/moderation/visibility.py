@@ -7,10 +7,13 @@ before it, so a block takes effect everywhere at once and is lifted just as comp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.blocks import blocked_domains, domain_matches
+from fedihub.protocol.hosts import host_of
 from fedihub.storage.models import Actor, ActorBlock, StoredObject
 
 Condition = ColumnElement[bool]
@@ -53,3 +56,16 @@ async def is_hidden(session: AsyncSession, actor_id: int) -> bool:
     hidden = await hidden_actors(session)
     found = await session.scalar(select(Actor.id).where(Actor.id == actor_id, Actor.id.in_(hidden)))
     return found is not None
+
+
+async def hidden_among(session: AsyncSession, actor_uris: Iterable[str]) -> set[str]:
+    """The actor ids (URIs) among ``actor_uris`` that this server shows nothing of, known here or not:
+    for lists other servers publish (a remote call's pledges and carrying hubs)."""
+    uris = set(actor_uris)
+    if not uris:
+        return set()
+    domains = await blocked_domains(session)
+    hidden = {uri for uri in uris if any(domain_matches(host_of(uri), blocked) for blocked in domains)}
+    by_admins = select(ActorBlock.actor_id).where(ActorBlock.coalition_id.is_(None))
+    hidden.update(await session.scalars(select(Actor.uri).where(Actor.uri.in_(uris), Actor.id.in_(by_admins))))
+    return hidden

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.moderation.visibility import hidden_among
 from fedihub.pledges.rollup import Rollup, build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.protocol.pledges import read_carriers
@@ -17,7 +18,14 @@ from fedihub.storage.models import Pledge, StoredObject
 async def rollup_of(session: AsyncSession, call: StoredObject) -> Rollup:
     items = [item_of(row) for row in await accepted_pledges(session, call.uri)]
     # Our calls: the hubs our last vouch check verified; remote calls: the origin's published list.
-    return build_rollup(items, read_carriers({"carriedBy": call.pledge_carriers or []}))
+    carriers = read_carriers({"carriedBy": call.pledge_carriers or []})
+    if not call.is_local:
+        # A copy shows the origin's list less what blocks hide here, stored before the block or not
+        # (pledges to our own calls are refused when their coalition is blocked).
+        hidden = await hidden_among(session, [i.coalition.uri for i in items] + [c.uri for c in carriers])
+        items = [item for item in items if item.coalition.uri not in hidden]
+        carriers = [carrier for carrier in carriers if carrier.uri not in hidden]
+    return build_rollup(items, carriers)
 
 
 async def held_pledges(session: AsyncSession, call_uri: str) -> Sequence[Pledge]:

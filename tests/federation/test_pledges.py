@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import calls, service
-from fedihub.federation import follows
+from fedihub.federation import blocks, follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.context import FederationContext
+from fedihub.federation.objects import find_object
 from fedihub.pledges import origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
-from fedihub.pledges.queries import find_local_call
+from fedihub.pledges.queries import find_local_call, rollup_of
 from fedihub.pledges.rollup import build_rollup
 from fedihub.pledges.store import accepted_pledges, item_of
 from fedihub.storage.models import Pledge, StoredObject
+from tests.integration.helpers import BROWSER
 from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
 
@@ -123,6 +126,27 @@ async def test_every_server_showing_the_call_shows_the_same_rollup(net: Federati
         origin_call = await session.get(StoredObject, call.id)
     assert origin_call is not None and origin_call.data["participantCount"] == 1
     assert origin_call.data["joinMode"] == "free"
+
+
+async def test_a_copy_hides_the_pledges_of_a_server_blocked_after_they_were_copied(net: FederationNet) -> None:
+    a, b, c, call = await _three_servers(net)
+    await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri), message="Count us in")
+    await net.settle()
+    await committed(a.ctx, approve, call.uri, "http://b.test/g/renters")
+    await net.settle()
+    view = f"/calls/view?url={quote(call.uri, safe='')}"
+    assert "Springfield Renters" in (await c.get(view, headers={"Accept": BROWSER})).text
+
+    await committed(c.ctx, blocks.block_domain, "B.TEST.")  # any spelling of the host
+
+    async with c.ctx.sessions() as session:
+        stored = await find_object(session, call.uri)
+        assert stored is not None
+        shown = await rollup_of(session, stored)
+    assert (shown.pledged, shown.unvouched, shown.pledges) == (0, 0, [])
+    assert "Springfield Renters" not in (await c.get(view, headers={"Accept": BROWSER})).text
+    # The call's own server is not told anything by c's block: it still counts the pledge.
+    assert (await _rollup(a, call.uri)).pledged == 1
 
 
 async def test_a_withdrawal_reaches_every_copy(net: FederationNet) -> None:
