@@ -71,6 +71,13 @@ async def enqueue(
         where=Job.state != "pending",
     )
     await session.execute(statement)
+    # A running job is "pending" too, but it may have read what this enqueue is about already: it runs
+    # once more when it is done instead.
+    await session.execute(
+        update(Job).where(Job.name == name, Job.state == "pending", Job.locked_by.is_not(None))
+        .values(rerun=True),
+        execution_options={"synchronize_session": False},
+    )
 
 
 async def ensure_periodic(session: AsyncSession, schedule: list[Periodic], *, now: datetime) -> None:
@@ -175,6 +182,9 @@ class JobRunner:
                 row.finished_at = now
                 if error is not None:
                     log.warning("periodic job %s failed: %s", row.name, error)
+            elif row.rerun:
+                # Asked for again while it ran: once more, at once and with a fresh count of attempts.
+                row.rerun, row.attempts, row.next_attempt_at = False, 0, now
             elif error is None:
                 await session.execute(delete(Job).where(Job.id == row.id))
             elif retry and attempts < MAX_ATTEMPTS:

@@ -97,6 +97,29 @@ async def test_a_one_off_job_enqueued_twice_runs_once(net: FederationNet) -> Non
     assert "test.once:x" not in {job.name for job in await _jobs(instance)}  # done one-offs leave no row
 
 
+async def test_a_one_off_job_enqueued_again_while_it_runs_runs_once_more(net: FederationNet) -> None:
+    """A vouch check reading the hubs while a new Join arrives must not finish with what it read before."""
+    instance = await net.add_instance("a.test")
+    runs: list[str] = []
+
+    async def run(ctx: Any, payload: Mapping[str, Any]) -> None:
+        runs.append("run")
+        if len(runs) == 1:  # the trigger arrives while the first run is under way
+            async with instance.ctx.sessions.begin() as session:
+                await jobs.enqueue(session, "test.again", key="x", at=net.clock())
+
+    worker = _worker(instance, {"test.again": run})
+    async with instance.ctx.sessions.begin() as session:
+        await jobs.enqueue(session, "test.again", key="x", at=net.clock())
+
+    await worker.run_once()
+    await worker.run_once()
+    await worker.run_once()
+
+    assert runs == ["run", "run"]
+    assert "test.again:x" not in {job.name for job in await _jobs(instance)}
+
+
 async def test_a_failing_job_is_retried_then_kept_with_its_error(net: FederationNet) -> None:
     instance = await net.add_instance("a.test")
     attempts: list[int] = []

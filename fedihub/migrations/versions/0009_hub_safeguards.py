@@ -1,7 +1,7 @@
 """hub safeguards: the hubs' review list, paused members, first-Announce marks, the member behind a boost
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-03 07:00:00
 
 ``boosts.member_id`` is added with SQLite's own ALTER TABLE (no table recreation, see 0007), so it

@@ -1,7 +1,7 @@
 """moderation: reports (Flag in and out), the coalitions they are about, and blocks of single actors
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-03 07:00:00
 """
 

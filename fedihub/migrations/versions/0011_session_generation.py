@@ -1,7 +1,7 @@
 """session generation: logging out revokes every session cookie of the account; no stored link but http(s)
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-05 07:00:00
 
 Session cookies are signed, not stored: a cookie captured before logout stayed valid for its 14 days.

@@ -10,7 +10,7 @@ gave them, and every roster is due again: the next read lists members of the hub
 its roster says and fetches the others from their own servers. Until then they show as their host.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-03 07:00:00
 """
 
