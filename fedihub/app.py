@@ -35,6 +35,7 @@ from fedihub.hubs import boosting
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
+from fedihub.mail.runner import MailRunner
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
 from fedihub.pledges import mirror, vouch_check, vouching
@@ -45,7 +46,7 @@ from fedihub.storage.db import create_engine, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
 from fedihub.web.app import build_web_app
-from fedihub.worker import Worker
+from fedihub.worker import Worker, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,20 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
     return functions, schedule
 
 
+def build_lanes(
+    settings: Settings, ctx: FederationContext, *, owner: str
+) -> dict[str, Callable[[], Awaitable[int]]]:
+    """The worker's queues beyond inbox, deliveries and jobs: the mail outbox, when mail is on."""
+    mail = settings.mail
+    if mail is None:
+        return {}
+    runner = MailRunner(
+        ctx, mail, owner=owner, lease=timedelta(seconds=settings.worker_lease_seconds),
+        deadline=settings.mail_timeout,
+    )
+    return {"mail": runner.run_once}
+
+
 @contextlib.asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -208,10 +223,13 @@ async def open_runtime(
         async def probe(timeout: float) -> bool:
             return await database_answers(sessions, timeout=timeout)
 
+        name = worker_name()
+
         yield Runtime(
             settings=settings, engine=engine, ctx=ctx, processor=processor,
             worker=Worker(
-                ctx, processor, jobs=functions, schedule=schedule,
+                ctx, processor, jobs=functions, schedule=schedule, name=name,
+                lanes=build_lanes(settings, ctx, owner=name),
                 lease=timedelta(seconds=settings.worker_lease_seconds),
                 inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
             ),

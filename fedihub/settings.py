@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fedihub.errors import ConfigurationError
+from fedihub.mail.config import MailConfig, parse_mail_config
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -90,6 +91,11 @@ class Settings:
     key_failure_seconds: float = 300.0
     # Unvouched pledges from one remote server that a call counts; more wait for a vouch (pledges/vouching.py).
     unvouched_pledges_per_server: int = 5
+    # Outgoing mail (fedihub/mail/): both set, or neither (mail off). The URL may hold the password.
+    smtp_url: str = field(default="", repr=False)
+    mail_from: str = ""
+    # One message's whole SMTP conversation, connect to the server's last answer.
+    mail_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -147,6 +153,9 @@ class Settings:
                 "FEDIHUB_HTTP_MAX_RESPONSE_BYTES must be at least 1000000 (an ActivityPub document may be "
                 "1 MB) and FEDIHUB_INBOX_CONCURRENCY at least 1"
             )
+        parse_mail_config(self.smtp_url, self.mail_from)  # fails at start, not at the first message
+        if self.mail_timeout <= 0:
+            raise ConfigurationError("FEDIHUB_MAIL_TIMEOUT must be a positive number of seconds")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -165,6 +174,11 @@ class Settings:
     @property
     def display_name(self) -> str:
         return self.instance_name or self.host
+
+    @property
+    def mail(self) -> MailConfig | None:
+        """The SMTP server and sender, or None when mail is off."""
+        return parse_mail_config(self.smtp_url, self.mail_from)
 
     @property
     def is_sqlite(self) -> bool:
@@ -220,6 +234,9 @@ class Settings:
             key_fetches_per_host=int(_number(env, "FEDIHUB_KEY_FETCHES_PER_HOST", cls.key_fetches_per_host, int)),
             key_failure_seconds=_number(env, "FEDIHUB_KEY_FAILURE_SECONDS", cls.key_failure_seconds),
             unvouched_pledges_per_server=int(_number(env, "FEDIHUB_UNVOUCHED_PLEDGES_PER_SERVER", 5, int)),
+            smtp_url=env.get("FEDIHUB_SMTP_URL", ""),
+            mail_from=env.get("FEDIHUB_MAIL_FROM", ""),
+            mail_timeout=_number(env, "FEDIHUB_MAIL_TIMEOUT", cls.mail_timeout),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

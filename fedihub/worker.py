@@ -42,6 +42,7 @@ class Worker:
         poll_interval: float = 1.0,
         inbox_concurrency: int = 8,
         inbox_fetch_timeout: float = 10.0,
+        lanes: Mapping[str, Callable[[], Awaitable[int]]] | None = None,
     ) -> None:
         self.ctx = ctx
         self.processor = processor
@@ -57,6 +58,8 @@ class Worker:
         )
         self.deliveries = DeliveryRunner(ctx, owner=self.name, lease=lease, batch_size=batch_size)
         self.jobs = JobRunner(ctx, jobs or {}, owner=self.name, lease=lease)
+        # More queues the composition root adds (the mail outbox when mail is on), each a lane of its own.
+        self.lanes = dict(lanes or {})
 
     async def run_once(self) -> int:
         """One pass over the queues and the due jobs; returns how many rows were worked on (0 when idle)."""
@@ -64,6 +67,8 @@ class Worker:
         processed = await self.inbox.run_once()
         delivered = await self.deliveries.run_once()
         ran = await self.jobs.run_once()
+        for run_lane in self.lanes.values():
+            ran += await run_lane()
         return processed + delivered + ran
 
     async def _ensure_scheduled(self) -> None:
@@ -85,6 +90,7 @@ class Worker:
             asyncio.create_task(self.inbox.run(stop, self.poll_interval)),
             asyncio.create_task(self._lane("deliveries", self.deliveries.run_once, stop)),
             asyncio.create_task(self._lane("jobs", self.jobs.run_once, stop)),
+            *(asyncio.create_task(self._lane(name, run_lane, stop)) for name, run_lane in self.lanes.items()),
         ]
         await asyncio.gather(*lanes)
         log.info("worker %s stopped", self.name)

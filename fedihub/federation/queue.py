@@ -1,4 +1,4 @@
-"""Claiming rows of a work queue (inbox, deliveries, jobs) with a lease.
+"""Claiming rows of a work queue (inbox, deliveries, jobs, mail) with a lease.
 
 One UPDATE … RETURNING claims them, with SKIP LOCKED on PostgreSQL.
 """
@@ -12,9 +12,9 @@ from typing import TypeVar
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.storage.models import Delivery, InboxItem, Job
+from fedihub.storage.models import Delivery, InboxItem, Job, OutboundMail
 
-Row = TypeVar("Row", InboxItem, Delivery, Job)
+Row = TypeVar("Row", InboxItem, Delivery, Job, OutboundMail)
 
 
 async def claim_due(

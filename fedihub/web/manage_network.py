@@ -14,6 +14,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.health import DomainDeliveries, delivery_summary, latest_problems
+from fedihub.mail.outbox import mail_status
 from fedihub.web.forms import read_form
 from fedihub.web.manage_common import Page, date_text, done, errors_of, page, render
 from fedihub.web.state import runtime_of
@@ -120,8 +121,12 @@ async def deliveries_page(request: Request) -> Response:
     async with ctx.sessions() as session:
         summary = await delivery_summary(session, now=now, actor_id=p.coalition.id)
         last_problem = await latest_problems(session, p.coalition.id)
+        # Mail is the instance's, not the coalition's: shown only when this instance sends mail at all.
+        mail = await mail_status(session) if runtime_of(request).settings.mail is not None else None
     servers = describe_servers(summary, last_problem, now)
-    return render(request, "manage/deliveries.html", p.context("deliveries", "Delivery health", servers=servers))
+    return render(
+        request, "manage/deliveries.html", p.context("deliveries", "Delivery health", servers=servers, mail=mail)
+    )
 
 
 @dataclass(frozen=True)

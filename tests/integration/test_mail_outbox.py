@@ -1,0 +1,238 @@
+"""E-mail through the outbox and a real SMTP server: what the recipient receives, retries while the server is
+down (nothing lost, nothing sent twice), refused recipients given up on, and mail off without settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from fedihub.coalitions import service
+from fedihub.errors import InvalidInput
+from fedihub.mail.outbox import enqueue_mail
+from fedihub.storage.models import Actor, OutboundMail
+from fedihub.worker import Worker
+from tests.integration.manage_helpers import organizer
+from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.edges import committed
+from tests.support.network import FederationNet, Instance
+from tests.support.smtp import SmtpServer
+
+# Leases and the outbox's updates behave differently on each database: both are tested.
+pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("cheap_password_hashing")]
+
+SENDER = "Coalitions on a.test <coalitions@a.test>"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down() -> Iterator[SmtpServer]:
+    """A server that is not running yet: its port refuses connections until the test starts it."""
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+async def mail_instance(net: FederationNet, server: SmtpServer) -> Instance:
+    return await net.add_instance("a.test", smtp_url=server.url, mail_from=SENDER)
+
+
+async def enqueue(instance: Instance, **message: Any) -> int | None:
+    fields: dict[str, Any] = {
+        "to": "organizer@example.org", "subject": "A new call from the Illinois hub",
+        "text": "Rally at the capitol on Saturday.\n", "html": "<p>Rally at the <b>capitol</b> on Saturday.</p>",
+    }
+    fields.update(message)
+    async with instance.ctx.sessions.begin() as session:
+        return await enqueue_mail(session, instance.runtime.settings.mail, now=instance.ctx.clock(), **fields)
+
+
+async def outbox(instance: Instance) -> list[OutboundMail]:
+    async with instance.ctx.sessions() as session:
+        return list((await session.scalars(select(OutboundMail).order_by(OutboundMail.id))).all())
+
+
+async def test_the_recipient_receives_from_to_subject_and_both_parts(net: FederationNet, smtp: SmtpServer) -> None:
+    a = await mail_instance(net, smtp)
+    await enqueue(a, headers={"List-Unsubscribe": "<http://a.test/unsubscribe/abc>"})
+
+    await net.settle()
+
+    [received] = smtp.mailbox.received
+    assert received.rcpt_tos == ["organizer@example.org"]
+    assert received.mail_from == "coalitions@a.test"
+    message = received.message
+    [sender] = message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Coalitions on a.test", "coalitions@a.test")
+    assert message["To"] == "organizer@example.org"
+    assert message["Subject"] == "A new call from the Illinois hub"
+    assert message["List-Unsubscribe"] == "<http://a.test/unsubscribe/abc>"
+    assert message["Message-ID"].endswith("@a.test>")
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and plain.get_content().strip() == "Rally at the capitol on Saturday."
+    assert html is not None and "<b>capitol</b>" in html.get_content()
+    [row] = await outbox(a)
+    assert (row.state, row.attempts, row.locked_by) == ("sent", 1, None)
+
+
+async def test_a_text_only_message_arrives_as_plain_text(net: FederationNet, smtp: SmtpServer) -> None:
+    a = await mail_instance(net, smtp)
+    await enqueue(a, html=None, subject="Report back on Saturday's rally")
+
+    await net.settle()
+
+    [received] = smtp.mailbox.received
+    assert received.message.get_content_type() == "text/plain"
+    assert received.message.get_content().strip() == "Rally at the capitol on Saturday."
+
+
+async def test_while_the_server_is_down_mail_waits_then_goes_out_exactly_once(
+    net: FederationNet, smtp_down: SmtpServer
+) -> None:
+    a = await mail_instance(net, smtp_down)
+    await enqueue(a, to="first@example.org")
+    await enqueue(a, to="second@example.org")
+
+    await net.settle()
+    first, second = await outbox(a)
+    assert (first.state, first.attempts) == ("pending", 1)
+    assert first.last_error and "first@example.org" not in first.last_error
+    # The server is down for everyone: the second message waits as long, without spending an attempt.
+    assert (second.state, second.attempts) == ("pending", 0)
+    assert second.next_attempt_at >= first.next_attempt_at
+
+    assert await net.settle() == 0  # nothing is retried before its back-off has passed
+
+    net.clock.advance(seconds=20)
+    await net.settle()
+    first, second = await outbox(a)
+    assert first.attempts == 2 and first.state == "pending"
+
+    smtp_down.start()
+    net.clock.advance(seconds=30)
+    await net.settle()
+
+    assert sorted(r.rcpt_tos[0] for r in smtp_down.mailbox.received) == ["first@example.org", "second@example.org"]
+    assert [row.state for row in await outbox(a)] == ["sent", "sent"]
+
+    # Recorded sent: never sent again, by this worker or another one, however long we wait.
+    other = Worker(a.ctx, a.runtime.processor, name="w2", lanes=a.runtime.worker.lanes)
+    net.clock.advance(days=4)
+    await net.settle()
+    await other.run_once()
+    assert len(smtp_down.mailbox.received) == 2
+
+
+async def test_a_recipient_the_server_refuses_is_given_up_on_and_the_others_still_go(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    a = await mail_instance(net, smtp)
+    smtp.mailbox.refuse.add("nobody@example.org")
+    await enqueue(a, to="nobody@example.org")
+    await enqueue(a, to="organizer@example.org")
+
+    await net.settle()
+
+    refused, accepted = await outbox(a)
+    assert (refused.state, refused.attempts) == ("failed", 1)
+    assert refused.last_error is not None and "550" in refused.last_error
+    # The error is shown on the health page to every coalition's admins: no one's address is in it.
+    assert "nobody@example.org" not in refused.last_error
+    assert accepted.state == "sent"
+    assert [r.rcpt_tos for r in smtp.mailbox.received] == [["organizer@example.org"]]
+
+
+async def test_a_message_is_given_up_on_after_the_delivery_attempts(
+    net: FederationNet, smtp_down: SmtpServer
+) -> None:
+    a = await mail_instance(net, smtp_down)
+    await enqueue(a)
+    for _ in range(30):
+        await net.settle()
+        net.clock.advance(days=1)
+    [row] = await outbox(a)
+    assert row.state == "failed" and row.last_error
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"to": "organizer@example.org\r\nBcc: everyone@example.org"},
+        {"to": "Organizer <organizer@example.org>, other@example.org"},
+        {"to": "not an address"},
+        {"subject": "Hello\r\nBcc: everyone@example.org"},
+        {"headers": {"List-Unsubscribe": "<http://a.test/u>\r\nBcc: everyone@example.org"}},
+        {"headers": {"From": "mayor@city.example"}},
+        {"headers": {"Bad Header": "x"}},
+    ],
+)
+async def test_header_injection_is_refused_and_nothing_is_stored(
+    net: FederationNet, smtp: SmtpServer, field: dict[str, Any]
+) -> None:
+    a = await mail_instance(net, smtp)
+    with pytest.raises(InvalidInput):
+        await enqueue(a, **field)
+    assert await outbox(a) == []
+    await net.settle()
+    assert smtp.mailbox.received == []
+
+
+async def test_without_mail_settings_enqueueing_stores_nothing_and_nothing_fails(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    assert a.runtime.settings.mail is None
+    assert "mail" not in a.runtime.worker.lanes
+
+    assert await enqueue(a) is None
+
+    await net.settle()
+    async with a.ctx.sessions() as session:
+        assert await session.scalar(select(func.count(OutboundMail.id))) == 0
+
+
+async def admin_page(instance: Instance) -> str:
+    tenants: Actor = await committed(instance.ctx, service.create_coalition, "tenants", name="Tenants Union")
+    browser = await organizer(instance, "ada", tenants, "admin")
+    try:
+        page = await browser.get("/manage/tenants/deliveries")
+    finally:
+        await browser.client.aclose()
+    assert page.status_code == 200
+    return page.text
+
+
+async def test_the_delivery_health_page_counts_mail_and_shows_the_last_problem(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    a = await mail_instance(net, smtp)
+    smtp.mailbox.refuse.add("nobody@example.org")
+    await enqueue(a, to="nobody@example.org")
+    await enqueue(a, to="organizer@example.org")
+    await net.settle()
+    await enqueue(a, to="later@example.org")  # not sent yet: no worker pass since
+
+    page = await admin_page(a)
+
+    assert "E-mail" in page
+    assert "<strong>1</strong> waiting to be sent" in page
+    assert "<strong>1</strong> sent" in page
+    assert "<strong>1</strong> given up on" in page
+    assert "Recipient address rejected" in page
+    for address in ("nobody@example.org", "organizer@example.org", "later@example.org"):
+        assert address not in page
+
+
+async def test_without_mail_settings_the_health_page_says_nothing_about_mail(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    page = await admin_page(a)
+    assert "E-mail" not in page
