@@ -1,9 +1,10 @@
-"""Retention: processed inbox items, finished deliveries and failed jobs are pruned after a while.
+"""Retention: processed inbox items, finished deliveries, failed jobs and sent mail are pruned after a while.
 
 Inbox items are kept only to deduplicate retries and redeliveries by activity id, which peers stop
 sending within days (Mastodon gives up after about 3); deliveries are kept for the delivery health
 view. Failures are kept longer than successes so an operator can still read why. Published activities
-are never pruned: their ids must keep dereferencing.
+are never pruned: their ids must keep dereferencing. Mail holds people's addresses: it goes on the
+same schedule as deliveries.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from fedihub.federation.context import FederationContext
-from fedihub.storage.models import Delivery, InboxItem, Job
+from fedihub.storage.models import Delivery, InboxItem, Job, OutboundMail
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Pruned:
     inbox_items: int = 0
     deliveries: int = 0
     jobs: int = 0
+    mail: int = 0
 
 
 async def _delete_in_batches(ctx: FederationContext, model: Any, condition: Any) -> int:
@@ -67,9 +69,14 @@ async def prune(ctx: FederationContext, policy: RetentionPolicy, *, now: datetim
     pruned.jobs = await _delete_in_batches(
         ctx, Job, (Job.state == "failed") & (Job.finished_at < failed_before)
     )
-    if pruned.inbox_items or pruned.deliveries or pruned.jobs:
+    pruned.mail = await _delete_in_batches(
+        ctx, OutboundMail,
+        ((OutboundMail.state == "sent") & (OutboundMail.sent_at < done_before))
+        | ((OutboundMail.state == "failed") & (OutboundMail.created_at < failed_before)),
+    )
+    if pruned.inbox_items or pruned.deliveries or pruned.jobs or pruned.mail:
         log.info(
-            "retention pruned %d inbox items, %d deliveries, %d failed jobs",
-            pruned.inbox_items, pruned.deliveries, pruned.jobs,
+            "retention pruned %d inbox items, %d deliveries, %d failed jobs, %d e-mails",
+            pruned.inbox_items, pruned.deliveries, pruned.jobs, pruned.mail,
         )
     return pruned

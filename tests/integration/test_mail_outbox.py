@@ -4,13 +4,16 @@ down (nothing lost, nothing sent twice), refused recipients given up on, and mai
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy import func, select
 
 from fedihub.coalitions import service
 from fedihub.errors import InvalidInput
+from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.mail.outbox import enqueue_mail
 from fedihub.storage.models import Actor, OutboundMail
 from fedihub.worker import Worker
@@ -153,6 +156,32 @@ async def test_a_recipient_the_server_refuses_is_given_up_on_and_the_others_stil
     assert [r.rcpt_tos for r in smtp.mailbox.received] == [["organizer@example.org"]]
 
 
+async def test_a_server_that_offers_no_starttls_never_gets_the_password(net: FederationNet) -> None:
+    """A server (or someone in the middle stripping STARTTLS) that would take the login in the clear."""
+    logins: list[Any] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        logins.append(auth_data)
+        return AuthResult(success=True)
+
+    server = SmtpServer(authenticator=authenticator, auth_require_tls=False)
+    server.start()
+    try:
+        a = await net.add_instance(
+            "a.test", smtp_url=f"smtp://organizers:hunter2secret@127.0.0.1:{server.port}", mail_from=SENDER
+        )
+        await enqueue(a)
+        await net.settle()
+    finally:
+        server.stop()
+
+    assert logins == []
+    assert server.mailbox.received == []
+    [row] = await outbox(a)
+    assert row.state == "pending" and row.last_error is not None and "STARTTLS" in row.last_error
+    assert "hunter2secret" not in row.last_error
+
+
 async def test_a_message_is_given_up_on_after_the_delivery_attempts(
     net: FederationNet, smtp_down: SmtpServer
 ) -> None:
@@ -163,6 +192,25 @@ async def test_a_message_is_given_up_on_after_the_delivery_attempts(
         net.clock.advance(days=1)
     [row] = await outbox(a)
     assert row.state == "failed" and row.last_error
+
+
+async def test_sent_mail_is_pruned_after_the_retention_period_and_failed_mail_later(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    a = await mail_instance(net, smtp)
+    smtp.mailbox.refuse.add("nobody@example.org")
+    await enqueue(a, to="nobody@example.org")
+    await enqueue(a, to="organizer@example.org")
+    await net.settle()
+    policy = RetentionPolicy(done_for=timedelta(days=30), failed_for=timedelta(days=90))
+
+    net.clock.advance(days=31)
+    assert (await prune(a.ctx, policy)).mail == 1
+    assert [row.recipient for row in await outbox(a)] == ["nobody@example.org"]
+
+    net.clock.advance(days=60)
+    assert (await prune(a.ctx, policy)).mail == 1
+    assert await outbox(a) == []
 
 
 @pytest.mark.parametrize(

@@ -49,9 +49,10 @@ class Mailbox:
 class SmtpServer:
     """Started and stopped at will on one port, so a test can take the server down and bring it back."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **options: Any) -> None:
         self.port = port or free_port()
         self.mailbox = Mailbox()
+        self.options = options  # aiosmtpd's SMTP options: authenticator, auth_require_tls …
         self._controller: Controller | None = None
 
     @property
@@ -59,7 +60,7 @@ class SmtpServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **self.options)
         self._controller.start()
 
     def stop(self) -> None:
