@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ class MailRunner:
 
     def __init__(
         self, ctx: FederationContext, mail: MailConfig, *, owner: str, lease: timedelta, deadline: float,
-        batch_size: int = 16,
+        batch_size: int = 16, tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.ctx = ctx
         self.mail = mail
@@ -39,6 +40,7 @@ class MailRunner:
         # However slow the server, one message never holds its row past half the lease.
         self.deadline = min(deadline, lease.total_seconds() / 2)
         self.batch_size = batch_size
+        self.tls_context = tls_context
 
     async def run_once(self) -> int:
         ctx = self.ctx
@@ -53,7 +55,9 @@ class MailRunner:
         async with keep_leased(ctx.sessions, ctx.clock, OutboundMail, lambda: waiting,
                                owner=self.owner, lease=self.lease):
             for index, row in enumerate(claimed):
-                result = await send_message(self.mail, build_message(self.mail, row), deadline=self.deadline)
+                result = await send_message(
+                    self.mail, build_message(self.mail, row), deadline=self.deadline, tls_context=self.tls_context
+                )
                 delay = await self._record(row, result)
                 waiting.discard(row.id)
                 if result.server_down:

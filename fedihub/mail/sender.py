@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -62,8 +63,14 @@ def classify_smtp_error(exc: BaseException) -> Outcome:
     return Outcome.RETRY  # connection refused or lost, TLS trouble, timeouts, login, sender refused
 
 
-async def send_message(mail: MailConfig, message: EmailMessage, *, deadline: float) -> SendResult:
-    """One SMTP conversation for one message, all of it within ``deadline`` seconds."""
+async def send_message(
+    mail: MailConfig, message: EmailMessage, *, deadline: float, tls_context: ssl.SSLContext | None = None
+) -> SendResult:
+    """One SMTP conversation for one message, all of it within ``deadline`` seconds.
+
+    Certificates are checked against the system's authorities unless ``tls_context`` says otherwise
+    (tests trust their own).
+    """
     server = mail.server
     try:
         async with asyncio.timeout(deadline):
@@ -76,6 +83,7 @@ async def send_message(mail: MailConfig, message: EmailMessage, *, deadline: flo
                 use_tls=server.security is Security.TLS,
                 start_tls=True if server.security is Security.STARTTLS else False,
                 timeout=deadline,
+                tls_context=tls_context,
             )
     except TimeoutError:
         return SendResult(Outcome.RETRY, f"the mail server took longer than {deadline:g} s", server_down=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,16 +16,21 @@ from fedihub.coalitions import service
 from fedihub.errors import InvalidInput
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.mail.outbox import enqueue_mail
+from fedihub.mail.runner import MailRunner
 from fedihub.storage.models import Actor, OutboundMail
 from fedihub.worker import Worker
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.edges import committed
 from tests.support.network import FederationNet, Instance
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpCertificate, SmtpServer, self_signed
 
 # Leases and the outbox's updates behave differently on each database: both are tested.
-pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("cheap_password_hashing")]
+pytestmark = [
+    pytest.mark.all_backends, pytest.mark.usefixtures("cheap_password_hashing"),
+    # aiosmtpd's warning about the servers below that take a login without STARTTLS: on purpose.
+    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning"),
+]
 
 SENDER = "Coalitions on a.test <coalitions@a.test>"
 
@@ -154,6 +160,79 @@ async def test_a_recipient_the_server_refuses_is_given_up_on_and_the_others_stil
     assert "nobody@example.org" not in refused.last_error
     assert accepted.state == "sent"
     assert [r.rcpt_tos for r in smtp.mailbox.received] == [["organizer@example.org"]]
+
+
+def text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def login_checker(logins: list[tuple[str, str]]) -> Any:
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        login = (text(auth_data.login), text(auth_data.password))
+        logins.append(login)
+        return AuthResult(success=login == ("organizers", "hunter2secret"))
+
+    return authenticator
+
+
+async def send_with(instance: Instance, certificate: SmtpCertificate) -> int:
+    """The worker's mail lane as built for production, except that it trusts the test certificate."""
+    mail = instance.runtime.settings.mail
+    assert mail is not None
+    runner = MailRunner(instance.ctx, mail, owner="w1", lease=timedelta(minutes=5), deadline=10,
+                        tls_context=certificate.client)
+    return await runner.run_once()
+
+
+@pytest.mark.parametrize("scheme", ["smtp", "smtps"])
+async def test_with_starttls_or_tls_the_login_and_message_go_encrypted(
+    net: FederationNet, tmp_path: Path, scheme: str
+) -> None:
+    certificate = self_signed(tmp_path)
+    logins: list[tuple[str, str]] = []
+    # With STARTTLS, aiosmtpd offers AUTH only after the upgrade; with smtps the socket is TLS from the
+    # first byte (aiosmtpd does not count that as TLS for auth_require_tls, hence False there).
+    tls: dict[str, Any] = (
+        {"tls_context": certificate.server, "require_starttls": True, "auth_require_tls": True}
+        if scheme == "smtp" else {"ssl_context": certificate.server, "auth_require_tls": False}
+    )
+    server = SmtpServer(authenticator=login_checker(logins), auth_required=True, **tls)
+    server.start()
+    try:
+        a = await net.add_instance(
+            "a.test", smtp_url=f"{scheme}://organizers:hunter2secret@127.0.0.1:{server.port}", mail_from=SENDER
+        )
+        await enqueue(a)
+        assert await send_with(a, certificate) == 1
+    finally:
+        server.stop()
+
+    assert logins == [("organizers", "hunter2secret")]
+    [received] = server.mailbox.received
+    assert received.message["Subject"] == "A new call from the Illinois hub"
+    assert [row.state for row in await outbox(a)] == ["sent"]
+
+
+async def test_a_certificate_nobody_vouches_for_is_not_trusted(net: FederationNet, tmp_path: Path) -> None:
+    """Someone in the middle answering with their own certificate gets neither the login nor the message."""
+    certificate = self_signed(tmp_path)
+    logins: list[tuple[str, str]] = []
+    server = SmtpServer(
+        authenticator=login_checker(logins), auth_required=True, ssl_context=certificate.server, auth_require_tls=False
+    )
+    server.start()
+    try:
+        a = await net.add_instance(
+            "a.test", smtp_url=f"smtps://organizers:hunter2secret@127.0.0.1:{server.port}", mail_from=SENDER
+        )
+        await enqueue(a)
+        await net.settle()  # the production lane: the system's authorities only
+    finally:
+        server.stop()
+
+    assert logins == [] and server.mailbox.received == []
+    [row] = await outbox(a)
+    assert row.state == "pending" and row.attempts == 1 and row.last_error
 
 
 async def test_a_server_that_offers_no_starttls_never_gets_the_password(net: FederationNet) -> None:
