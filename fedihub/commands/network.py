@@ -1,5 +1,5 @@
 """`fedihub follow`, `unfollow`, `block`, `unblock` and `queue`: a coalition's follows, the servers this
-instance refuses, and how deliveries to each server are going."""
+instance refuses, and how deliveries to each server (and e-mail, when it is on) are going."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fedihub.commands.base import with_runtime
 from fedihub.federation import blocks, follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.health import delivery_summary
+from fedihub.mail.outbox import mail_status
 
 
 @click.command("follow")
@@ -39,9 +40,15 @@ async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> 
 @click.command("queue")
 @with_runtime
 async def queue_command(runtime: Runtime) -> None:
-    """Show pending, failing and dead deliveries per remote domain."""
+    """Show pending, failing and dead deliveries per remote domain, and the mail outbox when mail is on."""
     async with runtime.ctx.sessions() as session:
         rows = await delivery_summary(session, now=runtime.ctx.clock())
+        mail = await mail_status(session) if runtime.settings.mail is not None else None
+    if mail is not None:
+        error = f"  last error: {mail.last_error}" if mail.last_error else ""
+        click.echo(
+            f"mail: {mail.pending} pending ({mail.retrying} retrying), {mail.sent} sent, {mail.failed} failed{error}"
+        )
     if not rows:
         click.echo("no deliveries yet")
         return

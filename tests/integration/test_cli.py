@@ -100,6 +100,13 @@ def test_post_prints_the_new_post_url_and_queue_shows_nothing_to_deliver(home: H
     assert (queue.returncode, queue.stdout) == (0, "no deliveries yet\n")  # nobody follows tenants yet
 
 
+def test_queue_shows_the_mail_outbox_when_mail_is_on(home: Home) -> None:  # noqa: F811
+    queue = home.run("queue", FEDIHUB_SMTP_URL="smtp://127.0.0.1:1025", FEDIHUB_MAIL_FROM="coalitions@example.org")
+
+    assert queue.returncode == 0, queue.stderr
+    assert queue.stdout == "mail: 0 pending (0 retrying), 0 sent, 0 failed\nno deliveries yet\n"
+
+
 def test_block_and_unblock_a_domain(home: Home) -> None:  # noqa: F811
     blocked = home.run("block", "Spam.Example", "--reason", "spam")
     unblocked = home.run("unblock", "spam.example")

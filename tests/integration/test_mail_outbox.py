@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from fedihub.coalitions import service
 from fedihub.errors import InvalidInput
+from fedihub.federation.queue import claim_due
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.mail.outbox import enqueue_mail
 from fedihub.mail.runner import MailRunner
@@ -141,6 +142,25 @@ async def test_while_the_server_is_down_mail_waits_then_goes_out_exactly_once(
     await net.settle()
     await other.run_once()
     assert len(smtp_down.mailbox.received) == 2
+
+
+async def test_a_message_another_worker_holds_is_not_sent_until_its_lease_runs_out(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    a = await mail_instance(net, smtp)
+    await enqueue(a)
+    async with a.ctx.sessions.begin() as session:  # a worker claims it, then dies before sending
+        [held] = await claim_due(session, OutboundMail, now=a.ctx.clock(), owner="dead-worker",
+                                 lease=timedelta(minutes=5), limit=10)
+
+    await net.settle()
+    assert smtp.mailbox.received == []
+
+    net.clock.advance(minutes=6)
+    await net.settle()
+    assert len(smtp.mailbox.received) == 1
+    [row] = await outbox(a)
+    assert (row.id, row.state, row.attempts) == (held.id, "sent", 1)
 
 
 async def test_a_recipient_the_server_refuses_is_given_up_on_and_the_others_still_go(
