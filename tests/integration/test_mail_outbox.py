@@ -3,6 +3,7 @@ down (nothing lost, nothing sent twice), refused recipients given up on, and mai
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -255,8 +256,11 @@ async def test_a_certificate_nobody_vouches_for_is_not_trusted(net: FederationNe
     assert row.state == "pending" and row.attempts == 1 and row.last_error
 
 
-async def test_a_server_that_offers_no_starttls_never_gets_the_password(net: FederationNet) -> None:
+async def test_a_server_that_offers_no_starttls_never_gets_the_password(
+    net: FederationNet, caplog: pytest.LogCaptureFixture
+) -> None:
     """A server (or someone in the middle stripping STARTTLS) that would take the login in the clear."""
+    caplog.set_level(logging.DEBUG)
     logins: list[Any] = []
 
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
@@ -278,7 +282,9 @@ async def test_a_server_that_offers_no_starttls_never_gets_the_password(net: Fed
     assert server.mailbox.received == []
     [row] = await outbox(a)
     assert row.state == "pending" and row.last_error is not None and "STARTTLS" in row.last_error
-    assert "hunter2secret" not in row.last_error
+    assert "mail 1 retry" in caplog.text  # the attempt is logged …
+    for text in (row.last_error, caplog.text, repr(a.runtime.settings)):
+        assert "hunter2secret" not in text  # … the password nowhere
 
 
 async def test_a_message_is_given_up_on_after_the_delivery_attempts(
