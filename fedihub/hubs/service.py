@@ -111,6 +111,11 @@ async def add_member(ctx: FederationContext, session: AsyncSession, hub_username
     hub = await membership.get_local_hub(session, hub_username)
     asked = await membership.find_request(session, hub.id, member.id)
     existing = await follows.find_follow(session, hub.id, member.id)
+    if existing is not None and existing.of_hub and existing.state == "accepted":
+        # The hub follows ``member`` as one of its members already, and was accepted: the same follow
+        # makes ``member`` a member of the hub too (two hubs that are members of each other).
+        existing.of_hub = False
+        return existing
     if existing is not None:
         accepted = existing.state == "accepted"
         what = "is already a member" if accepted else "was already asked; waiting for them to accept"

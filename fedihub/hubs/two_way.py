@@ -35,6 +35,7 @@ async def follow_hub(ctx: FederationContext, session: AsyncSession, hub: Actor, 
     if existing is not None:
         existing.of_hub = True
         return
+    assert member.username is not None  # a local actor has one
     row = await follows.follow(ctx, session, member.username, hub)
     row.of_hub = True
     log.info("member=%s follows hub=%s (two-way membership)", member.uri, hub.uri)
@@ -71,6 +72,25 @@ async def _is_members_follow(session: AsyncSession, follow: Follow) -> bool:
     return request is not None
 
 
+async def consented(session: AsyncSession, hub: Actor, member: Actor) -> bool:
+    """Whether the membership was a choice of the member's people, so it may follow (and anchor) the hub.
+
+    Coalitions accept followers on their own, so a hub's accepted Follow alone proves nothing: a
+    hostile server could declare a "hub", follow every coalition and be followed back, and a hub the
+    call's author follows vouches for pledges (docs/security.md, "Which hubs vouch"). The member asked
+    to join, its organizers approve followers by hand, or the hub is this server's own (its admins made it).
+    """
+    if hub.is_local or member.manually_approves_followers:
+        return True
+    request = await session.scalar(
+        select(HubRequest.id).where(
+            HubRequest.hub_id == hub.id, HubRequest.member_id == member.id,
+            HubRequest.state.in_(("pending", "approved")),
+        )
+    )
+    return request is not None
+
+
 async def on_follow_received(ctx: FederationContext, session: AsyncSession, follow: Follow) -> None:
     """A member's follow of our hub is marked; a hub's accepted follow of our actor is followed back."""
     if follow.of_hub:
@@ -78,12 +98,14 @@ async def on_follow_received(ctx: FederationContext, session: AsyncSession, foll
     if await _is_members_follow(session, follow):
         follow.of_hub = True
         return
-    if follow.state == "accepted" and hub_scope_of(follow.follower) is not None:
+    if follow.state == "accepted" and hub_scope_of(follow.follower) is not None and await consented(
+        session, follow.follower, follow.target
+    ):
         await follow_hub(ctx, session, follow.follower, follow.target)
 
 
 async def sweep(ctx: FederationContext, session: AsyncSession) -> int:
-    """Every local member of a hub that does not follow it yet follows it now; returns how many."""
+    """Every local member of a hub that does not follow it yet, and consented, follows it now; returns how many."""
     back = aliased(Follow)
     rows = (
         await session.execute(
@@ -98,11 +120,14 @@ async def sweep(ctx: FederationContext, session: AsyncSession) -> int:
             .order_by(Follow.id)
         )
     ).all()
+    made = 0
     for hub_id, member_id in rows:
         hub, member = await session.get(Actor, hub_id), await session.get(Actor, member_id)
         assert hub is not None and member is not None
-        await follow_hub(ctx, session, hub, member)
-    return len(rows)
+        if await consented(session, hub, member):
+            await follow_hub(ctx, session, hub, member)
+            made += 1
+    return made
 
 
 async def run_sweep(ctx: FederationContext, payload: Mapping[str, Any]) -> None:

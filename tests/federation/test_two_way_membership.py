@@ -36,7 +36,7 @@ async def _follows(instance: Instance) -> dict[tuple[str, str], tuple[str, bool]
 
 
 async def _tree(net: FederationNet) -> tuple[Instance, Instance, Instance, Instance]:
-    """City coalition ∈ state hub (the hub asked) ∈ national hub (the state hub asked) ∋ another coalition."""
+    """City coalition ∈ state hub ∈ national hub ∋ another coalition; the city and state members asked to join."""
     c = await net.add_instance("c.test")
     s = await net.add_instance("s.test")
     n = await net.add_instance("n.test")
@@ -45,9 +45,11 @@ async def _tree(net: FederationNet) -> tuple[Instance, Instance, Instance, Insta
     await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
     await committed(n.ctx, hubs.create_hub, "national-hub", name="National Hub", scope="national")
     await committed(o.ctx, service.create_coalition, "national-org", name="Renters United")
-    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "city-tenants@c.test"))
+    await committed(c.ctx, membership.ask_to_join, "city-tenants", await resolve_target(c.ctx, "state-hub@s.test"))
     await committed(s.ctx, membership.ask_to_join, "state-hub", await resolve_target(s.ctx, "national-hub@n.test"))
     await net.settle()
+    # The state hub's admins add the city coalition that asked: that approves its request.
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "city-tenants@c.test"))
     await committed(n.ctx, membership.decide_join, "national-hub", await resolve_target(n.ctx, "state-hub@s.test"),
                     approve=True)
     await committed(n.ctx, hubs.add_member, "national-hub", await resolve_target(n.ctx, "national-org@o.test"))
@@ -148,3 +150,19 @@ async def test_the_backfill_makes_members_of_an_existing_network_follow_their_hu
     later = await committed(o.ctx, calls.publish_call, "national-org", _call(net))
     await net.settle()
     assert later.uri in await _city_timeline(c)
+
+
+async def test_a_hostile_hub_that_follows_a_coalition_is_not_followed_back(net: FederationNet) -> None:
+    c, s, n, o = await _tree(net)
+    # Coalitions accept followers on their own: a "hub" that follows one got no consent to be its hub,
+    # and must not be followed back (a followed hub anchors vouching for pledges).
+    hostile = await net.add_instance("evil.test")
+    await committed(hostile.ctx, hubs.create_hub, "fake-hub", name="Fake Hub", scope="national")
+    await committed(hostile.ctx, hubs.add_member, "fake-hub", await resolve_target(hostile.ctx, "national-org@o.test"))
+    await net.settle()
+    for instance in (o, hostile):
+        follows = await _follows(instance)
+        assert follows[("http://evil.test/g/fake-hub", "http://o.test/g/national-org")] == ("accepted", False)
+        assert ("http://o.test/g/national-org", "http://evil.test/g/fake-hub") not in follows
+    async with o.ctx.sessions.begin() as session:
+        assert await two_way.sweep(o.ctx, session) == 0
