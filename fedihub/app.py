@@ -31,7 +31,7 @@ from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
-from fedihub.hubs import boosting
+from fedihub.hubs import boosting, two_way
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
@@ -153,12 +153,15 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         vouching.VOUCH_JOB: vouch_check.run_vouch_check,
         vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
+        two_way.SWEEP_JOB: two_way.run_sweep,
     }
     schedule = [
         Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
         Periodic(RETENTION_JOB, timedelta(days=1)),
         Periodic(mirror.STALE_SWEEP_JOB, ROLLUP_SWEEP_EVERY),
         Periodic(vouch_check.VOUCH_SWEEP_JOB, timedelta(hours=vouch_check.VOUCH_SWEEP_EVERY_HOURS)),
+        # Members that approved a hub's follow by hand follow it back here (and the backfill, once).
+        Periodic(two_way.SWEEP_JOB, timedelta(hours=two_way.SWEEP_EVERY_HOURS)),
     ]
     return functions, schedule
 

@@ -45,7 +45,22 @@ async def _member_hubs(session: AsyncSession, member_id: int) -> Sequence[Actor]
             .join(Follow, Follow.follower_id == Actor.id)
             .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
             .where(
-                Follow.target_id == member_id, Follow.state == "accepted",
+                Follow.target_id == member_id, Follow.state == "accepted", Follow.of_hub.is_(False),
+                Actor.is_local.is_(True), Actor.deleted_at.is_(None),
+            )
+        )
+    ).all()
+
+
+async def _hubs_member_of(session: AsyncSession, hub_id: int) -> Sequence[Actor]:
+    """Local hubs that are members of ``hub_id``: they follow it as members (two-way membership)."""
+    return (
+        await session.scalars(
+            select(Actor)
+            .join(Follow, Follow.follower_id == Actor.id)
+            .join(HubSettings, HubSettings.actor_id == Actor.id)
+            .where(
+                Follow.target_id == hub_id, Follow.state == "accepted", Follow.of_hub.is_(True),
                 Actor.is_local.is_(True), Actor.deleted_at.is_(None),
             )
         )
@@ -153,15 +168,17 @@ async def boost_what_member_hubs_boost(
     ctx: FederationContext, session: AsyncSession, announcer: Actor, object_id: str, row: StoredObject | None,
     limits: HubLimits = DEFAULT_LIMITS,
 ) -> None:
-    """A member hub boosted X: boost X itself (never the Announce), checked at its origin.
+    """A member hub boosted X, or a hub we are a member of did: boost X itself (never the Announce),
+    checked at its origin. Calls climb the tree through the first and come down it through the second.
 
     The inbound Announce handler already holds X as its origin serves it — ours, or fetched from the
     origin and stored because a local hub follows the announcing hub — so no request is made here.
-    The member hub is the member whose boost rate and pause apply.
+    The announcing hub is the member whose boost rate and pause apply, either way.
     """
     if hub_scope_of(announcer) is None:
         return
-    hubs = [hub for hub in await _member_hubs(session, announcer.id) if hub.uri != announcer.uri]
+    found = [*await _member_hubs(session, announcer.id), *await _hubs_member_of(session, announcer.id)]
+    hubs = list({hub.id: hub for hub in found if hub.uri != announcer.uri}.values())
     # Checked first: in a cycle the boost comes back, and must cost nothing.
     pending = [hub for hub in hubs if not await _already_boosted(session, hub.id, object_id)]
     if not pending or row is None or row.deleted_at is not None or not row.data:

@@ -20,6 +20,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
+from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol import builders
 from fedihub.protocol.limits import MAX_MESSAGE
@@ -104,6 +105,7 @@ async def leave_hub(ctx: FederationContext, session: AsyncSession, member_userna
         activity_id=ctx.urls.new_activity(), actor=member.uri, object_id=hub.uri, to=[hub.uri]
     )
     await publish(ctx, session, actor=member, activity=leave, inboxes=[hub.inbox or ""])
+    await two_way.unfollow_hub(ctx, session, hub, member)
     if follow is not None:
         # The same Reject that removes any follower: the hub stops boosting at once.
         await follows.reject_follow(ctx, session, follow)
@@ -122,7 +124,7 @@ async def hubs_of(session: AsyncSession, member_id: int) -> list[HubOfMember]:
             select(Actor, Follow.state)
             .join(Follow, Follow.follower_id == Actor.id)
             .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
-            .where(Follow.target_id == member_id, Actor.deleted_at.is_(None))
+            .where(Follow.target_id == member_id, Follow.of_hub.is_(False), Actor.deleted_at.is_(None))
             .order_by(Actor.name, Actor.id)
         )
     ).all()

@@ -13,6 +13,7 @@ from fedihub.federation.actors import find_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.routing import Inbound, Route
+from fedihub.hubs import two_way
 from fedihub.hubs.membership import MAX_MESSAGE, OPEN, answer_request, find_request
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.html import html_to_text
@@ -90,6 +91,9 @@ async def handle_leave(ctx: FederationContext, session: AsyncSession, inbound: I
     follow = await follows.find_follow(session, hub_id, inbound.actor.id)
     if follow is not None:
         await follows.undo_follow(ctx, session, follow)
+    hub, member = await session.get(Actor, hub_id), await session.get(Actor, inbound.actor.id)
+    assert hub is not None and member is not None
+    await two_way.drop_member_follow(ctx, session, hub, member)
 
 
 # --- A hub answers our request -----------------------------------------------------------------------------
@@ -112,6 +116,7 @@ async def handle_accept(ctx: FederationContext, session: AsyncSession, inbound: 
         return  # withdrawn meanwhile: the Leave is on its way
     if row.state == "pending":
         row.state, row.decided_at = "approved", ctx.clock()
+    await two_way.follow_hub(ctx, session, row.hub, row.member)
     # A Follow stored while our request was still being written is held for approval; release it.
     follow = await follows.find_follow(session, row.hub_id, row.member_id)
     if follow is not None and follow.state == "pending":
@@ -137,14 +142,16 @@ async def accept_hub_we_asked(ctx: FederationContext, session: AsyncSession, fol
 
 
 async def end_membership(ctx: FederationContext, session: AsyncSession, follower: Actor, target: Actor) -> None:
-    """A hub undid its Follow of us: it removed us, and our approved request is over."""
+    """A hub undid its Follow of us: it removed us, our approved request is over, and we stop following it."""
     row = await find_request(session, follower.id, target.id)
     if row is not None and row.state == "approved":
         row.state, row.decided_at = "withdrawn", ctx.clock()
+    await two_way.unfollow_hub(ctx, session, follower, target)
 
 
 def membership_routes(events: InboundEvents) -> list[Route]:
     events.follow_received.connect(accept_hub_we_asked)
+    events.follow_received.connect(two_way.on_follow_received)  # after: it follows back accepted hubs
     events.follow_undone.connect(end_membership)
     return [
         Route("Join", "hub", match_join_of_hub, handle_join),

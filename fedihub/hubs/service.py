@@ -19,7 +19,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import create_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import find_object
-from fedihub.hubs import boosting, membership, pauses, review
+from fedihub.hubs import boosting, membership, pauses, review, two_way
 from fedihub.hubs.rules import SCOPES
 from fedihub.hubs.settings import hub_region_of, hub_scope_of, set_hub_scope
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
@@ -111,6 +111,11 @@ async def add_member(ctx: FederationContext, session: AsyncSession, hub_username
     hub = await membership.get_local_hub(session, hub_username)
     asked = await membership.find_request(session, hub.id, member.id)
     existing = await follows.find_follow(session, hub.id, member.id)
+    if existing is not None and existing.of_hub and existing.state == "accepted":
+        # The hub follows ``member`` as one of its members already, and was accepted: the same follow
+        # makes ``member`` a member of the hub too (two hubs that are members of each other).
+        existing.of_hub = False
+        return existing
     if existing is not None:
         accepted = existing.state == "accepted"
         what = "is already a member" if accepted else "was already asked; waiting for them to accept"
@@ -128,6 +133,7 @@ async def remove_member(ctx: FederationContext, session: AsyncSession, hub_usern
     and its posts waiting for review are discarded."""
     hub = await membership.get_local_hub(session, hub_username)
     await follows.unfollow(ctx, session, hub_username, member)
+    await two_way.drop_member_follow(ctx, session, hub, member)
     await membership.mark_ended(ctx, session, hub.id, member.id)
     await pauses.resume(session, hub.id, member.id)
     await review.discard_waiting(session, hub.id, member.id, ctx.clock())
@@ -194,7 +200,8 @@ async def pending_members(session: AsyncSession, hub_id: int) -> list[Actor]:
         (
             await session.scalars(
                 select(Actor).join(Follow, Follow.target_id == Actor.id)
-                .where(Follow.follower_id == hub_id, Follow.state == "pending", Actor.deleted_at.is_(None))
+                .where(Follow.follower_id == hub_id, Follow.state == "pending", Follow.of_hub.is_(False),
+                       Actor.deleted_at.is_(None))
                 .order_by(Follow.id)
             )
         ).all()
@@ -222,7 +229,9 @@ def _region(actor: Actor) -> str | None:
 
 
 def _members_condition(hub_id: int) -> ColumnElement[bool]:
-    return (Follow.follower_id == hub_id) & (Follow.state == "accepted") & Actor.deleted_at.is_(None)
+    # A hub's own follow of a hub it is a member of (of_hub) makes no member.
+    return (Follow.follower_id == hub_id) & (Follow.state == "accepted") & Follow.of_hub.is_(False) & (
+        Actor.deleted_at.is_(None))
 
 
 async def count_members(session: AsyncSession, hub_id: int) -> int:

@@ -211,6 +211,9 @@ class Follow(Base):
     data: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # A member's follow of its hub (hubs/two_way.py), not the hub's follow of a member: between two
+    # hubs the two follows of a membership look alike otherwise.
+    of_hub: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     follower: Mapped[Actor] = relationship(foreign_keys=[follower_id], lazy="joined")
     target: Mapped[Actor] = relationship(foreign_keys=[target_id], lazy="joined")

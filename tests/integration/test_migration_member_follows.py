@@ -1,0 +1,72 @@
+"""Migration 0014: a server with memberships of its coalitions gets the backfill job; one without, none."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fedihub.hubs import two_way
+from fedihub.storage.db import create_engine, create_session_factory
+from fedihub.storage.models import Actor, HubSettings, Job
+from tests.integration.test_migration_actor_split import migrate
+
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def engine(database_url: str, backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty database (the factory's databases are migrated to head already)."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'from-empty.sqlite3'}"
+    else:
+        url = database_url
+        emptying = create_engine(url)
+        try:
+            async with emptying.begin() as connection:
+                await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+                await connection.exec_driver_sql("CREATE SCHEMA public")
+        finally:
+            await emptying.dispose()
+    migrated = create_engine(url)
+    try:
+        yield migrated
+    finally:
+        await migrated.dispose()
+
+
+@pytest.mark.all_backends
+async def test_existing_memberships_of_local_members_queue_the_backfill_once(engine: AsyncEngine) -> None:
+    await migrate(engine, "0013")
+    async with create_session_factory(engine).begin() as session:
+        hub = Actor(uri="https://hub.example/g/state", is_local=False, domain="hub.example", type="Group",
+                    created_at=NOW, updated_at=NOW)
+        member = Actor(uri="http://local.test/g/tenants", is_local=True, domain="local.test", type="Group",
+                       username="tenants", created_at=NOW, updated_at=NOW)
+        session.add_all([hub, member])
+        await session.flush()
+        session.add(HubSettings(actor_id=hub.id, scope="state"))
+        # The follows table as it was at 0013 (the model has the new column already).
+        await session.execute(
+            text("INSERT INTO follows (uri, follower_id, target_id, state, created_at, updated_at) "
+                 "VALUES ('https://hub.example/f/1', :hub, :member, 'accepted', :now, :now)"),
+            {"hub": hub.id, "member": member.id, "now": NOW.replace(tzinfo=None)},
+        )
+
+    await migrate(engine, "head")
+
+    async with create_session_factory(engine)() as session:
+        [job] = (await session.scalars(select(Job))).all()
+    assert (job.kind, job.state) == (two_way.SWEEP_JOB, "pending")
+    assert job.next_attempt_at < NOW  # due at once, whatever the clock says
+
+
+@pytest.mark.all_backends
+async def test_a_server_without_memberships_gets_no_job(engine: AsyncEngine) -> None:
+    await migrate(engine, "head")
+    async with create_session_factory(engine)() as session:
+        assert (await session.scalars(select(Job))).all() == []
