@@ -1,7 +1,7 @@
 """mail outbox: e-mail to organizers and subscribers, sent by the worker with retries
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03 08:30:00
 
 One row per message and recipient, claimed with a lease like deliveries and jobs. A new table only.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
