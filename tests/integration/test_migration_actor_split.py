@@ -7,19 +7,15 @@ check: on SQLite, recreating the actors table under PRAGMA foreign_keys=ON would
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from fedihub.storage.db import create_engine, create_session_factory
-from fedihub.storage.migrate import alembic_config
+from fedihub.storage.db import create_session_factory
 from fedihub.storage.models import (
     Actor,
     ActorKey,
@@ -30,6 +26,9 @@ from fedihub.storage.models import (
     StoredObject,
     UTCDateTime,
 )
+from tests.support.migrations import engine, migrate
+
+__all__ = ["engine"]  # a fixture used by name below
 
 BEFORE_SPLIT = "0006"
 
@@ -130,42 +129,6 @@ EXPECTED: dict[type[Any], dict[int, dict[str, Any]]] = {
                            "note": "Met them at the May Day march", "roster_fetched_at": ROSTER_READ},
     },
 }
-
-
-@pytest.fixture
-async def engine(database_url: str, backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An engine on an empty database (the factory's databases are migrated to head already)."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'from-empty.sqlite3'}"
-    else:
-        url = database_url
-        emptying = create_engine(url)
-        try:
-            async with emptying.begin() as connection:
-                await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-                await connection.exec_driver_sql("CREATE SCHEMA public")
-        finally:
-            await emptying.dispose()
-    migrated = create_engine(url)
-    try:
-        yield migrated
-    finally:
-        await migrated.dispose()
-
-
-async def migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> None:
-    """Upgrade (or downgrade) to ``revision`` the way fedihub does: Alembic on the app's own connection."""
-    config = alembic_config()
-
-    def run(connection: Connection) -> None:
-        config.attributes["connection"] = connection
-        if down:
-            command.downgrade(config, revision)
-        else:
-            command.upgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
 
 
 def table(name: str, columns: list[str]) -> sa.TableClause:

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fedihub.storage.db import create_engine, create_session_factory
+from fedihub.storage.db import create_session_factory
 from fedihub.storage.models import Actor, DirectoryListing, Pledge, StoredObject
-from tests.integration.test_migration_actor_split import migrate
+from tests.support.migrations import engine, migrate
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 CALL = "https://calls.example/events/1"
 
-
-@pytest.fixture
-async def engine(database_url: str, backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An empty database (the factory's databases are migrated to head already)."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'from-empty.sqlite3'}"
-    else:
-        url = database_url
-        emptying = create_engine(url)
-        try:
-            async with emptying.begin() as connection:
-                await connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-                await connection.exec_driver_sql("CREATE SCHEMA public")
-        finally:
-            await emptying.dispose()
-    migrated = create_engine(url)
-    try:
-        yield migrated
-    finally:
-        await migrated.dispose()
+__all__ = ["engine"]  # a fixture used by name below
 
 
 # The revision 0012 follows: the ORM models describe the schema from there on.

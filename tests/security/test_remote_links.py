@@ -13,9 +13,9 @@ from fedihub.hubs import service as hubs
 from fedihub.protocol.reader import read_actor, read_object
 from fedihub.storage.models import Actor
 from tests.integration.helpers import BROWSER, follow_peer
-from tests.integration.test_migration_actor_split import engine, migrate
 from tests.support.edges import committed
 from tests.support.fake_peer import FakeAccount, FakePeer
+from tests.support.migrations import engine, migrate
 from tests.support.network import FederationNet, Instance
 
 __all__ = ["engine"]  # a fixture used by name below
