@@ -207,6 +207,12 @@ async def undo_boosts(ctx: FederationContext, session: AsyncSession, object_id: 
     boosts = (
         await session.scalars(select(Boost).where(Boost.object_uri == object_id, Boost.undone_at.is_(None)))
     ).all()
+    await undo_each(ctx, session, boosts)
+
+
+async def undo_each(ctx: FederationContext, session: AsyncSession, boosts: Sequence[Boost]) -> int:
+    """Each boost's hub sends Undo of its Announce to its followers and the author; returns how many were sent."""
+    undone = 0
     for boost in boosts:
         hub = await session.get(Actor, boost.hub_id)
         sent = await session.scalar(select(Activity).where(Activity.uri == boost.activity_uri))
@@ -220,6 +226,8 @@ async def undo_boosts(ctx: FederationContext, session: AsyncSession, object_id: 
         author_inbox = await _author_inbox(session, sent.data)
         inboxes = await follower_inboxes(session, hub.id) | {author_inbox}
         await publish(ctx, session, actor=hub, activity=undo, inboxes=inboxes)
+        undone += 1
+    return undone
 
 
 async def _author_inbox(session: AsyncSession, announce: Mapping[str, Any]) -> str:

@@ -6,11 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.context import FederationContext
-from fedihub.federation.outbox import follower_inboxes, publish
-from fedihub.hubs.boosting import _author_inbox
-from fedihub.protocol import builders
-from fedihub.protocol.vocab import PUBLIC
-from fedihub.storage.models import Activity, Actor, Boost, StoredObject
+from fedihub.hubs.boosting import undo_each
+from fedihub.storage.models import Actor, Boost, StoredObject
 
 
 async def unboost_author(ctx: FederationContext, session: AsyncSession, author: Actor, *, hub_id: int | None) -> int:
@@ -20,18 +17,4 @@ async def unboost_author(ctx: FederationContext, session: AsyncSession, author: 
         StoredObject.attributed_to_id == author.id, Boost.undone_at.is_(None))
     if hub_id is not None:
         query = query.where(Boost.hub_id == hub_id)
-    undone = 0
-    for boost in (await session.scalars(query)).all():
-        hub = await session.get(Actor, boost.hub_id)
-        sent = await session.scalar(select(Activity).where(Activity.uri == boost.activity_uri))
-        if hub is None or sent is None:
-            continue
-        boost.undone_at = ctx.clock()
-        undo = builders.build_undo(
-            activity_id=ctx.urls.new_activity(), actor=hub.uri, activity=sent.data,
-            to=[PUBLIC], cc=list(sent.data.get("cc", [])),
-        )
-        inboxes = await follower_inboxes(session, hub.id) | {await _author_inbox(session, sent.data)}
-        await publish(ctx, session, actor=hub, activity=undo, inboxes=inboxes)
-        undone += 1
-    return undone
+    return await undo_each(ctx, session, (await session.scalars(query)).all())
