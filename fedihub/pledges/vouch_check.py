@@ -8,7 +8,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from fedihub.federation.context import FederationContext
 from fedihub.pledges import origin, vouching
@@ -85,15 +85,7 @@ async def run_vouch_check(ctx: FederationContext, payload: Mapping[str, Any]) ->
         author = node_of(call.author)
         hubs = (await announcing_hubs(session, call_uri))[:MAX_CANDIDATES]
         candidates = [(node_of(hub), carrier_of(hub)) for hub in hubs if hub.id != author.id]
-        rows = (
-            await session.scalars(
-                select(Pledge).where(
-                    Pledge.call_uri == call_uri, Pledge.state.in_((ACCEPTED, vouching.HELD)),
-                    Pledge.source != "refused",
-                    Pledge.vouched_by.is_(None) | (Pledge.vouched_by == vouching.HUB),
-                )
-            )
-        ).all()
+        rows = (await session.scalars(_hub_vouchable(call_uri))).all()
         coalitions = {
             actor.uri: node_of(actor)
             for actor in (
@@ -116,6 +108,16 @@ async def run_vouch_check(ctx: FederationContext, payload: Mapping[str, Any]) ->
     await _apply(ctx, call_uri, [carrier for hub, carrier in carrying if hub in vouching_hubs], vouched)
 
 
+def _hub_vouchable(call_uri: str) -> Select[Pledge]:
+    """The call's pledges a hub's vouch decides: accepted or held, not refused, and not vouched otherwise
+    (the organizers' approval and a local coalition's own server stand whatever the hubs say)."""
+    return select(Pledge).where(
+        Pledge.call_uri == call_uri, Pledge.state.in_((ACCEPTED, vouching.HELD)),
+        Pledge.source != "refused",
+        Pledge.vouched_by.is_(None) | (Pledge.vouched_by == vouching.HUB),
+    )
+
+
 async def _apply(ctx: FederationContext, call_uri: str, carriers: list[Carrier], vouched: set[str]) -> None:
     async with ctx.sessions.begin() as session:
         call = await find_local_call(session, call_uri)
@@ -124,15 +126,7 @@ async def _apply(ctx: FederationContext, call_uri: str, carriers: list[Carrier],
         carried = _carriers_json(carriers)
         carriers_changed = (call.pledge_carriers or []) != carried
         call.pledge_carriers = carried
-        rows = (
-            await session.scalars(
-                select(Pledge).where(
-                    Pledge.call_uri == call_uri, Pledge.state.in_((ACCEPTED, vouching.HELD)),
-                    Pledge.source != "refused",
-                    Pledge.vouched_by.is_(None) | (Pledge.vouched_by == vouching.HUB),
-                ).order_by(Pledge.id)
-            )
-        ).all()
+        rows = (await session.scalars(_hub_vouchable(call_uri).order_by(Pledge.id))).all()
         told = False
         for row in rows:
             now_vouched = row.coalition_uri in vouched
