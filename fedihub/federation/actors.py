@@ -47,6 +47,21 @@ async def get_local_actor(session: AsyncSession, username: str) -> Actor:
     return actor
 
 
+def local_handle(typed: str, host: str) -> str:
+    """The user name of a new local actor as typed: ``tenants``, ``@tenants`` or ``@tenants@<this host>``.
+
+    People copy handles as they see them, with the ``@``; keeping it made a permanent ``@@tenants``.
+    """
+    text = typed.strip().removeprefix("@")
+    name, sep, rest = text.partition("@")
+    if sep and not name:
+        raise InvalidInput(f"{typed.strip()!r} is not a valid user name: start with a letter or digit")
+    if sep and rest.lower() != host.lower():
+        raise InvalidInput(f"a new coalition's handle is the part before @{host}: type just {name!r}")
+    webfinger.parse_handle(f"{name}@{host}")  # same grammar as Mastodon's
+    return name.lower()
+
+
 async def create_local_actor(
     ctx: FederationContext,
     session: AsyncSession,
@@ -62,8 +77,7 @@ async def create_local_actor(
 
     The packages that make coalitions and hubs add their own rows (profile, listing) to it.
     """
-    username = username.lower()
-    webfinger.parse_handle(f"{username}@{ctx.host}")  # same grammar as Mastodon's
+    username = local_handle(username, ctx.host)
     if len(username) > USERNAME_MAX:
         raise InvalidInput(f"a handle has at most {USERNAME_MAX} characters")
     if await find_local_actor(session, username) is not None:

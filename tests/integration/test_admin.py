@@ -76,6 +76,16 @@ async def test_the_admin_creates_a_coalition_and_owns_it(a: Instance, root, brow
     assert [(m.account.username, m.role) for m in members] == [("root", "owner")]
 
 
+async def test_a_handle_typed_with_its_at_sign_makes_the_coalition_without_it(a: Instance, root, browsers) -> None:
+    browser = await browsers(a, root)
+    response = await browser.submit("/admin", "/admin/coalitions", {"handle": "@Renters", "name": "Renters"})
+    assert response.status_code == 303 and response.headers["location"] == "/manage/renters"
+    assert (await a.get("/.well-known/webfinger", params={"resource": f"acct:renters@{a.host}"})).status_code == 200
+    response = await browser.submit("/admin", "/admin/coalitions", {"handle": "@owners@elsewhere.example", "name": "X"})
+    assert response.status_code == 400 and "type just &#39;owners&#39;" in response.text
+    assert [c.username for c in await read(a.ctx, service.list_coalitions)] == ["renters"]
+
+
 async def test_coalition_form_errors_are_shown_next_to_the_field(a: Instance, tenants: Actor, root, browsers) -> None:
     browser = await browsers(a, root)
     cases = [
