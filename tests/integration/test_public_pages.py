@@ -397,6 +397,7 @@ async def test_a_cancelled_call_is_clearly_marked_everywhere(a: Instance, tenant
     for listing in (coalition_page, home):
         assert "Rally for transit funding Cancelled" in text_of(listing)
         assert "call-item is-cancelled" in listing.text
+    assert "1 coalition 0 upcoming calls to action" in text_of(home), "a cancelled call is not upcoming"
 
 
 async def test_a_plain_announcement_has_its_own_page(a: Instance, tenants: Actor) -> None:
