@@ -140,16 +140,25 @@ def coalition() -> None:
 @click.option("--name", required=True, help="Display name, e.g. 'Bay Area Tenants Union'.")
 @click.option("--summary", default=None, help="About text (Markdown).")
 @click.option("--approve-followers", is_flag=True, help="Hold follow requests for approval.")
+@click.option("--owner", default=None, metavar="USERNAME", help="An existing account to make its owner.")
 @with_runtime
 async def coalition_create(
-    runtime: Runtime, handle: str, name: str, summary: str | None, approve_followers: bool
+    runtime: Runtime, handle: str, name: str, summary: str | None, approve_followers: bool, owner: str | None
 ) -> None:
-    """Create a coalition with the handle HANDLE (lowercase letters, digits, _ . -)."""
+    """Create a coalition with the handle HANDLE (lowercase letters, digits, _ . -).
+
+    Without --owner only the instance admins manage it until someone is invited as its owner.
+    """
     async with runtime.ctx.sessions.begin() as session:
+        account = await accounts.get_account_by_username(session, owner) if owner else None
         actor = await service.create_coalition(
             runtime.ctx, session, handle, name=name, summary=summary, manually_approves_followers=approve_followers
         )
+        if account is not None:
+            await accounts.add_member(session, account.id, actor.id, "owner", now=runtime.ctx.clock())
     click.echo(f"created @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+    if account is not None:
+        click.echo(f"owner: {account.username}")
 
 
 @coalition.command("list")

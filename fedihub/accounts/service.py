@@ -77,6 +77,13 @@ async def find_account_by_username(session: AsyncSession, username: str) -> Acco
     return await session.scalar(select(Account).where(Account.username == username.strip().lower()))
 
 
+async def get_account_by_username(session: AsyncSession, username: str) -> Account:
+    account = await find_account_by_username(session, username)
+    if account is None:
+        raise NotFound(f"there is no account called {username!r} on this server")
+    return account
+
+
 async def admin_exists(session: AsyncSession) -> bool:
     count = await session.scalar(
         select(func.count()).select_from(Account).where(Account.is_admin.is_(True), Account.disabled_at.is_(None))

@@ -17,6 +17,7 @@ from fedihub.federation import blocks
 from fedihub.web.auth import (
     log_in,
     log_out,
+    require_account,
     require_coalition_role,
     require_instance_admin,
     safe_next,
@@ -283,10 +284,13 @@ async def admin_unblock(request: Request) -> Response:
 
 async def members_page(request: Request, actor: Actor, my_role: str, status_code: int = 200, **extra: Any) -> Response:
     ctx = runtime_of(request).ctx
+    viewer = await require_account(request)
     async with ctx.sessions() as session:
         members = await accounts.members_of(session, actor.id)
     context = {
         "coalition": actor, "my_role": my_role, "members": members, "roles": accounts.ROLES,
+        # Instance admins manage every coalition with an owner's rights without being one of its members.
+        "as_instance_admin": not any(m.account_id == viewer.id for m in members),
         "role_labels": accounts.ROLE_LABELS,
         "owner_count": sum(1 for m in members if m.role == "owner"),
         "invitable_roles": [r for r in accounts.ROLES if accounts.can_invite(my_role, r)],

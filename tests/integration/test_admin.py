@@ -76,6 +76,13 @@ async def test_the_admin_creates_a_coalition_and_owns_it(a: Instance, root, brow
     assert [(m.account.username, m.role) for m in members] == [("root", "owner")]
 
 
+async def test_an_admin_of_a_coalition_without_owner_is_told_so(a: Instance, tenants: Actor, root, browsers) -> None:
+    admin = await browsers(a, root)
+    page = await admin.get("/manage/tenants/members")
+    assert "Your role" not in page.text
+    assert "you manage it as this server's admin" in page.text and "has no owner yet" in page.text
+
+
 async def test_a_handle_typed_with_its_at_sign_makes_the_coalition_without_it(a: Instance, root, browsers) -> None:
     browser = await browsers(a, root)
     response = await browser.submit("/admin", "/admin/coalitions", {"handle": "@Renters", "name": "Renters"})

@@ -92,6 +92,23 @@ def test_a_handle_copied_with_its_at_sign_is_created_without_it(home: Home) -> N
     assert_one_error_line(home.run("coalition", "create", "@@renters", "--name", "Renters"), "valid user name")
 
 
+def test_a_coalition_created_with_an_owner_is_theirs_to_manage(home: Home) -> None:  # noqa: F811
+    with contextlib.closing(sqlite3.connect(home.path / "data" / "fedihub.sqlite3")) as db, db:
+        db.execute(
+            "INSERT INTO accounts (username, password_hash, is_admin, created_at, session_generation)"
+            " VALUES ('maria', 'x', 0, '2026-01-01 00:00:00.000000', 0)"
+        )
+    assert_one_error_line(home.run("coalition", "create", "climate", "--name", "C", "--owner", "nobody"), "nobody")
+    created = home.run("coalition", "create", "climate", "--name", "Climate Coalition", "--owner", "maria")
+
+    assert created.stdout.splitlines()[-1] == "owner: maria", created.stderr
+    with contextlib.closing(sqlite3.connect(home.path / "data" / "fedihub.sqlite3")) as db:
+        roles = db.execute(
+            "SELECT a.local_username, m.role FROM memberships m JOIN actors a ON a.id = m.actor_id"
+        ).fetchall()
+    assert roles == [("climate", "owner")], "the failed attempt created nothing"
+
+
 def test_creating_a_coalition_twice_is_one_error_line(home: Home) -> None:  # noqa: F811
     assert_one_error_line(home.run("coalition", "create", "tenants", "--name", "Again"), "already taken")
 
