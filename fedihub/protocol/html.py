@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as html_lib
+import re
 
 import nh3
 
@@ -29,8 +30,14 @@ def sanitize_html(html: str | None) -> str:
     )
 
 
+# Where a block ends or a line breaks, text read aloud or in one line needs a space: without it
+# "<p>Moved.</p><p>Bring food</p>" became "Moved.Bring food" in Atom titles and previews.
+_BREAKS = re.compile(r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|pre|tr|dd|dt)\s*>", re.IGNORECASE)
+
+
 def html_to_text(html: str | None) -> str:
-    """Plain text of an HTML fragment, for names, previews and logs."""
+    """Plain text of an HTML fragment, for names, previews and logs; blocks and line breaks become newlines."""
     if not html:
         return ""
-    return html_lib.unescape(nh3.clean(html, tags=set(), attributes={})).strip()
+    broken = _BREAKS.sub(lambda m: m.group(0) + "\n", html)
+    return html_lib.unescape(nh3.clean(broken, tags=set(), attributes={})).strip()

@@ -39,7 +39,9 @@ async def test_a_coalition_feed_has_its_calls_and_announcements_newest_first(
 ) -> None:
     call = await post_call(a, "tenants")
     net.clock.advance(minutes=5)
-    note = await committed(a.ctx, service.post_note, "tenants", "Our **assembly** was a success & more are coming.")
+    note = await committed(
+        a.ctx, service.post_note, "tenants", "Our **assembly** was a success & more are coming.\n\nThank you all."
+    )
 
     feed = parse_atom(await a.get("/g/tenants/feed.atom"))
 
@@ -48,7 +50,7 @@ async def test_a_coalition_feed_has_its_calls_and_announcements_newest_first(
     assert feed.feed.link == "http://a.test/g/tenants"
     assert [e.id for e in feed.entries] == [note.uri, call.uri]
     announcement, rally = feed.entries
-    assert announcement.title == "Our assembly was a success & more are coming."
+    assert announcement.title == "Our assembly was a success & more are coming. Thank you all."
     assert "<strong>assembly</strong>" in announcement.content[0].value
     assert rally.title == "Rent control now" and rally.link == call.uri
     assert rally.author == "Tenants Union" and [t.term for t in rally.tags] == ["housing"]
