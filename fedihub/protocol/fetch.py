@@ -26,14 +26,19 @@ from fedihub.protocol.vocab import ACTOR_TYPES
 TOTAL_TIMEOUT = 30.0  # per-read timeouts alone let a peer drip bytes forever
 
 
-def unreachable_message(url: str, exc: Exception) -> str:
-    """Why ``url`` could not be fetched, in the words of the underlying error.
+def unreachable(url: str, exc: Exception) -> RemoteUnavailable:
+    """``url`` could not be fetched: the client's words for the logs, plain ones for people.
 
     The exception's type alone misleads: httpx-aiohttp maps a refused connection to
-    ConnectTimeout, while its message says what really happened.
+    ConnectTimeout, while its message says what really happened. That message ("Cannot connect
+    to host … ssl:default [Connect call failed …]") is for operators, never for a page.
     """
     detail = str(exc).strip() or type(exc).__name__
-    return f"{url} could not be fetched: {detail}"
+    host = httpx.URL(url).host or url
+    return RemoteUnavailable(
+        f"{url} could not be fetched: {detail}",
+        public_message=f"{host} could not be reached: it may be down, or the address may be mistyped. Try again later.",
+    )
 
 
 def check_fetchable_url(url: str) -> httpx.URL:
@@ -140,7 +145,7 @@ async def fetch_activitypub_document(
     except ResponseTooLarge as exc:  # the shared client's cap, when it is below ours
         raise RemoteInvalid(str(exc)) from exc
     except httpx.TransportError as exc:  # includes httpx.TimeoutException and the client's DeadlineExceeded
-        raise RemoteUnavailable(unreachable_message(url, exc)) from exc
+        raise unreachable(url, exc) from exc
     try:
         # The same reading as an inbound activity's: plain JSON, or canonicalised JSON-LD when its
         # @context defines terms we do not know; a context that redefines core terms is refused.

@@ -17,7 +17,7 @@ from fedihub.protocol.fetch import (
     decode_json_object,
     raise_for_status,
     read_limited,
-    unreachable_message,
+    unreachable,
 )
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.http import ResponseTooLarge
@@ -142,7 +142,7 @@ async def _get(client: httpx.AsyncClient, url: str, accept: str, max_bytes: int)
     except ResponseTooLarge as exc:
         raise RemoteInvalid(str(exc)) from exc
     except httpx.TransportError as exc:
-        raise RemoteUnavailable(unreachable_message(url, exc)) from exc
+        raise unreachable(url, exc) from exc
 
 
 _LINK_TAG = re.compile(r"<(?:\w+:)?Link\b[^>]*>", re.IGNORECASE)

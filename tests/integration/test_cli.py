@@ -186,7 +186,7 @@ def _closed_port() -> int:
     [
         pytest.param("not a handle", {}, "not a handle", id="invalid handle"),
         pytest.param(
-            f"someone@127.0.0.1:{_closed_port()}", {"FEDIHUB_ALLOW_PRIVATE_ADDRESSES": "1"}, "could not be fetched",
+            f"someone@127.0.0.1:{_closed_port()}", {"FEDIHUB_ALLOW_PRIVATE_ADDRESSES": "1"}, "could not be reached",
             id="nobody listening",
         ),
     ],

@@ -249,3 +249,18 @@ async def test_the_dashboard_has_a_form_to_open_a_call_by_its_link(eddie: Browse
         assert '<form method="get" action="/calls/view"' in page
         assert '<label for="open-call-url">Open a call by its link</label>' in page
         assert 'name="url"' in page
+
+
+async def test_an_unreachable_server_is_explained_in_plain_words(
+    a: Instance, net: FederationNet, eddie: Browser
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Cannot connect to host down.test:80 ssl:default [Connect call failed ('10.9.9.9')]")
+
+    net.add_handler("down.test", refuse)
+
+    page = await eddie.get(view("http://down.test/events/1"))
+
+    assert page.status_code == 502
+    assert says(page, "down.test could not be reached: it may be down, or the address may be mistyped")
+    assert "Connect call failed" not in page.text and "ssl:default" not in page.text
