@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
+from fedihub.coalitions.movements import movement_label
 from fedihub.settings import Settings
 from fedihub.web import (
     account_pages,
@@ -41,6 +42,8 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     templates.env.globals.update(instance_name=settings.display_name, base_url=settings.base_url, version=__version__)
     install_template_globals(templates)
+    # `{{ tag | movement }}`: a suggested movement's label ("Fight for $15"), any other tag as #tag.
+    templates.env.filters["movement"] = movement_label
     return templates
 
 

@@ -98,7 +98,6 @@ async def directory(request: Request) -> Response:
     facets = await _facets(request)
     return _render(request, "directory.html", {
         **_form_context(facets.movements, facets.regions, chosen), "page": page, "error": error,
-        "movement_label": movement_label,
         "previous_url": _link(chosen.params(page.page - 1), "/directory") if page.has_previous else None,
         "next_url": _link(chosen.params(page.page + 1), "/directory") if page.has_next else None,
         "first_url": _link(chosen.params(1), "/directory"),

@@ -33,14 +33,16 @@ def _call_input(net: FederationNet) -> calls.CallInput:
     )
 
 
-async def _coalition(instance: Instance, handle: str, name: str, state: str) -> Actor:
+async def _coalition(
+    instance: Instance, handle: str, name: str, state: str, movements: tuple[str, ...] = ("labor",)
+) -> Actor:
     actor = await committed(instance.ctx, service.create_coalition, handle, name=name)
     async with instance.ctx.sessions.begin() as session:
         row = await session.get(Actor, actor.id)
         assert row is not None
         profile = ensure_profile(row)
         profile.region_state, profile.region_country = state, "US"
-        await set_movements(session, row, ["labor"])
+        await set_movements(session, row, list(movements))
     return actor
 
 
@@ -58,7 +60,7 @@ def _pledge_form(start: str = "") -> dict[str, str]:
 async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_rollup(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
-    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois", ("FightFor15", "labor"))
     call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     page_path = path_of(call.uri)
     editor = await organizer(a, "pat", fight15, "editor")
@@ -75,6 +77,8 @@ async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_ro
     anonymous = (await a.get(page_path, headers={"accept": "text/html"})).text
     assert _stat(anonymous, "pledged") == "1" and _stat(anonymous, "actions") == "1"
     assert "Peoria picket" in anonymous and "Forty of us" in anonymous and "Illinois, US" in anonymous
+    movements = re.findall(r'class="bar-label">([^<]*)<', html.unescape(anonymous))
+    assert {"$15 / Fight for 15", "#labor"} <= set(movements), "movements read as their labels, not raw tags"
     mine = (await editor.get(page_path)).text
     assert "Pledged</span>" in mine and "Withdraw" in mine
     # The local action is Peoria's own call to action, on its own page.
