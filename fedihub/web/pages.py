@@ -195,6 +195,11 @@ async def event_calendar(request: Request) -> Response:
         raise NotFound("no call to action here")
     if row.deleted_at is not None:
         raise Gone("this call to action was deleted")
+    return calendar_file(row)
+
+
+def calendar_file(row: StoredObject) -> Response:
+    """One call as a downloadable .ics file."""
     body = ics.build_calendar([row], product=ics.product_id(__version__))
     return Response(body, media_type=ics.CONTENT_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{ics.filename_for(row)}"',

@@ -105,5 +105,25 @@ async def remote_call(request: Request) -> Response:
     return await pages.object_page(request, row)
 
 
+async def remote_call_calendar(request: Request) -> Response:
+    """/calls/view.ics?url=…: a remote call this server keeps a copy of, as a calendar file; never fetches."""
+    runtime = runtime_of(request)
+    url = request.query_params.get("url", "").strip()
+    _check_link(url)
+    async with runtime.ctx.sessions() as session:
+        row = await find_object(session, url)
+        hidden = row is not None and await is_hidden(session, row.attributed_to_id)
+    if row is None or row.is_local or hidden or row.type != "Event" or row.start_time is None:
+        raise NotFound("this server has no copy of that call to action")
+    if row.visibility not in ("public", "unlisted", VIEWED):
+        raise NotFound("this server has no copy of that call to action")
+    if row.deleted_at is not None:
+        raise Gone("the organizers deleted this call to action")
+    return pages.calendar_file(row)
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/calls/view", remote_call, name="remote_call")]
+    return [
+        Route("/calls/view", remote_call, name="remote_call"),
+        Route("/calls/view.ics", remote_call_calendar, name="remote_call_ics"),
+    ]

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fedihub.coalitions import Actor, StoredObject
 from fedihub.protocol.html import html_to_text, sanitize_html
@@ -149,7 +149,8 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
     address = (row.location_address or "").strip() or None
     if place and address and address.startswith(place):
         place = None
-    ics_url = f"{urlsplit(row.uri).path}.ics" if row.is_local else None
+    # A remote call's copy here has a calendar file too: its own server may offer none (Mastodon-shaped peers).
+    ics_url = f"{urlsplit(row.uri).path}.ics" if row.is_local else f"/calls/view.ics?url={quote(row.uri, safe='')}"
     return CallView(
         uri=row.uri, url=url, title=(row.name or "").strip() or "Call to action",
         cancelled=(row.event_status or "").upper() == "CANCELLED",

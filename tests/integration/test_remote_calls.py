@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 
 import httpcore
 import httpx
+import icalendar
 import pytest
 from sqlalchemy import update
 
@@ -116,8 +117,8 @@ async def test_a_remote_call_page_is_the_call_page_local_calls_have(
 
     for page in (remote, local):
         assert 'id="call-title"' in page and 'id="details-heading"' in page and 'id="share-heading"' in page
-    assert "View on" not in local and "Download .ics" in local
-    assert "Download .ics" not in remote
+    assert "View on" not in local and "View on" in remote
+    assert "Download .ics" in local and "Download .ics" in remote
 
 
 async def test_an_anonymous_visitor_cannot_make_the_server_fetch(
@@ -264,3 +265,20 @@ async def test_an_unreachable_server_is_explained_in_plain_words(
     assert page.status_code == 502
     assert says(page, "down.test could not be reached: it may be down, or the address may be mistyped")
     assert "Connect call failed" not in page.text and "ssl:default" not in page.text
+
+
+async def test_a_remote_call_has_a_calendar_file_here_too(
+    a: Instance, mobilizon: Mobilizon, eddie: Browser, visitor: Browser
+) -> None:
+    assert (await visitor.get(f"/calls/view.ics?url={quote(EVENT_ID, safe='')}")).status_code == 404, "nothing kept yet"
+    page = await eddie.get(view(EVENT_ID))
+    link = f"/calls/view.ics?url={quote(EVENT_ID, safe='')}"
+    assert f'href="{html.escape(link)}"' in page.text, "the call page offers the .ics download"
+
+    response = await visitor.get(link)
+
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    assert "attachment" in response.headers["content-disposition"]
+    event = icalendar.Calendar.from_ical(response.content).walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == "Caledonian scottish dance class" and "Kenn Centre" in str(event["LOCATION"])
+    assert mobilizon.requests.count(EVENT_ID) == 1, "the calendar file is made from our copy, never fetched"
