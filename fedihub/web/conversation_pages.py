@@ -3,7 +3,6 @@ collection), and a coalition's fediverse members with the mentions waiting for i
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -20,8 +19,9 @@ from fedihub.hubs import review
 from fedihub.hubs import service as hubs
 from fedihub.protocol import builders
 from fedihub.web.forms import read_form
+from fedihub.web.manage import _own_object
 from fedihub.web.manage_common import Page, done, errors_of, page, render
-from fedihub.web.manage_hubs import held_views
+from fedihub.web.manage_hubs import held_decision, held_views
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view, post_view
@@ -65,24 +65,10 @@ async def replies_section(request: Request, call: StoredObject) -> dict[str, Any
     return {"replies": [_reply_view(item, domain, action, "call") for item in items]}
 
 
-async def _own_call(p: Page) -> StoredObject:
-    key = p.request.path_params["object_id"]
-    try:
-        uuid.UUID(key)
-    except ValueError:
-        raise NotFound("no such call to action") from None
-    ctx = runtime_of(p.request).ctx
-    async with ctx.sessions() as session:
-        call = await get_call(session, f"{ctx.base_url}/o/{key}")
-    if call.attributed_to_id != p.coalition.id:
-        raise NotFound(f"{p.coalition.name} has no such call to action")
-    return call
-
-
 async def manage_replies(request: Request) -> Response:
     """Every reply under one of the coalition's calls, hidden ones too, with Hide and Show."""
     p = await page(request, MODERATOR)
-    call = await _own_call(p)
+    call = await _own_object(p, event=True)
     ctx = runtime_of(request).ctx
     async with ctx.sessions() as session:
         items = await replies.list_replies(session, call, with_hidden=True)
@@ -100,7 +86,7 @@ async def decide_reply(request: Request) -> Response:
     decision = request.path_params["decision"]
     if decision not in ("hide", "show"):
         raise NotFound("hide or show, nothing else")
-    call = await _own_call(p)
+    call = await _own_object(p, event=True)
     form = await read_form(request)
     raw = form.text("reply")
     if not raw.isdigit():
@@ -236,15 +222,10 @@ async def remove_member(request: Request) -> Response:
 
 async def decide_mention(request: Request) -> Response:
     p = await page(request, "admin")
-    decision = request.path_params["decision"]
-    if decision not in ("boost", "discard"):
-        raise NotFound("boost or discard, nothing else")
-    raw = (await read_form(request)).text("held")
-    if not raw.isdigit():
-        raise NotFound("that post is not waiting in the review list")
+    boost, held = await held_decision(request)
     ctx = runtime_of(request).ctx
     async with ctx.sessions.begin() as session:
-        outcome = await hubs.decide_held_for(ctx, session, p.coalition, int(raw), boost=decision == "boost")
+        outcome = await hubs.decide_held_for(ctx, session, p.coalition, held, boost=boost)
     return done(f"{p.base}/fediverse", f"held-{outcome}")
 
 

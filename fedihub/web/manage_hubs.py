@@ -225,18 +225,23 @@ async def review(request: Request) -> Response:
     return render(request, "manage/hub_review.html", context)
 
 
-async def decide_held(request: Request) -> Response:
-    p = await _hub_page(request, "admin")
-    form = await read_form(request)
+async def held_decision(request: Request) -> tuple[bool, int]:
+    """Boost (True) or discard, and which waiting post: what a review list's forms post."""
     decision = request.path_params["decision"]
     if decision not in ("boost", "discard"):
         raise NotFound("boost or discard, nothing else")
-    raw = form.text("held")
+    raw = (await read_form(request)).text("held")
     if not raw.isdigit():
-        raise NotFound("that post is not waiting in this hub's review list")
+        raise NotFound("that post is not waiting in this review list")
+    return decision == "boost", int(raw)
+
+
+async def decide_held(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    boost, held = await held_decision(request)
     ctx = runtime_of(request).ctx
     async with ctx.sessions.begin() as session:
-        outcome = await hubs.decide_held(ctx, session, p.handle, int(raw), boost=decision == "boost")
+        outcome = await hubs.decide_held(ctx, session, p.handle, held, boost=boost)
     return done(f"{p.base}/review", f"held-{outcome}")
 
 

@@ -30,7 +30,8 @@ MENTION = {"type": "Mention", "href": COALITION, "name": "@tenants@a.test"}
 
 @pytest.fixture
 async def a(net: FederationNet) -> Instance:
-    return await net.add_instance("a.test")
+    # Not the defaults, so the tests below show the instance's settings are the ones applied.
+    return await net.add_instance("a.test", replies_per_actor_hour=4, member_announces_per_hour=2)
 
 
 @pytest.fixture
@@ -126,6 +127,14 @@ async def collection_items(a: Instance, call: StoredObject) -> list[str]:
     doc = response.json()
     assert doc["type"] == "OrderedCollection" and doc["id"] == f"{call.uri}/replies"
     return list(doc["first"]["orderedItems"])
+
+
+async def held_and_boosted(a: Instance) -> tuple[int, int]:
+    """Posts in any review list, and Announces sent, on ``a``."""
+    async with a.ctx.sessions() as session:
+        held = await session.scalar(select(func.count()).select_from(HeldPost))
+        boosted = await session.scalar(select(func.count()).select_from(Boost))
+    return int(held or 0), int(boosted or 0)
 
 
 def announced(watchers: FakePeer) -> list[str]:
@@ -356,8 +365,7 @@ async def test_followers_only_and_direct_mentions_are_neither_announced_nor_held
     await send(net, a, masto, mention(masto, alice, "unlisted", to=[alice.followers], cc=[PUBLIC, COALITION]))
 
     assert announced(watchers) == []
-    async with a.ctx.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(HeldPost)) == 0
+    assert await held_and_boosted(a) == (0, 0)
 
 
 async def test_a_post_mentioning_more_than_a_handful_of_groups_is_never_announced(
@@ -373,9 +381,7 @@ async def test_a_post_mentioning_more_than_a_handful_of_groups_is_never_announce
     await send(net, a, masto, mention(masto, alice, "everyone look at this", also=others))
 
     assert announced(watchers) == []
-    async with a.ctx.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(HeldPost)) == 0
-        assert await session.scalar(select(func.count()).select_from(Boost)) == 0
+    assert await held_and_boosted(a) == (0, 0)
 
 
 async def test_a_member_over_the_hourly_rate_waits_for_review(
