@@ -83,11 +83,11 @@ async def manage_replies(request: Request) -> Response:
 async def decide_reply(request: Request) -> Response:
     """POST …/calls/<uuid>/replies/hide or /show: from the call page (back=call) or the manage page."""
     p = await page(request, MODERATOR)
+    form = await read_form(request)  # first: it checks the CSRF token
     decision = request.path_params["decision"]
     if decision not in ("hide", "show"):
         raise NotFound("hide or show, nothing else")
     call = await _own_object(p, event=True)
-    form = await read_form(request)
     raw = form.text("reply")
     if not raw.isdigit():
         raise NotFound("there is no such reply under this call")

@@ -227,10 +227,10 @@ async def review(request: Request) -> Response:
 
 async def held_decision(request: Request) -> tuple[bool, int]:
     """Boost (True) or discard, and which waiting post: what a review list's forms post."""
+    raw = (await read_form(request)).text("held")  # the form first: it checks the CSRF token
     decision = request.path_params["decision"]
     if decision not in ("boost", "discard"):
         raise NotFound("boost or discard, nothing else")
-    raw = (await read_form(request)).text("held")
     if not raw.isdigit():
         raise NotFound("that post is not waiting in this review list")
     return decision == "boost", int(raw)
