@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 
 from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
+from fedihub.coalitions import replies
 from fedihub.coalitions.actor_profile import profile_properties, read_remote_profile
 from fedihub.directory.listing import read_sighting
 from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
@@ -31,7 +32,7 @@ from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
-from fedihub.hubs import boosting, two_way
+from fedihub.hubs import boosting, mentions, two_way
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
@@ -115,6 +116,12 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
         *moderation_routes(reports_per_host_hour=settings.reports_per_host_hour),
     ])
     boosting.subscribe_boosting(events, hub_limits(settings))
+    # After the hubs': a hub mentioned by a member it follows has boosted (or held) the post already.
+    mentions.subscribe_mentions(events, mentions.MentionLimits(
+        announces_per_member_hour=settings.member_announces_per_hour,
+        max_addressed_groups=settings.hub_max_addressed_groups,
+    ))
+    replies.subscribe_replies(events, replies.ReplyLimits(per_actor_hour=settings.replies_per_actor_hour))
     return InboundProcessor(routes)
 
 

@@ -74,6 +74,11 @@ class Settings:
     # and how many Group actors a post may address before no hub boosts it.
     hub_boosts_per_member_hour: int = 4
     hub_max_addressed_groups: int = 5
+    # Conversation (coalitions/replies.py, coalitions/mentions.py): replies one remote actor may add
+    # under one call per hour, and announcements of one fediverse member's mentions per coalition and
+    # hour before the rest wait for the organizers' review.
+    replies_per_actor_hour: int = 5
+    member_announces_per_hour: int = 3
     # A remote call's pledges collection: items and pages one refresh reads (and rows it keeps) at most.
     pledge_mirror_max_items: int = 500
     pledge_mirror_max_pages: int = 10
@@ -117,6 +122,10 @@ class Settings:
         if self.hub_boosts_per_member_hour < 0 or self.hub_max_addressed_groups < 0:
             raise ConfigurationError(
                 "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR and FEDIHUB_HUB_MAX_ADDRESSED_GROUPS must be 0 or more"
+            )
+        if self.replies_per_actor_hour < 0 or self.member_announces_per_hour < 0:
+            raise ConfigurationError(
+                "FEDIHUB_REPLIES_PER_ACTOR_HOUR and FEDIHUB_MEMBER_ANNOUNCES_PER_HOUR must be 0 or more"
             )
         if self.pledge_mirror_max_items < 1 or self.pledge_mirror_max_pages < 1:
             raise ConfigurationError(
@@ -218,6 +227,12 @@ class Settings:
             ),
             hub_max_addressed_groups=int(
                 _number(env, "FEDIHUB_HUB_MAX_ADDRESSED_GROUPS", cls.hub_max_addressed_groups, int)
+            ),
+            replies_per_actor_hour=int(
+                _number(env, "FEDIHUB_REPLIES_PER_ACTOR_HOUR", cls.replies_per_actor_hour, int)
+            ),
+            member_announces_per_hour=int(
+                _number(env, "FEDIHUB_MEMBER_ANNOUNCES_PER_HOUR", cls.member_announces_per_hour, int)
             ),
             pledge_mirror_max_items=int(
                 _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS", cls.pledge_mirror_max_items, int)

@@ -18,6 +18,7 @@ from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import normalise_movements
+from fedihub.coalitions.replies import replies_collection
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
@@ -363,6 +364,7 @@ def _event_document(
         # local action's link to its call is fixed when it is created.
         participant_count=int((row.data or {}).get("participantCount") or 0),
         super_event=(row.data or {}).get("superEvent") or super_event,
+        replies=replies_collection(row.uri),
     )
 
 

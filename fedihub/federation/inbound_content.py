@@ -5,7 +5,9 @@ through the events these handlers send."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +19,7 @@ from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import apply_object, fetch_original, find_object, publish_viewed
 from fedihub.federation.routing import Apply, Inbound, Route
 from fedihub.protocol import fetch
-from fedihub.protocol.reader import ObjectView, read_object, unwrap_announced
+from fedihub.protocol.reader import ObjectView, has_public, id_of, mention_hrefs, read_object, unwrap_announced
 from fedihub.protocol.vocab import ACTOR_TYPES, OBJECT_TYPES
 from fedihub.storage.models import Actor, Follow, Reaction, StoredObject
 
@@ -77,21 +79,44 @@ async def _match_object_id(ctx: FederationContext, session: AsyncSession, inboun
 # --- Create --------------------------------------------------------------------------------------------
 
 
+def speaks_to_us(ctx: FederationContext, doc: Mapping[str, Any] | None) -> bool:
+    """A public or unlisted object that replies to one of our objects or mentions one of our actors.
+
+    Mastodon stores a post from someone nobody there follows on the same grounds (a reply to a local
+    status, a mention of a local account): that is how replies under a call and mentions of a
+    coalition reach us. Followers-only and direct posts are never taken this way.
+    """
+    if doc is None or not (has_public(doc.get("to")) or has_public(doc.get("cc"))):
+        return False
+    in_reply_to = id_of(doc.get("inReplyTo"))
+    if in_reply_to is not None and ctx.urls.is_local(in_reply_to):
+        return True
+    return any(ctx.urls.is_local(href) for href in mention_hrefs(doc))
+
+
 async def prepare_create(ctx: FederationContext, inbound: Inbound, object_id: str) -> tuple[ObjectView, dict] | None:
-    """Fetch the object when we will store it: a remote author one of ours follows, not stored yet."""
+    """Fetch the object when we will store it, not stored yet: by a remote author one of ours follows,
+    or speaking to us (see speaks_to_us), judged on the embedded copy and again on the one we keep."""
     if inbound.actor.is_local:
         return None
     async with ctx.sessions() as session:
-        if not await is_followed_by_local(session, inbound.actor.id) or await find_object(session, object_id):
+        if await find_object(session, object_id):
             return None
-    return _authored_view(await fetch_object_document(ctx, inbound), inbound.actor)
+        followed = await is_followed_by_local(session, inbound.actor.id)
+    if not followed and not speaks_to_us(ctx, inbound.embedded):
+        return None
+    fetched = _authored_view(await fetch_object_document(ctx, inbound), inbound.actor)
+    if fetched is not None and not followed and not speaks_to_us(ctx, fetched[1]):
+        return None
+    return fetched
 
 
 def handle_create(events: InboundEvents) -> Apply:
     async def apply(
         ctx: FederationContext, session: AsyncSession, inbound: Inbound, fetched: tuple[ObjectView, dict] | None
     ) -> None:
-        """Store a Note, Article, Page or Event from an actor we follow; tell the domain it arrived."""
+        """Store a Note, Article, Page or Event from an actor we follow, or one speaking to us; tell the
+        domain it arrived."""
         author = await session.get(Actor, inbound.actor.id)
         assert author is not None
         row: StoredObject | None

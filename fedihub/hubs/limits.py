@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.hubs.rules import MAX_ADDRESSED_GROUPS
-from fedihub.protocol.reader import as_list, id_of, ids_of, is_public_address
+from fedihub.protocol.reader import ids_of, is_public_address, mention_hrefs
 from fedihub.storage.models import Actor, Boost, Follow
 
 RATE_WINDOW = timedelta(hours=1)
@@ -50,12 +50,7 @@ async def boosts_in_window(session: AsyncSession, hub_id: int, member_id: int, n
 
 def addressed_actor_ids(doc: Mapping[str, Any]) -> list[str]:
     """Everyone a post addresses: to, cc, audience and Mention tags, each once, Public left out."""
-    found = [*ids_of(doc.get("to")), *ids_of(doc.get("cc")), *ids_of(doc.get("audience"))]
-    for tag in as_list(doc.get("tag")):
-        if isinstance(tag, Mapping) and tag.get("type") == "Mention":
-            href = id_of(tag.get("href"))
-            if href:
-                found.append(href)
+    found = [*ids_of(doc.get("to")), *ids_of(doc.get("cc")), *ids_of(doc.get("audience")), *mention_hrefs(doc)]
     return [uri for uri in dict.fromkeys(found) if not is_public_address(uri)]
 
 

@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 
 RATE = "rate"
 PAUSED = "paused"
+MENTION = "mention"  # a post mentioning a coalition by someone not on its fediverse members list
 REASON_TEXT = {
     RATE: "over the member's boost rate",
     PAUSED: "the member is paused",
+    MENTION: "mentions the coalition; its author is not a listed member",
 }
 # Waiting posts per (hub, member): past this, further posts are not even held (a paused or flooding
 # member cannot grow the review list without end). Admins empty it by boosting or discarding.

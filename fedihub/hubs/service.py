@@ -176,6 +176,13 @@ async def decide_held(
     """A hub admin boosts or discards one post of its review list; returns "boosted", "discarded" or
     "retracted" (its author deleted or cancelled it meanwhile, so it cannot be boosted)."""
     hub = await membership.get_local_hub(session, hub_username)
+    return await decide_held_for(ctx, session, hub, held_id, boost=boost)
+
+
+async def decide_held_for(
+    ctx: FederationContext, session: AsyncSession, hub: Actor, held_id: int, *, boost: bool
+) -> str:
+    """decide_held for any local Group with a review list: a hub, or a coalition's held mentions."""
     held = await session.get(HeldPost, held_id)
     if held is None or held.hub_id != hub.id or held.decided_at is not None:
         raise NotFound("that post is not waiting in this hub's review list")

@@ -484,6 +484,7 @@ def build_event(
     pledges: str | None = None,
     participant_count: int = 0,
     super_event: str | None = None,
+    replies: str | None = None,
 ) -> dict[str, Any]:
     """An Event readable by Mastodon (name + summary + url), Mobilizon, Gancio and FEP-8a8e.
 
@@ -549,6 +550,8 @@ def build_event(
         body["externalParticipationUrl"] = external_participation_url or url or object_id
     if super_event:
         body["superEvent"] = super_event
+    if replies:
+        body["replies"] = replies  # the replies kept under the call, hidden ones left out
     if updated:
         body["updated"] = format_datetime(updated)
     return _with_context(EVENT_CONTEXT, body)

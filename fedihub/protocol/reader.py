@@ -150,6 +150,17 @@ def has_public(addresses: Any) -> bool:
     return any(is_public_address(address) for address in ids_of(addresses))
 
 
+def mention_hrefs(doc: Mapping[str, Any]) -> list[str]:
+    """The actor ids of an object's ``Mention`` tags, each once (Mastodon tags every @-mention so)."""
+    found = []
+    for tag in as_list(doc.get("tag")):
+        if isinstance(tag, Mapping) and tag.get("type") == "Mention":
+            href = id_of(tag.get("href"))
+            if href:
+                found.append(href)
+    return list(dict.fromkeys(found))
+
+
 def visibility(to: Any, cc: Any, followers_uri: str | None) -> str:
     """Mastodon's visibility classes from addressing (spec §1.7 table).
 

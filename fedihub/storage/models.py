@@ -568,7 +568,7 @@ class HeldPost(Base):
     hub_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     object_uri: Mapped[str] = mapped_column(URI, index=True)
-    reason: Mapped[str] = mapped_column(String(16))  # "rate" | "paused"
+    reason: Mapped[str] = mapped_column(String(16))  # "rate" | "paused" | "mention" (hubs/mentions.py)
     held_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(16))
@@ -705,3 +705,47 @@ class OutboundMail(Base):
     last_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+# Conversation from the fediverse (migration 0018).
+
+
+class CallReply(Base):
+    """A remote reply under one of our calls (owner: coalitions/replies.py); its text is the stored object.
+
+    ``hidden_at`` is set when the call's organizers hide it: then it is neither shown nor served. The
+    rows also count an actor's replies per call and hour (the reply cap).
+    """
+
+    __tablename__ = "call_replies"
+    __table_args__ = (
+        UniqueConstraint("object_id"),
+        Index("ix_call_replies_call_author", "call_id", "author_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    object_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    call_id: Mapped[int] = mapped_column(ForeignKey("objects.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime]
+    hidden_at: Mapped[datetime | None]
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+    reply: Mapped[StoredObject] = relationship(foreign_keys=[object_id], lazy="joined")
+
+
+class FediverseMember(Base):
+    """A fediverse account an organizer listed as a member of a coalition (owner: coalitions/fedi_members.py).
+
+    A listed member's public post that mentions the coalition is announced by it (FEP-1b12); the list
+    itself is shown to the coalition's organizers only.
+    """
+
+    __tablename__ = "fediverse_members"
+
+    coalition_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime]
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id], lazy="joined")

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from fedihub.coalitions import Actor
 from fedihub.coalitions.actor_profile import PROFILE_CONTEXT, profile_properties
+from fedihub.coalitions.replies import replies_collection
 from fedihub.errors import Gone, NotFound, PayloadTooLarge
 from fedihub.federation.actors import build_local_actor_document, find_actor, find_local_actor
 from fedihub.federation.collections import (
@@ -240,7 +241,10 @@ async def stored_object(request: Request) -> Response:
     if not wants_activitypub(request):
         return await pages.object_page(request, row)
     await require_signed_fetch(request)
-    return _as2(request, row.data)
+    doc = row.data
+    if row.type == "Event" and "replies" not in doc:  # a call published before replies were kept
+        doc = {**doc, "replies": replies_collection(row.uri)}
+    return _as2(request, doc)
 
 
 async def _activity_response(request: Request, uri: str) -> Response:

@@ -18,6 +18,7 @@ from fedihub.settings import Settings
 from fedihub.web import (
     account_pages,
     activitypub,
+    conversation_pages,
     directory_pages,
     feed_pages,
     healthcheck,
@@ -53,6 +54,7 @@ def build_routes() -> list[Any]:
         *pages.routes(),
         *pledge_pages.routes(),
         *remote_calls.routes(),
+        *conversation_pages.routes(),
         *feed_pages.routes(),
         *directory_pages.routes(),
         Route("/.well-known/webfinger", wellknown.webfinger, name="webfinger"),

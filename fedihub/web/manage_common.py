@@ -27,6 +27,7 @@ MENU = (
     ("requests", "/requests", "Follow requests", "admin"),
     ("following", "/following", "Following", "editor"),
     ("hubs", "/hubs", "Hubs", "editor"),
+    ("fediverse", "/fediverse", "Fediverse members", "admin"),
     ("deliveries", "/deliveries", "Delivery health", "admin"),
     ("members", "/members", "Members", "admin"),
     ("moderation", "/moderation", "Moderation", "owner"),
@@ -52,6 +53,8 @@ NOTICES = {
     "approved": "Request approved: they now receive your posts.",
     "rejected": "Request rejected.",
     "removed": "Follower removed. Their server has been told.",
+    "reply-hidden": "Hidden: the reply is no longer shown under the call or listed in its replies.",
+    "reply-shown": "Shown again under the call.",
 }
 
 

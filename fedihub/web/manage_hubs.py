@@ -19,6 +19,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
+from fedihub.hubs.review import HeldItem
 from fedihub.hubs.rules import SCOPES
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.protocol.urls import has_http_scheme, http_url
@@ -194,12 +195,8 @@ async def pause_member(request: Request) -> Response:
 # --- A hub's review list --------------------------------------------------------------------------
 
 
-async def review(request: Request) -> Response:
-    p = await _hub_page(request, "admin")
-    ctx = runtime_of(request).ctx
-    domain = runtime_of(request).settings.domain
-    async with ctx.sessions() as session:
-        items = await hubs.held_posts(session, p.coalition.id)
+def held_views(items: list[HeldItem], domain: str) -> list[dict[str, Any]]:
+    """A review list as manage/_held_posts.html shows it (a hub's, or a coalition's held mentions)."""
     held = []
     for item in items:
         row = item.object
@@ -213,23 +210,38 @@ async def review(request: Request) -> Response:
             else http_url(item.object_uri),
             "reason": item.reason_text, "since": date_text(item.held_at), "since_iso": item.held_at.isoformat(),
         })
+    return held
+
+
+async def review(request: Request) -> Response:
+    p = await _hub_page(request, "admin")
+    ctx = runtime_of(request).ctx
+    domain = runtime_of(request).settings.domain
+    async with ctx.sessions() as session:
+        items = await hubs.held_posts(session, p.coalition.id)
     settings = runtime_of(request).settings
-    context = _context(p, "review", "Review list", held=held, rate=settings.hub_boosts_per_member_hour)
+    context = _context(p, "review", "Review list", held=held_views(items, domain),
+                       rate=settings.hub_boosts_per_member_hour)
     return render(request, "manage/hub_review.html", context)
+
+
+async def held_decision(request: Request) -> tuple[bool, int]:
+    """Boost (True) or discard, and which waiting post: what a review list's forms post."""
+    raw = (await read_form(request)).text("held")  # the form first: it checks the CSRF token
+    decision = request.path_params["decision"]
+    if decision not in ("boost", "discard"):
+        raise NotFound("boost or discard, nothing else")
+    if not raw.isdigit():
+        raise NotFound("that post is not waiting in this review list")
+    return decision == "boost", int(raw)
 
 
 async def decide_held(request: Request) -> Response:
     p = await _hub_page(request, "admin")
-    form = await read_form(request)
-    decision = request.path_params["decision"]
-    if decision not in ("boost", "discard"):
-        raise NotFound("boost or discard, nothing else")
-    raw = form.text("held")
-    if not raw.isdigit():
-        raise NotFound("that post is not waiting in this hub's review list")
+    boost, held = await held_decision(request)
     ctx = runtime_of(request).ctx
     async with ctx.sessions.begin() as session:
-        outcome = await hubs.decide_held(ctx, session, p.handle, int(raw), boost=decision == "boost")
+        outcome = await hubs.decide_held(ctx, session, p.handle, held, boost=boost)
     return done(f"{p.base}/review", f"held-{outcome}")
 
 

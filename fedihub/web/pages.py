@@ -25,6 +25,7 @@ from fedihub.hubs.settings import hub_region_of, hub_scope_of
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
+from fedihub.web.conversation_pages import replies_section
 from fedihub.web.forms import read_form
 from fedihub.web.pledge_pages import carried_calls, pledge_section
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
@@ -132,7 +133,7 @@ async def call_page_context(request: Request, row: StoredObject) -> dict[str, An
         updates = await organizer_updates(session, row, limit=RECENT)
     return {
         "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
-        **await pledge_section(request, row),
+        **await pledge_section(request, row), **await replies_section(request, row),
     }
 
 

@@ -240,3 +240,15 @@ def test_hub_safeguard_settings_are_read_and_checked(tmp_path: Path) -> None:
         Settings.from_env({**env, "FEDIHUB_HUB_BOOSTS_PER_MEMBER_HOUR": "-1"})
     with pytest.raises(ConfigurationError, match="FEDIHUB_HUB_MAX_ADDRESSED_GROUPS"):
         Settings.from_env({**env, "FEDIHUB_HUB_MAX_ADDRESSED_GROUPS": "many"})
+
+
+def test_conversation_caps_are_read_and_checked(tmp_path: Path) -> None:
+    env = {"FEDIHUB_DATA_DIR": str(tmp_path), "FEDIHUB_SECRET_KEY": "s"}
+    defaults = Settings.from_env(env)
+    assert (defaults.replies_per_actor_hour, defaults.member_announces_per_hour) == (5, 3)
+    chosen = Settings.from_env(
+        {**env, "FEDIHUB_REPLIES_PER_ACTOR_HOUR": "1", "FEDIHUB_MEMBER_ANNOUNCES_PER_HOUR": "0"}
+    )
+    assert (chosen.replies_per_actor_hour, chosen.member_announces_per_hour) == (1, 0)
+    with pytest.raises(ConfigurationError, match="FEDIHUB_REPLIES_PER_ACTOR_HOUR"):
+        Settings.from_env({**env, "FEDIHUB_REPLIES_PER_ACTOR_HOUR": "-2"})
