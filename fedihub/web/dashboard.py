@@ -35,7 +35,7 @@ def _call_row(item: CallForYou, key: str, home_zone: str | None, domain: str, ba
         "key": key, "view": call_view(call, domain), "page": call_page_path(call.uri, base_url), "via": item.via,
         "rollup": item.rollup, "pledge": STATE_TEXT.get(item.pledge.state) if item.pledge else None,
         "full_form": pledge_link(call.uri), "zones": _zones(call.timezone, home_zone),
-        "values": {"action_timezone": call.timezone or home_zone or "UTC"},
+        "form_values": {"action_timezone": call.timezone or home_zone or "UTC"},
     }
 
 
