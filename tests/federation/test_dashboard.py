@@ -66,6 +66,15 @@ async def _city_organizer(c: Instance) -> Browser:
     return await organizer(c, "rosa", city, "admin")
 
 
+async def _national_call_at_the_city(net: FederationNet) -> tuple[Instance, Instance, StoredObject, Browser]:
+    """The network (the city asked to join), the national coalition's call once it has travelled, and
+    a browser of an admin of the city coalition (the caller closes it)."""
+    c, s, n, o = await _network(net, city_asks=True)
+    call = await committed(o.ctx, calls.publish_call, "national-org", _call(net))
+    await net.settle()
+    return c, o, call, await _city_organizer(c)
+
+
 def _section(page: str, heading_id: str) -> str:
     """The text of one dashboard section, from its heading to the next heading of its level or above."""
     part = page.split(f'id="{heading_id}"', 1)[1]
@@ -90,10 +99,7 @@ async def _origin_pledge(o: Instance, call_uri: str) -> str | None:
 
 
 async def test_a_national_call_reaches_the_city_dashboard_is_pledged_there_and_withdrawn(net: FederationNet) -> None:
-    c, s, n, o = await _network(net, city_asks=True)
-    call = await committed(o.ctx, calls.publish_call, "national-org", _call(net))
-    await net.settle()
-    rosa = await _city_organizer(c)
+    c, o, call, rosa = await _national_call_at_the_city(net)
     try:
         # The city coalition never followed the national hub, nor the national coalition: the call came
         # down national hub → state hub → city, and says through which of its hubs.
@@ -259,10 +265,7 @@ async def test_approving_a_hubs_follow_request_by_hand_follows_it_back_at_once(n
 
 
 async def test_once_the_day_is_past_the_dashboard_asks_for_the_report_back(net: FederationNet) -> None:
-    c, s, n, o = await _network(net, city_asks=True)
-    call = await committed(o.ctx, calls.publish_call, "national-org", _call(net))
-    await net.settle()
-    rosa = await _city_organizer(c)
+    c, o, call, rosa = await _national_call_at_the_city(net)
     try:
         await rosa.submit("/dashboard", "/pledge", {"call": call.uri, "coalition": CITY, "back": "dashboard"})
         await net.settle()
