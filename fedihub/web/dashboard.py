@@ -10,6 +10,7 @@ from starlette.responses import Response
 from fedihub.accounts.service import role_rank
 from fedihub.coalitions import Actor
 from fedihub.coalitions.queries import latest_call_zone
+from fedihub.errors import NotFound
 from fedihub.federation.collections import count_followers
 from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
@@ -20,6 +21,9 @@ from fedihub.web.pledge_pages import NOTICES, call_page_path, pledge_link
 from fedihub.web.state import runtime_of
 from fedihub.web.views import call_view, when_of
 
+# An instance admin organizes every coalition of the server: the calls and pledges of at most this many
+# are worked out per page; the others link to a dashboard of their own (?coalition=HANDLE).
+DETAILED = 10
 STATE_TEXT = {"pending": "Sent; waiting for the call's server to confirm", "accepted": "Confirmed"}
 
 
@@ -55,22 +59,25 @@ def _pledge_row(item: OwnPledge, key: str, domain: str, base_url: str) -> dict[s
     }
 
 
-async def _coalition_part(request: Request, actor: Actor, role: str, number: int) -> dict[str, Any]:
+async def _coalition_part(request: Request, actor: Actor, role: str, number: int, detailed: bool) -> dict[str, Any]:
     runtime = runtime_of(request)
     ctx, domain = runtime.ctx, runtime.settings.domain
     now = ctx.clock()
     is_hub = hub_scope_of(actor) is not None
+    incoming: list[CallForYou] = []
+    own: list[OwnPledge] = []
     async with ctx.sessions() as session:
         followers = await count_followers(session, actor.id)
         waiting = await count_followers(session, actor.id, state="pending")
-        incoming = await calls_for(session, actor, now)
-        own = [] if is_hub else await pledges_of(session, actor, now)
+        if detailed:
+            incoming = await calls_for(session, actor, now)
+            own = [] if is_hub else await pledges_of(session, actor, now)
         one_way = await two_way.hubs_not_followed_back(session, actor.id)
         home_zone = None if is_hub else await latest_call_zone(session, actor.id)
     can_admin = role_rank(role) >= role_rank("admin")
     return {
         "actor": actor, "role": role, "is_hub": is_hub, "can_admin": can_admin, "followers": followers,
-        "requests": waiting if can_admin else 0, "one_way": len(one_way),
+        "requests": waiting if can_admin else 0, "one_way": len(one_way), "detailed": detailed,
         "calls": [
             _call_row(item, f"c{number}-{n}", home_zone, domain, ctx.base_url) for n, item in enumerate(incoming)
         ],
@@ -82,7 +89,13 @@ async def dashboard(request: Request) -> Response:
     account = await require_account(request)
     async with runtime_of(request).ctx.sessions() as session:
         mine = await coalitions_of(session, account)
-    items = [await _coalition_part(request, actor, role, n) for n, (actor, role) in enumerate(mine)]
+    focus = request.query_params.get("coalition")
+    if focus is not None and all(actor.username != focus for actor, _ in mine):
+        raise NotFound("you are not an organizer of that coalition")
+    items = [
+        await _coalition_part(request, actor, role, n, actor.username == focus if focus else n < DETAILED)
+        for n, (actor, role) in enumerate(mine)
+    ]
     return render(request, "manage/dashboard.html", {
         "account": account, "coalitions": items, "domain": runtime_of(request).settings.domain,
         "notice": NOTICES.get(request.query_params.get("done", "")),
