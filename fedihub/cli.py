@@ -27,6 +27,7 @@ from fedihub.commands.base import FriendlyGroup, configure_logging, load_setting
 from fedihub.errors import InvalidInput
 from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor, resolve_target
+from fedihub.hubs import two_way
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
 
@@ -195,7 +196,7 @@ async def coalition_approve(runtime: Runtime, handle: str, follower: str) -> Non
     """Approve FOLLOWER's request to follow HANDLE."""
     requester = await resolve_target(runtime.ctx, follower)
     async with runtime.ctx.sessions.begin() as session:
-        await follows.decide_request(runtime.ctx, session, handle, requester, approve=True)
+        await two_way.approve_follower(runtime.ctx, session, handle, requester, approve=True)
     click.echo(f"approved {follower}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.moderation.visibility import not_blocked_by, shown_objects
@@ -21,32 +21,38 @@ class TimelineEntry:
     boosted_by: list[str] = field(default_factory=list)
 
 
-def _followed(actor_id: int) -> Select[int]:
+def followed_ids(actor_id: int) -> Select[int]:
+    """Ids of the actors ``actor_id`` follows, accepted follows only."""
     return select(Follow.target_id).where(Follow.follower_id == actor_id, Follow.state == "accepted")
 
 
-async def organizer_timeline(session: AsyncSession, actor_id: int, *, limit: int = TIMELINE) -> list[TimelineEntry]:
-    """Public and unlisted posts and calls by the actors the coalition follows (accepted follows
-    only), and those the followed actors boosted, newest first."""
-    followed = _followed(actor_id)
+async def reaching(session: AsyncSession, actor_id: int) -> list[ColumnElement[bool]]:
+    """Conditions over StoredObject for what reaches a coalition: public and unlisted posts and calls
+    by the actors it follows (accepted follows only) or boosted by them, less what blocks hide."""
+    followed = followed_ids(actor_id)
     # What followed actors boosted too: that is how calls carried by a hub reach its followers.
     boosted = select(Reaction.object_uri).where(Reaction.type == "Announce", Reaction.actor_id.in_(followed))
+    return [
+        or_(StoredObject.attributed_to_id.in_(followed), StoredObject.uri.in_(boosted)),
+        StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
+        await shown_objects(session), not_blocked_by(actor_id),
+    ]
+
+
+async def organizer_timeline(session: AsyncSession, actor_id: int, *, limit: int = TIMELINE) -> list[TimelineEntry]:
+    """What reaches the coalition (see ``reaching``), newest first, each with the followed actors that boosted it."""
     rows = (
         await session.scalars(
-            select(StoredObject).where(
-                or_(StoredObject.attributed_to_id.in_(followed), StoredObject.uri.in_(boosted)),
-                StoredObject.deleted_at.is_(None), StoredObject.visibility.in_(("public", "unlisted")),
-                await shown_objects(session), not_blocked_by(actor_id),
-            )
+            select(StoredObject).where(*await reaching(session, actor_id))
             .order_by(func.coalesce(StoredObject.published, StoredObject.created_at).desc(), StoredObject.id.desc())
             .limit(limit)
         )
     ).all()
-    boosters = await _boosters(session, followed, [row.uri for row in rows])
+    boosters = await followed_boosters(session, followed_ids(actor_id), [row.uri for row in rows])
     return [TimelineEntry(row, boosters.get(row.uri, [])) for row in rows]
 
 
-async def _boosters(session: AsyncSession, followed: Select[int], uris: list[str]) -> dict[str, list[str]]:
+async def followed_boosters(session: AsyncSession, followed: Select[int], uris: list[str]) -> dict[str, list[str]]:
     """Names of the followed actors that boosted each of ``uris``, in the order they boosted."""
     if not uris:
         return {}

@@ -7,7 +7,7 @@ import click
 from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
 from fedihub.federation.actors import resolve_target
-from fedihub.hubs import membership
+from fedihub.hubs import membership, two_way
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
 
@@ -151,6 +151,18 @@ async def hub_leave(runtime: Runtime, member_handle: str, hub_target: str) -> No
     async with runtime.ctx.sessions.begin() as session:
         await membership.leave_hub(runtime.ctx, session, member_handle, hub)
     click.echo(f"{member_handle} left {hub_target}")
+
+
+@hub.command("follow-back")
+@click.argument("member_handle")
+@click.argument("hub_target")
+@with_runtime
+async def hub_follow_back(runtime: Runtime, member_handle: str, hub_target: str) -> None:
+    """MEMBER_HANDLE follows back the hub HUB_TARGET that added it, so the hub's calls reach it."""
+    hub = await resolve_target(runtime.ctx, hub_target)
+    async with runtime.ctx.sessions.begin() as session:
+        await two_way.follow_back(runtime.ctx, session, member_handle, hub)
+    click.echo(f"{member_handle} follows back {hub.handle}: its calls reach {member_handle} from now on")
 
 
 @hub.command("pause")

@@ -14,11 +14,13 @@ from pathlib import Path
 from types import FrameType
 
 from fedihub.demo.guide import guide
+from fedihub.demo.mail_catcher import HOST, PORT, MailCatcher
 from fedihub.demo.network import SITES, Seeded, seed
 from fedihub.demo.servers import DemoError, Server, free_port, pick_port, port_is_free, stop_all, wait_until
 
 MARKER = "network.json"
 PIDFILE = "demo.pid"
+MAILBOX = "mail"  # the mail catcher's .eml files
 START_TIMEOUT = 60.0
 
 
@@ -99,7 +101,7 @@ def prepare(data_dir: Path, keep: bool) -> Seeded | None:
             return seeded
         say(f"nothing to keep in {data_dir}: starting afresh")
     if data_dir.exists():
-        ours = {site.key for site in SITES} | {MARKER, PIDFILE}
+        ours = {site.key for site in SITES} | {MARKER, PIDFILE, MAILBOX}
         strangers = sorted(p.name for p in data_dir.iterdir() if p.name not in ours)
         if strangers:
             raise DemoError(f"{data_dir} holds files the demo did not make ({', '.join(strangers[:3])}); "
@@ -109,7 +111,7 @@ def prepare(data_dir: Path, keep: bool) -> Seeded | None:
     return None
 
 
-def plan(data_dir: Path, seeded: Seeded | None, free_ports: bool) -> dict[str, Server]:
+def plan(data_dir: Path, seeded: Seeded | None, free_ports: bool, mail_url: str) -> dict[str, Server]:
     servers = {}
     for site in SITES:
         if seeded is not None:
@@ -120,7 +122,7 @@ def plan(data_dir: Path, seeded: Seeded | None, free_ports: bool) -> dict[str, S
                                 "stop what listens there, or run without --keep")
         else:
             port = free_port(site.host) if free_ports else pick_port(site.host, site.port)
-        servers[site.key] = Server(site.key, site.label, site.role, site.host, port, data_dir / site.key)
+        servers[site.key] = Server(site.key, site.label, site.role, site.host, port, data_dir / site.key, mail_url)
     return servers
 
 
@@ -148,11 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     signals = Signals()
     signals.install()
     servers: dict[str, Server] = {}
+    catcher: MailCatcher | None = None
     code = 0
     try:
         seeded = prepare(args.data_dir, args.keep)
         (args.data_dir / PIDFILE).write_text(f"{os.getpid()}\n")
-        servers = plan(args.data_dir, seeded, args.free_ports)
+        catcher = MailCatcher(args.data_dir / MAILBOX, free_port(HOST) if args.free_ports else pick_port(HOST, PORT))
+        catcher.start()
+        servers = plan(args.data_dir, seeded, args.free_ports, catcher.url)
         say(f"starting {len(servers)} fedihub servers on {', '.join(s.base_url for s in servers.values())}")
         started = time.monotonic()
         start(servers, signals)
@@ -162,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"started and seeded in {time.monotonic() - started:.0f} s")
         else:
             say(f"kept the network seeded before (the call is {seeded.call_url})")
-        print(guide(servers, seeded, str(args.data_dir)), flush=True)
+        print(guide(servers, seeded, str(args.data_dir), str(catcher.directory), catcher.url), flush=True)
         if args.exit_when_ready:
             say("ready: the network is seeded; stopping it (--exit-when-ready)")
         else:
@@ -182,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if running_demo(args.data_dir) is None:  # the file names this process, or nobody
             with contextlib.suppress(OSError):
                 (args.data_dir / PIDFILE).unlink()
+        if catcher is not None:
+            catcher.stop()
         if servers:
             say("all servers stopped")
     return code

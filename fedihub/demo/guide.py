@@ -25,7 +25,25 @@ def answers(url: str) -> bool:
         return False
 
 
-def guide(servers: Mapping[str, Server], seeded: Seeded, data_dir: str) -> str:
+# >>> MAILBOX STEPS: the place for the "in a mailbox" steps of the guide (issue 11: notices to organizers by
+# e-mail, public e-mail subscriptions). Each entry is one printed line, under "In a mailbox"; the format
+# fields are {springfield}, {chicago}, {cleveland}, {illinois}, {national} (base URLs), {mail_dir} and
+# {call} / {down_call} (the seeded calls). Until something fills it, the guide says that no notice is
+# sent by e-mail yet, and where the messages would be. <<<
+MAILBOX_STEPS: tuple[str, ...] = ()
+
+
+def _mailbox(fields: Mapping[str, str], mail_dir: str, mail_url: str) -> list[str]:
+    lines = [
+        f"In a mailbox: every server sends its e-mail to the demo's SMTP catcher ({mail_url}), which keeps each",
+        f"message as an .eml file in {mail_dir}/ (open one with any mail program, or read it as text).",
+    ]
+    if MAILBOX_STEPS:
+        return lines + [step.format(**fields) for step in MAILBOX_STEPS]
+    return lines + ["  (This version sends no notices by e-mail yet: the folder stays empty.)"]
+
+
+def guide(servers: Mapping[str, Server], seeded: Seeded, data_dir: str, mail_dir: str = "", mail_url: str = "") -> str:
     chicago, springfield = servers["chicago"].base_url, servers["springfield"].base_url
     illinois, national = servers["illinois"].base_url, servers["national"].base_url
     call = seeded.call_url
@@ -50,16 +68,29 @@ def guide(servers: Mapping[str, Server], seeded: Seeded, data_dir: str) -> str:
         f"       {illinois}/g/illinois     {national}/g/national",
         "  4. A local action made by a pledge, on the Springfield coalition's page:",
         f"       {springfield}/g/springfield-renters",
-        f"  5. The organizer's side: log in at {springfield}/login, see {springfield}/dashboard, then open the call",
-        f"     there, {springfield}/calls/view?url={quote(call, safe='')}",
-        "     'Your coalitions' shows Springfield's pledge as accepted, with a Withdraw button.",
-        f"  6. Watch a call travel up the tree: log in at {chicago}/login, publish a call from",
+        f"  5. A national call coming down to a city: log in at {springfield}/login and open {springfield}/dashboard.",
+        "     Under Springfield Renters United, 'Calls for you' lists 'National evening of tenant assemblies' by",
+        "     Cleveland Solidarity Network, 'via Illinois Coalitions Hub': Springfield follows neither Cleveland nor",
+        "     the national hub; the national hub boosted the call and the Illinois hub passed it down.",
+        "     Click 'Pledge', add a local action if you like, and press 'Pledge Springfield Renters United': the",
+        "     pledge shows under 'Your pledges' (with its local action and a Withdraw button) next to the first",
+        "     national call, pledged during seeding, and the call's roll-up line counts it within seconds.",
+        "  6. Following a hub back: the Illinois hub added Chicago Fight for $15 without being asked, which alone",
+        "     brings it none of the hub's calls; its organizers followed the hub back (the 'Follow back (receive its",
+        f"     calls)' button of {chicago}/manage/chicago-fight-for-15/hubs), so Cleveland's call is on its part",
+        f"     of {chicago}/dashboard too (log in on Chicago).",
+        f"  7. Watch a call travel up the tree: log in at {chicago}/login, publish a call from",
         f"       {chicago}/manage/chicago-fight-for-15/calls/new",
         f"     and reload {national}/g/national: the Illinois hub boosts it, then the national hub, in seconds.",
     ]
     extra = [f"       {base}{path}  ({what})" for base in (national,) for path, what in OPTIONAL_PAGES
              if answers(f"{base}{path}")]
     if extra:
-        lines += ["  7. Discovery on the national hub's server:", *extra]
+        lines += ["  8. Discovery on the national hub's server:", *extra]
+    if mail_dir:
+        fields = {"springfield": springfield, "chicago": chicago, "cleveland": servers["cleveland"].base_url,
+                  "illinois": illinois, "national": national, "mail_dir": mail_dir, "call": call,
+                  "down_call": seeded.down_call_url}
+        lines += ["", *_mailbox(fields, mail_dir, mail_url)]
     lines += ["", "Stop everything with Ctrl-C. `make demo` starts afresh; add DEMO_ARGS=--keep to keep this network."]
     return "\n".join(lines)

@@ -13,6 +13,7 @@ from fedihub.demo.servers import DemoError, Server, run_side_by_side, wait_until
 ADMIN = "admin"
 PASSWORD = "fedihub-demo"  # at least 10 characters, as fedihub asks; printed for the person at the keyboard
 CALL_TITLE = "National day of action for rent control"
+DOWN_CALL_TITLE = "National evening of tenant assemblies"
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ SITES: tuple[Site, ...] = (
     )),
     Site("illinois", "Illinois", "state hub server: the Illinois hub follows the Illinois coalitions", "127.0.0.5",
          8004, hub="illinois"),
-    Site("national", "National", "national hub server: the national hub follows the state hub and Cleveland",
-         "127.0.0.6", 8005, hub="national"),
+    Site("national", "National", "national hub server: the national hub follows the state hub (it asked to join) "
+         "and Cleveland", "127.0.0.6", 8005, hub="national"),
 )
 
 
@@ -69,10 +70,13 @@ class Seeded:
     ports: dict[str, int]
     call_url: str
     call_date: str
+    # Cleveland's call, which comes down the tree: national hub → Illinois hub → Springfield's dashboard.
+    down_call_url: str = ""
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(
-            {"ports": self.ports, "call_url": self.call_url, "call_date": self.call_date}, indent=2
+            {"ports": self.ports, "call_url": self.call_url, "call_date": self.call_date,
+             "down_call_url": self.down_call_url}, indent=2
         ))
 
     @classmethod
@@ -80,7 +84,7 @@ class Seeded:
         try:
             data = json.loads(path.read_text())
             return cls(ports={k: int(v) for k, v in data["ports"].items()}, call_url=str(data["call_url"]),
-                       call_date=str(data["call_date"]))
+                       call_date=str(data["call_date"]), down_call_url=str(data.get("down_call_url", "")))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -96,6 +100,17 @@ def accepted_follows_of(server: Server, handle: str) -> int:
     sql = ("SELECT count(*) FROM follows f JOIN actors a ON a.id = f.follower_id "
            "WHERE a.local_username = ? AND f.state = 'accepted'")
     return int(server.scalar(sql, handle) or 0)
+
+
+def hub_follows_accepted(server: Server, member: str) -> int:
+    """How many hubs' follows of the local ``member`` were accepted (its memberships)."""
+    sql = ("SELECT count(*) FROM follows f JOIN actors a ON a.id = f.target_id "
+           "WHERE a.local_username = ? AND f.state = 'accepted' AND NOT f.of_hub")
+    return int(server.scalar(sql, member) or 0)
+
+
+def stored(server: Server, object_uri: str) -> bool:
+    return bool(server.scalar("SELECT count(*) FROM objects WHERE uri = ?", object_uri))
 
 
 def waiting_join(server: Server, member_uri: str) -> bool:
@@ -179,26 +194,48 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     _per_server_in_order(steps)
 
     say("building the tree: Illinois hub <- Chicago coalitions + Springfield (by request); "
-        "national hub <- Illinois hub + Cleveland")
+        "national hub <- Illinois hub (by request) + Cleveland")
     illinois_hub, springfield_uri = actor_url(illinois, "illinois"), actor_url(springfield, "springfield-renters")
+    national_hub = actor_url(national, "national")
     run_side_by_side([
         (illinois, ["hub", "add-member", "illinois", actor_url(chicago, "chicago-tenants"),
                     actor_url(chicago, "chicago-fight-for-15")], None),
-        (national, ["hub", "add-member", "national", illinois_hub, actor_url(cleveland, "cleveland-solidarity")], None),
+        (national, ["hub", "add-member", "national", actor_url(cleveland, "cleveland-solidarity")], None),
         (springfield, ["hub", "join", "springfield-renters", illinois_hub,
                        "--message", "Springfield renters want in on the state-wide actions."], None),
     ])
-    wait_until(lambda: waiting_join(illinois, springfield_uri), what="Springfield's request to reach the Illinois hub",
-               timeout=timeout, servers=everyone)
-    run_side_by_side([(illinois, ["hub", "approve", "illinois", springfield_uri], None)])
+    run_side_by_side([(illinois, ["hub", "join", "illinois", national_hub,
+                                  "--message", "The Illinois coalitions take part in national days of action."],
+                       None)])
+    wait_until(lambda: waiting_join(illinois, springfield_uri) and waiting_join(national, illinois_hub),
+               what="Springfield's and the Illinois hub's requests to reach their hubs", timeout=timeout,
+               servers=everyone)
+    # Asking to join is consent: Springfield and the Illinois hub follow their hubs once approved, so the
+    # calls those hubs carry come down to them.
+    run_side_by_side([(illinois, ["hub", "approve", "illinois", springfield_uri], None),
+                      (national, ["hub", "approve", "national", illinois_hub], None)])
+    wait_until(
+        lambda: hub_follows_accepted(chicago, "chicago-fight-for-15") == 1
+        and hub_follows_accepted(cleveland, "cleveland-solidarity") == 1,
+        what="the hubs' follows of the members they added to be accepted", timeout=timeout, servers=everyone,
+    )
+    # The members a hub added (coalitions accept followers on their own) follow it back by their
+    # organizers' choice: the hubs page's "Follow back" button, here as a command.
+    run_side_by_side([
+        (chicago, ["hub", "follow-back", "chicago-fight-for-15", illinois_hub], None),
+        (cleveland, ["hub", "follow-back", "cleveland-solidarity", national_hub], None),
+    ])
     # The calling coalition's organizers follow the hubs they work with: that makes those hubs' rosters
     # vouch for the pledges to its calls (docs/security.md, "Which hubs vouch").
-    for hub in (illinois_hub, actor_url(national, "national")):
+    for hub in (illinois_hub, national_hub):
         run_side_by_side([(chicago, ["follow", "chicago-tenants", hub], None)])
     wait_until(
-        lambda: accepted_follows_of(illinois, "illinois") == 3 and accepted_follows_of(national, "national") == 2
-        and accepted_follows_of(chicago, "chicago-tenants") == 2,
-        what="every member to accept its hub", timeout=timeout, servers=everyone,
+        lambda: accepted_follows_of(illinois, "illinois") == 4 and accepted_follows_of(national, "national") == 2
+        and accepted_follows_of(chicago, "chicago-tenants") == 2
+        and accepted_follows_of(chicago, "chicago-fight-for-15") == 1
+        and accepted_follows_of(springfield, "springfield-renters") == 1
+        and accepted_follows_of(cleveland, "cleveland-solidarity") == 1,
+        what="every member and its hub to follow each other", timeout=timeout, servers=everyone,
     )
 
     day = date.today() + timedelta(days=14)
@@ -235,4 +272,20 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     except DemoError as exc:
         seen = {server.label: rollup_seen(server, call_url) for server in everyone}
         raise DemoError(f"{exc}\n(pledges, hubs) seen per server: {seen}") from None
-    return Seeded(ports={key: server.port for key, server in servers.items()}, call_url=call_url, call_date=str(day))
+
+    later = day + timedelta(days=7)
+    say(f"Cleveland Solidarity Network posts a second national call, for {later:%A %d %B %Y}: it climbs to the "
+        "national hub and comes down through the Illinois hub to Springfield and Chicago")
+    [down_call_url] = run_side_by_side([(cleveland, [
+        "call", "create", "cleveland-solidarity", "--title", DOWN_CALL_TITLE, "--start", f"{later}T18:00",
+        "--end", f"{later}T20:00", "--timezone", "America/New_York", "--place", "Every city, your own venue",
+        "--movement", "Tenants", "--region-country", "US",
+        "--description", "Every tenants' coalition holds an open assembly the same evening. **Pledge** with "
+                         "the address of yours.",
+    ], None)])
+    down_call_url = down_call_url.strip()
+    wait_until(lambda: stored(springfield, down_call_url) and stored(chicago, down_call_url),
+               what="Cleveland's call to come down the tree to Springfield and Chicago", timeout=timeout,
+               servers=everyone)
+    return Seeded(ports={key: server.port for key, server in servers.items()}, call_url=call_url, call_date=str(day),
+                  down_call_url=down_call_url)

@@ -35,6 +35,8 @@ class Server:
     host: str
     port: int
     data_dir: Path
+    # The demo's mail catcher (demo/mail_catcher.py): every server sends its mail there.
+    mail_url: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -60,6 +62,9 @@ class Server:
             FEDIHUB_INSTANCE_NAME=f"{self.label} (demo)",
             FEDIHUB_LOG_LEVEL=log_level,
         )
+        if self.mail_url:
+            env.update(FEDIHUB_SMTP_URL=self.mail_url,
+                       FEDIHUB_MAIL_FROM=f"{self.label} (fedihub demo) <noreply@{self.key}.demo.example>")
         return env
 
     # --- The server process -------------------------------------------------------------------

@@ -16,7 +16,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from fedihub.errors import NotFound
 from fedihub.federation import follows
+from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.storage.models import Actor, Follow, HubRequest, HubSettings
@@ -78,9 +80,13 @@ async def consented(session: AsyncSession, hub: Actor, member: Actor) -> bool:
     Coalitions accept followers on their own, so a hub's accepted Follow alone proves nothing: a
     hostile server could declare a "hub", follow every coalition and be followed back, and a hub the
     call's author follows vouches for pledges (docs/security.md, "Which hubs vouch"). The member asked
-    to join, its organizers approve followers by hand, or the hub is this server's own (its admins made it).
+    to join, its organizers approve followers by hand, follow the hub (they followed it back, or by
+    hand: the member's follows are its own people's doing), or the hub is this server's own (its
+    admins made it).
     """
     if hub.is_local or member.manually_approves_followers:
+        return True
+    if member.is_local and await follows.find_follow(session, member.id, hub.id) is not None:
         return True
     request = await session.scalar(
         select(HubRequest.id).where(
@@ -102,6 +108,50 @@ async def on_follow_received(ctx: FederationContext, session: AsyncSession, foll
         session, follow.follower, follow.target
     ):
         await follow_hub(ctx, session, follow.follower, follow.target)
+
+
+async def approve_follower(
+    ctx: FederationContext, session: AsyncSession, local_username: str, follower: Actor, *, approve: bool
+) -> Follow:
+    """Approve or reject a follow request by hand; a hub approved so is followed back at once (the
+    organizers' approval is the member's consent), not at the next sweep."""
+    row = await follows.decide_request(ctx, session, local_username, follower, approve=approve)
+    if approve:
+        await on_follow_received(ctx, session, row)
+    return row
+
+
+async def hubs_not_followed_back(session: AsyncSession, member_id: int) -> list[Actor]:
+    """Hubs whose follow of the local ``member_id`` was accepted (they added it) but that it does not
+    follow: their calls do not reach it until its organizers follow back (or leave)."""
+    back = aliased(Follow)
+    return list(
+        (
+            await session.scalars(
+                select(Actor)
+                .join(Follow, Follow.follower_id == Actor.id)
+                .join(HubSettings, HubSettings.actor_id == Actor.id)  # only hubs have a row
+                .outerjoin(back, and_(back.follower_id == Follow.target_id, back.target_id == Follow.follower_id))
+                .where(
+                    Follow.target_id == member_id, Follow.state == "accepted", Follow.of_hub.is_(False),
+                    Actor.deleted_at.is_(None), back.id.is_(None),
+                )
+                .order_by(Actor.name, Actor.id)
+            )
+        ).all()
+    )
+
+
+async def follow_back(ctx: FederationContext, session: AsyncSession, member_username: str, hub: Actor) -> None:
+    """The organizers of a local member follow back a hub that added it: its calls reach the member
+    from now on, and the follow is their consent (``consented``), so it counts as the membership's."""
+    member = await get_local_actor(session, member_username)
+    membership = await follows.find_follow(session, hub.id, member.id)
+    if hub_scope_of(hub) is None or membership is None or membership.state != "accepted" or membership.of_hub:
+        raise NotFound(f"{hub.handle} is not a hub that {member_username} is a member of")
+    if hub.deleted_at is not None:
+        raise NotFound(f"{hub.handle} has been deleted")
+    await follow_hub(ctx, session, hub, member)
 
 
 async def sweep(ctx: FederationContext, session: AsyncSession) -> int:

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from fedihub.accounts.service import role_rank
 from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
@@ -25,8 +24,8 @@ from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
+from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
-from fedihub.web.auth import coalitions_of, require_account
 from fedihub.web.forms import PostedForm, read_form
 from fedihub.web.manage_common import Page, done, errors_of, page, render
 from fedihub.web.state import runtime_of
@@ -40,22 +39,7 @@ OWN_NOTES = 10
 MULTI = ("movements",)
 
 
-# --- Dashboard and overview -----------------------------------------------------------------------
-
-
-async def dashboard(request: Request) -> Response:
-    account = await require_account(request)
-    async with runtime_of(request).ctx.sessions() as session:
-        items = []
-        for actor, role in await coalitions_of(session, account):
-            followers = await count_followers(session, actor.id)
-            waiting = await count_followers(session, actor.id, state="pending")
-            can_admin = role_rank(role) >= role_rank("admin")
-            items.append(
-                {"actor": actor, "role": role, "followers": followers, "requests": waiting if can_admin else 0}
-            )
-    domain = runtime_of(request).settings.domain
-    return render(request, "manage/dashboard.html", {"account": account, "coalitions": items, "domain": domain})
+# --- Overview -----------------------------------------------------------------------
 
 
 def object_key(uri: str) -> str:
@@ -310,7 +294,7 @@ def routes() -> list[BaseRoute]:
     call = base + "/calls/{object_id:str}"
     return [
         Route("/media/{key:str}.png", media, name="media"),
-        Route("/dashboard", dashboard, name="dashboard"),
+        Route("/dashboard", dashboard_page.dashboard, name="dashboard"),
         Route(base, overview, name="manage"),
         Route(f"{base}/profile", profile_page, methods=both, name="manage_profile"),
         Route(f"{base}/announce", announce, methods=both, name="manage_announce"),

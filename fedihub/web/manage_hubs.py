@@ -17,7 +17,7 @@ from fedihub.coalitions import Actor
 from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.actors import resolve_target
-from fedihub.hubs import membership
+from fedihub.hubs import membership, two_way
 from fedihub.hubs import service as hubs
 from fedihub.hubs.review import HeldItem
 from fedihub.hubs.rules import SCOPES
@@ -41,6 +41,7 @@ NOTICES = {
     "rules-unchanged": "Nothing had changed.",
     "join-asked": "Request sent. The hub's admins decide; it shows below until they do.",
     "left": "Done: the hub no longer follows you or boosts your calls, and it has been told.",
+    "followed-back": "Following back: the calls this hub carries reach your dashboard once it accepts (in seconds).",
     "member-paused": "Paused: their new posts wait in the review list instead of being boosted.",
     "member-already-paused": "They were paused already.",
     "member-resumed": "Resumed: their new posts are boosted again. What waits in the review list stays there.",
@@ -318,10 +319,12 @@ async def _hubs(p: Page, values: Mapping[str, Any], errors: dict[str, str], stat
     async with ctx.sessions() as session:
         followed_by = await membership.hubs_of(session, p.coalition.id)
         sent = await membership.requests_sent(session, p.coalition.id)
+        one_way = await two_way.hubs_not_followed_back(session, p.coalition.id)
     member_of = {item.hub.id for item in followed_by if item.state == "accepted"}
     context = _context(
         p, "hubs", "Hubs",
         memberships=[(item.hub, actor_view(item.hub, domain)) for item in followed_by if item.state == "accepted"],
+        one_way=[(hub, actor_view(hub, domain)) for hub in one_way],
         waiting=[(item.hub, actor_view(item.hub, domain)) for item in followed_by if item.state == "pending"],
         sent=[{"row": r, "view": actor_view(r.hub, domain), "state": STATE_TEXT.get(r.state, r.state),
                "since": date_text(r.created_at), "since_iso": r.created_at.isoformat(),
@@ -340,6 +343,18 @@ async def leave(request: Request) -> Response:
     async with ctx.sessions.begin() as session:
         await membership.leave_hub(ctx, session, p.handle, hub)
     return done(f"{p.base}/hubs", "left")
+
+
+async def follow_back(request: Request) -> Response:
+    """Follow back a hub that added this coalition: its calls reach the dashboard, and the follow is
+    the organizers' consent to the membership (hubs/two_way.py)."""
+    p = await page(request, "admin")
+    form = await read_form(request)
+    ctx = runtime_of(request).ctx
+    hub = await resolve_target(ctx, form.text("actor"))
+    async with ctx.sessions.begin() as session:
+        await two_way.follow_back(ctx, session, p.handle, hub)
+    return done(f"{p.base}/hubs", "followed-back")
 
 
 # --- Creating hubs (instance admins) --------------------------------------------------------------
@@ -387,4 +402,5 @@ def routes() -> list[BaseRoute]:
         Route(f"{base}/rules", rules, methods=both, name="manage_hub_rules"),
         Route(f"{base}/hubs", hubs_page, methods=both, name="manage_hubs"),
         Route(f"{base}/hubs/leave", leave, methods=post, name="manage_hub_leave"),
+        Route(f"{base}/hubs/follow-back", follow_back, methods=post, name="manage_hub_follow_back"),
     ]

@@ -14,6 +14,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.health import DomainDeliveries, delivery_summary, latest_problems
+from fedihub.hubs import two_way
 from fedihub.mail.outbox import mail_status
 from fedihub.web.forms import read_form
 from fedihub.web.manage_common import Page, date_text, done, errors_of, page, render
@@ -68,7 +69,7 @@ async def decide_request(request: Request) -> Response:
     ctx = runtime_of(request).ctx
     follower = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
-        await follows.decide_request(ctx, session, p.handle, follower, approve=approve)
+        await two_way.approve_follower(ctx, session, p.handle, follower, approve=approve)
     return done(f"{p.base}/requests", "approved" if approve else "rejected")
 
 

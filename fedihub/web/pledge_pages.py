@@ -3,6 +3,7 @@ call's public pledges collection."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -198,11 +199,7 @@ async def pledge_form(request: Request) -> Response:
                     runtime.ctx, session, actor.username or "", target, message=str(fields.get("message") or ""),
                     action=action,
                 )
-            return RedirectResponse(
-                f"{call_page_path(target.uri, runtime.ctx.base_url)}"
-                f"{_sep(target.uri, runtime.ctx.base_url)}done=pledged#pledges",
-                status_code=303,
-            )
+            return _after("pledged", target.uri, runtime.ctx.base_url, _back(fields), actor)
         except (InvalidInput, PermissionDenied) as exc:
             errors = {exc.field if exc.field in PLEDGE_FIELDS else "": exc.public_message}
         except FedihubError as exc:
@@ -212,11 +209,25 @@ async def pledge_form(request: Request) -> Response:
     return render(request, "pledge_form.html", {
         "target": target, "coalitions": allowed, "values": values, "errors": errors,
         "zones": zones_with(zone), "call_path": call_page_path(target.uri, runtime.ctx.base_url),
+        "back": _back(fields or request.query_params),
     }, status_code=400 if errors else 200)
 
 
 def _sep(call_uri: str, base_url: str) -> str:
     return "&" if not call_uri.startswith(base_url + "/") else "?"
+
+
+def _back(fields: Mapping[str, Any]) -> str | None:
+    """Where the form came from when it is not the call page: only the dashboard (a fixed word, never a URL)."""
+    return "dashboard" if fields.get("back") == "dashboard" else None
+
+
+def _after(what: str, target_uri: str, base_url: str, back: str | None, coalition: Actor) -> RedirectResponse:
+    """Back to the call's pledges, or to the coalition's part of the dashboard the form was opened from."""
+    if back == "dashboard":
+        return RedirectResponse(f"/dashboard?done={what}#coalition-{coalition.username}", status_code=303)
+    path = call_page_path(target_uri, base_url)
+    return RedirectResponse(f"{path}{_sep(target_uri, base_url)}done={what}#pledges", status_code=303)
 
 
 async def withdraw(request: Request) -> Response:
@@ -227,8 +238,7 @@ async def withdraw(request: Request) -> Response:
     actor = _check_coalition(form.text("coalition"), await _allowed(request, account, target))
     async with runtime.ctx.sessions.begin() as session:
         await pledges.withdraw(runtime.ctx, session, actor.username or "", target.uri)
-    path = call_page_path(target.uri, runtime.ctx.base_url)
-    return RedirectResponse(f"{path}{_sep(target.uri, runtime.ctx.base_url)}done=withdrawn#pledges", status_code=303)
+    return _after("withdrawn", target.uri, runtime.ctx.base_url, _back(form.fields()), actor)
 
 
 def _report_input(fields: dict[str, Any]) -> tuple[bool, int | None, str | None]:
@@ -259,14 +269,12 @@ async def report_form(request: Request) -> Response:
             async with runtime.ctx.sessions.begin() as session:
                 await pledges.report(runtime.ctx, session, actor.username or "", target.uri, happened=happened,
                                      turnout=turnout, url=url)
-            path = call_page_path(target.uri, runtime.ctx.base_url)
-            return RedirectResponse(f"{path}{_sep(target.uri, runtime.ctx.base_url)}done=reported#pledges",
-                                    status_code=303)
+            return _after("reported", target.uri, runtime.ctx.base_url, _back(fields), actor)
         except FedihubError as exc:
             errors = {exc.field if exc.field in REPORT_FIELDS else "": exc.public_message}
     return render(request, "pledge_report.html", {
         "target": target, "coalition": actor, "values": {k: v for k, v in fields.items() if isinstance(v, str)},
-        "errors": errors, "call_path": call_page_path(target.uri, runtime.ctx.base_url),
+        "errors": errors, "call_path": call_page_path(target.uri, runtime.ctx.base_url), "back": _back(fields),
     }, status_code=400 if errors else 200)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import signal
+import smtplib
 import subprocess
 import threading
 import time
+from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import quote
 
@@ -85,6 +87,20 @@ def page(url: str) -> str:
     return response.text
 
 
+def organizer_page(base_url: str, path: str) -> str:
+    """``path`` as the server's demo admin sees it, logged in through the login form."""
+    with httpx.Client(base_url=base_url, timeout=20, trust_env=False) as browser:
+        form = browser.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token, form
+        login = browser.post("/login", data={"username": "admin", "password": "fedihub-demo",
+                                             "csrf_token": token.group(1)})
+        assert login.status_code == 303, login.text[:500]
+        response = browser.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:500])
+        return response.text
+
+
 def pledged(html: str) -> str:
     match = re.search(r'data-rollup="pledged">(\d+)<', html)
     assert match, html
@@ -123,6 +139,28 @@ def test_the_demo_network_is_seeded_over_real_federation_and_stops_cleanly_on_ct
         assert re.search(r"<strong>3</strong> coalitions pledged", carried)
         # Springfield joined the state hub by request, and the hub approved it.
         assert "Springfield Renters United" in page(f"{urls['Illinois']}/g/illinois")
+
+        # Calls come down the tree too: Cleveland's call, boosted by the national hub and passed down by
+        # the Illinois hub, is on Springfield's dashboard, next to the pledge Springfield made.
+        dashboard = organizer_page(urls["Springfield"], "/dashboard")
+        calls = dashboard.split('id="calls-springfield-renters"', 1)[1].split('id="pledges-springfield-renters"', 1)
+        assert "National evening of tenant assemblies" in calls[0] and "via Illinois Coalitions Hub" in calls[0]
+        assert "National day of action for rent control" in calls[1]
+        assert "Springfield rally for rent control" in calls[1]
+
+        # The demo's SMTP catcher keeps what it receives as .eml files, where the guide says.
+        match = re.search(r"SMTP catcher \(smtp://127\.0\.0\.1:(\d+)\)", demo.output)
+        assert match, demo.output
+        mail_dir = data_dir / "mail"
+        assert f"{mail_dir}/" in demo.output
+        before = set(mail_dir.glob("*.eml"))
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "demo@a.example", "organizer@b.example", "Caught?"
+        message.set_content("A message for the demo's mailbox.")
+        with smtplib.SMTP("127.0.0.1", int(match.group(1)), timeout=20) as client:
+            client.send_message(message)
+        [caught] = set(mail_dir.glob("*.eml")) - before
+        assert "Subject: Caught?" in caught.read_text()
 
         # A second demo on the same directory would wipe this one's databases under it: refused.
         second = subprocess.run([PYTHON, "-m", "fedihub.demo", "--data-dir", str(data_dir)], env=fedihub_env(),
