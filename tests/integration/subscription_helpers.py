@@ -61,7 +61,7 @@ def messages_to(smtp: SmtpServer, address: str) -> list[EmailMessage]:
 async def confirm_by_mail(net: FederationNet, instance: Instance, smtp: SmtpServer, address: str) -> None:
     """Open the link in the confirmation message and press Confirm."""
     await net.settle()
-    [message] = [m for m in messages_to(smtp, address) if str(m["Subject"]).startswith("Confirm")]
+    message = [m for m in messages_to(smtp, address) if str(m["Subject"]).strip().startswith("Confirm")][-1]
     link = CONFIRM_LINK.search(text_of(message))
     assert link is not None
     path = link.group(1).removeprefix(instance.base_url)

@@ -88,7 +88,7 @@ async def test_a_new_call_arrives_with_the_time_in_the_readers_zone_a_link_and_a
     call = await committed(a.ctx, calls.publish_call, "tenants", rally(net))
     await net.settle()
 
-    [message] = [m for m in messages_to(smtp, READER) if not str(m["Subject"]).startswith("Confirm")]
+    [message] = [m for m in messages_to(smtp, READER) if not str(m["Subject"]).strip().startswith("Confirm")]
     assert message["Subject"] == "New call to action: Rally for rent control"
     text = text_of(message)
     assert call.uri in text
@@ -130,7 +130,7 @@ async def test_a_change_and_a_cancellation_each_send_one_message(net: Federation
     await committed(a.ctx, calls.cancel_call, call.uri, "The permit was refused.")
     await net.settle()
 
-    subjects = [str(m["Subject"]) for m in messages_to(smtp, READER)][1:]
+    subjects = [str(m["Subject"]).strip() for m in messages_to(smtp, READER)][1:]
     assert subjects == [
         "New call to action: Rally for rent control", "Changed: Rally for rent control",
         "Cancelled: Rally for rent control",
@@ -177,7 +177,7 @@ async def test_one_click_unsubscribe_is_a_post_to_the_header_link_without_cookie
 
     await committed(a.ctx, calls.publish_call, "tenants", rally(net, title="Second rally"))
     await net.settle()
-    assert "Second rally" not in " ".join(str(m["Subject"]) for m in messages_to(smtp, READER))
+    assert "Second rally" not in " ".join(str(m["Subject"]).strip() for m in messages_to(smtp, READER))
 
 
 async def test_a_forged_unsubscribe_link_unsubscribes_nobody(net: FederationNet, smtp: SmtpServer) -> None:
@@ -216,7 +216,7 @@ async def test_while_the_smtp_server_is_down_nothing_is_lost_and_nothing_sent_tw
     finally:
         server.stop()
 
-    calls_mailed = [r.rcpt_tos[0] for r in server.mailbox.received if "Rally" in str(r.message["Subject"])]
+    calls_mailed = [r.rcpt_tos[0] for r in server.mailbox.received if "Rally" in str(r.message["Subject"]).strip()]
     assert sorted(calls_mailed) == ["reader@example.org", "second@example.org"]
 
 
