@@ -9,7 +9,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 import httpx
-import pytest
 
 from fedihub.coalitions import calls
 from fedihub.coalitions import service as coalitions
@@ -22,8 +21,8 @@ SENDER = "Calls on a.test <calls@a.test>"
 CONFIRM_LINK = re.compile(r"(http://[^\s]+/subscriptions/confirm/[A-Za-z0-9_-]+)")
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
+def running_smtp() -> Iterator[SmtpServer]:
+    """A started SMTP server for a test's ``smtp`` fixture, stopped after the test."""
     server = SmtpServer()
     server.start()
     yield server

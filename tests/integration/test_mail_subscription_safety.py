@@ -5,6 +5,7 @@ admin's counts, export and erasure."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -13,19 +14,27 @@ from fedihub.coalitions import calls
 from fedihub.hubs import service as hubs
 from fedihub.storage.models import Boost, MailSubscription
 from tests.integration.manage_helpers import organizer
-from tests.integration.organizers import Browser
-from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.integration.organizers import (
+    Browser,
+    cheap_password_hashing,  # noqa: F401  (fixture)
+)
 from tests.integration.subscription_helpers import (
     mail_server,
     messages_to,
     rally,
-    smtp,  # noqa: F401  (fixture)
+    running_smtp,
     subscribe,
     subscribed,
 )
 from tests.support.edges import committed
 from tests.support.network import FederationNet
 from tests.support.smtp import SmtpServer
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    yield from running_smtp()
+
 
 pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("cheap_password_hashing")]
 

@@ -5,6 +5,7 @@ mail client does it, the SMTP server down then up, and mail off."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -15,14 +16,16 @@ from sqlalchemy import func, select
 from fedihub.coalitions import calls
 from fedihub.storage.models import MailSubscription, OutboundMail, SubscriptionMail
 from fedihub.worker import Worker
-from tests.integration.organizers import Browser
-from tests.integration.organizers import cheap_password_hashing  # noqa: F401  (fixture)
+from tests.integration.organizers import (
+    Browser,
+    cheap_password_hashing,  # noqa: F401  (fixture)
+)
 from tests.integration.subscription_helpers import (
     CONFIRM_LINK,
     mail_server,
     messages_to,
     rally,
-    smtp,  # noqa: F401  (fixture)
+    running_smtp,
     subscribe,
     subscribed,
     text_of,
@@ -30,6 +33,12 @@ from tests.integration.subscription_helpers import (
 from tests.support.edges import committed
 from tests.support.network import FederationNet
 from tests.support.smtp import SmtpServer
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    yield from running_smtp()
+
 
 pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("cheap_password_hashing")]
 
