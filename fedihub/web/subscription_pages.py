@@ -64,11 +64,11 @@ async def subscribe_form(request: Request) -> Response:
 
 async def subscribe(request: Request) -> Response:
     """POST /subscribe: the same answer whether or not the address was subscribed already."""
+    form = await read_form(request)
     _mail_on(request)
     runtime = runtime_of(request)
     now = runtime.ctx.clock()
     limiter = limiter_of(request)
-    form = await read_form(request)
     values = {name: form.text(name) for name in ("email", "to", "movement", "region", "timezone")}
     limiter.check_client(client_address(request), now)
     try:
@@ -102,10 +102,11 @@ async def confirm(request: Request) -> Response:
     """GET shows a Confirm button (mail scanners follow links: a GET changes nothing); POST confirms."""
     token = request.path_params["token"]
     runtime = runtime_of(request)
+    if request.method == "POST":
+        await read_form(request)
     _, what = await _by_token(request, token)
     if request.method == "GET":
         return render(request, "subscription_confirm.html", {"what": what, "token": token, "done": False})
-    await read_form(request)
     async with runtime.ctx.sessions.begin() as session:
         await service.confirm(session, token, now=runtime.ctx.clock())
     return render(request, "subscription_confirm.html", {"what": what, "done": True})
