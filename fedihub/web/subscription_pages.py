@@ -46,9 +46,9 @@ async def _target(request: Request, values: dict[str, str]) -> service.Target:
 
 async def _subscribe_page(
     request: Request, values: dict[str, str], *, errors: dict[str, str] | None = None, sent: bool = False,
-    status_code: int = 200,
+    status_code: int = 200, target: service.Target | None = None,
 ) -> Response:
-    target = await _target(request, values)
+    target = target or await _target(request, values)
     return render(request, "subscribe.html", {
         "target": target, "values": values, "errors": errors or {}, "sent": sent,
     }, status_code=status_code)
@@ -71,11 +71,18 @@ async def subscribe(request: Request) -> Response:
     limiter = limiter_of(request)
     values = {name: form.text(name) for name in ("email", "to", "movement", "region", "timezone")}
     limiter.check_client(client_address(request), now)
+    errors: dict[str, str] = {}
+    try:
+        target = await _target(request, values)
+    except InvalidInput as exc:  # an overlong movement or region: shown with the form, like the address
+        errors[exc.field or "movement"] = exc.public_message
+        target = await _target(request, {"to": values["to"]})
     try:
         address = service.normalise_address(values["email"])
     except InvalidInput as exc:
-        return await _subscribe_page(request, values, errors={exc.field or "": exc.public_message}, status_code=400)
-    target = await _target(request, values)
+        errors[exc.field or "email"] = exc.public_message
+    if errors:
+        return await _subscribe_page(request, values, errors=errors, status_code=400, target=target)
     async with runtime.ctx.sessions.begin() as session:
         await service.subscribe(
             session, mailing_of(request), address=address, target=target, timezone=values["timezone"], now=now,

@@ -37,7 +37,8 @@ HUB_PAGES = {"manage_hub_roster", "manage_hub_remove", "manage_hub_decide", "man
 def form_routes() -> list[Route]:
     return [
         route for route in build_routes()
-        if isinstance(route, Route) and "POST" in (route.methods or ()) and route.name not in SIGNED_BY_PEERS | ONE_CLICK
+        if isinstance(route, Route) and "POST" in (route.methods or ())
+        and route.name not in SIGNED_BY_PEERS | ONE_CLICK
     ]
 
 

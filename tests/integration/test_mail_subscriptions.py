@@ -271,3 +271,54 @@ async def test_with_mail_off_the_form_is_hidden_and_subscribing_is_not_offered(n
     assert await net.settle() >= 0
     async with a.ctx.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(OutboundMail)) == 0
+
+
+async def test_every_error_of_the_form_is_reported_at_once_with_the_input_kept(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    a = await mail_server(net, smtp)
+    response = await subscribe(a, "nobody", page="/", movement="x" * 101, region="Illinois")
+    assert response.status_code == 400
+    assert "give an e-mail address" in response.text and "movement has at most" in response.text
+    assert 'value="Illinois"' in response.text and 'value="nobody"' in response.text
+    assert await subscriptions(a) == []
+
+
+async def test_an_attachment_named_like_a_path_is_refused_and_nothing_is_queued(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    from fedihub.errors import InvalidInput
+    from fedihub.mail.outbox import Attachment, enqueue_mail
+
+    a = await mail_server(net, smtp)
+    with pytest.raises(InvalidInput):
+        async with a.ctx.sessions.begin() as session:
+            await enqueue_mail(session, a.runtime.settings.mail, to=READER, subject="Hi", text="Hi", now=a.ctx.clock(),
+                               attachments=[Attachment("../../etc/passwd", "text/plain", b"x")])
+    async with a.ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboundMail)) == 0
+
+
+async def test_a_remote_call_reaches_calendar_subscribers_and_so_does_its_cancellation(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    from fedihub.coalitions import service as coalitions
+    from fedihub.federation import follows
+    from fedihub.federation.actors import resolve_target
+
+    a = await mail_server(net, smtp)
+    b = await net.add_instance("b.test")
+    await committed(b.ctx, coalitions.create_coalition, "climate", name="Climate Coalition")
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "climate@b.test"))
+    await net.settle()
+    await subscribed(net, a, smtp, READER, page="/", movement="housing")
+
+    call = await committed(b.ctx, calls.publish_call, "climate", rally(net, title="Remote rally"))
+    await net.settle()
+    await committed(b.ctx, calls.cancel_call, call.uri, None)
+    await net.settle()
+
+    mailed = messages_to(smtp, READER)[1:]
+    subjects = [str(m["Subject"]).strip() for m in mailed]
+    assert subjects == ["New call to action: Remote rally", "Cancelled: Remote rally"]
+    assert "http://a.test/calls/view?url=http%3A%2F%2Fb.test%2Fo%2F" in text_of(mailed[0])
