@@ -49,6 +49,8 @@ async def test_subscribe_confirm_receive_and_unsubscribe(browser, server_process
         page = await context.new_page()
         page.set_default_timeout(15_000)
         await page.goto(f"{base_url}/g/tenants")
+        await page.get_by_label("Your e-mail address").scroll_into_view_if_needed()
+        await screenshot(page, "subscription-form")
         await page.get_by_label("Your e-mail address").fill(ADDRESS)
         await page.get_by_role("button", name="Subscribe by e-mail").click()
         await page.get_by_text("Check your mailbox").wait_for()
