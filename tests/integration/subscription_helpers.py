@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import httpx
@@ -78,8 +78,12 @@ async def subscribed(net: FederationNet, instance: Instance, smtp: SmtpServer, a
     await confirm_by_mail(net, instance, smtp, address)
 
 
+# Fixed, so every rally() of a test describes the same moment: only what a test changes is a change.
+RALLY_START = datetime(2030, 6, 1, 16, 0, tzinfo=UTC)
+
+
 def rally(net: FederationNet, **changes: object) -> calls.CallInput:
-    start = net.clock().replace(microsecond=0) + timedelta(days=10)
+    start = RALLY_START
     data = calls.CallInput(
         title="Rally for rent control", description="Bring signs; we march to city hall at noon.",
         start=start, end=start + timedelta(hours=2), timezone="Europe/Berlin", place_name="City Hall",
