@@ -46,12 +46,17 @@ from fedihub.settings import Settings
 from fedihub.storage.db import create_engine, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
+from fedihub.subscriptions import fanout
+from fedihub.subscriptions import service as subscriptions
+from fedihub.subscriptions import triggers as subscription_triggers
+from fedihub.subscriptions.mailing import Mailing
 from fedihub.web.app import build_web_app
 from fedihub.worker import Worker, worker_name
 
 log = logging.getLogger(__name__)
 
 RETENTION_JOB = "retention"
+SUBSCRIPTION_PRUNE_JOB = "subscriptions.prune"
 # How often copies of remote roll-ups that went stale are re-read from their origins.
 ROLLUP_SWEEP_EVERY = timedelta(minutes=15)
 
@@ -122,6 +127,7 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
         max_addressed_groups=settings.hub_max_addressed_groups,
     ))
     replies.subscribe_replies(events, replies.ReplyLimits(per_actor_hour=settings.replies_per_actor_hour))
+    subscription_triggers.subscribe_mailing(events)
     return InboundProcessor(routes)
 
 
@@ -151,6 +157,10 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
     async def run_retention(ctx: FederationContext, payload: object) -> None:
         await prune(ctx, policy)
 
+    async def prune_subscriptions(ctx: FederationContext, payload: object) -> None:
+        async with ctx.sessions.begin() as session:
+            await subscriptions.prune_pending(session, now=ctx.clock())
+
     functions: dict[str, JobFunction] = {
         ROSTER_JOB: run_roster_job,
         RETENTION_JOB: run_retention,
@@ -161,6 +171,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
         two_way.SWEEP_JOB: two_way.run_sweep,
+        subscription_triggers.FANOUT_JOB: fanout.fanout_job(Mailing.from_settings(settings, __version__)),
+        SUBSCRIPTION_PRUNE_JOB: prune_subscriptions,
     }
     schedule = [
         Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
@@ -169,6 +181,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         Periodic(vouch_check.VOUCH_SWEEP_JOB, timedelta(hours=vouch_check.VOUCH_SWEEP_EVERY_HOURS)),
         # Members that approved a hub's follow by hand follow it back here (and the backfill, once).
         Periodic(two_way.SWEEP_JOB, timedelta(hours=two_way.SWEEP_EVERY_HOURS)),
+        # Unconfirmed e-mail subscriptions are forgotten after a week.
+        Periodic(SUBSCRIPTION_PRUNE_JOB, timedelta(hours=6)),
     ]
     return functions, schedule
 

@@ -31,6 +31,7 @@ from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url_problem
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
+from fedihub.subscriptions.triggers import call_changed
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 20_000
@@ -442,6 +443,7 @@ async def publish_call(
     create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
     inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
     await publish(ctx, session, actor=actor, activity=create, inboxes=inboxes)
+    await call_changed(session, row.uri, now=now)
     return row
 
 
@@ -461,6 +463,7 @@ async def update_call(ctx: FederationContext, session: AsyncSession, object_uri:
     if changes:
         html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes)
         await _publish_reply(ctx, session, actor, row, html, inboxes)
+        await call_changed(session, row.uri, now=ctx.clock())
     return row
 
 
@@ -479,6 +482,7 @@ async def cancel_call(
     inboxes = await _publish_update(ctx, session, row, actor, reason)
     html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
     await _publish_reply(ctx, session, actor, row, html, inboxes)
+    await call_changed(session, row.uri, now=ctx.clock())
     return row
 
 

@@ -31,6 +31,7 @@ from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Activity, Actor, Boost, CoalitionProfile, Follow, HubSettings, StoredObject
+from fedihub.subscriptions.triggers import call_changed
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ async def send_boost(
     )
     inboxes = await follower_inboxes(session, hub.id) | {author.delivery_inbox or ""}
     await publish(ctx, session, actor=hub, activity=announce, inboxes=inboxes)
+    # The hub's e-mail subscribers hear of what it carries (the job skips what is not a call).
+    await call_changed(session, object_id, now=now)
 
 
 async def boost_new_object(

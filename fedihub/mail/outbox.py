@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +24,19 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,75}$")
 # A single plain address: no display name, no list, no comments (it comes from an account or a form).
 _ADDRESS = re.compile(r"^[^\s@<>(),;:\"\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 MAX_SUBJECT = 250
+# A filename of letters, digits, dots, dashes and underscores: it goes into a header parameter as is.
+_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_CONTENT_TYPE = re.compile(r"^[a-z0-9.+-]+/[a-z0-9.+-]+$")
+MAX_ATTACHMENT_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: an .ics calendar entry, for example."""
+
+    filename: str
+    content_type: str  # "text/calendar", without parameters
+    data: bytes
 
 
 def check_address(address: str) -> str:
@@ -31,6 +45,22 @@ def check_address(address: str) -> str:
     if len(value) > 320 or not _ADDRESS.match(value) or "." not in value.rpartition("@")[2]:
         raise InvalidInput("that is not an e-mail address we can send to")
     return value
+
+
+def _check_attachments(attachments: Sequence[Attachment]) -> list[dict[str, str]] | None:
+    stored = []
+    for item in attachments:
+        if not _FILENAME.match(item.filename) or not _CONTENT_TYPE.match(item.content_type):
+            raise InvalidInput(
+                f"the attachment {item.filename!r} needs a plain file name and a type like text/calendar"
+            )
+        if len(item.data) > MAX_ATTACHMENT_BYTES:
+            raise InvalidInput(f"the attachment {item.filename!r} is larger than 1 MB")
+        stored.append({
+            "filename": item.filename, "content_type": item.content_type,
+            "data": base64.b64encode(item.data).decode("ascii"),
+        })
+    return stored or None
 
 
 def _check_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -53,6 +83,7 @@ async def enqueue_mail(
     text: str,
     html: str | None = None,
     headers: Mapping[str, str] | None = None,
+    attachments: Sequence[Attachment] = (),
     now: datetime,
 ) -> int | None:
     """Queue one message to one recipient; the worker sends it. Returns its outbox id.
@@ -60,7 +91,8 @@ async def enqueue_mail(
     The caller commits: the message exists exactly when the change it tells about does. With mail
     off (``mail`` is None) nothing is stored and None is returned: messages queued while no server
     is configured would all go out at once, stale, the day one is. Bad input (an address that is not
-    one, a header with a line break) raises InvalidInput and stores nothing.
+    one, a header with a line break, an attachment named like a path) raises InvalidInput and stores
+    nothing.
     """
     if mail is None:
         return None
@@ -68,7 +100,8 @@ async def enqueue_mail(
         raise InvalidInput(f"a mail subject is one line of 1 to {MAX_SUBJECT} characters")
     row = OutboundMail(
         recipient=check_address(to), subject=subject.strip(), text_body=text, html_body=html,
-        headers=_check_headers(headers or {}), state="pending", attempts=0, next_attempt_at=now, created_at=now,
+        headers=_check_headers(headers or {}), attachments=_check_attachments(attachments), state="pending",
+        attempts=0, next_attempt_at=now, created_at=now,
     )
     session.add(row)
     await session.flush()

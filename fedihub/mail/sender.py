@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import ssl
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ _ADDRESS_IN_TEXT = re.compile(r"[^\s<>@,;:\"']+@[^\s<>@,;:\"']+")
 
 
 def build_message(mail: MailConfig, row: OutboundMail) -> EmailMessage:
-    """From, To, Subject, Date, a Message-ID fixed by the row, the caller's headers, text then HTML."""
+    """From, To, Subject, Date, a Message-ID fixed by the row, the caller's headers, text then HTML, then
+    the attachments (the text and HTML alternatives then sit inside a multipart/mixed)."""
     message = EmailMessage()
     message["From"] = mail.sender
     message["To"] = row.recipient
@@ -33,6 +35,11 @@ def build_message(mail: MailConfig, row: OutboundMail) -> EmailMessage:
     message.set_content(row.text_body)
     if row.html_body:
         message.add_alternative(row.html_body, subtype="html")
+    for item in row.attachments or []:
+        maintype, _, subtype = item["content_type"].partition("/")
+        message.add_attachment(
+            base64.b64decode(item["data"]), maintype=maintype, subtype=subtype, filename=item["filename"]
+        )
     return message
 
 

@@ -80,8 +80,25 @@
     });
   }
 
+  // E-mail subscription forms send the reader's zone, so messages give times as the reader lives them.
+  function fillTimeZones() {
+    var zone;
+    try {
+      zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    } catch (e) {
+      return;
+    }
+    var fields = document.querySelectorAll("[data-timezone-field]");
+    Array.prototype.forEach.call(fields, function (field) {
+      if (zone && !field.value) {
+        field.value = zone;
+      }
+    });
+  }
+
   function start() {
     showLocalTimes();
+    fillTimeZones();
     enableCopyButtons();
     selectOnFocus();
   }

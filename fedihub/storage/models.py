@@ -705,6 +705,8 @@ class OutboundMail(Base):
     last_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # Files sent with the message (migration 0017): [{"filename", "content_type", "data" (base64)}].
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 # Conversation from the fediverse (migration 0018).
@@ -749,3 +751,50 @@ class FediverseMember(Base):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
     actor: Mapped[Actor] = relationship(foreign_keys=[actor_id], lazy="joined")
+
+
+# E-mail subscriptions of the public (migration 0017).
+
+
+class MailSubscription(Base):
+    """One address subscribed to a coalition's or hub's calls, or to a filtered calendar (owner: subscriptions/).
+
+    ``target`` names what is subscribed to ("actor:<id>" or "calendar:<movement>|<region>") so one
+    address holds one row per target. Only a SHA-256 of the confirmation token is kept; the
+    unsubscribe link is an HMAC of the row's id, so nothing of it is stored. The address is never
+    federated or shown on a public page.
+    """
+
+    __tablename__ = "mail_subscriptions"
+    __table_args__ = (UniqueConstraint("address", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), index=True)
+    target: Mapped[str] = mapped_column(String(700))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    movement: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(200))
+    # The reader's IANA zone as their browser gave it, for the times in their messages.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    confirm_expires_at: Mapped[datetime | None]
+    confirm_sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+
+
+class SubscriptionMail(Base):
+    """One call revision mailed for one subscription: the same change is never mailed twice (owner: subscriptions/)."""
+
+    __tablename__ = "subscription_mails"
+    __table_args__ = (UniqueConstraint("subscription_id", "call_uri", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    call_uri: Mapped[str] = mapped_column(URI)
+    revision: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # new | changed | cancelled
+    created_at: Mapped[datetime]

@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from fedihub import __version__
 from fedihub.coalitions.movements import movement_label
 from fedihub.settings import Settings
+from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.web import (
     account_pages,
     activitypub,
@@ -29,6 +30,8 @@ from fedihub.web import (
     pages,
     pledge_pages,
     remote_calls,
+    subscription_admin,
+    subscription_pages,
     wellknown,
 )
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
@@ -41,7 +44,11 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 def build_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-    templates.env.globals.update(instance_name=settings.display_name, base_url=settings.base_url, version=__version__)
+    templates.env.globals.update(
+        instance_name=settings.display_name, base_url=settings.base_url, version=__version__,
+        # E-mail subscription forms are shown only when this server sends mail.
+        mail_enabled=settings.mail is not None,
+    )
     install_template_globals(templates)
     # `{{ tag | movement }}`: a suggested movement's label ("Fight for $15"), any other tag as #tag.
     templates.env.filters["movement"] = movement_label
@@ -56,6 +63,7 @@ def build_routes() -> list[Any]:
         *remote_calls.routes(),
         *conversation_pages.routes(),
         *feed_pages.routes(),
+        *subscription_pages.routes(),
         *directory_pages.routes(),
         Route("/.well-known/webfinger", wellknown.webfinger, name="webfinger"),
         Route("/.well-known/host-meta", wellknown.host_meta, name="host_meta"),
@@ -79,6 +87,7 @@ def build_routes() -> list[Any]:
         *manage.routes(),
         *manage_hubs.routes(),
         *moderation_pages.routes(),
+        *subscription_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
@@ -97,4 +106,5 @@ def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> S
     app.state.settings = settings
     app.state.templates = build_templates(settings)
     app.state.login_limiter = build_login_limiter()
+    app.state.subscribe_limiter = SubscribeRateLimiter()
     return app

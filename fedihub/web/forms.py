@@ -125,6 +125,14 @@ async def _read_body(request: Request) -> None:
     request._body = b"".join(chunks)
 
 
+async def read_form_without_csrf(request: Request) -> FormData:
+    """A posted form, size-limited, for the one place no session can be expected: the RFC 8058
+    one-click unsubscribe, which a mail client POSTs without cookies and whose signed link is its
+    own authorisation."""
+    await _read_body(request)
+    return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
+
+
 async def read_form(request: Request) -> PostedForm:
     """The posted form (urlencoded or multipart, size-limited) once its CSRF token checks out."""
     await _read_body(request)

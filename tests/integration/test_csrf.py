@@ -27,6 +27,9 @@ from tests.support.network import Instance
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
 SIGNED_BY_PEERS = {"shared_inbox", "instance_inbox", "actor_inbox"}
+# RFC 8058 one-click unsubscribe: mail clients POST to the link without any session; its signature is
+# the authorisation (tests/integration/test_mail_subscriptions.py forges one and is refused).
+ONE_CLICK = {"unsubscribe"}
 HUB_PAGES = {"manage_hub_roster", "manage_hub_remove", "manage_hub_decide", "manage_hub_rules", "manage_hub_pause",
              "manage_hub_resume", "manage_hub_review_decide"}
 
@@ -34,7 +37,8 @@ HUB_PAGES = {"manage_hub_roster", "manage_hub_remove", "manage_hub_decide", "man
 def form_routes() -> list[Route]:
     return [
         route for route in build_routes()
-        if isinstance(route, Route) and "POST" in (route.methods or ()) and route.name not in SIGNED_BY_PEERS
+        if isinstance(route, Route) and "POST" in (route.methods or ())
+        and route.name not in SIGNED_BY_PEERS | ONE_CLICK
     ]
 
 
@@ -74,6 +78,7 @@ async def world(a: Instance, tenants: Actor) -> AsyncIterator[tuple[Browser, dic
     params["manage_delete_post"]["object_id"] = note.uri.rsplit("/", 1)[-1]
     params["invite"]["token"] = invite_token
     params["setup"]["token"] = setup_link.rsplit("/", 1)[-1]
+    params["subscription_confirm"]["token"] = "a-confirmation-token"
     yield root, params
     await root.client.aclose()
 

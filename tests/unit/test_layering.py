@@ -15,6 +15,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[2] / "fedihub"
 # The domain packages besides coalitions, accounts and hubs (named in each rule below).
 DOMAIN_PACKAGES = (
     "fedihub.pledges", "fedihub.feeds", "fedihub.directory", "fedihub.discovery", "fedihub.moderation",
+    "fedihub.subscriptions",
 )
 # Each rule: (package the rule applies to, modules it must not import, why).
 RULES: list[tuple[str, tuple[str, ...], str]] = [
@@ -77,6 +78,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "fedihub.directory",
         ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
         "the directory (listing, rosters, map points) is domain code: the web and the CLI use it",
+    ),
+    (
+        "fedihub.subscriptions",
+        ("fedihub.web", "fedihub.cli", "fedihub.commands", "fedihub.app", "fedihub.worker"),
+        "e-mail subscriptions are domain code: the web serves their pages, the worker runs their job",
     ),
     (
         "fedihub.moderation",

@@ -1,7 +1,7 @@
 """conversation from the fediverse: replies under calls, and a coalition's fediverse members
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-03 09:30:00
 
 Two new tables only: the replies stored under our calls (with their hidden state), and the fediverse
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,125 @@
+"""The words of subscription mail: the confirmation request and the message about a new, changed or
+cancelled call, each as plain text and HTML with the unsubscribe link and headers (RFC 2369, RFC 8058)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from fedihub.coalitions import ics
+from fedihub.coalitions.event_text import format_place, format_when
+from fedihub.mail.outbox import Attachment
+from fedihub.protocol.html import html_to_text
+from fedihub.protocol.timezones import known_zone
+from fedihub.protocol.urls import http_url
+from fedihub.storage.models import StoredObject
+from fedihub.subscriptions.mailing import Mailing, call_page
+
+SUBJECT_LIMIT = 200
+EXCERPT = 600
+LEADS = {"new": "New call to action", "changed": "Changed", "cancelled": "Cancelled"}
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    attachments: tuple[Attachment, ...] = ()
+
+
+def list_headers(unsubscribe: str) -> dict[str, str]:
+    """RFC 2369 and RFC 8058: mail clients show an Unsubscribe button that POSTs to the link at once."""
+    return {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def _page(mailing: Mailing, title: str, paragraphs: list[Markup]) -> str:
+    body = Markup("\n").join(Markup("<p>{}</p>").format(p) for p in paragraphs)
+    return str(Markup(
+        '<!doctype html><html><head><meta charset="utf-8"><title>{}</title></head>'
+        '<body style="font-family: sans-serif; line-height: 1.5; max-width: 40em">{}'
+        '<hr><p style="color: #555; font-size: 0.9em">{}</p></body></html>'
+    ).format(title, body, mailing.instance_name))
+
+
+def _link(url: str, label: str | None = None) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url, label or url)
+
+
+def confirmation(mailing: Mailing, *, what: str, confirm: str) -> Letter:
+    """The one message an unconfirmed address gets: nothing more follows unless its owner confirms."""
+    subject = f"Confirm your subscription to {what}"[:SUBJECT_LIMIT]
+    text = (
+        f"Someone, probably you, asked {mailing.instance_name} to e-mail this address about {what}.\n\n"
+        f"To confirm, open this link and press Confirm:\n{confirm}\n\n"
+        "If it was not you, ignore this message: you will not hear from us again, and the request is "
+        "forgotten after a week.\n"
+    )
+    html = _page(mailing, subject, [
+        Markup("Someone, probably you, asked {} to e-mail this address about {}.").format(mailing.instance_name, what),
+        Markup("To confirm, open this link and press <strong>Confirm</strong>: {}").format(_link(confirm)),
+        Markup("If it was not you, ignore this message: you will not hear from us again, and the request is "
+               "forgotten after a week."),
+    ])
+    return Letter(subject=subject, text=text, html=html, headers={})
+
+
+def _when(row: StoredObject, zone: str | None) -> str:
+    assert row.start_time is not None
+    return format_when(row.start_time, row.end_time, known_zone(zone) or known_zone(row.timezone) or "UTC")
+
+
+def _description(row: StoredObject) -> str:
+    text = html_to_text(row.content or "").strip()
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def call_letter(
+    mailing: Mailing, row: StoredObject, *, kind: str, zone: str | None, why: str, unsubscribe: str,
+) -> Letter:
+    """A call as its reader needs it: what, when (in the reader's zone when known), where, the link,
+    why they receive it, how to stop, and the call as an .ics file their calendar app imports."""
+    title = (row.name or "").strip() or "Call to action"
+    author = row.author
+    organiser = (author.name or author.username or author.domain) if author is not None else ""
+    link = call_page(mailing, row)
+    when = _when(row, zone)
+    place = format_place(row.location_name, row.location_address, (row.region_city, row.region_state,
+                                                                   row.region_country))
+    online = http_url(row.online_url)
+    subject = f"{LEADS[kind]}: {title}"[:SUBJECT_LIMIT]
+    facts = [("When", when)] + ([("Where", place)] if place else []) + ([("Online", online)] if online else [])
+    intro = {
+        "new": f"{organiser} calls to action:",
+        "changed": f"{organiser} changed this call to action:",
+        "cancelled": f"{organiser} cancelled this call to action. Do not go.",
+    }[kind]
+    description = _description(row) if kind == "new" else ""
+    text_lines = [intro, "", title, *[f"{label}: {value}" for label, value in facts], ""]
+    if description:
+        text_lines += [description, ""]
+    text_lines += [
+        f"Read more and pledge: {link}", "",
+        "The attached .ics file adds it to your calendar.", "",
+        "--", f"You receive this because you subscribed to {why} on {mailing.instance_name}.",
+        f"Unsubscribe: {unsubscribe}",
+    ]
+    html = _page(mailing, subject, [
+        escape(intro),
+        Markup("<strong>{}</strong><br>{}").format(
+            title, Markup("<br>").join(Markup("{}: {}").format(label, value) for label, value in facts)
+        ),
+        *([escape(description)] if description else []),
+        _link(link, "Read more and pledge"),
+        Markup("The attached .ics file adds it to your calendar."),
+        Markup("You receive this because you subscribed to {} on {}. {}").format(
+            why, mailing.instance_name, _link(unsubscribe, "Unsubscribe")
+        ),
+    ])
+    calendar = ics.build_calendar([row], product=ics.product_id(mailing.version))
+    attachment = Attachment(filename=ics.filename_for(row), content_type="text/calendar",
+                            data=calendar.encode("utf-8"))
+    return Letter(subject=subject, text="\n".join(text_lines), html=html, headers=list_headers(unsubscribe),
+                  attachments=(attachment,))
