@@ -38,6 +38,9 @@ from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.mail.runner import MailRunner
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
+from fedihub.notices import digest, reminders
+from fedihub.notices.service import Notices
+from fedihub.notices.subscribers import NoticeSubscribers
 from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
@@ -98,6 +101,11 @@ def mirror_limits(settings: Settings) -> mirror.MirrorLimits:
     return mirror.MirrorLimits(max_items=settings.pledge_mirror_max_items, max_pages=settings.pledge_mirror_max_pages)
 
 
+def build_notices(settings: Settings) -> Notices:
+    """Organizers' notices, e-mailed through the outbox when mail is on."""
+    return Notices(settings.mail, settings.base_url)
+
+
 def build_inbound_processor(settings: Settings | None = None) -> InboundProcessor:
     """The one table of inbound routes: federation's own, and those the domain packages contribute.
 
@@ -115,6 +123,8 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
         *moderation_routes(reports_per_host_hour=settings.reports_per_host_hour),
     ])
     boosting.subscribe_boosting(events, hub_limits(settings))
+    # Last: what organizers are told reads the state the other subscribers left (a member's follow marked).
+    NoticeSubscribers(build_notices(settings)).subscribe(events)
     return InboundProcessor(routes)
 
 
@@ -144,6 +154,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
     async def run_retention(ctx: FederationContext, payload: object) -> None:
         await prune(ctx, policy)
 
+    notices = build_notices(settings)
+
     functions: dict[str, JobFunction] = {
         ROSTER_JOB: run_roster_job,
         RETENTION_JOB: run_retention,
@@ -154,6 +166,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
         two_way.SWEEP_JOB: two_way.run_sweep,
+        digest.DIGEST_JOB: digest.digest_job(notices),
+        reminders.REMINDER_JOB: reminders.reminder_job(notices),
     }
     schedule = [
         Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
@@ -162,6 +176,9 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         Periodic(vouch_check.VOUCH_SWEEP_JOB, timedelta(hours=vouch_check.VOUCH_SWEEP_EVERY_HOURS)),
         # Members that approved a hub's follow by hand follow it back here (and the backfill, once).
         Periodic(two_way.SWEEP_JOB, timedelta(hours=two_way.SWEEP_EVERY_HOURS)),
+        # Organizers' daily digest (nothing without mail), and the day-after reminders to report back.
+        Periodic(digest.DIGEST_JOB, digest.DIGEST_EVERY),
+        Periodic(reminders.REMINDER_JOB, reminders.REMINDER_EVERY),
     ]
     return functions, schedule
 
