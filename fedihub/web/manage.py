@@ -25,6 +25,7 @@ from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
+from fedihub.notices.store import unread_counts
 from fedihub.web import manage_network as network
 from fedihub.web.auth import coalitions_of, require_account
 from fedihub.web.forms import PostedForm, read_form
@@ -47,12 +48,15 @@ async def dashboard(request: Request) -> Response:
     account = await require_account(request)
     async with runtime_of(request).ctx.sessions() as session:
         items = []
-        for actor, role in await coalitions_of(session, account):
+        organized = await coalitions_of(session, account)
+        unread = await unread_counts(session, account.id, [actor.id for actor, _ in organized])
+        for actor, role in organized:
             followers = await count_followers(session, actor.id)
             waiting = await count_followers(session, actor.id, state="pending")
             can_admin = role_rank(role) >= role_rank("admin")
             items.append(
-                {"actor": actor, "role": role, "followers": followers, "requests": waiting if can_admin else 0}
+                {"actor": actor, "role": role, "followers": followers, "requests": waiting if can_admin else 0,
+                 "unread": unread.get(actor.id, 0)}
             )
     domain = runtime_of(request).settings.domain
     return render(request, "manage/dashboard.html", {"account": account, "coalitions": items, "domain": domain})
