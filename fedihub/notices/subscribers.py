@@ -17,6 +17,7 @@ from fedihub.federation.actors import find_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import find_object
+from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.notices import kinds
 from fedihub.notices.service import Notices
@@ -72,10 +73,13 @@ class NoticeSubscribers:
             return  # a member following its hub back: the membership is told of on its own
         follower, target = follow.follower, follow.target
         pending = follow.state != "accepted"
-        if hub_scope_of(follower) is not None:
-            kind = kinds.MEMBERSHIP_REQUEST if pending else kinds.NEW_MEMBER
-            detail = "hub-asks" if pending else "joined-hub"
+        if hub_scope_of(follower) is not None and pending:
+            kind, detail = kinds.MEMBERSHIP_REQUEST, "hub-asks"
+        elif hub_scope_of(follower) is not None and await two_way.consented(session, follower, target):
+            kind, detail = kinds.NEW_MEMBER, "joined-hub"
         else:
+            # A "hub" nobody here asked to join that our coalition accepted on its own is a follower,
+            # not a membership (hubs/two_way.py, consented).
             kind, detail = (kinds.FOLLOW_REQUEST if pending else kinds.NEW_FOLLOWER), None
         await self.notices.record_notice(ctx, session, recipient=target, kind=kind, key=follower.uri,
                                          party=follower, detail=detail)

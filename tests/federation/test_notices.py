@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import calls, service
-from fedihub.federation.actors import get_local_actor
+from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.federation.outbox import publish
+from fedihub.hubs import service as hubs
 from fedihub.notices.kinds import CALL_CANCELLED, DIGEST, NOW, OFF, PLEDGE, WITHDRAWAL
 from fedihub.notices.preferences import save_preferences
 from fedihub.pledges import service as pledges
@@ -312,3 +313,18 @@ async def test_with_mail_off_the_options_are_hidden_and_nothing_fails(net: Feder
     news = await browser.get("/manage/tenants/news")
     assert "This server does not send e-mail" in news.text
     await browser.client.aclose()
+
+
+async def test_a_hub_nobody_asked_to_join_is_a_follower_not_a_membership(net: FederationNet) -> None:
+    b = await net.add_instance("b.test")
+    hostile = await net.add_instance("evil.test")
+    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
+    await organizer(b, "lee", "renters")
+    await committed(hostile.ctx, hubs.create_hub, "fake-hub", name="Fake Hub", scope="national")
+    await committed(hostile.ctx, hubs.add_member, "fake-hub", await resolve_target(hostile.ctx, "renters@b.test"))
+    await net.settle()
+
+    lee = await browse(b, await _account(b, "lee"))
+    lines = news_lines((await lee.get("/manage/renters/news")).text)
+    assert lines == ["New: Fake Hub now follows Springfield Renters."]
+    await lee.client.aclose()
