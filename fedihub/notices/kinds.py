@@ -67,7 +67,7 @@ def report_path(call_uri: str, coalition: str) -> str:
 
 def sentence(notice: Notice) -> list[Part]:
     """What happened, in the words the list and the e-mail both use."""
-    who = Part(notice.party_name or notice.party_uri or "Someone", notice.party_url or notice.party_uri)
+    who = Part(notice.party_name or notice.party_uri or "Someone", notice.party_url)
     call = Part(notice.call_title or "a call to action", call_path(notice.call_uri) if notice.call_uri else None)
     us = Part(notice.actor.name or notice.actor.username or "your coalition")
     kind = notice.kind

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.protocol.urls import http_url
 from fedihub.storage.models import Actor, Notice, NoticeRead, StoredObject
 
 # Rows a list shows: older ones stay until retention prunes them, but nobody scrolls that far.
@@ -19,7 +20,8 @@ def party_fields(party: Actor | None) -> dict[str, str | None]:
     if party is None:
         return {"party_uri": None, "party_name": None, "party_url": None}
     name = party.name or (f"{party.username}@{party.domain}" if party.username else party.uri)
-    return {"party_uri": party.uri, "party_name": name, "party_url": party.url or party.uri}
+    # Another server's word: only a web link is ever put in an href (no javascript: or data: URL).
+    return {"party_uri": party.uri, "party_name": name, "party_url": http_url(party.url) or http_url(party.uri)}
 
 
 def call_fields(call: StoredObject | None) -> dict[str, str | None]:
