@@ -39,6 +39,9 @@ from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.mail.runner import MailRunner
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
+from fedihub.notices import digest, reminders
+from fedihub.notices.service import Notices
+from fedihub.notices.subscribers import NoticeSubscribers
 from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
@@ -104,6 +107,11 @@ def mirror_limits(settings: Settings) -> mirror.MirrorLimits:
     return mirror.MirrorLimits(max_items=settings.pledge_mirror_max_items, max_pages=settings.pledge_mirror_max_pages)
 
 
+def build_notices(settings: Settings) -> Notices:
+    """Organizers' notices, e-mailed through the outbox when mail is on."""
+    return Notices(settings.mail, settings.base_url)
+
+
 def build_inbound_processor(settings: Settings | None = None) -> InboundProcessor:
     """The one table of inbound routes: federation's own, and those the domain packages contribute.
 
@@ -128,6 +136,8 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
     ))
     replies.subscribe_replies(events, replies.ReplyLimits(per_actor_hour=settings.replies_per_actor_hour))
     subscription_triggers.subscribe_mailing(events)
+    # Last: what organizers are told reads the state the other subscribers left (a member's follow marked).
+    NoticeSubscribers(build_notices(settings)).subscribe(events)
     return InboundProcessor(routes)
 
 
@@ -160,6 +170,7 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
     async def prune_subscriptions(ctx: FederationContext, payload: object) -> None:
         async with ctx.sessions.begin() as session:
             await subscriptions.prune_pending(session, now=ctx.clock())
+    notices = build_notices(settings)
 
     functions: dict[str, JobFunction] = {
         ROSTER_JOB: run_roster_job,
@@ -173,6 +184,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         two_way.SWEEP_JOB: two_way.run_sweep,
         subscription_triggers.FANOUT_JOB: fanout.fanout_job(Mailing.from_settings(settings, __version__)),
         SUBSCRIPTION_PRUNE_JOB: prune_subscriptions,
+        digest.DIGEST_JOB: digest.digest_job(notices),
+        reminders.REMINDER_JOB: reminders.reminder_job(notices),
     }
     schedule = [
         Periodic(ROSTER_JOB, timedelta(hours=settings.roster_refresh_hours)),
@@ -183,6 +196,9 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         Periodic(two_way.SWEEP_JOB, timedelta(hours=two_way.SWEEP_EVERY_HOURS)),
         # Unconfirmed e-mail subscriptions are forgotten after a week.
         Periodic(SUBSCRIPTION_PRUNE_JOB, timedelta(hours=6)),
+        # Organizers' daily digest (nothing without mail), and the day-after reminders to report back.
+        Periodic(digest.DIGEST_JOB, digest.DIGEST_EVERY),
+        Periodic(reminders.REMINDER_JOB, reminders.REMINDER_EVERY),
     ]
     return functions, schedule
 

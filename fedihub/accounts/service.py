@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts import passwords
 from fedihub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fedihub.mail.outbox import check_address
 from fedihub.protocol.limits import MAX_NAME
 from fedihub.storage.models import Account, Actor, Membership
 
@@ -146,6 +147,24 @@ async def set_disabled(session: AsyncSession, account_id: int, disabled: bool, *
     if account is None:
         raise NotFound("there is no such account")
     account.disabled_at = now if disabled else None
+    return account
+
+
+async def set_email(session: AsyncSession, account_id: int, address: str | None) -> Account:
+    """The account's own e-mail address (checked to be one plain address), or none when blank.
+
+    Only organizers' notices are sent to it; it is never shown to anyone else.
+    """
+    account = await session.get(Account, account_id)
+    if account is None:
+        raise NotFound("there is no such account")
+    value = (address or "").strip()
+    if value:
+        try:
+            value = check_address(value)
+        except InvalidInput:
+            raise InvalidInput("that is not an e-mail address, such as name@example.org", field="email") from None
+    account.email = value or None
     return account
 
 

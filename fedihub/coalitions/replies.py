@@ -92,15 +92,7 @@ async def record_reply(
     reply = CallReply(object_id=row.id, call_id=call.id, author_id=author.id, received_at=now)
     session.add(reply)
     await session.flush()
-    await tell_organizers_of_reply(session, call, reply)
     return reply
-
-
-async def tell_organizers_of_reply(session: AsyncSession, call: StoredObject, reply: CallReply) -> None:
-    """The call's organizers hear of a new reply ("reply to your call" in What's new)."""
-    # notices: record_notice(session, coalition_id=call.attributed_to_id, kind="reply", subject=call.uri,
-    # object=reply.reply.uri) goes here once notices exist; it runs in the inbound handler's transaction.
-    return None
 
 
 async def list_replies(session: AsyncSession, call: StoredObject, *, with_hidden: bool = False) -> list[Reply]:
@@ -142,6 +134,11 @@ def subscribe_replies(events: InboundEvents, limits: ReplyLimits) -> None:
     object itself, so pages follow without anything here)."""
 
     async def on_created(ctx: FederationContext, session: AsyncSession, author: Actor, row: StoredObject) -> None:
-        await record_reply(ctx, session, author, row, limits)
+        reply = await record_reply(ctx, session, author, row, limits)
+        if reply is not None:
+            call = await session.get(StoredObject, reply.call_id)
+            assert call is not None
+            # Its organizers hear of it under What's new (notices/subscribers.py).
+            await events.reply_kept.send(ctx, session, call, row)
 
     events.object_created.connect(on_created)

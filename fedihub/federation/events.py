@@ -16,7 +16,7 @@ from typing import Any, Generic, ParamSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.context import FederationContext
-from fedihub.storage.models import Actor, Follow, StoredObject
+from fedihub.storage.models import Actor, Follow, HubRequest, Pledge, StoredObject
 
 P = ParamSpec("P")
 
@@ -63,3 +63,12 @@ class InboundEvents:
     )
     # An actor undid its Announce (the embedded Announce as it sent it).
     announce_undone: Event[[FederationContext, AsyncSession, Actor, Mapping[str, Any]]] = _event("announce_undone")
+    # At a local call's origin: a coalition's pledge was accepted or held for the organizers (a new
+    # one, not a repeat of a pledge standing already).
+    pledge_received: Event[[FederationContext, AsyncSession, StoredObject, Pledge]] = _event("pledge_received")
+    # At a local call's origin: a coalition withdrew its pledge (repeats possible: a re-sent Leave).
+    pledge_withdrawn: Event[[FederationContext, AsyncSession, StoredObject, Pledge]] = _event("pledge_withdrawn")
+    # A coalition or hub asked to join a local hub, and the request waits for the hub's admins.
+    hub_join_received: Event[[FederationContext, AsyncSession, HubRequest]] = _event("hub_join_received")
+    # A remote reply to a local call was kept under it (the call, then the reply's stored object; once).
+    reply_kept: Event[[FederationContext, AsyncSession, StoredObject, StoredObject]] = _event("reply_kept")

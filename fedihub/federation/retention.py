@@ -4,7 +4,8 @@ Inbox items are kept only to deduplicate retries and redeliveries by activity id
 sending within days (Mastodon gives up after about 3); deliveries are kept for the delivery health
 view. Failures are kept longer than successes so an operator can still read why. Published activities
 are never pruned: their ids must keep dereferencing. Mail holds people's addresses: it goes on the
-same schedule as deliveries.
+same schedule as deliveries. Organizers' notices ("What's new") are kept for the failure period:
+long enough to read after a holiday, and the table stays bounded.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from fedihub.federation.context import FederationContext
-from fedihub.storage.models import Delivery, InboxItem, Job, OutboundMail
+from fedihub.storage.models import Delivery, InboxItem, Job, Notice, OutboundMail
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Pruned:
     deliveries: int = 0
     jobs: int = 0
     mail: int = 0
+    notices: int = 0
 
 
 async def _delete_in_batches(ctx: FederationContext, model: Any, condition: Any) -> int:
@@ -74,9 +76,11 @@ async def prune(ctx: FederationContext, policy: RetentionPolicy, *, now: datetim
         ((OutboundMail.state == "sent") & (OutboundMail.sent_at < done_before))
         | ((OutboundMail.state == "failed") & (OutboundMail.created_at < failed_before)),
     )
-    if pruned.inbox_items or pruned.deliveries or pruned.jobs or pruned.mail:
+    # Their e-mail marks go with them (ON DELETE CASCADE).
+    pruned.notices = await _delete_in_batches(ctx, Notice, Notice.created_at < failed_before)
+    if pruned.inbox_items or pruned.deliveries or pruned.jobs or pruned.mail or pruned.notices:
         log.info(
-            "retention pruned %d inbox items, %d deliveries, %d failed jobs, %d e-mails",
-            pruned.inbox_items, pruned.deliveries, pruned.jobs, pruned.mail,
+            "retention pruned %d inbox items, %d deliveries, %d failed jobs, %d e-mails, %d notices",
+            pruned.inbox_items, pruned.deliveries, pruned.jobs, pruned.mail, pruned.notices,
         )
     return pruned

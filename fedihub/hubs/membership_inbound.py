@@ -12,7 +12,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import find_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
-from fedihub.federation.routing import Inbound, Route
+from fedihub.federation.routing import Apply, Inbound, Route
 from fedihub.hubs import two_way
 from fedihub.hubs.membership import MAX_MESSAGE, OPEN, answer_request, find_request
 from fedihub.hubs.settings import hub_scope_of
@@ -45,8 +45,17 @@ async def match_join_of_hub(ctx: FederationContext, session: AsyncSession, inbou
     return hub.id if hub is not None and hub.id != inbound.actor.id else None
 
 
-async def handle_join(ctx: FederationContext, session: AsyncSession, inbound: Inbound, hub_id: int) -> None:
-    """A coalition or hub asks to join one of our hubs; its admins decide (or it is already wanted)."""
+def handle_join(events: InboundEvents) -> Apply:
+    async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, hub_id: int) -> None:
+        """A coalition or hub asks to join one of our hubs; its admins decide (or it is already wanted)."""
+        row = await _take_join(ctx, session, inbound, hub_id)
+        if row.state == "pending":
+            await events.hub_join_received.send(ctx, session, row)
+
+    return apply
+
+
+async def _take_join(ctx: FederationContext, session: AsyncSession, inbound: Inbound, hub_id: int) -> HubRequest:
     activity = inbound.activity
     hub = await session.get(Actor, hub_id)
     member = await session.get(Actor, inbound.actor.id)
@@ -67,6 +76,7 @@ async def handle_join(ctx: FederationContext, session: AsyncSession, inbound: In
     if row.state == "pending" and await follows.find_follow(session, hub.id, member.id) is not None:
         # The hub already follows them (or asked to): its admins wanted them, so answer at once.
         await answer_request(ctx, session, row, approve=True)
+    return row
 
 
 async def match_leave_of_hub(ctx: FederationContext, session: AsyncSession, inbound: Inbound) -> int | None:
@@ -154,7 +164,7 @@ def membership_routes(events: InboundEvents) -> list[Route]:
     events.follow_received.connect(two_way.on_follow_received)  # after: it follows back accepted hubs
     events.follow_undone.connect(end_membership)
     return [
-        Route("Join", "hub", match_join_of_hub, handle_join),
+        Route("Join", "hub", match_join_of_hub, handle_join(events)),
         Route("Leave", "hub", match_leave_of_hub, handle_leave),
         Route("Undo", "Join of a hub", match_undone_join_of_hub, handle_leave),
         Route("Accept", "our hub join request", match_answered_request, handle_accept),

@@ -41,7 +41,7 @@ async def match_join_of_call(ctx: FederationContext, session: AsyncSession, inbo
     return await _local_call_id(session, inbound.activity.object_id)
 
 
-def handle_join(limits: vouching.PledgeLimits) -> Any:
+def handle_join(limits: vouching.PledgeLimits, events: InboundEvents) -> Any:
     async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
         """A coalition pledges to one of our calls: accepted, held or rejected, and everyone showing it told."""
         call = await session.get(StoredObject, call_id)
@@ -56,7 +56,12 @@ def handle_join(limits: vouching.PledgeLimits) -> Any:
             accept = builders.build_accept(activity_id=ctx.urls.new_activity(), actor=call.author.uri, activity=join)
             await publish(ctx, session, actor=call.author, activity=accept, inboxes=[coalition.inbox or ""])
             return
-        await origin.decide_join(ctx, session, call, coalition, join, limits)
+        # A held pledge sent again under a new id is the same pledge; the row a coalition of this
+        # server wrote for its own Join (the same id) is not a pledge standing here yet.
+        standing = row is not None and row.state == vouching.HELD and row.uri != join["id"]
+        pledged = await origin.decide_join(ctx, session, call, coalition, join, limits)
+        if pledged is not None and not standing:
+            await events.pledge_received.send(ctx, session, call, pledged)
 
     return apply
 
@@ -69,14 +74,18 @@ async def match_undone_join_of_call(ctx: FederationContext, session: AsyncSessio
     return await _local_call_id(session, id_of(embedded.get("object")))
 
 
-async def handle_withdraw(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
-    call = await session.get(StoredObject, call_id)
-    assert call is not None
-    row = await find_pledge(session, call.uri, inbound.actor.uri)
-    # "withdrawn" too: a coalition of this server marks its own pledge before its Leave is handled;
-    # "pending": a held pledge can be withdrawn before anyone decided on it.
-    if row is not None and row.state in (ACCEPTED, "withdrawn", vouching.HELD):
-        await origin.withdraw_at_origin(ctx, session, call, row)
+def handle_withdraw(events: InboundEvents) -> Any:
+    async def apply(ctx: FederationContext, session: AsyncSession, inbound: Inbound, call_id: int) -> None:
+        call = await session.get(StoredObject, call_id)
+        assert call is not None
+        row = await find_pledge(session, call.uri, inbound.actor.uri)
+        # "withdrawn" too: a coalition of this server marks its own pledge before its Leave is handled;
+        # "pending": a held pledge can be withdrawn before anyone decided on it.
+        if row is not None and row.state in (ACCEPTED, "withdrawn", vouching.HELD):
+            await origin.withdraw_at_origin(ctx, session, call, row)
+            await events.pledge_withdrawn.send(ctx, session, call, row)
+
+    return apply
 
 
 async def match_report(ctx: FederationContext, session: AsyncSession, inbound: Inbound) -> int | None:
@@ -218,10 +227,11 @@ def pledge_routes(
     events.object_announced.connect(count_carrying_hub)
     events.follow_accepted.connect(recheck_calls_of_follower)
     notice = handle_notice(mirror_limits or mirror.MirrorLimits())
+    withdraw = handle_withdraw(events)
     return [
-        Route("Join", "call", match_join_of_call, handle_join(limits or vouching.PledgeLimits())),
-        Route("Leave", "call", match_join_of_call, handle_withdraw),
-        Route("Undo", "Join of a call", match_undone_join_of_call, handle_withdraw),
+        Route("Join", "call", match_join_of_call, handle_join(limits or vouching.PledgeLimits(), events)),
+        Route("Leave", "call", match_join_of_call, withdraw),
+        Route("Undo", "Join of a call", match_undone_join_of_call, withdraw),
         Route("Update", "our pledge (its report)", match_report, handle_report),
         Route("Accept", "our pledge", match_answered_pledge, handle_accept),
         Route("Reject", "our pledge", match_answered_pledge, handle_reject),

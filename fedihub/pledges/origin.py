@@ -104,7 +104,7 @@ async def decide_join(
     ctx: FederationContext, session: AsyncSession, call: StoredObject, coalition: Actor, join: Mapping[str, Any],
     limits: vouching.PledgeLimits | None = None,
 ) -> Pledge | None:
-    """Accept, hold or reject a coalition's Join of one of our calls; returns the accepted pledge.
+    """Accept, hold or reject a coalition's Join of one of our calls; returns the pledge unless rejected.
 
     An unvouched pledge from a server that already has ``limits.unvouched_per_server`` of them
     counted is held: stored unanswered, for a vouch check or the organizers to decide.
@@ -142,7 +142,7 @@ async def decide_join(
     if held:
         log.info("holding pledge %s to %s: %s has %d unvouched pledges counted", join_id, call.uri,
                  coalition.domain, limits.unvouched_per_server)
-        return None
+        return row
     await accept_pledge(ctx, session, call, row)
     return row
 

@@ -798,3 +798,68 @@ class SubscriptionMail(Base):
     revision: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # new | changed | cancelled
     created_at: Mapped[datetime]
+
+
+# Notices for organizers: "What's new" and its e-mail (migration 0016).
+
+
+class Notice(Base):
+    """One thing an organizer of a local coalition or hub should hear about (owner: notices/).
+
+    What it names (who, which call) is copied in when it is made, so the sentence stays readable
+    after the other party or the call is gone. ``key`` makes a repeated activity one notice.
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        UniqueConstraint("actor_id", "kind", "key"),
+        Index("ix_notices_actor_id_id", "actor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(URI)
+    party_uri: Mapped[str | None] = mapped_column(URI)
+    party_name: Mapped[str | None] = mapped_column(Text)
+    party_url: Mapped[str | None] = mapped_column(URI)
+    call_uri: Mapped[str | None] = mapped_column(URI)
+    call_title: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    actor: Mapped[Actor] = relationship(lazy="joined")
+
+
+class NoticeRead(Base):
+    """How far one account has read one actor's notices (owner: notices/)."""
+
+    __tablename__ = "notice_reads"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True)
+    last_read_id: Mapped[int] = mapped_column(Integer)
+
+
+class NoticePreference(Base):
+    """How one account wants one kind of notice by e-mail: off, now or digest (owner: notices/).
+
+    No row means the kind's default.
+    """
+
+    __tablename__ = "notice_preferences"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery: Mapped[str] = mapped_column(String(16))
+
+
+class NoticeMail(Base):
+    """A notice queued by e-mail to an account, at once or in a digest: never a second time (owner: notices/)."""
+
+    __tablename__ = "notice_mails"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+    queued_at: Mapped[datetime]

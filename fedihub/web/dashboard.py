@@ -14,6 +14,7 @@ from fedihub.errors import NotFound
 from fedihub.federation.collections import count_followers
 from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.notices.store import unread_counts
 from fedihub.pledges.dashboard import CallForYou, OwnPledge, calls_for, pledges_of
 from fedihub.web.auth import coalitions_of, require_account
 from fedihub.web.manage_common import render
@@ -59,7 +60,9 @@ def _pledge_row(item: OwnPledge, key: str, domain: str, base_url: str) -> dict[s
     }
 
 
-async def _coalition_part(request: Request, actor: Actor, role: str, number: int, detailed: bool) -> dict[str, Any]:
+async def _coalition_part(
+    request: Request, actor: Actor, role: str, number: int, detailed: bool, unread: int
+) -> dict[str, Any]:
     runtime = runtime_of(request)
     ctx, domain = runtime.ctx, runtime.settings.domain
     now = ctx.clock()
@@ -77,7 +80,7 @@ async def _coalition_part(request: Request, actor: Actor, role: str, number: int
     can_admin = role_rank(role) >= role_rank("admin")
     return {
         "actor": actor, "role": role, "is_hub": is_hub, "can_admin": can_admin, "followers": followers,
-        "requests": waiting if can_admin else 0, "one_way": len(one_way), "detailed": detailed,
+        "requests": waiting if can_admin else 0, "one_way": len(one_way), "detailed": detailed, "unread": unread,
         "calls": [
             _call_row(item, f"c{number}-{n}", home_zone, domain, ctx.base_url) for n, item in enumerate(incoming)
         ],
@@ -89,11 +92,14 @@ async def dashboard(request: Request) -> Response:
     account = await require_account(request)
     async with runtime_of(request).ctx.sessions() as session:
         mine = await coalitions_of(session, account)
+        unread = await unread_counts(session, account.id, [actor.id for actor, _ in mine])
     focus = request.query_params.get("coalition")
     if focus is not None and all(actor.username != focus for actor, _ in mine):
         raise NotFound("you are not an organizer of that coalition")
     items = [
-        await _coalition_part(request, actor, role, n, actor.username == focus if focus else n < DETAILED)
+        await _coalition_part(
+            request, actor, role, n, actor.username == focus if focus else n < DETAILED, unread.get(actor.id, 0)
+        )
         for n, (actor, role) in enumerate(mine)
     ]
     return render(request, "manage/dashboard.html", {

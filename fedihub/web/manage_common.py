@@ -14,12 +14,14 @@ from fedihub.accounts.service import role_rank
 from fedihub.coalitions import Actor
 from fedihub.errors import FedihubError
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.notices.store import unread_counts
 from fedihub.web.auth import require_coalition_role
 from fedihub.web.state import runtime_of
 
 # (key, path under /manage/<handle>, menu text, lowest role that sees it)
 MENU = (
     ("overview", "", "Overview", "editor"),
+    ("news", "/news", "What's new", "editor"),
     ("announce", "/announce", "Announce", "editor"),
     ("new-call", "/calls/new", "New call to action", "editor"),
     ("profile", "/profile", "Profile", "admin"),
@@ -81,6 +83,7 @@ class Page:
     request: Request
     coalition: Actor
     role: str
+    unread: int = 0  # notices this account has not seen yet (the menu shows the count)
 
     @property
     def handle(self) -> str:
@@ -103,6 +106,7 @@ class Page:
                 if rank >= role_rank(m)
             ],
             "active": active,
+            "unread": self.unread,
             "page_title": title,
             "notice": NOTICES.get(self.request.query_params.get("done", "")),
             **extra,
@@ -110,8 +114,10 @@ class Page:
 
 
 async def page(request: Request, minimum: str) -> Page:
-    _, actor, role = await require_coalition_role(request, request.path_params["handle"].lower(), minimum)
-    return Page(request, actor, role)
+    account, actor, role = await require_coalition_role(request, request.path_params["handle"].lower(), minimum)
+    async with runtime_of(request).ctx.sessions() as session:
+        unread = (await unread_counts(session, account.id, [actor.id])).get(actor.id, 0)
+    return Page(request, actor, role, unread)
 
 
 def date_text(moment: datetime) -> str:

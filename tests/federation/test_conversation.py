@@ -3,6 +3,7 @@ and a coalition announcing the posts that mention it (members at once, strangers
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -145,7 +146,7 @@ def announced(watchers: FakePeer) -> list[str]:
 
 
 async def test_replies_from_strangers_on_mastodon_appear_under_the_call_newest_last_with_their_author(
-    net: FederationNet, a: Instance, masto: FakePeer, call: StoredObject
+    net: FederationNet, a: Instance, masto: FakePeer, call: StoredObject, editor: Browser
 ) -> None:
     event = (await a.get(path(call.uri), headers=AS2)).json()
     assert event["replies"] == f"{call.uri}/replies"
@@ -169,6 +170,10 @@ async def test_replies_from_strangers_on_mastodon_appear_under_the_call_newest_l
     assert 'href="http://masto.test/users/carol"' in section or 'href="http://masto.test/@carol"' in section
     assert '<time datetime="' in section
     assert await collection_items(a, call) == [first["object"]["id"], second["object"]["id"]]
+    # The organizers are told under What's new, once per reply, whoever sent it.
+    await send(net, a, masto, first)
+    news = html.unescape((await editor.get("/manage/tenants/news")).text)
+    assert news.count("replied to") == 2 and "Carol" in news and "Alice" in news, news[-3000:]
 
 
 async def test_reply_html_is_sanitised_like_other_remote_content(

@@ -1,7 +1,7 @@
 """mail subscriptions: the public subscribes by e-mail to calls; mail gets attachments
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03 09:40:00
 
 Two new tables (subscriptions, and which call revision each one was mailed) and one nullable
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
