@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from fedihub.accounts import service as accounts
 from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
 from fedihub.federation.actors import resolve_target
@@ -25,18 +26,24 @@ def hub() -> None:
 @click.option("--movement", "movements", multiple=True, help="Boost only these movements (repeatable).")
 @click.option("--only-region", "regions", multiple=True, help="Boost only these regions (repeatable).")
 @click.option("--calls-only", is_flag=True, help="Boost calls to action only, not other public posts.")
+@click.option("--owner", default=None, metavar="USERNAME", help="An existing account to make its owner.")
 @with_runtime
 async def hub_create(
     runtime: Runtime, handle: str, name: str, scope: str, region: str | None,
-    movements: tuple[str, ...], regions: tuple[str, ...], calls_only: bool,
+    movements: tuple[str, ...], regions: tuple[str, ...], calls_only: bool, owner: str | None,
 ) -> None:
     """Create a hub with the handle HANDLE."""
     async with runtime.ctx.sessions.begin() as session:
+        account = await accounts.get_account_by_username(session, owner) if owner else None
         actor = await hubs.create_hub(
             runtime.ctx, session, handle, name=name, scope=scope, region=region, movements=movements,
             regions=regions, calls_only=calls_only,
         )
+        if account is not None:
+            await accounts.add_member(session, account.id, actor.id, "owner", now=runtime.ctx.clock())
     click.echo(f"created hub @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+    if account is not None:
+        click.echo(f"owner: {account.username}")
 
 
 @hub.command("add-member")

@@ -30,7 +30,16 @@ def answers(url: str) -> bool:
 # fields are {springfield}, {chicago}, {cleveland}, {illinois}, {national} (base URLs), {mail_dir} and
 # {call} / {down_call} (the seeded calls). Until something fills it, the guide says that no notice is
 # sent by e-mail yet, and where the messages would be. <<<
-MAILBOX_STEPS: tuple[str, ...] = ()
+MAILBOX_STEPS: tuple[str, ...] = (
+    "  a. Already there: the Illinois and national hubs' admins were told at once that Springfield and the",
+    "     Illinois hub asked to join (notices by e-mail; each admin's address and choices are on <server>/account,",
+    "     where 'What's new' kinds can go at once, in a daily digest, or not at all).",
+    "  b. Subscribe as the public does: on {illinois}/g/illinois fill 'Get calls by e-mail' with any address.",
+    "     The confirmation arrives as the next .eml; open its link and press Confirm.",
+    "  c. Log in on {chicago}/login and post a new call for Chicago Tenants Union (Dashboard > New call to",
+    "     action). It climbs to the Illinois hub, which carries it: your subscriber gets one message with the",
+    "     call in their time zone, an .ics attachment and a one-click unsubscribe.",
+)
 
 
 def _mailbox(fields: Mapping[str, str], mail_dir: str, mail_url: str) -> list[str]:

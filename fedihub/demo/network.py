@@ -152,7 +152,8 @@ def _coalition_steps(server: Server, site: Site) -> list[Step]:
         step
         for c in site.coalitions
         for step in (
-            (server, ["coalition", "create", c.handle, "--name", c.name, "--summary", c.summary], None),
+            (server, ["coalition", "create", c.handle, "--name", c.name, "--summary", c.summary,
+                      "--owner", ADMIN], None),
             (server, ["coalition", "update", c.handle, "--region-city", c.city, "--region-state", c.state,
                       "--region-country", "US", *[a for m in c.movements for a in ("--movement", m)],
                       "--latitude", str(c.latitude), "--longitude", str(c.longitude)], None),
@@ -169,6 +170,11 @@ def _per_server_in_order(steps: list[Step]) -> None:
         run_side_by_side([queue.pop(0) for queue in queues.values() if queue])
 
 
+def admin_address(key: str) -> str:
+    """The demo admin's address on one server (the mail catcher takes any address)."""
+    return f"{ADMIN}@{key}.demo.example"
+
+
 def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: float) -> Seeded:
     """Admins, coalitions, hubs and memberships, a national call, pledges; waits for each to federate."""
     sites = {site.key: site for site in SITES}
@@ -177,17 +183,21 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     everyone = list(servers.values())
 
     say("creating an admin on every server, coalitions on the cities, the Illinois and national hubs")
-    steps: list[Step] = [(s, ["admin", "create", "--username", ADMIN, "--password-stdin"], PASSWORD + "\n")
-                         for s in everyone]
+    # Each admin has an address, so the notices they get at once land in the demo's mail catcher.
+    steps: list[Step] = [
+        (s, ["admin", "create", "--username", ADMIN, "--password-stdin", "--email", admin_address(key)],
+         PASSWORD + "\n")
+        for key, s in servers.items()
+    ]
     for key in ("chicago", "springfield", "cleveland"):
         steps += _coalition_steps(servers[key], sites[key])
     steps += [
         (illinois, ["hub", "create", "illinois", "--name", "Illinois Coalitions Hub", "--scope", "state",
-                    "--region", "Illinois"], None),
+                    "--region", "Illinois", "--owner", ADMIN], None),
         (illinois, ["coalition", "update", "illinois", "--summary",
                     "Boosts the calls of Illinois coalitions to the state, and up to the national hub."], None),
         (national, ["hub", "create", "national", "--name", "National Hub", "--scope", "national",
-                    "--calls-only"], None),
+                    "--calls-only", "--owner", ADMIN], None),
         (national, ["coalition", "update", "national", "--summary",
                     "Carries calls to action from state hubs and coalitions across the country."], None),
     ]

@@ -153,6 +153,15 @@ def test_the_demo_network_is_seeded_over_real_federation_and_stops_cleanly_on_ct
         assert match, demo.output
         mail_dir = data_dir / "mail"
         assert f"{mail_dir}/" in demo.output
+        # The hubs' admins were told at once, by e-mail, that a member asked to join (What's new notices).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            "To: admin@illinois.demo.example" in eml.read_text() for eml in mail_dir.glob("*.eml")
+        ):
+            time.sleep(0.5)  # another process's worker sends it; there is no step of ours to wait on
+        told = [eml.read_text() for eml in mail_dir.glob("*.eml") if "admin@illinois.demo.example" in eml.read_text()]
+        assert told and "Springfield Renters United" in told[0], sorted(p.name for p in mail_dir.glob("*.eml"))
+        assert "a. Already there: the Illinois and national hubs' admins were told at once" in demo.output
         before = set(mail_dir.glob("*.eml"))
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "demo@a.example", "organizer@b.example", "Caught?"
