@@ -39,6 +39,17 @@ class Attachment:
     data: bytes
 
 
+@dataclass(frozen=True)
+class Letter:
+    """One message as its builder writes it, before it is queued for a recipient."""
+
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    attachments: tuple[Attachment, ...] = ()
+
+
 def check_address(address: str) -> str:
     """The address, stripped, if it is one plain ``local@domain``; InvalidInput otherwise."""
     value = address.strip()

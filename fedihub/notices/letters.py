@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import groupby
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from fedihub.mail.outbox import Letter
 from fedihub.notices.kinds import Part, plain, sentence
 from fedihub.storage.models import Notice
 
 MAX_SUBJECT = 200
 # RFC 3834: automatic mail, so vacation responders and mailing lists leave it alone.
 HEADERS = {"Auto-Submitted": "auto-generated"}
-
-
-@dataclass(frozen=True)
-class Letter:
-    subject: str
-    text: str
-    html: str
-    headers: dict[str, str]
 
 
 def one_line(text: str, limit: int = MAX_SUBJECT) -> str:

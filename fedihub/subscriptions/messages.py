@@ -3,13 +3,11 @@ cancelled call, each as plain text and HTML with the unsubscribe link and header
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from markupsafe import Markup, escape
 
 from fedihub.coalitions import ics
 from fedihub.coalitions.event_text import format_place, format_when
-from fedihub.mail.outbox import Attachment
+from fedihub.mail.outbox import Attachment, Letter
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.timezones import known_zone
 from fedihub.protocol.urls import http_url
@@ -19,15 +17,6 @@ from fedihub.subscriptions.mailing import Mailing, call_page
 SUBJECT_LIMIT = 200
 EXCERPT = 600
 LEADS = {"new": "New call to action", "changed": "Changed", "cancelled": "Cancelled"}
-
-
-@dataclass(frozen=True)
-class Letter:
-    subject: str
-    text: str
-    html: str
-    headers: dict[str, str]
-    attachments: tuple[Attachment, ...] = ()
 
 
 def list_headers(unsubscribe: str) -> dict[str, str]:

@@ -77,13 +77,18 @@ async def _fetch_call(request: Request, url: str, host: str) -> StoredObject:
         raise InvalidInput(NOT_HTTP) from None
 
 
+async def _linked(request: Request) -> tuple[str, StoredObject | None]:
+    """The ``url`` asked for, checked, and our stored copy of it if we keep one."""
+    url = request.query_params.get("url", "").strip()
+    _check_link(url)
+    async with runtime_of(request).ctx.sessions() as session:
+        return url, await find_object(session, url)
+
+
 async def remote_call(request: Request) -> Response:
     """Any call by its id: ours redirect to their page; remote ones render like ours, with their origin."""
     runtime = runtime_of(request)
-    url = request.query_params.get("url", "").strip()
-    _check_link(url)
-    async with runtime.ctx.sessions() as session:
-        row = await find_object(session, url)
+    url, row = await _linked(request)
     if runtime.ctx.urls.is_local(url):
         if row is None or not row.is_local or row.type != "Event" or row.visibility not in ("public", "unlisted"):
             raise NotFound("there is no call to action at that link on this server")
@@ -107,11 +112,8 @@ async def remote_call(request: Request) -> Response:
 
 async def remote_call_calendar(request: Request) -> Response:
     """/calls/view.ics?url=…: a remote call this server keeps a copy of, as a calendar file; never fetches."""
-    runtime = runtime_of(request)
-    url = request.query_params.get("url", "").strip()
-    _check_link(url)
-    async with runtime.ctx.sessions() as session:
-        row = await find_object(session, url)
+    _, row = await _linked(request)
+    async with runtime_of(request).ctx.sessions() as session:
         hidden = row is not None and await is_hidden(session, row.attributed_to_id)
     if row is None or row.is_local or hidden or row.type != "Event" or row.start_time is None:
         raise NotFound("this server has no copy of that call to action")
