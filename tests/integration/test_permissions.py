@@ -210,7 +210,7 @@ async def test_the_instance_admin_counts_as_owner_everywhere(a: Instance, tenant
     root = await make_account(a, "root", is_admin=True)
     browser = await browsers(a, root)
     page = await browser.get("/manage/tenants/members")
-    assert page.status_code == 200 and "Your role: owner" in page.text
+    assert page.status_code == 200 and "you manage it as this server's admin, with an owner's rights" in page.text
     response = await invite_as(browser, "tenants", "owner")
     assert response.status_code == 200 and INVITE_LINK.search(response.text)
     response = await browser.submit("/manage/tenants/members", f"/manage/tenants/members/{owner.id}/remove")
