@@ -74,12 +74,26 @@ def _carriers_json(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-async def mirrored_count(session: AsyncSession, call_uri: str) -> int:
-    """Rows the origin's list made here (confirmed or not): what its totalItems is compared with."""
+async def mirrored_count(session: AsyncSession, call_uri: str, *, vouched_only: bool = False) -> int:
+    """Rows the origin's list made here (confirmed or not): what its totalItems (or, vouched only,
+    its vouchedItems) is compared with."""
     query = select(func.count()).select_from(Pledge).where(
         Pledge.call_uri == call_uri, Pledge.state.in_(MIRRORED_STATES)
     )
+    if vouched_only:
+        query = query.where(Pledge.vouched_by.is_not(None))
     return int(await session.scalar(query) or 0)
+
+
+async def _disagrees(session: AsyncSession, call_uri: str, summary: Mapping[str, Any], limits: MirrorLimits) -> bool:
+    """Whether the origin's counts differ from our copy's: a notice was lost, came out of order, or a
+    re-read overwrote a newer notice with an older page."""
+    for key, vouched_only in (("totalItems", False), ("vouchedItems", True)):
+        theirs = summary.get(key)
+        if isinstance(theirs, int) and not isinstance(theirs, bool):
+            if min(theirs, limits.max_items) != await mirrored_count(session, call_uri, vouched_only=vouched_only):
+                return True
+    return False
 
 
 def _report_differs(row: Pledge, item: PledgeItem) -> bool:
@@ -181,8 +195,8 @@ async def apply_notice(
             )
     call.pledge_carriers = _carriers_json(summary)
     call.pledges_fetched_at = ctx.clock()
-    total = summary.get("totalItems")
-    if isinstance(total, int) and min(total, limits.max_items) != await mirrored_count(session, call.uri):
+    await session.flush()
+    if await _disagrees(session, call.uri, summary, limits):
         await enqueue_refresh(session, call.uri, at=ctx.clock())
 
 
@@ -265,6 +279,7 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
     collection_id = id_of((call.data or {}).get("pledges"))
     if call.is_local or not collection_id or host_of(collection_id) != host_of(call.uri):
         return False
+    started = ctx.clock()
     reading = await _read_items(ctx, collection_id, limits)
     if reading is None:
         return False
@@ -300,7 +315,12 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
     async with ctx.sessions.begin() as session:
         row = await session.get(StoredObject, call.id)
         if row is not None:
-            row.pledge_carriers = _carriers_json(reading.head)
+            if row.pledges_fetched_at is not None and row.pledges_fetched_at > started:
+                # A notice was applied while we read: our pages may be older than it and have just
+                # undone it (a vouch, a withdrawal). Read once more; the notice's carriers stand.
+                await enqueue_refresh(session, call.uri, at=ctx.clock())
+            else:
+                row.pledge_carriers = _carriers_json(reading.head)
             row.pledges_fetched_at = ctx.clock()
     return True
 

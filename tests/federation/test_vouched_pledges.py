@@ -17,7 +17,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import boosting
 from fedihub.hubs import service as hubs
-from fedihub.pledges import mirror, vouch_check
+from fedihub.pledges import mirror, origin, vouch_check
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
@@ -433,3 +433,73 @@ async def test_a_hub_that_withdraws_its_boost_is_no_longer_listed_after_the_next
     assert (await _rollup(a, call.uri)).carriers == []
     head = await _collection_head(a, call.uri)
     assert head["carriedBy"] == []
+
+
+async def _peoria_pledges_and_c_shows_it_unvouched(net: FederationNet) -> tuple[Instance, Instance, StoredObject, Actor]:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    c = await net.add_instance("c.test")
+    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
+    peoria = await _coalition(b, "peoria", "Peoria Fight for 15", "Illinois")
+    await _coalition(c, "watchers", "Decatur Watchers", "Illinois")
+    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
+    await net.settle()
+    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
+    await net.settle()
+    await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
+    await net.settle()
+    assert ((await _rollup(c, call.uri)).pledged, (await _rollup(c, call.uri)).unvouched) == (0, 1)
+    return a, c, call, peoria
+
+
+async def _vouch_at_origin(a: Instance, call: StoredObject, peoria: Actor, *, notify: bool) -> None:
+    """The organizers approve Peoria's pledge; with ``notify`` the copies get the summary that says so."""
+    async with a.ctx.sessions.begin() as session:
+        row = await session.scalar(
+            select(Pledge).where(Pledge.call_uri == call.uri, Pledge.coalition_uri == peoria.uri)
+        )
+        assert row is not None
+        row.vouched_by = "organizers"
+        if notify:
+            origin_call = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+            assert origin_call is not None
+            await origin.publish_notice(a.ctx, session, origin_call, "Update")
+
+
+async def test_a_copy_that_missed_a_vouch_re_reads_the_list_when_the_next_notice_counts_otherwise(
+    net: FederationNet,
+) -> None:
+    a, c, call, peoria = await _peoria_pledges_and_c_shows_it_unvouched(net)
+    # The Add that vouched Peoria never reached c; the next notice (here a carriers Update) counts one
+    # vouched pledge where c counts none, and that alone makes c read the list again.
+    await _vouch_at_origin(a, call, peoria, notify=False)
+    await _vouch_at_origin(a, call, peoria, notify=True)
+    await net.settle()
+    rollup = await _rollup(c, call.uri)
+    assert (rollup.pledged, rollup.unvouched) == (1, 0)
+
+
+async def test_a_re_read_that_overlaps_a_newer_notice_does_not_undo_it(
+    net: FederationNet, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, c, call, peoria = await _peoria_pledges_and_c_shows_it_unvouched(net)
+    read_items = mirror._read_items
+
+    async def read_then_a_notice_lands(ctx: Any, collection_id: str, limits: mirror.MirrorLimits) -> Any:
+        reading = await read_items(ctx, collection_id, limits)  # Peoria still unvouched in this page
+        monkeypatch.setattr(mirror, "_read_items", read_items)
+        net.clock.advance(seconds=1)
+        await _vouch_at_origin(a, call, peoria, notify=True)
+        await net.settle()  # c applies the vouch while its re-read is still under way
+        net.clock.advance(seconds=1)
+        return reading
+
+    monkeypatch.setattr(mirror, "_read_items", read_then_a_notice_lands)
+    async with c.ctx.sessions() as session:
+        copy = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        assert copy is not None
+    assert await mirror.refresh(c.ctx, copy)
+    # The stale page wrote Peoria back as unvouched, but the re-read saw the notice land and asked again.
+    await net.settle()
+    rollup = await _rollup(c, call.uri)
+    assert (rollup.pledged, rollup.unvouched) == (1, 0)
