@@ -435,7 +435,9 @@ async def test_a_hub_that_withdraws_its_boost_is_no_longer_listed_after_the_next
     assert head["carriedBy"] == []
 
 
-async def _peoria_pledges_and_c_shows_it_unvouched(net: FederationNet) -> tuple[Instance, Instance, StoredObject, Actor]:
+async def _peoria_pledges_and_c_shows_it_unvouched(
+    net: FederationNet,
+) -> tuple[Instance, Instance, StoredObject, Actor]:
     a = await net.add_instance("a.test")
     b = await net.add_instance("b.test")
     c = await net.add_instance("c.test")
