@@ -46,7 +46,7 @@ from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
-from fedihub.storage.db import create_engine, create_session_factory
+from fedihub.storage.db import create_engine, create_read_session_factory, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
 from fedihub.subscriptions import fanout
@@ -244,6 +244,7 @@ async def open_runtime(
         ctx = FederationContext(
             base_url=settings.base_url,
             sessions=create_session_factory(engine),
+            read_sessions=create_read_session_factory(engine),
             http=http,
             authorized_fetch=settings.authorized_fetch,
             delivery_concurrency=settings.delivery_concurrency,

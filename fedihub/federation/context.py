@@ -56,6 +56,13 @@ class FederationContext:
     key_fetches: KeyFetchGuard = field(default_factory=KeyFetchGuard)
     # Set by the worker so new rows are picked up at once instead of at the next poll.
     work_available: asyncio.Event = field(default_factory=asyncio.Event)
+    # Sessions for transactions that only read (storage/db.create_read_session_factory).
+    read_sessions: Sessions | None = None
+
+    @property
+    def reading(self) -> Sessions:
+        """Sessions for a transaction that only reads: on SQLite it never waits for a writer."""
+        return self.read_sessions or self.sessions
 
     @property
     def urls(self) -> Urls:

@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 Sessions = async_sessionmaker[AsyncSession]
 
+# Set on the engine behind read sessions: the SQLite "begin" hook reads it from the connection.
+READ_ONLY = "fedihub_read_only"
+
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """Build the async engine; SQLite gets WAL, a busy timeout and IMMEDIATE transactions."""
@@ -40,10 +43,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # A deferred transaction that later writes can fail at once with SQLITE_BUSY instead of
-        # waiting; taking the write lock up front makes concurrent writers queue on busy_timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = bool(connection.get_execution_options().get(READ_ONLY))
+        info = connection.connection.info
+        if info.get(READ_ONLY) != read_only:
+            # A pooled connection serves readers and writers in turn: a reader's write must fail at
+            # once (it would otherwise have to upgrade a deferred transaction, see below).
+            connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+            info[READ_ONLY] = read_only
+        if read_only:
+            # Under WAL a deferred reader never takes the write lock: it reads the last commit and
+            # never queues behind the worker's writes.
+            connection.exec_driver_sql("BEGIN")
+        else:
+            # A deferred transaction that later writes can fail at once with SQLITE_BUSY instead of
+            # waiting; taking the write lock up front makes concurrent writers queue on busy_timeout.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_session_factory(engine: AsyncEngine) -> Sessions:
+    """Sessions for transactions that only read (public pages and documents).
+
+    On SQLite they begin deferred under ``PRAGMA query_only``: they never wait for a writer, and a
+    write by mistake fails at once. On PostgreSQL, where readers never wait for writers, they are
+    the same as the writers' sessions.
+    """
+    if engine.dialect.name != "sqlite":
+        return create_session_factory(engine)
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

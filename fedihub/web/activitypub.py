@@ -38,7 +38,7 @@ def _as2(request: Request, doc: dict, status_code: int = 200) -> ActivityRespons
 
 async def _local_actor(request: Request) -> Actor:
     runtime = runtime_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         actor = await find_local_actor(session, request.path_params["username"])
     if actor is None or actor.type == "Application":
         raise NotFound("no coalition with that name here")
@@ -50,7 +50,7 @@ async def _local_actor(request: Request) -> Actor:
 async def instance_actor(request: Request) -> Response:
     """The instance actor is always public, so peers in authorized-fetch mode can fetch our key."""
     runtime = runtime_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         actor = await find_actor(session, runtime.ctx.urls.instance_actor())
     if actor is None:
         raise NotFound("no instance actor")
@@ -128,7 +128,7 @@ async def _follow_collection(request: Request, *, followers: bool) -> Response:
     await require_signed_fetch(request)
     runtime = runtime_of(request)
     page = _page_number(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         total = await (count_followers if followers else count_following)(session, local.id)
         items: list = []
         if page is not None:
@@ -153,7 +153,7 @@ async def outbox(request: Request) -> Response:
     await require_signed_fetch(request)
     runtime = runtime_of(request)
     page = _page_number(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         total = await count_outbox(session, local.id)
         items: list = []
         if page is not None:
@@ -207,7 +207,7 @@ async def hub_members(request: Request) -> Response:
         raise NotFound("this coalition is not a hub")
     number = _page_number(request)
     ctx = runtime_of(request).ctx
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         roster = await roster_page(session, local.id, number or 1, PAGE_SIZE)
     collection_id = f"{local.uri}/members"
     extra = {"@context": [{"fedihub": HUB_NAMESPACE}, PROFILE_CONTEXT]}
@@ -230,7 +230,7 @@ async def hub_members(request: Request) -> Response:
 async def stored_object(request: Request) -> Response:
     runtime = runtime_of(request)
     uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         row = await find_object(session, uri)
     if row is None or not row.is_local or row.visibility not in ("public", "unlisted"):
         raise NotFound("no such post here")
@@ -249,7 +249,7 @@ async def stored_object(request: Request) -> Response:
 
 async def _activity_response(request: Request, uri: str) -> Response:
     runtime = runtime_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         row = await find_activity(session, uri)
     # A report (Flag) was for the reported server alone; it is not published at its id.
     if row is None or row.type == "Flag":

@@ -54,7 +54,7 @@ async def replies_section(request: Request, call: StoredObject) -> dict[str, Any
         return {}  # replies to another server's call live on that server
     runtime = runtime_of(request)
     account = getattr(request.state, "account", None)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         can_moderate = account is not None and any(
             actor.id == call.attributed_to_id and role_rank(role) >= role_rank(MODERATOR)
             for actor, role in await coalitions_of(session, account)

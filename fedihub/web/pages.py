@@ -60,7 +60,7 @@ def _local_domain(request: Request) -> str:
 async def home(request: Request) -> Response:
     runtime = runtime_of(request)
     domain = _local_domain(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         coalitions = await local_coalitions(session)
         calls = await upcoming_calls(session, now=runtime.ctx.clock(), limit=UPCOMING)
         posts = await recent_posts(session, limit=HOME_POSTS)
@@ -103,7 +103,7 @@ async def coalition_page(
     now = runtime.ctx.clock()
     hub_scope = hub_scope_of(actor)
     profile = profile_of(actor)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         followers = await count_followers(session, actor.id)
         upcoming = await upcoming_calls(session, now=now, actor_id=actor.id, limit=UPCOMING)
         past = await past_calls(session, now=now, actor_id=actor.id, limit=PAST)
@@ -129,7 +129,7 @@ async def coalition_page(
 async def call_page_context(request: Request, row: StoredObject) -> dict[str, Any]:
     """Everything call.html shows of one call, ours or a remote one we store (same view model for both)."""
     domain = _local_domain(request)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         updates = await organizer_updates(session, row, limit=RECENT)
     return {
         "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
@@ -149,7 +149,7 @@ async def remote_follow(request: Request) -> Response:
     form = await read_form(request)
     runtime = runtime_of(request)
     username = form.text("coalition", strip=False)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         actor = await find_local_actor(session, username) if username else None
     if actor is None or actor.type != "Group" or actor.deleted_at is not None:
         raise NotFound("no coalition with that name here")
@@ -188,7 +188,7 @@ async def event_calendar(request: Request) -> Response:
     """``/o/<uuid>.ics``: one of our calls as a calendar file."""
     runtime = runtime_of(request)
     uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         row = await find_object(session, uri)
     if row is None or not row.is_local or row.type != "Event" or row.start_time is None:
         raise NotFound("no call to action here")

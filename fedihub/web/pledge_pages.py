@@ -126,7 +126,7 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
     mine: list[MyPledge] = []
     can_refuse = False
     held: list[dict[str, Any]] = []
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         rollup = await current_rollup(session, call)
         if account is not None:
             roles = await coalitions_of(session, account)
