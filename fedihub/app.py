@@ -32,11 +32,13 @@ from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.retention import RetentionPolicy, prune
 from fedihub.federation.routing import RouteTable
+from fedihub.federation.telemetry import NoTelemetry, Telemetry
 from fedihub.hubs import boosting, mentions, two_way
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.mail.runner import MailRunner
+from fedihub.metrics import Metrics
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
 from fedihub.notices import digest, reminders
@@ -224,6 +226,7 @@ async def open_runtime(
     *,
     migrate: bool = False,
     clock: Callable[[], datetime] = utc_now,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[Runtime]:
     """Open the database and HTTP client, make sure the instance actor exists, and close all after."""
     engine = create_engine(settings.database_url)
@@ -255,6 +258,7 @@ async def open_runtime(
             refuses=actor_blocks.refuses,
             intake_limits=build_intake_limits(settings),
             key_fetches=build_key_fetch_guard(settings),
+            telemetry=telemetry or NoTelemetry(),
         )
         await ensure_instance_actor(ctx)
         processor = build_inbound_processor(settings)
@@ -301,9 +305,12 @@ def create_app(
     ``announce`` (the serve command passes one that writes to stderr) receives the one-time setup
     link when no instance admin exists yet.
     """
+    # Built only when an operator asked for /metrics (FEDIHUB_METRICS_TOKEN); counts this process.
+    metrics = Metrics() if settings.metrics_token else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_runtime(settings, http_client, migrate=migrate, clock=clock) as runtime:
+        async with open_runtime(settings, http_client, migrate=migrate, clock=clock, telemetry=metrics) as runtime:
             app.state.runtime = runtime
             if announce is not None:
                 async with runtime.ctx.sessions.begin() as session:
@@ -321,4 +328,4 @@ def create_app(
                 if task is not None:
                     await task
 
-    return build_web_app(settings, lifespan)
+    return build_web_app(settings, lifespan, metrics=metrics)

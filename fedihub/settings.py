@@ -47,6 +47,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./data/fedihub.sqlite3"
     data_dir: Path = Path("data")
     secret_key: str = field(default="", repr=False)
+    # /metrics answers only requests bearing this token; empty: no /metrics at all.
+    metrics_token: str = field(default="", repr=False)
     allow_private_addresses: bool = False
     authorized_fetch: bool = False
     http_transport: str = "aiohttp"
@@ -204,6 +206,7 @@ class Settings:
             database_url=env.get("FEDIHUB_DATABASE_URL") or default_db,
             data_dir=data_dir,
             secret_key=env.get("FEDIHUB_SECRET_KEY", ""),
+            metrics_token=env.get("FEDIHUB_METRICS_TOKEN", "").strip(),
             allow_private_addresses=_flag(env, "FEDIHUB_ALLOW_PRIVATE_ADDRESSES", False),
             authorized_fetch=_flag(env, "FEDIHUB_AUTHORIZED_FETCH", False),
             http_transport=env.get("FEDIHUB_HTTP_TRANSPORT", cls.http_transport),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.federation.actor_parts import ActorParts
 from fedihub.federation.intake_limits import IntakeLimits
 from fedihub.federation.key_fetches import KeyFetchGuard
+from fedihub.federation.telemetry import NoTelemetry, Telemetry
 from fedihub.federation.urls import Urls
 from fedihub.storage.db import Sessions
 
@@ -58,6 +59,8 @@ class FederationContext:
     work_available: asyncio.Event = field(default_factory=asyncio.Event)
     # Sessions for transactions that only read (storage/db.create_read_session_factory).
     read_sessions: Sessions | None = None
+    # Where deliveries and inbox answers are reported (fedihub/metrics.py when metrics are on).
+    telemetry: Telemetry = field(default_factory=NoTelemetry)
 
     @property
     def reading(self) -> Sessions:

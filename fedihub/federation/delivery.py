@@ -99,6 +99,7 @@ class DeliveryRunner:
         outcomes = await self._record(attempts, {d.id: d for d in claimed})
         for delivery in claimed:
             _log_outcome(delivery, payloads[delivery.activity_id], outcomes[delivery.id])
+            ctx.telemetry.delivery_finished(delivery.domain, outcomes[delivery.id][0])
         return len(attempts)
 
     async def _postpone_open_domains(

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from fedihub.coalitions import Actor
 from fedihub.coalitions.actor_profile import PROFILE_CONTEXT, profile_properties
 from fedihub.coalitions.replies import replies_collection
-from fedihub.errors import Gone, NotFound, PayloadTooLarge
+from fedihub.errors import FedihubError, Gone, NotFound, PayloadTooLarge
 from fedihub.federation.actors import build_local_actor_document, find_actor, find_local_actor
 from fedihub.federation.collections import (
     count_followers,
@@ -22,6 +22,7 @@ from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
 from fedihub.federation.objects import find_object
 from fedihub.hubs.service import RosterEntry, roster_page
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.metrics import refusal_reason
 from fedihub.protocol import builders
 from fedihub.protocol.profile_reader import HUB_NAMESPACE
 from fedihub.web import pages
@@ -80,15 +81,20 @@ async def _read_body(request: Request) -> bytes:
 
 async def _receive(request: Request, recipient_id: int | None) -> Response:
     runtime = runtime_of(request)
-    await receive_activity(
-        runtime.ctx,
-        method=request.method,
-        path=raw_path(request),
-        query=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=request.headers,
-        body=await _read_body(request),
-        recipient_id=recipient_id,
-    )
+    try:
+        await receive_activity(
+            runtime.ctx,
+            method=request.method,
+            path=raw_path(request),
+            query=request.scope.get("query_string", b"").decode("latin-1"),
+            headers=request.headers,
+            body=await _read_body(request),
+            recipient_id=recipient_id,
+        )
+    except FedihubError as exc:
+        runtime.ctx.telemetry.inbox_answered(refusal_reason(exc))
+        raise
+    runtime.ctx.telemetry.inbox_answered("accepted")
     return Response(status_code=202)
 
 

@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
 from fedihub.coalitions.movements import movement_label
+from fedihub.metrics import Metrics
 from fedihub.settings import Settings
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.web import (
@@ -26,6 +27,7 @@ from fedihub.web import (
     lookup_pages,
     manage,
     manage_hubs,
+    metrics_endpoint,
     moderation_pages,
     notice_pages,
     pages,
@@ -37,6 +39,7 @@ from fedihub.web import (
 )
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
+from fedihub.web.metrics_endpoint import RequestTimingMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -92,20 +95,26 @@ def build_routes() -> list[Any]:
         *subscription_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
+        *metrics_endpoint.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 
 
-def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> Starlette:
+def build_web_app(
+    settings: Settings, lifespan: Callable[[Starlette], Any], *, metrics: Metrics | None = None
+) -> Starlette:
+    timing = [Middleware(RequestTimingMiddleware, metrics=metrics)] if metrics is not None else []
     app = Starlette(
         routes=build_routes(),
         middleware=[
-            Middleware(SecurityHeadersMiddleware), *session_middleware(settings), Middleware(CrashPageMiddleware)
+            *timing, Middleware(SecurityHeadersMiddleware), *session_middleware(settings),
+            Middleware(CrashPageMiddleware),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.templates = build_templates(settings)
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
