@@ -38,6 +38,7 @@ from fedihub.web import (
     wellknown,
 )
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
+from fedihub.web.conditional import ConditionalGetMiddleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.metrics_endpoint import RequestTimingMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
@@ -107,7 +108,8 @@ def build_web_app(
     app = Starlette(
         routes=build_routes(),
         middleware=[
-            *timing, Middleware(SecurityHeadersMiddleware), *session_middleware(settings),
+            *timing, Middleware(ConditionalGetMiddleware), Middleware(SecurityHeadersMiddleware),
+            *session_middleware(settings),
             Middleware(CrashPageMiddleware),
         ],
         exception_handlers=exception_handlers(),

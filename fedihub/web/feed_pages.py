@@ -3,7 +3,6 @@ feed.atom, /api/v1/calls): public, cacheable, and readable from any origin."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -32,12 +31,9 @@ CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 def cached(request: Request, body: bytes, media_type: str, max_age: int = FEED_MAX_AGE) -> Response:
-    """``body`` with a strong ETag; a client that already has it gets 304 and no body."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding", **CORS}
-    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if etag in wanted or "*" in wanted:
-        return Response(status_code=304, headers=headers)
+    """``body``, cacheable by anyone for ``max_age`` seconds; its ETag and 304s come from
+    web/conditional.py like every cacheable answer's."""
+    headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding", **CORS}
     return Response(body, media_type=media_type, headers=headers)
 
 

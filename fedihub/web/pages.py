@@ -49,7 +49,11 @@ LOOKUP_SECONDS = 8.0
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers["Vary"] = "Accept"
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    # Revalidated at every view (no-cache): a 304 saves the transfer, never shows a stale roll-up.
+    # A page rendered for a session (a signed-in organizer, a form's CSRF token) is the browser's alone.
+    shared = not request.scope.get("session")
+    response.headers["Cache-Control"] = f"{'public' if shared else 'private'}, no-cache"
     return response
 
 
