@@ -88,7 +88,7 @@ class Worker:
                 await self._idle(stop)
         lanes = [
             asyncio.create_task(self.inbox.run(stop, self.poll_interval)),
-            asyncio.create_task(self._lane("deliveries", self.deliveries.run_once, stop)),
+            asyncio.create_task(self.deliveries.run(stop, self.poll_interval)),
             asyncio.create_task(self._lane("jobs", self.jobs.run_once, stop)),
             *(asyncio.create_task(self._lane(name, run_lane, stop)) for name, run_lane in self.lanes.items()),
         ]

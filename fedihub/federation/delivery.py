@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,18 +76,10 @@ class DeliveryRunner:
 
     async def run_once(self) -> int:
         """Claim one batch, deliver it, record the outcomes; returns how many were attempted."""
-        ctx = self.ctx
-        now = ctx.clock()
-        async with ctx.sessions.begin() as session:
-            claimed = list(
-                await claim_due(session, Delivery, now=now, owner=self.owner, lease=self.lease, limit=self.batch_size)
-            )
-            if not claimed:
-                return 0
-            claimed = await self._postpone_open_domains(session, claimed, now)
-            claimed = await _drop_blocked(session, claimed)
-            payloads = await self._payloads(session, {d.activity_id for d in claimed})
-        semaphore = asyncio.Semaphore(ctx.delivery_concurrency)
+        claimed, payloads = await self._claim(self.batch_size)
+        if not claimed:
+            return 0
+        semaphore = asyncio.Semaphore(self.ctx.delivery_concurrency)
 
         async def attempt(delivery: Delivery) -> Attempt:
             async with semaphore:
@@ -94,13 +88,90 @@ class DeliveryRunner:
         # The batch waits for its slowest POST (at most one deadline per wave of the semaphore);
         # the rows still queued keep their lease meanwhile.
         ids = [d.id for d in claimed]
-        async with keep_leased(ctx.sessions, ctx.clock, Delivery, lambda: ids, owner=self.owner, lease=self.lease):
+        async with self._leases_kept(lambda: ids):
             attempts = await asyncio.gather(*(attempt(d) for d in claimed))
-        outcomes = await self._record(attempts, {d.id: d for d in claimed})
-        for delivery in claimed:
-            _log_outcome(delivery, payloads[delivery.activity_id], outcomes[delivery.id])
-            ctx.telemetry.delivery_finished(delivery.domain, outcomes[delivery.id][0])
+        await self._finish([(d, payloads[d.activity_id], a) for d, a in zip(claimed, attempts, strict=True)])
         return len(attempts)
+
+    async def run(self, stop: asyncio.Event, poll_interval: float) -> None:
+        """Deliver as a steady stream until ``stop``: up to ``delivery_concurrency`` POSTs in flight, a
+        free slot takes the next due delivery at once, and each POST is recorded as it ends.
+
+        Unlike ``run_once`` no batch waits for its slowest inbox: one slow server holds its own slots,
+        never the deliveries claimed after it.
+        """
+        capacity = max(1, self.ctx.delivery_concurrency)
+        in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]] = {}
+        async with self._leases_kept(lambda: [d.id for d, _ in in_flight.values()]):
+            while not stop.is_set():
+                free = capacity - len(in_flight)
+                claimed: list[Delivery] = []
+                if free > 0:
+                    # Cleared before claiming: work announced from now on wakes the wait below.
+                    self.ctx.work_available.clear()
+                    try:
+                        claimed, payloads = await self._claim(min(free, self.batch_size))
+                    except Exception:
+                        log.exception("claiming deliveries failed; retrying shortly")
+                    for delivery in claimed:
+                        payload = payloads[delivery.activity_id]
+                        in_flight[asyncio.create_task(self._send(delivery, payload))] = (delivery, payload)
+                if claimed and len(claimed) == free:
+                    continue  # full: the wait below is for a slot
+                ended = await self._wait(stop, poll_interval, list(in_flight), room=free > len(claimed))
+                await self._record_ended(in_flight, ended)
+            if in_flight:
+                await asyncio.wait(list(in_flight))
+                await self._record_ended(in_flight, [t for t in in_flight if t.done()])
+
+    async def _wait(
+        self, stop: asyncio.Event, poll_interval: float, running: list[asyncio.Task[Attempt]], *, room: bool,
+    ) -> list[asyncio.Task[Attempt]]:
+        """Until a POST ends, ``stop``, new work (when there is room for it), or the poll interval."""
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        if room:
+            waiters.append(asyncio.ensure_future(self.ctx.work_available.wait()))
+        try:
+            await asyncio.wait([*waiters, *running], timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return [task for task in running if task.done()]
+
+    async def _record_ended(
+        self, in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]], ended: list[asyncio.Task[Attempt]],
+    ) -> None:
+        if not ended:
+            return
+        results = [(*in_flight.pop(task), task.result()) for task in ended]
+        try:
+            await self._finish(results)
+        except Exception:
+            # The rows keep their lease until it runs out, then are sent again: never lost.
+            log.exception("recording %d delivery outcomes failed", len(results))
+
+    async def _claim(self, limit: int) -> tuple[list[Delivery], dict[int, _Payload]]:
+        """Lease up to ``limit`` due deliveries, minus those to paused or blocked servers, and commit."""
+        ctx = self.ctx
+        now = ctx.clock()
+        async with ctx.sessions.begin() as session:
+            claimed = list(await claim_due(session, Delivery, now=now, owner=self.owner, lease=self.lease, limit=limit))
+            if not claimed:
+                return [], {}
+            claimed = await self._postpone_open_domains(session, claimed, now)
+            claimed = await _drop_blocked(session, claimed)
+            payloads = await self._payloads(session, {d.activity_id for d in claimed})
+        return claimed, payloads
+
+    def _leases_kept(self, ids: Callable[[], Collection[int]]) -> contextlib.AbstractAsyncContextManager[None]:
+        return keep_leased(self.ctx.sessions, self.ctx.clock, Delivery, ids, owner=self.owner, lease=self.lease)
+
+    async def _finish(self, results: list[tuple[Delivery, _Payload, Attempt]]) -> None:
+        """Record the attempts, then log and report each."""
+        outcomes = await self._record([a for _, _, a in results], {d.id: d for d, _, _ in results})
+        for delivery, payload, _ in results:
+            _log_outcome(delivery, payload, outcomes[delivery.id])
+            self.ctx.telemetry.delivery_finished(delivery.domain, outcomes[delivery.id][0])
 
     async def _postpone_open_domains(
         self, session: AsyncSession, claimed: list[Delivery], now: datetime

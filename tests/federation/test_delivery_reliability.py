@@ -355,3 +355,46 @@ async def test_two_workers_claiming_at_the_same_moment_get_different_rows(net: F
 
     assert len(mine) == 3 and len(theirs) == 3
     assert {d.id for d in mine}.isdisjoint(d.id for d in theirs)
+
+
+async def _until(condition: Callable[[], object], what: str) -> None:
+    """Let the background runner work until ``condition`` holds (a guard, not a timing: 10 s)."""
+    try:
+        async with asyncio.timeout(10):
+            while not await condition():  # type: ignore[misc]
+                await asyncio.sleep(0.01)
+    except TimeoutError:
+        raise AssertionError(f"never happened: {what}") from None
+
+
+async def test_a_slow_inbox_holds_its_own_slot_not_the_deliveries_posted_after_it(net: FederationNet) -> None:
+    release = asyncio.Event()
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await release.wait()
+        return httpx.Response(202)
+
+    net.add_handler("slow.test", slow)
+    net.add_handler("healthy.test", FakePeer())
+    a = await coalition_followed_from(net, "slow.test", "healthy.test")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(a.runtime.worker.deliveries.run(stop, poll_interval=0.05))
+    try:
+        first = await post(a, "first")
+
+        async def delivered(activity: str, host: str) -> bool:
+            return (await delivery(a, activity, host)).state == "delivered"
+
+        await _until(lambda: delivered(first, "healthy.test"), "the first post reaches the healthy server")
+        # A batch runner would wait here for slow.test before claiming anything else.
+        second = await post(a, "second")
+        await _until(lambda: delivered(second, "healthy.test"), "the second post reaches the healthy server")
+        assert (await delivery(a, first, "slow.test")).state == "pending"
+
+        release.set()
+        await _until(lambda: delivered(first, "slow.test"), "the slow server gets the first post")
+        await _until(lambda: delivered(second, "slow.test"), "the slow server gets the second post")
+    finally:
+        release.set()
+        stop.set()
+        await runner
