@@ -88,7 +88,7 @@ def draw_map(
     usable = [m for m in markers if _usable(m)]
     around = bounds((m.longitude, m.latitude) for m in usable)
     if box is not None:
-        view = fit(box, width=width, min_span=MIN_ZOOM_SPAN, margin=0.05)
+        view = fit(box, width=width, min_span=MIN_ZOOM_SPAN, margin=0.25)
     elif around is not None:
         view = fit(around, width=width, min_span=MIN_SPAN)
     else:

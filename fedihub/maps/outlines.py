@@ -15,11 +15,35 @@ MIN_STEP = 1.5
 US_BOX = Box(-180.0, 15.0, -60.0, 72.0)
 
 
+# Where states are drawn, the US's own shape is left out: Natural Earth's country fills the Great Lakes,
+# the Census states follow their shores.
+US_ID = "840"
+LABEL_CHAR = 7.0  # pixels per character of a 12 px label, roughly
+
+
 @dataclass(frozen=True)
 class Outline:
     kind: str  # "country" or "state"
     name: str
     d: str  # SVG path data
+    # Where its name is written (the middle of its main shape), or None when the name would not fit.
+    label_x: float | None = None
+    label_y: float | None = None
+
+
+def _outline(kind: str, shape: Shape, view: Viewport, reach: Box) -> Outline | None:
+    d = _path(shape, view, reach)
+    if not d:
+        return None
+    main = shape.main_box
+    west, north = view.project(main.west, main.north)
+    east, south = view.project(main.east, main.south)
+    x, y = (west + east) / 2, (north + south) / 2
+    fits = east - west > LABEL_CHAR * len(shape.feature.name) and south - north > 14
+    inside = 20 < x < view.width - 20 and 12 < y < view.height - 8
+    if fits and inside:
+        return Outline(kind, shape.feature.name, d, round(x, 1), round(y, 1))
+    return Outline(kind, shape.feature.name, d)
 
 
 def _path(shape: Shape, view: Viewport, reach: Box) -> str:
@@ -51,7 +75,8 @@ def outlines(view: Viewport) -> tuple[Outline, ...]:
     pad = (box.east - box.west) * 0.05
     reach = Box(box.west - pad, box.south - pad, box.east + pad, box.north + pad)
     countries = "countries-110m" if box.east - box.west > COARSE_SPAN else "countries-50m"
-    drawn = [Outline("country", s.feature.name, d) for s in layer(countries) if (d := _path(s, view, reach))]
-    if reach.intersects(US_BOX):
-        drawn += [Outline("state", s.feature.name, d) for s in layer("states") if (d := _path(s, view, reach))]
-    return tuple(drawn)
+    states = reach.intersects(US_BOX) and box.east - box.west <= COARSE_SPAN
+    drawn = [_outline("country", s, view, reach) for s in layer(countries) if not (states and s.feature.id == US_ID)]
+    if states:
+        drawn += [_outline("state", s, view, reach) for s in layer("states")]
+    return tuple(outline for outline in drawn if outline is not None)

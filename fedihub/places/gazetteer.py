@@ -152,9 +152,10 @@ def find_place(
     parts = [p.strip() for p in (address or "").split(",") if p.strip()]
     for part in reversed(parts):  # the state and country usually close an address
         words = re.sub(r"\d", " ", part).split()
-        if wanted_state is None and wanted_country in (None, find_country("US")) and words:
-            wanted_state = find_us_state(words[0]) if len(words) <= 2 else None
-        if wanted_country is None and (found := find_country(part)) is not None:
+        if wanted_state is None and wanted_country in (None, find_country("US")) and 0 < len(words) <= 2:
+            wanted_state = find_us_state(words[0])  # "IL" or "IL 60602"
+        # "IL" closing a US address is Illinois, not Israel: a state's name or code wins, as in find_region.
+        if wanted_country is None and find_us_state(part) is None and (found := find_country(part)) is not None:
             wanted_country = found
     if city and (place := find_city(city, wanted_state, wanted_country)):
         return place

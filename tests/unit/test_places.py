@@ -29,6 +29,9 @@ def test_a_country_narrows_a_town_name() -> None:
 def test_the_town_is_read_from_an_address() -> None:
     place = find_place(address="100 N State St, Chicago, IL 60602")
     assert place is not None and place.label == "Chicago, IL, US" and place.timezone == "America/Chicago"
+    for address in ("50 W Washington St, Chicago, IL", "123 Madison St, Oak Park, Illinois"):
+        found = find_place(address=address)
+        assert found is not None and found.precision == "city" and found.label.endswith(", IL, US"), address
 
 
 def test_accents_and_big_cities_other_names_are_found() -> None:

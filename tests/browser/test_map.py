@@ -1,0 +1,63 @@
+"""The map in a real browser: outlines drawn by the server, a group of nearby calls that zooms in when
+selected, and a call published without coordinates that appears where its city is."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import first_admin, screenshot
+
+PASSWORD = "correct horse battery staple"
+
+
+async def test_outlines_groups_that_zoom_and_a_geocoded_call(start_server, browser, page) -> None:  # type: ignore[no-untyped-def]
+    server = await start_server("127.0.0.2")
+    admin = await first_admin(browser, server, "ada", PASSWORD)
+    server.fedihub("coalition", "create", "tenants", "--name", "Chicago Tenants Union")
+    # Two calls in Chicago and next-door Oak Park, and one in Minneapolis, none with typed coordinates.
+    for title, address in (("Rent strike rally", "50 W Washington St, Chicago, IL"),
+                           ("Tenant assembly", "123 Madison St, Oak Park, IL")):
+        server.fedihub("call", "create", "tenants", "--title", title, "--start", "2030-03-13T11:00",
+                       "--place", title, "--address", address, "--region-state", "IL")
+    # The third from the organizer's form: no latitude, no longitude, no time zone chosen.
+    await admin.goto(server.base_url + "/manage/tenants/calls/new")
+    await admin.fill("#call-title", "Capitol sit-in")
+    await admin.fill("#call-start", "2030-03-20T10:00")
+    await admin.fill("#call-place_name", "City Hall")
+    await admin.fill("#call-region_city", "Minneapolis")
+    await admin.fill("#call-region_state", "MN")
+    await admin.get_by_role("button", name="Publish the call to action").click()
+    await admin.wait_for_load_state()
+    assert server.query("SELECT timezone, round(latitude, 1) FROM objects WHERE name = 'Capitol sit-in'") == [
+        ("America/Chicago", 45.0)
+    ]
+
+    await page.goto(server.base_url + "/map")
+    # Country and state outlines, drawn by the server as SVG paths; nothing loaded from elsewhere.
+    assert await page.locator("svg.map path.map-state").count() >= 3
+    assert await page.locator("svg.map path.map-country").count() >= 1
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    await page.reload()
+    assert requested and all(url.startswith(server.base_url) for url in requested), requested
+    # Chicago's two calls are one mark with their count; Minneapolis' call is a point of its own.
+    group = page.locator("svg.map a.map-cluster")
+    assert await group.count() == 1 and await group.locator("text").text_content() == "2"
+    assert await page.locator("svg.map a.map-call").count() == 1
+    assert (await page.locator("svg.map a.map-call title").text_content() or "").startswith("Capitol sit-in")
+    await screenshot(page, "40-map-outlines-and-group")
+
+    await group.click()
+    await page.wait_for_load_state()
+    assert "bbox=" in page.url
+    assert await page.locator("svg.map a.map-cluster").count() == 0
+    names = sorted(t.split(" — ")[0] for t in await page.locator("svg.map a.map-call title").all_text_contents())
+    assert names == ["Rent strike rally", "Tenant assembly"]
+    await screenshot(page, "41-map-zoomed-to-a-group")
+    await page.get_by_role("link", name="Show the whole map").click()
+    await page.wait_for_load_state()
+    assert await page.locator("svg.map a.map-cluster").count() == 1
+
+    # A region zooms to its outline, and finds the calls whose state says "IL".
+    await page.goto(server.base_url + "/map?region=Illinois")
+    titles = " ".join(await page.locator("svg.map a title").all_text_contents())
+    assert "Rent strike rally" in titles and "Tenant assembly" in titles and "Capitol sit-in" not in titles
+    await screenshot(page, "42-map-illinois")
