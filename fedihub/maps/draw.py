@@ -71,6 +71,14 @@ def _usable(marker: Marker) -> bool:
             and -90 <= marker.latitude <= 90 and -180 <= marker.longitude <= 180)
 
 
+def _around(box: Box) -> Box:
+    """A group's zoom: its members and some of their surroundings, so the zoomed map has landmarks."""
+    pad_x = max((box.east - box.west) * 0.3, 0.02)
+    pad_y = max((box.north - box.south) * 0.3, 0.02)
+    return Box(max(box.west - pad_x, -180.0), max(box.south - pad_y, -90.0), min(box.east + pad_x, 180.0),
+               min(box.north + pad_y, 90.0))
+
+
 def _zoom_link(box: Box) -> str:
     return f"?bbox={box.query()}"
 
@@ -88,7 +96,7 @@ def draw_map(
     usable = [m for m in markers if _usable(m)]
     around = bounds((m.longitude, m.latitude) for m in usable)
     if box is not None:
-        view = fit(box, width=width, min_span=MIN_ZOOM_SPAN, margin=0.25)
+        view = fit(box, width=width, min_span=MIN_ZOOM_SPAN, margin=0.05)
     elif around is not None:
         view = fit(around, width=width, min_span=MIN_SPAN)
     else:
@@ -104,5 +112,5 @@ def draw_map(
         members = bounds((m.longitude, m.latitude) for m in found.members)
         assert members is not None
         together = members.east - members.west < SAME_PLACE and members.north - members.south < SAME_PLACE
-        groups.append(Group(x, y, tuple(found.members), list_anchor if together else zoom_link(members)))
+        groups.append(Group(x, y, tuple(found.members), list_anchor if together else zoom_link(_around(members))))
     return DrawnMap(view.width, view.height, view.box, outlines(view), tuple(pins), tuple(groups))

@@ -101,7 +101,7 @@ def test_a_map_groups_one_city_and_the_group_zooms_to_it() -> None:
     drawn = draw_map(markers)
     assert [p.marker.name for p in drawn.pins] == ["c"]
     (group,) = drawn.groups
-    assert group.count == 2 and group.href == "?bbox=-87.65,41.88,-87.63,41.9"
+    assert group.count == 2 and group.href == "?bbox=-87.67,41.86,-87.61,41.92"  # the two, and around them
     assert {o.name for o in drawn.outlines} >= {"Illinois", "California", "Canada", "Mexico"}
     # Where the states are drawn the US itself is not: its Natural Earth shape would cover the Great Lakes.
     assert "United States of America" not in {o.name for o in drawn.outlines}
