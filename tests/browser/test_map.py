@@ -61,3 +61,24 @@ async def test_outlines_groups_that_zoom_and_a_geocoded_call(start_server, brows
     titles = " ".join(await page.locator("svg.map a title").all_text_contents())
     assert "Rent strike rally" in titles and "Tenant assembly" in titles and "Capitol sit-in" not in titles
     await screenshot(page, "42-map-illinois")
+
+
+async def test_the_spot_of_a_call_is_picked_on_the_map(start_server, browser) -> None:  # type: ignore[no-untyped-def]
+    server = await start_server("127.0.0.2")
+    admin = await first_admin(browser, server, "ada", PASSWORD)
+    server.fedihub("coalition", "create", "tenants", "--name", "Chicago Tenants Union")
+    server.fedihub("coalition", "update", "tenants", "--region-city", "Chicago", "--latitude", "41.85",
+                   "--longitude", "-87.65")
+
+    await admin.goto(server.base_url + "/manage/tenants/calls/new")
+    # The coalition's own place and zone to start from, and a map around it.
+    assert await admin.input_value("#call-latitude") == "41.85"
+    assert await admin.input_value("#call-timezone") == "America/Chicago"
+    picker = admin.locator("figure.map-pick svg.map")
+    box = await picker.bounding_box()
+    assert box is not None
+    await picker.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})  # north-east of it
+
+    latitude, longitude = float(await admin.input_value("#call-latitude")), float(await admin.input_value("#call-longitude"))
+    assert 41.85 < latitude < 42.3 and -87.65 < longitude < -86.9
+    await screenshot(admin, "43-call-form-pick-on-map")
