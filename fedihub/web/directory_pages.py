@@ -161,6 +161,8 @@ async def map_page(request: Request) -> Response:
         **_form_context(facets.movements, facets.regions, chosen), "error": error or box_error, "drawn": drawn,
         "zoomed": bool(request.query_params.get("bbox")) and box is not None, "calls": call_items,
         "coalitions": coalition_items, "whole_map_url": _link(filters, "/map"),
+        "tiles": request.app.state.settings.map_tiles_url or None,
+        "tiles_attribution": request.app.state.settings.map_tiles_attribution,
         "directory_url": _link(chosen.params(1), "/directory"),
     }, status_code=400 if error or box_error else 200)
 

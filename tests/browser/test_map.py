@@ -3,6 +3,9 @@ selected, and a call published without coordinates that appears where its city i
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 from tests.browser.conftest import first_admin, screenshot
 
 PASSWORD = "correct horse battery staple"
@@ -79,6 +82,46 @@ async def test_the_spot_of_a_call_is_picked_on_the_map(start_server, browser) ->
     assert box is not None
     await picker.click(position={"x": box["width"] * 0.75, "y": box["height"] * 0.25})  # north-east of it
 
-    latitude, longitude = float(await admin.input_value("#call-latitude")), float(await admin.input_value("#call-longitude"))
+    latitude = float(await admin.input_value("#call-latitude"))
+    longitude = float(await admin.input_value("#call-longitude"))
     assert 41.85 < latitude < 42.3 and -87.65 < longitude < -86.9
     await screenshot(admin, "43-call-form-pick-on-map")
+
+
+async def test_a_configured_tile_server_draws_tiles_under_the_outlines(start_server, page) -> None:  # type: ignore[no-untyped-def]
+    server = await start_server("127.0.0.2", map_tiles_url="https://tiles.example/{z}/{x}/{y}.png",
+                                map_tiles_attribution="Example tiles")
+    server.fedihub("coalition", "create", "tenants", "--name", "Chicago Tenants Union")
+    server.fedihub("coalition", "update", "tenants", "--region-city", "Chicago", "--latitude", "41.85",
+                   "--longitude", "-87.65")
+    # The tile server of this test answers from here: a plain tile, and a record of what was asked.
+    asked: list[str] = []
+    tile = (Path(__file__).resolve().parents[2] / "fedihub" / "static" / "favicon.svg").read_bytes()
+
+    async def answer(route) -> None:  # type: ignore[no-untyped-def]
+        asked.append(route.request.url)
+        await route.fulfill(status=200, content_type="image/svg+xml", body=tile)
+
+    await page.route("https://tiles.example/**", answer)
+    await page.goto(server.base_url + "/map")
+    await page.wait_for_function("document.querySelectorAll('svg.map .map-tiles image').length > 0")
+
+    # Tiles of one zoom level around Chicago, under the outlines, with the attribution shown.
+    images = page.locator("svg.map .map-tiles image")
+    hrefs = [await images.nth(i).get_attribute("href") for i in range(await images.count())]
+    zooms = {href.split("/")[3] for href in hrefs if href}
+    assert len(zooms) == 1 and 6 <= int(zoom := zooms.pop()) <= 10, hrefs
+    # The tile that holds Chicago on the web's tile grid is drawn where the coalition's mark is.
+    n = 2 ** int(zoom)
+    tile_x = int((-87.65 + 180) / 360 * n)
+    tile_y = int((1 - math.log(math.tan(math.radians(41.85)) + 1 / math.cos(math.radians(41.85))) / math.pi) / 2 * n)
+    chicago = images.and_(page.locator(f'image[href="https://tiles.example/{zoom}/{tile_x}/{tile_y}.png"]'))
+    x, y, size = [float(await chicago.get_attribute(name) or "nan") for name in ("x", "y", "width")]
+    mark = page.locator("svg.map a.map-coalition rect")
+    centre_x = float(await mark.get_attribute("x") or "nan") + 6
+    centre_y = float(await mark.get_attribute("y") or "nan") + 6
+    assert x <= centre_x <= x + size and y <= centre_y <= y + size
+    assert "Example tiles" in await page.inner_text("figure.map-figure")
+    assert await page.locator("svg.map.has-tiles path.map-state").count() > 0
+    await page.wait_for_load_state("networkidle")
+    assert asked

@@ -10,11 +10,13 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls
 from fedihub.coalitions.profile import parse_profile_form, save_profile
+from fedihub.errors import ConfigurationError
+from fedihub.settings import Settings
 from fedihub.storage.models import Actor, StoredObject
 from tests.integration.directory_helpers import add_remote_group
 from tests.integration.helpers import BROWSER
 from tests.support.edges import committed
-from tests.support.network import Instance
+from tests.support.network import FederationNet, Instance
 
 POINT = re.compile(r'<a href="([^"]*)" class="map-point map-(call|coalition)"><title>([^<]*)</title>')
 GROUP = re.compile(r'<a href="([^"]*)" class="map-cluster" data-count="(\d+)"><title>([^<]*)</title>')
@@ -142,3 +144,42 @@ async def test_a_region_zooms_the_map_to_its_outline(mapped: Instance) -> None:
 async def test_a_bad_map_area_is_named_and_the_map_still_shown(mapped: Instance) -> None:
     response = await mapped.get("/map?bbox=0,0,nope,1", headers={"Accept": BROWSER})
     assert response.status_code == 400 and "map area (bbox)" in response.text and '<svg class="map"' in response.text
+
+
+ASSETS = re.compile(r'<(?:script|img|image|link|iframe|source)\b[^>]*?(?:src|href)="([^"]*)"', re.I)
+
+
+async def test_without_a_tile_server_the_map_loads_nothing_from_elsewhere(mapped: Instance) -> None:
+    response = await mapped.get("/map", headers={"Accept": BROWSER})
+    page = response.text
+
+    loaded = ASSETS.findall(page.split("<main", 1)[1]) + ASSETS.findall(page.split("<main", 1)[0])
+    own = [url for url in loaded
+           if url.startswith("http://a.test/") or (url.startswith("/") and not url.startswith("//"))]
+    assert loaded and own == loaded, loaded
+    assert "data-tiles" not in page and "map-tiles.js" not in page and "url(" not in page
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self';" in csp
+
+
+async def test_a_configured_tile_server_is_drawn_under_the_outlines_with_its_attribution(net: FederationNet) -> None:
+    tiled = await net.add_instance(
+        "tiles.test", map_tiles_url="https://tiles.example/{z}/{x}/{y}.png",
+        map_tiles_attribution="© OpenStreetMap contributors",
+    )
+    await add_remote_group(tiled, "climate", name="Bay Climate Action", latitude=37.80, longitude=-122.27)
+
+    page = await map_page(tiled)
+
+    assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in page
+    assert '<script src="/static/map-tiles.js" defer>' in page and "© OpenStreetMap contributors" in page
+    assert 'class="map-state"' in page  # the outlines stay: without the script they are the map
+
+
+@pytest.mark.parametrize(("url", "attribution"), [
+    ("http://tiles.example/{z}/{x}/{y}.png", "x"), ("https://tiles.example/tile.png", "x"),
+    ("https://tiles.example/{z}/{x}/{y}.png", ""),
+])
+def test_a_tile_server_needs_https_the_tile_template_and_an_attribution(url: str, attribution: str) -> None:
+    with pytest.raises(ConfigurationError):
+        Settings(map_tiles_url=url, map_tiles_attribution=attribution)
