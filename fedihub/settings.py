@@ -103,6 +103,13 @@ class Settings:
     mail_from: str = ""
     # One message's whole SMTP conversation, connect to the server's last answer.
     mail_timeout: float = 30.0
+    # A Nominatim-compatible search URL (https://…/search) for street addresses; empty: places are found
+    # offline only, from the gazetteer shipped with the package (fedihub/places/).
+    geocoder_url: str = ""
+    # A raster tile server for the map, https://…/{z}/{x}/{y}.png, drawn under the server's own outlines by
+    # a small script; empty: no page loads anything from another site. Its attribution is shown with it.
+    map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -167,6 +174,21 @@ class Settings:
         parse_mail_config(self.smtp_url, self.mail_from)  # fails at start, not at the first message
         if self.mail_timeout <= 0:
             raise ConfigurationError("FEDIHUB_MAIL_TIMEOUT must be a positive number of seconds")
+        if self.geocoder_url and urlsplit(self.geocoder_url).scheme not in ("http", "https"):
+            raise ConfigurationError(
+                f"FEDIHUB_GEOCODER_URL must be an http(s) URL such as https://nominatim.example/search, "
+                f"not {self.geocoder_url!r}"
+            )
+        if self.map_tiles_url and (
+            urlsplit(self.map_tiles_url).scheme != "https"
+            or not all(part in self.map_tiles_url for part in ("{z}", "{x}", "{y}"))
+            or not self.map_tiles_attribution.strip()
+        ):
+            raise ConfigurationError(
+                "FEDIHUB_MAP_TILES_URL must be an https URL with {z}, {x} and {y} "
+                "(https://tiles.example/{z}/{x}/{y}.png), and FEDIHUB_MAP_TILES_ATTRIBUTION must say whose tiles "
+                "they are (their licence asks for it)"
+            )
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -255,6 +277,9 @@ class Settings:
             smtp_url=env.get("FEDIHUB_SMTP_URL", ""),
             mail_from=env.get("FEDIHUB_MAIL_FROM", ""),
             mail_timeout=_number(env, "FEDIHUB_MAIL_TIMEOUT", cls.mail_timeout),
+            geocoder_url=env.get("FEDIHUB_GEOCODER_URL", "").strip(),
+            map_tiles_url=env.get("FEDIHUB_MAP_TILES_URL", "").strip(),
+            map_tiles_attribution=env.get("FEDIHUB_MAP_TILES_ATTRIBUTION", "").strip(),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fedihub.coalitions.markdown import render_markdown
+from fedihub.places.regions import mentions_region
 from fedihub.protocol.html import html_to_text
 
 # Our own names, not strftime's: those follow the process locale, and the summary is federated
@@ -78,7 +79,8 @@ def format_when(start: datetime, end: datetime | None, timezone: str) -> str:
 def format_place(place_name: str | None, address: str | None, region: Sequence[str | None] = ()) -> str:
     """"City Hall steps, 1 Dr Carlton B Goodlett Pl, San Francisco, CA" without saying a part twice.
 
-    A region part already written in the address (people often type the city there) is left out.
+    A region part already written in the address (people often type the city there) is left out, under
+    any of its names: "…, Chicago, IL 60602" already says Illinois, and "…, Paris, France" says FR.
     """
     name, street = (place_name or "").strip(), (address or "").strip()
     parts = [name] if name else []
@@ -86,7 +88,7 @@ def format_place(place_name: str | None, address: str | None, region: Sequence[s
         parts.append(street)
     for part in region:
         part = (part or "").strip()
-        in_street = re.search(rf"(?<!\w){re.escape(part)}(?!\w)", street, re.IGNORECASE) if part else None
+        in_street = mentions_region(street, part) if part and street else False
         if part and not in_street and part.casefold() not in (seen.casefold() for seen in parts):
             parts.append(part)
     return ", ".join(parts)

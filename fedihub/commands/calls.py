@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
+import anyio
 import click
 
 from fedihub.app import Runtime
 from fedihub.coalitions import calls
+from fedihub.coalitions.actor_profile import profile_of
+from fedihub.coalitions.call_places import is_past, locate_call_fields, profile_zone
 from fedihub.commands.base import with_runtime
+from fedihub.errors import InvalidInput
+from fedihub.federation.actors import get_local_actor
 
 
 @click.group()
@@ -20,7 +27,8 @@ def call() -> None:
 @click.option("--start", required=True, help="Start, ISO 8601: 2026-03-14T11:00 (in --timezone) or with an offset.")
 @click.option("--end", default=None, help="End, same form as --start.")
 @click.option(
-    "--timezone", "timezone_name", default="UTC", show_default=True, help="IANA time zone, e.g. America/Los_Angeles."
+    "--timezone", "timezone_name", default=None,
+    help="IANA time zone, e.g. America/Los_Angeles. Default: the zone of the place, else of the coalition's profile.",
 )
 @click.option("--place", default=None, help="Name of the place, e.g. 'City Hall steps'.")
 @click.option("--address", default=None, help="Street address of the place.")
@@ -32,19 +40,47 @@ def call() -> None:
 @click.option("--region-country", default="", help="Country, e.g. 'US'.")
 @click.option("--latitude", default="", help="Latitude of the place for maps, e.g. 41.8837 (with --longitude).")
 @click.option("--longitude", default="", help="Longitude of the place, e.g. -87.6303.")
+@click.option("--past", is_flag=True, help="Yes, this call is in the past: publish it anyway.")
 @with_runtime
 async def call_create(
     runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
     address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
-    region_city: str, region_state: str, region_country: str, latitude: str, longitude: str,
+    region_city: str, region_state: str, region_country: str, latitude: str, longitude: str, past: bool,
 ) -> None:
-    """Publish a call to action from the coalition HANDLE and print its URL."""
-    data = calls.parse_call_form({
-        "title": title, "description": description, "start": start, "end": end or "", "timezone": timezone_name,
-        "place_name": place or "", "address": address or "", "online_url": online_url or "",
-        "movements": list(movements), "region_city": region_city, "region_state": region_state,
-        "region_country": region_country, "latitude": latitude, "longitude": longitude,
-    })
+    """Publish a call to action from the coalition HANDLE and print its URL.
+
+    Without --latitude and --longitude the place is found offline from the address, city, state and
+    country; without --timezone the zone is the place's, else the coalition's.
+    """
+    fields: dict[str, str | list[str]] = {
+        "title": title, "description": description, "start": start, "end": end or "",
+        "timezone": timezone_name or "", "place_name": place or "", "address": address or "",
+        "online_url": online_url or "", "movements": list(movements), "region_city": region_city,
+        "region_state": region_state, "region_country": region_country, "latitude": latitude, "longitude": longitude,
+    }
+    fallback: str | None = None
+    if not timezone_name:
+        async with runtime.ctx.sessions() as session:
+            profile = profile_of(await get_local_actor(session, handle))
+        fallback = await anyio.to_thread.run_sync(functools.partial(
+            profile_zone, profile.region_city, profile.region_state, profile.region_country,
+            profile.latitude, profile.longitude,
+        ))
+    try:
+        located = await anyio.to_thread.run_sync(locate_call_fields, fields)
+    except InvalidInput:
+        if timezone_name:
+            raise
+        if not fallback:
+            # Scripts written before zones were found keep working, but are told (never silently UTC).
+            fallback = "UTC"
+            click.echo("time zone: UTC, as neither the place nor the coalition's profile gives one "
+                       "(give --timezone to choose)", err=True)
+        located = await anyio.to_thread.run_sync(locate_call_fields, {**fields, "timezone": fallback})
+    data = calls.parse_call_form(located.fields)
+    if is_past(data.start, data.end, runtime.ctx.clock()) and not past:
+        raise InvalidInput("this call is dated in the past; check --start, or add --past to publish it anyway",
+                           field="start")
     async with runtime.ctx.sessions.begin() as session:
         row = await calls.publish_call(runtime.ctx, session, handle, data)
     click.echo(row.uri)

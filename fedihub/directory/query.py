@@ -15,6 +15,7 @@ from fedihub.directory.listing import DISCOVERED_VIA
 from fedihub.errors import InvalidInput
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
 from fedihub.moderation.visibility import shown_actors
+from fedihub.places.regions import region_names
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.limits import MAX_PAGE
 from fedihub.protocol.movements import movement_key
@@ -155,9 +156,14 @@ def listed() -> ColumnElement[bool]:
     return and_(Actor.type == "Group", Actor.deleted_at.is_(None))
 
 
+def region_names_of(region: str) -> set[str]:
+    """The region as typed and under its other names: "IL" also finds profiles that say "Illinois"."""
+    return {region.lower(), *region_names(region)}
+
+
 def region_matches(region: str) -> ColumnElement[bool]:
-    wanted = region.lower()
-    return or_(*(func.lower(column) == wanted for column in (
+    wanted = region_names_of(region)
+    return or_(*(func.lower(column).in_(wanted) for column in (
         CoalitionProfile.region_city, CoalitionProfile.region_state, CoalitionProfile.region_country,
         HubSettings.region,
     )))

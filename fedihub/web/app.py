@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from fedihub import __version__
 from fedihub.coalitions.movements import movement_label
 from fedihub.metrics import Metrics
+from fedihub.places.online import OnlineGeocoder
 from fedihub.settings import Settings
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.web import (
@@ -120,4 +121,12 @@ def build_web_app(
     app.state.templates = build_templates(settings)
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
+    app.state.geocoder = build_geocoder(settings)
     return app
+
+
+def build_geocoder(settings: Settings) -> OnlineGeocoder | None:
+    """The optional street-address geocoder (FEDIHUB_GEOCODER_URL), one per process for its rate limit."""
+    if not settings.geocoder_url:
+        return None
+    return OnlineGeocoder(settings.geocoder_url, f"fedihub/{__version__} (+{settings.base_url}/)")

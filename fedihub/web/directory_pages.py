@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,6 +26,9 @@ from fedihub.directory.query import (
     parse_filter,
 )
 from fedihub.errors import InvalidInput
+from fedihub.maps.atlas import region_box
+from fedihub.maps.draw import Marker, draw_map
+from fedihub.maps.projection import Box, parse_box
 from fedihub.protocol.profile_reader import HUB_SCOPES
 from fedihub.web.state import runtime_of
 from fedihub.web.views import remote_call_path, when_of
@@ -115,8 +120,27 @@ def _map_item(point: map_points.MapPoint) -> dict[str, Any]:
     return {"point": point, "href": href, "when": when}
 
 
+def _markers(items: list[dict[str, Any]]) -> list[Marker]:
+    return [
+        Marker(kind=item["point"].kind, name=item["point"].name, href=item["href"], latitude=item["point"].latitude,
+               longitude=item["point"].longitude, detail=item["point"].detail)
+        for item in items if item["href"]
+    ]
+
+
+def _map_area(request: Request, chosen: DirectoryFilter) -> tuple[Box | None, InvalidInput | None]:
+    """The area asked for: ``bbox`` (a group's zoom), else a known region's outline, else None (the points')."""
+    text = request.query_params.get("bbox", "").strip()
+    if text:
+        box = parse_box(text)
+        if box is not None:
+            return box, None
+        return None, InvalidInput("the map area (bbox) must be west,south,east,north in degrees", field="bbox")
+    return (region_box(chosen.region) if chosen.region else None), None
+
+
 async def map_page(request: Request) -> Response:
-    """``/map``: upcoming calls and coalitions with coordinates, as an inline SVG and as a list."""
+    """``/map``: upcoming calls and coalitions with coordinates, over country and state outlines, and as a list."""
     runtime = runtime_of(request)
     chosen, error = _filter_or_error(request)
     chosen = DirectoryFilter(movement=chosen.movement, region=chosen.region)
@@ -124,15 +148,23 @@ async def map_page(request: Request) -> Response:
         calls = await map_points.call_points(session, chosen, now=runtime.ctx.clock())
         coalitions = await map_points.coalition_points(session, chosen)
     facets = await _facets(request)
+    call_items, coalition_items = [_map_item(p) for p in calls], [_map_item(p) for p in coalitions]
+    filters = {k: v for k, v in chosen.params(1).items() if k in ("movement", "region")}
+    # The boundary files are read and the outlines projected in a thread: the first map costs about a second.
+    box, box_error = await anyio.to_thread.run_sync(_map_area, request, chosen)
     # Calls are drawn last, on top: a call at its coalition's own address stays clickable.
-    drawn = map_points.layout(coalitions + calls)
-    items = {id(p): _map_item(p) for p in calls + coalitions}
+    drawn = await anyio.to_thread.run_sync(functools.partial(
+        draw_map, _markers(coalition_items + call_items), box=box,
+        zoom_link=lambda area: _link({**filters, "bbox": area.query()}, "/map"),
+    ))
     return _render(request, "map.html", {
-        **_form_context(facets.movements, facets.regions, chosen), "error": error, "layout": drawn,
-        "placed": [{**items[id(m.point)], "x": m.x, "y": m.y} for m in drawn.points if items[id(m.point)]["href"]],
-        "calls": [items[id(p)] for p in calls], "coalitions": [items[id(p)] for p in coalitions],
+        **_form_context(facets.movements, facets.regions, chosen), "error": error or box_error, "drawn": drawn,
+        "zoomed": bool(request.query_params.get("bbox")) and box is not None, "calls": call_items,
+        "coalitions": coalition_items, "whole_map_url": _link(filters, "/map"),
+        "tiles": request.app.state.settings.map_tiles_url or None,
+        "tiles_attribution": request.app.state.settings.map_tiles_attribution,
         "directory_url": _link(chosen.params(1), "/directory"),
-    }, status_code=400 if error else 200)
+    }, status_code=400 if error or box_error else 200)
 
 
 def entry_json(entry: DirectoryEntry) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
+from fedihub.coalitions.call_places import check_not_past
 from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
 from fedihub.coalitions.profile import (
     parse_profile_form,
@@ -24,6 +25,7 @@ from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
+from fedihub.web import call_place_form as places
 from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
 from fedihub.web.forms import PostedForm, read_form
@@ -180,15 +182,20 @@ async def delete_object(request: Request) -> Response:
 
 CALL_FIELDS = (
     "title", "description", "start", "end", "timezone", "place_name", "address", "online_url", "movements", "tags",
-    "region_city", "region_state", "region_country", "latitude", "longitude", "location",
+    "region_city", "region_state", "region_country", "latitude", "longitude", "location", places.PAST_FIELD,
 )
 
 
 async def _default_zone(p: Page) -> str:
-    """The zone of the coalition's latest call, else of the latest call on this server, else UTC."""
-    async with runtime_of(p.request).ctx.sessions() as session:
-        zone = await latest_call_zone(session, p.coalition.id)
-    return zone or "UTC"
+    """The zone of the coalition's place, else of its latest call (or this server's), else none.
+
+    Never UTC by default: an empty choice means "found from the place" when the form is sent.
+    """
+    zone = await places.coalition_zone(profile_of(p.coalition))
+    if zone is None:
+        async with runtime_of(p.request).ctx.sessions() as session:
+            zone = await latest_call_zone(session, p.coalition.id)
+    return zone or ""
 
 
 def _with_normalised_movements(values: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
@@ -206,17 +213,20 @@ async def new_call(request: Request) -> Response:
         values: dict[str, Any] = {
             "timezone": await _default_zone(p), "region_city": profile.region_city or "",
             "region_state": profile.region_state or "", "region_country": profile.region_country or "",
+            "latitude": _coordinate(profile.latitude), "longitude": _coordinate(profile.longitude),
             **movement_form_values(profile.movements or []),
         }
-        return _render_call_form(p, None, values, {})
+        return await _render_call_form(p, None, values, {})
     values = (await read_form(request)).fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        values = (await places.locate_posted(request, values)).fields
         data = calls.parse_call_form(_with_normalised_movements(values))
+        check_not_past(data.start, data.end, ctx.clock(), confirmed=places.past_confirmed(values))
         async with ctx.sessions.begin() as session:
             await calls.publish_call(ctx, session, p.handle, data)
     except InvalidInput as exc:
-        return _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS), exc.status_code)
+        return await _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS), exc.status_code)
     return done(p.base, "call-created")
 
 
@@ -228,11 +238,14 @@ async def edit_call(request: Request) -> Response:
     values = (await read_form(request)).fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        values = (await places.locate_posted(request, values)).fields
         data = calls.parse_call_form(_with_normalised_movements(values))
+        if row.start_time is None or data.start != row.start_time:  # moved into the past: ask too
+            check_not_past(data.start, data.end, ctx.clock(), confirmed=places.past_confirmed(values))
         async with ctx.sessions.begin() as session:
             await calls.update_call(ctx, session, row.uri, data)
     except InvalidInput as exc:
-        return _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS), exc.status_code)
+        return await _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS), exc.status_code)
     return done(p.base, "call-updated")
 
 
@@ -258,10 +271,14 @@ async def _call_form(
     values: dict[str, Any] = dict(calls.to_form_fields(row))
     values.update(movement_form_values(t.strip() for t in str(values.get("movements", "")).split(",") if t.strip()))
     errors_status = 400 if (cancel_errors or delete_errors) else 200
-    return _render_call_form(p, row, values, {}, status or errors_status, cancel_errors, delete_errors)
+    return await _render_call_form(p, row, values, {}, status or errors_status, cancel_errors, delete_errors)
 
 
-def _render_call_form(
+def _coordinate(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+async def _render_call_form(
     p: Page, row: StoredObject | None, values: Mapping[str, Any], errors: dict[str, str], status: int = 200,
     cancel_errors: dict[str, str] | None = None, delete_errors: dict[str, str] | None = None,
 ) -> Response:
@@ -272,6 +289,8 @@ def _render_call_form(
         call=row, key=key, action=action, values=values, errors=errors, zones=zones_with(values.get("timezone")),
         suggested=SUGGESTED_MOVEMENTS, cancelled=bool(row and row.event_status == "CANCELLED"),
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
+        ask_past=bool(errors.get("start", "").startswith("this date is in the past")),
+        pick_map=await places.pick_map(values, profile_of(p.coalition)),
     )
     return render(p.request, "manage/call_form.html", context, status)
 

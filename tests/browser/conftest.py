@@ -83,12 +83,12 @@ def server_processes(tmp_path: Path) -> Iterator:
 def start_server(tmp_path: Path, server_processes):  # type: ignore[no-untyped-def]
     """Start a real `fedihub serve` on a loopback address; each gets its own data directory."""
 
-    async def start(host: str = "127.0.0.1") -> LiveServer:
+    async def start(host: str = "127.0.0.1", **settings: str) -> LiveServer:
         port = free_port(host)
         base_url = f"http://{host}:{port}"
         env = fedihub_env(
             base_url=base_url, data_dir=tmp_path / f"data-{host}-{port}", allow_private_addresses="1",
-            log_level="INFO",
+            log_level="INFO", **settings,
         )
         process = server_processes(f"serve-{host}", [FEDIHUB, "serve", "--host", host, "--port", str(port)], env=env)
         await wait_for(lambda: accepts_connections(host, port), what=f"fedihub serve on {host} to listen",

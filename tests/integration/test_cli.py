@@ -175,6 +175,27 @@ def test_call_create_takes_a_region_and_a_map_point(home: Home) -> None:  # noqa
     assert row == ("Chicago", "Illinois", 41.8837, -87.6303)
 
 
+def test_call_create_finds_the_place_and_its_zone_offline(home: Home) -> None:  # noqa: F811
+    created = home.run(
+        "call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Federal Plaza",
+        "--address", "219 S Dearborn St, Chicago, IL 60604",
+    )
+
+    assert created.returncode == 0, created.stderr
+    latitude, longitude, zone, start = _row(
+        home, "SELECT latitude, longitude, timezone, start_time FROM objects WHERE type = 'Event'")
+    assert round(latitude, 1) == 41.9 and round(longitude, 1) == -87.7 and zone == "America/Chicago"
+    assert str(start).startswith("2031-05-01 17:00")  # noon in Chicago (CDT), stored in UTC
+
+
+def test_call_create_asks_before_publishing_a_past_date(home: Home) -> None:  # noqa: F811
+    args = ("call", "create", "tenants", "--title", "Last spring's march", "--start", "2020-05-01T12:00",
+            "--place", "Daley Plaza", "--region-city", "Chicago", "--region-state", "IL")
+    assert_one_error_line(home.run(*args), "add --past to publish it anyway")
+    assert _row(home, "SELECT count(*) FROM objects WHERE type = 'Event'") == (0,)
+    assert home.run(*args, "--past").returncode == 0
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

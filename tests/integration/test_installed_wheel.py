@@ -85,6 +85,17 @@ def test_the_installed_package_is_the_wheel_not_the_checkout(installed: Installe
     assert all(Path(path).is_relative_to(installed.venv) for path in where), where
 
 
+def test_the_installed_package_draws_maps_from_its_own_boundary_files(installed: Installed, tmp_path: Path) -> None:
+    drawn = run(
+        [installed.python, "-c",
+         "import fedihub.maps.atlas as a; from fedihub.maps.draw import Marker, draw_map; "
+         "m = draw_map([Marker('call', 'x', '/x', 41.88, -87.63)]); "
+         "print(a.__file__, len(m.outlines), sorted(o.name for o in m.outlines if o.kind == 'state')[0])"],
+        cwd=tmp_path,
+    ).split()
+    assert Path(drawn[0]).is_relative_to(installed.venv) and int(drawn[1]) > 3 and drawn[2] == "Illinois", drawn
+
+
 async def test_the_installed_command_migrates_a_new_database_then_serves_a_page_and_its_stylesheet(
     installed: Installed, tmp_path: Path
 ) -> None:

@@ -110,7 +110,8 @@ async def test_the_new_call_form_starts_from_the_coalitions_zone_region_and_move
 
     assert page.status_code == 200
     assert '<select id="call-timezone" name="timezone"' in page.text
-    assert '<option value="UTC" selected>' in page.text  # no call yet: UTC until the first one
+    # No place in the profile and no call yet: the zone is found from the call's place, never UTC by default.
+    assert '<option value="" selected>Find it from the place</option>' in page.text
     assert '<option value="Europe/Paris">' in page.text
     assert 'type="datetime-local"' in page.text
     for field in ("title", "description", "start", "end", "place_name", "address", "online_url", "tags"):

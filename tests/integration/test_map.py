@@ -10,14 +10,16 @@ from sqlalchemy import select
 
 from fedihub.coalitions import calls
 from fedihub.coalitions.profile import parse_profile_form, save_profile
-from fedihub.directory.map_points import MapPoint, layout
+from fedihub.errors import ConfigurationError
+from fedihub.settings import Settings
 from fedihub.storage.models import Actor, StoredObject
 from tests.integration.directory_helpers import add_remote_group
 from tests.integration.helpers import BROWSER
 from tests.support.edges import committed
-from tests.support.network import Instance
+from tests.support.network import FederationNet, Instance
 
 POINT = re.compile(r'<a href="([^"]*)" class="map-point map-(call|coalition)"><title>([^<]*)</title>')
+GROUP = re.compile(r'<a href="([^"]*)" class="map-cluster" data-count="(\d+)"><title>([^<]*)</title>')
 
 
 async def map_page(instance: Instance, query: str = "") -> str:
@@ -75,16 +77,24 @@ async def mapped(a: Instance, tenants: Actor) -> Instance:
 
 async def test_the_map_draws_each_point_linking_to_its_page(mapped: Instance) -> None:
     page = await map_page(mapped)
-    drawn = points(page)
+    # Chicago's call and coalition are a few kilometres apart: on a map of the US they are one group of two,
+    # whose link zooms in to where both are apart. Oakland's pair shares one address: its group links to the list.
+    (zoom, count, label), (to_list, _, oakland_label) = sorted(GROUP.findall(page), key=lambda g: g[0], reverse=True)
+    assert count == "2" and "Tenants Union" in label and "Rent strike rally" in label
+    assert zoom.startswith("/map?bbox=") and "Oakland" not in label
+    assert to_list == "#map-list" and "Climate strike Oakland" in oakland_label and 'id="map-list"' in page
+    assert 'class="map-country"' in page and 'class="map-state"' in page  # outlines, drawn here
+    drawn = points(await map_page(mapped, zoom.removeprefix("/map").replace("&amp;", "&")))
 
     async with mapped.ctx.sessions() as session:
         rally = await session.scalar(select(StoredObject).where(StoredObject.name == "Rent strike rally"))
     assert drawn == {
         (rally.uri, "call", "Rent strike rally"),  # ours: its page here
-        ("/calls/view?url=https%3A%2F%2Ffar.test%2Fevents%2Fclimate-strike-oakland", "call", "Climate strike Oakland"),
         ("http://a.test/g/tenants", "coalition", "Tenants Union"),
-        ("https://far.test/groups/climate", "coalition", "Bay Climate Action"),
     }
+    listed = page.split('id="map-calls-heading"', 1)[1]
+    assert "/calls/view?url=https%3A%2F%2Ffar.test%2Fevents%2Fclimate-strike-oakland" in listed
+    assert "https://far.test/groups/climate" in listed
     assert '<svg class="map"' in page and "<script" not in page.split("<main", 1)[1]
     # The list under the map repeats every point as text, and leaves out what has no place or is over.
     listed = page.split('id="map-calls-heading"', 1)[1]
@@ -103,7 +113,9 @@ async def test_the_map_draws_each_point_linking_to_its_page(mapped: Instance) ->
 @pytest.mark.all_backends  # lower() behaves differently per database
 async def test_the_map_filters_by_movement_and_region(mapped: Instance, query: str, expected: set[str]) -> None:
     page = await map_page(mapped, query)
-    assert {title for _, _, title in points(page)} == expected
+    grouped = {name.strip() for *_, label in GROUP.findall(page)
+               for name in label.split(": ", 1)[1].removesuffix(". Zoom in").split(", ")}
+    assert {title for _, _, title in points(page)} | grouped == expected
     if not expected:
         assert "Nothing with a place matches these filters" in page
 
@@ -119,20 +131,55 @@ async def test_remote_names_on_the_map_are_escaped(a: Instance) -> None:
     assert "<script>alert" not in page and "&lt;/title&gt;&lt;script&gt;" in page
 
 
-def _point(lat: float, lon: float) -> MapPoint:
-    return MapPoint(kind="coalition", name="x", uri="u", url="u", is_local=True, latitude=lat, longitude=lon,
-                    detail="", region="")
+async def test_a_region_zooms_the_map_to_its_outline(mapped: Instance) -> None:
+    page = await map_page(mapped, "?region=IL")
+    box = re.search(r'data-bbox="([^"]+)"', page)
+    assert box is not None
+    west, south, east, north = (float(v) for v in box.group(1).split(","))
+    # All of Illinois (91.5°W to 87.5°W, 37°N to 42.5°N), widened to a landscape shape, and not much more.
+    assert west < -91.5 and east > -87.5 and south < 37 and north > 42.5
+    assert east - west < 12 and north - south < 8
 
 
-def test_the_projection_fits_the_points_with_a_margin_north_up() -> None:
-    drawn = layout([_point(41.88, -87.63), _point(37.80, -122.27), _point(40.71, -74.0)])
+async def test_a_bad_map_area_is_named_and_the_map_still_shown(mapped: Instance) -> None:
+    response = await mapped.get("/map?bbox=0,0,nope,1", headers={"Accept": BROWSER})
+    assert response.status_code == 400 and "map area (bbox)" in response.text and '<svg class="map"' in response.text
 
-    xs = [p.x for p in drawn.points]
-    ys = [p.y for p in drawn.points]
-    assert all(0 < x < drawn.width for x in xs) and all(0 < y < drawn.height for y in ys)
-    assert xs[1] < xs[0] < xs[2]  # west to east
-    assert ys[0] < ys[1]  # Chicago is north of Oakland: higher up
-    assert any(line.label.endswith("°N") for line in drawn.grid)
-    assert any(line.label.endswith("°W") for line in drawn.grid)
-    single = layout([_point(-33.9, 18.4)])
-    assert 0 < single.points[0].x < single.width and 0 < single.points[0].y < single.height
+
+ASSETS = re.compile(r'<(?:script|img|image|link|iframe|source)\b[^>]*?(?:src|href)="([^"]*)"', re.I)
+
+
+async def test_without_a_tile_server_the_map_loads_nothing_from_elsewhere(mapped: Instance) -> None:
+    response = await mapped.get("/map", headers={"Accept": BROWSER})
+    page = response.text
+
+    loaded = ASSETS.findall(page.split("<main", 1)[1]) + ASSETS.findall(page.split("<main", 1)[0])
+    own = [url for url in loaded
+           if url.startswith("http://a.test/") or (url.startswith("/") and not url.startswith("//"))]
+    assert loaded and own == loaded, loaded
+    assert "data-tiles" not in page and "map-tiles.js" not in page and "url(" not in page
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self';" in csp
+
+
+async def test_a_configured_tile_server_is_drawn_under_the_outlines_with_its_attribution(net: FederationNet) -> None:
+    tiled = await net.add_instance(
+        "tiles.test", map_tiles_url="https://tiles.example/{z}/{x}/{y}.png",
+        map_tiles_attribution="© OpenStreetMap contributors",
+    )
+    await add_remote_group(tiled, "climate", name="Bay Climate Action", latitude=37.80, longitude=-122.27)
+
+    page = await map_page(tiled)
+
+    assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in page
+    assert '<script src="/static/map-tiles.js" defer>' in page and "© OpenStreetMap contributors" in page
+    assert 'class="map-state"' in page  # the outlines stay: without the script they are the map
+
+
+@pytest.mark.parametrize(("url", "attribution"), [
+    ("http://tiles.example/{z}/{x}/{y}.png", "x"), ("https://tiles.example/tile.png", "x"),
+    ("https://tiles.example/{z}/{x}/{y}.png", ""),
+])
+def test_a_tile_server_needs_https_the_tile_template_and_an_attribution(url: str, attribution: str) -> None:
+    with pytest.raises(ConfigurationError):
+        Settings(map_tiles_url=url, map_tiles_attribution=attribution)

@@ -93,6 +93,23 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
         "moderation sits just above federation: the query layers and hubs ask it what blocks hide",
     ),
     (
+        "fedihub.places",
+        (
+            "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation", "fedihub.web",
+            "fedihub.coalitions", "fedihub.maps", "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker",
+            *DOMAIN_PACKAGES,
+        ),
+        "places (gazetteer, regions, zones) are pure look-ups: every layer above may ask them, they ask no one",
+    ),
+    (
+        "fedihub.maps",
+        (
+            "sqlalchemy", "starlette", "fedihub.settings", "fedihub.storage", "fedihub.federation", "fedihub.web",
+            "fedihub.coalitions", "fedihub.app", "fedihub.cli", "fedihub.commands", "fedihub.worker", *DOMAIN_PACKAGES,
+        ),
+        "the drawn map is pure: points in, outlines and marks out; pages and the domain hand it their points",
+    ),
+    (
         "fedihub.web",
         ("sqlalchemy", "fedihub.storage"),
         "the web layer has no SQL: pages call named queries of the domain and open the transaction around them",

@@ -1,0 +1,1 @@
+"""The server-drawn map: boundary data decoded from TopoJSON, projected, clustered and written as SVG."""
