@@ -33,9 +33,12 @@ from fedihub.web.forms import read_form
 from fedihub.web.manage_common import render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
-from fedihub.web.views import When, call_view, region_text, remote_call_path, when_of, zones_with
+from fedihub.web.views import When, call_view, map_url, region_text, remote_call_path, when_of, zones_with
 
-PLEDGE_FIELDS = ("coalition", "message", "action_title", "action_start", "action_timezone", "action_place", "call")
+PLEDGE_FIELDS = (
+    "coalition", "message", "action_title", "action_start", "action_end", "action_timezone", "action_place",
+    "action_address", "action_latitude", "action_longitude", "action_online_url", "action_description", "call",
+)
 REPORT_FIELDS = ("happened", "turnout", "report_url")
 
 NOTICES = {
@@ -63,17 +66,32 @@ class ActionView:
     coalition: str
     coalition_url: str | None
     happened: bool | None
+    address: str | None = None
+    map_url: str | None = None
+    online_url: str | None = None
+    description: str | None = None
+    region: str = ""
+    starts_at: datetime | None = None
 
 
-def _action_view(item: PledgeItem) -> ActionView:
+def action_view(item: PledgeItem) -> ActionView:
+    """A local action as pages show it: its time in its own zone, its place, its coalition."""
     action = item.action
     assert action is not None
+    has_place = bool(action.place or action.address or action.latitude is not None)
     return ActionView(
         name=action.name, url=http_url(action.url or action.uri),
-        when=when_of(action.start, None, action.timezone) if action.start else None, place=action.place,
+        when=when_of(action.start, action.end, action.timezone) if action.start else None, place=action.place,
         coalition=item.coalition.name or item.coalition.handle or item.coalition.uri,
         coalition_url=http_url(item.coalition.url), happened=item.report.happened if item.report else None,
+        address=action.address,
+        map_url=map_url(action.latitude, action.longitude, action.address or action.place) if has_place else None,
+        # Stored links were checked when read or typed; checked again as every link a page shows is.
+        online_url=http_url(action.online_url), description=action.description,
+        region=region_text(item.coalition.city, item.coalition.state, item.coalition.country),
+        starts_at=action.start,
     )
+
 
 
 @dataclass(frozen=True)
@@ -95,7 +113,7 @@ def _pledger(item: PledgeItem) -> dict[str, Any]:
 
 def rollup_context(rollup: Rollup) -> dict[str, Any]:
     return {
-        "rollup": rollup, "actions": [_action_view(item) for item in rollup.actions],
+        "rollup": rollup, "actions": [action_view(item) for item in rollup.actions],
         "pledgers": [_pledger(item) for item in rollup.pledges],
         # Listed apart, never in the headline numbers; their reports are not shown.
         "unvouched": [_pledger(item) for item in rollup.unvouched_pledges],
@@ -155,10 +173,15 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
 
 
 def _action_input(fields: dict[str, Any], target: CallTarget) -> pledges.LocalActionInput | None:
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return value if isinstance(value, str) else ""
+
     return read_local_action(
-        title=str(fields.get("action_title") or ""), start=str(fields.get("action_start") or ""),
-        place=str(fields.get("action_place") or ""), timezone=str(fields.get("action_timezone") or ""),
-        default_timezone=target.timezone,
+        title=text("action_title"), start=text("action_start"), place=text("action_place"),
+        timezone=text("action_timezone"), end=text("action_end"), description=text("action_description"),
+        address=text("action_address"), latitude=text("action_latitude"), longitude=text("action_longitude"),
+        online_url=text("action_online_url"), default_timezone=target.timezone,
     )
 
 
