@@ -17,7 +17,6 @@ from fedihub.accounts.service import Account, coalitions_of, role_rank
 from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenied
 from fedihub.federation.actors import Actor
 from fedihub.federation.objects import StoredObject
-from fedihub.hubs.boosting import carried_calls as calls_carried_by
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
@@ -368,24 +367,3 @@ def routes() -> list[BaseRoute]:
 
 def pledge_link(call_uri: str) -> str:
     return "/pledge?call=" + quote(call_uri, safe="")
-
-
-# --- Hub pages ----------------------------------------------------------------------------------------
-
-CARRIED = 20
-
-
-async def carried_calls(request: Request, hub: Actor) -> list[dict[str, Any]]:
-    """The calls a local hub carries (boosted, not undone), soonest first, each with its roll-up."""
-    runtime = runtime_of(request)
-    domain = runtime.settings.domain
-    async with runtime.ctx.sessions() as session:
-        rows = await calls_carried_by(session, hub.id, limit=CARRIED)
-        carried = []
-        for row in rows:
-            rollup = await rollup_of(session, row)
-            carried.append({
-                "call": call_view(row, domain), "page": call_page_path(row.uri, runtime.ctx.base_url),
-                "rollup": rollup, "over": _is_over(row, runtime.ctx.clock()),
-            })
-    return carried
