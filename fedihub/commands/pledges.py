@@ -58,7 +58,7 @@ async def pledge(
         )
     except IncompleteAction:
         raise InvalidInput(
-            "a local action needs --local-title, --local-start and --local-place (or --local-online) together"
+            "a local action needs --local-title, --local-start and --local-place together (or --local-online for one held online)"
         ) from None
     except InvalidInput as exc:
         # The form's field names (action_end …) read as this command's options.
