@@ -62,7 +62,8 @@ def _coordinate(value: str | None, field: str, limit: int) -> float | None:
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or not -limit <= number <= limit:
-        raise InvalidInput(f"{field.removeprefix('action_')} is a number from -{limit} to {limit}, like 41.88",
+        example = "41.88" if limit == 90 else "-87.63"
+        raise InvalidInput(f"{field.removeprefix('action_')} is a number from -{limit} to {limit}, like {example}",
                            field=field)
     return number
 

@@ -4,6 +4,7 @@ collection, the Add/Remove/Update notices that keep copies of it current, and to
 from __future__ import annotations
 
 import html as html_lib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -319,6 +320,15 @@ def _online_link(value: Mapping[str, Any], locations: list[Any]) -> str | None:
     return None
 
 
+def _plain_text(content: Any) -> str:
+    # Paragraphs stay apart by a blank line, as they were typed (and as _paragraphs sends them); the
+    # empty paragraphs Mobilizon writes between them add nothing.
+    if not isinstance(content, str):
+        return ""
+    text = html_to_text(re.sub(r"</p\s*>", "</p>\n", content[:MAX_ACTION_DESCRIPTION * 4], flags=re.IGNORECASE))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()
+
+
 def _address_line(*parts: str | None) -> str | None:
     # Mobilizon splits the address (street, postal code, locality, region, country); we keep one line,
     # without repeating a part the street line already names.
@@ -346,7 +356,7 @@ def read_local_action(value: Any) -> LocalAction | None:
     start, end = parse_datetime(value.get("startTime")), parse_datetime(value.get("endTime"))
     if end is not None and (start is None or end <= start):
         end = None
-    description = html_to_text(value.get("content")) if isinstance(value.get("content"), str) else ""
+    description = _plain_text(value.get("content"))
     has_coordinates = found.latitude is not None and found.longitude is not None
     return LocalAction(
         uri=uri, name=name, start=start, end=end,
