@@ -102,7 +102,7 @@ async def test_the_hub_page_lists_calls_by_date_with_their_local_actions_under_t
     assert len(actions) == 2
     picket = next(text for text in actions if text.startswith("Peoria picket"))
     assert "Peoria square, Main St" in picket and "Online link" in picket and "by Peoria Fight for 15" in picket
-    assert "Central time" in picket or "CDT" in picket or "CST" in picket  # the action's own zone
+    assert re.search(r"\d\d:\d\d – \d\d:\d\d Chicago time \(C[DS]T\)", picket)  # start to end, in its own zone
     assert _text(page.split("Sooner national day", 1)[1].split('data-rollup="hub-line">', 1)[1].split("</p>")[0]) \
         .startswith("2 coalitions pledged · 2 local actions")
     # Each call with its time and place in its own zone.
