@@ -58,11 +58,13 @@ async def pledge(
         )
     except IncompleteAction:
         raise InvalidInput(
-            "a local action needs --local-title, --local-start and --local-place together (or --local-online for one held online)"
+            "a local action needs --local-title, --local-start and --local-place together"
+            " (or --local-online for one held online)"
         ) from None
     except InvalidInput as exc:
         # The form's field names (action_end …) read as this command's options.
-        option = "--local-" + (exc.field or "").removeprefix("action_").replace("_", "-").replace("online-url", "online")
+        name = (exc.field or "").removeprefix("action_")
+        option = "--local-" + ("online" if name == "online_url" else name.replace("_", "-"))
         raise InvalidInput(f"{option}: {exc.public_message}") from None
     async with runtime.ctx.sessions.begin() as session:
         row = await pledges.pledge(runtime.ctx, session, handle, target, message=message, action=action)

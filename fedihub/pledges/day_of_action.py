@@ -39,7 +39,7 @@ class DayOfAction:
         return sum(count for _, count in self.by_region)
 
 
-def _carried(hub_id: int) -> Select[tuple[StoredObject]]:
+def _carried(hub_id: int) -> Select[StoredObject]:
     # A local action is the coalition's child Event of a call (its `superEvent`, schema.org): shown
     # under its call, never as a call of its own. Rows a pledge names as its local action are one
     # sign, the superEvent the Event itself carries the other (a copy may not know the pledge yet).

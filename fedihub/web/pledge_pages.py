@@ -22,7 +22,7 @@ from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
 from fedihub.pledges.local_action import read_local_action
-from fedihub.pledges.queries import current_rollup, find_local_call, held_pledges, rollup_of
+from fedihub.pledges.queries import current_rollup, find_local_call, held_pledges
 from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import find_pledge, is_over, item_of
 from fedihub.protocol.pledges import PledgeItem
@@ -32,7 +32,7 @@ from fedihub.web.forms import read_form
 from fedihub.web.manage_common import render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
-from fedihub.web.views import When, call_view, map_url, region_text, remote_call_path, when_of, zones_with
+from fedihub.web.views import When, map_url, region_text, remote_call_path, when_of, zones_with
 
 PLEDGE_FIELDS = (
     "coalition", "message", "action_title", "action_start", "action_end", "action_timezone", "action_place",

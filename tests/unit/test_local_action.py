@@ -77,7 +77,8 @@ def test_a_local_action_has_the_full_shape_of_a_call() -> None:
     action = read_local_action(
         title="Rally", start="2030-05-01T17:00", end="2030-05-01T19:00", place=" State Capitol ",
         address=" 2 E Capitol   Ave, Springfield ", latitude="39,798", longitude=" -89.654 ",
-        online_url=" https://stream.example/live ", description="Bring signs.\n\nAnd water.", timezone="America/Chicago",
+        online_url=" https://stream.example/live ", description="Bring signs.\n\nAnd water.",
+        timezone="America/Chicago",
     )
     assert action is not None
     assert (action.place, action.address, action.latitude, action.longitude, action.online_url) == (
@@ -101,7 +102,8 @@ def test_any_field_typed_makes_the_action_required_in_full() -> None:
     ("changes", "field", "message"),
     [
         ({"latitude": "91", "longitude": "2"}, "action_latitude", "latitude is a number from -90 to 90, like 41.88"),
-        ({"latitude": "1", "longitude": "nan"}, "action_longitude", "longitude is a number from -180 to 180, like -87.63"),
+        ({"latitude": "1", "longitude": "nan"}, "action_longitude",
+         "longitude is a number from -180 to 180, like -87.63"),
         ({"latitude": "north", "longitude": "2"}, "action_latitude", "latitude is a number from -90 to 90, like 41.88"),
         ({"latitude": "41.9"}, "action_longitude", "give the latitude and the longitude together, or neither"),
         ({"online_url": "javascript:alert(1)"}, "action_online_url",
