@@ -158,6 +158,9 @@ async def test_a_local_action_with_its_full_shape_is_shown_under_the_call(net: F
     assert 'href="https://stream.example/peoria"' in listed and "Bring a sign." in listed
     # Its time, start to end, in its own zone.
     assert re.search(r"\d\d:\d\d – \d\d:\d\d</time> Chicago time \(C[DS]T\)", listed)
+    # The action is the coalition's own Event: its calendar file carries the place and the point too.
+    calendar = (await a.get("/g/fight15/calls.ics")).text.replace("\r\n ", "")
+    assert "GEO:40.6936;-89.589" in calendar and "Main St & 5th\\, Peoria" in calendar
 
 
 async def test_only_editors_of_a_coalition_pledge_for_it(net: FederationNet) -> None:
