@@ -99,6 +99,7 @@ async def test_a_half_filled_local_action_is_refused_and_nothing_is_sent(net: Fe
 
     assert response.status_code == 400
     assert field_error(response, "pledge-action_start") == "Error: when does your local action start?"
+    assert 'data-pledge="more-fields">' in response.text  # nothing typed in the folded fields: still folded
     assert 'value="Peoria picket"' in response.text  # what was typed stays in the form
     assert await count_rows(a, Pledge) == 0
     assert await count_rows(a, StoredObject, StoredObject.name == "Peoria picket") == 0
@@ -131,6 +132,7 @@ async def test_a_local_actions_place_and_link_are_checked_and_nothing_is_sent(
     assert response.status_code == 400
     assert field_error(response, f"pledge-{field}") == f"Error: {message}"
     assert 'value="Main St &amp; 5th"' in response.text  # what was typed stays in the form
+    assert 'data-pledge="more-fields" open' in response.text  # the folded fields open on what went wrong
     assert await count_rows(a, Pledge) == 0
     assert await count_rows(a, StoredObject, StoredObject.name == "Peoria picket") == 0
 
