@@ -4,7 +4,9 @@ tree opened without JavaScript."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import screenshot
+from urllib.parse import quote
+
+from tests.browser.conftest import first_admin, screenshot
 from tests.support.processes import wait_for
 
 
@@ -71,3 +73,42 @@ async def test_the_hub_page_shows_the_day_of_action(start_server, browser) -> No
     await tree.locator("summary").click()
     assert await tree.locator("text=Madison Renters").is_visible()
     await screenshot(visitor, "hub-day-of-action")
+
+
+async def test_a_local_action_is_typed_with_its_full_shape(start_server, browser) -> None:  # type: ignore[no-untyped-def]
+    server = await start_server()
+    server.fedihub("coalition", "create", "chicago", "--name", "Chicago Tenants Union")
+    server.fedihub("coalition", "create", "peoria", "--name", "Peoria Fight for 15")
+    call = server.fedihub(
+        "call", "create", "chicago", "--title", "National day for rent control", "--start", "2030-05-01T12:00",
+        "--timezone", "America/Chicago", "--place", "Daley Plaza",
+    ).strip()
+    organizer = await first_admin(browser, server, "olga", "correct horse battery staple")
+    await organizer.goto(f"{server.base_url}/pledge?call={quote(call, safe='')}")
+    assert not await organizer.locator("#pledge-action_address").is_visible()  # folded until asked for
+    await organizer.fill("#pledge-action_title", "Peoria picket")
+    await organizer.fill("#pledge-action_start", "2030-05-01T10:00")
+    await organizer.fill("#pledge-action_place", "Courthouse Square")
+    await organizer.locator('[data-pledge="more-fields"] summary').click()
+    await organizer.fill("#pledge-action_end", "2030-05-01T11:30")
+    await organizer.fill("#pledge-action_address", "324 Main St, Peoria")
+    await organizer.fill("#pledge-action_latitude", "140.69")
+    await organizer.fill("#pledge-action_longitude", "-89.589")
+    await organizer.get_by_role("button", name="Pledge").click()
+    await organizer.wait_for_load_state()
+
+    # The mistake is said next to its field, in the open fold, and what was typed is kept.
+    error = organizer.locator("#pledge-action_latitude-error")
+    assert await error.is_visible() and "from -90 to 90" in await error.inner_text()
+    assert await organizer.input_value("#pledge-action_address") == "324 Main St, Peoria"
+    await screenshot(organizer, "pledge-form-local-action-error")
+    await organizer.fill("#pledge-action_latitude", "40.69")
+    await organizer.get_by_role("button", name="Pledge").click()
+    await organizer.wait_for_load_state()
+    await wait_for(
+        lambda: bool(server.query("SELECT 1 FROM pledges WHERE state = 'accepted' AND action_latitude = 40.69")),
+        what="the pledge with its local action to be accepted", timeout=30, watch=[server.process],
+    )
+    await organizer.goto(call)
+    listed = await organizer.locator(".action-list").inner_text()
+    assert "Courthouse Square, 324 Main St, Peoria" in listed and "10:00 – 11:30" in listed
