@@ -7,6 +7,7 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
@@ -87,6 +88,7 @@ async def _day_of_action(net: FederationNet) -> tuple[Instance, Instance, dict[s
     return a, s, uris
 
 
+@pytest.mark.all_backends  # the query reads the Event's JSON (superEvent): each database spells that its own way
 async def test_the_hub_page_lists_calls_by_date_with_their_local_actions_under_them(net: FederationNet) -> None:
     a, s, uris = await _day_of_action(net)
 
