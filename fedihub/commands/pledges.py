@@ -26,10 +26,18 @@ from fedihub.pledges.queries import current_rollup
 )
 @click.option("--local-timezone", default=None, help="IANA zone of the local action (default: the call's).")
 @click.option("--local-place", default=None, help="Where the local action happens.")
+@click.option("--local-end", default=None, help="When it ends, as --local-start (optional).")
+@click.option("--local-address", default=None, help="Its street address (optional).")
+@click.option("--local-latitude", default=None, help="Its latitude, with --local-longitude (optional).")
+@click.option("--local-longitude", default=None, help="Its longitude, with --local-latitude (optional).")
+@click.option("--local-online", default=None, help="An online link, https://… (instead of, or with, a place).")
+@click.option("--local-description", default=None, help="What happens, what to bring (optional).")
 @with_runtime
 async def pledge(
     runtime: Runtime, handle: str, call_url: str, message: str | None, local_title: str | None,
-    local_start: str | None, local_timezone: str | None, local_place: str | None,
+    local_start: str | None, local_timezone: str | None, local_place: str | None, local_end: str | None,
+    local_address: str | None, local_latitude: str | None, local_longitude: str | None, local_online: str | None,
+    local_description: str | None,
 ) -> None:
     """Pledge the coalition HANDLE to the call at CALL_URL (a Join to the call's server).
 
@@ -37,15 +45,27 @@ async def pledge(
     Examples:
       fedihub pledge tenants https://other.example/o/1234 --message "We bring 50 people"
       fedihub pledge tenants https://other.example/o/1234 --local-title "Springfield rally" \\
-          --local-start 2026-05-01T17:00 --local-place "State Capitol"
+          --local-start 2026-05-01T17:00 --local-end 2026-05-01T19:00 --local-place "State Capitol" \\
+          --local-address "2 E Capitol Ave, Springfield" --local-latitude 39.798 --local-longitude -89.654
     See also: fedihub withdraw-pledge, fedihub report-back, fedihub rollup.
     """
     target = await get_call_target(runtime.ctx, call_url)
     try:
-        action = read_local_action(title=local_title, start=local_start, place=local_place, timezone=local_timezone,
-                                   default_timezone=target.timezone)
+        action = read_local_action(
+            title=local_title, start=local_start, place=local_place, timezone=local_timezone,
+            default_timezone=target.timezone, end=local_end, address=local_address, latitude=local_latitude,
+            longitude=local_longitude, online_url=local_online, description=local_description,
+        )
     except IncompleteAction:
-        raise InvalidInput("a local action needs --local-title, --local-start and --local-place together") from None
+        raise InvalidInput(
+            "a local action needs --local-title, --local-start and --local-place together"
+            " (or --local-online for one held online)"
+        ) from None
+    except InvalidInput as exc:
+        # The form's field names (action_end …) read as this command's options.
+        name = (exc.field or "").removeprefix("action_")
+        option = "--local-" + ("online" if name == "online_url" else name.replace("_", "-"))
+        raise InvalidInput(f"{option}: {exc.public_message}") from None
     async with runtime.ctx.sessions.begin() as session:
         row = await pledges.pledge(runtime.ctx, session, handle, target, message=message, action=action)
     where = f" with the local action {row.action_uri}" if row.action_uri else ""

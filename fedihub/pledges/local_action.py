@@ -3,13 +3,18 @@ pledge form and the `fedihub pledge` command alike."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from fedihub.coalitions.calls import MAX_TITLE, parse_local_datetime
+from fedihub.coalitions.calls import MAX_PLACE, MAX_TITLE, parse_local_datetime
 from fedihub.errors import InvalidInput
+from fedihub.protocol.limits import MAX_ACTION_DESCRIPTION, MAX_ADDRESS
+from fedihub.protocol.urls import http_url_problem
 
 MAX_ACTION_TITLE = MAX_TITLE  # the local action is validated as a call
+
+Coordinates = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,10 @@ class LocalActionInput:
     place: str
     end: datetime | None = None
     description: str = ""
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    online_url: str = ""
 
 
 class IncompleteAction(InvalidInput):
@@ -31,23 +40,70 @@ class IncompleteAction(InvalidInput):
     """
 
 
+def _line(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def _bounded(value: str | None, field: str, limit: int, label: str) -> str:
+    text = _line(value)
+    if len(text) > limit:
+        raise InvalidInput(f"{label} has at most {limit} characters", field=field)
+    return text
+
+
+def _coordinate(value: str | None, field: str, limit: int) -> float | None:
+    text = (value or "").strip()
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma, as typed in much of the world
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        example = "41.88" if limit == 90 else "-87.63"
+        raise InvalidInput(f"{field.removeprefix('action_')} is a number from -{limit} to {limit}, like {example}",
+                           field=field)
+    return number
+
+
+def find_action_coordinates(
+    *, place: str, address: str, latitude: float | None, longitude: float | None,
+) -> Coordinates | None:
+    """Where the local action is on a map: the coordinates typed, else None.
+
+    The one place a geocoder plugs in: when none were typed, the place and address are what it looks
+    up (the call form's offline gazetteer), so a local action typed without coordinates still has a
+    point on the day's map.
+    """
+    if latitude is not None and longitude is not None:
+        return latitude, longitude
+    return None
+
+
 def read_local_action(
     *, title: str | None, start: str | None, place: str | None, timezone: str | None = None,
     end: str | None = None, description: str | None = None, default_timezone: str | None = None,
+    address: str | None = None, latitude: str | None = None, longitude: str | None = None,
+    online_url: str | None = None,
 ) -> LocalActionInput | None:
-    """The local action from what an organizer typed, or None when title, start and place are all empty.
+    """The local action from what an organizer typed, or None when all its fields are empty.
 
     Times are wall-clock times in ``timezone`` (else ``default_timezone``, the call's, else UTC), or ISO
-    times with an offset. Errors name the form field they are about (``action_title`` …).
+    times with an offset. It happens at a place, online, or both. Errors name the form field they are
+    about (``action_title`` …).
     """
     title, start, place = (value.strip() if value else "" for value in (title, start, place))
-    if not (title or start or place):
+    link = (online_url or "").strip()
+    others = (end, description, address, latitude, longitude, link)
+    if not (title or start or place or any(value and value.strip() for value in others)):
         return None
     if not title:
         raise IncompleteAction("give your local action a title, or leave all its fields empty", field="action_title")
     if not start:
         raise IncompleteAction("when does your local action start?", field="action_start")
-    if not place:
+    if not place and not link:
         raise IncompleteAction("where does your local action happen?", field="action_place")
     zone = (timezone or "").strip() or default_timezone or "UTC"
     try:
@@ -59,6 +115,20 @@ def read_local_action(
         raise InvalidInput(f"a title has at most {MAX_ACTION_TITLE} characters", field="action_title")
     if ends is not None and ends <= moment:
         raise InvalidInput("your local action must end after it starts", field="action_end")
+    place = _bounded(place, "action_place", MAX_PLACE, "the place name")
+    street = _bounded(address, "action_address", MAX_ADDRESS, "the address")
+    if link and (problem := http_url_problem(link)):
+        raise InvalidInput(f"the online link {problem}", field="action_online_url")
+    text = (description or "").strip()
+    if len(text) > MAX_ACTION_DESCRIPTION:
+        raise InvalidInput(f"a description has at most {MAX_ACTION_DESCRIPTION:,} characters",
+                           field="action_description")
+    lat, lon = _coordinate(latitude, "action_latitude", 90), _coordinate(longitude, "action_longitude", 180)
+    if (lat is None) != (lon is None):
+        missing = "action_longitude" if lon is None else "action_latitude"
+        raise InvalidInput("give the latitude and the longitude together, or neither", field=missing)
+    point = find_action_coordinates(place=place, address=street, latitude=lat, longitude=lon)
     return LocalActionInput(
-        title=title, start=moment, timezone=zone, place=place, end=ends, description=(description or "").strip(),
+        title=title, start=moment, timezone=zone, place=place, end=ends, description=text, address=street,
+        latitude=point[0] if point else None, longitude=point[1] if point else None, online_url=link,
     )

@@ -47,7 +47,8 @@ def _action_input(target: CallTarget, action: LocalActionInput) -> calls.CallInp
     description = f"{action.description.strip()}\n\n{part_of}" if action.description.strip() else part_of
     return calls.CallInput(
         title=action.title, description=description, start=action.start, end=action.end,
-        timezone=action.timezone, place_name=action.place or None,
+        timezone=action.timezone, place_name=action.place or None, address=action.address or None,
+        online_url=action.online_url or None, latitude=action.latitude, longitude=action.longitude,
     )
 
 
@@ -94,7 +95,9 @@ async def pledge(
         )
         local_action = LocalAction(
             uri=event.uri, name=event.name or action.title, start=event.start_time, timezone=event.timezone,
-            place=event.location_name, url=event.url,
+            place=event.location_name, url=event.url, end=event.end_time, address=event.location_address,
+            latitude=event.latitude, longitude=event.longitude, online_url=event.online_url,
+            description=action.description or None,
         )
     join = build_join(
         activity_id=join_id, actor=coalition.uri, call_id=target.uri, to=[target.author.uri], published=now,

@@ -27,7 +27,9 @@ def item_of(row: Pledge) -> PledgeItem:
     if row.action_uri and row.action_name:
         action = LocalAction(
             uri=row.action_uri, name=row.action_name, start=row.action_start, timezone=row.action_timezone,
-            place=row.action_place, url=row.action_url,
+            place=row.action_place, url=row.action_url, end=row.action_end, address=row.action_address,
+            latitude=row.action_latitude, longitude=row.action_longitude, online_url=row.action_online_url,
+            description=row.action_description,
         )
     report = None
     if row.happened is not None:
@@ -63,6 +65,12 @@ def set_action(row: Pledge, action: LocalAction | None) -> None:
     row.action_start = action.start if action else None
     row.action_timezone = action.timezone if action else None
     row.action_place = action.place if action else None
+    row.action_end = action.end if action else None
+    row.action_address = action.address if action else None
+    row.action_latitude = action.latitude if action else None
+    row.action_longitude = action.longitude if action else None
+    row.action_online_url = action.online_url if action else None
+    row.action_description = action.description if action else None
 
 
 def set_report(row: Pledge, report: Report | None) -> None:

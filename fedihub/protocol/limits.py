@@ -16,6 +16,10 @@ MAX_REGION = 200
 # A short note from one coalition's organizers to another's: a pledge's message (Mobilizon's
 # participationMessage), a request to join a hub.
 MAX_MESSAGE = 1_000
+# A street address as typed or read from a peer (a call's, a local action's), on one line.
+MAX_ADDRESS = 500
+# A local action's description, plain text: its own page carries the long version.
+MAX_ACTION_DESCRIPTION = 5_000
 # Mastodon refuses serialized JSON above 1 MB (spec §1.10), in what it receives and what it fetches;
 # so do we, for inbox POSTs and for fetched documents alike.
 MAX_DOCUMENT_BYTES = 1_000_000

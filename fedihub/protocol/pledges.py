@@ -3,6 +3,8 @@ collection, the Add/Remove/Update notices that keep copies of it current, and to
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,8 +12,10 @@ from typing import Any
 
 from fedihub.protocol import builders
 from fedihub.protocol.builders import format_datetime
-from fedihub.protocol.limits import MAX_MESSAGE
+from fedihub.protocol.html import html_to_text
+from fedihub.protocol.limits import MAX_ACTION_DESCRIPTION, MAX_ADDRESS, MAX_MESSAGE
 from fedihub.protocol.movements import hashtag_names
+from fedihub.protocol.profile_reader import is_virtual_location, read_place
 from fedihub.protocol.reader import as_list, id_of, parse_datetime
 from fedihub.protocol.timezones import known_zone, zone_info
 from fedihub.protocol.urls import http_url
@@ -42,9 +46,13 @@ PLEDGE_CONTEXT: list[Any] = [
         "Hashtag": "as:Hashtag",
         "PostalAddress": "sc:PostalAddress",
         "address": {"@id": "sc:address", "@type": "sc:PostalAddress"},
+        "streetAddress": "sc:streetAddress",
         "addressLocality": "sc:addressLocality",
         "addressRegion": "sc:addressRegion",
         "addressCountry": "sc:addressCountry",
+        "VirtualLocation": "sc:VirtualLocation",
+        "latitude": "sc:latitude",
+        "longitude": "sc:longitude",
     },
 ]
 
@@ -78,6 +86,12 @@ class LocalAction:
     timezone: str | None = None
     place: str | None = None
     url: str | None = None
+    end: datetime | None = None
+    address: str | None = None  # one line: street, postal code, city, region, country as given
+    latitude: float | None = None
+    longitude: float | None = None
+    online_url: str | None = None
+    description: str | None = None  # plain text; paragraphs separated by blank lines
 
 
 @dataclass(frozen=True)
@@ -122,12 +136,39 @@ def _local_time(moment: datetime, zone_name: str | None) -> str:
     return moment.astimezone(zone).replace(microsecond=0).isoformat() if zone else format_datetime(moment)
 
 
+def _paragraphs(text: str) -> str:
+    # Plain text as the HTML `content` every Event reader expects (Mastodon, Mobilizon, Gancio).
+    blocks = [block.strip() for block in text.split("\n\n") if block.strip()]
+    return "".join(f"<p>{html_lib.escape(block).replace(chr(10), '<br>')}</p>" for block in blocks)
+
+
+def _action_location(action: LocalAction) -> dict[str, Any] | None:
+    if action.place:
+        # The shape of a call's Place (builders._place_document, spec §2.2): coordinates as floats.
+        place: dict[str, Any] = {"type": "Place", "name": action.place}
+        if action.address:
+            place["address"] = {"type": "PostalAddress", "streetAddress": action.address}
+        if action.latitude is not None and action.longitude is not None:
+            place.update(latitude=float(action.latitude), longitude=float(action.longitude))
+        return place
+    if action.online_url:
+        return {"type": "VirtualLocation", "name": "Online", "url": action.online_url}
+    return None
+
+
 def build_local_action(action: LocalAction) -> dict[str, Any]:
+    """The local action as the Event it is, in a call's shape: a reader of calls reads it too."""
     body = {
         "id": action.uri, "type": "Event", "name": action.name, "url": action.url or action.uri,
         "startTime": _local_time(action.start, action.timezone) if action.start else None,
+        "endTime": _local_time(action.end, action.timezone) if action.end and action.start else None,
         "timezone": action.timezone,
-        "location": {"type": "Place", "name": action.place} if action.place else None,
+        "location": _action_location(action),
+        "content": _paragraphs(action.description) if action.description else None,
+        "mediaType": "text/html" if action.description else None,
+        # Mobilizon's online address: a Link named "Website" with exactly this mediaType (spec §2.2).
+        "attachment": [{"type": "Link", "name": "Website", "mediaType": "text/html", "href": action.online_url}]
+        if action.online_url else None,
     }
     return _clean(body)
 
@@ -266,19 +307,65 @@ def read_message(doc: Mapping[str, Any]) -> str | None:
     return value.strip()[:MAX_MESSAGE] or None
 
 
+def _online_link(value: Mapping[str, Any], locations: list[Any]) -> str | None:
+    """A VirtualLocation's url (FEP-8a8e), else Mobilizon's attachment Link named "Website" (spec §2.2)."""
+    for item in locations:
+        if is_virtual_location(item) and (url := _http_url(item.get("url"))):
+            return url
+    for item in as_list(value.get("attachment"))[:20]:
+        if isinstance(item, Mapping) and item.get("type") == "Link" and (
+            str(item.get("name", "")).casefold() == "website"
+        ) and (url := _http_url(item.get("href"))):
+            return url
+    return None
+
+
+def _plain_text(content: Any) -> str:
+    # Paragraphs stay apart by a blank line, as they were typed (and as _paragraphs sends them); the
+    # empty paragraphs Mobilizon writes between them add nothing.
+    if not isinstance(content, str):
+        return ""
+    text = html_to_text(re.sub(r"</p\s*>", "</p>\n", content[:MAX_ACTION_DESCRIPTION * 4], flags=re.IGNORECASE))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines())).strip()
+
+
+def _address_line(*parts: str | None) -> str | None:
+    # Mobilizon splits the address (street, postal code, locality, region, country); we keep one line,
+    # without repeating a part the street line already names.
+    line: list[str] = []
+    for part in parts:
+        if part and not any(part.casefold() in kept.casefold() for kept in line):
+            line.append(part)
+    return ", ".join(line)[:MAX_ADDRESS] or None
+
+
 def read_local_action(value: Any) -> LocalAction | None:
+    """A peer's local action: a fedihub summary or a whole Event (Mobilizon's shape), every field bounded.
+
+    A hostile peer controls all of it: texts are capped, coordinates outside the globe dropped, an end
+    before the start dropped, and links other than http(s) (``javascript:``…) never kept.
+    """
     if not isinstance(value, Mapping):
         return None
     uri, name = _http_url(value.get("id")), _text(value.get("name"))
     if uri is None or name is None:
         return None
-    location = value.get("location")
-    place = _text(location.get("name")) if isinstance(location, Mapping) else _text(location)
+    locations = [item for item in as_list(value.get("location"))[:10] if isinstance(item, (str, Mapping))]
+    found = read_place(next((item for item in locations if not is_virtual_location(item)), None))
     zone = value.get("timezone")
+    start, end = parse_datetime(value.get("startTime")), parse_datetime(value.get("endTime"))
+    if end is not None and (start is None or end <= start):
+        end = None
+    description = _plain_text(value.get("content"))
+    has_coordinates = found.latitude is not None and found.longitude is not None
     return LocalAction(
-        uri=uri, name=name, start=parse_datetime(value.get("startTime")),
-        timezone=known_zone(zone), place=place,
+        uri=uri, name=name, start=start, end=end,
+        timezone=known_zone(zone), place=found.name[:MAX_TEXT] if found.name else None,
         url=_http_url(value.get("url")) or uri,
+        address=_address_line(found.address, found.city, found.state, found.country),
+        latitude=found.latitude if has_coordinates else None, longitude=found.longitude if has_coordinates else None,
+        online_url=_online_link(value, locations),
+        description=description.strip()[:MAX_ACTION_DESCRIPTION] or None,
     )
 
 

@@ -512,6 +512,12 @@ class Pledge(Base):
     action_start: Mapped[datetime | None]
     action_timezone: Mapped[str | None] = mapped_column(String(64))
     action_place: Mapped[str | None] = mapped_column(Text)
+    action_end: Mapped[datetime | None]
+    action_address: Mapped[str | None] = mapped_column(Text)
+    action_latitude: Mapped[float | None] = mapped_column(Float)
+    action_longitude: Mapped[float | None] = mapped_column(Float)
+    action_online_url: Mapped[str | None] = mapped_column(URI)
+    action_description: Mapped[str | None] = mapped_column(Text)
     # Report-back after the call: did it happen, rough turnout, a link.
     happened: Mapped[bool | None] = mapped_column(Boolean)
     turnout: Mapped[int | None] = mapped_column(Integer)

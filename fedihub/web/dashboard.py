@@ -16,6 +16,7 @@ from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.notices.store import unread_counts
 from fedihub.pledges.dashboard import CallForYou, OwnPledge, calls_for, pledges_of
+from fedihub.protocol.urls import http_url
 from fedihub.web.auth import coalitions_of, require_account
 from fedihub.web.manage_common import render
 from fedihub.web.pledge_pages import NOTICES, call_page_path, pledge_link
@@ -47,7 +48,8 @@ def _call_row(item: CallForYou, key: str, home_zone: str | None, domain: str, ba
 def _pledge_row(item: OwnPledge, key: str, domain: str, base_url: str) -> dict[str, Any]:
     pledge, call = item.pledge, item.call
     action_when = (
-        when_of(pledge.action_start, None, pledge.action_timezone) if pledge.action_start is not None else None
+        when_of(pledge.action_start, pledge.action_end, pledge.action_timezone)
+        if pledge.action_start is not None else None
     )
     return {
         "key": key, "call_uri": pledge.call_uri, "page": call_page_path(pledge.call_uri, base_url),
@@ -55,7 +57,8 @@ def _pledge_row(item: OwnPledge, key: str, domain: str, base_url: str) -> dict[s
         "state": STATE_TEXT.get(pledge.state, pledge.state), "accepted": pledge.state == "accepted",
         "vouched": bool(pledge.vouched_by), "over": item.over,
         "action": {"name": pledge.action_name, "url": pledge.action_url or pledge.action_uri, "when": action_when,
-                   "place": pledge.action_place} if pledge.action_name else None,
+                   "place": ", ".join(p for p in (pledge.action_place, pledge.action_address) if p) or None,
+                   "online_url": http_url(pledge.action_online_url)} if pledge.action_name else None,
         "happened": pledge.happened, "turnout": pledge.turnout, "report_url": pledge.report_url,
     }
 

@@ -27,7 +27,8 @@ from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.web.conversation_pages import replies_section
 from fedihub.web.forms import read_form
-from fedihub.web.pledge_pages import carried_calls, pledge_section
+from fedihub.web.hub_day import hub_day_context
+from fedihub.web.pledge_pages import pledge_section
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
 from fedihub.web.views import (
@@ -114,9 +115,9 @@ async def coalition_page(
         posts = await recent_posts(session, actor_id=actor.id, limit=RECENT)
         roster = await roster_page(session, actor.id, _roster_page_number(request)) if hub_scope else None
     view = actor_view(actor, domain)
-    carried = await carried_calls(request, actor) if hub_scope else None
+    hub_day = await hub_day_context(request, actor, roster) if hub_scope else {}
     response = render(request, "coalition.html", {
-        "hub_scope": hub_scope, "hub_region": hub_region_of(actor), "carried": carried, "roster": roster,
+        **hub_day, "hub_scope": hub_scope, "hub_region": hub_region_of(actor), "roster": roster,
         "actor": actor, "coalition": view, "handle": view.handle, "followers": followers,
         "region": region_text(profile.region_city, profile.region_state, profile.region_country),
         "movements": [m for m in (profile.movements or []) if isinstance(m, str) and m.strip()],

@@ -17,13 +17,12 @@ from fedihub.accounts.service import Account, coalitions_of, role_rank
 from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenied
 from fedihub.federation.actors import Actor
 from fedihub.federation.objects import StoredObject
-from fedihub.hubs.boosting import carried_calls as calls_carried_by
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
 from fedihub.pledges.local_action import read_local_action
-from fedihub.pledges.queries import current_rollup, find_local_call, held_pledges, rollup_of
+from fedihub.pledges.queries import current_rollup, find_local_call, held_pledges
 from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import find_pledge, is_over, item_of
 from fedihub.protocol.pledges import PledgeItem
@@ -33,9 +32,12 @@ from fedihub.web.forms import read_form
 from fedihub.web.manage_common import render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
-from fedihub.web.views import When, call_view, region_text, remote_call_path, when_of, zones_with
+from fedihub.web.views import When, map_url, region_text, remote_call_path, when_of, zones_with
 
-PLEDGE_FIELDS = ("coalition", "message", "action_title", "action_start", "action_timezone", "action_place", "call")
+PLEDGE_FIELDS = (
+    "coalition", "message", "action_title", "action_start", "action_end", "action_timezone", "action_place",
+    "action_address", "action_latitude", "action_longitude", "action_online_url", "action_description", "call",
+)
 REPORT_FIELDS = ("happened", "turnout", "report_url")
 
 NOTICES = {
@@ -63,17 +65,32 @@ class ActionView:
     coalition: str
     coalition_url: str | None
     happened: bool | None
+    address: str | None = None
+    map_url: str | None = None
+    online_url: str | None = None
+    description: str | None = None
+    region: str = ""
+    starts_at: datetime | None = None
 
 
-def _action_view(item: PledgeItem) -> ActionView:
+def action_view(item: PledgeItem) -> ActionView:
+    """A local action as pages show it: its time in its own zone, its place, its coalition."""
     action = item.action
     assert action is not None
+    has_place = bool(action.place or action.address or action.latitude is not None)
     return ActionView(
         name=action.name, url=http_url(action.url or action.uri),
-        when=when_of(action.start, None, action.timezone) if action.start else None, place=action.place,
+        when=when_of(action.start, action.end, action.timezone) if action.start else None, place=action.place,
         coalition=item.coalition.name or item.coalition.handle or item.coalition.uri,
         coalition_url=http_url(item.coalition.url), happened=item.report.happened if item.report else None,
+        address=action.address,
+        map_url=map_url(action.latitude, action.longitude, action.address or action.place) if has_place else None,
+        # Stored links were checked when read or typed; checked again as every link a page shows is.
+        online_url=http_url(action.online_url), description=action.description,
+        region=region_text(item.coalition.city, item.coalition.state, item.coalition.country),
+        starts_at=action.start,
     )
+
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ def _pledger(item: PledgeItem) -> dict[str, Any]:
 
 def rollup_context(rollup: Rollup) -> dict[str, Any]:
     return {
-        "rollup": rollup, "actions": [_action_view(item) for item in rollup.actions],
+        "rollup": rollup, "actions": [action_view(item) for item in rollup.actions],
         "pledgers": [_pledger(item) for item in rollup.pledges],
         # Listed apart, never in the headline numbers; their reports are not shown.
         "unvouched": [_pledger(item) for item in rollup.unvouched_pledges],
@@ -155,10 +172,15 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
 
 
 def _action_input(fields: dict[str, Any], target: CallTarget) -> pledges.LocalActionInput | None:
+    def text(name: str) -> str:
+        value = fields.get(name)
+        return value if isinstance(value, str) else ""
+
     return read_local_action(
-        title=str(fields.get("action_title") or ""), start=str(fields.get("action_start") or ""),
-        place=str(fields.get("action_place") or ""), timezone=str(fields.get("action_timezone") or ""),
-        default_timezone=target.timezone,
+        title=text("action_title"), start=text("action_start"), place=text("action_place"),
+        timezone=text("action_timezone"), end=text("action_end"), description=text("action_description"),
+        address=text("action_address"), latitude=text("action_latitude"), longitude=text("action_longitude"),
+        online_url=text("action_online_url"), default_timezone=target.timezone,
     )
 
 
@@ -345,24 +367,3 @@ def routes() -> list[BaseRoute]:
 
 def pledge_link(call_uri: str) -> str:
     return "/pledge?call=" + quote(call_uri, safe="")
-
-
-# --- Hub pages ----------------------------------------------------------------------------------------
-
-CARRIED = 20
-
-
-async def carried_calls(request: Request, hub: Actor) -> list[dict[str, Any]]:
-    """The calls a local hub carries (boosted, not undone), soonest first, each with its roll-up."""
-    runtime = runtime_of(request)
-    domain = runtime.settings.domain
-    async with runtime.ctx.sessions() as session:
-        rows = await calls_carried_by(session, hub.id, limit=CARRIED)
-        carried = []
-        for row in rows:
-            rollup = await rollup_of(session, row)
-            carried.append({
-                "call": call_view(row, domain), "page": call_page_path(row.uri, runtime.ctx.base_url),
-                "rollup": rollup, "over": _is_over(row, runtime.ctx.clock()),
-            })
-    return carried

@@ -73,3 +73,50 @@ def test_pledging_twice_withdrawing_and_reporting_explain_themselves(home: Home)
     assert_one_error_line(nothing_left, "renters has no pledge to this call")
     assert_one_error_line(own_call, "a coalition does not pledge to its own call")
     assert_one_error_line(unknown, "there is no call to action at that link on this server")
+
+
+def test_a_local_action_takes_the_full_shape_of_a_call_from_the_command_line(home: Home) -> None:  # noqa: F811
+    home.run("coalition", "create", "renters", "--name", "Springfield Renters")
+    call = _call(home)
+
+    pledged = home.run(
+        "pledge", "renters", call, "--local-title", "Springfield rally", "--local-start", "2030-05-01T13:00",
+        "--local-end", "2030-05-01T14:30", "--local-place", "State Capitol", "--local-address", "2 E Capitol Ave",
+        "--local-latitude", "39.798", "--local-longitude", "-89.654", "--local-online", "https://stream.example/x",
+        "--local-description", "Bring signs.",
+    )
+    _process_inbox(home)
+
+    assert pledged.returncode == 0, pledged.stderr
+    page = home.run("rollup", call)
+    assert "  action    Springfield rally (2030-05-01T18:00:00+00:00, State Capitol) by Springfield Renters" in (
+        page.stdout.splitlines()
+    )
+
+    async def stored() -> tuple[object, ...]:
+        from sqlalchemy import select
+
+        from fedihub.storage.models import Pledge
+
+        async with open_runtime(Settings.from_env(home.env)) as runtime, runtime.ctx.sessions() as session:
+            row = await session.scalar(select(Pledge))
+            assert row is not None
+            return (row.action_end.isoformat() if row.action_end else None, row.action_address, row.action_latitude,
+                    row.action_longitude, row.action_online_url, row.action_description)
+
+    assert asyncio.run(stored()) == (
+        "2030-05-01T19:30:00+00:00", "2 E Capitol Ave", 39.798, -89.654, "https://stream.example/x", "Bring signs."
+    )
+
+
+def test_a_bad_coordinate_or_link_names_its_option(home: Home) -> None:  # noqa: F811
+    home.run("coalition", "create", "renters", "--name", "Springfield Renters")
+    call = _call(home)
+    action = ("--local-title", "Rally", "--local-start", "2030-05-01T13:00", "--local-place", "Park")
+
+    north = home.run("pledge", "renters", call, *action, "--local-latitude", "100", "--local-longitude", "1")
+    link = home.run("pledge", "renters", call, *action, "--local-online", "javascript:alert(1)")
+
+    assert_one_error_line(north, "--local-latitude: latitude is a number from -90 to 90")
+    assert_one_error_line(link, "--local-online: the online link must be a web address starting with https://")
+    assert home.run("rollup", call).stdout.startswith("Day of action: 0 coalition(s) pledged")

@@ -99,9 +99,70 @@ async def test_a_half_filled_local_action_is_refused_and_nothing_is_sent(net: Fe
 
     assert response.status_code == 400
     assert field_error(response, "pledge-action_start") == "Error: when does your local action start?"
+    assert 'data-pledge="more-fields">' in response.text  # nothing typed in the folded fields: still folded
     assert 'value="Peoria picket"' in response.text  # what was typed stays in the form
     assert await count_rows(a, Pledge) == 0
     assert await count_rows(a, StoredObject, StoredObject.name == "Peoria picket") == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"action_latitude": "95", "action_longitude": "-89.6"}, "action_latitude",
+         "latitude is a number from -90 to 90, like 41.88"),
+        ({"action_latitude": "40.7"}, "action_longitude", "give the latitude and the longitude together, or neither"),
+        ({"action_online_url": "javascript:alert(1)"}, "action_online_url",
+         "the online link must be a web address starting with https://"),
+        ({"action_end": "2020-01-01T10:00"}, "action_end", "your local action must end after it starts"),
+    ],
+)
+async def test_a_local_actions_place_and_link_are_checked_and_nothing_is_sent(
+    net: FederationNet, changes: dict[str, str], field: str, message: str
+) -> None:
+    a = await net.add_instance("a.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
+    editor = await organizer(a, "pat", fight15, "editor")
+    start = (call.start_time + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+    form = {**_pledge_form(start), "call": call.uri, "action_address": "Main St & 5th", **changes}
+    response = await editor.submit(f"/pledge?call={call.uri}", "/pledge", form)
+
+    assert response.status_code == 400
+    assert field_error(response, f"pledge-{field}") == f"Error: {message}"
+    assert 'value="Main St &amp; 5th"' in response.text  # what was typed stays in the form
+    assert 'data-pledge="more-fields" open' in response.text  # the folded fields open on what went wrong
+    assert await count_rows(a, Pledge) == 0
+    assert await count_rows(a, StoredObject, StoredObject.name == "Peoria picket") == 0
+
+
+async def test_a_local_action_with_its_full_shape_is_shown_under_the_call(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
+    editor = await organizer(a, "pat", fight15, "editor")
+    start = call.start_time + timedelta(hours=1)
+    zone = __import__("zoneinfo").ZoneInfo("America/Chicago")
+    local = {"action_end": (start + timedelta(hours=2)).astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+             "action_address": "Main St & 5th, Peoria", "action_latitude": "40,6936", "action_longitude": "-89.589",
+             "action_online_url": "https://stream.example/peoria", "action_description": "Bring a sign."}
+
+    form = {**_pledge_form(start.astimezone(zone).strftime("%Y-%m-%dT%H:%M")), "call": call.uri, **local}
+    response = await editor.submit(f"/pledge?call={call.uri}", "/pledge", form)
+    assert response.status_code == 303
+    await net.settle()
+
+    page = html.unescape((await a.get(path_of(call.uri), headers={"accept": "text/html"})).text)
+    listed = page.split("<h3>Local actions</h3>", 1)[1].split("</ol>", 1)[0]
+    assert "Main St, Main St & 5th, Peoria" in listed and "mlat=40.69360" in listed
+    assert 'href="https://stream.example/peoria"' in listed and "Bring a sign." in listed
+    # Its time, start to end, in its own zone.
+    assert re.search(r"\d\d:\d\d – \d\d:\d\d</time> Chicago time \(C[DS]T\)", listed)
+    # The action is the coalition's own Event: its calendar file carries the place and the point too.
+    calendar = (await a.get("/g/fight15/calls.ics")).text.replace("\r\n ", "")
+    assert "GEO:40.6936;-89.589" in calendar and "Main St & 5th\\, Peoria" in calendar
 
 
 async def test_only_editors_of_a_coalition_pledge_for_it(net: FederationNet) -> None:

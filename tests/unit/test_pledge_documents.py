@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fedihub.protocol.builders import build_leave
 from fedihub.protocol.pledges import (
+    PLEDGE_CONTEXT,
     LocalAction,
     PledgeItem,
     PledgingCoalition,
     Report,
     build_join,
+    build_local_action,
     build_pledge_item,
+    read_local_action,
     read_pledge_item,
     read_report,
 )
@@ -80,3 +83,80 @@ def test_a_report_turnout_must_be_a_plausible_count() -> None:
     assert read_report({"happened": True, "turnout": -5}) == Report(happened=True)
     assert read_report({"happened": True, "turnout": True}) == Report(happened=True)
     assert read_report({"happened": False, "turnout": 30}).turnout == 30  # type: ignore[union-attr]
+
+
+FULL_ACTION = LocalAction(
+    uri="https://b.example/o/rally", name="Springfield rally", start=START, timezone="America/Chicago",
+    place="State Capitol", url="https://b.example/o/rally", end=START + timedelta(hours=2),
+    address="2 E Capitol Ave, Springfield", latitude=39.798, longitude=-89.654,
+    online_url="https://stream.example/live", description="Bring signs & water.\n\nMeet at <noon>.",
+)
+
+
+def test_a_local_action_is_sent_in_the_shape_of_a_call() -> None:
+    doc = build_local_action(FULL_ACTION)
+    assert (doc["startTime"], doc["endTime"], doc["timezone"]) == (
+        "2030-05-01T17:00:00-05:00", "2030-05-01T19:00:00-05:00", "America/Chicago"
+    )
+    assert doc["location"] == {
+        "type": "Place", "name": "State Capitol",
+        "address": {"type": "PostalAddress", "streetAddress": "2 E Capitol Ave, Springfield"},
+        "latitude": 39.798, "longitude": -89.654,
+    }
+    assert doc["attachment"] == [
+        {"type": "Link", "name": "Website", "mediaType": "text/html", "href": "https://stream.example/live"}
+    ]
+    assert doc["content"] == "<p>Bring signs &amp; water.</p><p>Meet at &lt;noon&gt;.</p>"
+    # The terms it uses are defined in the context a Join carries.
+    terms = PLEDGE_CONTEXT[1]
+    assert {"streetAddress", "latitude", "longitude", "VirtualLocation", "address"} <= terms.keys()
+
+
+def test_a_local_action_reads_back_the_same() -> None:
+    item = PledgeItem(uri="https://b.example/a/1", call_uri=CALL,
+                      coalition=PledgingCoalition(uri=COALITION, url=COALITION), action=FULL_ACTION, published=START,
+                      vouched=True)
+    assert read_pledge_item(build_pledge_item(item)) == item
+
+
+def test_an_online_only_action_travels_as_a_virtual_location() -> None:
+    online = LocalAction(uri="https://b.example/o/call-in", name="Call-in", start=START,
+                         online_url="https://meet.example/x")
+    doc = build_local_action(online)
+    assert doc["location"] == {"type": "VirtualLocation", "name": "Online", "url": "https://meet.example/x"}
+    assert read_local_action({**doc, "attachment": []}) == LocalAction(
+        uri=online.uri, name="Call-in", start=START, url=online.uri, online_url="https://meet.example/x"
+    )
+
+
+def test_a_mobilizon_event_reads_as_a_local_action() -> None:
+    event = load_fixture("mobilizon/event.json")
+    action = read_local_action(event)
+    assert action is not None
+    assert (action.name, action.place, action.timezone) == (
+        "Caledonian scottish dance class", "The Kenn Centre", "Europe/London"
+    )
+    assert action.address == "Devon Expressway, EX6 7TW, Teignbridge, England, United Kingdom"
+    assert (action.latitude, action.longitude) == (50.66881615, -3.537739788359949)
+    assert action.end is not None and action.start is not None and action.end - action.start == timedelta(hours=2)
+    assert action.description is not None and action.description.startswith("£6 each.")
+    assert "<" not in action.description
+
+
+def test_a_hostile_local_action_is_bounded_and_cleaned() -> None:
+    hostile = {
+        "id": "https://b.example/o/x", "type": "Event", "name": "n" * 10_000,
+        "startTime": "2030-05-01T17:00:00Z", "endTime": "2030-05-01T16:00:00Z",
+        "location": {"type": "Place", "name": "p" * 10_000, "latitude": 91.5, "longitude": "1e999",
+                     "address": {"type": "PostalAddress", "streetAddress": "s" * 10_000}},
+        "attachment": [{"type": "Link", "name": "Website", "href": "javascript:alert(1)"}],
+        "content": "<script>alert(1)</script><p>Hi</p>" + "d" * 10_000,
+    }
+    action = read_local_action(hostile)
+    assert action is not None
+    assert (len(action.name), len(action.place or ""), len(action.address or "")) == (300, 300, 500)
+    assert (action.latitude, action.longitude, action.online_url, action.end) == (None, None, None, None)
+    assert action.description is not None and len(action.description) == 5_000
+    assert "alert" not in action.description and action.description.startswith("Hi")
+    virtual = {**hostile, "attachment": [], "location": {"type": "VirtualLocation", "url": "javascript:alert(1)"}}
+    assert read_local_action(virtual).online_url is None  # type: ignore[union-attr]
