@@ -27,6 +27,7 @@ from fedihub.federation.objects import find_object
 from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
 from fedihub.web.forms import PostedForm, read_form
+from fedihub.web.images import IMAGE_FIELDS, local_banner, read_image_fields
 from fedihub.web.manage_common import Page, done, errors_of, page, render
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view, call_view, post_view, remote_call_path, zones_with
@@ -98,24 +99,28 @@ PROFILE_FIELDS = (
 async def profile_page(request: Request) -> Response:
     p = await page(request, "admin")
     if request.method == "GET":
-        return _profile_form(p, profile_form_fields(p.coalition), {})
+        return _profile_form(p, {**profile_form_fields(p.coalition), "image_alt": p.coalition.image_alt or ""}, {})
     form = await read_form(request)
     values = form.fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        image = await read_image_fields(request, form, values, current=p.coalition.image_url)
         data = parse_profile_form(values)
         avatar = await _read_avatar(form)
         async with ctx.sessions.begin() as session:
             _, changed = await save_profile(
                 ctx, session, p.handle, data, avatar=avatar, drop_avatar=form.flag("remove_avatar"),
+                banner=image.choice,
             )
+            await image.saved(session)
     except InvalidInput as exc:
-        return _profile_form(p, values, errors_of(exc, PROFILE_FIELDS), exc.status_code)
+        return _profile_form(p, values, errors_of(exc, PROFILE_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(f"{p.base}/profile", "profile" if changed else "profile-unchanged")
 
 
 def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
-    context = p.context("profile", "Profile", values=values, errors=errors, suggested=SUGGESTED_MOVEMENTS)
+    context = p.context("profile", "Profile", values=values, errors=errors, suggested=SUGGESTED_MOVEMENTS,
+                        banner=local_banner(p.coalition.image_url, p.coalition.image_alt))
     return render(p.request, "manage/profile.html", context, status)
 
 
@@ -209,14 +214,17 @@ async def new_call(request: Request) -> Response:
             **movement_form_values(profile.movements or []),
         }
         return _render_call_form(p, None, values, {})
-    values = (await read_form(request)).fields(multi=MULTI)
+    form = await read_form(request)
+    values = form.fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        image = await read_image_fields(request, form, values, current=None)
         data = calls.parse_call_form(_with_normalised_movements(values))
         async with ctx.sessions.begin() as session:
-            await calls.publish_call(ctx, session, p.handle, data)
+            await calls.publish_call(ctx, session, p.handle, data, image=image.choice)
+            await image.saved(session)
     except InvalidInput as exc:
-        return _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS), exc.status_code)
+        return _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(p.base, "call-created")
 
 
@@ -225,14 +233,17 @@ async def edit_call(request: Request) -> Response:
     row = await _own_object(p, event=True)
     if request.method == "GET":
         return await _call_form(p, row)
-    values = (await read_form(request)).fields(multi=MULTI)
+    form = await read_form(request)
+    values = form.fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        image = await read_image_fields(request, form, values, current=row.image_url)
         data = calls.parse_call_form(_with_normalised_movements(values))
         async with ctx.sessions.begin() as session:
-            await calls.update_call(ctx, session, row.uri, data)
+            await calls.update_call(ctx, session, row.uri, data, image=image.choice)
+            await image.saved(session)
     except InvalidInput as exc:
-        return _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS), exc.status_code)
+        return _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(p.base, "call-updated")
 
 
@@ -255,7 +266,7 @@ async def _call_form(
     p: Page, row: StoredObject, *, cancel_errors: dict[str, str] | None = None,
     delete_errors: dict[str, str] | None = None, status: int | None = None,
 ) -> Response:
-    values: dict[str, Any] = dict(calls.to_form_fields(row))
+    values: dict[str, Any] = {**calls.to_form_fields(row), "image_alt": row.image_alt or ""}
     values.update(movement_form_values(t.strip() for t in str(values.get("movements", "")).split(",") if t.strip()))
     errors_status = 400 if (cancel_errors or delete_errors) else 200
     return _render_call_form(p, row, values, {}, status or errors_status, cancel_errors, delete_errors)
@@ -272,6 +283,7 @@ def _render_call_form(
         call=row, key=key, action=action, values=values, errors=errors, zones=zones_with(values.get("timezone")),
         suggested=SUGGESTED_MOVEMENTS, cancelled=bool(row and row.event_status == "CANCELLED"),
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
+        banner=local_banner(row.image_url, row.image_alt) if row is not None else None,
     )
     return render(p.request, "manage/call_form.html", context, status)
 
