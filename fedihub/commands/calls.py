@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from fedihub.app import Runtime
 from fedihub.coalitions import calls
 from fedihub.commands.base import with_runtime
+from fedihub.commands.images import image_options, read_banner
 
 
 @click.group()
@@ -32,11 +35,13 @@ def call() -> None:
 @click.option("--region-country", default="", help="Country, e.g. 'US'.")
 @click.option("--latitude", default="", help="Latitude of the place for maps, e.g. 41.8837 (with --longitude).")
 @click.option("--longitude", default="", help="Longitude of the place, e.g. -87.6303.")
+@image_options
 @with_runtime
 async def call_create(
     runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
     address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
     region_city: str, region_state: str, region_country: str, latitude: str, longitude: str,
+    image_path: Path | None = None, image_alt: str | None = None,
 ) -> None:
     """Publish a call to action from the coalition HANDLE and print its URL."""
     data = calls.parse_call_form({
@@ -45,8 +50,9 @@ async def call_create(
         "movements": list(movements), "region_city": region_city, "region_state": region_state,
         "region_country": region_country, "latitude": latitude, "longitude": longitude,
     })
+    image = await read_banner(image_path, image_alt)
     async with runtime.ctx.sessions.begin() as session:
-        row = await calls.publish_call(runtime.ctx, session, handle, data)
+        row = await calls.publish_call(runtime.ctx, session, handle, data, image=image)
     click.echo(row.uri)
 
 
