@@ -41,7 +41,8 @@ def gps_photo() -> bytes:
     exif[0x010F] = "PhoneMaker"  # Make
     exif[0x0112] = 6  # Orientation: the camera was held upright, the pixels lie on their side
     exif[0x8825] = {1: "N", 2: (37.0, 46.0, 29.0), 3: "W", 4: (122.0, 25.0, 9.0)}  # GPSInfo
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description GPSLatitude="37,46.48N"/></rdf:RDF></x:xmpmeta>'
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description GPSLatitude="37,46.48N"/>'
+           b"</rdf:RDF></x:xmpmeta>")
     source = Image.new("RGB", (300, 200), (200, 40, 40))
     return encode(source, "JPEG", exif=exif.tobytes(), xmp=xmp, comment=b"home address")
 
@@ -102,7 +103,8 @@ def png_header_only(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    pixels = chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + pixels + chunk(b"IEND", b"")
 
 
 @pytest.mark.parametrize("size", [(9_000, 9_000), (60_000, 60_000)])
