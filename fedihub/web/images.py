@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from fedihub.coalitions import StoredObject
 from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, check_alt, process_banner
 from fedihub.coalitions.banners import IMAGE_NAME, BannerChoice, find_image, thumbnail_of
 from fedihub.coalitions.pending_images import PendingImage, drop_pending, find_pending, keep_pending
 from fedihub.coalitions.remote_images import find_remote_image
 from fedihub.errors import NotFound
 from fedihub.protocol.images import read_event_image
-from fedihub.storage.models import StoredObject
 from fedihub.web.forms import Fields, PostedForm
 from fedihub.web.state import runtime_of
 
