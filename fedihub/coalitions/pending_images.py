@@ -15,6 +15,8 @@ from fedihub.storage.models import Media
 
 PENDING = "pending"
 KEEP_FOR = timedelta(hours=24)
+# Kept uploads per account: one per open form is plenty; older ones go first.
+MAX_KEPT = 10
 MAX_FILE_NAME = 120
 
 
@@ -37,6 +39,11 @@ async def keep_pending(
     """Keep a processed upload for its owner; expired ones of anybody are removed on the way."""
     now = ctx.clock()
     await session.execute(delete(Media).where(Media.purpose == PENDING, Media.expires_at < now))
+    older = select(Media.id).where(Media.purpose == PENDING, Media.account_id == account_id)
+    keep = (await session.scalars(older.order_by(Media.id.desc()).limit(MAX_KEPT - 1))).all()
+    await session.execute(delete(Media).where(
+        Media.purpose == PENDING, Media.account_id == account_id, Media.id.not_in(keep),
+    ))
     token = secrets.token_urlsafe(32)
     name = _file_name(file_name)
     session.add(Media(

@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
 from fedihub.coalitions.movements import movement_label
+from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.settings import Settings
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.web import (
@@ -111,4 +112,5 @@ def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> S
     app.state.templates = build_templates(settings)
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
+    app.state.upload_limiter = UploadRateLimiter()
     return app

@@ -14,6 +14,7 @@ from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, check_alt, process
 from fedihub.coalitions.banners import IMAGE_NAME, BannerChoice, find_image, thumbnail_of
 from fedihub.coalitions.pending_images import PendingImage, drop_pending, find_pending, keep_pending
 from fedihub.coalitions.remote_images import find_remote_image
+from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.errors import NotFound
 from fedihub.protocol.images import read_event_image
 from fedihub.web.forms import Fields, PostedForm
@@ -67,6 +68,8 @@ async def read_image_fields(request: Request, form: PostedForm, values: Fields, 
     _show_kept(values, kept)
     data = await form.upload("image", max_bytes=MAX_UPLOAD_BYTES, what="the image")
     if data is not None:
+        limiter: UploadRateLimiter = request.app.state.upload_limiter
+        limiter.check_and_record(account_id, ctx.clock())
         processed = await process_banner(data)
         async with ctx.sessions.begin() as session:
             if kept is not None:

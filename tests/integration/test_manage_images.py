@@ -13,6 +13,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from fedihub.coalitions.pending_images import MAX_KEPT
+from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.storage.models import Actor, Media, StoredObject
 from tests.integration.helpers import count_rows, followed_by
 from tests.integration.manage_helpers import field_error, organizer
@@ -237,3 +239,21 @@ async def test_a_coalition_banner_is_its_actors_image_and_shows_on_its_page(
     assert removed.status_code == 303
     document = (await eddie.client.get(tenants.uri, headers={"Accept": "application/activity+json"})).json()
     assert "image" not in document
+
+
+async def test_uploads_are_rate_limited_per_account_and_kept_ones_are_bounded(a: Instance, eddie: Browser) -> None:
+    """A stolen session or a script cannot make the server decode and keep images without end."""
+    a.app.state.upload_limiter = UploadRateLimiter(per_account=12)
+    small = photo(size=(64, 48))
+    for _ in range(12):
+        refused = await eddie.submit(NEW, NEW, {**CALL, "title": ""}, **upload(small))
+        assert refused.status_code == 400
+    async with a.ctx.sessions() as session:
+        kept = (await session.scalars(select(Media.purpose).where(Media.purpose == "pending"))).all()
+    assert len(kept) == MAX_KEPT
+
+    limited = await eddie.submit(NEW, NEW, {**CALL, "image_alt": ALT}, **upload(small))
+
+    assert limited.status_code == 429
+    assert "You have uploaded 12 images in the last hour" in limited.text
+    assert await count_rows(a, StoredObject) == 0
