@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.banner_image import ProcessedImage
+from fedihub.coalitions.pending_images import drop_pending
 from fedihub.federation.context import FederationContext
 from fedihub.protocol.builders import build_image
 from fedihub.storage.models import Actor, Media, StoredObject
@@ -24,11 +25,13 @@ MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 @dataclass(frozen=True)
 class BannerChoice:
     """What an organizer asked for: a new image with its alt text, new alt text for the current
-    image (``image`` None), or no image any more (``remove``)."""
+    image (``image`` None), or no image any more (``remove``). ``pending_token`` names the kept
+    upload the new image came from, removed once the image is applied."""
 
     image: ProcessedImage | None
     alt: str
     remove: bool = False
+    pending_token: str | None = None
 
 
 def image_path(key: str, extension: str, *, thumbnail: bool = False) -> str:
@@ -98,4 +101,6 @@ async def apply_banner(
         target.image_alt = choice.alt
     if before[0] and before[0] != target.image_url:
         await _release(ctx, session, before[0])
+    if choice.pending_token:
+        await drop_pending(session, choice.pending_token)
     return before != (target.image_url, target.image_alt)

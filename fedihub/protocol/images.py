@@ -102,7 +102,9 @@ async def fetch_image(client: httpx.AsyncClient, url: str, *, max_bytes: int, to
     check_fetchable_url(url)
     try:
         with anyio.fail_after(total_timeout):
-            async with client.stream("GET", url, headers={"Accept": ACCEPT_IMAGES}, follow_redirects=False) as response:
+            # Media servers and CDNs redirect (signed storage URLs): each hop passes the SSRF guard,
+            # and the deadline covers them all.
+            async with client.stream("GET", url, headers={"Accept": ACCEPT_IMAGES}, follow_redirects=True) as response:
                 raise_for_status(response)
                 declared = media_type_of(response.headers.get("content-type"))
                 if declared and not declared.startswith("image/") and declared != "application/octet-stream":

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -40,25 +37,15 @@ async def image(request: Request) -> Response:
     })
 
 
-@dataclass(frozen=True)
-class ImageFields:
-    """What an organizer form said about its image; ``kept`` is an upload waiting for the form to be saved."""
-
-    choice: BannerChoice | None
-    kept: PendingImage | None
-
-    async def saved(self, session: Any) -> None:
-        """The form was saved: the kept upload now lives as the banner (call in the saving transaction)."""
-        if self.kept is not None:
-            await drop_pending(session, self.kept.token)
-
-
-async def read_image_fields(request: Request, form: PostedForm, values: Fields, *, current: str | None) -> ImageFields:
+async def read_image_fields(
+    request: Request, form: PostedForm, values: Fields, *, current: str | None
+) -> BannerChoice | None:
     """The image, its alt text and "remove" of an organizer form.
 
     A newly chosen file is processed and kept for the account before anything else can fail, and
-    ``values`` then carry its token and name, so a form shown again with an error keeps it.
-    Raises InvalidInput naming "image" or "image_alt".
+    ``values`` then carry its token and name, so a form shown again with an error keeps it; saving
+    the form turns the kept upload into the banner. None: nothing to change. Raises InvalidInput
+    naming "image" or "image_alt".
     """
     ctx = runtime_of(request).ctx
     account_id = request.state.account.id
@@ -79,12 +66,12 @@ async def read_image_fields(request: Request, form: PostedForm, values: Fields, 
     alt = values.get("image_alt")
     alt = alt if isinstance(alt, str) else ""
     if kept is not None:
-        return ImageFields(BannerChoice(kept.image, check_alt(alt)), kept)
+        return BannerChoice(kept.image, check_alt(alt), pending_token=kept.token)
     if current and form.flag("remove_image"):
-        return ImageFields(BannerChoice(None, "", remove=True), None)
+        return BannerChoice(None, "", remove=True)
     if current:
-        return ImageFields(BannerChoice(None, check_alt(alt)), None)
-    return ImageFields(None, None)
+        return BannerChoice(None, check_alt(alt))
+    return None
 
 
 def _file_name(form: PostedForm) -> str:

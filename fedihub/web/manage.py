@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -110,9 +111,8 @@ async def profile_page(request: Request) -> Response:
         async with ctx.sessions.begin() as session:
             _, changed = await save_profile(
                 ctx, session, p.handle, data, avatar=avatar, drop_avatar=form.flag("remove_avatar"),
-                banner=image.choice,
+                banner=image,
             )
-            await image.saved(session)
     except InvalidInput as exc:
         return _profile_form(p, values, errors_of(exc, PROFILE_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(f"{p.base}/profile", "profile" if changed else "profile-unchanged")
@@ -126,7 +126,9 @@ def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], st
 
 async def _read_avatar(form: PostedForm) -> AvatarImage | None:
     data = await form.upload("avatar", max_bytes=MAX_UPLOAD_BYTES, what="the image")
-    return build_avatar(data) if data is not None else None  # no file chosen: the avatar stays as it is
+    if data is None:
+        return None  # no file chosen: the avatar stays as it is
+    return await anyio.to_thread.run_sync(build_avatar, data)  # decoding a photo must not stall the event loop
 
 
 # --- Announcements and deletion -------------------------------------------------------------------
@@ -221,8 +223,7 @@ async def new_call(request: Request) -> Response:
         image = await read_image_fields(request, form, values, current=None)
         data = calls.parse_call_form(_with_normalised_movements(values))
         async with ctx.sessions.begin() as session:
-            await calls.publish_call(ctx, session, p.handle, data, image=image.choice)
-            await image.saved(session)
+            await calls.publish_call(ctx, session, p.handle, data, image=image)
     except InvalidInput as exc:
         return _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(p.base, "call-created")
@@ -240,8 +241,7 @@ async def edit_call(request: Request) -> Response:
         image = await read_image_fields(request, form, values, current=row.image_url)
         data = calls.parse_call_form(_with_normalised_movements(values))
         async with ctx.sessions.begin() as session:
-            await calls.update_call(ctx, session, row.uri, data, image=image.choice)
-            await image.saved(session)
+            await calls.update_call(ctx, session, row.uri, data, image=image)
     except InvalidInput as exc:
         return _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(p.base, "call-updated")

@@ -64,11 +64,14 @@ class Peers:
             self.banner_url: (jpeg_with_gps(), "image/jpeg"),
             "http://gancio.test/media/flyer.jpg": (jpeg_with_gps(), "image/jpeg"),
         }
+        self.redirects: dict[str, str] = {}
         self.requests: list[str] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
         self.requests.append(url)
+        if url in self.redirects:
+            return httpx.Response(302, headers={"Location": self.redirects[url]})
         if url in self.files:
             body, content_type = self.files[url]
             return httpx.Response(200, content=body, headers={"Content-Type": content_type})
@@ -164,3 +167,18 @@ async def test_a_failed_picture_is_tried_again_after_an_hour(
 
     banner_of(page)
     assert peers.requests.count(peers.banner_url) == 2
+
+
+async def test_a_picture_behind_a_redirect_is_followed_to_its_storage(
+    a: Instance, peers: Peers, eddie: Browser
+) -> None:
+    """Media servers hand out signed storage URLs by redirecting; every hop has the same guard."""
+    stored = "http://gancio.test/storage/signed/flyer.jpg?sig=abc"
+    peers.files[stored] = peers.files.pop(peers.banner_url)
+    peers.redirects[peers.banner_url] = stored
+
+    page = await eddie.get(view(MOBILIZON_EVENT))
+
+    src, _ = banner_of(page)
+    assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
+    assert peers.requests.count(stored) == 1
