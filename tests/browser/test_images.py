@@ -66,3 +66,26 @@ async def test_an_image_with_alt_text_is_uploaded_kept_after_a_mistake_and_shown
     await admin.set_viewport_size({"width": 1280, "height": 900})
     await admin.goto(server.base_url + urlsplit(uri).path)
     await screenshot(admin, "images-call-page")
+
+
+async def test_a_coalition_banner_fits_a_phone_screen(start_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    server = await start_server()
+    admin = await first_admin(browser, server, "ada", PASSWORD)
+    await admin.goto(server.base_url + "/admin")
+    await admin.fill("#coalition-handle", "tenants")
+    await admin.fill("#coalition-name", "Tenants Union")
+    await admin.get_by_role("button", name="Create the coalition").click()
+    await admin.wait_for_load_state()
+    await admin.goto(server.base_url + "/manage/tenants/profile")
+    await admin.set_input_files("#profile-image", str(_flyer(tmp_path / "assembly.jpg")))
+    await admin.fill("#profile-image_alt", "Members of the Tenants Union at the spring assembly")
+    await admin.get_by_role("button", name="Save the profile").click()
+    await admin.wait_for_load_state()
+
+    await admin.set_viewport_size({"width": 390, "height": 900})
+    await admin.goto(server.base_url + "/g/tenants")
+    banner = admin.locator("figure.banner img")
+    assert await banner.get_attribute("alt") == "Members of the Tenants Union at the spring assembly"
+    assert await banner.evaluate("img => img.complete && img.naturalWidth") == 1200
+    assert int(await admin.evaluate("document.documentElement.scrollWidth")) <= 390
+    await screenshot(admin, "images-coalition-page-phone")
