@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedihub.storage.db import create_session_factory
 from fedihub.storage.models import Actor, DirectoryListing, Pledge, StoredObject
-from tests.support.migrations import engine, migrate
+from tests.support.migrations import engine, insert_row, migrate
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 CALL = "https://calls.example/events/1"
@@ -33,18 +33,19 @@ async def test_copied_pledges_of_third_servers_and_roster_names_wait_for_their_o
 ) -> None:
     await migrate(engine, BEFORE)
     async with create_session_factory(engine).begin() as session:
-        author = Actor(uri="https://calls.example/g/org", is_local=False, domain="calls.example", type="Group",
-                       created_at=NOW, updated_at=NOW, fetched_at=NOW)
-        stub = Actor(uri="https://far.example/g/stub", is_local=False, domain="far.example", type="Group",
-                     name="Forged name", username="forged", created_at=NOW, updated_at=NOW)
-        fetched = Actor(uri="https://near.example/g/real", is_local=False, domain="near.example", type="Group",
-                        name="Real name", username="real", created_at=NOW, updated_at=NOW, fetched_at=NOW)
-        session.add_all([author, stub, fetched])
-        await session.flush()
-        stub.listing = DirectoryListing(discovered_via="roster", discovered_at=NOW, roster_fetched_at=NOW)
-        fetched.listing = DirectoryListing(discovered_via="roster", discovered_at=NOW, roster_fetched_at=NOW)
-        session.add(StoredObject(uri=CALL, type="Event", attributed_to_id=author.id, is_local=False,
-                                 visibility="public", data={}, created_at=NOW, pledges_fetched_at=NOW))
+        author = await insert_row(session, Actor, uri="https://calls.example/g/org", is_local=False,
+                                  domain="calls.example", type="Group", created_at=NOW, updated_at=NOW, fetched_at=NOW)
+        stub = await insert_row(session, Actor, uri="https://far.example/g/stub", is_local=False,
+                                domain="far.example", type="Group", name="Forged name", username="forged",
+                                created_at=NOW, updated_at=NOW)
+        fetched = await insert_row(session, Actor, uri="https://near.example/g/real", is_local=False,
+                                   domain="near.example", type="Group", name="Real name", username="real",
+                                   created_at=NOW, updated_at=NOW, fetched_at=NOW)
+        for actor_id in (stub, fetched):
+            session.add(DirectoryListing(actor_id=actor_id, discovered_via="roster", discovered_at=NOW,
+                                         roster_fetched_at=NOW))
+        await insert_row(session, StoredObject, uri=CALL, type="Event", attributed_to_id=author, is_local=False,
+                         visibility="public", data={}, created_at=NOW, pledges_fetched_at=NOW)
         session.add_all([
             _pledge("https://calls.example/joins/1", "https://calls.example/g/own", "Own coalition"),
             _pledge("https://victim.example/a/1", "https://victim.example/g/victim", "Victim"),
