@@ -12,7 +12,7 @@ from fedihub.coalitions.banners import IMAGE_NAME, BannerChoice, find_image, thu
 from fedihub.coalitions.pending_images import PendingImage, drop_pending, find_pending, keep_pending
 from fedihub.coalitions.remote_images import find_remote_image
 from fedihub.coalitions.upload_limits import UploadRateLimiter
-from fedihub.errors import NotFound
+from fedihub.errors import InvalidInput, NotFound
 from fedihub.protocol.images import read_event_image
 from fedihub.web.forms import Fields, PostedForm
 from fedihub.web.state import runtime_of
@@ -50,8 +50,9 @@ async def read_image_fields(
     ctx = runtime_of(request).ctx
     account_id = request.state.account.id
     token = values.get("image_token")
+    token = token if isinstance(token, str) else ""
     async with ctx.sessions() as session:
-        kept = await find_pending(ctx, session, token if isinstance(token, str) else "", account_id)
+        kept = await find_pending(ctx, session, token, account_id)
     _show_kept(values, kept)
     data = await form.upload("image", max_bytes=MAX_UPLOAD_BYTES, what="the image")
     if data is not None:
@@ -63,6 +64,9 @@ async def read_image_fields(
                 await drop_pending(session, kept.token)
             kept = await keep_pending(ctx, session, account_id, processed, _file_name(form))
         _show_kept(values, kept)
+    if token and kept is None:
+        # Never publish without the image the organizer saw kept: say so instead.
+        raise InvalidInput("the image kept from your last try has expired: choose it again", field="image")
     alt = values.get("image_alt")
     alt = alt if isinstance(alt, str) else ""
     if kept is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from fedihub.coalitions.pending_images import MAX_KEPT
+from fedihub.coalitions.pending_images import KEEP_FOR, MAX_KEPT
 from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.storage.models import Actor, Media, StoredObject
 from tests.integration.helpers import count_rows, followed_by
@@ -142,7 +143,8 @@ async def test_a_mistake_in_another_field_keeps_the_chosen_file(a: Instance, edd
 
 
 async def test_a_kept_upload_is_its_owners_only(a: Instance, tenants: Actor, eddie: Browser) -> None:
-    """Another organizer who learns the token (a shared screen, a log) cannot publish that image."""
+    """Another organizer who learns the token (a shared screen, a log) cannot publish that image;
+    the form says it has no image for them rather than publishing without a word."""
     refused = await eddie.submit(NEW, NEW, {**CALL, "title": "", "image_alt": ALT}, **upload())
     token = kept_token(refused)
     mallory = await organizer(a, "mallory", tenants, "editor")
@@ -151,8 +153,24 @@ async def test_a_kept_upload_is_its_owners_only(a: Instance, tenants: Actor, edd
     finally:
         await mallory.client.aclose()
 
-    assert response.status_code == 303
-    assert (await only_event(a)).image_url is None
+    assert response.status_code == 400
+    expired = "Error: the image kept from your last try has expired: choose it again"
+    assert field_error(response, "call-image") == expired
+    assert await count_rows(a, StoredObject) == 0
+
+
+async def test_an_expired_kept_upload_is_asked_for_again(
+    a: Instance, eddie: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = await eddie.submit(NEW, NEW, {**CALL, "title": "", "image_alt": ALT}, **upload())
+    later = a.ctx.clock() + KEEP_FOR + timedelta(minutes=1)
+    monkeypatch.setattr(a.ctx, "clock", lambda: later)
+
+    response = await eddie.submit(NEW, NEW, {**CALL, "image_alt": ALT, "image_token": kept_token(refused)})
+
+    assert response.status_code == 400 and "expired" in (field_error(response, "call-image") or "")
+    assert "Image kept" not in response.text
+    assert await count_rows(a, StoredObject) == 0
 
 
 @pytest.mark.parametrize(("data", "name", "status"), [
