@@ -275,3 +275,11 @@ async def test_uploads_are_rate_limited_per_account_and_kept_ones_are_bounded(a:
     assert limited.status_code == 429
     assert "You have uploaded 12 images in the last hour" in limited.text
     assert await count_rows(a, StoredObject) == 0
+
+
+async def test_a_kept_upload_is_not_served_to_anyone(a: Instance, eddie: Browser) -> None:
+    refused = await eddie.submit(NEW, NEW, {**CALL, "title": ""}, **upload())
+    token = kept_token(refused)
+
+    for path in (f"/media/{token}.png", f"/images/{token}.jpg", f"/images/{token}-thumb.jpg"):
+        assert (await eddie.client.get(path)).status_code == 404, path
