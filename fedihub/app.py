@@ -17,6 +17,7 @@ from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
 from fedihub.coalitions import replies
 from fedihub.coalitions.actor_profile import profile_properties, read_remote_profile
+from fedihub.coalitions.banners import banner_properties
 from fedihub.directory.listing import read_sighting
 from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
 from fedihub.errors import ConfigurationError
@@ -92,7 +93,7 @@ def build_actor_parts() -> ActorParts:
     organizer's import described the actor; the profile's @context comes before the hub's.
     """
     return ActorParts(
-        document=(profile_properties, hub_properties),
+        document=(profile_properties, hub_properties, banner_properties),
         readers=(read_sighting, read_remote_profile, read_remote_hub),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from pathlib import Path
 from urllib.parse import urlencode
 
 import click
@@ -16,6 +17,7 @@ from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
 from fedihub.app import Runtime, create_app, open_runtime, run_background
 from fedihub.coalitions import service
+from fedihub.coalitions.banners import BannerChoice
 from fedihub.coalitions.profile import parse_profile_form, profile_form_fields, save_profile
 from fedihub.commands import calls as calls_commands
 from fedihub.commands import directory as directory_commands
@@ -24,6 +26,7 @@ from fedihub.commands import hubs as hubs_commands
 from fedihub.commands import network as network_commands
 from fedihub.commands import pledges as pledge_commands
 from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
+from fedihub.commands.images import image_options, read_banner
 from fedihub.errors import InvalidInput
 from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor, resolve_target
@@ -232,11 +235,14 @@ async def coalition_reject(runtime: Runtime, handle: str, follower: str) -> None
 @click.option("--region-country", default=None, help="Country, e.g. 'US'.")
 @click.option("--latitude", default=None, help="Latitude for the map, e.g. 41.8781 (with --longitude).")
 @click.option("--longitude", default=None, help="Longitude for the map, e.g. -87.6298 (with --latitude).")
+@image_options
+@click.option("--remove-image", is_flag=True, help="Remove the banner image.")
 @with_runtime
 async def coalition_update(
     runtime: Runtime, handle: str, name: str | None, summary: str | None, approve_followers: bool | None,
     movements: tuple[str, ...], region_city: str | None, region_state: str | None, region_country: str | None,
-    latitude: str | None, longitude: str | None,
+    latitude: str | None, longitude: str | None, image_path: Path | None = None, image_alt: str | None = None,
+    remove_image: bool = False,
 ) -> None:
     """Change HANDLE's profile as the organizer profile form does; followers' servers get an Update."""
     given = {"name": name, "summary": summary, "region_city": region_city, "region_state": region_state,
@@ -246,13 +252,16 @@ async def coalition_update(
         changes.update(movements=[], tags=", ".join(movements))
     if approve_followers is not None:
         changes["manually_approves_followers"] = "on" if approve_followers else ""
-    if not changes:
-        raise InvalidInput("nothing to change: give --name, --summary, --movement, --region-…, --latitude/--longitude "
-                           "or --approve-followers/--open-followers")
+    banner = BannerChoice(None, "", remove=True) if remove_image else await read_banner(image_path, image_alt)
+    if not changes and banner is None:
+        raise InvalidInput("nothing to change: give --name, --summary, --movement, --region-…, --latitude/--longitude, "
+                           "--approve-followers/--open-followers, --image or --remove-image")
     async with runtime.ctx.sessions.begin() as session:
         current = profile_form_fields(await get_local_actor(session, handle))
         # The same checks and the same save as the web form, so both paths send the same Update.
-        _, changed = await save_profile(runtime.ctx, session, handle, parse_profile_form({**current, **changes}))
+        _, changed = await save_profile(
+            runtime.ctx, session, handle, parse_profile_form({**current, **changes}), banner=banner,
+        )
     click.echo(f"updated @{handle}" if changed else f"@{handle} already had this profile")
 
 

@@ -107,4 +107,6 @@ async def remove_avatar(session: AsyncSession, actor: Actor) -> None:
 
 
 async def find_media(session: AsyncSession, key: str) -> Media | None:
-    return await session.scalar(select(Media).where(Media.key == key))
+    # Avatars only: the other rows of the table are served by their own route (web/images.py), and
+    # an upload kept after a form error is its owner's alone.
+    return await session.scalar(select(Media).where(Media.key == key, Media.purpose == "avatar"))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions import event_text
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.audience import call_audience_inboxes
+from fedihub.coalitions.banners import BannerChoice, apply_banner, media_type_of_url
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import normalise_movements
 from fedihub.coalitions.replies import replies_collection
@@ -366,6 +367,9 @@ def _event_document(
         participant_count=int((row.data or {}).get("participantCount") or 0),
         super_event=(row.data or {}).get("superEvent") or super_event,
         replies=replies_collection(row.uri),
+        image_url=row.image_url,
+        image_alt=row.image_alt or "",
+        image_media_type=media_type_of_url(row.image_url or ""),
     )
 
 
@@ -422,7 +426,7 @@ async def _publish_update(
 
 async def publish_call(
     ctx: FederationContext, session: AsyncSession, username: str, data: CallInput, *,
-    super_event: str | None = None, extra_inboxes: set[str] | None = None,
+    super_event: str | None = None, extra_inboxes: set[str] | None = None, image: BannerChoice | None = None,
 ) -> StoredObject:
     """Publish a call to action: an Event in a Create to the coalition's followers; the caller commits.
 
@@ -438,6 +442,8 @@ async def publish_call(
         url=object_id, published=now, created_at=now, event_status="CONFIRMED",
     )
     _fill(row, data, actor)
+    if image is not None:
+        await apply_banner(ctx, session, row, image)
     row.data = _event_document(row, actor, super_event=super_event)
     session.add(row)
     create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
@@ -447,7 +453,10 @@ async def publish_call(
     return row
 
 
-async def update_call(ctx: FederationContext, session: AsyncSession, object_uri: str, data: CallInput) -> StoredObject:
+async def update_call(
+    ctx: FederationContext, session: AsyncSession, object_uri: str, data: CallInput, *,
+    image: BannerChoice | None = None,
+) -> StoredObject:
     """Edit a call: Update(Event), plus a reply Note when the title, time, place or link changed.
 
     Mastodon ignores Updates of an Event (spec §1.8); the Note is what its users see. A change
@@ -458,6 +467,8 @@ async def update_call(ctx: FederationContext, session: AsyncSession, object_uri:
     actor = row.author
     before = call_facts(row)
     _fill(row, data, actor)
+    if image is not None:
+        await apply_banner(ctx, session, row, image)
     inboxes = await _publish_update(ctx, session, row, actor)
     changes = event_text.describe_changes(before, call_facts(row))
     if changes:

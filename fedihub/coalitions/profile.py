@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.actor_profile import ensure_profile, profile_of, set_movements
 from fedihub.coalitions.avatars import AvatarImage, remove_avatar, store_avatar
+from fedihub.coalitions.banners import BannerChoice, apply_banner
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.service import MAX_NAME, publish_actor_update
@@ -149,7 +150,7 @@ def _snapshot(actor: Actor) -> tuple:
     return (
         actor.name, actor.summary, profile.movements, profile.region_city, profile.region_state,
         profile.region_country, profile.latitude, profile.longitude, profile.website,
-        actor.manually_approves_followers, actor.icon_url,
+        actor.manually_approves_followers, actor.icon_url, actor.image_url, actor.image_alt,
     )
 
 
@@ -179,6 +180,7 @@ async def save_profile(
     *,
     avatar: AvatarImage | None = None,
     drop_avatar: bool = False,
+    banner: BannerChoice | None = None,
 ) -> tuple[Actor, bool]:
     """Store the profile (and a new avatar) in the caller's transaction; followers get Update if
     anything changed.
@@ -196,6 +198,8 @@ async def save_profile(
         await store_avatar(ctx, session, actor, avatar)
     elif drop_avatar:
         await remove_avatar(session, actor)
+    if banner is not None:
+        await apply_banner(ctx, session, actor, banner)
     changed = _snapshot(actor) != before
     if changed:
         await publish_actor_update(ctx, session, actor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import anyio
 import click
@@ -12,6 +13,7 @@ from fedihub.coalitions import calls
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.call_places import is_past, locate_call_fields, profile_zone
 from fedihub.commands.base import with_runtime
+from fedihub.commands.images import image_options, read_banner
 from fedihub.errors import InvalidInput
 from fedihub.federation.actors import get_local_actor
 
@@ -41,11 +43,13 @@ def call() -> None:
 @click.option("--latitude", default="", help="Latitude of the place for maps, e.g. 41.8837 (with --longitude).")
 @click.option("--longitude", default="", help="Longitude of the place, e.g. -87.6303.")
 @click.option("--past", is_flag=True, help="Yes, this call is in the past: publish it anyway.")
+@image_options
 @with_runtime
 async def call_create(
     runtime: Runtime, handle: str, title: str, start: str, end: str | None, timezone_name: str, place: str | None,
     address: str | None, online_url: str | None, movements: tuple[str, ...], description: str,
     region_city: str, region_state: str, region_country: str, latitude: str, longitude: str, past: bool,
+    image_path: Path | None = None, image_alt: str | None = None,
 ) -> None:
     """Publish a call to action from the coalition HANDLE and print its URL.
 
@@ -81,8 +85,9 @@ async def call_create(
     if is_past(data.start, data.end, runtime.ctx.clock()) and not past:
         raise InvalidInput("this call is dated in the past; check --start, or add --past to publish it anyway",
                            field="start")
+    image = await read_banner(image_path, image_alt)
     async with runtime.ctx.sessions.begin() as session:
-        row = await calls.publish_call(runtime.ctx, session, handle, data)
+        row = await calls.publish_call(runtime.ctx, session, handle, data, image=image)
     click.echo(row.uri)
 
 

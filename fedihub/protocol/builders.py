@@ -485,6 +485,9 @@ def build_event(
     participant_count: int = 0,
     super_event: str | None = None,
     replies: str | None = None,
+    image_url: str | None = None,
+    image_alt: str = "",
+    image_media_type: str = "image/jpeg",
 ) -> dict[str, Any]:
     """An Event readable by Mastodon (name + summary + url), Mobilizon, Gancio and FEP-8a8e.
 
@@ -542,6 +545,10 @@ def build_event(
     if online_url:
         # Mobilizon's online address: a Link named "Website" with exactly this mediaType (§2.2).
         attachments.append({"type": "Link", "name": "Website", "mediaType": "text/html", "href": online_url})
+    if image_url:
+        # First, so Mastodon shows it and Mobilizon and Gancio take it as the event's picture.
+        attachments.insert(0, build_image_attachment(image_url, image_alt, image_media_type))
+        body["image"] = build_image(image_url, image_alt, image_media_type)
     body["attachment"] = attachments
     body["tag"] = build_hashtags(hashtags)
     if pledges:
@@ -563,3 +570,16 @@ def build_flag(*, activity_id: str, actor: str, objects: Sequence[str], content:
     whoever asked for it would expose the reporter (landscape §D 15)."""
     body = {"id": activity_id, "type": "Flag", "actor": actor, "content": content, "object": _ids(objects)}
     return _with_context(AS_CONTEXT, body)
+
+
+def build_image(url: str, alt: str, media_type: str) -> dict[str, Any]:
+    """An `image`: an actor's header for Mastodon (spec §1.2), an Event's picture for FEP-8a8e
+    readers such as the WordPress Event Bridge; `name` is the alt text."""
+    return {"type": "Image", "mediaType": media_type, "url": url, "name": alt}
+
+
+def build_image_attachment(url: str, alt: str, media_type: str) -> dict[str, Any]:
+    """A picture in `attachment`: Mastodon imports it as media with `name` as its description
+    (spec §1.8); Mobilizon and Gancio take the first one as the event's banner (spec §2.2, §2.6).
+    Not named "Banner" as Mobilizon names its own: Mastodon would show that word as the description."""
+    return {"type": "Document", "mediaType": media_type, "url": url, "name": alt}

@@ -83,6 +83,9 @@ class Actor(Base):
     following_uri: Mapped[str | None] = mapped_column(URI)
     featured_uri: Mapped[str | None] = mapped_column(URI)
     icon_url: Mapped[str | None] = mapped_column(URI)
+    # The banner (AS2 `image`, a header in Mastodon) and its alt text; ours point at a Media row.
+    image_url: Mapped[str | None] = mapped_column(URI)
+    image_alt: Mapped[str | None] = mapped_column(Text)
     public_key_id: Mapped[str | None] = mapped_column(URI, index=True)
     public_key_pem: Mapped[str | None] = mapped_column(Text)
     manually_approves_followers: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -256,6 +259,9 @@ class StoredObject(Base):
     region_country: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # A local call's banner (a Media row's URL) and its alt text; remote ones stay in ``data``.
+    image_url: Mapped[str | None] = mapped_column(URI)
+    image_alt: Mapped[str | None] = mapped_column(Text)
     # A remote call's pledges collection: when this instance last read it from the origin.
     pledges_fetched_at: Mapped[datetime | None]
     # …and the hubs that origin says carry the call (its collection's `carriedBy`).
@@ -411,7 +417,14 @@ class Invite(Base):
 
 
 class Media(Base):
-    """An uploaded image (avatars), re-encoded by us and served from our own origin."""
+    """An image re-encoded by us and served from our own origin.
+
+    ``purpose``: "avatar" (keyed at random, owned by ``actor_id``); "banner" (calls' and coalitions'
+    images, keyed by content hash, shared by whatever points at its URL); "pending" (an upload kept
+    after a form error: keyed by a secret token, owned by ``account_id``, gone at ``expires_at``);
+    "remote" (a peer's picture fetched through us, ``source_url``) and "remote-failed" (a failed
+    fetch of ``source_url``, not tried again before ``expires_at``).
+    """
 
     __tablename__ = "media"
 
@@ -423,6 +436,12 @@ class Media(Base):
     height: Mapped[int]
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
+    purpose: Mapped[str] = mapped_column(String(16), default="avatar", server_default="avatar")
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    source_url: Mapped[str | None] = mapped_column(URI, index=True)
+    expires_at: Mapped[datetime | None]
 
 
 class DomainBlock(Base):

@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
 from fedihub.coalitions.movements import movement_label
+from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.metrics import Metrics
 from fedihub.places.online import OnlineGeocoder
 from fedihub.settings import Settings
@@ -25,6 +26,7 @@ from fedihub.web import (
     directory_pages,
     feed_pages,
     healthcheck,
+    images,
     lookup_pages,
     manage,
     manage_hubs,
@@ -91,6 +93,7 @@ def build_routes() -> list[Any]:
         Route("/a/{activity_id:str}", activitypub.activity, name="activity"),
         *account_pages.routes(),
         *manage.routes(),
+        *images.routes(),
         *notice_pages.routes(),
         *manage_hubs.routes(),
         *moderation_pages.routes(),
@@ -122,6 +125,7 @@ def build_web_app(
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     app.state.geocoder = build_geocoder(settings)
+    app.state.upload_limiter = UploadRateLimiter()
     return app
 
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -29,6 +30,7 @@ from fedihub.web import call_place_form as places
 from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
 from fedihub.web.forms import PostedForm, read_form
+from fedihub.web.images import IMAGE_FIELDS, local_banner, read_image_fields
 from fedihub.web.manage_common import Page, done, errors_of, page, render
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view, call_view, post_view, remote_call_path, zones_with
@@ -100,30 +102,35 @@ PROFILE_FIELDS = (
 async def profile_page(request: Request) -> Response:
     p = await page(request, "admin")
     if request.method == "GET":
-        return _profile_form(p, profile_form_fields(p.coalition), {})
+        return _profile_form(p, {**profile_form_fields(p.coalition), "image_alt": p.coalition.image_alt or ""}, {})
     form = await read_form(request)
     values = form.fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        image = await read_image_fields(request, form, values, current=p.coalition.image_url)
         data = parse_profile_form(values)
         avatar = await _read_avatar(form)
         async with ctx.sessions.begin() as session:
             _, changed = await save_profile(
                 ctx, session, p.handle, data, avatar=avatar, drop_avatar=form.flag("remove_avatar"),
+                banner=image,
             )
     except InvalidInput as exc:
-        return _profile_form(p, values, errors_of(exc, PROFILE_FIELDS), exc.status_code)
+        return _profile_form(p, values, errors_of(exc, PROFILE_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(f"{p.base}/profile", "profile" if changed else "profile-unchanged")
 
 
 def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
-    context = p.context("profile", "Profile", values=values, errors=errors, suggested=SUGGESTED_MOVEMENTS)
+    context = p.context("profile", "Profile", values=values, errors=errors, suggested=SUGGESTED_MOVEMENTS,
+                        banner=local_banner(p.coalition.image_url, p.coalition.image_alt))
     return render(p.request, "manage/profile.html", context, status)
 
 
 async def _read_avatar(form: PostedForm) -> AvatarImage | None:
     data = await form.upload("avatar", max_bytes=MAX_UPLOAD_BYTES, what="the image")
-    return build_avatar(data) if data is not None else None  # no file chosen: the avatar stays as it is
+    if data is None:
+        return None  # no file chosen: the avatar stays as it is
+    return await anyio.to_thread.run_sync(build_avatar, data)  # decoding a photo must not stall the event loop
 
 
 # --- Announcements and deletion -------------------------------------------------------------------
@@ -217,16 +224,18 @@ async def new_call(request: Request) -> Response:
             **movement_form_values(profile.movements or []),
         }
         return await _render_call_form(p, None, values, {})
-    values = (await read_form(request)).fields(multi=MULTI)
+    form = await read_form(request)
+    values = form.fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        image = await read_image_fields(request, form, values, current=None)
         values = (await places.locate_posted(request, values)).fields
         data = calls.parse_call_form(_with_normalised_movements(values))
         check_not_past(data.start, data.end, ctx.clock(), confirmed=places.past_confirmed(values))
         async with ctx.sessions.begin() as session:
-            await calls.publish_call(ctx, session, p.handle, data)
+            await calls.publish_call(ctx, session, p.handle, data, image=image)
     except InvalidInput as exc:
-        return await _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS), exc.status_code)
+        return await _render_call_form(p, None, values, errors_of(exc, CALL_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(p.base, "call-created")
 
 
@@ -235,17 +244,19 @@ async def edit_call(request: Request) -> Response:
     row = await _own_object(p, event=True)
     if request.method == "GET":
         return await _call_form(p, row)
-    values = (await read_form(request)).fields(multi=MULTI)
+    form = await read_form(request)
+    values = form.fields(multi=MULTI)
     ctx = runtime_of(request).ctx
     try:
+        image = await read_image_fields(request, form, values, current=row.image_url)
         values = (await places.locate_posted(request, values)).fields
         data = calls.parse_call_form(_with_normalised_movements(values))
         if row.start_time is None or data.start != row.start_time:  # moved into the past: ask too
             check_not_past(data.start, data.end, ctx.clock(), confirmed=places.past_confirmed(values))
         async with ctx.sessions.begin() as session:
-            await calls.update_call(ctx, session, row.uri, data)
+            await calls.update_call(ctx, session, row.uri, data, image=image)
     except InvalidInput as exc:
-        return await _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS), exc.status_code)
+        return await _render_call_form(p, row, values, errors_of(exc, CALL_FIELDS + IMAGE_FIELDS), exc.status_code)
     return done(p.base, "call-updated")
 
 
@@ -268,7 +279,7 @@ async def _call_form(
     p: Page, row: StoredObject, *, cancel_errors: dict[str, str] | None = None,
     delete_errors: dict[str, str] | None = None, status: int | None = None,
 ) -> Response:
-    values: dict[str, Any] = dict(calls.to_form_fields(row))
+    values: dict[str, Any] = {**calls.to_form_fields(row), "image_alt": row.image_alt or ""}
     values.update(movement_form_values(t.strip() for t in str(values.get("movements", "")).split(",") if t.strip()))
     errors_status = 400 if (cancel_errors or delete_errors) else 200
     return await _render_call_form(p, row, values, {}, status or errors_status, cancel_errors, delete_errors)
@@ -291,6 +302,7 @@ async def _render_call_form(
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
         ask_past=bool(errors.get("start", "").startswith("this date is in the past")),
         pick_map=await places.pick_map(values, profile_of(p.coalition)),
+        banner=local_banner(row.image_url, row.image_alt) if row is not None else None,
     )
     return render(p.request, "manage/call_form.html", context, status)
 

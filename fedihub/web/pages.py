@@ -28,6 +28,7 @@ from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.web.conversation_pages import replies_section
 from fedihub.web.forms import read_form
 from fedihub.web.hub_day import hub_day_context
+from fedihub.web.images import call_banner, local_banner
 from fedihub.web.pledge_pages import pledge_section
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
@@ -126,6 +127,7 @@ async def coalition_page(
         "upcoming": [call_view(c, domain) for c in upcoming], "past": [call_view(c, domain) for c in past],
         "posts": [post_view(p, domain) for p in posts],
         "follow_error": follow_error, "follow_account": follow_account, "follow_fallback": follow_fallback,
+        "banner": local_banner(actor.image_url, actor.image_alt) if actor.is_local else None,
     }, status_code=status_code)
     response.headers["Content-Security-Policy"] = content_security_policy(_form_action(request))
     return response
@@ -138,6 +140,7 @@ async def call_page_context(request: Request, row: StoredObject) -> dict[str, An
         updates = await organizer_updates(session, row, limit=RECENT)
     return {
         "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
+        "banner": await call_banner(request, row),
         **await pledge_section(request, row), **await replies_section(request, row),
     }
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedihub.storage.db import create_session_factory
 from fedihub.storage.models import Actor
-from tests.support.migrations import engine, migrate
+from tests.support.migrations import engine, insert_row, migrate
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 
@@ -26,8 +26,8 @@ async def _tables(engine: AsyncEngine) -> set[str]:
 async def test_the_conversation_tables_are_added_and_removed_around_existing_actors(engine: AsyncEngine) -> None:
     await migrate(engine, "0015")
     async with create_session_factory(engine).begin() as session:
-        session.add(Actor(uri="http://local.test/g/tenants", is_local=True, domain="local.test", type="Group",
-                          username="tenants", created_at=NOW, updated_at=NOW))
+        await insert_row(session, Actor, uri="http://local.test/g/tenants", is_local=True, domain="local.test",
+                         type="Group", username="tenants", created_at=NOW, updated_at=NOW)
 
     await migrate(engine, "0018")
     assert {"call_replies", "fediverse_members"} <= await _tables(engine)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fedihub.storage.db import create_session_factory
 from fedihub.storage.models import Actor, DirectoryListing, Pledge, StoredObject
-from tests.support.migrations import engine, migrate
+from tests.support.migrations import engine, insert_row, migrate
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 CALL = "https://calls.example/events/1"
@@ -22,9 +22,9 @@ __all__ = ["engine"]  # a fixture used by name below
 BEFORE = "0011"
 
 
-def _pledge(uri: str, coalition: str, name: str, source: str = "origin") -> Pledge:
-    return Pledge(uri=uri, call_uri=CALL, coalition_uri=coalition, state="accepted", source=source,
-                  message=f"words of {name}", coalition_name=name, created_at=NOW, updated_at=NOW)
+async def _pledge(session: AsyncSession, uri: str, coalition: str, name: str, source: str = "origin") -> None:
+    await insert_row(session, Pledge, uri=uri, call_uri=CALL, coalition_uri=coalition, state="accepted",
+                     source=source, message=f"words of {name}", coalition_name=name, created_at=NOW, updated_at=NOW)
 
 
 @pytest.mark.all_backends
@@ -33,22 +33,21 @@ async def test_copied_pledges_of_third_servers_and_roster_names_wait_for_their_o
 ) -> None:
     await migrate(engine, BEFORE)
     async with create_session_factory(engine).begin() as session:
-        author = Actor(uri="https://calls.example/g/org", is_local=False, domain="calls.example", type="Group",
-                       created_at=NOW, updated_at=NOW, fetched_at=NOW)
-        stub = Actor(uri="https://far.example/g/stub", is_local=False, domain="far.example", type="Group",
-                     name="Forged name", username="forged", created_at=NOW, updated_at=NOW)
-        fetched = Actor(uri="https://near.example/g/real", is_local=False, domain="near.example", type="Group",
-                        name="Real name", username="real", created_at=NOW, updated_at=NOW, fetched_at=NOW)
-        session.add_all([author, stub, fetched])
-        await session.flush()
-        stub.listing = DirectoryListing(discovered_via="roster", discovered_at=NOW, roster_fetched_at=NOW)
-        fetched.listing = DirectoryListing(discovered_via="roster", discovered_at=NOW, roster_fetched_at=NOW)
-        session.add(StoredObject(uri=CALL, type="Event", attributed_to_id=author.id, is_local=False,
-                                 visibility="public", data={}, created_at=NOW, pledges_fetched_at=NOW))
-        session.add_all([
-            _pledge("https://calls.example/joins/1", "https://calls.example/g/own", "Own coalition"),
-            _pledge("https://victim.example/a/1", "https://victim.example/g/victim", "Victim"),
-        ])
+        author = await insert_row(session, Actor, uri="https://calls.example/g/org", is_local=False,
+                                  domain="calls.example", type="Group", created_at=NOW, updated_at=NOW, fetched_at=NOW)
+        stub = await insert_row(session, Actor, uri="https://far.example/g/stub", is_local=False,
+                                domain="far.example", type="Group", name="Forged name", username="forged",
+                                created_at=NOW, updated_at=NOW)
+        fetched = await insert_row(session, Actor, uri="https://near.example/g/real", is_local=False,
+                                   domain="near.example", type="Group", name="Real name", username="real",
+                                   created_at=NOW, updated_at=NOW, fetched_at=NOW)
+        for actor_id in (stub, fetched):
+            session.add(DirectoryListing(actor_id=actor_id, discovered_via="roster", discovered_at=NOW,
+                                         roster_fetched_at=NOW))
+        await insert_row(session, StoredObject, uri=CALL, type="Event", attributed_to_id=author, is_local=False,
+                         visibility="public", data={}, created_at=NOW, pledges_fetched_at=NOW)
+        await _pledge(session, "https://calls.example/joins/1", "https://calls.example/g/own", "Own coalition")
+        await _pledge(session, "https://victim.example/a/1", "https://victim.example/g/victim", "Victim")
 
     await migrate(engine, "head")
 
@@ -67,5 +66,5 @@ async def test_copied_pledges_of_third_servers_and_roster_names_wait_for_their_o
 
     await migrate(engine, BEFORE, down=True)
     async with create_session_factory(engine)() as session:
-        left = {row.coalition_uri for row in (await session.scalars(select(Pledge))).all()}
+        left = set((await session.scalars(select(Pledge.coalition_uri))).all())
     assert left == {"https://calls.example/g/own"}

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import alembic_config
@@ -48,3 +50,15 @@ async def migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> 
 
     async with engine.begin() as connection:
         await connection.run_sync(run)
+
+
+async def insert_row(session: AsyncSession, model: type[DeclarativeBase], **values: object) -> int:
+    """Insert a row of an older schema and return its id.
+
+    Only the columns given (and those with a Python-side default) are written: the ORM would write
+    every column the model has today, which a database at an older revision lacks.
+    """
+    table = model.__table__
+    row_id = await session.scalar(insert(table).values(**values).returning(table.c.id))  # type: ignore[attr-defined]
+    assert isinstance(row_id, int)
+    return row_id

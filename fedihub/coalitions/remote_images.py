@@ -1,0 +1,90 @@
+"""Peers' pictures shown on our pages: fetched once through this server, cleaned like an upload, served by us.
+
+Why not show the peer's URL directly: every reader's browser would then contact that server
+(it learns who reads what, when), and a hostile server could answer with anything at any size.
+Fetched here instead, within a total deadline and a size cap, decoded and re-encoded like an
+upload, the picture comes from our origin under a hash, and readers contact nobody else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, process_banner
+from fedihub.coalitions.banners import image_path
+from fedihub.errors import FedihubError
+from fedihub.federation.context import FederationContext
+from fedihub.protocol.http import outbound_deadline
+from fedihub.protocol.images import fetch_image
+from fedihub.storage.models import Media
+
+log = logging.getLogger(__name__)
+
+REMOTE = "remote"
+FAILED = "remote-failed"
+FETCH_SECONDS = 10.0
+# A picture that could not be had is not asked for again at every page view.
+RETRY_AFTER = timedelta(hours=1)
+
+
+def _key(source_url: str, data: bytes = b"") -> str:
+    # The same picture may be at two addresses (and an address may change its picture): the
+    # address and the cleaned bytes together name the stored copy.
+    return hashlib.sha256(source_url.encode() + b"\0" + data).hexdigest()[:32]
+
+
+async def _cached(ctx: FederationContext, source_url: str) -> Media | None:
+    async with ctx.sessions() as session:
+        return await session.scalar(
+            select(Media).where(Media.source_url == source_url, Media.purpose.in_((REMOTE, FAILED)))
+            .order_by(Media.id.desc()).limit(1)
+        )
+
+
+async def _forget(ctx: FederationContext, source_url: str) -> None:
+    async with ctx.sessions.begin() as session:
+        await session.execute(delete(Media).where(Media.source_url == source_url, Media.purpose == FAILED))
+
+
+async def _store(ctx: FederationContext, row: Media) -> None:
+    try:
+        async with ctx.sessions.begin() as session:
+            session.add(row)
+    except IntegrityError:
+        pass  # another page view stored the same copy first
+
+
+async def find_remote_image(ctx: FederationContext, source_url: str) -> tuple[str, str] | None:
+    """Our (banner, thumbnail) paths for a peer's picture, fetched now if never tried or last tried
+    over an hour ago; None while it cannot be had. No transaction is open during the fetch."""
+    now = ctx.clock()
+    found = await _cached(ctx, source_url)
+    if found is not None and found.purpose == REMOTE:
+        extension = "png" if found.content_type == "image/png" else "jpg"
+        return image_path(found.key, extension), image_path(found.key, extension, thumbnail=True)
+    if found is not None and found.expires_at is not None and found.expires_at > now:
+        return None
+    try:
+        with outbound_deadline(FETCH_SECONDS):
+            data = await fetch_image(ctx.http, source_url, max_bytes=MAX_UPLOAD_BYTES, total_timeout=FETCH_SECONDS)
+        image = await process_banner(data)
+    except FedihubError as exc:
+        log.info("picture %s not shown: %s", source_url, exc)
+        await _forget(ctx, source_url)
+        await _store(ctx, Media(
+            key=_key(source_url), purpose=FAILED, source_url=source_url, content_type="", width=0, height=0,
+            data=b"", created_at=now, expires_at=now + RETRY_AFTER,
+        ))
+        return None
+    await _forget(ctx, source_url)
+    key = _key(source_url, image.data)
+    await _store(ctx, Media(
+        key=key, purpose=REMOTE, source_url=source_url, content_type=image.content_type, width=image.width,
+        height=image.height, data=image.data, thumbnail=image.thumbnail, created_at=now,
+    ))
+    return image_path(key, image.extension), image_path(key, image.extension, thumbnail=True)

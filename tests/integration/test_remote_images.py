@@ -1,0 +1,184 @@
+"""Pictures of Mobilizon and Gancio events: fetched once through this server, cleaned, never hot-linked."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pytest
+from PIL import Image
+
+from fedihub.storage.models import Actor
+from tests.integration.manage_helpers import organizer
+from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.support.network import FederationNet, Instance
+
+pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
+
+MOBILIZON_EVENT = "http://mobilizon.test/events/b81c0531-a57c-497d-93ba-af0f8b255498"
+GANCIO_EVENT = "http://gancio.test/federation/m/1"
+GANCIO_FLYER_ALT = "Poster: the Colosseo at dusk with the event's date"
+
+
+def jpeg_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = "PeerCamera"
+    exif[0x8825] = {1: "N", 2: (41.0, 53.0, 24.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (2400, 1200), (30, 120, 60)).save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+class Peers:
+    """A Mobilizon and a Gancio server serving their captured events, and the pictures those name."""
+
+    def __init__(self, fixtures_dir: Path) -> None:
+        group = (fixtures_dir / "mobilizon/group.json").read_text()
+        organizer_id = "http://mobilizon.test/@devon_caledonian_society"
+        group = group.replace("https://mobilizon.fr/@contribateliers", organizer_id)
+        event = (fixtures_dir / "mobilizon/event.json").read_text()
+        gancio_event = json.loads((fixtures_dir / "gancio/event.json").read_text().replace(
+            "https://demo.gancio.org", "http://gancio.test"))
+        # Gancio's flyer as spec §2.6 describes it; the captured event happens to have none.
+        gancio_event["attachment"] = [{
+            "type": "Document", "mediaType": "image/jpeg", "url": "http://gancio.test/media/flyer.jpg",
+            "name": GANCIO_FLYER_ALT, "focalPoint": [0, 0],
+        }]
+        gancio_actor = (fixtures_dir / "gancio/actor_application.json").read_text()
+        self.documents: dict[str, Any] = {
+            organizer_id: json.loads(group.replace("https://mobilizon.fr", "http://mobilizon.test")),
+            MOBILIZON_EVENT: json.loads(event.replace("https://rendezvous.nomagic.uk", "http://mobilizon.test")),
+            GANCIO_EVENT: gancio_event,
+            "http://gancio.test/federation/u/customized": json.loads(
+                gancio_actor.replace("https://demo.gancio.org", "http://gancio.test")),
+        }
+        self.banner_url = self.documents[MOBILIZON_EVENT]["attachment"][0]["url"]
+        self.files: dict[str, tuple[bytes, str]] = {
+            self.banner_url: (jpeg_with_gps(), "image/jpeg"),
+            "http://gancio.test/media/flyer.jpg": (jpeg_with_gps(), "image/jpeg"),
+        }
+        self.redirects: dict[str, str] = {}
+        self.requests: list[str] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        self.requests.append(url)
+        if url in self.redirects:
+            return httpx.Response(302, headers={"Location": self.redirects[url]})
+        if url in self.files:
+            body, content_type = self.files[url]
+            return httpx.Response(200, content=body, headers={"Content-Type": content_type})
+        document = self.documents.get(url)
+        if document is None:
+            return httpx.Response(404, json={"error": "not found"})
+        return httpx.Response(200, json=document, headers={"Content-Type": "application/activity+json"})
+
+
+@pytest.fixture
+def peers(net: FederationNet, fixtures_dir: Path) -> Peers:
+    servers = Peers(fixtures_dir)
+    net.add_handler("mobilizon.test", servers.handle)
+    net.add_handler("gancio.test", servers.handle)
+    return servers
+
+
+@pytest.fixture
+async def eddie(a: Instance, tenants: Actor) -> AsyncIterator[Browser]:
+    browser = await organizer(a, "eddie", tenants, "editor")
+    yield browser
+    await browser.client.aclose()
+
+
+def view(url: str) -> str:
+    return f"/calls/view?url={quote(url, safe='')}"
+
+
+def banner_of(page: httpx.Response) -> tuple[str, str]:
+    found = re.search(r'<figure class="banner"><img src="([^"]+)" alt="([^"]*)"></figure>', page.text)
+    assert found is not None, page.text[:1000]
+    return found.group(1), found.group(2)
+
+
+async def test_a_mobilizon_events_banner_is_shown_from_our_origin_without_its_metadata(
+    a: Instance, peers: Peers, eddie: Browser
+) -> None:
+    page = await eddie.get(view(MOBILIZON_EVENT))
+
+    assert page.status_code == 200
+    src, alt = banner_of(page)
+    assert urlsplit(src).netloc == "a.test"  # never the peer's URL: readers contact only us
+    assert "mobilizon.test/media/cd75" not in page.text
+    assert alt == ""  # Mobilizon's "Banner" label is no description; the title is right above it
+    served = await eddie.client.get(urlsplit(src).path)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert b"PeerCamera" not in served.content
+    assert Image.open(io.BytesIO(served.content)).size == (1200, 600)
+
+    await eddie.get(view(MOBILIZON_EVENT))
+    assert peers.requests.count(peers.banner_url) == 1  # fetched once, then served from our copy
+
+
+async def test_a_gancio_events_flyer_is_shown_with_its_alt_text(a: Instance, peers: Peers, eddie: Browser) -> None:
+    page = await eddie.get(view(GANCIO_EVENT))
+
+    assert page.status_code == 200, page.text[:500]
+    src, alt = banner_of(page)
+    assert alt == GANCIO_FLYER_ALT.replace("'", "&#39;")
+    assert f'<meta property="og:image" content="{src}">' in page.text
+    assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (b"<html><script>alert(1)</script></html>", "text/html"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", "image/jpeg"),  # lies about its type
+    (b"\xff\xd8" + b"\0" * (6 * 1024 * 1024), "image/jpeg"),  # larger than the cap
+])
+async def test_a_hostile_picture_is_not_shown_and_not_asked_for_again_at_once(
+    a: Instance, peers: Peers, eddie: Browser, body: bytes, content_type: str
+) -> None:
+    peers.files[peers.banner_url] = (body, content_type)
+
+    page = await eddie.get(view(MOBILIZON_EVENT))
+    again = await eddie.get(view(MOBILIZON_EVENT))
+
+    assert page.status_code == 200 and again.status_code == 200
+    assert 'class="banner"' not in page.text and 'class="banner"' not in again.text
+    assert peers.requests.count(peers.banner_url) == 1
+
+
+async def test_a_failed_picture_is_tried_again_after_an_hour(
+    a: Instance, peers: Peers, eddie: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = peers.files[peers.banner_url]
+    peers.files.pop(peers.banner_url)  # 404 for now
+    assert 'class="banner"' not in (await eddie.get(view(MOBILIZON_EVENT))).text
+
+    peers.files[peers.banner_url] = good
+    later = a.ctx.clock() + timedelta(hours=1, minutes=1)
+    monkeypatch.setattr(a.ctx, "clock", lambda: later)
+    page = await eddie.get(view(MOBILIZON_EVENT))
+
+    banner_of(page)
+    assert peers.requests.count(peers.banner_url) == 2
+
+
+async def test_a_picture_behind_a_redirect_is_followed_to_its_storage(
+    a: Instance, peers: Peers, eddie: Browser
+) -> None:
+    """Media servers hand out signed storage URLs by redirecting; every hop has the same guard."""
+    stored = "http://gancio.test/storage/signed/flyer.jpg?sig=abc"
+    peers.files[stored] = peers.files.pop(peers.banner_url)
+    peers.redirects[peers.banner_url] = stored
+
+    page = await eddie.get(view(MOBILIZON_EVENT))
+
+    src, _ = banner_of(page)
+    assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
+    assert peers.requests.count(stored) == 1
