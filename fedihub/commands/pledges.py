@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+import anyio.to_thread
 import click
 
 from fedihub.app import Runtime
@@ -51,11 +54,11 @@ async def pledge(
     """
     target = await get_call_target(runtime.ctx, call_url)
     try:
-        action = read_local_action(
-            title=local_title, start=local_start, place=local_place, timezone=local_timezone,
+        action = await anyio.to_thread.run_sync(functools.partial(
+            read_local_action, title=local_title, start=local_start, place=local_place, timezone=local_timezone,
             default_timezone=target.timezone, end=local_end, address=local_address, latitude=local_latitude,
             longitude=local_longitude, online_url=local_online, description=local_description,
-        )
+        ))
     except IncompleteAction:
         raise InvalidInput(
             "a local action needs --local-title, --local-start and --local-place together"

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from fedihub.coalitions.calls import MAX_PLACE, MAX_TITLE, parse_local_datetime
 from fedihub.errors import InvalidInput
+from fedihub.places.gazetteer import find_place
 from fedihub.protocol.limits import MAX_ACTION_DESCRIPTION, MAX_ADDRESS
 from fedihub.protocol.urls import http_url_problem
 
@@ -71,15 +72,16 @@ def _coordinate(value: str | None, field: str, limit: int) -> float | None:
 def find_action_coordinates(
     *, place: str, address: str, latitude: float | None, longitude: float | None,
 ) -> Coordinates | None:
-    """Where the local action is on a map: the coordinates typed, else None.
+    """Where the local action is on a map: the coordinates typed, else its town found offline from the
+    place and address (the call form's gazetteer), else None.
 
-    The one place a geocoder plugs in: when none were typed, the place and address are what it looks
-    up (the call form's offline gazetteer), so a local action typed without coordinates still has a
-    point on the day's map.
+    The first look-up reads the gazetteer (seconds): callers on the event loop run this in a thread.
     """
     if latitude is not None and longitude is not None:
         return latitude, longitude
-    return None
+    words = ", ".join(part for part in (place, address) if part)
+    found = find_place(address=words) if words else None
+    return (found.latitude, found.longitude) if found is not None else None
 
 
 def read_local_action(

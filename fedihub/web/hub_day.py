@@ -11,6 +11,7 @@ from fedihub.federation.actors import Actor
 from fedihub.hubs.member_tree import member_trees
 from fedihub.hubs.service import RosterPage
 from fedihub.pledges.day_of_action import CarriedCall, day_of_action
+from fedihub.web.day_map import day_markers, draw_day_map
 from fedihub.web.pledge_pages import action_view, call_page_path
 from fedihub.web.state import runtime_of
 from fedihub.web.views import call_view
@@ -35,7 +36,10 @@ async def hub_day_context(request: Request, hub: Actor, roster: RosterPage | Non
     async with runtime.ctx.sessions() as session:
         day = await day_of_action(session, hub.id, now=runtime.ctx.clock())
         trees = await member_trees(session, hub.uri, roster.entries) if roster is not None else {}
+    shown = day.upcoming or day.past
+    markers = day_markers((c.call, c.rollup, call_page_path(c.call.uri, base_url)) for c in shown)
     return {
+        "day_map": await draw_day_map(markers, list_anchor="#carried-heading"),
         "day": {
             "upcoming": [_entry(entry, domain, base_url) for entry in day.upcoming],
             "past": [_entry(entry, domain, base_url) for entry in day.past],

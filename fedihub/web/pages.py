@@ -26,10 +26,11 @@ from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.web.conversation_pages import replies_section
+from fedihub.web.day_map import day_markers, draw_day_map
 from fedihub.web.forms import read_form
 from fedihub.web.hub_day import hub_day_context
 from fedihub.web.images import call_banner, local_banner
-from fedihub.web.pledge_pages import pledge_section
+from fedihub.web.pledge_pages import call_page_path, pledge_section
 from fedihub.web.security import REMOTE_FOLLOW_FORM_ACTION, content_security_policy
 from fedihub.web.state import runtime_of
 from fedihub.web.views import (
@@ -138,10 +139,14 @@ async def call_page_context(request: Request, row: StoredObject) -> dict[str, An
     domain = _local_domain(request)
     async with runtime_of(request).ctx.reading() as session:
         updates = await organizer_updates(session, row, limit=RECENT)
+    pledges = await pledge_section(request, row)
+    markers = day_markers([(row, pledges["rollup"], call_page_path(row.uri, runtime_of(request).ctx.base_url))])
     return {
         "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
         "banner": await call_banner(request, row),
-        **await pledge_section(request, row), **await replies_section(request, row),
+        # The call's own place is on the page already: a map is drawn once a local action has one.
+        "day_map": await draw_day_map(markers, list_anchor="#day-actions") if any(m.kind == "action" for m in markers) else None,
+        **pledges, **await replies_section(request, row),
     }
 
 

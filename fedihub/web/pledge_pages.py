@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -215,7 +216,8 @@ async def pledge_form(request: Request) -> Response:
     if form is not None:
         try:
             actor = _check_coalition(str(fields.get("coalition") or ""), allowed)
-            action = _action_input(fields, target)
+            # Off the event loop: a local action without coordinates is looked up in the gazetteer.
+            action = await anyio.to_thread.run_sync(_action_input, fields, target)
             async with runtime.ctx.sessions.begin() as session:
                 await pledges.pledge(
                     runtime.ctx, session, actor.username or "", target, message=str(fields.get("message") or ""),

@@ -115,6 +115,11 @@ async def test_the_hub_page_lists_calls_by_date_with_their_local_actions_under_t
     # The coalitions pledged, per state, counted once each.
     regions = page.split('data-hub-day="regions">', 1)[1].split("</ul>", 1)[0]
     assert re.findall(r'bar-label">([^<]*)<', regions) == ["Illinois, US", "Wisconsin, US"]
+    # The day's map: the upcoming calls' local actions that give a place. Both are at one spot here,
+    # so they are one group, which leads to the list of calls and their actions.
+    day_map = page.split('id="day-map-heading"', 1)[1].split("</figure>", 1)[0]
+    assert re.search(r'<a href="#carried-heading" class="map-cluster" data-count="2"><title>2 places here: '
+                     r'[^<]*Peoria picket', day_map), day_map
 
 
 async def test_nothing_planned_is_said_only_when_nothing_is(net: FederationNet) -> None:

@@ -165,6 +165,32 @@ async def test_a_local_action_with_its_full_shape_is_shown_under_the_call(net: F
     assert "GEO:40.6936;-89.589" in calendar and "Main St & 5th\\, Peoria" in calendar
 
 
+async def test_a_local_action_typed_without_coordinates_is_on_the_days_map(net: FederationNet) -> None:
+    a = await net.add_instance("a.test")
+    await _coalition(a, "chicago", "Chicago Workers", "Illinois")
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois")
+    call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
+    before = (await a.get(path_of(call.uri), headers={"accept": "text/html"})).text
+    assert "day-map" not in before, "no map before a local action gives a place"
+
+    editor = await organizer(a, "pat", fight15, "editor")
+    start = (call.start_time + timedelta(hours=1)).astimezone(__import__("zoneinfo").ZoneInfo("America/Chicago"))
+    form = {**_pledge_form(start.strftime("%Y-%m-%dT%H:%M")), "call": call.uri,
+            "action_address": "Main St & 5th, Peoria, IL"}
+    assert (await editor.submit(f"/pledge?call={call.uri}", "/pledge", form)).status_code == 303
+    await net.settle()
+
+    async with a.ctx.sessions() as session:
+        action = await session.scalar(select(StoredObject).where(StoredObject.name == "Peoria picket"))
+    assert action is not None
+    # Peoria, Illinois, found offline from the address: the picket is on the map, linking to its own page.
+    assert action.latitude == pytest.approx(40.69, abs=0.05) and action.longitude == pytest.approx(-89.59, abs=0.05)
+    page = html.unescape((await a.get(path_of(call.uri), headers={"accept": "text/html"})).text)
+    day_map = page.split('<figure class="map-figure day-map">', 1)[1].split("</figure>", 1)[0]
+    assert re.search(rf'<a href="{re.escape(action.uri)}" class="map-point map-action"><title>Peoria picket', day_map)
+    assert "<path " in day_map, "the map has its outlines"
+
+
 async def test_only_editors_of_a_coalition_pledge_for_it(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
