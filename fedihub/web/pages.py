@@ -140,12 +140,14 @@ async def call_page_context(request: Request, row: StoredObject) -> dict[str, An
     async with runtime_of(request).ctx.reading() as session:
         updates = await organizer_updates(session, row, limit=RECENT)
     pledges = await pledge_section(request, row)
-    markers = day_markers([(row, pledges["rollup"], call_page_path(row.uri, runtime_of(request).ctx.base_url))])
+    page = call_page_path(row.uri, runtime_of(request).ctx.base_url)
+    placed = day_markers([(row, pledges["rollup"], page)])
     return {
         "call": call_view(row, domain), "updates": [post_view(u, domain, in_thread=True) for u in updates],
         "banner": await call_banner(request, row),
         # The call's own place is on the page already: a map is drawn once a local action has one.
-        "day_map": await draw_day_map(markers, list_anchor="#day-actions") if any(m.kind == "action" for m in markers) else None,
+        "day_map": await draw_day_map(placed, list_anchor="#day-actions")
+        if any(m.kind == "action" for m in placed) else None,
         **pledges, **await replies_section(request, row),
     }
 
