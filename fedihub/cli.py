@@ -156,12 +156,10 @@ async def coalition_create(
     Without --owner only the instance admins manage it until someone is invited as its owner.
     """
     async with runtime.ctx.sessions.begin() as session:
-        account = await accounts.get_account_by_username(session, owner) if owner else None
         actor = await service.create_coalition(
             runtime.ctx, session, handle, name=name, summary=summary, manually_approves_followers=approve_followers
         )
-        if account is not None:
-            await accounts.add_member(session, account.id, actor.id, "owner", now=runtime.ctx.clock())
+        account = await accounts.add_owner(session, actor.id, owner, now=runtime.ctx.clock())
     click.echo(f"created @{actor.username}@{runtime.settings.domain}  {actor.uri}")
     if account is not None:
         click.echo(f"owner: {account.username}")
