@@ -51,7 +51,7 @@ async def create_coalition(
     """A new coalition: a local Group actor with its own key (summary is Markdown); the caller commits."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters")
+        raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters", field="name")
     actor = await create_local_actor(
         ctx,
         session,

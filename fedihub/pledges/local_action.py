@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedihub.coalitions.calls import MAX_TITLE, parse_local_datetime
-from fedihub.errors import InvalidInput
+from fedihub.errors import InvalidForm, InvalidInput
 
 MAX_ACTION_TITLE = MAX_TITLE  # the local action is validated as a call
 
@@ -24,10 +24,10 @@ class LocalActionInput:
     description: str = ""
 
 
-class IncompleteAction(InvalidInput):
+class IncompleteAction(InvalidForm):
     """Some of a local action's title, start and place were given, not all three.
 
-    ``field`` names the first one missing; a command line names its own options instead.
+    ``errors`` names every missing one (``field`` the first); a command line names its own options instead.
     """
 
 
@@ -43,12 +43,16 @@ def read_local_action(
     title, start, place = (value.strip() if value else "" for value in (title, start, place))
     if not (title or start or place):
         return None
-    if not title:
-        raise IncompleteAction("give your local action a title, or leave all its fields empty", field="action_title")
-    if not start:
-        raise IncompleteAction("when does your local action start?", field="action_start")
-    if not place:
-        raise IncompleteAction("where does your local action happen?", field="action_place")
+    missing = {
+        field: message for field, message, given in (
+            ("action_title", "give your local action a title, or leave all its fields empty", title),
+            ("action_start", "when does your local action start?", start),
+            ("action_place", "where does your local action happen?", place),
+        ) if not given
+    }
+    if missing:
+        # Every missing part named at once (the form shows each next to its field).
+        raise IncompleteAction(missing)
     zone = (timezone or "").strip() or default_timezone or "UTC"
     try:
         moment = parse_local_datetime(start, zone, "action_start")

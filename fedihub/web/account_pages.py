@@ -12,8 +12,9 @@ from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import Actor
 from fedihub.coalitions import service as coalitions
-from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound, TooManyAttempts
+from fedihub.errors import FedihubError, FieldErrors, Gone, InvalidInput, NotFound, TooManyAttempts
 from fedihub.federation import blocks
+from fedihub.federation.actors import local_handle
 from fedihub.web.auth import (
     log_in,
     log_out,
@@ -22,7 +23,7 @@ from fedihub.web.auth import (
     require_instance_admin,
     safe_next,
 )
-from fedihub.web.forms import PostedForm, read_form
+from fedihub.web.forms import PostedForm, form_errors, read_form
 from fedihub.web.state import runtime_of
 
 
@@ -40,9 +41,8 @@ def redirect(url: str) -> Response:
 
 
 def error_for(exc: FedihubError) -> dict[str, str]:
-    """The error keyed by its form field ("" for the whole form), as a sentence."""
-    text = exc.public_message
-    return {exc.field or "": text[:1].upper() + text[1:]}
+    """Every error keyed by its form field ("" for the whole form), each as a sentence."""
+    return {field: text[:1].upper() + text[1:] for field, text in form_errors(exc).items()}
 
 
 def client_address(request: Request) -> str:
@@ -94,11 +94,12 @@ async def logout(request: Request) -> Response:
 
 
 def new_account_values(form: PostedForm) -> tuple[dict[str, str], str]:
-    """The form's visible values, and the password once both copies match."""
+    """The form's visible values, and the password once every field checks out (InvalidForm names each bad one)."""
     values = {"username": form.text("username"), "display_name": form.text("display_name")}
-    password, again = form.text("password", strip=False), form.text("password_confirm", strip=False)
-    if password != again:
-        raise InvalidInput("the two passwords are not the same", field="password_confirm")
+    password = form.text("password", strip=False)
+    accounts.check_new_account(
+        values["username"], password, values["display_name"], confirm=form.text("password_confirm", strip=False)
+    )
     return values, password
 
 
@@ -206,17 +207,17 @@ async def admin_create_coalition(request: Request) -> Response:
     ctx = runtime_of(request).ctx
     values = {"handle": form.text("handle").lower(), "name": form.text("name"), "summary": form.text("summary")}
     try:
-        form.required("handle", "give the coalition a handle")
-        form.required("name", "give the coalition a display name")
+        errors = FieldErrors()
+        if errors.check(form.required, "handle", "give the coalition a handle"):
+            errors.check(local_handle, values["handle"], ctx.host)
+        errors.check(form.required, "name", "give the coalition a display name")
+        errors.raise_if_any()
         # The coalition and its first owner together: never a coalition nobody can manage.
         async with ctx.sessions.begin() as session:
             actor = await coalitions.create_coalition(
                 ctx, session, values["handle"], name=values["name"], summary=values["summary"] or None
             )
             await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
-    except InvalidInput as exc:
-        exc.field = exc.field or ("name" if "display name" in exc.public_message else "handle")
-        return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
     except FedihubError as exc:
         exc.field = exc.field or "handle"
         return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
