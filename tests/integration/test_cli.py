@@ -90,6 +90,10 @@ def test_a_handle_copied_with_its_at_sign_is_created_without_it(home: Home) -> N
     created = home.run("coalition", "create", "@climate@coalitions.test", "--name", "Climate Coalition")
     assert created.stdout == "created @climate@coalitions.test  http://coalitions.test/g/climate\n", created.stderr
     assert_one_error_line(home.run("coalition", "create", "@@renters", "--name", "Renters"), "not a valid handle")
+    assert_one_error_line(
+        home.run("coalition", "create", "Tenants Union!", "--name", "Tenants"), "not a valid handle", "try 'tenants-union'"
+    )
+    assert_one_error_line(home.run("hub", "create", "Bay Área", "--name", "Bay", "--scope", "regional"), "'bay-area'")
 
 
 def test_a_coalition_created_with_an_owner_is_theirs_to_manage(home: Home) -> None:  # noqa: F811
