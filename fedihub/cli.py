@@ -28,6 +28,7 @@ from fedihub.errors import InvalidInput
 from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.hubs import two_way
+from fedihub.protocol.webfinger import format_handle
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
 
@@ -160,7 +161,7 @@ async def coalition_create(
             runtime.ctx, session, handle, name=name, summary=summary, manually_approves_followers=approve_followers
         )
         account = await accounts.add_owner(session, actor.id, owner, now=runtime.ctx.clock())
-    click.echo(f"created @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+    click.echo(f"created {format_handle(actor.username or '', actor.domain)}  {actor.uri}")
     if account is not None:
         click.echo(f"owner: {account.username}")
 
@@ -175,7 +176,8 @@ async def coalition_list(runtime: Runtime) -> None:
         click.echo("no coalitions yet: create one with `fedihub coalition create HANDLE --name NAME`")
     for row in rows:
         lock = " (approves followers)" if row.manually_approves_followers else ""
-        click.echo(f"@{row.username}  {row.name}  followers={row.followers} following={row.following}{lock}  {row.uri}")
+        handle = format_handle(row.username, row.domain)
+        click.echo(f"{handle}  {row.name}  followers={row.followers} following={row.following}{lock}  {row.uri}")
 
 
 @coalition.command("requests")
@@ -251,7 +253,8 @@ async def coalition_update(
         current = profile_form_fields(await get_local_actor(session, handle))
         # The same checks and the same save as the web form, so both paths send the same Update.
         _, changed = await save_profile(runtime.ctx, session, handle, parse_profile_form({**current, **changes}))
-    click.echo(f"updated @{handle}" if changed else f"@{handle} already had this profile")
+    shown = format_handle(handle.removeprefix("@").lower(), runtime.ctx.host)
+    click.echo(f"updated {shown}" if changed else f"{shown} already had this profile")
 
 
 @coalition.command("delete")
@@ -262,7 +265,7 @@ async def coalition_delete(runtime: Runtime, handle: str) -> None:
     """Delete HANDLE and tell every server that knows it."""
     async with runtime.ctx.sessions.begin() as session:
         await service.delete_coalition(runtime.ctx, session, handle)
-    click.echo(f"deleted @{handle}")
+    click.echo(f"deleted {format_handle(handle.removeprefix('@').lower(), runtime.ctx.host)}")
 
 
 @main.command("post")

@@ -37,6 +37,7 @@ class CoalitionSummary:
     followers: int
     following: int
     manually_approves_followers: bool
+    domain: str = ""  # the host of its handle, as in its id
 
 
 async def create_coalition(
@@ -86,6 +87,7 @@ async def list_coalitions(session: AsyncSession) -> Sequence[CoalitionSummary]:
             followers=await count_followers(session, a.id),
             following=await count_following(session, a.id),
             manually_approves_followers=a.manually_approves_followers,
+            domain=a.domain,
         )
         for a in actors
     ]

@@ -11,6 +11,7 @@ from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership, two_way
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
+from fedihub.protocol.webfinger import format_handle
 
 
 @click.group()
@@ -39,7 +40,7 @@ async def hub_create(
             regions=regions, calls_only=calls_only,
         )
         account = await accounts.add_owner(session, actor.id, owner, now=runtime.ctx.clock())
-    click.echo(f"created hub @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+    click.echo(f"created hub {format_handle(actor.username or '', actor.domain)}  {actor.uri}")
     if account is not None:
         click.echo(f"owner: {account.username}")
 

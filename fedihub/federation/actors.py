@@ -191,7 +191,7 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
         indexable=actor.discoverable,
         icon_url=actor.icon_url,
         icon_media_type="image/png" if actor.icon_url and ctx.urls.is_local(actor.icon_url) else None,
-        webfinger=f"{username}@{urlsplit(ctx.base_url).hostname}",
+        webfinger=f"{username}@{ctx.host}",
         extra=ctx.actor_parts.document_extra(actor),
     )
 

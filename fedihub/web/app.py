@@ -38,6 +38,7 @@ from fedihub.web import (
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
+from fedihub.web.views import handle_of
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -53,6 +54,8 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     install_template_globals(templates)
     # `{{ tag | movement }}`: a suggested movement's label ("Fight for $15"), any other tag as #tag.
     templates.env.filters["movement"] = movement_label
+    # `{{ actor | handle }}`: @name@host, the one way a handle is shown (views.handle_of).
+    templates.env.filters["handle"] = handle_of
     return templates
 
 

@@ -50,9 +50,10 @@ async def webfinger(request: Request) -> Response:
         raise NotFound("no such account on this server")
     if actor.deleted_at is not None:
         raise Gone("that account was deleted")
-    domain = urlsplit(ctx.base_url).hostname
     doc = wf.build_jrd(
-        subject=f"acct:{actor.username}@{domain}",
+        # The same host as the handle pages show (port included when it has one): the subject is what
+        # Mastodon keeps as the handle and looks up again (spec §1.1).
+        subject=f"acct:{actor.username}@{ctx.host}",
         actor_id=actor.uri,
         profile_url=actor.url or actor.uri,
         aliases=[actor.uri],
