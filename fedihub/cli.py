@@ -23,6 +23,7 @@ from fedihub.commands import discovery as discovery_commands
 from fedihub.commands import hubs as hubs_commands
 from fedihub.commands import network as network_commands
 from fedihub.commands import pledges as pledge_commands
+from fedihub.commands import site as site_commands
 from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
 from fedihub.errors import InvalidInput
 from fedihub.federation import follows
@@ -291,6 +292,7 @@ async def delete_post_command(runtime: Runtime, url: str) -> None:
 
 main.add_command(calls_commands.call)
 main.add_command(hubs_commands.hub)
+main.add_command(site_commands.site)
 main.add_command(directory_commands.directory)
 main.add_command(network_commands.follow_command)
 main.add_command(network_commands.unfollow_command)

@@ -39,8 +39,9 @@ class InvalidForm(InvalidInput):
     """Several fields of a form are wrong; ``errors`` maps each field to its message, in form order."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        first_field, first = next(iter(errors.items()))
-        super().__init__(first, field=first_field or None)
+        first_field = next(iter(errors))
+        # One sentence for the places that show one (the CLI's error line); pages list ``errors``.
+        super().__init__("; ".join(errors.values()), field=first_field or None)
         self.errors = dict(errors)
 
 

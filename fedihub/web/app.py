@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
+from fedihub.accounts.site import SiteInfo, SiteInfoCache
 from fedihub.coalitions.movements import movement_label
 from fedihub.settings import Settings
 from fedihub.subscriptions.limits import SubscribeRateLimiter
@@ -31,6 +32,7 @@ from fedihub.web import (
     pages,
     pledge_pages,
     remote_calls,
+    site_admin,
     subscription_admin,
     subscription_pages,
     wellknown,
@@ -38,6 +40,7 @@ from fedihub.web import (
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
+from fedihub.web.site_info import SiteInfoMiddleware, site_context
 from fedihub.web.views import handle_of
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -45,7 +48,8 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 def build_templates(settings: Settings) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # The instance's name and description come per request (the admins may change them; site_info.py).
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[site_context])
     templates.env.globals.update(
         instance_name=settings.display_name, base_url=settings.base_url, version=__version__,
         # E-mail subscription forms are shown only when this server sends mail.
@@ -93,6 +97,7 @@ def build_routes() -> list[Any]:
         *manage_hubs.routes(),
         *moderation_pages.routes(),
         *subscription_admin.routes(),
+        *site_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
@@ -103,13 +108,15 @@ def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> S
     app = Starlette(
         routes=build_routes(),
         middleware=[
-            Middleware(SecurityHeadersMiddleware), *session_middleware(settings), Middleware(CrashPageMiddleware)
+            Middleware(SecurityHeadersMiddleware), *session_middleware(settings), Middleware(CrashPageMiddleware),
+            Middleware(SiteInfoMiddleware),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.templates = build_templates(settings)
+    app.state.site = SiteInfoCache(SiteInfo(settings.display_name))
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     return app

@@ -14,6 +14,7 @@ from fedihub.federation.actors import find_actor, find_local_actor
 from fedihub.protocol import nodeinfo as nodeinfo_docs
 from fedihub.protocol import webfinger as wf
 from fedihub.protocol.hosts import normalise_host
+from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -76,6 +77,7 @@ async def nodeinfo(request: Request) -> Response:
     if version not in ("2.0", "2.1"):
         raise NotFound("NodeInfo is served as 2.0 and 2.1")
     runtime = runtime_of(request)
+    site = site_info_of(request)
     async with runtime.ctx.sessions() as session:
         coalitions = await count_coalitions(session)
         posts = await count_local_posts(session)
@@ -87,8 +89,9 @@ async def nodeinfo(request: Request) -> Response:
         users_active_halfyear=coalitions,
         local_posts=posts,
         open_registrations=False,
-        node_name=runtime.settings.display_name,
-        metadata={"coalitions": coalitions},
+        node_name=site.name,
+        # nodeDescription sits beside nodeName, where Misskey and the server directories read it.
+        metadata={"coalitions": coalitions, **({"nodeDescription": site.description} if site.description else {})},
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return JSONResponse(doc, media_type=f'application/json; profile="{profile}"', headers=CORS)
