@@ -191,7 +191,7 @@ async def admin_page(request: Request, status_code: int = 200, **extra: Any) -> 
         coalition_rows = await coalitions.list_coalitions(session)
     context = {
         "coalitions": coalition_rows, "accounts": account_rows, "blocks": block_rows,
-        "domain": runtime_of(request).settings.domain, **extra,
+        "domain": runtime_of(request).settings.host, **extra,
     }
     return render(request, "admin/index.html", context, status_code=status_code)
 

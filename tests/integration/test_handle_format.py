@@ -40,6 +40,7 @@ async def test_a_handle_shown_anywhere_is_the_one_a_peer_can_follow(net: Federat
     pages.append((await a.get("/g/tenants", headers={"accept": "text/html"})).text)
     for text in pages:
         assert handles_in(text) == {HANDLE}, handles_in(text)
+    assert "@handle@a.test:8443" in pages[4], "the admin form's hint shows the handle's host with its port"
 
     jrd = (await a.get(f"/.well-known/webfinger?resource=acct:{HANDLE[1:]}")).json()
     assert jrd["subject"] == f"acct:{HANDLE[1:]}", "the subject is the handle the pages show"
