@@ -243,8 +243,9 @@ def parse_call_form(fields: FormFields) -> CallInput:
     data = CallInput(
         title=_one(fields, "title"),
         description=_one(fields, "description"),
-        # A start that could not be read stands in as now, only so that every other field is still checked.
-        start=start or datetime.now(UTC),
+        # A start that could not be read (already reported) stands in as any valid time, only so that
+        # every other field is still checked.
+        start=start or datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC),
         end=end if start else None,
         timezone=tz or "UTC",
         place_name=_one(fields, "place_name"),
