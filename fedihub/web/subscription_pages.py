@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -23,7 +24,8 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def mailing_of(request: Request) -> Mailing:
-    return Mailing.from_settings(runtime_of(request).settings, __version__)
+    mailing = Mailing.from_settings(runtime_of(request).settings, __version__)
+    return dataclasses.replace(mailing, instance_name=site_info_of(request).name)
 
 
 def limiter_of(request: Request) -> SubscribeRateLimiter:
