@@ -10,9 +10,10 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
+from fedihub.accounts.site import check_site_info, find_site_info, save_site_info
 from fedihub.coalitions import Actor
 from fedihub.coalitions import service as coalitions
-from fedihub.errors import FedihubError, FieldErrors, Gone, InvalidInput, NotFound, TooManyAttempts
+from fedihub.errors import FedihubError, FieldErrors, Gone, InvalidForm, InvalidInput, NotFound, TooManyAttempts
 from fedihub.federation import blocks
 from fedihub.federation.actors import local_handle
 from fedihub.web.auth import (
@@ -24,6 +25,7 @@ from fedihub.web.auth import (
     safe_next,
 )
 from fedihub.web.forms import PostedForm, form_errors, read_form
+from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 
 
@@ -103,6 +105,14 @@ def new_account_values(form: PostedForm) -> tuple[dict[str, str], str]:
     return values, password
 
 
+def _site_name(text: str) -> str:
+    """The server's name as the setup form's own field (site_name) reports it."""
+    try:
+        return check_site_info(text, None).name
+    except InvalidForm as exc:
+        raise InvalidInput(exc.errors.get("name", exc.public_message), field="site_name") from None
+
+
 async def setup(request: Request) -> Response:
     """First run: the one-time link printed by `fedihub serve` or `fedihub admin create`."""
     runtime = runtime_of(request)
@@ -110,13 +120,23 @@ async def setup(request: Request) -> Response:
     token = request.path_params["token"]
     async with ctx.sessions() as session:
         await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
+        # The first administrator names the server here; a later one finds it named already.
+        names_site = await find_site_info(session) is None
+    context: dict[str, Any] = {"token": token, "names_site": names_site}
     if request.method == "GET":
-        values = {"username": request.query_params.get("username", "")}
-        return render(request, "auth/setup.html", {"token": token, "values": values})
+        values = {"username": request.query_params.get("username", ""), "site_name": site_info_of(request).name}
+        return render(request, "auth/setup.html", {**context, "values": values})
     form = await read_form(request)
-    values = {"username": form.text("username"), "display_name": form.text("display_name")}
+    values = {"username": form.text("username"), "display_name": form.text("display_name"),
+              "site_name": form.text("site_name")}
     try:
-        values, password = new_account_values(form)
+        errors = FieldErrors()
+        checked = errors.check(new_account_values, form)
+        if names_site and values["site_name"]:
+            errors.check(_site_name, values["site_name"])
+        errors.raise_if_any()
+        assert checked is not None
+        password = checked[1]
         async with ctx.sessions.begin() as session:
             invite = await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
             account = await accounts.create_account(
@@ -124,10 +144,12 @@ async def setup(request: Request) -> Response:
                 display_name=values["display_name"],
             )
             await invites.mark_used(session, invite, account.id, now=ctx.clock())
+            if names_site and values["site_name"]:
+                request.app.state.site.set(await save_site_info(ctx, session, values["site_name"], None))
     except FedihubError as exc:
         if exc.status_code in (404, 410):
             raise
-        return render(request, "auth/setup.html", {"token": token, "values": values, "errors": error_for(exc)},
+        return render(request, "auth/setup.html", {**context, "values": values, "errors": error_for(exc)},
                       status_code=exc.status_code)
     log_in(request, account)
     return redirect("/admin")

@@ -14,7 +14,8 @@ from fedihub.storage.models import SiteSettings
 from tests.integration.cli_helpers import Home, assert_one_error_line, home, migrated_template  # noqa: F401
 from tests.integration.helpers import count_rows
 from tests.integration.manage_helpers import field_error, organizer
-from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.integration.organizers import PASSWORD, Browser, cheap_password_hashing  # noqa: F401  (fixture)
+from tests.integration.test_accounts import setup_link
 from tests.support.network import FederationNet, Instance
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
@@ -101,3 +102,24 @@ def test_the_cli_sets_and_shows_the_name(home: Home) -> None:  # noqa: F811
     assert made.stdout.splitlines() == [f"name: {NAME}", f"description: {DESCRIPTION}"]
     renamed = home.run("site", "set", "--name", "Bay Coalitions")
     assert renamed.stdout.splitlines() == ["name: Bay Coalitions", f"description: {DESCRIPTION}"], "kept"
+
+
+async def test_the_first_administrator_names_the_server_while_creating_their_account(a: Instance) -> None:
+    path = (await setup_link(a) or "").removeprefix("http://a.test")
+    browser = Browser(a)
+    form = await browser.get(path)
+    assert 'id="setup-site_name"' in form.text and 'value="a.test"' in form.text
+
+    refused = await browser.submit(path, path, {"username": "x", "password": PASSWORD, "password_confirm": PASSWORD,
+                                                "site_name": "y" * 101})
+    assert refused.status_code == 400
+    assert "at most 100 characters" in (field_error(refused, "setup-site_name") or "")
+    assert "2 to 32 characters" in (field_error(refused, "setup-username") or ""), "both at once"
+
+    made = await browser.submit(path, path, {"username": "rosa", "password": PASSWORD, "password_confirm": PASSWORD,
+                                             "site_name": NAME})
+    assert made.status_code == 303
+    assert shown(await a.get("/", headers={"accept": "text/html"}))["heading"] == NAME
+    assert (await nodeinfo(a))["nodeName"] == NAME
+    second = (await browser.get("/admin")).text
+    assert "Name and description" in second
