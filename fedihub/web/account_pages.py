@@ -25,7 +25,6 @@ from fedihub.web.auth import (
     safe_next,
 )
 from fedihub.web.forms import PostedForm, form_errors, read_form
-from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 
 
@@ -124,7 +123,7 @@ async def setup(request: Request) -> Response:
         names_site = await find_site_info(session) is None
     context: dict[str, Any] = {"token": token, "names_site": names_site}
     if request.method == "GET":
-        values = {"username": request.query_params.get("username", ""), "site_name": site_info_of(request).name}
+        values = {"username": request.query_params.get("username", "")}
         return render(request, "auth/setup.html", {**context, "values": values})
     form = await read_form(request)
     values = {"username": form.text("username"), "display_name": form.text("display_name"),
