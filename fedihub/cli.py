@@ -25,12 +25,14 @@ from fedihub.commands import discovery as discovery_commands
 from fedihub.commands import hubs as hubs_commands
 from fedihub.commands import network as network_commands
 from fedihub.commands import pledges as pledge_commands
+from fedihub.commands import site as site_commands
 from fedihub.commands.base import FriendlyGroup, configure_logging, load_settings, with_runtime
 from fedihub.commands.images import image_options, read_banner
 from fedihub.errors import InvalidInput
 from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.hubs import two_way
+from fedihub.protocol.webfinger import format_handle
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
 
@@ -159,13 +161,11 @@ async def coalition_create(
     Without --owner only the instance admins manage it until someone is invited as its owner.
     """
     async with runtime.ctx.sessions.begin() as session:
-        account = await accounts.get_account_by_username(session, owner) if owner else None
         actor = await service.create_coalition(
             runtime.ctx, session, handle, name=name, summary=summary, manually_approves_followers=approve_followers
         )
-        if account is not None:
-            await accounts.add_member(session, account.id, actor.id, "owner", now=runtime.ctx.clock())
-    click.echo(f"created @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+        account = await accounts.add_owner(session, actor.id, owner, now=runtime.ctx.clock())
+    click.echo(f"created {format_handle(actor.username or '', actor.domain)}  {actor.uri}")
     if account is not None:
         click.echo(f"owner: {account.username}")
 
@@ -180,7 +180,8 @@ async def coalition_list(runtime: Runtime) -> None:
         click.echo("no coalitions yet: create one with `fedihub coalition create HANDLE --name NAME`")
     for row in rows:
         lock = " (approves followers)" if row.manually_approves_followers else ""
-        click.echo(f"@{row.username}  {row.name}  followers={row.followers} following={row.following}{lock}  {row.uri}")
+        handle = format_handle(row.username, row.domain)
+        click.echo(f"{handle}  {row.name}  followers={row.followers} following={row.following}{lock}  {row.uri}")
 
 
 @coalition.command("requests")
@@ -262,7 +263,8 @@ async def coalition_update(
         _, changed = await save_profile(
             runtime.ctx, session, handle, parse_profile_form({**current, **changes}), banner=banner,
         )
-    click.echo(f"updated @{handle}" if changed else f"@{handle} already had this profile")
+    shown = format_handle(handle.removeprefix("@").lower(), runtime.ctx.host)
+    click.echo(f"updated {shown}" if changed else f"{shown} already had this profile")
 
 
 @coalition.command("delete")
@@ -273,7 +275,7 @@ async def coalition_delete(runtime: Runtime, handle: str) -> None:
     """Delete HANDLE and tell every server that knows it."""
     async with runtime.ctx.sessions.begin() as session:
         await service.delete_coalition(runtime.ctx, session, handle)
-    click.echo(f"deleted @{handle}")
+    click.echo(f"deleted {format_handle(handle.removeprefix('@').lower(), runtime.ctx.host)}")
 
 
 @main.command("post")
@@ -299,6 +301,7 @@ async def delete_post_command(runtime: Runtime, url: str) -> None:
 
 main.add_command(calls_commands.call)
 main.add_command(hubs_commands.hub)
+main.add_command(site_commands.site)
 main.add_command(directory_commands.directory)
 main.add_command(network_commands.follow_command)
 main.add_command(network_commands.unfollow_command)

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class FedihubError(Exception):
@@ -28,6 +33,47 @@ class InvalidInput(FedihubError):
     """The request or command was malformed."""
 
     status_code = 400
+
+
+class InvalidForm(InvalidInput):
+    """Several fields of a form are wrong; ``errors`` maps each field to its message, in form order."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        first_field = next(iter(errors))
+        # One sentence for the places that show one (the CLI's error line); pages list ``errors``.
+        super().__init__("; ".join(errors.values()), field=first_field or None)
+        self.errors = dict(errors)
+
+
+class FieldErrors:
+    """Collects every field error of a form before answering, so a person fixes them all in one go.
+
+    ``check`` runs one validator and keeps its InvalidInput (by field) instead of stopping there;
+    ``raise_if_any`` then raises one InvalidForm carrying them all.
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)  # the first problem of a field is the one to fix first
+
+    def check(self, validate: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        try:
+            return validate(*args, **kwargs)
+        except InvalidForm as exc:
+            for field, message in exc.errors.items():
+                self.add(field, message)
+        except InvalidInput as exc:
+            self.add(exc.field or "", exc.public_message)
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidForm(self.errors)
 
 
 class MalformedActivity(InvalidInput):

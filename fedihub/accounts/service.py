@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts import passwords
-from fedihub.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from fedihub.errors import Conflict, FieldErrors, InvalidInput, NotFound, PermissionDenied
 from fedihub.mail.outbox import check_address
 from fedihub.protocol.limits import MAX_NAME
 from fedihub.storage.models import Account, Actor, Membership
@@ -92,6 +92,23 @@ async def admin_exists(session: AsyncSession) -> bool:
     return bool(count)
 
 
+def _check_display_name(display_name: str | None) -> None:
+    if len((display_name or "").strip()) > MAX_DISPLAY_NAME:
+        raise InvalidInput(f"the name is too long: at most {MAX_DISPLAY_NAME} characters", field="display_name")
+
+
+def check_new_account(username: str, password: str, display_name: str | None, *, confirm: str | None = None) -> None:
+    """Every rule of a new account at once (InvalidForm naming each bad field); ``confirm`` is the
+    password typed again, when a form asks for it."""
+    errors = FieldErrors()
+    errors.check(normalise_username, username)
+    errors.check(passwords.check_password_rules, password)
+    if confirm is not None and confirm != password:
+        errors.add("password_confirm", "the two passwords are not the same")
+    errors.check(_check_display_name, display_name)
+    errors.raise_if_any()
+
+
 async def create_account(
     session: AsyncSession,
     username: str,
@@ -101,12 +118,10 @@ async def create_account(
     is_admin: bool = False,
     display_name: str | None = None,
 ) -> Account:
-    """A new account (validated); the caller commits. Raises InvalidInput or Conflict with a field."""
+    """A new account (validated); the caller commits. Raises InvalidForm or Conflict with a field."""
+    check_new_account(username, password, display_name)
     username = normalise_username(username)
-    passwords.check_password_rules(password)
     display_name = (display_name or "").strip() or None
-    if display_name and len(display_name) > MAX_DISPLAY_NAME:
-        raise InvalidInput(f"the name is too long: at most {MAX_DISPLAY_NAME} characters", field="display_name")
     if await find_account_by_username(session, username) is not None:
         raise Conflict(f"the username {username} is taken: choose another", field="username")
     account = Account(
@@ -212,6 +227,16 @@ async def add_member(session: AsyncSession, account_id: int, actor_id: int, role
         membership.role = role
     await session.flush()
     return membership
+
+
+async def add_owner(session: AsyncSession, actor_id: int, username: str | None, *, now: datetime) -> Account | None:
+    """Make the named existing account an owner of the coalition or hub (the CLI's ``--owner``);
+    None when no name was given, so the caller can say the actor is ownerless. NotFound for an unknown name."""
+    if not username:
+        return None
+    account = await get_account_by_username(session, username)
+    await add_member(session, account.id, actor_id, "owner", now=now)
+    return account
 
 
 async def remove_member(session: AsyncSession, actor_id: int, account_id: int, *, remover_role: str) -> None:

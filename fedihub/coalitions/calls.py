@@ -20,7 +20,7 @@ from fedihub.coalitions.banners import BannerChoice, apply_banner, media_type_of
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import normalise_movements
 from fedihub.coalitions.replies import replies_collection
-from fedihub.errors import Conflict, InvalidInput, NotFound
+from fedihub.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
@@ -131,31 +131,39 @@ def _check_time(value: datetime, name: str) -> None:
         raise InvalidInput(f"choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
 
 
-def validate_call(data: CallInput) -> CallInput:
-    """The same rules for every way in (form, CLI, code): a normalised copy, or InvalidInput."""
-    title = _title(data.title)
-    description = _description(data.description)
-    tz = _timezone(data.timezone)
-    _check_time(data.start, "start")
-    if data.end is not None:
-        _check_time(data.end, "end")
-        if data.end <= data.start:
+def _end(start: datetime, end: datetime | None) -> None:
+    if end is not None:
+        _check_time(end, "end")
+        if end <= start:
             raise InvalidInput("the end must be after the start", field="end")
-    place_name = _optional(data.place_name, "place_name", MAX_PLACE, "the place name")
-    address = _optional(data.address, "address", MAX_ADDRESS, "the address")
-    online_url = _online_url(data.online_url)
-    if not (place_name or address or online_url):
-        raise InvalidInput("give a place, an online link, or both", field="place_name")
+
+
+def validate_call(data: CallInput) -> CallInput:
+    """The same rules for every way in (form, CLI, code): a normalised copy, or InvalidForm naming
+    every bad field."""
+    errors = FieldErrors()
+    title = errors.check(_title, data.title)
+    description = errors.check(_description, data.description)
+    tz = errors.check(_timezone, data.timezone)
+    errors.check(_check_time, data.start, "start")
+    errors.check(_end, data.start, data.end)
+    place_name = errors.check(_optional, data.place_name, "place_name", MAX_PLACE, "the place name")
+    address = errors.check(_optional, data.address, "address", MAX_ADDRESS, "the address")
+    online_url = errors.check(_online_url, data.online_url)
+    if not (place_name or address or online_url or {"place_name", "address", "online_url"} & errors.errors.keys()):
+        errors.add("place_name", "give a place, an online link, or both")
     # Stored in a hashtag's shape, so this server's hubs, feeds and directory match a call's
     # movements as every follower's server matches the hashtags it receives.
-    movements = normalise_movements(data.movements, field="movements", suggest=False)
-    region_city = _optional(data.region_city, "region_city", MAX_REGION, "the city")
-    region_state = _optional(data.region_state, "region_state", MAX_REGION, "the state or province")
-    region_country = _optional(data.region_country, "region_country", MAX_REGION, "the country")
-    latitude, longitude = _coordinates(data.latitude, data.longitude)
+    movements = errors.check(normalise_movements, data.movements, field="movements", suggest=False)
+    region_city = errors.check(_optional, data.region_city, "region_city", MAX_REGION, "the city")
+    region_state = errors.check(_optional, data.region_state, "region_state", MAX_REGION, "the state or province")
+    region_country = errors.check(_optional, data.region_country, "region_country", MAX_REGION, "the country")
+    coordinates = errors.check(_coordinates, data.latitude, data.longitude)
+    errors.raise_if_any()
+    assert title is not None and description is not None and tz is not None and coordinates is not None
     return dataclasses.replace(
         data, title=title, description=description, timezone=tz, place_name=place_name, address=address,
-        online_url=online_url, movements=movements, latitude=latitude, longitude=longitude,
+        online_url=online_url, movements=movements or [], latitude=coordinates[0], longitude=coordinates[1],
         region_city=region_city, region_state=region_state, region_country=region_country,
     )
 
@@ -215,25 +223,32 @@ def _number(fields: FormFields, name: str) -> float | None:
     return number
 
 
-def parse_call_form(fields: FormFields) -> CallInput:
-    """A CallInput from HTML form values; InvalidInput(field=…) names the first bad field."""
-    title = _title(_one(fields, "title"))
-    description = _description(_one(fields, "description"))
-    tz = _timezone(_one(fields, "timezone"))
+def _start(fields: FormFields, tz: str) -> datetime:
     if not _one(fields, "start").strip():
         raise InvalidInput("give the date and time it starts", field="start")
-    start = parse_local_datetime(_one(fields, "start"), tz, "start")
+    return parse_local_datetime(_one(fields, "start"), tz, "start")
+
+
+def parse_call_form(fields: FormFields) -> CallInput:
+    """A CallInput from HTML form values; InvalidForm names every bad field at once."""
+    errors = FieldErrors()
+    tz = errors.check(_timezone, _one(fields, "timezone"))
+    start = errors.check(_start, fields, tz or "UTC")
     end_text = _one(fields, "end").strip()
-    end = parse_local_datetime(end_text, tz, "end") if end_text else None
+    end = errors.check(parse_local_datetime, end_text, tz or "UTC", "end") if end_text else None
+    latitude = errors.check(_number, fields, "latitude")
+    longitude = errors.check(_number, fields, "longitude")
     # Checkboxes send one movement each, the free "tags" field a comma-separated list; both may
     # also come comma-separated from to_form_fields.
     movements = [item for name in ("movements", "tags") for value in _many(fields, name) for item in value.split(",")]
     data = CallInput(
-        title=title,
-        description=description,
-        start=start,
-        end=end,
-        timezone=tz,
+        title=_one(fields, "title"),
+        description=_one(fields, "description"),
+        # A start that could not be read (already reported) stands in as any valid time, only so that
+        # every other field is still checked.
+        start=start or datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC),
+        end=end if start else None,
+        timezone=tz or "UTC",
         place_name=_one(fields, "place_name"),
         address=_one(fields, "address"),
         online_url=_one(fields, "online_url"),
@@ -241,10 +256,13 @@ def parse_call_form(fields: FormFields) -> CallInput:
         region_city=_one(fields, "region_city"),
         region_state=_one(fields, "region_state"),
         region_country=_one(fields, "region_country"),
-        latitude=_number(fields, "latitude"),
-        longitude=_number(fields, "longitude"),
+        latitude=latitude,
+        longitude=longitude,
     )
-    return validate_call(data)
+    checked = errors.check(validate_call, data)
+    errors.raise_if_any()
+    assert checked is not None
+    return checked
 
 
 def to_form_fields(call: StoredObject) -> dict[str, str]:

@@ -16,7 +16,7 @@ from fedihub.coalitions.banners import BannerChoice, apply_banner
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.service import MAX_NAME, publish_actor_update
-from fedihub.errors import InvalidInput
+from fedihub.errors import FieldErrors, InvalidInput
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.follows import accept_follow
@@ -94,35 +94,48 @@ def parse_website(text: str) -> str | None:
     return text
 
 
-def parse_profile_form(fields: FormFields) -> ProfileInput:
-    """Build and check a profile from HTML form values; raises InvalidInput for the first bad field."""
+def _name(fields: FormFields) -> str:
     name = clean_line(_value(fields, "name"))
     if not name:
         raise InvalidInput("the coalition needs a display name", field="name")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"the display name has at most {MAX_NAME} characters", field="name")
+    return name
+
+
+def _summary(fields: FormFields) -> str:
     summary = _value(fields, "summary").replace("\r\n", "\n").strip()
     if len(summary) > MAX_SUMMARY:
         raise InvalidInput(f"the description has at most {MAX_SUMMARY} characters", field="summary")
-    movements = parse_movements(_values(fields, "movements"), _value(fields, "tags"))
-    city = _optional_line(fields, "region_city", "the city")
-    state = _optional_line(fields, "region_state", "the state or province")
-    country = _optional_line(fields, "region_country", "the country")
-    latitude = _coordinate(fields, "latitude", "the latitude", 90.0)
-    longitude = _coordinate(fields, "longitude", "the longitude", 180.0)
+    return summary
+
+
+def parse_profile_form(fields: FormFields) -> ProfileInput:
+    """Build and check a profile from HTML form values; InvalidForm names every bad field at once."""
+    errors = FieldErrors()
+    name = errors.check(_name, fields)
+    summary = errors.check(_summary, fields)
+    movements = errors.check(parse_movements, _values(fields, "movements"), _value(fields, "tags"))
+    city = errors.check(_optional_line, fields, "region_city", "the city")
+    state = errors.check(_optional_line, fields, "region_state", "the state or province")
+    country = errors.check(_optional_line, fields, "region_country", "the country")
+    latitude = errors.check(_coordinate, fields, "latitude", "the latitude", 90.0)
+    longitude = errors.check(_coordinate, fields, "longitude", "the longitude", 180.0)
     if (latitude is None) != (longitude is None):
         missing = "longitude" if longitude is None else "latitude"
-        raise InvalidInput("give both latitude and longitude, or neither", field=missing)
+        errors.add(missing, "give both latitude and longitude, or neither")
+    website = errors.check(parse_website, _value(fields, "website"))
+    errors.raise_if_any()
     return ProfileInput(
-        name=name,
-        summary_source=summary,
-        movements=movements,
+        name=name or "",
+        summary_source=summary or "",
+        movements=movements or [],
         region_city=city,
         region_state=state,
         region_country=country,
         latitude=latitude,
         longitude=longitude,
-        website=parse_website(_value(fields, "website")),
+        website=website,
         manually_approves_followers=_value(fields, "manually_approves_followers") not in ("", "0", "off", "false"),
     )
 

@@ -37,6 +37,7 @@ class CoalitionSummary:
     followers: int
     following: int
     manually_approves_followers: bool
+    domain: str = ""  # the host of its handle, as in its id
 
 
 async def create_coalition(
@@ -51,7 +52,7 @@ async def create_coalition(
     """A new coalition: a local Group actor with its own key (summary is Markdown); the caller commits."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters")
+        raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters", field="name")
     actor = await create_local_actor(
         ctx,
         session,
@@ -86,6 +87,7 @@ async def list_coalitions(session: AsyncSession) -> Sequence[CoalitionSummary]:
             followers=await count_followers(session, a.id),
             following=await count_following(session, a.id),
             manually_approves_followers=a.manually_approves_followers,
+            domain=a.domain,
         )
         for a in actors
     ]

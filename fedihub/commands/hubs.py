@@ -11,6 +11,7 @@ from fedihub.federation.actors import resolve_target
 from fedihub.hubs import membership, two_way
 from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
+from fedihub.protocol.webfinger import format_handle
 
 
 @click.group()
@@ -34,14 +35,12 @@ async def hub_create(
 ) -> None:
     """Create a hub with the handle HANDLE."""
     async with runtime.ctx.sessions.begin() as session:
-        account = await accounts.get_account_by_username(session, owner) if owner else None
         actor = await hubs.create_hub(
             runtime.ctx, session, handle, name=name, scope=scope, region=region, movements=movements,
             regions=regions, calls_only=calls_only,
         )
-        if account is not None:
-            await accounts.add_member(session, account.id, actor.id, "owner", now=runtime.ctx.clock())
-    click.echo(f"created hub @{actor.username}@{runtime.settings.domain}  {actor.uri}")
+        account = await accounts.add_owner(session, actor.id, owner, now=runtime.ctx.clock())
+    click.echo(f"created hub {format_handle(actor.username or '', actor.domain)}  {actor.uri}")
     if account is not None:
         click.echo(f"owner: {account.username}")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import unicodedata
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -47,18 +49,36 @@ async def get_local_actor(session: AsyncSession, username: str) -> Actor:
     return actor
 
 
+HANDLE_RULES = "letters, digits and _, with . or - only between them"
+
+
+def suggest_handle(typed: str) -> str | None:
+    """A valid handle close to what was typed ("Tenants Union!" → ``tenants-union``), or None.
+
+    Accents are folded (``café`` → ``cafe``) and every run of other characters becomes one ``-``.
+    """
+    folded = unicodedata.normalize("NFKD", typed).encode("ascii", "ignore").decode().lower()
+    suggestion = re.sub(r"[^a-z0-9_]+", "-", folded).strip("-")[:USERNAME_MAX].strip("-")
+    return suggestion or None
+
+
 def local_handle(typed: str, host: str) -> str:
     """The user name of a new local actor as typed: ``tenants``, ``@tenants`` or ``@tenants@<this host>``.
 
     People copy handles as they see them, with the ``@``; keeping it made a permanent ``@@tenants``.
+    An invalid one is answered with the rules and, when one exists, a valid handle to use instead.
     """
     text = typed.strip().removeprefix("@")
     name, sep, rest = text.partition("@")
-    if sep and not name:
-        raise InvalidInput(f"{typed.strip()!r} is not a valid user name: start with a letter or digit")
-    if sep and rest.lower() != host.lower():
-        raise InvalidInput(f"a new coalition's handle is the part before @{host}: type just {name!r}")
-    webfinger.parse_handle(f"{name}@{host}")  # same grammar as Mastodon's
+    if sep and name and rest.lower() not in (host.lower(), host.lower().partition(":")[0]):
+        raise InvalidInput(f"a new coalition's handle is the part before @{host}: type just {name!r}", field="handle")
+    try:
+        webfinger.parse_handle(f"{name}@{host}")  # same grammar as Mastodon's
+    except InvalidInput:
+        suggestion = suggest_handle(name or rest)
+        hint = f": try {suggestion!r}" if suggestion else ""
+        message = f"{typed.strip()!r} is not a valid handle; use {HANDLE_RULES}{hint}"
+        raise InvalidInput(message, field="handle") from None
     return name.lower()
 
 
@@ -79,9 +99,9 @@ async def create_local_actor(
     """
     username = local_handle(username, ctx.host)
     if len(username) > USERNAME_MAX:
-        raise InvalidInput(f"a handle has at most {USERNAME_MAX} characters")
+        raise InvalidInput(f"a handle has at most {USERNAME_MAX} characters", field="handle")
     if await find_local_actor(session, username) is not None:
-        raise Conflict(f"the handle {username!r} is already taken on this server")
+        raise Conflict(f"the handle {username!r} is already taken on this server", field="handle")
     keys = await asyncio.to_thread(generate_key_pair)
     uri = uri or ctx.urls.actor(username)
     now = ctx.clock()
@@ -171,7 +191,7 @@ def build_local_actor_document(ctx: FederationContext, actor: Actor) -> dict:
         indexable=actor.discoverable,
         icon_url=actor.icon_url,
         icon_media_type="image/png" if actor.icon_url and ctx.urls.is_local(actor.icon_url) else None,
-        webfinger=f"{username}@{urlsplit(ctx.base_url).hostname}",
+        webfinger=f"{username}@{ctx.host}",
         extra=ctx.actor_parts.document_extra(actor),
     )
 

@@ -80,7 +80,6 @@ def call_json(row: StoredObject, *, page: str, rollup: Rollup, local_domain: str
     """One call: times in its own zone with their offset, what the page shows, and the roll-up counts."""
     zone_name, zone = _zone(row)
     author = row.author
-    domain = local_domain if author.is_local else author.domain
     has_point = row.latitude is not None and row.longitude is not None
     return {
         "id": row.uri,
@@ -99,7 +98,7 @@ def call_json(row: StoredObject, *, page: str, rollup: Rollup, local_domain: str
         "coordinates": {"latitude": row.latitude, "longitude": row.longitude} if has_point else None,
         "organizer": {
             "id": author.uri, "name": author.name or author.username,
-            "handle": f"{author.username}@{domain}" if author.username else None,
+            "handle": author.handle if author.username else None,
             "url": http_url(author.url) or author.uri,
         },
         # "count" is vouched pledges only (the headline); unvouched ones are counted apart.

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.service import publish_actor_update
 from fedihub.directory.listing import mark_discovered
-from fedihub.errors import Conflict, InvalidInput, NotFound
+from fedihub.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from fedihub.federation import follows
 from fedihub.federation.actors import create_local_actor
 from fedihub.federation.context import FederationContext
@@ -70,6 +70,21 @@ def _check_scope(scope: str) -> None:
         raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}", field="scope")
 
 
+def _check_region(region: str | None, field: str) -> None:
+    if len((region or "").strip()) > MAX_REGION:
+        raise InvalidInput(f"a region has at most {MAX_REGION} characters", field=field)
+
+
+def check_rules(scope: str, region: str | None, regions: Sequence[str]) -> None:
+    """A hub's scope, region and region filters, every bad one named at once (InvalidForm)."""
+    errors = FieldErrors()
+    errors.check(_check_scope, scope)
+    errors.check(_check_region, region, "region")
+    for value in _clean_list(regions):
+        errors.check(_check_region, value, "regions")
+    errors.raise_if_any()
+
+
 async def update_rules(
     ctx: FederationContext,
     session: AsyncSession,
@@ -82,13 +97,9 @@ async def update_rules(
     calls_only: bool,
 ) -> bool:
     """Store a hub's scope, region and boost rules; followers get Update when the public part changed."""
-    _check_scope(scope)
+    check_rules(scope, region, regions)
     region = (region or "").strip() or None
-    if region is not None and len(region) > MAX_REGION:
-        raise InvalidInput(f"a region has at most {MAX_REGION} characters", field="region")
     cleaned = _clean_list(regions)
-    if any(len(value) > MAX_REGION for value in cleaned):
-        raise InvalidInput(f"a region has at most {MAX_REGION} characters", field="regions")
     hub = await membership.get_local_hub(session, username)
     public_changed = (hub_scope_of(hub), hub_region_of(hub)) != (scope, region)
     old = hub.hub_settings

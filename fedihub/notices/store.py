@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.protocol.urls import http_url
+from fedihub.protocol.webfinger import format_handle
 from fedihub.storage.models import Actor, Notice, NoticeRead, StoredObject
 
 # Rows a list shows: older ones stay until retention prunes them, but nobody scrolls that far.
@@ -19,7 +20,7 @@ MAX_KEY = 2048
 def party_fields(party: Actor | None) -> dict[str, str | None]:
     if party is None:
         return {"party_uri": None, "party_name": None, "party_url": None}
-    name = party.name or (f"{party.username}@{party.domain}" if party.username else party.uri)
+    name = party.name or (format_handle(party.username, party.domain) if party.username else party.uri)
     # Another server's word: only a web link is ever put in an href (no javascript: or data: URL).
     return {"party_uri": party.uri, "party_name": name, "party_url": http_url(party.url) or http_url(party.uri)}
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedihub.coalitions.calls import MAX_PLACE, MAX_TITLE, parse_local_datetime
-from fedihub.errors import InvalidInput
+from fedihub.errors import InvalidForm, InvalidInput
 from fedihub.places.gazetteer import find_place
 from fedihub.protocol.limits import MAX_ACTION_DESCRIPTION, MAX_ADDRESS
 from fedihub.protocol.urls import http_url_problem
@@ -34,10 +34,10 @@ class LocalActionInput:
     online_url: str = ""
 
 
-class IncompleteAction(InvalidInput):
-    """Some of a local action's title, start and place were given, not all three.
+class IncompleteAction(InvalidForm):
+    """Some of a local action's title, start and place (or online link) were given, not all three.
 
-    ``field`` names the first one missing; a command line names its own options instead.
+    ``errors`` names every missing one (``field`` the first); a command line names its own options instead.
     """
 
 
@@ -101,12 +101,16 @@ def read_local_action(
     others = (end, description, address, latitude, longitude, link)
     if not (title or start or place or any(value and value.strip() for value in others)):
         return None
-    if not title:
-        raise IncompleteAction("give your local action a title, or leave all its fields empty", field="action_title")
-    if not start:
-        raise IncompleteAction("when does your local action start?", field="action_start")
-    if not place and not link:
-        raise IncompleteAction("where does your local action happen?", field="action_place")
+    missing = {
+        field: message for field, message, given in (
+            ("action_title", "give your local action a title, or leave all its fields empty", title),
+            ("action_start", "when does your local action start?", start),
+            ("action_place", "where does your local action happen?", place or link),
+        ) if not given
+    }
+    if missing:
+        # Every missing part named at once (the form shows each next to its field).
+        raise IncompleteAction(missing)
     zone = (timezone or "").strip() or default_timezone or "UTC"
     try:
         moment = parse_local_datetime(start, zone, "action_start")
@@ -127,8 +131,8 @@ def read_local_action(
                            field="action_description")
     lat, lon = _coordinate(latitude, "action_latitude", 90), _coordinate(longitude, "action_longitude", 180)
     if (lat is None) != (lon is None):
-        missing = "action_longitude" if lon is None else "action_latitude"
-        raise InvalidInput("give the latitude and the longitude together, or neither", field=missing)
+        absent = "action_longitude" if lon is None else "action_latitude"
+        raise InvalidInput("give the latitude and the longitude together, or neither", field=absent)
     point = find_action_coordinates(place=place, address=street, latitude=lat, longitude=lon)
     return LocalActionInput(
         title=title, start=moment, timezone=zone, place=place, end=ends, description=text, address=street,

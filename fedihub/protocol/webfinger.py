@@ -49,6 +49,15 @@ def _normalise_host(host: str) -> str:
     return ascii_host
 
 
+def format_handle(username: str, host: str) -> str:
+    """``@name@host``, the one way a handle is shown (pages, mail, notices, the CLI).
+
+    ``host`` is the authority of the actor's id: its port stays when it has one, since that handle is
+    what another server sends to WebFinger, and without the port it would ask the wrong server.
+    """
+    return f"@{username}@{host}"
+
+
 def parse_handle(text: str) -> tuple[str, str]:
     """``name@host``, ``@name@host`` or ``acct:name@host`` → (name, lowercased host)."""
     handle = text.strip()

@@ -888,3 +888,17 @@ class NoticeMail(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True,
                                            index=True)
     queued_at: Mapped[datetime]
+
+
+class SiteSettings(Base):
+    """The instance's own name and description, as its admins set them (owner: accounts/site.py).
+
+    One row at most (id 1); without it the FEDIHUB_INSTANCE_NAME setting, else the host, names the instance.
+    """
+
+    __tablename__ = "site_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime]

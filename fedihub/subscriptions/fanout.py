@@ -9,6 +9,7 @@ several subscriptions that list the call (a coalition and the hub that carries i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.accounts.site import find_site_info
 from fedihub.federation.context import FederationContext
 from fedihub.feeds.queries import movement_condition, public_only, region_condition
 from fedihub.mail.outbox import enqueue_mail
@@ -186,6 +188,10 @@ def fanout_job(mailing: Mailing) -> Callable[[FederationContext, Mapping[str, An
     async def run(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
         call_uri = str(payload.get("call") or "")
         if call_uri:
-            await fan_out(ctx, mailing, call_uri)
+            # The name the admins gave the instance since this worker started signs the mail too.
+            async with ctx.sessions() as session:
+                site = await find_site_info(session)
+            named = dataclasses.replace(mailing, instance_name=site.name) if site else mailing
+            await fan_out(ctx, named, call_uri)
 
     return run

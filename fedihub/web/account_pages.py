@@ -10,10 +10,12 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import invites
 from fedihub.accounts import service as accounts
+from fedihub.accounts.site import check_site_info, find_site_info, save_site_info
 from fedihub.coalitions import Actor
 from fedihub.coalitions import service as coalitions
-from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound, TooManyAttempts
+from fedihub.errors import FedihubError, FieldErrors, Gone, InvalidForm, InvalidInput, NotFound, TooManyAttempts
 from fedihub.federation import blocks
+from fedihub.federation.actors import local_handle
 from fedihub.web.auth import (
     log_in,
     log_out,
@@ -22,7 +24,7 @@ from fedihub.web.auth import (
     require_instance_admin,
     safe_next,
 )
-from fedihub.web.forms import PostedForm, read_form
+from fedihub.web.forms import PostedForm, form_errors, read_form
 from fedihub.web.state import runtime_of
 
 
@@ -40,9 +42,8 @@ def redirect(url: str) -> Response:
 
 
 def error_for(exc: FedihubError) -> dict[str, str]:
-    """The error keyed by its form field ("" for the whole form), as a sentence."""
-    text = exc.public_message
-    return {exc.field or "": text[:1].upper() + text[1:]}
+    """Every error keyed by its form field ("" for the whole form), each as a sentence."""
+    return {field: text[:1].upper() + text[1:] for field, text in form_errors(exc).items()}
 
 
 def client_address(request: Request) -> str:
@@ -94,12 +95,21 @@ async def logout(request: Request) -> Response:
 
 
 def new_account_values(form: PostedForm) -> tuple[dict[str, str], str]:
-    """The form's visible values, and the password once both copies match."""
+    """The form's visible values, and the password once every field checks out (InvalidForm names each bad one)."""
     values = {"username": form.text("username"), "display_name": form.text("display_name")}
-    password, again = form.text("password", strip=False), form.text("password_confirm", strip=False)
-    if password != again:
-        raise InvalidInput("the two passwords are not the same", field="password_confirm")
+    password = form.text("password", strip=False)
+    accounts.check_new_account(
+        values["username"], password, values["display_name"], confirm=form.text("password_confirm", strip=False)
+    )
     return values, password
+
+
+def _site_name(text: str) -> str:
+    """The server's name as the setup form's own field (site_name) reports it."""
+    try:
+        return check_site_info(text, None).name
+    except InvalidForm as exc:
+        raise InvalidInput(exc.errors.get("name", exc.public_message), field="site_name") from None
 
 
 async def setup(request: Request) -> Response:
@@ -109,13 +119,23 @@ async def setup(request: Request) -> Response:
     token = request.path_params["token"]
     async with ctx.sessions() as session:
         await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
+        # The first administrator names the server here; a later one finds it named already.
+        names_site = await find_site_info(session) is None
+    context: dict[str, Any] = {"token": token, "names_site": names_site}
     if request.method == "GET":
         values = {"username": request.query_params.get("username", "")}
-        return render(request, "auth/setup.html", {"token": token, "values": values})
+        return render(request, "auth/setup.html", {**context, "values": values})
     form = await read_form(request)
-    values = {"username": form.text("username"), "display_name": form.text("display_name")}
+    values = {"username": form.text("username"), "display_name": form.text("display_name"),
+              "site_name": form.text("site_name")}
     try:
-        values, password = new_account_values(form)
+        errors = FieldErrors()
+        checked = errors.check(new_account_values, form)
+        if names_site and values["site_name"]:
+            errors.check(_site_name, values["site_name"])
+        errors.raise_if_any()
+        assert checked is not None
+        password = checked[1]
         async with ctx.sessions.begin() as session:
             invite = await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
             account = await accounts.create_account(
@@ -123,10 +143,12 @@ async def setup(request: Request) -> Response:
                 display_name=values["display_name"],
             )
             await invites.mark_used(session, invite, account.id, now=ctx.clock())
+            if names_site and values["site_name"]:
+                request.app.state.site.set(await save_site_info(ctx, session, values["site_name"], None))
     except FedihubError as exc:
         if exc.status_code in (404, 410):
             raise
-        return render(request, "auth/setup.html", {"token": token, "values": values, "errors": error_for(exc)},
+        return render(request, "auth/setup.html", {**context, "values": values, "errors": error_for(exc)},
                       status_code=exc.status_code)
     log_in(request, account)
     return redirect("/admin")
@@ -190,7 +212,7 @@ async def admin_page(request: Request, status_code: int = 200, **extra: Any) -> 
         coalition_rows = await coalitions.list_coalitions(session)
     context = {
         "coalitions": coalition_rows, "accounts": account_rows, "blocks": block_rows,
-        "domain": runtime_of(request).settings.domain, **extra,
+        "domain": runtime_of(request).settings.host, **extra,
     }
     return render(request, "admin/index.html", context, status_code=status_code)
 
@@ -206,17 +228,17 @@ async def admin_create_coalition(request: Request) -> Response:
     ctx = runtime_of(request).ctx
     values = {"handle": form.text("handle").lower(), "name": form.text("name"), "summary": form.text("summary")}
     try:
-        form.required("handle", "give the coalition a handle")
-        form.required("name", "give the coalition a display name")
+        errors = FieldErrors()
+        if errors.check(form.required, "handle", "give the coalition a handle"):
+            errors.check(local_handle, values["handle"], ctx.host)
+        errors.check(form.required, "name", "give the coalition a display name")
+        errors.raise_if_any()
         # The coalition and its first owner together: never a coalition nobody can manage.
         async with ctx.sessions.begin() as session:
             actor = await coalitions.create_coalition(
                 ctx, session, values["handle"], name=values["name"], summary=values["summary"] or None
             )
             await accounts.add_member(session, account.id, actor.id, "owner", now=ctx.clock())
-    except InvalidInput as exc:
-        exc.field = exc.field or ("name" if "display name" in exc.public_message else "handle")
-        return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))
     except FedihubError as exc:
         exc.field = exc.field or "handle"
         return await admin_page(request, exc.status_code, forms="coalition", values=values, errors=error_for(exc))

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
+from fedihub.accounts.site import SiteInfo, SiteInfoCache
 from fedihub.coalitions.movements import movement_label
 from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.metrics import Metrics
@@ -36,6 +37,7 @@ from fedihub.web import (
     pages,
     pledge_pages,
     remote_calls,
+    site_admin,
     subscription_admin,
     subscription_pages,
     wellknown,
@@ -45,13 +47,16 @@ from fedihub.web.conditional import ConditionalGetMiddleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.metrics_endpoint import RequestTimingMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
+from fedihub.web.site_info import SiteInfoMiddleware, site_context
+from fedihub.web.views import handle_of
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 
 
 def build_templates(settings: Settings) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    # The instance's name and description come per request (the admins may change them; site_info.py).
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[site_context])
     templates.env.globals.update(
         instance_name=settings.display_name, base_url=settings.base_url, version=__version__,
         # E-mail subscription forms are shown only when this server sends mail.
@@ -60,6 +65,8 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     install_template_globals(templates)
     # `{{ tag | movement }}`: a suggested movement's label ("Fight for $15"), any other tag as #tag.
     templates.env.filters["movement"] = movement_label
+    # `{{ actor | handle }}`: @name@host, the one way a handle is shown (views.handle_of).
+    templates.env.filters["handle"] = handle_of
     return templates
 
 
@@ -98,6 +105,7 @@ def build_routes() -> list[Any]:
         *manage_hubs.routes(),
         *moderation_pages.routes(),
         *subscription_admin.routes(),
+        *site_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
         *metrics_endpoint.routes(),
@@ -115,6 +123,7 @@ def build_web_app(
             *timing, Middleware(ConditionalGetMiddleware), Middleware(SecurityHeadersMiddleware),
             *session_middleware(settings),
             Middleware(CrashPageMiddleware),
+            Middleware(SiteInfoMiddleware),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
@@ -122,6 +131,7 @@ def build_web_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.templates = build_templates(settings)
+    app.state.site = SiteInfoCache(SiteInfo(settings.display_name))
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     app.state.geocoder = build_geocoder(settings)

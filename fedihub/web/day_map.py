@@ -8,10 +8,10 @@ from collections.abc import Iterable, Sequence
 
 import anyio.to_thread
 
+from fedihub.federation.objects import StoredObject
 from fedihub.maps.draw import DrawnMap, Marker, draw_map
 from fedihub.pledges.rollup import Rollup
 from fedihub.protocol.urls import http_url
-from fedihub.storage.models import StoredObject
 
 # Every local action of a national day can be on one map; past this the map would be a blot.
 MAX_MARKS = 500

@@ -21,6 +21,7 @@ from fedihub.feeds.queries import filter_conditions, page_of_calls, parse_filter
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges.queries import rollup_of
 from fedihub.protocol.urls import http_url
+from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 from fedihub.web.views import remote_call_path
 
@@ -68,7 +69,7 @@ async def instance_calendar(request: Request) -> Response:
     async with runtime.ctx.sessions() as session:
         body = await calendars.instance_calendar(
             session, filters, now=runtime.ctx.clock(), version=__version__,
-            instance_name=runtime.settings.display_name, local_domain=runtime.settings.domain,
+            instance_name=site_info_of(request).name, local_domain=runtime.settings.domain,
         )
     return cached(request, body.encode(), ics.CONTENT_TYPE)
 

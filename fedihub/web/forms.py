@@ -12,6 +12,10 @@ asks the ``PostedForm`` for what it expects:
   show again with its errors (the CSRF token left out, files as "");
 - ``await form.upload("avatar", max_bytes=…)``: a chosen file's bytes, None when no file was chosen,
   PayloadTooLarge naming the field when it is larger.
+
+A page that fails shows every error at once: ``form_errors(exc, known)`` turns an InvalidForm (many
+fields, from ``FieldErrors``) or a single error into {field: message}, "" for the whole form; the
+templates' ``form_alert`` lists them, each linked to its field.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from markupsafe import Markup, escape
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from fedihub.errors import InvalidInput, PayloadTooLarge, PermissionDenied
+from fedihub.errors import FedihubError, InvalidForm, InvalidInput, PayloadTooLarge, PermissionDenied
 
 CSRF_FIELD = "csrf_token"
 # Avatars may be 2 MB; anything up to this reaches the page's own size check and its message.
@@ -68,6 +72,20 @@ def text_fields(form: FormData, multi: Iterable[str] = ()) -> Fields:
         values = [v for v in form.getlist(key) if isinstance(v, str)]
         fields[key] = values if key in multi else (values[0] if values else "")
     return fields
+
+
+def form_errors(exc: FedihubError, known: Iterable[str] | None = None, default: str = "") -> dict[str, str]:
+    """Each message keyed by the field it is about, in the order of ``known`` (the page's fields, top
+    to bottom), so the summary reads like the form; a field the page does not show goes to ``default``
+    ("" is the whole form)."""
+    found = exc.errors if isinstance(exc, InvalidForm) else {exc.field or "": exc.public_message}
+    order = {field: place for place, field in enumerate(known)} if known is not None else None
+    errors: dict[str, str] = {}
+    for field, message in found.items():
+        errors.setdefault(field if order is None or field in order else default, message)
+    if order is None:
+        return errors
+    return dict(sorted(errors.items(), key=lambda item: order.get(item[0], -1)))
 
 
 @dataclass(frozen=True)

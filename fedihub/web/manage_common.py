@@ -16,6 +16,7 @@ from fedihub.errors import FedihubError
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.notices.store import unread_counts
 from fedihub.web.auth import require_coalition_role
+from fedihub.web.forms import form_errors
 from fedihub.web.state import runtime_of
 
 # (key, path under /manage/<handle>, menu text, lowest role that sees it)
@@ -71,9 +72,8 @@ def done(path: str, what: str) -> RedirectResponse:
 
 
 def errors_of(exc: FedihubError, known: Iterable[str], default: str = "") -> dict[str, str]:
-    """The message keyed by the field it is about, or by "" (the whole form) when no field shows it."""
-    name = exc.field if exc.field in set(known) else default
-    return {name: exc.public_message}
+    """Every message keyed by the field it is about, or by ``default`` when no field shows it (forms.py)."""
+    return form_errors(exc, known, default)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from starlette.routing import BaseRoute, Route
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import Actor
 from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
-from fedihub.errors import FedihubError, InvalidInput, NotFound
-from fedihub.federation.actors import resolve_target
+from fedihub.errors import FedihubError, FieldErrors, InvalidInput, NotFound
+from fedihub.federation.actors import local_handle, resolve_target
 from fedihub.hubs import membership, two_way
 from fedihub.hubs import service as hubs
 from fedihub.hubs.review import HeldItem
@@ -268,12 +268,18 @@ async def rules(request: Request) -> Response:
     values = (await read_form(request)).fields(multi=("movements",))
     chosen = values.get("movements", [])
     try:
-        movements = parse_movements(chosen if isinstance(chosen, list) else [chosen], str(values.get("tags", "")))
+        errors = FieldErrors()
+        movements = errors.check(
+            parse_movements, chosen if isinstance(chosen, list) else [chosen], str(values.get("tags", ""))
+        )
+        errors.check(hubs.check_rules, str(values.get("scope", "")), str(values.get("region", "")),
+                     split_regions(str(values.get("regions", ""))))
+        errors.raise_if_any()
         ctx = runtime_of(request).ctx
         async with ctx.sessions.begin() as session:
             changed = await hubs.update_rules(
                 ctx, session, p.handle, scope=str(values.get("scope", "")),
-                region=str(values.get("region", "")), movements=movements,
+                region=str(values.get("region", "")), movements=movements or [],
                 regions=split_regions(str(values.get("regions", ""))), calls_only=bool(values.get("calls_only")),
             )
     except InvalidInput as exc:
@@ -367,10 +373,11 @@ async def admin_create_hub(request: Request) -> Response:
     values = {"handle": form.text("handle").lower(), "name": form.text("name"), "scope": form.text("scope"),
               "region": form.text("region")}
     try:
-        if not values["handle"]:
-            raise InvalidInput("give the hub a handle", field="handle")
-        if not values["name"]:
-            raise InvalidInput("give the hub a display name", field="name")
+        errors = FieldErrors()
+        if errors.check(form.required, "handle", "give the hub a handle"):
+            errors.check(local_handle, values["handle"], ctx.host)
+        errors.check(form.required, "name", "give the hub a display name")
+        errors.raise_if_any()
         # The hub and its first owner together: a hub nobody can manage never exists.
         async with ctx.sessions.begin() as session:
             actor = await hubs.create_hub(ctx, session, values["handle"], name=values["name"], scope=values["scope"],

@@ -182,7 +182,7 @@ async def remote_follow(request: Request) -> Response:
                 "That does not look like a fediverse handle: it has a name and a server, like alice@mastodon.social."
             ),
         )
-    target = f"{actor.username}@{runtime.settings.domain}"
+    target = f"{actor.username}@{actor.domain}"
     template = None
     try:
         # A person is waiting for this page: a slow server gets the fallback, not a long spinner.

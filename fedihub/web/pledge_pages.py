@@ -29,7 +29,7 @@ from fedihub.pledges.store import find_pledge, is_over, item_of
 from fedihub.protocol.pledges import PledgeItem
 from fedihub.protocol.urls import http_url
 from fedihub.web.auth import require_account
-from fedihub.web.forms import read_form
+from fedihub.web.forms import form_errors, read_form
 from fedihub.web.manage_common import render
 from fedihub.web.negotiation import ActivityResponse, require_signed_fetch, wants_activitypub
 from fedihub.web.state import runtime_of
@@ -225,7 +225,7 @@ async def pledge_form(request: Request) -> Response:
                 )
             return _after("pledged", target.uri, runtime.ctx.base_url, _back(fields), actor)
         except (InvalidInput, PermissionDenied) as exc:
-            errors = {exc.field if exc.field in PLEDGE_FIELDS else "": exc.public_message}
+            errors = form_errors(exc, PLEDGE_FIELDS)
         except FedihubError as exc:
             errors = {"": exc.public_message}
     zone = str(fields.get("action_timezone") or target.timezone or "UTC")

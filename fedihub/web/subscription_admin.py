@@ -15,6 +15,7 @@ from fedihub.subscriptions import admin, service
 from fedihub.web.auth import require_instance_admin
 from fedihub.web.forms import PostedForm, read_form
 from fedihub.web.pages import render
+from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 
 
@@ -23,7 +24,7 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     runtime = runtime_of(request)
-    name = runtime.settings.display_name
+    name = site_info_of(request).name
     async with runtime.ctx.sessions() as session:
         counts = await admin.target_counts(session, name)
         found: list[dict[str, Any]] | None = None
@@ -82,7 +83,7 @@ async def export(request: Request) -> Response:
     address = await _address(form)
     runtime = runtime_of(request)
     async with runtime.ctx.sessions() as session:
-        data = await admin.export_address(session, address, runtime.settings.display_name)
+        data = await admin.export_address(session, address, site_info_of(request).name)
     body = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return Response(body, media_type="application/json; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="subscriber-data.json"', "Cache-Control": "no-store",

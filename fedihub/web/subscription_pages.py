@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -16,13 +17,15 @@ from fedihub.subscriptions.mailing import Mailing
 from fedihub.web.account_pages import client_address
 from fedihub.web.forms import read_form, read_form_without_csrf
 from fedihub.web.pages import render
+from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
 
 def mailing_of(request: Request) -> Mailing:
-    return Mailing.from_settings(runtime_of(request).settings, __version__)
+    mailing = Mailing.from_settings(runtime_of(request).settings, __version__)
+    return dataclasses.replace(mailing, instance_name=site_info_of(request).name)
 
 
 def limiter_of(request: Request) -> SubscribeRateLimiter:
@@ -40,7 +43,7 @@ async def _target(request: Request, values: dict[str, str]) -> service.Target:
     async with runtime.ctx.sessions() as session:
         return await service.find_target(
             session, username=values.get("to", ""), movement=values.get("movement", ""),
-            region=values.get("region", ""), instance_name=runtime.settings.display_name,
+            region=values.get("region", ""), instance_name=site_info_of(request).name,
         )
 
 
@@ -99,7 +102,7 @@ async def _by_token(request: Request, token: str) -> Any:
     try:
         async with runtime.ctx.sessions() as session:
             row = await service.get_pending(session, token, now=now)
-            return row, await service.describe(session, row, runtime.settings.display_name)
+            return row, await service.describe(session, row, site_info_of(request).name)
     except FedihubError:
         limiter.record_failure(client_address(request), now)
         raise
@@ -142,7 +145,7 @@ async def unsubscribe(request: Request) -> Response:
                 # Already gone is what the reader wanted: a mail client's retry must not see an error.
                 return render(request, "unsubscribe.html", {"done": True, "what": None, "count": 0})
             raise
-        what = await service.describe(session, row, runtime.settings.display_name)
+        what = await service.describe(session, row, site_info_of(request).name)
         if request.method == "GET":
             return render(request, "unsubscribe.html", {"done": False, "what": what})
         form = await read_form_without_csrf(request)

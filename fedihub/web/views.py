@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from fedihub.coalitions import Actor, StoredObject
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
 from fedihub.protocol.urls import http_url
+from fedihub.protocol.webfinger import format_handle
 
 OSM = "https://www.openstreetmap.org"
 
@@ -103,13 +104,24 @@ class ActorView:
     avatar: str | None
 
 
+class Named(Protocol):
+    """An actor, or a summary of one: what its handle is made of."""
+
+    @property
+    def username(self) -> str | None: ...
+
+    @property
+    def domain(self) -> str: ...
+
+
+def handle_of(actor: Named) -> str:
+    """The actor's handle as every page shows it (``{{ actor | handle }}``); a server without names shows its host."""
+    return format_handle(actor.username, actor.domain) if actor.username else actor.domain
+
+
 def actor_view(actor: Actor, local_domain: str) -> ActorView:
-    if actor.is_local:
-        handle = f"@{actor.username}@{local_domain}"
-        url: str | None = actor.uri
-    else:
-        handle = f"@{actor.username}@{actor.domain}" if actor.username else actor.domain
-        url = http_url(actor.url) or http_url(actor.uri)
+    handle = handle_of(actor)
+    url: str | None = actor.uri if actor.is_local else http_url(actor.url) or http_url(actor.uri)
     avatar = actor.icon_url if actor.icon_url and (actor.icon_url.startswith("/") or http_url(actor.icon_url)) else None
     return ActorView(name=actor.name or actor.username or actor.domain, handle=handle, url=url,
                      is_local=actor.is_local, avatar=avatar)

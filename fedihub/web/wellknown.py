@@ -14,6 +14,7 @@ from fedihub.federation.actors import find_actor, find_local_actor
 from fedihub.protocol import nodeinfo as nodeinfo_docs
 from fedihub.protocol import webfinger as wf
 from fedihub.protocol.hosts import normalise_host
+from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
 
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -50,9 +51,10 @@ async def webfinger(request: Request) -> Response:
         raise NotFound("no such account on this server")
     if actor.deleted_at is not None:
         raise Gone("that account was deleted")
-    domain = urlsplit(ctx.base_url).hostname
     doc = wf.build_jrd(
-        subject=f"acct:{actor.username}@{domain}",
+        # The same host as the handle pages show (port included when it has one): the subject is what
+        # Mastodon keeps as the handle and looks up again (spec §1.1).
+        subject=f"acct:{actor.username}@{ctx.host}",
         actor_id=actor.uri,
         profile_url=actor.url or actor.uri,
         aliases=[actor.uri],
@@ -75,6 +77,7 @@ async def nodeinfo(request: Request) -> Response:
     if version not in ("2.0", "2.1"):
         raise NotFound("NodeInfo is served as 2.0 and 2.1")
     runtime = runtime_of(request)
+    site = site_info_of(request)
     async with runtime.ctx.sessions() as session:
         coalitions = await count_coalitions(session)
         posts = await count_local_posts(session)
@@ -86,8 +89,9 @@ async def nodeinfo(request: Request) -> Response:
         users_active_halfyear=coalitions,
         local_posts=posts,
         open_registrations=False,
-        node_name=runtime.settings.display_name,
-        metadata={"coalitions": coalitions},
+        node_name=site.name,
+        # nodeDescription sits beside nodeName, where Misskey and the server directories read it.
+        metadata={"coalitions": coalitions, **({"nodeDescription": site.description} if site.description else {})},
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
     return JSONResponse(doc, media_type=f'application/json; profile="{profile}"', headers=CORS)

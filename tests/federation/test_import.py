@@ -296,7 +296,10 @@ async def test_an_admin_uploads_a_list_and_the_page_shows_each_row_then_the_summ
     summary = page.text.split('id="summary-heading"')[1]
     assert '<div class="rollup-stat" data-outcome="found"><dt>Found</dt><dd>2</dd></div>' in summary
     assert '<div class="rollup-stat" data-outcome="refused"><dt>Refused</dt><dd>5</dd></div>' in summary
-    assert "<td>someone@down.test</td><td>down.test could not be reached; try again later</td>" in summary
+    assert (
+        '<td data-label="Address">someone@down.test</td>'
+        '<td data-label="Reason">down.test could not be reached; try again later</td>'
+    ) in summary
     assert page.text.rstrip().endswith("</html>")
     assert (await stored(world.a, GROUP_ID)).listing.note == "met at the assembly"
 

@@ -81,15 +81,18 @@ def test_a_created_coalition_is_listed(home: Home) -> None:  # noqa: F811
     assert created.stdout == "created @climate@coalitions.test  http://coalitions.test/g/climate\n"
     assert listed.returncode == 0
     assert listed.stdout.splitlines() == [
-        "@climate  Climate Coalition  followers=0 following=0 (approves followers)  http://coalitions.test/g/climate",
-        "@tenants  Tenants Union  followers=0 following=0  http://coalitions.test/g/tenants",
+        "@climate@coalitions.test  Climate Coalition  followers=0 following=0 (approves followers)  http://coalitions.test/g/climate",
+        "@tenants@coalitions.test  Tenants Union  followers=0 following=0  http://coalitions.test/g/tenants",
     ]
 
 
 def test_a_handle_copied_with_its_at_sign_is_created_without_it(home: Home) -> None:  # noqa: F811
     created = home.run("coalition", "create", "@climate@coalitions.test", "--name", "Climate Coalition")
     assert created.stdout == "created @climate@coalitions.test  http://coalitions.test/g/climate\n", created.stderr
-    assert_one_error_line(home.run("coalition", "create", "@@renters", "--name", "Renters"), "valid user name")
+    assert_one_error_line(home.run("coalition", "create", "@@renters", "--name", "Renters"), "not a valid handle")
+    made = home.run("coalition", "create", "Tenants Union!", "--name", "Tenants")
+    assert_one_error_line(made, "not a valid handle", "try 'tenants-union'")
+    assert_one_error_line(home.run("hub", "create", "Bay Área", "--name", "Bay", "--scope", "regional"), "'bay-area'")
 
 
 def test_a_coalition_created_with_an_owner_is_theirs_to_manage(home: Home) -> None:  # noqa: F811
@@ -154,8 +157,8 @@ def test_coalition_update_sets_region_movements_and_map_point_as_the_profile_for
     again = home.run("coalition", "update", "tenants", "--region-city", "Chicago")
     half_a_point = home.run("coalition", "update", "tenants", "--latitude", "0", "--longitude", "")
 
-    assert (updated.returncode, updated.stdout) == (0, "updated @tenants\n"), updated.stderr
-    assert again.stdout == "@tenants already had this profile\n"
+    assert (updated.returncode, updated.stdout) == (0, "updated @tenants@coalitions.test\n"), updated.stderr
+    assert again.stdout == "@tenants@coalitions.test already had this profile\n"
     assert_one_error_line(half_a_point, "give both latitude and longitude")
     row = _row(home, "SELECT a.name, p.region_city, p.region_state, p.region_country, p.movements, p.latitude, "
                      "p.longitude FROM actors a JOIN coalition_profiles p ON p.actor_id = a.id "

@@ -13,6 +13,7 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 from sqlalchemy import func, select
 
+from fedihub.accounts.site import save_site_info
 from fedihub.coalitions import calls
 from fedihub.storage.models import MailSubscription, OutboundMail, SubscriptionMail
 from fedihub.worker import Worker
@@ -322,3 +323,16 @@ async def test_a_remote_call_reaches_calendar_subscribers_and_so_does_its_cancel
     subjects = [str(m["Subject"]).strip() for m in mailed]
     assert subjects == ["New call to action: Remote rally", "Cancelled: Remote rally"]
     assert "http://a.test/calls/view?url=http%3A%2F%2Fb.test%2Fo%2F" in text_of(mailed[0])
+
+
+async def test_mail_names_the_instance_as_its_admins_named_it(net: FederationNet, smtp: SmtpServer) -> None:
+    a = await mail_server(net, smtp)
+    await committed(a.ctx, save_site_info, "Springfield Coalitions", None)
+    await subscribed(net, a, smtp, READER)
+
+    await committed(a.ctx, calls.publish_call, "tenants", rally(net))
+    await net.settle()
+
+    confirmation, news = messages_to(smtp, READER)
+    assert "asked Springfield Coalitions to e-mail this address" in text_of(confirmation)
+    assert "on Springfield Coalitions" in text_of(news) and "on a.test" not in text_of(news)

@@ -9,7 +9,7 @@ import pytest
 
 from fedihub.coalitions import event_text
 from fedihub.coalitions.calls import CallInput, parse_call_form, to_form_fields, validate_call
-from fedihub.errors import InvalidInput
+from fedihub.errors import InvalidForm, InvalidInput
 from fedihub.protocol import jsonld
 from fedihub.protocol.builders import EventPlace, build_create, build_event
 from fedihub.protocol.html import html_to_text
@@ -274,11 +274,11 @@ def test_each_bad_field_is_named_so_the_form_can_show_it(overrides: dict, field:
     assert words in caught.value.public_message
 
 
-def test_the_first_bad_field_is_the_one_reported() -> None:
-    with pytest.raises(InvalidInput) as caught:
+def test_every_bad_field_is_reported_at_once() -> None:
+    with pytest.raises(InvalidForm) as caught:
         parse_call_form(form(title="", online_url="ftp://x", latitude="north"))
 
-    assert caught.value.field == "title"
+    assert set(caught.value.errors) == {"title", "online_url", "latitude"}
 
 
 def test_code_that_builds_a_call_itself_gets_the_same_rules() -> None:
