@@ -101,6 +101,9 @@ class Settings:
     mail_from: str = ""
     # One message's whole SMTP conversation, connect to the server's last answer.
     mail_timeout: float = 30.0
+    # The interface language when a reader's browser asks for none we have, and of mail to
+    # addresses whose language is not known (en, es or fr).
+    language: str = "en"
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -165,6 +168,8 @@ class Settings:
         parse_mail_config(self.smtp_url, self.mail_from)  # fails at start, not at the first message
         if self.mail_timeout <= 0:
             raise ConfigurationError("FEDIHUB_MAIL_TIMEOUT must be a positive number of seconds")
+        if self.language not in ("en", "es", "fr"):
+            raise ConfigurationError(f"FEDIHUB_LANGUAGE must be en, es or fr, not {self.language!r}")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -252,6 +257,7 @@ class Settings:
             smtp_url=env.get("FEDIHUB_SMTP_URL", ""),
             mail_from=env.get("FEDIHUB_MAIL_FROM", ""),
             mail_timeout=_number(env, "FEDIHUB_MAIL_TIMEOUT", cls.mail_timeout),
+            language=env.get("FEDIHUB_LANGUAGE", cls.language).strip().lower(),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.movements import (
     MAX_MOVEMENT,
     MAX_MOVEMENTS,
@@ -25,19 +26,20 @@ from fedihub.protocol.movements import (
 @dataclass(frozen=True)
 class Movement:
     tag: str  # the hashtag without "#", in the case we publish it
-    label: str
+    label: str  # in English; shown through the catalogue in the reader's language
 
 
-# The movements the issue names; a coalition ticks them or adds free tags of its own.
+# The movements the issue names; a coalition ticks them or adds free tags of its own. The labels
+# are marked for the catalogue (N_) and translated where they are shown.
 SUGGESTED_MOVEMENTS: tuple[Movement, ...] = (
-    Movement("AntiAusterity", "Anti-austerity"),
-    Movement("BlackLivesMatter", "Black Lives Matter"),
-    Movement("SolidarityNetwork", "Solidarity network"),
-    Movement("Tenants", "Tenants"),
-    Movement("FightFor15", "$15 / Fight for 15"),
-    Movement("Climate", "Climate"),
-    Movement("Labour", "Labour"),
-    Movement("ImmigrantRights", "Immigrant rights"),
+    Movement("AntiAusterity", N_("Anti-austerity")),
+    Movement("BlackLivesMatter", N_("Black Lives Matter")),
+    Movement("SolidarityNetwork", N_("Solidarity network")),
+    Movement("Tenants", N_("Tenants")),
+    Movement("FightFor15", N_("$15 / Fight for 15")),
+    Movement("Climate", N_("Climate")),
+    Movement("Labour", N_("Labour")),
+    Movement("ImmigrantRights", N_("Immigrant rights")),
 )
 _SUGGESTED_BY_KEY = {movement_key(m.tag): m for m in SUGGESTED_MOVEMENTS}
 
@@ -48,9 +50,9 @@ def suggested(tag: str) -> Movement | None:
 
 
 def movement_label(tag: str) -> str:
-    """How a movement reads on a page: the suggested label, or the free tag as a hashtag."""
+    """How a movement reads on a page: the suggested label in the reader's language, or the free tag as a hashtag."""
     known = suggested(tag)
-    return known.label if known else f"#{tag}"
+    return gettext(known.label) if known else f"#{tag}"
 
 
 def normalise_tag(text: str, field: str = "tags", *, suggest: bool = True) -> str | None:

@@ -14,6 +14,9 @@ from starlette.templating import Jinja2Templates
 
 from fedihub import __version__
 from fedihub.coalitions.movements import movement_label
+from fedihub.i18n.catalogues import Catalogues
+from fedihub.i18n.jinja import install_i18n
+from fedihub.i18n.middleware import LanguageMiddleware
 from fedihub.settings import Settings
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.web import (
@@ -23,6 +26,7 @@ from fedihub.web import (
     directory_pages,
     feed_pages,
     healthcheck,
+    language_pages,
     lookup_pages,
     manage,
     manage_hubs,
@@ -38,6 +42,7 @@ from fedihub.web import (
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.security import SecurityHeadersMiddleware
+from fedihub.web.views import hub_scope_name
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -51,8 +56,10 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         mail_enabled=settings.mail is not None,
     )
     install_template_globals(templates)
-    # `{{ tag | movement }}`: a suggested movement's label ("Fight for $15"), any other tag as #tag.
+    install_i18n(templates.env)
+    # `{{ tag | movement }}`: a suggested movement's label in the reader's language, any other tag as #tag.
     templates.env.filters["movement"] = movement_label
+    templates.env.filters["hub_scope_name"] = hub_scope_name
     return templates
 
 
@@ -92,21 +99,26 @@ def build_routes() -> list[Any]:
         *subscription_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
+        *language_pages.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 
 
 def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> Starlette:
+    catalogues = Catalogues()
     app = Starlette(
         routes=build_routes(),
         middleware=[
-            Middleware(SecurityHeadersMiddleware), *session_middleware(settings), Middleware(CrashPageMiddleware)
+            Middleware(SecurityHeadersMiddleware),
+            Middleware(LanguageMiddleware, catalogues=catalogues, default=settings.language),
+            *session_middleware(settings), Middleware(CrashPageMiddleware),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.templates = build_templates(settings)
+    app.state.catalogues = catalogues
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     return app

@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from fedihub.coalitions import Actor, StoredObject
+from fedihub.i18n import dates
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
 from fedihub.protocol.urls import http_url
@@ -30,15 +32,31 @@ def zone_label(name: str | None, moment: datetime) -> str:
     if abbreviation[:1] in "+-":
         abbreviation = f"UTC{abbreviation}"
     city = name.rsplit("/", 1)[-1].replace("_", " ") if name else ""
-    return f"{city} time ({abbreviation})" if abbreviation else f"{city} time"
+    if abbreviation:
+        return gettext("%(city)s time (%(abbreviation)s)", city=city, abbreviation=abbreviation)
+    return gettext("%(city)s time", city=city)
+
+
+_SCOPE_NAMES = {
+    "local": N_("Local hub"), "regional": N_("Regional hub"), "state": N_("State hub"),
+    "macro-regional": N_("Macro-regional hub"), "national": N_("National hub"),
+    "international": N_("International hub"),
+}
+
+
+def hub_scope_name(scope: str | None) -> str:
+    """ "National hub" in the reader's language (`{{ scope | hub_scope_name }}`)."""
+    known = _SCOPE_NAMES.get(scope or "")
+    return gettext(known) if known else gettext("%(scope)s hub", scope=(scope or "").capitalize())
 
 
 def long_date(moment: datetime) -> str:
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+    """ "Saturday 14 March 2026" in the reader's language."""
+    return dates.long_date(moment)
 
 
 def clock(moment: datetime) -> str:
-    return f"{moment:%H:%M}"
+    return dates.clock(moment)
 
 
 @dataclass(frozen=True)
@@ -66,12 +84,13 @@ def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> Whe
         if local_end.date() == local_start.date():
             hours = f"{hours} – {clock(local_end)}"
         else:
-            hours = f"{hours} until {local_end:%A} {local_end.day} {local_end:%B}, {clock(local_end)}"
+            hours = gettext("%(start)s until %(day)s, %(end)s", start=hours, day=dates.day_and_month(local_end),
+                            end=clock(local_end))
     return When(
         date=long_date(local_start), hours=hours, zone=zone_label(zone_name, start),
         start_iso=start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         end_iso=end.astimezone(UTC).isoformat().replace("+00:00", "Z") if end and end > start else None,
-        zone_name=zone_name or "UTC", month=f"{local_start:%b}", day=str(local_start.day),
+        zone_name=zone_name or "UTC", month=dates.month_badge(local_start), day=str(local_start.day),
     )
 
 
@@ -139,7 +158,7 @@ class CallView:
     def where(self) -> str:
         if self.place or self.address:
             return ", ".join(p for p in (self.place, self.address) if p)
-        return "Online" if self.online_url else ""
+        return gettext("Online") if self.online_url else ""
 
 
 def call_view(row: StoredObject, local_domain: str) -> CallView:
@@ -152,7 +171,7 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
     # A remote call's copy here has a calendar file too: its own server may offer none (Mastodon-shaped peers).
     ics_url = f"{urlsplit(row.uri).path}.ics" if row.is_local else f"/calls/view.ics?url={quote(row.uri, safe='')}"
     return CallView(
-        uri=row.uri, url=url, title=(row.name or "").strip() or "Call to action",
+        uri=row.uri, url=url, title=(row.name or "").strip() or gettext("Call to action"),
         cancelled=(row.event_status or "").upper() == "CANCELLED",
         when=when_of(row.start_time, row.end_time, row.timezone),
         place=place, address=address,

@@ -1,0 +1,44 @@
+"""Dates and times as readers of each language write them (Babel's CLDR data).
+
+English keeps the house style ("Saturday 14 March 2026"); Spanish and French use CLDR's full
+date ("sábado, 14 de marzo de 2026", "samedi 14 mars 2026"). Times are 24-hour in all three.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_date
+
+from fedihub.i18n.active import language
+
+_LONG = {"en": "EEEE d MMMM y"}
+_DATE = {"es": "d 'de' MMMM 'de' y"}
+_DAY_MONTH = {"en": "EEEE d MMMM", "es": "EEEE, d 'de' MMMM", "fr": "EEEE d MMMM"}
+
+
+def long_date(moment: datetime) -> str:
+    """The weekday, day, month and year of ``moment`` (already in the zone to show)."""
+    code = language()
+    return format_date(moment.date(), _LONG.get(code, "full"), locale=code)
+
+
+def day_and_month(moment: datetime) -> str:
+    """The weekday, day and month: the end of an event that runs past midnight."""
+    code = language()
+    return format_date(moment.date(), _DAY_MONTH.get(code, "EEEE d MMMM"), locale=code)
+
+
+def month_badge(moment: datetime) -> str:
+    """The short month on a date badge: "Mar", "mar", "mars"."""
+    return format_date(moment.date(), "LLL", locale=language()).rstrip(".")
+
+
+def clock(moment: datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def date_time(moment: datetime) -> str:
+    """A timestamp in lists (last login, news): "14 March 2026, 18:00" in the reader's language."""
+    code = language()
+    return f"{format_date(moment.date(), _DATE.get(code, 'd MMMM y'), locale=code)}, {clock(moment)}"
