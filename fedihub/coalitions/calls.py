@@ -25,6 +25,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.moderation.visibility import shown_objects
 from fedihub.protocol import builders
+from fedihub.protocol.languages import language_tag
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import hashtag_of
 from fedihub.protocol.timezones import known_zone
@@ -61,6 +62,7 @@ class CallInput:
     region_country: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    language: str | None = None  # the language its title and description are written in
 
 
 # --- Validation ------------------------------------------------------------------------------------
@@ -152,9 +154,12 @@ def validate_call(data: CallInput) -> CallInput:
     region_state = _optional(data.region_state, "region_state", MAX_REGION, "the state or province")
     region_country = _optional(data.region_country, "region_country", MAX_REGION, "the country")
     latitude, longitude = _coordinates(data.latitude, data.longitude)
+    language = language_tag(data.language) if data.language else None
+    if data.language and language is None:
+        raise InvalidInput("choose the language the call is written in from the list", field="language")
     return dataclasses.replace(
-        data, title=title, description=description, timezone=tz, place_name=place_name, address=address,
-        online_url=online_url, movements=movements, latitude=latitude, longitude=longitude,
+        data, language=language, title=title, description=description, timezone=tz, place_name=place_name,
+        address=address, online_url=online_url, movements=movements, latitude=latitude, longitude=longitude,
         region_city=region_city, region_state=region_state, region_country=region_country,
     )
 
@@ -242,6 +247,7 @@ def parse_call_form(fields: FormFields) -> CallInput:
         region_country=_one(fields, "region_country"),
         latitude=_number(fields, "latitude"),
         longitude=_number(fields, "longitude"),
+        language=_one(fields, "language").strip() or None,
     )
     return validate_call(data)
 
@@ -278,6 +284,7 @@ def to_form_fields(call: StoredObject) -> dict[str, str]:
         "region_country": text(call.region_country),
         "latitude": text(call.latitude),
         "longitude": text(call.longitude),
+        "language": text(call.language),
     }
 
 
@@ -302,6 +309,7 @@ def _fill(row: StoredObject, data: CallInput, actor: Actor) -> None:
         region = (profile.region_city, profile.region_state, profile.region_country)
     row.region_city, row.region_state, row.region_country = region
     row.latitude, row.longitude = data.latitude, data.longitude
+    row.language = data.language
 
 
 def call_facts(row: StoredObject) -> event_text.CallFacts:
@@ -366,6 +374,7 @@ def _event_document(
         participant_count=int((row.data or {}).get("participantCount") or 0),
         super_event=(row.data or {}).get("superEvent") or super_event,
         replies=replies_collection(row.uri),
+        language=row.language,
     )
 
 

@@ -256,6 +256,9 @@ class StoredObject(Base):
     region_country: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # The language its text is written in (BCP 47: "es", "pt-BR"): chosen by the organizer, or read
+    # from a peer's contentMap/nameMap or Mobilizon's inLanguage (protocol/languages.py); None if unsaid.
+    language: Mapped[str | None] = mapped_column(String(35))
     # A remote call's pledges collection: when this instance last read it from the origin.
     pledges_fetched_at: Mapped[datetime | None]
     # …and the hubs that origin says carry the call (its collection's `carriedBy`).
@@ -375,6 +378,8 @@ class Account(Base):
     disabled_at: Mapped[datetime | None]
     # Moved on by logging out: every session cookie issued before then ends (migration 0011).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The interface language this person last chose (en, es, fr): their e-mail is written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Membership(Base):
@@ -776,6 +781,8 @@ class MailSubscription(Base):
     region: Mapped[str | None] = mapped_column(String(200))
     # The reader's IANA zone as their browser gave it, for the times in their messages.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The interface language the address subscribed in (en, es, fr): its messages are written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed
     confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     confirm_expires_at: Mapped[datetime | None]

@@ -29,7 +29,7 @@ from fedihub.web import manage_network as network
 from fedihub.web.forms import PostedForm, read_form
 from fedihub.web.manage_common import Page, done, errors_of, page, render
 from fedihub.web.state import runtime_of
-from fedihub.web.views import actor_view, call_view, post_view, remote_call_path, zones_with
+from fedihub.web.views import actor_view, call_languages, call_view, post_view, remote_call_path, zones_with
 
 # Each upload has its own random key, so the bytes behind a URL never change.
 MEDIA_CACHE = "public, max-age=31536000, immutable"
@@ -180,7 +180,7 @@ async def delete_object(request: Request) -> Response:
 
 CALL_FIELDS = (
     "title", "description", "start", "end", "timezone", "place_name", "address", "online_url", "movements", "tags",
-    "region_city", "region_state", "region_country", "latitude", "longitude", "location",
+    "region_city", "region_state", "region_country", "latitude", "longitude", "location", "language",
 )
 
 
@@ -206,6 +206,8 @@ async def new_call(request: Request) -> Response:
         values: dict[str, Any] = {
             "timezone": await _default_zone(p), "region_city": profile.region_city or "",
             "region_state": profile.region_state or "", "region_country": profile.region_country or "",
+            # Written, most likely, in the language the organizer reads this interface in.
+            "language": request.state.language,
             **movement_form_values(profile.movements or []),
         }
         return _render_call_form(p, None, values, {})
@@ -271,6 +273,7 @@ def _render_call_form(
         "edit-call" if row is not None else "new-call", "Edit the call to action" if row else "New call to action",
         call=row, key=key, action=action, values=values, errors=errors, zones=zones_with(values.get("timezone")),
         suggested=SUGGESTED_MOVEMENTS, cancelled=bool(row and row.event_status == "CANCELLED"),
+        call_languages=call_languages(values.get("language")),
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
     )
     return render(p.request, "manage/call_form.html", context, status)

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from fedihub.coalitions import Actor, StoredObject
 from fedihub.i18n import dates
 from fedihub.i18n.active import N_, gettext
+from fedihub.i18n.languages import LANGUAGES, NATIVE_NAMES
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
 from fedihub.protocol.urls import http_url
@@ -94,6 +95,14 @@ def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> Whe
     )
 
 
+def call_languages(current: Any) -> list[tuple[str, str]]:
+    """The call form's language choices, each named in itself; a stored other language stays listed."""
+    options = [(code, NATIVE_NAMES[code]) for code in LANGUAGES]
+    if isinstance(current, str) and current and current not in LANGUAGES:
+        options.append((current, current))
+    return options
+
+
 def map_url(latitude: float | None, longitude: float | None, query: str | None) -> str | None:
     """OpenStreetMap at the coordinates when we have them, else a search for the address."""
     if latitude is not None and longitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180:
@@ -153,6 +162,7 @@ class CallView:
     is_local: bool
     origin: str
     ics_url: str | None
+    language: str | None = None  # for lang="…" on its title and text
 
     @property
     def where(self) -> str:
@@ -181,7 +191,7 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
         organizer=actor_view(row.author, local_domain),
         movements=[m for m in (row.movements or []) if isinstance(m, str) and m.strip()],
         region=region_text(row.region_city, row.region_state, row.region_country),
-        is_local=row.is_local, origin=urlsplit(row.uri).hostname or "", ics_url=ics_url,
+        is_local=row.is_local, origin=urlsplit(row.uri).hostname or "", ics_url=ics_url, language=row.language,
     )
 
 
