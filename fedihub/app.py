@@ -36,10 +36,12 @@ from fedihub.hubs import boosting, mentions, two_way
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
+from fedihub.i18n.catalogues import Catalogues
 from fedihub.mail.runner import MailRunner
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
 from fedihub.notices import digest, reminders
+from fedihub.notices.letters import Letters
 from fedihub.notices.service import Notices
 from fedihub.notices.subscribers import NoticeSubscribers
 from fedihub.pledges import mirror, vouch_check, vouching
@@ -109,7 +111,8 @@ def mirror_limits(settings: Settings) -> mirror.MirrorLimits:
 
 def build_notices(settings: Settings) -> Notices:
     """Organizers' notices, e-mailed through the outbox when mail is on."""
-    return Notices(settings.mail, settings.base_url)
+    letters = Letters(settings.base_url, Catalogues(), settings.language)
+    return Notices(settings.mail, settings.base_url, letters)
 
 
 def build_inbound_processor(settings: Settings | None = None) -> InboundProcessor:

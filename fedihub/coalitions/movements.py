@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from fedihub.coalitions.movement_list import DEFAULT_MOVEMENTS, MovementChoice, active_movements
 from fedihub.errors import InvalidInput
-from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.movements import (
     MAX_MOVEMENT,
     MAX_MOVEMENTS,
@@ -22,37 +21,20 @@ from fedihub.protocol.movements import (
     movement_name,
 )
 
-
-@dataclass(frozen=True)
-class Movement:
-    tag: str  # the hashtag without "#", in the case we publish it
-    label: str  # in English; shown through the catalogue in the reader's language
+# Kept for callers that want the built-in defaults; forms use the admin's list (active_movements()).
+SUGGESTED_MOVEMENTS: tuple[MovementChoice, ...] = DEFAULT_MOVEMENTS
+Movement = MovementChoice
 
 
-# The movements the issue names; a coalition ticks them or adds free tags of its own. The labels
-# are marked for the catalogue (N_) and translated where they are shown.
-SUGGESTED_MOVEMENTS: tuple[Movement, ...] = (
-    Movement("AntiAusterity", N_("Anti-austerity")),
-    Movement("BlackLivesMatter", N_("Black Lives Matter")),
-    Movement("SolidarityNetwork", N_("Solidarity network")),
-    Movement("Tenants", N_("Tenants")),
-    Movement("FightFor15", N_("$15 / Fight for 15")),
-    Movement("Climate", N_("Climate")),
-    Movement("Labour", N_("Labour")),
-    Movement("ImmigrantRights", N_("Immigrant rights")),
-)
-_SUGGESTED_BY_KEY = {movement_key(m.tag): m for m in SUGGESTED_MOVEMENTS}
-
-
-def suggested(tag: str) -> Movement | None:
-    """The suggested movement ``tag`` names, however it is spelled ("black lives matter" too)."""
-    return _SUGGESTED_BY_KEY.get(movement_key(tag))
+def suggested(tag: str) -> MovementChoice | None:
+    """The suggested movement ``tag`` names, however it is spelled ("climate" too), in the active list."""
+    return active_movements().suggested(tag)
 
 
 def movement_label(tag: str) -> str:
-    """How a movement reads on a page: the suggested label in the reader's language, or the free tag as a hashtag."""
+    """How a movement reads on a page: its label in the reader's language, or the free tag as a hashtag."""
     known = suggested(tag)
-    return gettext(known.label) if known else f"#{tag}"
+    return known.label if known else f"#{tag}"
 
 
 def normalise_tag(text: str, field: str = "tags", *, suggest: bool = True) -> str | None:

@@ -197,6 +197,17 @@ class ActorMovement(Base):
     movement: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
+class SuggestedMovement(Base):
+    """A movement the instance suggests in its forms, with its label per language (coalitions/movement_list.py)."""
+
+    __tablename__ = "suggested_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
 class Follow(Base):
     """A follow relationship in either direction; ``state`` is pending or accepted."""
 

@@ -31,6 +31,7 @@ from fedihub.web import (
     manage,
     manage_hubs,
     moderation_pages,
+    movement_admin,
     notice_pages,
     pages,
     pledge_pages,
@@ -41,6 +42,7 @@ from fedihub.web import (
 )
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
+from fedihub.web.movement_middleware import MovementCache, MovementListMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
 from fedihub.web.views import hub_scope_name
 
@@ -97,6 +99,7 @@ def build_routes() -> list[Any]:
         *manage_hubs.routes(),
         *moderation_pages.routes(),
         *subscription_admin.routes(),
+        *movement_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
         *language_pages.routes(),
@@ -106,12 +109,14 @@ def build_routes() -> list[Any]:
 
 def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> Starlette:
     catalogues = Catalogues()
+    movement_cache = MovementCache()
     app = Starlette(
         routes=build_routes(),
         middleware=[
             Middleware(SecurityHeadersMiddleware),
             Middleware(LanguageMiddleware, catalogues=catalogues, default=settings.language),
             *session_middleware(settings), Middleware(CrashPageMiddleware),
+            Middleware(MovementListMiddleware, cache=movement_cache),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
@@ -119,6 +124,7 @@ def build_web_app(settings: Settings, lifespan: Callable[[Starlette], Any]) -> S
     app.state.settings = settings
     app.state.templates = build_templates(settings)
     app.state.catalogues = catalogues
+    app.state.movement_cache = movement_cache
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     return app

@@ -13,7 +13,8 @@ from starlette.routing import BaseRoute, Route
 from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
-from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
+from fedihub.coalitions.movement_list import active_movements
+from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.profile import (
     parse_profile_form,
     profile_form_fields,
@@ -115,7 +116,7 @@ async def profile_page(request: Request) -> Response:
 
 
 def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
-    context = p.context("profile", "Profile", values=values, errors=errors, suggested=SUGGESTED_MOVEMENTS)
+    context = p.context("profile", "Profile", values=values, errors=errors, suggested=active_movements().choices)
     return render(p.request, "manage/profile.html", context, status)
 
 
@@ -272,7 +273,7 @@ def _render_call_form(
     context = p.context(
         "edit-call" if row is not None else "new-call", "Edit the call to action" if row else "New call to action",
         call=row, key=key, action=action, values=values, errors=errors, zones=zones_with(values.get("timezone")),
-        suggested=SUGGESTED_MOVEMENTS, cancelled=bool(row and row.event_status == "CANCELLED"),
+        suggested=active_movements().choices, cancelled=bool(row and row.event_status == "CANCELLED"),
         call_languages=call_languages(values.get("language")),
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
     )
