@@ -168,6 +168,13 @@ async def set_email(session: AsyncSession, account_id: int, address: str | None)
     return account
 
 
+async def set_language(session: AsyncSession, account_id: int, language: str) -> None:
+    """The interface language the person chose; their notices are e-mailed in it."""
+    account = await session.get(Account, account_id)
+    if account is not None:
+        account.language = language
+
+
 async def coalitions_of(session: AsyncSession, account: Account) -> list[tuple[Actor, str]]:
     """The coalitions the account belongs to with its role; instance admins own them all."""
     if account.is_admin:

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from fedihub.accounts.service import set_language
 from fedihub.errors import InvalidInput
 from fedihub.i18n.languages import COOKIE, LANGUAGES
 from fedihub.web.state import runtime_of
@@ -27,6 +28,11 @@ async def choose_language(request: Request) -> Response:
     language = request.path_params["language"]
     if language not in LANGUAGES:
         raise InvalidInput(f"the interface is in {', '.join(LANGUAGES)}; {language!r} is not one of them")
+    account = request.state.account
+    if account is not None and account.language != language:
+        # Remembered on the account too, so the notices e-mailed to this person are written in it.
+        async with runtime_of(request).ctx.sessions.begin() as session:
+            await set_language(session, account.id, language)
     response = RedirectResponse(_back_to(request.query_params.get("next")), status_code=303)
     # A link, not a form, so it works without JavaScript and without a session; the choice is a
     # harmless preference, so no CSRF token is needed for it.

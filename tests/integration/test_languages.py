@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.federation.actors import find_local_actor
 from fedihub.i18n.languages import COOKIE
-from fedihub.storage.models import Actor
+from fedihub.storage.models import Account, Actor
 from tests.integration.helpers import BROWSER
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import cheap_password_hashing
@@ -100,3 +101,17 @@ async def test_the_call_form_defaults_to_the_organizers_language(a: Instance) ->
         assert '<option value="en" lang="en" selected>English</option>' in english.text
     finally:
         await browser.client.aclose()
+
+
+async def test_a_signed_in_organizer_s_choice_is_kept_for_their_mail(a: Instance) -> None:
+    async with a.ctx.sessions() as session:
+        actor = await find_local_actor(session, "tenants")
+    browser = await organizer(a, "maria", actor, "editor")
+    try:
+        chosen = await browser.get("/language/es?next=/dashboard")
+        assert chosen.status_code == 303
+    finally:
+        await browser.client.aclose()
+    async with a.ctx.sessions() as session:
+        account = await session.scalar(select(Account).where(Account.username == "maria"))
+    assert account is not None and account.language == "es"
