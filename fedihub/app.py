@@ -185,7 +185,9 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
         two_way.SWEEP_JOB: two_way.run_sweep,
-        subscription_triggers.FANOUT_JOB: fanout.fanout_job(Mailing.from_settings(settings, __version__)),
+        subscription_triggers.FANOUT_JOB: fanout.fanout_job(
+            Mailing.from_settings(settings, __version__, catalogues=Catalogues())
+        ),
         SUBSCRIPTION_PRUNE_JOB: prune_subscriptions,
         digest.DIGEST_JOB: digest.digest_job(notices),
         reminders.REMINDER_JOB: reminders.reminder_job(notices),

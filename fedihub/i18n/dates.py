@@ -7,6 +7,7 @@ date ("sábado, 14 de marzo de 2026", "samedi 14 mars 2026"). Times are 24-hour 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
@@ -42,3 +43,15 @@ def date_time(moment: datetime) -> str:
     """A timestamp in lists (last login, news): "14 March 2026, 18:00" in the reader's language."""
     code = language()
     return f"{format_date(moment.date(), _DATE.get(code, 'd MMMM y'), locale=code)}, {clock(moment)}"
+
+
+def event_when(start: datetime, end: datetime | None, zone_name: str) -> str:
+    """ "sábado, 14 de marzo de 2026, 11:00–14:00 (Europe/Madrid)": a call's time in a letter."""
+    zone = ZoneInfo(zone_name)
+    local_start = start.astimezone(zone)
+    text = f"{long_date(local_start)}, {clock(local_start)}"
+    if end is not None and end > start:
+        local_end = end.astimezone(zone)
+        same_day = local_end.date() == local_start.date()
+        text += f"–{clock(local_end)}" if same_day else f" – {long_date(local_end)}, {clock(local_end)}"
+    return f"{text} ({zone_name})"
