@@ -24,6 +24,8 @@ from fedihub.directory.query import (
     parse_filter,
 )
 from fedihub.errors import InvalidInput
+from fedihub.hubs.scope_names import scope_plural
+from fedihub.i18n.active import gettext
 from fedihub.protocol.profile_reader import HUB_SCOPES
 from fedihub.web.state import runtime_of
 from fedihub.web.views import remote_call_path, when_of
@@ -84,9 +86,9 @@ def _form_context(movements: list[tuple[str, int]], regions: list[str], chosen: 
         options.insert(0, (chosen.movement, movement_label(chosen.movement), 0))
     return {
         "filter": chosen, "movement_options": options, "regions": regions,
-        "scope_options": [("coalition", "Coalitions"), ("hub", "Any hub")]
-        + [(scope, f"{scope.capitalize()} hubs") for scope in HUB_SCOPES],
-        "found_options": list(FOUND_LABELS.items()),
+        "scope_options": [("coalition", gettext("Coalitions")), ("hub", gettext("Any hub"))]
+        + [(scope, scope_plural(scope)) for scope in HUB_SCOPES],
+        "found_options": [(key, gettext(label)) for key, label in FOUND_LABELS.items()],
     }
 
 

@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from fedihub.coalitions import Actor, StoredObject
+from fedihub.hubs.scope_names import scope_name
 from fedihub.i18n import dates
-from fedihub.i18n.active import N_, gettext
+from fedihub.i18n.active import gettext
 from fedihub.i18n.languages import LANGUAGES, NATIVE_NAMES
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
@@ -38,17 +39,9 @@ def zone_label(name: str | None, moment: datetime) -> str:
     return gettext("%(city)s time", city=city)
 
 
-_SCOPE_NAMES = {
-    "local": N_("Local hub"), "regional": N_("Regional hub"), "state": N_("State hub"),
-    "macro-regional": N_("Macro-regional hub"), "national": N_("National hub"),
-    "international": N_("International hub"),
-}
-
-
 def hub_scope_name(scope: str | None) -> str:
     """ "National hub" in the reader's language (`{{ scope | hub_scope_name }}`)."""
-    known = _SCOPE_NAMES.get(scope or "")
-    return gettext(known) if known else gettext("%(scope)s hub", scope=(scope or "").capitalize())
+    return scope_name(scope)
 
 
 def long_date(moment: datetime) -> str:
