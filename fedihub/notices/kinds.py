@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from fedihub.i18n.active import gettext
+from fedihub.i18n.active import N_, gettext
 from fedihub.storage.models import Notice
 
 FOLLOW_REQUEST = "follow_request"
@@ -23,7 +23,8 @@ REPORT_DUE = "report_due"
 
 # How a kind reaches an account by e-mail.
 OFF, NOW, DIGEST = "off", "now", "digest"
-DELIVERIES = {OFF: "No e-mail", NOW: "At once", DIGEST: "Daily digest"}
+# Labels marked for the catalogue (N_), shown through gettext on the account page.
+DELIVERIES = {OFF: N_("No e-mail"), NOW: N_("At once"), DIGEST: N_("Daily digest")}
 
 
 @dataclass(frozen=True)
@@ -35,17 +36,17 @@ class Kind:
 
 # In the order the preferences form lists them.
 KINDS = (
-    Kind(MEMBERSHIP_REQUEST, "Requests to join your hub, and hubs asking you to be a member", NOW),
-    Kind(FOLLOW_REQUEST, "Follow requests", DIGEST),
-    Kind(NEW_MEMBER, "New members of your hub, and hubs you became a member of", DIGEST),
-    Kind(NEW_FOLLOWER, "New followers", OFF),
-    Kind(PLEDGE, "Pledges to your calls", DIGEST),
-    Kind(WITHDRAWAL, "Pledges withdrawn from your calls", DIGEST),
-    Kind(NEW_CALL, "New calls from your hubs", DIGEST),
-    Kind(CALL_CANCELLED, "Cancellations of calls you pledged to", NOW),
-    Kind(CALL_CHANGED, "Changes to calls you pledged to", DIGEST),
-    Kind(REPLY, "Replies to your calls", DIGEST),
-    Kind(REPORT_DUE, "Reminders to report back after a call you pledged to", NOW),
+    Kind(MEMBERSHIP_REQUEST, N_("Requests to join your hub, and hubs asking you to be a member"), NOW),
+    Kind(FOLLOW_REQUEST, N_("Follow requests"), DIGEST),
+    Kind(NEW_MEMBER, N_("New members of your hub, and hubs you became a member of"), DIGEST),
+    Kind(NEW_FOLLOWER, N_("New followers"), OFF),
+    Kind(PLEDGE, N_("Pledges to your calls"), DIGEST),
+    Kind(WITHDRAWAL, N_("Pledges withdrawn from your calls"), DIGEST),
+    Kind(NEW_CALL, N_("New calls from your hubs"), DIGEST),
+    Kind(CALL_CANCELLED, N_("Cancellations of calls you pledged to"), NOW),
+    Kind(CALL_CHANGED, N_("Changes to calls you pledged to"), DIGEST),
+    Kind(REPLY, N_("Replies to your calls"), DIGEST),
+    Kind(REPORT_DUE, N_("Reminders to report back after a call you pledged to"), NOW),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
 
