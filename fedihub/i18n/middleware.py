@@ -53,7 +53,8 @@ class LanguageMiddleware:
                 # Pages differ by the header and by the switcher's cookie: caches must keep them apart.
                 headers.add_vary_header("Accept-Language")
                 headers.add_vary_header("Cookie")
-                headers.setdefault("Content-Language", language)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Language", language)
             await send(message)
 
         with using(language, self.catalogues.get(language)):

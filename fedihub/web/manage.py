@@ -25,6 +25,7 @@ from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
+from fedihub.i18n.active import N_
 from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
 from fedihub.web.forms import PostedForm, read_form
@@ -271,7 +272,8 @@ def _render_call_form(
     key = object_key(row.uri) if row is not None else None
     action = f"{p.base}/calls/{key}/edit" if key else f"{p.base}/calls/new"
     context = p.context(
-        "edit-call" if row is not None else "new-call", "Edit the call to action" if row else "New call to action",
+        "edit-call" if row is not None else "new-call",
+        N_("Edit the call to action") if row else N_("New call to action"),
         call=row, key=key, action=action, values=values, errors=errors, zones=zones_with(values.get("timezone")),
         suggested=active_movements().choices, cancelled=bool(row and row.event_status == "CANCELLED"),
         call_languages=call_languages(values.get("language")),
