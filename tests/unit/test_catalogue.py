@@ -85,7 +85,8 @@ TRANSLATED_TEMPLATES = (
     "_replies.html", "_subscribe.html", "_mail_subscribe.html", "_directory_filters.html", "_hub_calls.html",
     "_pledges.html", "_pledge_decision.html", "_pledge_fields.html", "_icons.html",
     "auth/_forms.html", "auth/login.html", "auth/setup.html", "auth/invite.html", "auth/new_account_fields.html",
-    "manage/_form.html", "manage/_layout.html", "manage/call_form.html", "admin/movements.html",
+    "manage/_form.html", "manage/_layout.html", "manage/call_form.html", "manage/dashboard.html",
+    "manage/_open_call.html", "admin/movements.html",
     "mail/_footer.html", "mail/_footer.txt", "mail/_groups.html", "mail/_groups.txt", "mail/digest.html",
     "mail/digest.txt", "mail/notice.html", "mail/notice.txt",
 )
