@@ -39,6 +39,12 @@ def clock(moment: datetime) -> str:
     return f"{moment:%H:%M}"
 
 
+def short_date(moment: datetime) -> str:
+    """A day in a table: "14 Mar 2026", "14 mar 2026", "14 mars 2026"."""
+    code = language()
+    return format_date(moment.date(), "d MMM y" if code == "en" else "medium", locale=code)
+
+
 def date_time(moment: datetime) -> str:
     """A timestamp in lists (last login, news): "14 March 2026, 18:00" in the reader's language."""
     code = language()

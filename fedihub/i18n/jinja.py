@@ -19,4 +19,5 @@ def install_i18n(env: Environment) -> None:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_callables(active.translate, active.translate_plural, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(current_language=active.language, language_choices=lambda: choices(active.language()))
-    env.filters.update(long_date=dates.long_date, date_time=dates.date_time)
+    # Dates in lists, in the reader's language: `{{ moment | date_time }}` "14 mars 2026, 18:00".
+    env.filters.update(long_date=dates.long_date, date_time=dates.date_time, short_date=dates.short_date)
