@@ -86,7 +86,8 @@ TRANSLATED_TEMPLATES = (
     "_pledges.html", "_pledge_decision.html", "_pledge_fields.html", "_icons.html",
     "auth/_forms.html", "auth/login.html", "auth/setup.html", "auth/invite.html", "auth/new_account_fields.html",
     "manage/_form.html", "manage/_layout.html", "manage/call_form.html", "manage/dashboard.html",
-    "manage/_open_call.html", "manage/profile.html", "manage/announce.html", "manage/news.html", "admin/movements.html",
+    "manage/_open_call.html", "manage/_actor.html", "manage/call_replies.html", "manage/profile.html",
+    "manage/announce.html", "manage/news.html", "admin/movements.html",
     "mail/_footer.html", "mail/_footer.txt", "mail/_groups.html", "mail/_groups.txt", "mail/digest.html",
     "mail/digest.txt", "mail/notice.html", "mail/notice.txt",
 )
