@@ -110,5 +110,5 @@ async def dashboard(request: Request) -> Response:
     ]
     return render(request, "manage/dashboard.html", {
         "account": account, "coalitions": items, "domain": runtime_of(request).settings.domain,
-        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "notice": gettext(NOTICES.get(request.query_params.get("done", ""), "")) or None,
     })
