@@ -9,7 +9,7 @@ DEV_LOCK := requirements-dev.txt
 LOCK_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
 	--custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: run demo test lint install dev-install lock migrate bench fuzz clean help chromium
+.PHONY: run demo test lint install dev-install lock migrate bench fuzz clean help chromium messages
 
 help:
 	@echo "make run      install, migrate ./data/fedihub.sqlite3 and serve on http://$(HOST):$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint     check the code with ruff and mypy (pyproject.toml configures both)"
 	@echo "make bench    run the benchmarks in bench/ and print their figures"
 	@echo "make fuzz     send 10,000 hostile inbound requests (bench/fuzz.py, several minutes): 5xx, unclassified errors, drain time"
+	@echo "make messages extract the interface's texts and update fedihub/locale/*/LC_MESSAGES/messages.po"
 	@echo "make lock     re-pin requirements.txt and requirements-dev.txt from pyproject.toml (LOCK_ARGS=--upgrade for newest)"
 
 $(BIN)/python:
@@ -45,6 +46,11 @@ dev-install: $(VENV)/.dev-installed
 lock: dev-install
 	$(LOCK_COMPILE) pyproject.toml -o $(LOCK)
 	$(LOCK_COMPILE) pyproject.toml --extra dev --constraint $(LOCK) -o $(DEV_LOCK)
+
+# The .po files are the catalogues; the app compiles them when it starts (fedihub/i18n/catalogues.py).
+messages: dev-install
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project fedihub -o fedihub/locale/messages.pot .
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i fedihub/locale/messages.pot -d fedihub/locale
 
 migrate: install
 	$(BIN)/fedihub migrate

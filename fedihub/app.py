@@ -38,11 +38,13 @@ from fedihub.hubs import boosting, mentions, two_way
 from fedihub.hubs.limits import HubLimits
 from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
+from fedihub.i18n.catalogues import Catalogues
 from fedihub.mail.runner import MailRunner
 from fedihub.metrics import Metrics
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
 from fedihub.notices import digest, reminders
+from fedihub.notices.letters import Letters
 from fedihub.notices.service import Notices
 from fedihub.notices.subscribers import NoticeSubscribers
 from fedihub.pledges import mirror, vouch_check, vouching
@@ -112,7 +114,8 @@ def mirror_limits(settings: Settings) -> mirror.MirrorLimits:
 
 def build_notices(settings: Settings) -> Notices:
     """Organizers' notices, e-mailed through the outbox when mail is on."""
-    return Notices(settings.mail, settings.base_url)
+    letters = Letters(settings.base_url, Catalogues(), settings.language)
+    return Notices(settings.mail, settings.base_url, letters)
 
 
 def build_inbound_processor(settings: Settings | None = None) -> InboundProcessor:
@@ -185,7 +188,9 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
         two_way.SWEEP_JOB: two_way.run_sweep,
-        subscription_triggers.FANOUT_JOB: fanout.fanout_job(Mailing.from_settings(settings, __version__)),
+        subscription_triggers.FANOUT_JOB: fanout.fanout_job(
+            Mailing.from_settings(settings, __version__, catalogues=Catalogues())
+        ),
         SUBSCRIPTION_PRUNE_JOB: prune_subscriptions,
         digest.DIGEST_JOB: digest.digest_job(notices),
         reminders.REMINDER_JOB: reminders.reminder_job(notices),

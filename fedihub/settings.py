@@ -110,6 +110,9 @@ class Settings:
     # a small script; empty: no page loads anything from another site. Its attribution is shown with it.
     map_tiles_url: str = ""
     map_tiles_attribution: str = ""
+    # The interface language when a reader's browser asks for none we have, and of mail to
+    # addresses whose language is not known (en, es or fr).
+    language: str = "en"
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -189,6 +192,8 @@ class Settings:
                 "(https://tiles.example/{z}/{x}/{y}.png), and FEDIHUB_MAP_TILES_ATTRIBUTION must say whose tiles "
                 "they are (their licence asks for it)"
             )
+        if self.language not in ("en", "es", "fr"):
+            raise ConfigurationError(f"FEDIHUB_LANGUAGE must be en, es or fr, not {self.language!r}")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ConfigurationError(
                 "FEDIHUB_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -280,6 +285,7 @@ class Settings:
             geocoder_url=env.get("FEDIHUB_GEOCODER_URL", "").strip(),
             map_tiles_url=env.get("FEDIHUB_MAP_TILES_URL", "").strip(),
             map_tiles_attribution=env.get("FEDIHUB_MAP_TILES_ATTRIBUTION", "").strip(),
+            language=env.get("FEDIHUB_LANGUAGE", cls.language).strip().lower(),
         )
         if not settings.secret_key:
             settings = replace(settings, secret_key=load_or_create_secret(data_dir))

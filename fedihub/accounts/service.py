@@ -12,16 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts import passwords
 from fedihub.errors import Conflict, FieldErrors, InvalidInput, NotFound, PermissionDenied
+from fedihub.i18n.active import N_
 from fedihub.mail.outbox import check_address
 from fedihub.protocol.limits import MAX_NAME
 from fedihub.storage.models import Account, Actor, Membership
 
 ROLES = ("editor", "admin", "owner")
+# Marked for the catalogue; pages show them through gettext. The role names too (ROLE_NAMES).
 ROLE_LABELS = {
-    "editor": "Editor: posts announcements and calls to action",
-    "admin": "Admin: also manages followers, settings and invites",
-    "owner": "Owner: also manages admins and other owners",
+    "editor": N_("Editor: posts announcements and calls to action"),
+    "admin": N_("Admin: also manages followers, settings and invites"),
+    "owner": N_("Owner: also manages admins and other owners"),
 }
+ROLE_NAMES = (N_("editor"), N_("admin"), N_("owner"))
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MAX_DISPLAY_NAME = MAX_NAME
 
@@ -181,6 +184,13 @@ async def set_email(session: AsyncSession, account_id: int, address: str | None)
             raise InvalidInput("that is not an e-mail address, such as name@example.org", field="email") from None
     account.email = value or None
     return account
+
+
+async def set_language(session: AsyncSession, account_id: int, language: str) -> None:
+    """The interface language the person chose; their notices are e-mailed in it."""
+    account = await session.get(Account, account_id)
+    if account is not None:
+        account.language = language
 
 
 async def coalitions_of(session: AsyncSession, account: Account) -> list[tuple[Actor, str]]:

@@ -26,6 +26,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
 from fedihub.moderation.visibility import shown_objects
 from fedihub.protocol import builders
+from fedihub.protocol.languages import language_tag
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import hashtag_of
 from fedihub.protocol.timezones import known_zone
@@ -62,6 +63,7 @@ class CallInput:
     region_country: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    language: str | None = None  # the language its title and description are written in
 
 
 # --- Validation ------------------------------------------------------------------------------------
@@ -159,11 +161,15 @@ def validate_call(data: CallInput) -> CallInput:
     region_state = errors.check(_optional, data.region_state, "region_state", MAX_REGION, "the state or province")
     region_country = errors.check(_optional, data.region_country, "region_country", MAX_REGION, "the country")
     coordinates = errors.check(_coordinates, data.latitude, data.longitude)
+    language = language_tag(data.language) if data.language else None
+    if data.language and language is None:
+        errors.add("language", "choose the language the call is written in from the list")
     errors.raise_if_any()
     assert title is not None and description is not None and tz is not None and coordinates is not None
     return dataclasses.replace(
-        data, title=title, description=description, timezone=tz, place_name=place_name, address=address,
-        online_url=online_url, movements=movements or [], latitude=coordinates[0], longitude=coordinates[1],
+        data, language=language, title=title, description=description, timezone=tz, place_name=place_name,
+        address=address, online_url=online_url, movements=movements or [], latitude=coordinates[0],
+        longitude=coordinates[1],
         region_city=region_city, region_state=region_state, region_country=region_country,
     )
 
@@ -258,6 +264,7 @@ def parse_call_form(fields: FormFields) -> CallInput:
         region_country=_one(fields, "region_country"),
         latitude=latitude,
         longitude=longitude,
+        language=_one(fields, "language").strip() or None,
     )
     checked = errors.check(validate_call, data)
     errors.raise_if_any()
@@ -297,6 +304,7 @@ def to_form_fields(call: StoredObject) -> dict[str, str]:
         "region_country": text(call.region_country),
         "latitude": text(call.latitude),
         "longitude": text(call.longitude),
+        "language": text(call.language),
     }
 
 
@@ -321,6 +329,7 @@ def _fill(row: StoredObject, data: CallInput, actor: Actor) -> None:
         region = (profile.region_city, profile.region_state, profile.region_country)
     row.region_city, row.region_state, row.region_country = region
     row.latitude, row.longitude = data.latitude, data.longitude
+    row.language = data.language
 
 
 def call_facts(row: StoredObject) -> event_text.CallFacts:
@@ -388,6 +397,7 @@ def _event_document(
         image_url=row.image_url,
         image_alt=row.image_alt or "",
         image_media_type=media_type_of_url(row.image_url or ""),
+        language=row.language,
     )
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
+from fedihub.coalitions.movement_list import DEFAULT_MOVEMENTS, MovementChoice, active_movements
 from fedihub.errors import InvalidInput
 from fedihub.protocol.movements import (
     MAX_MOVEMENT,
@@ -21,34 +21,18 @@ from fedihub.protocol.movements import (
     movement_name,
 )
 
-
-@dataclass(frozen=True)
-class Movement:
-    tag: str  # the hashtag without "#", in the case we publish it
-    label: str
+# Kept for callers that want the built-in defaults; forms use the admin's list (active_movements()).
+SUGGESTED_MOVEMENTS: tuple[MovementChoice, ...] = DEFAULT_MOVEMENTS
+Movement = MovementChoice
 
 
-# The movements the issue names; a coalition ticks them or adds free tags of its own.
-SUGGESTED_MOVEMENTS: tuple[Movement, ...] = (
-    Movement("AntiAusterity", "Anti-austerity"),
-    Movement("BlackLivesMatter", "Black Lives Matter"),
-    Movement("SolidarityNetwork", "Solidarity network"),
-    Movement("Tenants", "Tenants"),
-    Movement("FightFor15", "$15 / Fight for 15"),
-    Movement("Climate", "Climate"),
-    Movement("Labour", "Labour"),
-    Movement("ImmigrantRights", "Immigrant rights"),
-)
-_SUGGESTED_BY_KEY = {movement_key(m.tag): m for m in SUGGESTED_MOVEMENTS}
-
-
-def suggested(tag: str) -> Movement | None:
-    """The suggested movement ``tag`` names, however it is spelled ("black lives matter" too)."""
-    return _SUGGESTED_BY_KEY.get(movement_key(tag))
+def suggested(tag: str) -> MovementChoice | None:
+    """The suggested movement ``tag`` names, however it is spelled ("climate" too), in the active list."""
+    return active_movements().suggested(tag)
 
 
 def movement_label(tag: str) -> str:
-    """How a movement reads on a page: the suggested label, or the free tag as a hashtag."""
+    """How a movement reads on a page: its label in the reader's language, or the free tag as a hashtag."""
     known = suggested(tag)
     return known.label if known else f"#{tag}"
 

@@ -265,10 +265,12 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
     run_side_by_side([
         (springfield, ["pledge", "springfield-renters", call_url, "--message", "Springfield brings 40 people",
                        "--local-title", "Springfield rally for rent control", "--local-start", f"{day}T10:00",
-                       "--local-timezone", "America/Chicago", "--local-place", "Illinois State Capitol"], None),
+                       "--local-timezone", "America/Chicago", "--local-place", "Illinois State Capitol",
+                       "--local-address", "401 S 2nd St, Springfield, IL"], None),
         (cleveland, ["pledge", "cleveland-solidarity", call_url, "--message", "Ohio is in",
                      "--local-title", "Cleveland march for rent control", "--local-start", f"{day}T11:00",
-                     "--local-timezone", "America/New_York", "--local-place", "Public Square"], None),
+                     "--local-timezone", "America/New_York", "--local-place", "Public Square",
+                     "--local-address", "Public Square, Cleveland, OH"], None),
         (chicago, ["pledge", "chicago-fight-for-15", call_url, "--message", "Fast-food workers march with you"], None),
     ])
     expected = (3, 2)

@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.directory.listing import DISCOVERED_VIA
 from fedihub.errors import InvalidInput
+from fedihub.hubs.scope_names import scope_name
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.moderation.visibility import shown_actors
 from fedihub.places.regions import region_names
 from fedihub.protocol.html import html_to_text
@@ -28,13 +30,14 @@ PAGE_SIZE = 50
 MAX_TEXT = 200
 SUMMARY_CHARS = 500
 SCOPE_CHOICES = ("coalition", "hub", *HUB_SCOPES)
+# Marked for the catalogue; shown through gettext (found_label, the directory's filter).
 FOUND_LABELS = {
-    "local": "On this server",
-    "federation": "Followed or seen in federation",
-    "boost": "Boosted by a hub",
-    "roster": "Listed in a hub's roster",
-    "import": "Imported from a list",
-    "lookup": "Looked up by an organizer",
+    "local": N_("On this server"),
+    "federation": N_("Followed or seen in federation"),
+    "boost": N_("Boosted by a hub"),
+    "roster": N_("Listed in a hub's roster"),
+    "import": N_("Imported from a list"),
+    "lookup": N_("Looked up by an organizer"),
 }
 
 
@@ -114,7 +117,7 @@ class DirectoryEntry:
 
     @property
     def kind_label(self) -> str:
-        return f"{self.hub_scope.capitalize()} hub" if self.hub_scope else "Coalition"
+        return scope_name(self.hub_scope) if self.hub_scope else gettext("Coalition")
 
     @property
     def region(self) -> str:
@@ -123,7 +126,7 @@ class DirectoryEntry:
 
     @property
     def found_label(self) -> str:
-        return FOUND_LABELS.get(self.found or "", "Known to this server")
+        return gettext(FOUND_LABELS.get(self.found or "", N_("Known to this server")))
 
 
 def entry_of(actor: Actor) -> DirectoryEntry:

@@ -52,6 +52,7 @@ def apply_object(row: StoredObject, view: ObjectView, doc: dict, followers_uri: 
     row.in_reply_to = view.in_reply_to
     row.published = parse_datetime(view.published) or row.published
     row.updated = parse_datetime(view.updated)
+    row.language = view.language
     row.data = doc
     if view.type == "Event":
         apply_event(row, doc)

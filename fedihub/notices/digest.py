@@ -64,7 +64,7 @@ async def digest_for(ctx: FederationContext, session: AsyncSession, notices: Not
     ).all()
     if not rows:
         return 0
-    letter = notices.letters.digest(rows)
+    letter = notices.letters.digest(rows, account.language)
     try:
         await enqueue_mail(session, notices.mail, to=account.email, subject=letter.subject, text=letter.text,
                            html=letter.html, headers=letter.headers, now=now)

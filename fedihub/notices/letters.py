@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from itertools import groupby
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from fedihub.i18n import dates
+from fedihub.i18n.active import ngettext, using
+from fedihub.i18n.catalogues import Catalogues
+from fedihub.i18n.jinja import install_i18n
+from fedihub.i18n.languages import DEFAULT_LANGUAGE, known_language
 from fedihub.mail.outbox import Letter
 from fedihub.notices.kinds import Part, plain, sentence
 from fedihub.storage.models import Notice
@@ -24,19 +30,31 @@ def one_line(text: str, limit: int = MAX_SUBJECT) -> str:
 
 
 class Letters:
-    def __init__(self, base_url: str) -> None:
+    def __init__(
+        self, base_url: str, catalogues: Catalogues | None = None, default_language: str = DEFAULT_LANGUAGE
+    ) -> None:
         self.base_url = base_url
+        self.catalogues = catalogues or Catalogues()
+        self.default_language = default_language
         self.env = Environment(
             loader=PackageLoader("fedihub.web", "templates"), autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         )
+        install_i18n(self.env)
+
+    @contextmanager
+    def _in(self, language: str | None) -> Iterator[None]:
+        """Write in the recipient's language when known, else in the instance's."""
+        chosen = known_language(language) or self.default_language
+        with using(chosen, self.catalogues.get(chosen)):
+            yield
 
     def _absolute(self, parts: list[Part]) -> list[Part]:
         return [Part(p.text, self.base_url + p.href if p.href and p.href.startswith("/") else p.href)
                 for p in parts]
 
     def _item(self, notice: Notice) -> dict[str, object]:
-        return {"parts": self._absolute(sentence(notice)), "when": f"{notice.created_at:%d %B %Y, %H:%M} UTC"}
+        return {"parts": self._absolute(sentence(notice)), "when": f"{dates.date_time(notice.created_at)} UTC"}
 
     def _group(self, notices: Sequence[Notice]) -> list[dict[str, object]]:
         """Per coalition or hub, its name, the link to its list, and its notices."""
@@ -56,15 +74,18 @@ class Letters:
         return (self.env.get_template(f"mail/{name}.txt").render(context),
                 self.env.get_template(f"mail/{name}.html").render(context))
 
-    def one(self, notice: Notice) -> Letter:
-        text, html = self._render("notice", groups=self._group([notice]))
-        return Letter(one_line(plain(sentence(notice))), text, html, dict(HEADERS))
+    def one(self, notice: Notice, language: str | None = None) -> Letter:
+        with self._in(language):
+            text, html = self._render("notice", groups=self._group([notice]))
+            return Letter(one_line(plain(sentence(notice))), text, html, dict(HEADERS))
 
-    def digest(self, notices: Sequence[Notice]) -> Letter:
-        ordered = sorted(notices, key=lambda n: (n.actor_id, -n.id))
-        groups = self._group(ordered)
-        count = len(ordered)
-        names = ", ".join(str(g["name"]) for g in groups)
-        subject = one_line(f"What's new: {count} notice{'' if count == 1 else 's'} for {names}")
-        text, html = self._render("digest", groups=groups, count=count)
-        return Letter(subject, text, html, dict(HEADERS))
+    def digest(self, notices: Sequence[Notice], language: str | None = None) -> Letter:
+        with self._in(language):
+            ordered = sorted(notices, key=lambda n: (n.actor_id, -n.id))
+            groups = self._group(ordered)
+            count = len(ordered)
+            names = ", ".join(str(g["name"]) for g in groups)
+            subject = one_line(ngettext("What's new: %(num)d notice for %(names)s",
+                                        "What's new: %(num)d notices for %(names)s", count, names=names))
+            text, html = self._render("digest", groups=groups, count=count)
+            return Letter(subject, text, html, dict(HEADERS))

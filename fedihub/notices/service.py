@@ -26,9 +26,9 @@ class Notices:
     ``mail`` is None when this server sends no e-mail: notices are still listed, nothing is queued.
     """
 
-    def __init__(self, mail: MailConfig | None, base_url: str) -> None:
+    def __init__(self, mail: MailConfig | None, base_url: str, letters: Letters | None = None) -> None:
         self.mail = mail
-        self.letters = Letters(base_url)
+        self.letters = letters or Letters(base_url)
 
     async def record_notice(
         self, ctx: FederationContext, session: AsyncSession, *, recipient: Actor, kind: str, key: str,
@@ -57,7 +57,7 @@ class Notices:
         for account in await mailable_organizers(session, notice.actor_id):
             if (await preferences_of(session, account.id))[notice.kind] != NOW:
                 continue
-            letter = self.letters.one(notice)
+            letter = self.letters.one(notice, account.language)
             try:
                 await enqueue_mail(session, self.mail, to=account.email or "", subject=letter.subject,
                                    text=letter.text, html=letter.html, headers=letter.headers, now=now)

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fedihub.errors import InvalidInput
+from fedihub.protocol.languages import build_language_maps
 from fedihub.protocol.movements import build_hashtags
 from fedihub.protocol.reader import as_list, id_of
 from fedihub.protocol.timezones import zone_info
@@ -488,6 +489,7 @@ def build_event(
     image_url: str | None = None,
     image_alt: str = "",
     image_media_type: str = "image/jpeg",
+    language: str | None = None,
 ) -> dict[str, Any]:
     """An Event readable by Mastodon (name + summary + url), Mobilizon, Gancio and FEP-8a8e.
 
@@ -515,6 +517,9 @@ def build_event(
         "uuid": object_id.rstrip("/").rsplit("/", 1)[-1],
         "startTime": _event_time(start, zone),
     }
+    # AS2 §4.7: the maps say which language the plain values are in; the plain `name`, `summary` and
+    # `content` stay, since Mastodon reads them first and only falls back to the maps (spec §1.8).
+    body.update(build_language_maps(language, name=name, summary=summary_html, content=content_html))
     # FEP-8a8e: an Event received without endTime is shown without one (displayEndTime false),
     # which is what an open end means; a made-up end would be shown by Mobilizon as real.
     if end is not None:

@@ -120,6 +120,8 @@ def canonical_context() -> list[Any]:
     # Our events put `location` in schema.org as Mobilizon does; the AS term is the one peers at large
     # use (_plain_values folds schema.org's back into it).
     terms.pop("location", None)
+    # Mobilizon's language of an event (protocol/languages.py reads it when no contentMap says it).
+    terms.setdefault("inLanguage", "http://schema.org#inLanguage")  # spelled as Mobilizon spells schema.org
     return ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1", terms]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fedihub.errors import MalformedActivity
+from fedihub.protocol.languages import language_of
 from fedihub.protocol.limits import MAX_JSON_DEPTH
 from fedihub.protocol.media_types import media_type_of
 from fedihub.protocol.urls import MAX_URL, http_url
@@ -468,6 +469,7 @@ class ObjectView(_Addressed):
     tags: tuple[Mapping[str, Any], ...]
     attachments: tuple[Mapping[str, Any], ...]
     raw: Mapping[str, Any]
+    language: str | None = None
 
 
 def _attributed_to(doc: Doc) -> str | None:
@@ -529,4 +531,5 @@ def read_object(doc: Any) -> ObjectView:
         tags=tuple(tag for tag in as_list(doc.get("tag")) if isinstance(tag, Mapping)),
         attachments=tuple(a for a in as_list(doc.get("attachment")) if isinstance(a, Mapping)),
         raw=doc,
+        language=language_of(doc),
     )

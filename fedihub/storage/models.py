@@ -200,6 +200,17 @@ class ActorMovement(Base):
     movement: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
 
 
+class SuggestedMovement(Base):
+    """A movement the instance suggests in its forms, with its label per language (coalitions/movement_list.py)."""
+
+    __tablename__ = "suggested_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(64), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    labels: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
 class Follow(Base):
     """A follow relationship in either direction; ``state`` is pending or accepted."""
 
@@ -262,6 +273,9 @@ class StoredObject(Base):
     # A local call's banner (a Media row's URL) and its alt text; remote ones stay in ``data``.
     image_url: Mapped[str | None] = mapped_column(URI)
     image_alt: Mapped[str | None] = mapped_column(Text)
+    # The language its text is written in (BCP 47: "es", "pt-BR"): chosen by the organizer, or read
+    # from a peer's contentMap/nameMap or Mobilizon's inLanguage (protocol/languages.py); None if unsaid.
+    language: Mapped[str | None] = mapped_column(String(35))
     # A remote call's pledges collection: when this instance last read it from the origin.
     pledges_fetched_at: Mapped[datetime | None]
     # …and the hubs that origin says carry the call (its collection's `carriedBy`).
@@ -381,6 +395,8 @@ class Account(Base):
     disabled_at: Mapped[datetime | None]
     # Moved on by logging out: every session cookie issued before then ends (migration 0011).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The interface language this person last chose (en, es, fr): their e-mail is written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class Membership(Base):
@@ -801,6 +817,8 @@ class MailSubscription(Base):
     region: Mapped[str | None] = mapped_column(String(200))
     # The reader's IANA zone as their browser gave it, for the times in their messages.
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # The interface language the address subscribed in (en, es, fr): its messages are written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed
     confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     confirm_expires_at: Mapped[datetime | None]

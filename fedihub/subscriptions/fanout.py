@@ -157,10 +157,12 @@ async def _mail_batch(
         first = todo[0]
         kind = _kind(row, first.id in heard)
         if not already:
-            letter = messages.call_letter(
-                mailing, row, kind=kind, zone=first.timezone, why=await describe(session, first, mailing.instance_name),
-                unsubscribe=unsubscribe_url(mailing, first),
-            )
+            with mailing.writing_to(first):
+                letter = messages.call_letter(
+                    mailing, row, kind=kind, zone=first.timezone,
+                    why=await describe(session, first, mailing.instance_name),
+                    unsubscribe=unsubscribe_url(mailing, first),
+                )
             await enqueue_mail(session, mailing.mail, to=address, subject=letter.subject, text=letter.text,
                                html=letter.html, headers=letter.headers, attachments=letter.attachments, now=now)
             mailed += 1

@@ -6,10 +6,15 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from fedihub.i18n.active import using
+from fedihub.i18n.catalogues import Catalogues
+from fedihub.i18n.languages import DEFAULT_LANGUAGE, known_language
 from fedihub.mail.config import MailConfig
 from fedihub.storage.models import MailSubscription, StoredObject
 
@@ -26,13 +31,27 @@ class Mailing:
     instance_name: str
     version: str
     secret_key: str = field(repr=False)
+    # The language of mail to an address whose language is not known, and the catalogues to write
+    # in; without catalogues (a web request) letters are written in the request's language.
+    language: str = DEFAULT_LANGUAGE
+    catalogues: Catalogues | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, version: str) -> Mailing:
+    def from_settings(cls, settings: Settings, version: str, catalogues: Catalogues | None = None) -> Mailing:
         return cls(
             mail=settings.mail, base_url=settings.base_url, instance_name=settings.display_name, version=version,
-            secret_key=settings.secret_key,
+            secret_key=settings.secret_key, language=settings.language, catalogues=catalogues,
         )
+
+    @contextmanager
+    def writing_to(self, row: MailSubscription) -> Iterator[None]:
+        """Write in the subscriber's language (the page they subscribed from), else the instance's."""
+        if self.catalogues is None:
+            yield
+            return
+        chosen = known_language(row.language) or self.language
+        with using(chosen, self.catalogues.get(chosen)):
+            yield
 
 
 def new_token() -> str:

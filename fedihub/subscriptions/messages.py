@@ -7,6 +7,9 @@ from markupsafe import Markup, escape
 
 from fedihub.coalitions import ics
 from fedihub.coalitions.event_text import format_place, format_when
+from fedihub.i18n import dates
+from fedihub.i18n.active import N_, gettext, language
+from fedihub.i18n.languages import DEFAULT_LANGUAGE
 from fedihub.mail.outbox import Attachment, Letter
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.timezones import known_zone
@@ -16,7 +19,7 @@ from fedihub.subscriptions.mailing import Mailing, call_page
 
 SUBJECT_LIMIT = 200
 EXCERPT = 600
-LEADS = {"new": "New call to action", "changed": "Changed", "cancelled": "Cancelled"}
+LEADS = {"new": N_("New call to action"), "changed": N_("Changed"), "cancelled": N_("Cancelled")}
 
 
 def list_headers(unsubscribe: str) -> dict[str, str]:
@@ -39,25 +42,29 @@ def _link(url: str, label: str | None = None) -> Markup:
 
 def confirmation(mailing: Mailing, *, what: str, confirm: str) -> Letter:
     """The one message an unconfirmed address gets: nothing more follows unless its owner confirms."""
-    subject = f"Confirm your subscription to {what}"[:SUBJECT_LIMIT]
+    subject = gettext("Confirm your subscription to %(what)s", what=what)[:SUBJECT_LIMIT]
+    asked = gettext("Someone, probably you, asked %(instance)s to e-mail this address about %(what)s.")
+    ignore = gettext("If it was not you, ignore this message: you will not hear from us again, and the request "
+                     "is forgotten after a week.")
     text = (
-        f"Someone, probably you, asked {mailing.instance_name} to e-mail this address about {what}.\n\n"
-        f"To confirm, open this link and press Confirm:\n{confirm}\n\n"
-        "If it was not you, ignore this message: you will not hear from us again, and the request is "
-        "forgotten after a week.\n"
+        f"{asked % {'instance': mailing.instance_name, 'what': what}}\n\n"
+        f"{gettext('To confirm, open this link and press Confirm:')}\n{confirm}\n\n{ignore}\n"
     )
     html = _page(mailing, subject, [
-        Markup("Someone, probably you, asked {} to e-mail this address about {}.").format(mailing.instance_name, what),
-        Markup("To confirm, open this link and press <strong>Confirm</strong>: {}").format(_link(confirm)),
-        Markup("If it was not you, ignore this message: you will not hear from us again, and the request is "
-               "forgotten after a week."),
+        Markup(escape(asked)) % {"instance": mailing.instance_name, "what": what},
+        Markup(escape(gettext("To confirm, open this link and press %(confirm)s: %(link)s"))) % {
+            "confirm": Markup("<strong>{}</strong>").format(gettext("Confirm")), "link": _link(confirm)},
+        escape(ignore),
     ])
     return Letter(subject=subject, text=text, html=html, headers={})
 
 
 def _when(row: StoredObject, zone: str | None) -> str:
     assert row.start_time is not None
-    return format_when(row.start_time, row.end_time, known_zone(zone) or known_zone(row.timezone) or "UTC")
+    shown_zone = known_zone(zone) or known_zone(row.timezone) or "UTC"
+    if language() != DEFAULT_LANGUAGE:
+        return dates.event_when(row.start_time, row.end_time, shown_zone)
+    return format_when(row.start_time, row.end_time, shown_zone)
 
 
 def _description(row: StoredObject) -> str:
@@ -70,7 +77,7 @@ def call_letter(
 ) -> Letter:
     """A call as its reader needs it: what, when (in the reader's zone when known), where, the link,
     why they receive it, how to stop, and the call as an .ics file their calendar app imports."""
-    title = (row.name or "").strip() or "Call to action"
+    title = (row.name or "").strip() or gettext("Call to action")
     author = row.author
     organiser = (author.name or author.username or author.domain) if author is not None else ""
     link = call_page(mailing, row)
@@ -78,22 +85,24 @@ def call_letter(
     place = format_place(row.location_name, row.location_address, (row.region_city, row.region_state,
                                                                    row.region_country))
     online = http_url(row.online_url)
-    subject = f"{LEADS[kind]}: {title}"[:SUBJECT_LIMIT]
-    facts = [("When", when)] + ([("Where", place)] if place else []) + ([("Online", online)] if online else [])
+    subject = gettext("%(lead)s: %(title)s", lead=gettext(LEADS[kind]), title=title)[:SUBJECT_LIMIT]
+    facts = [(gettext("When"), when)] + ([(gettext("Where"), place)] if place else []) + (
+        [(gettext("Online"), online)] if online else [])
     intro = {
-        "new": f"{organiser} calls to action:",
-        "changed": f"{organiser} changed this call to action:",
-        "cancelled": f"{organiser} cancelled this call to action. Do not go.",
+        "new": gettext("%(organiser)s calls to action:", organiser=organiser),
+        "changed": gettext("%(organiser)s changed this call to action:", organiser=organiser),
+        "cancelled": gettext("%(organiser)s cancelled this call to action. Do not go.", organiser=organiser),
     }[kind]
     description = _description(row) if kind == "new" else ""
     text_lines = [intro, "", title, *[f"{label}: {value}" for label, value in facts], ""]
     if description:
         text_lines += [description, ""]
+    because = gettext("You receive this because you subscribed to %(why)s on %(instance)s.")
     text_lines += [
-        f"Read more and pledge: {link}", "",
-        "The attached .ics file adds it to your calendar.", "",
-        "--", f"You receive this because you subscribed to {why} on {mailing.instance_name}.",
-        f"Unsubscribe: {unsubscribe}",
+        f"{gettext('Read more and pledge')}: {link}", "",
+        gettext("The attached .ics file adds it to your calendar."), "",
+        "--", because % {"why": why, "instance": mailing.instance_name},
+        f"{gettext('Unsubscribe')}: {unsubscribe}",
     ]
     html = _page(mailing, subject, [
         escape(intro),
@@ -101,10 +110,11 @@ def call_letter(
             title, Markup("<br>").join(Markup("{}: {}").format(label, value) for label, value in facts)
         ),
         *([escape(description)] if description else []),
-        _link(link, "Read more and pledge"),
-        Markup("The attached .ics file adds it to your calendar."),
-        Markup("You receive this because you subscribed to {} on {}. {}").format(
-            why, mailing.instance_name, _link(unsubscribe, "Unsubscribe")
+        _link(link, gettext("Read more and pledge")),
+        escape(gettext("The attached .ics file adds it to your calendar.")),
+        Markup("{} {}").format(
+            Markup(escape(because)) % {"why": why, "instance": mailing.instance_name},
+            _link(unsubscribe, gettext("Unsubscribe")),
         ),
     ])
     calendar = ics.build_calendar([row], product=ics.product_id(mailing.version))

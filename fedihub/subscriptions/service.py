@@ -12,6 +12,7 @@ from fedihub.errors import Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_local_actor
 from fedihub.feeds.queries import parse_filters
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.mail.outbox import check_address, enqueue_mail
 from fedihub.moderation.visibility import is_hidden
 from fedihub.protocol.timezones import known_zone
@@ -39,13 +40,20 @@ class Target:
 
 def _actor_label(actor: Actor) -> str:
     name = (actor.name or actor.username or "").strip()
-    return f"the calls the hub {name} carries" if hub_scope_of(actor) else f"the calls of {name}"
+    if hub_scope_of(actor):
+        return gettext("the calls the hub %(name)s carries", name=name)
+    return gettext("the calls of %(name)s", name=name)
 
 
 def calendar_label(movement: str | None, region: str | None, instance_name: str) -> str:
-    parts = [f"about {movement}" if movement else "", f"in {region}" if region else ""]
-    narrowed = " ".join(p for p in parts if p)
-    return f"the calls {narrowed} on {instance_name}" if narrowed else f"every call on {instance_name}"
+    if movement and region:
+        return gettext("the calls about %(movement)s in %(region)s on %(instance)s", movement=movement,
+                       region=region, instance=instance_name)
+    if movement:
+        return gettext("the calls about %(movement)s on %(instance)s", movement=movement, instance=instance_name)
+    if region:
+        return gettext("the calls in %(region)s on %(instance)s", region=region, instance=instance_name)
+    return gettext("every call on %(instance)s", instance=instance_name)
 
 
 async def find_target(
@@ -76,7 +84,7 @@ def normalise_address(value: str) -> str:
 
 async def subscribe(
     session: AsyncSession, mailing: Mailing, *, address: str, target: Target, timezone: str, now: datetime,
-    may_mail: bool,
+    may_mail: bool, language: str | None = None,
 ) -> None:
     """Ask ``address`` to confirm; the same outcome whatever was there before, as the page says.
 
@@ -99,6 +107,7 @@ async def subscribe(
         session.add(row)
     # A hidden field the browser fills; anything but a zone we know is ignored, never an error.
     row.timezone = known_zone(timezone) or row.timezone
+    row.language = language or row.language
     token = new_token()
     row.confirm_token_hash, row.confirm_expires_at, row.confirm_sent_at = hash_token(token), now + CONFIRM_FOR, now
     letter = messages.confirmation(mailing, what=target.label, confirm=confirm_url(mailing, token))

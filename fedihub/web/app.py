@@ -16,6 +16,9 @@ from fedihub import __version__
 from fedihub.accounts.site import SiteInfo, SiteInfoCache
 from fedihub.coalitions.movements import movement_label
 from fedihub.coalitions.upload_limits import UploadRateLimiter
+from fedihub.i18n.catalogues import Catalogues
+from fedihub.i18n.jinja import install_i18n
+from fedihub.i18n.middleware import LanguageMiddleware
 from fedihub.metrics import Metrics
 from fedihub.places.online import OnlineGeocoder
 from fedihub.settings import Settings
@@ -28,11 +31,13 @@ from fedihub.web import (
     feed_pages,
     healthcheck,
     images,
+    language_pages,
     lookup_pages,
     manage,
     manage_hubs,
     metrics_endpoint,
     moderation_pages,
+    movement_admin,
     notice_pages,
     pages,
     pledge_pages,
@@ -46,9 +51,10 @@ from fedihub.web.auth import build_login_limiter, install_template_globals, sess
 from fedihub.web.conditional import ConditionalGetMiddleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.metrics_endpoint import RequestTimingMiddleware
+from fedihub.web.movement_middleware import MovementCache, MovementListMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
 from fedihub.web.site_info import SiteInfoMiddleware, site_context
-from fedihub.web.views import handle_of
+from fedihub.web.views import handle_of, hub_scope_name
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
@@ -63,10 +69,12 @@ def build_templates(settings: Settings) -> Jinja2Templates:
         mail_enabled=settings.mail is not None,
     )
     install_template_globals(templates)
-    # `{{ tag | movement }}`: a suggested movement's label ("Fight for $15"), any other tag as #tag.
+    install_i18n(templates.env)
+    # `{{ tag | movement }}`: a suggested movement's label in the reader's language, any other tag as #tag.
     templates.env.filters["movement"] = movement_label
     # `{{ actor | handle }}`: @name@host, the one way a handle is shown (views.handle_of).
     templates.env.filters["handle"] = handle_of
+    templates.env.filters["hub_scope_name"] = hub_scope_name
     return templates
 
 
@@ -106,9 +114,11 @@ def build_routes() -> list[Any]:
         *moderation_pages.routes(),
         *subscription_admin.routes(),
         *site_admin.routes(),
+        *movement_admin.routes(),
         *lookup_pages.routes(),
         *healthcheck.routes(),
         *metrics_endpoint.routes(),
+        *language_pages.routes(),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]
 
@@ -117,13 +127,17 @@ def build_web_app(
     settings: Settings, lifespan: Callable[[Starlette], Any], *, metrics: Metrics | None = None
 ) -> Starlette:
     timing = [Middleware(RequestTimingMiddleware, metrics=metrics)] if metrics is not None else []
+    catalogues = Catalogues()
+    movement_cache = MovementCache()
     app = Starlette(
         routes=build_routes(),
         middleware=[
             *timing, Middleware(ConditionalGetMiddleware), Middleware(SecurityHeadersMiddleware),
+            Middleware(LanguageMiddleware, catalogues=catalogues, default=settings.language),
             *session_middleware(settings),
             Middleware(CrashPageMiddleware),
             Middleware(SiteInfoMiddleware),
+            Middleware(MovementListMiddleware, cache=movement_cache),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
@@ -132,6 +146,8 @@ def build_web_app(
     app.state.metrics = metrics
     app.state.templates = build_templates(settings)
     app.state.site = SiteInfoCache(SiteInfo(settings.display_name))
+    app.state.catalogues = catalogues
+    app.state.movement_cache = movement_cache
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     app.state.geocoder = build_geocoder(settings)

@@ -14,6 +14,7 @@ from fedihub.errors import NotFound
 from fedihub.federation.collections import count_followers
 from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.notices.store import unread_counts
 from fedihub.pledges.dashboard import CallForYou, OwnPledge, calls_for, pledges_of
 from fedihub.protocol.urls import http_url
@@ -26,7 +27,12 @@ from fedihub.web.views import call_view, when_of
 # An instance admin organizes every coalition of the server: the calls and pledges of at most this many
 # are worked out per page; the others link to a dashboard of their own (?coalition=HANDLE).
 DETAILED = 10
-STATE_TEXT = {"pending": "Sent; waiting for the call's server to confirm", "accepted": "Confirmed"}
+STATE_TEXT = {"pending": N_("Sent; waiting for the call's server to confirm"), "accepted": N_("Confirmed")}
+
+
+def _state_text(state: str) -> str | None:
+    """A pledge's state in the reader's language; None for a state with no text."""
+    return gettext(STATE_TEXT[state]) if state in STATE_TEXT else None
 
 
 def _zones(*names: str | None) -> list[str]:
@@ -39,7 +45,7 @@ def _call_row(item: CallForYou, key: str, home_zone: str | None, domain: str, ba
     call = item.call
     return {
         "key": key, "view": call_view(call, domain), "page": call_page_path(call.uri, base_url), "via": item.via,
-        "rollup": item.rollup, "pledge": STATE_TEXT.get(item.pledge.state) if item.pledge else None,
+        "rollup": item.rollup, "pledge": _state_text(item.pledge.state) if item.pledge else None,
         "full_form": pledge_link(call.uri), "zones": _zones(call.timezone, home_zone),
         "form_values": {"action_timezone": call.timezone or home_zone or "UTC"},
     }
@@ -54,7 +60,7 @@ def _pledge_row(item: OwnPledge, key: str, domain: str, base_url: str) -> dict[s
     return {
         "key": key, "call_uri": pledge.call_uri, "page": call_page_path(pledge.call_uri, base_url),
         "view": call_view(call, domain) if call is not None and call.start_time is not None else None,
-        "state": STATE_TEXT.get(pledge.state, pledge.state), "accepted": pledge.state == "accepted",
+        "state": _state_text(pledge.state) or pledge.state, "accepted": pledge.state == "accepted",
         "vouched": bool(pledge.vouched_by), "over": item.over,
         "action": {"name": pledge.action_name, "url": pledge.action_url or pledge.action_uri, "when": action_when,
                    "place": ", ".join(p for p in (pledge.action_place, pledge.action_address) if p) or None,
@@ -107,5 +113,5 @@ async def dashboard(request: Request) -> Response:
     ]
     return render(request, "manage/dashboard.html", {
         "account": account, "coalitions": items, "domain": runtime_of(request).settings.domain,
-        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "notice": gettext(NOTICES.get(request.query_params.get("done", ""), "")) or None,
     })

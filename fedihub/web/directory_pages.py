@@ -26,6 +26,8 @@ from fedihub.directory.query import (
     parse_filter,
 )
 from fedihub.errors import InvalidInput
+from fedihub.hubs.scope_names import scope_plural
+from fedihub.i18n.active import gettext
 from fedihub.maps.atlas import region_box
 from fedihub.maps.draw import Marker, draw_map
 from fedihub.maps.projection import Box, parse_box
@@ -89,9 +91,9 @@ def _form_context(movements: list[tuple[str, int]], regions: list[str], chosen: 
         options.insert(0, (chosen.movement, movement_label(chosen.movement), 0))
     return {
         "filter": chosen, "movement_options": options, "regions": regions,
-        "scope_options": [("coalition", "Coalitions"), ("hub", "Any hub")]
-        + [(scope, f"{scope.capitalize()} hubs") for scope in HUB_SCOPES],
-        "found_options": list(FOUND_LABELS.items()),
+        "scope_options": [("coalition", gettext("Coalitions")), ("hub", gettext("Any hub"))]
+        + [(scope, scope_plural(scope)) for scope in HUB_SCOPES],
+        "found_options": [(key, gettext(label)) for key, label in FOUND_LABELS.items()],
     }
 
 

@@ -11,24 +11,25 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired, RateLimited
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.media_types import accepts_activitypub
 from fedihub.web.auth import login_url
 
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "That request did not make sense",
-    401: "Not signed",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Not allowed here",
-    409: "Already exists",
-    410: "This is gone",
-    413: "Too large",
-    415: "Unsupported format",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
-    502: "Another server did not answer properly",
+    400: N_("That request did not make sense"),
+    401: N_("Not signed"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Not allowed here"),
+    409: N_("Already exists"),
+    410: N_("This is gone"),
+    413: N_("Too large"),
+    415: N_("Unsupported format"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong on our side"),
+    502: N_("Another server did not answer properly"),
 }
 
 
@@ -43,7 +44,11 @@ def error_response(request: Request, status: int, message: str) -> Response:
     if _wants_html(request):
         templates = request.app.state.templates
         return templates.TemplateResponse(
-            request, "error.html", {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+            # Translated here, the one boundary every error crosses: a message marked for the catalogue
+            # (N_) reads in the reader's language; one made of a peer's or a user's words stays as it is.
+            request, "error.html",
+            {"status": status, "title": gettext(TITLES.get(status, N_("Error"))),
+             "message": gettext(message) if message else message},
             status_code=status,
         )
     if request.url.path.endswith("inbox"):
@@ -71,13 +76,13 @@ async def handle_fedihub_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    detail = exc.detail if exc.status_code != 404 else "There is nothing at this address."
+    detail = exc.detail if exc.status_code != 404 else N_("There is nothing at this address.")
     return error_response(request, exc.status_code, detail)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("%s %s crashed", request.method, request.url.path)
-    return error_response(request, 500, "Something went wrong on our side. It has been logged.")
+    return error_response(request, 500, N_("Something went wrong on our side. It has been logged."))
 
 
 def exception_handlers() -> dict[Any, Any]:

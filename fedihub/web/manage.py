@@ -15,7 +15,8 @@ from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
 from fedihub.coalitions.call_places import check_not_past
-from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
+from fedihub.coalitions.movement_list import active_movements
+from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.profile import (
     parse_profile_form,
     profile_form_fields,
@@ -26,6 +27,7 @@ from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
+from fedihub.i18n.active import N_
 from fedihub.web import call_place_form as places
 from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
@@ -33,7 +35,7 @@ from fedihub.web.forms import PostedForm, read_form
 from fedihub.web.images import IMAGE_FIELDS, local_banner, read_image_fields
 from fedihub.web.manage_common import Page, done, errors_of, page, render
 from fedihub.web.state import runtime_of
-from fedihub.web.views import actor_view, call_view, post_view, remote_call_path, zones_with
+from fedihub.web.views import actor_view, call_languages, call_view, post_view, remote_call_path, zones_with
 
 # Each upload has its own random key, so the bytes behind a URL never change.
 MEDIA_CACHE = "public, max-age=31536000, immutable"
@@ -121,7 +123,7 @@ async def profile_page(request: Request) -> Response:
 
 
 def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
-    context = p.context("profile", "Profile", values=values, errors=errors, suggested=SUGGESTED_MOVEMENTS,
+    context = p.context("profile", "Profile", values=values, errors=errors, suggested=active_movements().choices,
                         banner=local_banner(p.coalition.image_url, p.coalition.image_alt))
     return render(p.request, "manage/profile.html", context, status)
 
@@ -189,7 +191,7 @@ async def delete_object(request: Request) -> Response:
 
 CALL_FIELDS = (
     "title", "description", "start", "end", "timezone", "place_name", "address", "online_url", "movements", "tags",
-    "region_city", "region_state", "region_country", "latitude", "longitude", "location", places.PAST_FIELD,
+    "region_city", "region_state", "region_country", "latitude", "longitude", "location", places.PAST_FIELD, "language",
 )
 
 
@@ -221,6 +223,8 @@ async def new_call(request: Request) -> Response:
             "timezone": await _default_zone(p), "region_city": profile.region_city or "",
             "region_state": profile.region_state or "", "region_country": profile.region_country or "",
             "latitude": _coordinate(profile.latitude), "longitude": _coordinate(profile.longitude),
+            # Written, most likely, in the language the organizer reads this interface in.
+            "language": request.state.language,
             **movement_form_values(profile.movements or []),
         }
         return await _render_call_form(p, None, values, {})
@@ -296,9 +300,11 @@ async def _render_call_form(
     key = object_key(row.uri) if row is not None else None
     action = f"{p.base}/calls/{key}/edit" if key else f"{p.base}/calls/new"
     context = p.context(
-        "edit-call" if row is not None else "new-call", "Edit the call to action" if row else "New call to action",
+        "edit-call" if row is not None else "new-call",
+        N_("Edit the call to action") if row else N_("New call to action"),
         call=row, key=key, action=action, values=values, errors=errors, zones=zones_with(values.get("timezone")),
-        suggested=SUGGESTED_MOVEMENTS, cancelled=bool(row and row.event_status == "CANCELLED"),
+        suggested=active_movements().choices, cancelled=bool(row and row.event_status == "CANCELLED"),
+        call_languages=call_languages(values.get("language")),
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
         ask_past=bool(errors.get("start", "").startswith("this date is in the past")),
         pick_map=await places.pick_map(values, profile_of(p.coalition)),

@@ -14,6 +14,8 @@ from fedihub.accounts.service import role_rank
 from fedihub.coalitions import Actor
 from fedihub.errors import FedihubError
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n import dates
+from fedihub.i18n.active import N_, gettext
 from fedihub.notices.store import unread_counts
 from fedihub.web.auth import require_coalition_role
 from fedihub.web.forms import form_errors
@@ -21,43 +23,44 @@ from fedihub.web.state import runtime_of
 
 # (key, path under /manage/<handle>, menu text, lowest role that sees it)
 MENU = (
-    ("overview", "", "Overview", "editor"),
-    ("news", "/news", "What's new", "editor"),
-    ("announce", "/announce", "Announce", "editor"),
-    ("new-call", "/calls/new", "New call to action", "editor"),
-    ("profile", "/profile", "Profile", "admin"),
-    ("followers", "/followers", "Followers", "admin"),
-    ("requests", "/requests", "Follow requests", "admin"),
-    ("following", "/following", "Following", "editor"),
-    ("hubs", "/hubs", "Hubs", "editor"),
-    ("fediverse", "/fediverse", "Fediverse members", "admin"),
-    ("deliveries", "/deliveries", "Delivery health", "admin"),
-    ("members", "/members", "Members", "admin"),
-    ("moderation", "/moderation", "Moderation", "owner"),
+    ("overview", "", N_("Overview"), "editor"),
+    ("news", "/news", N_("What's new"), "editor"),
+    ("announce", "/announce", N_("Announce"), "editor"),
+    ("new-call", "/calls/new", N_("New call to action"), "editor"),
+    ("profile", "/profile", N_("Profile"), "admin"),
+    ("followers", "/followers", N_("Followers"), "admin"),
+    ("requests", "/requests", N_("Follow requests"), "admin"),
+    ("following", "/following", N_("Following"), "editor"),
+    ("hubs", "/hubs", N_("Hubs"), "editor"),
+    ("fediverse", "/fediverse", N_("Fediverse members"), "admin"),
+    ("deliveries", "/deliveries", N_("Delivery health"), "admin"),
+    ("members", "/members", N_("Members"), "admin"),
+    ("moderation", "/moderation", N_("Moderation"), "owner"),
 )
 # Shown only on hubs (fedihub/web/manage_hubs.py).
 HUB_MENU = (
-    ("roster", "/roster", "Hub members", "editor"),
-    ("rules", "/rules", "Boost rules", "admin"),
-    ("review", "/review", "Review list", "admin"),
+    ("roster", "/roster", N_("Hub members"), "editor"),
+    ("rules", "/rules", N_("Boost rules"), "admin"),
+    ("review", "/review", N_("Review list"), "admin"),
 )
 
-# What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.
+# What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected. Labels,
+# titles and notices are marked for the catalogue (N_) and translated in Page.context.
 NOTICES = {
-    "profile": "The profile is saved. Your followers' servers are getting the new version.",
-    "profile-unchanged": "Nothing had changed, so nothing was sent.",
-    "announced": "The announcement is posted and on its way to your followers.",
-    "call-created": "The call to action is published and on its way to your followers.",
-    "call-updated": "The changes are saved and sent to your followers.",
-    "call-cancelled": "The call to action is cancelled. It stays visible, marked as cancelled.",
-    "deleted": "Deleted. Other servers are asked to remove it too.",
-    "followed": "Follow request sent. Their posts appear on the overview once they accept.",
-    "unfollowed": "No longer following.",
-    "approved": "Request approved: they now receive your posts.",
-    "rejected": "Request rejected.",
-    "removed": "Follower removed. Their server has been told.",
-    "reply-hidden": "Hidden: the reply is no longer shown under the call or listed in its replies.",
-    "reply-shown": "Shown again under the call.",
+    "profile": N_("The profile is saved. Your followers' servers are getting the new version."),
+    "profile-unchanged": N_("Nothing had changed, so nothing was sent."),
+    "announced": N_("The announcement is posted and on its way to your followers."),
+    "call-created": N_("The call to action is published and on its way to your followers."),
+    "call-updated": N_("The changes are saved and sent to your followers."),
+    "call-cancelled": N_("The call to action is cancelled. It stays visible, marked as cancelled."),
+    "deleted": N_("Deleted. Other servers are asked to remove it too."),
+    "followed": N_("Follow request sent. Their posts appear on the overview once they accept."),
+    "unfollowed": N_("No longer following."),
+    "approved": N_("Request approved: they now receive your posts."),
+    "rejected": N_("Request rejected."),
+    "removed": N_("Follower removed. Their server has been told."),
+    "reply-hidden": N_("Hidden: the reply is no longer shown under the call or listed in its replies."),
+    "reply-shown": N_("Shown again under the call."),
 }
 
 
@@ -101,14 +104,14 @@ class Page:
             "can_admin": rank >= role_rank("admin"),
             "domain": runtime_of(self.request).settings.domain,
             "menu": [
-                (k, self.base + p, t, m)
+                (k, self.base + p, gettext(t), m)
                 for k, p, t, m in (*MENU[:1], *(HUB_MENU if hub_scope_of(self.coalition) else ()), *MENU[1:])
                 if rank >= role_rank(m)
             ],
             "active": active,
             "unread": self.unread,
-            "page_title": title,
-            "notice": NOTICES.get(self.request.query_params.get("done", "")),
+            "page_title": gettext(title),
+            "notice": gettext(NOTICES.get(self.request.query_params.get("done", ""), "")) or None,
             **extra,
         }
 
@@ -121,4 +124,4 @@ async def page(request: Request, minimum: str) -> Page:
 
 
 def date_text(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} UTC"
+    return f"{dates.date_time(moment)} UTC"

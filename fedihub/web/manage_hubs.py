@@ -14,7 +14,8 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import Actor
-from fedihub.coalitions.movements import SUGGESTED_MOVEMENTS, movement_form_values, parse_movements
+from fedihub.coalitions.movement_list import active_movements
+from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.errors import FedihubError, FieldErrors, InvalidInput, NotFound
 from fedihub.federation.actors import local_handle, resolve_target
 from fedihub.hubs import membership, two_way
@@ -293,7 +294,7 @@ def split_regions(text: str) -> list[str]:
 
 def _rules_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     context = _context(p, "rules", "Boost rules", values=values, errors=errors, scopes=SCOPES,
-                       suggested=SUGGESTED_MOVEMENTS)
+                       suggested=active_movements().choices)
     return render(p.request, "manage/hub_rules.html", context, status)
 
 

@@ -19,6 +19,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenie
 from fedihub.federation.actors import Actor
 from fedihub.federation.objects import StoredObject
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import CallTarget, get_call_target
@@ -41,12 +42,13 @@ PLEDGE_FIELDS = (
 )
 REPORT_FIELDS = ("happened", "turnout", "report_url")
 
+# Marked for the catalogue (N_); shown through gettext.
 NOTICES = {
-    "pledged": "Pledge sent. The call's organizers' server confirms it in a moment.",
-    "withdrawn": "Pledge withdrawn. The call's organizers have been told.",
-    "reported": "Thank you: your report is on its way to the call's organizers.",
-    "refused": "Pledge refused. The coalition has been told, and it no longer counts here.",
-    "approved": "Pledge approved: it is vouched for and counts in the headline numbers everywhere.",
+    "pledged": N_("Pledge sent. The call's organizers' server confirms it in a moment."),
+    "withdrawn": N_("Pledge withdrawn. The call's organizers have been told."),
+    "reported": N_("Thank you: your report is on its way to the call's organizers."),
+    "refused": N_("Pledge refused. The coalition has been told, and it no longer counts here."),
+    "approved": N_("Pledge approved: it is vouched for and counts in the headline numbers everywhere."),
 }
 
 
@@ -165,7 +167,7 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
         "pledge_open": (call.event_status or "").upper() != "CANCELLED" and not _is_over(call, now),
         "call_over": _is_over(call, now), "my_pledges": mine, "can_refuse": can_refuse, "held": held,
         "signed_in": account is not None, "call_uri": call.uri,
-        "pledge_notice": NOTICES.get(request.query_params.get("done", "")),
+        "pledge_notice": gettext(NOTICES.get(request.query_params.get("done", ""), "")) or None,
     }
 
 

@@ -89,7 +89,7 @@ async def subscribe(request: Request) -> Response:
     async with runtime.ctx.sessions.begin() as session:
         await service.subscribe(
             session, mailing_of(request), address=address, target=target, timezone=values["timezone"], now=now,
-            may_mail=limiter.may_mail(address, now),
+            may_mail=limiter.may_mail(address, now), language=request.state.language,
         )
     return await _subscribe_page(request, values, sent=True)
 

@@ -9,6 +9,10 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
 from fedihub.coalitions import Actor, StoredObject
+from fedihub.hubs.scope_names import scope_name
+from fedihub.i18n import dates
+from fedihub.i18n.active import gettext
+from fedihub.i18n.languages import LANGUAGES, NATIVE_NAMES
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
 from fedihub.protocol.urls import http_url
@@ -31,15 +35,23 @@ def zone_label(name: str | None, moment: datetime) -> str:
     if abbreviation[:1] in "+-":
         abbreviation = f"UTC{abbreviation}"
     city = name.rsplit("/", 1)[-1].replace("_", " ") if name else ""
-    return f"{city} time ({abbreviation})" if abbreviation else f"{city} time"
+    if abbreviation:
+        return gettext("%(city)s time (%(abbreviation)s)", city=city, abbreviation=abbreviation)
+    return gettext("%(city)s time", city=city)
+
+
+def hub_scope_name(scope: str | None) -> str:
+    """ "National hub" in the reader's language (`{{ scope | hub_scope_name }}`)."""
+    return scope_name(scope)
 
 
 def long_date(moment: datetime) -> str:
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+    """ "Saturday 14 March 2026" in the reader's language."""
+    return dates.long_date(moment)
 
 
 def clock(moment: datetime) -> str:
-    return f"{moment:%H:%M}"
+    return dates.clock(moment)
 
 
 @dataclass(frozen=True)
@@ -67,13 +79,22 @@ def when_of(start: datetime, end: datetime | None, zone_name: str | None) -> Whe
         if local_end.date() == local_start.date():
             hours = f"{hours} – {clock(local_end)}"
         else:
-            hours = f"{hours} until {local_end:%A} {local_end.day} {local_end:%B}, {clock(local_end)}"
+            hours = gettext("%(start)s until %(day)s, %(end)s", start=hours, day=dates.day_and_month(local_end),
+                            end=clock(local_end))
     return When(
         date=long_date(local_start), hours=hours, zone=zone_label(zone_name, start),
         start_iso=start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         end_iso=end.astimezone(UTC).isoformat().replace("+00:00", "Z") if end and end > start else None,
-        zone_name=zone_name or "UTC", month=f"{local_start:%b}", day=str(local_start.day),
+        zone_name=zone_name or "UTC", month=dates.month_badge(local_start), day=str(local_start.day),
     )
+
+
+def call_languages(current: Any) -> list[tuple[str, str]]:
+    """The call form's language choices, each named in itself; a stored other language stays listed."""
+    options = [(code, NATIVE_NAMES[code]) for code in LANGUAGES]
+    if isinstance(current, str) and current and current not in LANGUAGES:
+        options.append((current, current))
+    return options
 
 
 def map_url(latitude: float | None, longitude: float | None, query: str | None) -> str | None:
@@ -146,12 +167,13 @@ class CallView:
     is_local: bool
     origin: str
     ics_url: str | None
+    language: str | None = None  # for lang="…" on its title and text
 
     @property
     def where(self) -> str:
         if self.place or self.address:
             return ", ".join(p for p in (self.place, self.address) if p)
-        return "Online" if self.online_url else ""
+        return gettext("Online") if self.online_url else ""
 
 
 def call_view(row: StoredObject, local_domain: str) -> CallView:
@@ -164,7 +186,7 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
     # A remote call's copy here has a calendar file too: its own server may offer none (Mastodon-shaped peers).
     ics_url = f"{urlsplit(row.uri).path}.ics" if row.is_local else f"/calls/view.ics?url={quote(row.uri, safe='')}"
     return CallView(
-        uri=row.uri, url=url, title=(row.name or "").strip() or "Call to action",
+        uri=row.uri, url=url, title=(row.name or "").strip() or gettext("Call to action"),
         cancelled=(row.event_status or "").upper() == "CANCELLED",
         when=when_of(row.start_time, row.end_time, row.timezone),
         place=place, address=address,
@@ -174,7 +196,7 @@ def call_view(row: StoredObject, local_domain: str) -> CallView:
         organizer=actor_view(row.author, local_domain),
         movements=[m for m in (row.movements or []) if isinstance(m, str) and m.strip()],
         region=region_text(row.region_city, row.region_state, row.region_country),
-        is_local=row.is_local, origin=urlsplit(row.uri).hostname or "", ics_url=ics_url,
+        is_local=row.is_local, origin=urlsplit(row.uri).hostname or "", ics_url=ics_url, language=row.language,
     )
 
 

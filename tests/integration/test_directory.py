@@ -104,8 +104,8 @@ async def test_each_filter_narrows_the_list(known: Instance, query: str, expecte
 async def test_the_filters_show_movements_with_counts_and_keep_the_choices(known: Instance) -> None:
     page = await browse(known, "/directory?movement=climate&region=Oakland&scope=coalition")
 
-    assert '<option value="climate" selected>Climate (2)</option>' in page
-    assert '<option value="tenants">Tenants (2)</option>' in page
+    assert '<option value="climate" selected>Climate justice (2)</option>' in page  # the suggested label
+    assert '<option value="tenants">Housing and tenants (2)</option>' in page
     assert 'value="Oakland"' in page and '<option value="coalition" selected>' in page
     assert "matching these filters" in page and 'href="/directory">Clear filters' in page
 

@@ -62,7 +62,7 @@ async def test_the_form_shows_the_current_profile_with_labels_for_every_field(ad
     for field in ("name", "summary", "tags", "region_city", "region_state", "region_country", "latitude", "longitude",
                   "website", "avatar", "manually_approves_followers"):
         assert f'<label for="profile-{field}">' in page.text, field
-    for label in ("Black Lives Matter", "$15 / Fight for 15", "Immigrant rights"):
+    for label in ("Anti-racism", "Housing and tenants", "Migrants&#39; rights"):
         assert label in page.text
     assert 'enctype="multipart/form-data"' in page.text
 

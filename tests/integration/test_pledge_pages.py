@@ -60,7 +60,7 @@ def _pledge_form(start: str = "") -> dict[str, str]:
 async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_rollup(net: FederationNet) -> None:
     a = await net.add_instance("a.test")
     await _coalition(a, "chicago", "Chicago Workers", "Illinois")
-    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois", ("FightFor15", "labor"))
+    fight15 = await _coalition(a, "fight15", "Peoria Fight for 15", "Illinois", ("Labour", "FightFor15"))
     call = await committed(a.ctx, calls.publish_call, "chicago", _call_input(net))
     page_path = path_of(call.uri)
     editor = await organizer(a, "pat", fight15, "editor")
@@ -78,7 +78,7 @@ async def test_an_organizer_pledges_with_a_local_action_and_everyone_sees_the_ro
     assert _stat(anonymous, "pledged") == "1" and _stat(anonymous, "actions") == "1"
     assert "Peoria picket" in anonymous and "Forty of us" in anonymous and "Illinois, US" in anonymous
     movements = re.findall(r'class="bar-label">([^<]*)<', html.unescape(anonymous))
-    assert {"$15 / Fight for 15", "#labor"} <= set(movements), "movements read as their labels, not raw tags"
+    assert {"Labour and workers' rights", "#FightFor15"} <= set(movements), "movements read as labels, not raw tags"
     mine = (await editor.get(page_path)).text
     assert "Pledged</span>" in mine and "Withdraw" in mine
     # The local action is Peoria's own call to action, on its own page.

@@ -189,7 +189,7 @@ async def test_coalition_page_shows_about_movements_region_followers_and_handle(
 
     text = text_of(response)
     assert "We organise renters." in text and "<em>renters</em>" in response.text
-    assert "Tenants" in text and "Solidarity network" in text  # the suggested movements, by their labels
+    assert "Housing and tenants" in text and "Solidarity and mutual aid" in text  # suggested movements, by label
     assert "Oakland, California, United States" in text
     assert "2 followers" in text
     assert "@tenants@a.test" in text

@@ -48,20 +48,21 @@ def test_an_unticked_checkbox_means_followers_are_accepted_automatically() -> No
     assert parse_profile_form(form()).manually_approves_followers is False
 
 
-def test_the_suggested_movements_are_the_ones_the_issue_names() -> None:
+def test_the_default_movements_are_broad_ones_found_in_every_country() -> None:
     assert [m.label for m in SUGGESTED_MOVEMENTS] == [
-        "Anti-austerity", "Black Lives Matter", "Solidarity network", "Tenants", "$15 / Fight for 15", "Climate",
-        "Labour", "Immigrant rights",
+        "Housing and tenants", "Labour and workers' rights", "Climate justice", "Anti-racism", "Anti-austerity",
+        "Feminism", "Migrants' rights", "Solidarity and mutual aid", "LGBTQ+ rights", "Peace and anti-war",
     ]
+    assert all(set(m.labels) == {"en", "es", "fr"} for m in SUGGESTED_MOVEMENTS)
 
 
 def test_free_tags_are_normalised_to_hashtags_and_merged_with_ticked_movements() -> None:
     data = parse_profile_form(
-        form(movements=["Climate", "tenants"], tags="#food not bombs, climate; Housing-Justice,, black lives matter")
+        form(movements=["Climate", "tenants"], tags="#food not bombs, climate; Housing-Justice,, anti racism")
     )
 
-    # "climate" and "black lives matter" name suggested movements: stored once, in their spelling.
-    assert data.movements == ["Climate", "Tenants", "FoodNotBombs", "HousingJustice", "BlackLivesMatter"]
+    # "climate" and "anti racism" name suggested movements: stored once, in their spelling.
+    assert data.movements == ["Climate", "Tenants", "FoodNotBombs", "HousingJustice", "AntiRacism"]
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,8 @@ def test_normalise_tag(typed: str, tag: str | None) -> None:
 
 
 def test_labels_read_well_on_pages() -> None:
-    assert movement_label("FightFor15") == "$15 / Fight for 15"
+    assert movement_label("AntiRacism") == "Anti-racism"
+    assert movement_label("FightFor15") == "#FightFor15"  # an old suggestion still reads as its tag
     assert movement_label("FoodNotBombs") == "#FoodNotBombs"
 
 

@@ -141,8 +141,9 @@ def test_too_many_movements_are_refused() -> None:
 
 
 def test_form_values_tick_the_suggested_movements_and_list_the_others() -> None:
-    assert movement_form_values(["climate", "RentStrike", "BlackLivesMatter"]) == {
-        "movements": ["Climate", "BlackLivesMatter"], "tags": "RentStrike",
+    # BlackLivesMatter is no longer among the default suggestions (issue 12): it stays a free tag.
+    assert movement_form_values(["climate", "RentStrike", "BlackLivesMatter", "feminism"]) == {
+        "movements": ["Climate", "Feminism"], "tags": "RentStrike, BlackLivesMatter",
     }
 
 
