@@ -54,7 +54,7 @@ class SiteInfoCache:
         if self._read_at is not None and self._clock() - self._read_at < MAX_AGE_SECONDS:
             return self.value
         try:
-            async with ctx.sessions() as session:
+            async with ctx.reading() as session:
                 stored = await find_site_info(session)
         except SQLAlchemyError as exc:
             # The page that needs the database says so itself; the name may be a few seconds old meanwhile.

@@ -71,7 +71,7 @@ class AccountMiddleware:
             return None
         session.mark_accessed()  # the page depends on the cookie: Vary: Cookie
         ctx = scope["app"].state.runtime.ctx
-        async with ctx.sessions() as db:
+        async with ctx.reading() as db:
             account = await find_account(db, int(session["account_id"]))
         if account is None or account.disabled_at is not None or session.get("version") != session_version(account):
             # Disabled, deleted, or its password changed since: this session is over.

@@ -25,7 +25,7 @@ class MovementCache:
     async def current(self, scope: Scope) -> MovementList:
         now = time.monotonic()
         if self._list is None or now - self._read_at > FRESH_SECONDS:
-            async with scope["app"].state.runtime.ctx.sessions() as session:
+            async with scope["app"].state.runtime.ctx.reading() as session:
                 self._list = await load_movements(session)
             self._read_at = now
         return self._list

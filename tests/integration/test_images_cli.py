@@ -46,7 +46,8 @@ def test_an_image_without_alt_text_or_that_is_no_image_is_one_error_line(home: H
     flyer = _photo(home.path / "flyer.jpg")
     text = home.path / "notes.jpg"
     text.write_text("not a picture")
-    call = ("call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Plaza")
+    call = ("call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Plaza",
+            "--timezone", "America/Chicago")
 
     assert_one_error_line(home.run(*call, "--image", str(flyer)), "describe the image")
     assert_one_error_line(home.run(*call, "--image", str(text), "--image-alt", "x"), "not a JPEG, PNG, WebP or GIF")
@@ -57,10 +58,10 @@ def test_coalition_update_sets_and_removes_the_banner(home: Home) -> None:  # no
     flyer = _photo(home.path / "banner.jpg")
 
     updated = home.run("coalition", "update", "tenants", "--image", str(flyer), "--image-alt", "Our spring assembly")
-    assert (updated.returncode, updated.stdout) == (0, "updated @tenants\n"), updated.stderr
+    assert (updated.returncode, updated.stdout) == (0, "updated @tenants@coalitions.test\n"), updated.stderr
     assert _row(home, "SELECT image_alt FROM actors WHERE local_username = 'tenants'") == ("Our spring assembly",)
 
     removed = home.run("coalition", "update", "tenants", "--remove-image")
-    assert (removed.returncode, removed.stdout) == (0, "updated @tenants\n"), removed.stderr
+    assert (removed.returncode, removed.stdout) == (0, "updated @tenants@coalitions.test\n"), removed.stderr
     assert _row(home, "SELECT image_url FROM actors WHERE local_username = 'tenants'") == (None,)
     assert _row(home, "SELECT count(*) FROM media") == (0,)
