@@ -381,27 +381,9 @@ async def test_a_hub_a_hostile_server_made_vouches_for_none_of_its_groups(net: F
 async def test_a_copy_that_missed_a_vouch_gets_it_back_at_the_next_re_read_even_with_no_confirmations_left(
     net: FederationNet,
 ) -> None:
-    a = await net.add_instance("a.test")
-    b = await net.add_instance("b.test")
-    c = await net.add_instance("c.test")
-    await _coalition(a, "tenants", "Chicago Tenants", "Illinois")
-    peoria = await _coalition(b, "peoria", "Peoria Fight for 15", "Illinois")
-    await _coalition(c, "watchers", "Decatur Watchers", "Illinois")
-    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
-    await net.settle()
-    call = await committed(a.ctx, calls.publish_call, "tenants", _call_input(net))
-    await net.settle()
-    await committed(b.ctx, pledges.pledge, "peoria", await get_call_target(b.ctx, call.uri))
-    await net.settle()
-    assert ((await _rollup(c, call.uri)).pledged, (await _rollup(c, call.uri)).unvouched) == (0, 1)
-
+    a, c, call, peoria = await _peoria_pledges_and_c_shows_it_unvouched(net)
     # The organizers approve Peoria's pledge, but c never gets the Add that says so (it was down).
-    async with a.ctx.sessions.begin() as session:
-        row = await session.scalar(
-            select(Pledge).where(Pledge.call_uri == call.uri, Pledge.coalition_uri == peoria.uri)
-        )
-        assert row is not None
-        row.vouched_by = "organizers"
+    await _vouch_at_origin(a, call, peoria, notify=False)
     # c re-reads the origin's list while its confirmations of other servers' pledges are used up: Peoria's
     # pledge is confirmed already, so its vouch is kept up to date all the same.
     async with c.ctx.sessions() as session:
