@@ -91,6 +91,9 @@ TRANSLATED_TEMPLATES = (
     "_member_tree.html", "manage/_image_field.html",
     "mail/_footer.html", "mail/_footer.txt", "mail/_groups.html", "mail/_groups.txt", "mail/digest.html",
     "mail/digest.txt", "mail/notice.html", "mail/notice.txt",
+    "manage/_held_posts.html", "manage/deliveries.html", "manage/fediverse_members.html", "manage/followers.html",
+    "manage/following.html", "manage/hub_members.html", "manage/hub_membership.html", "manage/hub_review.html",
+    "manage/hub_rules.html", "manage/moderation.html", "manage/overview.html", "manage/requests.html",
 )
 TEMPLATES = ROOT / "fedihub" / "web" / "templates"
 _HOLE = "\u2063"  # stands for a Jinja expression or block: never a letter
