@@ -89,6 +89,9 @@ TRANSLATED_TEMPLATES = (
     "manage/_open_call.html", "manage/_actor.html", "manage/call_replies.html", "manage/profile.html",
     "manage/announce.html", "manage/news.html", "admin/movements.html", "_map.html", "_day_map.html",
     "_member_tree.html", "manage/_image_field.html",
+    "admin/_import_row.html", "admin/_import_summary.html", "admin/import.html", "admin/import_run.html",
+    "admin/index.html", "admin/moderation.html", "admin/subscriptions.html", "admin/site.html", "lookup.html",
+    "members.html", "moderation/_parts.html",
     "mail/_footer.html", "mail/_footer.txt", "mail/_groups.html", "mail/_groups.txt", "mail/digest.html",
     "mail/digest.txt", "mail/notice.html", "mail/notice.txt",
 )
