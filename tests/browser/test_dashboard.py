@@ -64,7 +64,7 @@ async def test_a_call_from_the_hub_is_pledged_to_in_place_on_the_dashboard(start
 
     form = springfield.locator('[data-dashboard="pledge"]')
     assert not await form.get_by_label("Title").is_visible()
-    await form.locator("summary").click()
+    await form.locator("summary.button").click()
     await form.get_by_label("Message to the organizers").fill("Forty of us, with banners")
     await form.get_by_label("Title").fill("Springfield rally")
     await form.get_by_label("Starts").fill("2030-05-01T10:00")

@@ -9,9 +9,9 @@ from tests.support.processes import wait_for
 PASSWORD = "correct horse battery staple"
 COALITIONS = [
     # handle, name, movement label to tick, city, latitude, longitude
-    ("tenants", "Chicago Tenants Union", "Tenants", "Chicago", "41.8781", "-87.6298"),
-    ("climate", "Springfield Climate Action", "Climate", "Springfield", "39.7817", "-89.6501"),
-    ("workers", "Rockford Workers Center", "Labour", "Rockford", "42.2711", "-89.0940"),
+    ("tenants", "Chicago Tenants Union", "Housing and tenants", "Chicago", "41.8781", "-87.6298"),
+    ("climate", "Springfield Climate Action", "Climate justice", "Springfield", "39.7817", "-89.6501"),
+    ("workers", "Rockford Workers Center", "Labour and workers' rights", "Rockford", "42.2711", "-89.0940"),
 ]
 
 

@@ -40,6 +40,7 @@ async def test_an_image_with_alt_text_is_uploaded_kept_after_a_mistake_and_shown
     await admin.fill("#call-title", "Rally for rent control")
     await admin.fill("#call-start", "2031-03-14T11:00")
     await admin.fill("#call-place_name", "City Hall steps")
+    await admin.select_option("#call-timezone", "America/Chicago")
     await admin.set_input_files("#call-image", str(_flyer(tmp_path / "rally flyer.jpg")))
     await admin.get_by_role("button", name="Publish the call to action").click()
     await admin.wait_for_load_state()
