@@ -108,7 +108,7 @@ def _report_differs(row: Pledge, item: PledgeItem) -> bool:
 
 async def mirror_item(
     ctx: FederationContext, session: AsyncSession, call: StoredObject, item: PledgeItem, *, now: datetime,
-    limits: MirrorLimits,
+    limits: MirrorLimits, from_list: bool = True,
 ) -> tuple[str | None, bool]:
     """Keep one item of the origin's list: the pledge id kept (None: ignored), and whether its
     coalition's server is asked to confirm it.
@@ -125,7 +125,7 @@ async def mirror_item(
         if own is None or own.uri != item.uri or own.state not in ("pending", ACCEPTED):
             return None, False
         own.state, own.updated_at = ACCEPTED, now
-        own.vouched_by = _vouch_of(item)  # the hint "not vouched yet" on our coalition's pledge reads it
+        own.vouched_by = _vouch_of(item, own.vouched_by, from_list)  # the hint "not vouched yet" reads it
         return own.uri, False
     row = await session.scalar(select(Pledge).where(Pledge.uri == item.uri))
     if row is not None and (row.call_uri != call.uri or row.coalition_uri != coalition_uri):
@@ -142,7 +142,7 @@ async def mirror_item(
     elif row.uri != item.uri:
         row.uri, row.state = item.uri, UNCONFIRMED  # a new Join of the same coalition: confirm it again
     row.updated_at = now
-    row.vouched_by = _vouch_of(item)
+    row.vouched_by = _vouch_of(item, row.vouched_by, from_list)
     if host_of(coalition_uri) == host_of(call.uri):
         row.state, row.message = ACCEPTED, item.message
         set_coalition(row, item.coalition)
@@ -164,10 +164,18 @@ async def mirror_item(
     return row.uri, asked
 
 
-def _vouch_of(item: PledgeItem) -> str | None:
-    # Whether a pledge counts in the headline is the call's origin's word (its organizers and the hubs
-    # carrying its call): a copy keeps it on every row it writes, confirmed by the pledger's server or not.
-    return vouching.ORIGIN if item.vouched else None
+def _vouch_of(item: PledgeItem, current: str | None, from_list: bool) -> str | None:
+    """Whether a pledge counts in the headline is the call's origin's word (its organizers and the hubs
+    carrying its call): a copy keeps it on every row it writes, confirmed by the pledger's server or not.
+
+    Notices can arrive out of order (deliveries run side by side and are retried), so one notice never
+    takes a vouch back: the older of two Adds would undo the newer one's vouch. The counts then
+    disagree with the notice's summary and the origin's list is read again (apply_notice), which has
+    the last word (``from_list``).
+    """
+    if item.vouched:
+        return vouching.ORIGIN
+    return None if from_list else current
 
 
 def _unnamed(uri: str) -> PledgingCoalition:
@@ -186,7 +194,7 @@ async def apply_notice(
     if kind == "Add":
         item = read_pledge_item(obj)
         if item is not None:
-            await mirror_item(ctx, session, call, item, now=ctx.clock(), limits=limits)
+            await mirror_item(ctx, session, call, item, now=ctx.clock(), limits=limits, from_list=False)
     elif kind == "Remove":
         removed = id_of(obj)
         if removed:

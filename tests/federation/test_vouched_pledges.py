@@ -22,6 +22,8 @@ from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
 from fedihub.pledges.rollup import Rollup
+from fedihub.pledges.store import item_of
+from fedihub.protocol.pledges import build_pledge_item
 from fedihub.storage.models import Actor, Pledge, StoredObject
 from tests.integration.helpers import AS2, path_of
 from tests.integration.manage_helpers import organizer
@@ -484,6 +486,29 @@ async def test_a_re_read_that_overlaps_a_newer_notice_does_not_undo_it(
         assert copy is not None
     assert await mirror.refresh(c.ctx, copy)
     # The stale page wrote Peoria back as unvouched, but the re-read saw the notice land and asked again.
+    await net.settle()
+    rollup = await _rollup(c, call.uri)
+    assert (rollup.pledged, rollup.unvouched) == (1, 0)
+
+
+async def test_an_older_notice_arriving_late_does_not_take_back_a_vouch(net: FederationNet) -> None:
+    a, c, call, peoria = await _peoria_pledges_and_c_shows_it_unvouched(net)
+    # The Add the origin sent when Peoria pledged (unvouched), as it was then...
+    async with a.ctx.sessions() as session:
+        origin_call = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        row = await session.scalar(select(Pledge).where(Pledge.coalition_uri == peoria.uri))
+        assert origin_call is not None and row is not None
+        older_item = build_pledge_item(item_of(row))
+        older_summary = await origin.summary_document(session, origin_call, a.ctx.clock())
+    # ...then the organizers vouch for it and c hears of it...
+    await _vouch_at_origin(a, call, peoria, notify=True)
+    await net.settle()
+    assert (await _rollup(c, call.uri)).pledged == 1
+    # ...and only now does the older Add reach c (a retried delivery, or two deliveries side by side).
+    async with c.ctx.sessions.begin() as session:
+        copy = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
+        assert copy is not None
+        await mirror.apply_notice(c.ctx, session, copy, "Add", older_item, older_summary)
     await net.settle()
     rollup = await _rollup(c, call.uri)
     assert (rollup.pledged, rollup.unvouched) == (1, 0)
