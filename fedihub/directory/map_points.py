@@ -37,7 +37,8 @@ class MapPoint:
     timezone: str | None = None
 
 
-def _usable(latitude: float | None, longitude: float | None) -> bool:
+def placeable(latitude: float | None, longitude: float | None) -> bool:
+    """Whether a point can go on a map: both coordinates given, finite and in range."""
     return (latitude is not None and longitude is not None and math.isfinite(latitude) and math.isfinite(longitude)
             and -90 <= latitude <= 90 and -180 <= longitude <= 180)
 
@@ -62,7 +63,7 @@ async def call_points(session: AsyncSession, directory_filter: DirectoryFilter, 
         movements = {movement_key(m) for m in (row.movements or []) if isinstance(m, str)}
         if directory_filter.movement and directory_filter.movement not in movements:
             continue
-        if not _usable(row.latitude, row.longitude) or row.start_time is None:
+        if not placeable(row.latitude, row.longitude) or row.start_time is None:
             continue
         organizer = row.author.name or row.author.username or row.author.domain
         region = ", ".join(p for p in (row.region_city, row.region_state, row.region_country) if p)
@@ -89,7 +90,7 @@ async def coalition_points(session: AsyncSession, directory_filter: DirectoryFil
     points = []
     for actor in (await session.scalars(query)).unique().all():
         entry = entry_of(actor)
-        if entry.latitude is None or entry.longitude is None or not _usable(entry.latitude, entry.longitude):
+        if entry.latitude is None or entry.longitude is None or not placeable(entry.latitude, entry.longitude):
             continue
         points.append(MapPoint(
             kind="coalition", name=entry.name, uri=entry.uri, url=entry.url, is_local=entry.is_local,

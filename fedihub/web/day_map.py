@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Iterable, Sequence
 
 import anyio.to_thread
 
+from fedihub.directory.map_points import placeable
 from fedihub.federation.objects import StoredObject
 from fedihub.maps.draw import DrawnMap, Marker, draw_map
 from fedihub.pledges.rollup import Rollup
@@ -17,11 +17,6 @@ from fedihub.protocol.urls import http_url
 MAX_MARKS = 500
 
 
-def _placed(latitude: float | None, longitude: float | None) -> bool:
-    return (latitude is not None and longitude is not None and math.isfinite(latitude) and math.isfinite(longitude)
-            and -90 <= latitude <= 90 and -180 <= longitude <= 180)
-
-
 def day_markers(calls: Iterable[tuple[StoredObject, Rollup, str]]) -> list[Marker]:
     """The calls (with the path of their page here) and every vouched local action that gives a place.
 
@@ -29,13 +24,13 @@ def day_markers(calls: Iterable[tuple[StoredObject, Rollup, str]]) -> list[Marke
     """
     marks: list[Marker] = []
     for call, rollup, page in calls:
-        if _placed(call.latitude, call.longitude):
+        if placeable(call.latitude, call.longitude):
             marks.append(Marker("call", call.name or "Call to action", page, float(call.latitude or 0),
                                 float(call.longitude or 0), detail=call.location_name or ""))
         for item in rollup.actions:
             action = item.action
             href = http_url(action.url or action.uri) if action is not None else None
-            if action is None or href is None or not _placed(action.latitude, action.longitude):
+            if action is None or href is None or not placeable(action.latitude, action.longitude):
                 continue
             coalition = item.coalition.name or item.coalition.handle or ""
             marks.append(Marker("action", action.name, href, float(action.latitude or 0), float(action.longitude or 0),
