@@ -25,7 +25,6 @@ from fedihub.hubs import pauses, review
 from fedihub.hubs.limits import DEFAULT_LIMITS, HubLimits, boosts_in_window, count_addressed_groups
 from fedihub.hubs.rules import Candidate, HubRules, refusal_reason
 from fedihub.hubs.settings import hub_scope_of
-from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.protocol import builders, fetch
 from fedihub.protocol.movements import hashtag_names
 from fedihub.protocol.reader import as_list, read_object, unwrap_announced
@@ -328,16 +327,3 @@ def subscribe_boosting(events: InboundEvents, limits: HubLimits = DEFAULT_LIMITS
     events.object_deleted.connect(unboost_deleted)
     events.object_updated.connect(unboost_cancelled)
     events.announce_undone.connect(check_unboosted)
-
-
-async def carried_calls(session: AsyncSession, hub_id: int, *, limit: int) -> Sequence[StoredObject]:
-    """The calls a hub carries (boosted, not undone), the latest start first."""
-    return (
-        await session.scalars(
-            select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
-                Boost.hub_id == hub_id, Boost.undone_at.is_(None), StoredObject.type == "Event",
-                StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
-                await shown_objects(session), not_blocked_by(hub_id),
-            ).order_by(StoredObject.start_time.desc()).limit(limit)
-        )
-    ).all()
