@@ -10,9 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from fedihub.app import open_runtime
 from fedihub.errors import FedihubError
 from fedihub.logs import FORMAT, FieldsFormatter
 from fedihub.settings import Settings
@@ -38,6 +36,10 @@ def with_runtime(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> T:
+        # Imported when a command runs, not when `fedihub --help` lists it: the runtime loads
+        # the database layer, the HTTP clients and every domain package.
+        from fedihub.app import open_runtime
+
         settings = load_settings()
         configure_logging(settings)
 
@@ -61,8 +63,18 @@ class FriendlyGroup(click.Group):
             ctx.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
             raise
-        except (OSError, SQLAlchemyError) as exc:
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
             # Usually the database or the network is unreachable: say so without a traceback.
             log.debug("command failed", exc_info=True)
             click.echo(f"error: {type(exc).__name__}: {exc}".splitlines()[0], err=True)
             ctx.exit(1)
+
+
+def is_unreachable(exc: Exception) -> bool:
+    """Whether a command failed on the operating system or the database rather than on a bug."""
+    # Here rather than at the top: `fedihub --help` never loads the database layer.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, (OSError, SQLAlchemyError))

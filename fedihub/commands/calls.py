@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anyio
 import click
 
-from fedihub.app import Runtime
-from fedihub.coalitions import calls
-from fedihub.coalitions.actor_profile import profile_of
-from fedihub.coalitions.call_places import is_past, locate_call_fields, profile_zone
 from fedihub.commands.base import with_runtime
 from fedihub.commands.images import image_options, read_banner
 from fedihub.errors import InvalidInput
-from fedihub.federation.actors import get_local_actor
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
 
 
 @click.group()
@@ -56,6 +54,13 @@ async def call_create(
     Without --latitude and --longitude the place is found offline from the address, city, state and
     country; without --timezone the zone is the place's, else the coalition's.
     """
+    import anyio
+
+    from fedihub.coalitions import calls
+    from fedihub.coalitions.actor_profile import profile_of
+    from fedihub.coalitions.call_places import is_past, locate_call_fields, profile_zone
+    from fedihub.federation.actors import get_local_actor
+
     fields: dict[str, str | list[str]] = {
         "title": title, "description": description, "start": start, "end": end or "",
         "timezone": timezone_name or "", "place_name": place or "", "address": address or "",
@@ -97,6 +102,8 @@ async def call_create(
 @with_runtime
 async def call_cancel(runtime: Runtime, url: str, reason: str | None) -> None:
     """Cancel the call at URL: it stays visible, marked cancelled, and followers are told."""
+    from fedihub.coalitions import calls
+
     async with runtime.ctx.sessions.begin() as session:
         await calls.cancel_call(runtime.ctx, session, url, reason)
     click.echo(f"cancelled {url}")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
-from fedihub.directory.rosters import RosterLimits, refresh_directory
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
 
 
 @click.group()
@@ -30,6 +33,8 @@ async def directory_refresh(runtime: Runtime, depth: int, max_pages: int, max_it
     Members are listed from what the roster says (they are not fetched one by one); a member this
     server has fetched keeps its own profile. A roster read less than 6 hours ago is not read again.
     """
+    from fedihub.directory.rosters import RosterLimits, refresh_directory
+
     limits = RosterLimits(depth=depth, max_pages=max_pages, max_items=max_items, host_delay=delay)
     report = await refresh_directory(runtime.ctx, limits)
     click.echo(

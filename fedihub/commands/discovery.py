@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
-from fedihub.discovery.csv_rows import MAX_BYTES, read_rows
-from fedihub.discovery.importer import RowResult, Summary, run_import
-from fedihub.discovery.lookup import look_up
 from fedihub.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
+    from fedihub.discovery.importer import RowResult, Summary
 
 ADDRESS_WIDTH = 40
 
@@ -21,6 +22,8 @@ ADDRESS_WIDTH = 40
 @with_runtime
 async def lookup(runtime: Runtime, target: str) -> None:
     """Say what TARGET is (a handle like tenants@city.example, or a link): coalition, hub, person …"""
+    from fedihub.discovery.lookup import look_up
+
     result = await look_up(runtime.ctx, target, allow_private=runtime.settings.allow_private_addresses)
     for fact in result.facts():
         click.echo(f"{fact.label.lower()}: {fact.url or fact.value}")
@@ -55,6 +58,9 @@ async def import_csv(runtime: Runtime, file: Path, dry_run: bool) -> None:
     Columns: address (a handle or a link; required), movement (several separated by ";"),
     region, note. Progress goes to stderr, the summary to stdout.
     """
+    from fedihub.discovery.csv_rows import MAX_BYTES, read_rows
+    from fedihub.discovery.importer import Summary, run_import
+
     try:
         with file.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from fedihub.accounts import service as accounts
-from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
-from fedihub.federation.actors import resolve_target
-from fedihub.hubs import membership, two_way
-from fedihub.hubs import service as hubs
 from fedihub.hubs.rules import SCOPES
-from fedihub.protocol.webfinger import format_handle
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
 
 
 @click.group()
@@ -34,6 +33,10 @@ async def hub_create(
     movements: tuple[str, ...], regions: tuple[str, ...], calls_only: bool, owner: str | None,
 ) -> None:
     """Create a hub with the handle HANDLE."""
+    from fedihub.accounts import service as accounts
+    from fedihub.hubs import service as hubs
+    from fedihub.protocol.webfinger import format_handle
+
     async with runtime.ctx.sessions.begin() as session:
         actor = await hubs.create_hub(
             runtime.ctx, session, handle, name=name, scope=scope, region=region, movements=movements,
@@ -51,6 +54,9 @@ async def hub_create(
 @with_runtime
 async def hub_add_member(runtime: Runtime, hub_handle: str, targets: tuple[str, ...]) -> None:
     """Ask each TARGET (handle or URL) to let the hub follow it; boosting starts once it accepts."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import service as hubs
+
     ctx = runtime.ctx
     async with ctx.sessions() as session:
         await hubs.get_hub(session, hub_handle)  # before any lookup: "not a hub" needs no network
@@ -67,6 +73,9 @@ async def hub_add_member(runtime: Runtime, hub_handle: str, targets: tuple[str, 
 @with_runtime
 async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> None:
     """Stop following TARGET: the hub no longer boosts it."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import service as hubs
+
     ctx = runtime.ctx
     async with ctx.sessions() as session:
         await hubs.get_hub(session, hub_handle)
@@ -81,6 +90,8 @@ async def hub_remove_member(runtime: Runtime, hub_handle: str, target: str) -> N
 @with_runtime
 async def hub_members(runtime: Runtime, hub_handle: str) -> None:
     """List the members of HUB_HANDLE, and those it asked that have not accepted yet."""
+    from fedihub.hubs import service as hubs
+
     async with runtime.ctx.sessions() as session:
         actor = await hubs.get_hub(session, hub_handle)
         members = await hubs.list_members(session, actor.id)
@@ -102,6 +113,9 @@ async def hub_members(runtime: Runtime, hub_handle: str) -> None:
 @with_runtime
 async def hub_join(runtime: Runtime, member_handle: str, hub_target: str, message: str | None) -> None:
     """Ask the hub HUB_TARGET (handle or URL) to take the coalition MEMBER_HANDLE as a member."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import membership
+
     hub = await resolve_target(runtime.ctx, hub_target)
     async with runtime.ctx.sessions.begin() as session:
         row = await membership.ask_to_join(runtime.ctx, session, member_handle, hub, message)
@@ -113,6 +127,9 @@ async def hub_join(runtime: Runtime, member_handle: str, hub_target: str, messag
 @with_runtime
 async def hub_requests(runtime: Runtime, hub_handle: str) -> None:
     """List the requests to join HUB_HANDLE that wait for a decision."""
+    from fedihub.hubs import membership
+    from fedihub.hubs import service as hubs
+
     async with runtime.ctx.sessions() as session:
         actor = await hubs.get_hub(session, hub_handle)
         rows = await membership.join_requests(session, actor.id)
@@ -129,6 +146,9 @@ async def hub_requests(runtime: Runtime, hub_handle: str) -> None:
 @with_runtime
 async def hub_approve(runtime: Runtime, hub_handle: str, member: str) -> None:
     """Accept MEMBER's request to join HUB_HANDLE: the hub follows it and boosts it."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import membership
+
     found = await resolve_target(runtime.ctx, member)
     async with runtime.ctx.sessions.begin() as session:
         row = await membership.decide_join(runtime.ctx, session, hub_handle, found, approve=True)
@@ -141,6 +161,9 @@ async def hub_approve(runtime: Runtime, hub_handle: str, member: str) -> None:
 @with_runtime
 async def hub_refuse(runtime: Runtime, hub_handle: str, member: str) -> None:
     """Refuse MEMBER's request to join HUB_HANDLE; it is told with a Reject."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import membership
+
     found = await resolve_target(runtime.ctx, member)
     async with runtime.ctx.sessions.begin() as session:
         row = await membership.decide_join(runtime.ctx, session, hub_handle, found, approve=False)
@@ -153,6 +176,9 @@ async def hub_refuse(runtime: Runtime, hub_handle: str, member: str) -> None:
 @with_runtime
 async def hub_leave(runtime: Runtime, member_handle: str, hub_target: str) -> None:
     """Take the coalition MEMBER_HANDLE out of the hub HUB_TARGET (or withdraw its request)."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import membership
+
     hub = await resolve_target(runtime.ctx, hub_target)
     async with runtime.ctx.sessions.begin() as session:
         await membership.leave_hub(runtime.ctx, session, member_handle, hub)
@@ -165,6 +191,9 @@ async def hub_leave(runtime: Runtime, member_handle: str, hub_target: str) -> No
 @with_runtime
 async def hub_follow_back(runtime: Runtime, member_handle: str, hub_target: str) -> None:
     """MEMBER_HANDLE follows back the hub HUB_TARGET that added it, so the hub's calls reach it."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import two_way
+
     hub = await resolve_target(runtime.ctx, hub_target)
     async with runtime.ctx.sessions.begin() as session:
         await two_way.follow_back(runtime.ctx, session, member_handle, hub)
@@ -177,6 +206,9 @@ async def hub_follow_back(runtime: Runtime, member_handle: str, hub_target: str)
 @with_runtime
 async def hub_pause(runtime: Runtime, hub_handle: str, member: str) -> None:
     """Stop boosting MEMBER's posts: they wait in the hub's review list until it is resumed."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import service as hubs
+
     found = await resolve_target(runtime.ctx, member)
     async with runtime.ctx.sessions.begin() as session:
         changed = await hubs.pause_member(runtime.ctx, session, hub_handle, found)
@@ -189,6 +221,9 @@ async def hub_pause(runtime: Runtime, hub_handle: str, member: str) -> None:
 @with_runtime
 async def hub_resume(runtime: Runtime, hub_handle: str, member: str) -> None:
     """Boost MEMBER's new posts again (what waits in the review list stays there)."""
+    from fedihub.federation.actors import resolve_target
+    from fedihub.hubs import service as hubs
+
     found = await resolve_target(runtime.ctx, member)
     async with runtime.ctx.sessions.begin() as session:
         changed = await hubs.resume_member(runtime.ctx, session, hub_handle, found)
@@ -200,6 +235,8 @@ async def hub_resume(runtime: Runtime, hub_handle: str, member: str) -> None:
 @with_runtime
 async def hub_review(runtime: Runtime, hub_handle: str) -> None:
     """List the posts waiting in HUB_HANDLE's review list: number, member, post, why, since when."""
+    from fedihub.hubs import service as hubs
+
     async with runtime.ctx.sessions() as session:
         actor = await hubs.get_hub(session, hub_handle)
         items = await hubs.held_posts(session, actor.id)
@@ -217,6 +254,8 @@ async def hub_review(runtime: Runtime, hub_handle: str) -> None:
 @with_runtime
 async def hub_decide(runtime: Runtime, hub_handle: str, number: int, decision: str) -> None:
     """Boost or discard the post NUMBER (as `fedihub hub review` lists it) of HUB_HANDLE's review list."""
+    from fedihub.hubs import service as hubs
+
     async with runtime.ctx.sessions.begin() as session:
         outcome = await hubs.decide_held(runtime.ctx, session, hub_handle, number, boost=decision == "boost")
     click.echo(f"{hub_handle}: post {number} {outcome}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, check_alt, process_banner
-from fedihub.coalitions.banners import BannerChoice
 from fedihub.errors import PayloadTooLarge
+
+if TYPE_CHECKING:
+    from fedihub.coalitions.banners import BannerChoice
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +29,9 @@ def image_options(command: F) -> F:
 
 async def read_banner(path: Path | None, alt: str | None) -> BannerChoice | None:
     """The banner a command was given, processed like an upload; None when no image was given."""
+    from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, check_alt, process_banner
+    from fedihub.coalitions.banners import BannerChoice
+
     if path is None:
         if alt is not None:
             return BannerChoice(None, check_alt(alt, field="image-alt"))  # new alt text for the current image

@@ -3,14 +3,14 @@ instance refuses, and how deliveries to each server (and e-mail, when it is on) 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
-from fedihub.federation import blocks, follows
-from fedihub.federation.actors import resolve_target
-from fedihub.federation.health import delivery_summary
-from fedihub.mail.outbox import mail_status
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
 
 
 @click.command("follow")
@@ -19,6 +19,9 @@ from fedihub.mail.outbox import mail_status
 @with_runtime
 async def follow_command(runtime: Runtime, local_handle: str, target: str) -> None:
     """Make LOCAL_HANDLE follow TARGET (name@host or an actor URL)."""
+    from fedihub.federation import follows
+    from fedihub.federation.actors import resolve_target
+
     remote = await resolve_target(runtime.ctx, target)
     async with runtime.ctx.sessions.begin() as session:
         row = await follows.follow(runtime.ctx, session, local_handle, remote)
@@ -31,6 +34,9 @@ async def follow_command(runtime: Runtime, local_handle: str, target: str) -> No
 @with_runtime
 async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> None:
     """Make LOCAL_HANDLE stop following TARGET."""
+    from fedihub.federation import follows
+    from fedihub.federation.actors import resolve_target
+
     remote = await resolve_target(runtime.ctx, target)
     async with runtime.ctx.sessions.begin() as session:
         await follows.unfollow(runtime.ctx, session, local_handle, remote)
@@ -41,6 +47,9 @@ async def unfollow_command(runtime: Runtime, local_handle: str, target: str) -> 
 @with_runtime
 async def queue_command(runtime: Runtime) -> None:
     """Show pending, failing and dead deliveries per remote domain, and the mail outbox when mail is on."""
+    from fedihub.federation.health import delivery_summary
+    from fedihub.mail.outbox import mail_status
+
     async with runtime.ctx.sessions() as session:
         rows = await delivery_summary(session, now=runtime.ctx.clock())
         mail = await mail_status(session) if runtime.settings.mail is not None else None
@@ -65,6 +74,8 @@ async def queue_command(runtime: Runtime) -> None:
 @with_runtime
 async def block_command(runtime: Runtime, domain: str, reason: str | None) -> None:
     """Stop federating with DOMAIN (and its subdomains)."""
+    from fedihub.federation import blocks
+
     async with runtime.ctx.sessions.begin() as session:
         added = await blocks.block_domain(runtime.ctx, session, domain, reason)
     if added:
@@ -78,6 +89,8 @@ async def block_command(runtime: Runtime, domain: str, reason: str | None) -> No
 @with_runtime
 async def unblock_command(runtime: Runtime, domain: str) -> None:
     """Federate with DOMAIN again."""
+    from fedihub.federation import blocks
+
     async with runtime.ctx.sessions.begin() as session:
         removed = await blocks.unblock_domain(session, domain)
     if removed:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-import anyio.to_thread
 import click
 
-from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
 from fedihub.errors import InvalidInput
-from fedihub.federation.objects import find_object
-from fedihub.pledges import mirror
-from fedihub.pledges import service as pledges
-from fedihub.pledges.calls import get_call_target
-from fedihub.pledges.local_action import IncompleteAction, read_local_action
-from fedihub.pledges.queries import current_rollup
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
 
 
 @click.command("pledge")
@@ -52,6 +48,12 @@ async def pledge(
           --local-address "2 E Capitol Ave, Springfield" --local-latitude 39.798 --local-longitude -89.654
     See also: fedihub withdraw-pledge, fedihub report-back, fedihub rollup.
     """
+    import anyio.to_thread
+
+    from fedihub.pledges import service as pledges
+    from fedihub.pledges.calls import get_call_target
+    from fedihub.pledges.local_action import IncompleteAction, read_local_action
+
     target = await get_call_target(runtime.ctx, call_url)
     try:
         action = await anyio.to_thread.run_sync(functools.partial(
@@ -81,6 +83,8 @@ async def pledge(
 @with_runtime
 async def pledge_withdraw(runtime: Runtime, handle: str, call_url: str) -> None:
     """Withdraw HANDLE's pledge to CALL_URL (a Leave to the call's server)."""
+    from fedihub.pledges import service as pledges
+
     async with runtime.ctx.sessions.begin() as session:
         await pledges.withdraw(runtime.ctx, session, handle, call_url)
     click.echo(f"{handle} withdrew its pledge to {call_url}")
@@ -97,6 +101,8 @@ async def pledge_report(
     runtime: Runtime, handle: str, call_url: str, happened: bool, turnout: int | None, link: str | None
 ) -> None:
     """Report back after the call: did HANDLE's action for CALL_URL happen, and how many came."""
+    from fedihub.pledges import service as pledges
+
     async with runtime.ctx.sessions.begin() as session:
         await pledges.report(runtime.ctx, session, handle, call_url, happened=happened, turnout=turnout, url=link)
     click.echo(f"{handle} reported on {call_url}")
@@ -107,6 +113,10 @@ async def pledge_report(
 @with_runtime
 async def pledge_show(runtime: Runtime, call_url: str) -> None:
     """Print the roll-up of the call at CALL_URL as this server knows it."""
+    from fedihub.federation.objects import find_object
+    from fedihub.pledges import mirror
+    from fedihub.pledges.queries import current_rollup
+
     async with runtime.ctx.sessions() as session:
         call = await find_object(session, call_url)
     if call is None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from fedihub.accounts.site import find_site_info, save_site_info
-from fedihub.app import Runtime
 from fedihub.commands.base import with_runtime
 from fedihub.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from fedihub.app import Runtime
 
 
 @click.group()
@@ -21,6 +24,8 @@ def site() -> None:
 @with_runtime
 async def site_set(runtime: Runtime, name: str | None, description: str | None) -> None:
     """Set the name and/or the description; what is not given stays as it is."""
+    from fedihub.accounts.site import find_site_info, save_site_info
+
     if name is None and description is None:
         raise InvalidInput("nothing to change: give --name, --description or both")
     ctx = runtime.ctx
@@ -39,6 +44,8 @@ async def site_set(runtime: Runtime, name: str | None, description: str | None) 
 @with_runtime
 async def site_show(runtime: Runtime) -> None:
     """Print the name and description pages show now."""
+    from fedihub.accounts.site import find_site_info
+
     async with runtime.ctx.sessions() as session:
         info = await find_site_info(session)
     default = "" if info else "  (the FEDIHUB_INSTANCE_NAME setting, else the host: not set here yet)"

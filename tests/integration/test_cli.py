@@ -28,7 +28,11 @@ from tests.integration.cli_helpers import BASE_URL, Home, assert_one_error_line,
 def _command_paths(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
+        # Through list_commands/get_command: the main group imports its commands only when asked.
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None, (*path, name)
             yield from _command_paths(sub, (*path, name))
 
 
