@@ -8,10 +8,10 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.applications import Starlette
 
 from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
@@ -40,7 +40,6 @@ from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.i18n.catalogues import Catalogues
 from fedihub.mail.runner import MailRunner
-from fedihub.metrics import Metrics
 from fedihub.moderation import actor_blocks
 from fedihub.moderation.inbound import moderation_routes
 from fedihub.notices import digest, reminders
@@ -58,8 +57,10 @@ from fedihub.subscriptions import fanout
 from fedihub.subscriptions import service as subscriptions
 from fedihub.subscriptions import triggers as subscription_triggers
 from fedihub.subscriptions.mailing import Mailing
-from fedihub.web.app import build_web_app
 from fedihub.worker import Worker, worker_name
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 log = logging.getLogger(__name__)
 
@@ -311,6 +312,10 @@ def create_app(
     ``announce`` (the serve command passes one that writes to stderr) receives the one-time setup
     link when no instance admin exists yet.
     """
+    # Here rather than at the top: the commands open a runtime and never serve pages or metrics.
+    from fedihub.metrics import Metrics
+    from fedihub.web.app import build_web_app
+
     # Built only when an operator asked for /metrics (FEDIHUB_METRICS_TOKEN); counts this process.
     metrics = Metrics() if settings.metrics_token else None
 
