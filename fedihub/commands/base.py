@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from fedihub.errors import FedihubError
 from fedihub.logs import FORMAT, FieldsFormatter
-from fedihub.settings import Settings
+
+if TYPE_CHECKING:
+    from fedihub.settings import Settings
 
 T = TypeVar("T")
 log = logging.getLogger("fedihub")
 
 
 def load_settings() -> Settings:
+    # Here rather than at the top: `fedihub --help` reads no settings.
+    from fedihub.settings import Settings
+
     return Settings.from_env()
 
 
@@ -38,6 +42,8 @@ def with_runtime(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         # Imported when a command runs, not when `fedihub --help` lists it: the runtime loads
         # the database layer, the HTTP clients and every domain package.
+        import asyncio
+
         from fedihub.app import open_runtime
 
         settings = load_settings()

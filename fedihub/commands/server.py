@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 import click
 
 from fedihub.commands.base import configure_logging, load_settings
@@ -35,6 +32,9 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
 @click.command()
 def worker() -> None:
     """Run a queue worker only (start several for scale-out on PostgreSQL)."""
+    import asyncio
+    import signal
+
     from fedihub.app import open_runtime, run_background
 
     settings = load_settings()
@@ -54,6 +54,8 @@ def worker() -> None:
 @click.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
+    import asyncio
+
     from fedihub.storage.db import create_engine
     from fedihub.storage.migrate import upgrade_to_head
 

