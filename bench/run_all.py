@@ -88,6 +88,15 @@ def rows_for_jsonld(r: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def rows_for_startup(r: dict[str, Any]) -> list[tuple[str, str]]:
+    floor = r["python -c pass"]
+    rows = [("startup: python -c pass (the floor)", f"{floor['wall'] * 1000:.0f} ms wall")]
+    for label in ("fedihub --help", "fedihub post --help", "fedihub post"):
+        d = r[label]
+        rows.append((f"startup: {label}", f"{d['wall'] * 1000:.0f} ms wall, {d['imports'] * 1000:.0f} ms importing"))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true", help="fan-out on PostgreSQL too (inbox always tries it)")
@@ -100,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         ("memory.py", repeat, rows_for_memory),
         ("directory.py", repeat, rows_for_directory),
         ("inbound_jsonld.py", repeat, rows_for_jsonld),
+        ("startup.py", repeat, rows_for_startup),
     ]
     rows: list[tuple[str, str]] = []
     failed = []
