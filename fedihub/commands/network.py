@@ -79,7 +79,7 @@ async def block_command(runtime: Runtime, domain: str, reason: str | None) -> No
 async def unblock_command(runtime: Runtime, domain: str) -> None:
     """Federate with DOMAIN again."""
     async with runtime.ctx.sessions.begin() as session:
-        removed = await blocks.unblock_domain(session, domain)
+        removed = await blocks.unblock_domain(runtime.ctx, session, domain)
     if removed:
         click.echo(f"unblocked {blocks.normalise_domain(domain)}")
     else:
