@@ -40,7 +40,7 @@ def check_key_id(key_id: str, claimed_actor: str | None) -> None:
 
 
 def make_key_lookup(ctx: FederationContext, *, claimed_actor: str | None = None) -> KeyLookup:
-    """A key lookup for ``verify_request``: cache first, then the claimed actor, then the key URL.
+    """A key lookup for ``verify_request``: memory (ctx.key_cache), stored actors, the claimed actor, the key URL.
 
     Fetching the claimed actor first covers keyIds that are not ``<actor>#fragment``
     (GoToSocial's ``/main-key``), as long as the actor document lists that exact key id.

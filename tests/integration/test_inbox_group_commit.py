@@ -14,6 +14,9 @@ from tests.integration.helpers import count_rows
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
 
+# Dialect-specific SQL (INSERT … ON CONFLICT DO NOTHING RETURNING) and a unique-row race.
+pytestmark = pytest.mark.all_backends
+
 
 async def test_posts_arriving_together_are_stored_once_each_in_fewer_transactions(
     net: FederationNet, a: Instance, peer: FakePeer, tenants: Actor, monkeypatch: pytest.MonkeyPatch
