@@ -27,6 +27,7 @@ from fedihub.federation.context import FederationContext, utc_now
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.inbound_content import content_routes
 from fedihub.federation.inbound_follows import follow_routes
+from fedihub.federation.inbox_writer import InboxWriter
 from fedihub.federation.intake_limits import IntakeLimits, IntakeRates
 from fedihub.federation.jobs import JobFunction, Periodic
 from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
@@ -79,6 +80,8 @@ class Runtime:
     ctx: FederationContext
     processor: InboundProcessor
     worker: Worker
+    # Stores what the inboxes verified, a batch per transaction (its task runs as long as the runtime).
+    inbox_writer: InboxWriter
     # Whether the database answers within a timeout in seconds: GET /healthz asks it, so the web
     # layer never reaches into storage itself.
     database_answers: Callable[[float], Awaitable[bool]]
@@ -277,16 +280,18 @@ async def open_runtime(
 
         name = worker_name()
 
-        yield Runtime(
-            settings=settings, engine=engine, ctx=ctx, processor=processor,
-            worker=Worker(
-                ctx, processor, jobs=functions, schedule=schedule, name=name,
-                lanes=build_lanes(settings, ctx, owner=name),
-                lease=timedelta(seconds=settings.worker_lease_seconds),
-                inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
-            ),
-            database_answers=probe,
-        )
+        async with InboxWriter(ctx).running() as inbox_writer:
+            yield Runtime(
+                settings=settings, engine=engine, ctx=ctx, processor=processor,
+                worker=Worker(
+                    ctx, processor, jobs=functions, schedule=schedule, name=name,
+                    lanes=build_lanes(settings, ctx, owner=name),
+                    lease=timedelta(seconds=settings.worker_lease_seconds),
+                    inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
+                ),
+                inbox_writer=inbox_writer,
+                database_answers=probe,
+            )
     finally:
         if own_client:
             await http.aclose()

@@ -143,6 +143,16 @@ class RateLimited(FedihubError):
         self.retry_after = 3600 if math.isinf(retry_after) else max(1, math.ceil(retry_after))
 
 
+class TemporarilyUnavailable(FedihubError):
+    """This server could not take the request just now; try again later."""
+
+    status_code = 503
+
+    def __init__(self, message: str = "", *, retry_after: int = 30, public_message: str | None = None) -> None:
+        super().__init__(message, public_message=public_message)
+        self.retry_after = retry_after
+
+
 # --- Authentication of peers ---------------------------------------------------------------
 
 

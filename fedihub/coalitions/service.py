@@ -20,6 +20,7 @@ from fedihub.errors import InvalidInput, NotFound
 from fedihub.federation.actors import build_local_actor_document, create_local_actor, get_local_actor
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.context import FederationContext
+from fedihub.federation.intake_cache import forget_now_and_on_commit
 from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
 from fedihub.protocol import builders
 from fedihub.protocol.limits import MAX_NAME
@@ -194,3 +195,5 @@ async def delete_coalition(ctx: FederationContext, session: AsyncSession, userna
     delete = builders.build_delete_actor(activity_id=ctx.urls.new_activity(), actor=actor.uri, to=[PUBLIC])
     await publish(ctx, session, actor=actor, activity=delete, inboxes=inboxes)
     actor.deleted_at = now
+    uri, keys = actor.uri, ctx.key_cache
+    forget_now_and_on_commit(session, lambda: keys.forget_actor(uri))

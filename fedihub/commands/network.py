@@ -92,7 +92,7 @@ async def unblock_command(runtime: Runtime, domain: str) -> None:
     from fedihub.federation import blocks
 
     async with runtime.ctx.sessions.begin() as session:
-        removed = await blocks.unblock_domain(session, domain)
+        removed = await blocks.unblock_domain(runtime.ctx, session, domain)
     if removed:
         click.echo(f"unblocked {blocks.normalise_domain(domain)}")
     else:

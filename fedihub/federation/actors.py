@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.errors import ConfigurationError, Conflict, InvalidInput, NotFound, RemoteInvalid
 from fedihub.federation.actor_parts import Sighting
 from fedihub.federation.context import FederationContext
+from fedihub.federation.intake_cache import forget_now_and_on_commit
 from fedihub.federation.signing import load_signing_auth, store_private_key
 from fedihub.protocol import builders, fetch, webfinger
 from fedihub.protocol.hosts import host_of as host_of  # where federation code has always found it
@@ -239,6 +240,16 @@ async def store_remote_actor(
         session.add(actor)
     elif actor.is_local:
         raise RemoteInvalid(f"{view.id} is a local actor")
+    if (actor.public_key_id, actor.public_key_pem, actor.deleted_at) != (view.public_key_id, view.public_key_pem, None):
+        # A rotated key must not verify anything from now on (the inbox keeps keys in memory).
+        keys = ctx.key_cache
+
+        def forget() -> None:
+            keys.forget_actor(view.id)
+            if view.public_key_id:
+                keys.forget_key(view.public_key_id)
+
+        forget_now_and_on_commit(session, forget)
     _apply_view(actor, view, doc, now)
     await session.flush()
     await ctx.actor_parts.read_remote(session, actor, doc, Sighting(discovered_via, now))

@@ -40,7 +40,7 @@ def check_key_id(key_id: str, claimed_actor: str | None) -> None:
 
 
 def make_key_lookup(ctx: FederationContext, *, claimed_actor: str | None = None) -> KeyLookup:
-    """A key lookup for ``verify_request``: cache first, then the claimed actor, then the key URL.
+    """A key lookup for ``verify_request``: memory (ctx.key_cache), stored actors, the claimed actor, the key URL.
 
     Fetching the claimed actor first covers keyIds that are not ``<actor>#fragment``
     (GoToSocial's ``/main-key``), as long as the actor document lists that exact key id.
@@ -53,10 +53,17 @@ def make_key_lookup(ctx: FederationContext, *, claimed_actor: str | None = None)
         check_key_id(key_id, claimed_actor)
         now = ctx.clock().timestamp()
         if not refresh:
-            async with ctx.sessions() as session:
+            remembered = ctx.key_cache.find(key_id)
+            if remembered is not None:
+                return remembered
+            generation = ctx.key_cache.generation
+            async with ctx.reading() as session:
                 cached = await session.scalar(select(Actor).where(Actor.public_key_id == key_id))
             if cached is not None:
-                return _key_info(cached)
+                info = _key_info(cached)
+                if info is not None:
+                    ctx.key_cache.remember(info, generation)
+                return info
             if guard.key_failed(key_id, now):
                 log.info("key %s: not fetched again, it could not be found moments ago", key_id)
                 return None
@@ -87,6 +94,8 @@ def make_key_lookup(ctx: FederationContext, *, claimed_actor: str | None = None)
                     guard.remember_failed_url(uri, now)
                     continue
             if info is not None and info.key_id == key_id:
+                # Stored (and committed) just now: what the next request from this actor is checked against.
+                ctx.key_cache.remember(info, ctx.key_cache.generation)
                 return info
         if not refresh:
             guard.remember_failed_key(key_id, now)

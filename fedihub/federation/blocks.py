@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
 from fedihub.federation.context import FederationContext
+from fedihub.federation.intake_cache import forget_now_and_on_commit
 from fedihub.protocol.hosts import bare_host, normalise_host
 from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.models import Actor, Delivery, DomainBlock, Follow
@@ -52,6 +53,18 @@ async def is_blocked(session: AsyncSession, domain: str) -> bool:
     return any(domain_matches(domain, blocked) for blocked in await blocked_domains(session))
 
 
+async def is_refused_domain(ctx: FederationContext, domain: str) -> bool:
+    """``is_blocked`` from this process's copy of the blocks (intake_cache.BlockCache), read when forgotten."""
+    cache = ctx.block_cache
+    domains = cache.domains
+    if domains is None:
+        generation = cache.generation
+        async with ctx.reading() as session:
+            domains = tuple(await blocked_domains(session))
+        cache.remember(domains, generation)
+    return any(domain_matches(domain, blocked) for blocked in domains)
+
+
 async def block_domain(ctx: FederationContext, session: AsyncSession, domain: str, reason: str | None = None) -> bool:
     """Block a domain: drop follows with its actors and pending deliveries to it; the caller commits.
 
@@ -61,6 +74,7 @@ async def block_domain(ctx: FederationContext, session: AsyncSession, domain: st
     if await session.get(DomainBlock, domain) is not None:
         return False
     session.add(DomainBlock(domain=domain, reason=reason, created_at=ctx.clock()))
+    forget_now_and_on_commit(session, ctx.block_cache.forget)
     remote_ids = [
         actor.id
         for actor in (await session.scalars(select(Actor).where(Actor.is_local.is_(False)))).all()
@@ -78,8 +92,9 @@ async def block_domain(ctx: FederationContext, session: AsyncSession, domain: st
     return True
 
 
-async def unblock_domain(session: AsyncSession, domain: str) -> bool:
+async def unblock_domain(ctx: FederationContext, session: AsyncSession, domain: str) -> bool:
     domain = normalise_domain(domain)
+    forget_now_and_on_commit(session, ctx.block_cache.forget)
     # A DELETE answers with a CursorResult, which has the rowcount; AsyncSession.execute is
     # annotated with the Result every statement returns.
     result = cast(CursorResult[Any], await session.execute(delete(DomainBlock).where(DomainBlock.domain == domain)))

@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.actor_parts import ActorParts
+from fedihub.federation.intake_cache import BlockCache, KeyCache
 from fedihub.federation.intake_limits import IntakeLimits
 from fedihub.federation.key_fetches import KeyFetchGuard
 from fedihub.federation.telemetry import NoTelemetry, Telemetry
@@ -55,6 +56,9 @@ class FederationContext:
     # In-process limits on what peers can make this server do (built from settings in app.py).
     intake_limits: IntakeLimits = field(default_factory=IntakeLimits)
     key_fetches: KeyFetchGuard = field(default_factory=KeyFetchGuard)
+    # What each inbox POST reads, kept in this process and forgotten where it changes (intake_cache.py).
+    key_cache: KeyCache = field(default_factory=KeyCache)
+    block_cache: BlockCache = field(default_factory=BlockCache)
     # Set by the worker so new rows are picked up at once instead of at the next poll.
     work_available: asyncio.Event = field(default_factory=asyncio.Event)
     # Sessions for transactions that only read (storage/db.create_read_session_factory).

@@ -16,6 +16,7 @@ from fedihub.errors import FedihubError, RemoteUnavailable
 from fedihub.federation.actors import host_of, store_remote_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
+from fedihub.federation.intake_cache import forget_now_and_on_commit
 from fedihub.federation.objects import apply_object, fetch_original, find_object, publish_viewed
 from fedihub.federation.routing import Apply, Inbound, Route
 from fedihub.protocol import fetch
@@ -206,6 +207,8 @@ async def handle_actor_delete(ctx: FederationContext, session: AsyncSession, inb
         return
     now = ctx.clock()
     actor.deleted_at = now
+    uri, keys = actor.uri, ctx.key_cache
+    forget_now_and_on_commit(session, lambda: keys.forget_actor(uri))
     await session.execute(delete(Follow).where((Follow.follower_id == actor.id) | (Follow.target_id == actor.id)))
     await session.execute(
         update(StoredObject)

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-
-from sqlalchemy.exc import IntegrityError
 
 from fedihub.errors import AuthenticationFailed, DomainBlocked, MalformedActivity, PayloadTooLarge, UnsupportedMediaType
 from fedihub.federation.actors import find_actor, host_of
 from fedihub.federation.auth import authenticate
-from fedihub.federation.blocks import is_blocked
+from fedihub.federation.blocks import is_refused_domain
 from fedihub.federation.context import FederationContext
+from fedihub.federation.inbox_writer import InboxWriter, Receipt, VerifiedActivity
 from fedihub.protocol.hosts import bare_host, has_userinfo
 from fedihub.protocol.jsonld import canonical_document
 from fedihub.protocol.limits import MAX_DOCUMENT_BYTES
 from fedihub.protocol.media_types import media_type_of
 from fedihub.protocol.reader import ActivityView, as_list, decode_json, id_of, read_activity
-from fedihub.storage.models import InboxItem
 
 # Mastodon rejects serialized JSON above 1 MB (docs/federation/delivery.md "Limits"); so do we.
 MAX_ACTIVITY_BYTES = MAX_DOCUMENT_BYTES
 _JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
-
-
-class Receipt(enum.Enum):
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-    IGNORED = "ignored"
 
 
 def parse_activity_body(body: bytes, content_type: str | None) -> ActivityView:
@@ -47,6 +38,7 @@ def parse_activity_body(body: bytes, content_type: str | None) -> ActivityView:
 
 async def receive_activity(
     ctx: FederationContext,
+    writer: InboxWriter,
     *,
     method: str,
     path: str,
@@ -55,10 +47,11 @@ async def receive_activity(
     body: bytes,
     recipient_id: int | None = None,
 ) -> Receipt:
-    """Authenticate one inbox POST and store it for the worker.
+    """Authenticate one inbox POST and have ``writer`` store it for the worker.
 
-    Raises the 4xx errors of the error tree; nothing is stored unless the activity is
-    authentic, and an activity id seen before is acknowledged without storing it again.
+    Raises the 4xx errors of the error tree (503 when it could not be stored); nothing is stored
+    unless the activity is authentic, and an activity id seen before is acknowledged without
+    storing it again. The blocks and keys come from this process's copies (intake_cache.py).
     """
     activity = parse_activity_body(body, headers.get("content-type"))
     refuse_userinfo_ids(activity)
@@ -67,14 +60,14 @@ async def receive_activity(
     ctx.intake_limits.admit(
         host=bare_host(actor_host), actor=activity.actor, size=len(body), now=ctx.clock().timestamp()
     )
-    async with ctx.sessions() as session:
-        if await is_blocked(session, actor_host):
-            raise DomainBlocked(f"{actor_host} is blocked on this server")
-        known_actor = await find_actor(session, activity.actor)
-    # Mastodon answers 202 to the Delete of an actor it never knew without verifying: the
-    # actor's key is gone by then (inboxes_controller.rb; SWICG report "Handling Deletes of actors").
-    if activity.type == "Delete" and activity.object_id == activity.actor and known_actor is None:
-        return Receipt.IGNORED
+    if await is_refused_domain(ctx, actor_host):
+        raise DomainBlocked(f"{actor_host} is blocked on this server")
+    if activity.type == "Delete" and activity.object_id == activity.actor:
+        # Mastodon answers 202 to the Delete of an actor it never knew without verifying: the
+        # actor's key is gone by then (inboxes_controller.rb; SWICG report "Handling Deletes of actors").
+        async with ctx.reading() as session:
+            if await find_actor(session, activity.actor) is None:
+                return Receipt.IGNORED
     key = await authenticate(
         ctx, method=method, path=path, query=query, headers=headers, body=body, claimed_actor=activity.actor
     )
@@ -85,7 +78,7 @@ async def receive_activity(
         )
     if host_of(activity.id) != actor_host:
         raise AuthenticationFailed("the activity id is not on the actor's server")
-    return await store_inbox_item(ctx, activity, recipient_id=recipient_id)
+    return await writer.store(VerifiedActivity(activity, key, recipient_id))
 
 
 def refuse_userinfo_ids(activity: ActivityView) -> None:
@@ -103,26 +96,3 @@ def refuse_userinfo_ids(activity: ActivityView) -> None:
                 f"{activity.id}: {uri} has user-info",
                 public_message="ids with a user name before the host (http://name@host/…) are not accepted",
             )
-
-
-async def store_inbox_item(ctx: FederationContext, activity: ActivityView, *, recipient_id: int | None) -> Receipt:
-    now = ctx.clock()
-    try:
-        async with ctx.sessions.begin() as session:
-            session.add(
-                InboxItem(
-                    activity_uri=activity.id,
-                    activity_type=activity.type,
-                    actor_uri=activity.actor,
-                    recipient_id=recipient_id,
-                    payload=activity.raw,
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    received_at=now,
-                )
-            )
-    except IntegrityError:
-        return Receipt.DUPLICATE
-    ctx.notify_work()
-    return Receipt.ACCEPTED

@@ -296,7 +296,7 @@ async def admin_unblock(request: Request) -> Response:
     form = await read_form(request)
     domain = form.text("domain")
     async with runtime_of(request).ctx.sessions.begin() as session:
-        removed = await blocks.unblock_domain(session, domain)
+        removed = await blocks.unblock_domain(runtime_of(request).ctx, session, domain)
     notice = f"{domain} is no longer blocked." if removed else f"{domain} was not blocked."
     return await admin_page(request, notice=notice)
 

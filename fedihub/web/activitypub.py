@@ -84,6 +84,7 @@ async def _receive(request: Request, recipient_id: int | None) -> Response:
     try:
         await receive_activity(
             runtime.ctx,
+            runtime.inbox_writer,
             method=request.method,
             path=raw_path(request),
             query=request.scope.get("query_string", b"").decode("latin-1"),

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired, RateLimited
+from fedihub.errors import AuthenticationFailed, FedihubError, LoginRequired, RateLimited, TemporarilyUnavailable
 from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.media_types import accepts_activitypub
 from fedihub.web.auth import login_url
@@ -70,6 +70,9 @@ async def handle_fedihub_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, RateLimited):
         # Every fediverse server retries a 429 and honours Retry-After (Mastodon, Pleroma, GoToSocial).
         log.info("%s %s limited: %s", request.method, request.url.path, exc)
+        response.headers["Retry-After"] = str(exc.retry_after)
+    elif isinstance(exc, TemporarilyUnavailable):
+        # A 503 is retried like a 429 (Mastodon's DeliveryWorker retries every 5xx, RFC 9110 §15.6.4).
         response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

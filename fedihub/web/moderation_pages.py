@@ -223,7 +223,7 @@ async def admin_unblock_domain(request: Request) -> Response:
     await require_instance_admin(request)
     form = await read_form(request)
     async with runtime_of(request).ctx.sessions.begin() as session:
-        await blocks.unblock_domain(session, form.text("domain"))
+        await blocks.unblock_domain(runtime_of(request).ctx, session, form.text("domain"))
     return _done(ADMIN, "domain-unblocked")
 
 
