@@ -15,6 +15,9 @@ WORLD = Box(-180.0, -58.0, 180.0, 80.0)
 MIN_SPAN, MIN_ZOOM_SPAN = 1.5, 0.05
 # Members of a group closer together than this (degrees) share one address: no zoom would part them.
 SAME_PLACE = 0.0005
+# Pixels from a mark's centre to the edge of what the template draws: a group's 15 px circle, its 2 px
+# stroke, and the wider stroke of a focused or hovered mark. Points stay this far inside the map's edges.
+MARK_REACH = 18.0
 
 
 @dataclass(frozen=True)
@@ -90,21 +93,26 @@ def draw_map(
     """Lay ``markers`` out over country and state outlines.
 
     ``box`` is the area to show (a region, a cluster's zoom); without it, the markers' own box, or the world.
-    Markers outside the shown area are left out; nearby ones are grouped, and a group links to
-    ``zoom_link(its members' box)``, or to ``list_anchor`` when they share one address.
+    Every mark is whole inside the picture: the view keeps ``MARK_REACH`` pixels around the area, and a
+    marker only in the view's margin, which would be cut, is left out with those outside the view.
+    Nearby ones are grouped, and a group links to ``zoom_link(its members' box)``, or to ``list_anchor``
+    when they share one address.
     """
     usable = [m for m in markers if _usable(m)]
     around = bounds((m.longitude, m.latitude) for m in usable)
     if box is not None:
-        view = fit(box, width=width, min_span=MIN_ZOOM_SPAN, margin=0.05)
+        view = fit(box, width=width, min_span=MIN_ZOOM_SPAN, margin=0.05, inset=MARK_REACH)
     elif around is not None:
-        view = fit(around, width=width, min_span=MIN_SPAN)
+        view = fit(around, width=width, min_span=MIN_SPAN, inset=MARK_REACH)
     else:
         view = fit(WORLD, width=width, margin=0.0)
-    shown = [m for m in usable if view.box.contains(m.longitude, m.latitude)]
+    placed = [(m, *view.project(m.longitude, m.latitude)) for m in usable]
+    # A group's centre is the mean of its members, so it is as far inside as they are.
+    edge = MARK_REACH - 0.5  # a point on the area's own edge is MARK_REACH inside, give or take rounding
+    shown = [(m, x, y) for m, x, y in placed if edge <= x <= view.width - edge and edge <= y <= view.height - edge]
     pins: list[Pin] = []
     groups: list[Group] = []
-    for found in cluster([(m, *view.project(m.longitude, m.latitude)) for m in shown]):
+    for found in cluster(shown):
         x, y = round(found.x, 1), round(found.y, 1)
         if len(found.members) == 1:
             pins.append(Pin(found.members[0], x, y))

@@ -88,11 +88,14 @@ class Viewport:
         return self.box.west + math.degrees(x / scale), _latitude(_y(self.box.north) - y / scale)
 
 
-def fit(box: Box, *, width: float = 800.0, min_span: float = 1.0, margin: float = 0.1) -> Viewport:
+def fit(
+    box: Box, *, width: float = 800.0, min_span: float = 1.0, margin: float = 0.1, inset: float = 0.0,
+) -> Viewport:
     """A viewport showing ``box`` with a margin, at least ``min_span`` degrees wide, in a pleasant shape.
 
     A box too flat grows north and south, one too tall grows east and west, so a single city is shown with
-    its surroundings and a long coast is not a sliver.
+    its surroundings and a long coast is not a sliver. ``box`` ends at least ``inset`` pixels inside every
+    edge, even where that shows a little beyond the world's edge: a mark drawn there is not cut.
     """
     centre_lon = (box.west + box.east) / 2
     span = max(box.east - box.west, min_span) * (1 + 2 * margin)
@@ -117,6 +120,31 @@ def fit(box: Box, *, width: float = 800.0, min_span: float = 1.0, margin: float 
         west, east = west - (east - 180), 180.0
     y_max = _y(MAX_LATITUDE)
     y_south, y_north = max(y_south, -y_max), min(y_north, y_max)
-    shown = Box(round(west, 4), round(_latitude(y_south), 4), round(east, 4), round(_latitude(y_north), 4))
+    if inset > 0:
+        share = inset / width
+        low, high = _gaps(math.radians(box.west - west), math.radians(east - box.east),
+                          math.radians(box.east - box.west), share)
+        west, east = box.west - math.degrees(low), box.east + math.degrees(high)
+        reach = share * math.radians(east - west)  # the inset in projected units, now that the width is known
+        y_south, y_north = min(y_south, _y(box.south) - reach), max(y_north, _y(box.north) + reach)
+    # Rounded outwards, so rounding never takes back part of the inset.
+    shown = Box(math.floor(west * 1e4) / 1e4, math.floor(_latitude(y_south) * 1e4) / 1e4,
+                math.ceil(east * 1e4) / 1e4, math.ceil(_latitude(y_north) * 1e4) / 1e4)
     height = (y_north - y_south) * width / math.radians(shown.east - shown.west)
     return Viewport(shown, width, round(height, 1))
+
+
+def _gaps(low: float, high: float, content: float, share: float) -> tuple[float, float]:
+    """The gaps either side of ``content``, each grown to at least ``share`` of the whole span if it is less.
+
+    The whole span grows with each gap, so the smallest solution is found case by case: neither gap grows,
+    only the smaller one, or both.
+    """
+    if min(low, high) >= share * (content + low + high):
+        return low, high
+    small, large = min(low, high), max(low, high)
+    grown = share * (content + large) / (1 - share)
+    if grown >= small and large >= grown:
+        return (grown, high) if low <= high else (low, grown)
+    both = share * content / (1 - 2 * share)
+    return both, both

@@ -26,7 +26,8 @@
       point.x = event.clientX;
       point.y = event.clientY;
       var at = point.matrixTransform(svg.getScreenCTM().inverse());
-      var longitude = box[0] + (at.x / scale) * 180 / Math.PI;
+      // Near the antimeridian the map shows a little beyond ±180° (its margin): wrap back onto the globe.
+      var longitude = ((box[0] + (at.x / scale) * 180 / Math.PI + 540) % 360) - 180;
       lat.value = latitudeAt(at.y, box[3], scale).toFixed(5);
       lon.value = longitude.toFixed(5);
       if (mark) {

@@ -32,6 +32,7 @@ from fedihub.maps.atlas import region_box
 from fedihub.maps.draw import Marker, draw_map
 from fedihub.maps.projection import Box, parse_box
 from fedihub.protocol.profile_reader import HUB_SCOPES
+from fedihub.web.security import content_security_policy, map_image_sources
 from fedihub.web.state import runtime_of
 from fedihub.web.views import remote_call_path, when_of
 
@@ -159,14 +160,17 @@ async def map_page(request: Request) -> Response:
         draw_map, _markers(coalition_items + call_items), box=box,
         zoom_link=lambda area: _link({**filters, "bbox": area.query()}, "/map"),
     ))
-    return _render(request, "map.html", {
+    tiles_url = request.app.state.settings.map_tiles_url
+    response = _render(request, "map.html", {
         **_form_context(facets.movements, facets.regions, chosen), "error": error or box_error, "drawn": drawn,
         "zoomed": bool(request.query_params.get("bbox")) and box is not None, "calls": call_items,
         "coalitions": coalition_items, "whole_map_url": _link(filters, "/map"),
-        "tiles": request.app.state.settings.map_tiles_url or None,
+        "tiles": tiles_url or None,
         "tiles_attribution": request.app.state.settings.map_tiles_attribution,
         "directory_url": _link(chosen.params(1), "/directory"),
     }, status_code=400 if error or box_error else 200)
+    response.headers["Content-Security-Policy"] = content_security_policy(img_src=map_image_sources(tiles_url))
+    return response
 
 
 def entry_json(entry: DirectoryEntry) -> dict[str, Any]:

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+# Pages show remote coalitions' avatars and banners as their servers publish them.
+ANY_HTTPS_IMAGE = "'self' https: data:"
 
-def content_security_policy(form_action: str = "'self'") -> str:
+
+def content_security_policy(form_action: str = "'self'", img_src: str = ANY_HTTPS_IMAGE) -> str:
     """No third-party scripts, fonts or styles anywhere: everything comes from our own origin."""
     return (
-        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
+        f"default-src 'self'; img-src {img_src}; style-src 'self'; script-src 'self'; "
         f"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action {form_action}"
     )
+
+
+def map_image_sources(tiles_url: str) -> str:
+    """The map page shows no remote avatar: its images are ours, plus the tile server's when one is set."""
+    if not tiles_url:
+        return "'self' data:"
+    parts = urlsplit(tiles_url)
+    return f"'self' data: {parts.scheme}://{parts.netloc}"
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()

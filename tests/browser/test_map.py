@@ -3,8 +3,11 @@ selected, and a call published without coordinates that appears where its city i
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
+
+import pytest
 
 from tests.browser.conftest import first_admin, screenshot
 
@@ -125,3 +128,106 @@ async def test_a_configured_tile_server_draws_tiles_under_the_outlines(start_ser
     assert await page.locator("svg.map.has-tiles path.map-state").count() > 0
     await page.wait_for_load_state("networkidle")
     assert asked
+
+
+def _png_tile() -> bytes:
+    """A plain 256 px square PNG, as a tile server answers."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (256, 256), (214, 228, 238)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def _view_box(page) -> list[float]:  # type: ignore[no-untyped-def]
+    return [float(v) for v in (await page.get_attribute("svg.map", "viewBox") or "").split()]
+
+
+def _tiles(urls: list[str]) -> set[tuple[int, int, int]]:
+    """(zoom, x, y) of each tile asked for."""
+    return {(int(z), int(x), int(y.split(".")[0])) for z, x, y in (url.split("/")[3:6] for url in urls)}
+
+
+async def test_a_map_with_tiles_moves_by_drag_keys_wheel_and_buttons(start_server, page) -> None:  # type: ignore[no-untyped-def]
+    server = await start_server("127.0.0.2", map_tiles_url="https://tiles.example/{z}/{x}/{y}.png",
+                                map_tiles_attribution="Example tiles")
+    for handle, name, lat, lon in (("tenants", "Chicago Tenants Union", "41.85", "-87.65"),
+                                   ("northstar", "North Star Renters", "44.98", "-93.27")):
+        server.fedihub("coalition", "create", handle, "--name", name)
+        server.fedihub("coalition", "update", handle, "--latitude", lat, "--longitude", lon)
+    asked: list[str] = []
+    tile = _png_tile()
+
+    async def answer(route) -> None:  # type: ignore[no-untyped-def]
+        asked.append(route.request.url)
+        await route.fulfill(status=200, content_type="image/png", body=tile)
+
+    await page.route("https://tiles.example/**", answer)
+    # Arrow keys and buttons then move the map at once rather than gliding.
+    await page.emulate_media(reduced_motion="reduce")
+    await page.goto(server.base_url + "/map")
+    await page.wait_for_function("document.querySelectorAll('svg.map .map-tiles image').length > 0")
+    await page.wait_for_load_state("networkidle")
+    first = _tiles(asked)
+    assert len({z for z, _, _ in first}) == 1
+    help_text = page.get_by_text("Drag the map to move it")
+    assert await help_text.is_visible() and await page.get_by_role("button", name="Zoom in").is_visible()
+    redraw = page.get_by_role("link", name="Redraw the map for this area")
+    assert not await redraw.is_visible()  # nothing moved yet
+
+    # Dragging west, starting on a coalition's mark, shows what lies east; the mark goes along and is not followed.
+    svg = page.locator("svg.map")
+    mark = page.locator("svg.map a.map-coalition").first
+    await mark.scroll_into_view_if_needed()
+    before = await mark.bounding_box()
+    assert before is not None
+    start_x, start_y = before["x"] + before["width"] / 2, before["y"] + before["height"] / 2
+    await page.mouse.move(start_x, start_y)
+    await page.mouse.down()
+    await page.mouse.move(start_x - 300, start_y + 40, steps=8)
+    await page.mouse.up()
+    assert page.url == server.base_url + "/map"
+    after = await mark.bounding_box()
+    assert after is not None
+    assert abs(after["x"] - before["x"] + 300) < 2 and abs(after["y"] - before["y"] - 40) < 2
+    assert (await _view_box(page))[0] > 0
+    await page.wait_for_load_state("networkidle")
+    zoom = next(iter(first))[0]
+    assert max(x for z, x, _ in _tiles(asked) if z == zoom) > max(x for _, x, _ in first), asked
+    await screenshot(page, "44-map-dragged-with-tiles")
+
+    # With the map selected, an arrow key moves it a fifth of its width; the keys reach no other part of the page.
+    await svg.focus()
+    x, y, width, height = await _view_box(page)
+    await page.keyboard.press("ArrowRight")
+    assert await _view_box(page) == pytest.approx([x + width * 0.2, y, width, height], abs=0.02)
+    await page.keyboard.press("ArrowUp")
+    assert (await _view_box(page))[1] == pytest.approx(y - height * 0.2, abs=0.02)
+
+    # The wheel zooms in on the spot under the pointer: tiles of a closer level, marks the same size.
+    box = await svg.bounding_box()
+    assert box is not None
+    size = (await mark.bounding_box() or {})["width"]
+    await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    await page.mouse.wheel(0, -700)
+    await page.wait_for_function(f"Array.from(document.querySelectorAll('svg.map .map-tiles image'))"
+                                 f".some(i => Number(i.getAttribute('href').split('/')[3]) > {zoom})")
+    assert (await _view_box(page))[2] < width / 2
+    await page.wait_for_load_state("networkidle")
+    assert max(z for z, _, _ in _tiles(asked)) > zoom
+    assert (await mark.bounding_box() or {})["width"] == pytest.approx(size, abs=1)
+    await screenshot(page, "45-map-zoomed-with-the-wheel")
+
+    # The buttons and keys zoom too, and the map can be redrawn by the server for the part shown.
+    zoomed_width = (await _view_box(page))[2]
+    await page.get_by_role("button", name="Zoom out").click()
+    assert (await _view_box(page))[2] == pytest.approx(zoomed_width * 2, rel=1e-3)
+    await svg.focus()
+    await page.keyboard.press("+")
+    assert (await _view_box(page))[2] == pytest.approx(zoomed_width, rel=1e-3)
+    assert "Example tiles" in await page.inner_text("figure.map-figure")
+    assert await redraw.is_visible()
+    await redraw.click()
+    await page.wait_for_load_state()
+    assert "bbox=" in page.url and await page.get_by_role("link", name="Show the whole map").is_visible()
+    assert all(url.startswith((server.base_url, "https://tiles.example/")) for url in asked + [page.url])

@@ -158,8 +158,11 @@ async def test_without_a_tile_server_the_map_loads_nothing_from_elsewhere(mapped
            if url.startswith("http://a.test/") or (url.startswith("/") and not url.startswith("//"))]
     assert loaded and own == loaded, loaded
     assert "data-tiles" not in page and "map-tiles.js" not in page and "url(" not in page
+    assert "map-pan.js" not in page and "data-map-zoom" not in page  # the map does not move: zoom links only
     csp = response.headers["content-security-policy"]
     assert "default-src 'self'" in csp and "script-src 'self';" in csp
+    # Not even an image from elsewhere would be shown there.
+    assert "img-src 'self' data:;" in csp
 
 
 async def test_a_configured_tile_server_is_drawn_under_the_outlines_with_its_attribution(net: FederationNet) -> None:
@@ -169,11 +172,17 @@ async def test_a_configured_tile_server_is_drawn_under_the_outlines_with_its_att
     )
     await add_remote_group(tiled, "climate", name="Bay Climate Action", latitude=37.80, longitude=-122.27)
 
-    page = await map_page(tiled)
+    response = await tiled.get("/map", headers={"Accept": BROWSER})
+    page = response.text
 
     assert 'data-tiles="https://tiles.example/{z}/{x}/{y}.png"' in page
     assert '<script src="/static/map-tiles.js" defer>' in page and "© OpenStreetMap contributors" in page
     assert 'class="map-state"' in page  # the outlines stay: without the script they are the map
+    # The buttons that move the map are there for the script, hidden without it.
+    assert re.search(r'<div class="map-zoom-buttons" data-map-controls hidden>', page)
+    assert '<script src="/static/map-pan.js" defer>' in page
+    # Images from the tile server, and from no other.
+    assert "img-src 'self' data: https://tiles.example;" in response.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize(("url", "attribution"), [

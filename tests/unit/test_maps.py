@@ -131,3 +131,38 @@ def test_shapes_across_the_antimeridian_do_not_spill_over_other_views() -> None:
     russia = next(s for s in layer("countries-50m") if s.feature.name == "Russia")
     assert all(box.east - box.west < 180 for box, _ in russia.rings)
     assert "Russia" not in {o.name for o in draw_map([_marker("a", 41.88, -87.63)]).outlines}
+
+
+# How far each mark reaches from its centre as _map.html draws it (a diamond's half-diagonal, a group's circle).
+REACH = {"call": 7.0, "action": 5.0, "coalition": 6 * math.sqrt(2)}
+
+
+def _whole_inside(drawn: Any) -> list[str]:
+    """The marks of a drawn map that would be cut by its edge."""
+    marks = [(p.marker.name, p.x, p.y, REACH[p.marker.kind]) for p in drawn.pins]
+    marks += [(f"group of {g.count}", g.x, g.y, 12.0 if g.count < 10 else 15.0) for g in drawn.groups]
+    return [name for name, x, y, r in marks
+            if not (r <= x <= drawn.width - r and r <= y <= drawn.height - r)]
+
+
+@pytest.mark.parametrize("markers, box", [
+    # The points' own box: the westernmost, easternmost, northernmost and southernmost are on its edge.
+    ([_marker("chicago", 41.88, -87.63), _marker("minneapolis", 44.98, -93.27), _marker("miami", 25.76, -80.19)],
+     None),
+    ([Marker("coalition", "tenants", "/g/tenants", 41.85, -87.65)], None),
+    # Across the Pacific, on both sides of the antimeridian, and far north.
+    ([_marker("suva", -18.14, 178.44), _marker("apia", -13.83, -171.76), _marker("svalbard", 78.22, 15.65)], None),
+    ([_marker(f"c{i}", 41.88 + i * 0.0001, -87.63) for i in range(12)] + [_marker("far", 0.0, 179.99)], None),
+    # A zoom with points on its edges, and a grid of points beyond them, some in the view's margin.
+    ([_marker("on-west-edge", 41.89, -87.65), _marker("on-north-edge", 41.9, -87.64)]
+     + [_marker(f"grid{i},{j}", 41.87 + i * 0.001, -87.66 + j * 0.001) for i in range(41) for j in range(41)],
+     parse_box("-87.65,41.88,-87.63,41.9")),
+    ([_marker("illinois", 42.5, -91.5), _marker("corner", 37.0, -87.5)], region_box("IL")),
+])
+def test_every_mark_is_whole_inside_the_map(markers: list[Marker], box: Box | None) -> None:
+    drawn = draw_map(markers, box=box)
+    assert _whole_inside(drawn) == []
+    asked = box or Box(-180, -90, 180, 90)
+    drawn_names = {p.marker.name for p in drawn.pins} | {m.name for g in drawn.groups for m in g.markers}
+    # Every point of the area asked for is on the map; only points beyond it may be left out.
+    assert {m.name for m in markers if asked.contains(m.longitude, m.latitude)} <= drawn_names
