@@ -50,7 +50,7 @@ lock: dev-install
 # The .po files are the catalogues; the app compiles them when it starts (fedihub/i18n/catalogues.py).
 messages: dev-install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --project fedihub -o fedihub/locale/messages.pot .
-	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i fedihub/locale/messages.pot -d fedihub/locale
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --width 120 -i fedihub/locale/messages.pot -d fedihub/locale
 
 migrate: install
 	$(BIN)/fedihub migrate
