@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hmac
 import re
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.storage.models import Delivery, InboxItem, Job, OutboundMail
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 # The queues `fedihub queue` shows, by table: every row has a state (pending, delivered, dead …).
 QUEUES: dict[str, type[InboxItem] | type[Delivery] | type[Job] | type[OutboundMail]] = {
@@ -26,7 +29,10 @@ class Metrics:
     """
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        # Imported here: a server without FEDIHUB_METRICS_TOKEN never loads prometheus-client (10 MB resident).
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry: CollectorRegistry = CollectorRegistry()
         self.deliveries = Counter(
             "fedihub_deliveries", "Delivery attempts by what became of the delivery (delivered, retry, dead) "
             "and remote host", ["outcome", "host"], registry=self.registry,
@@ -63,6 +69,8 @@ class Metrics:
                 self.queue_rows.labels(queue=queue, state=state).set(count)
 
     def exposition(self) -> bytes:
+        from prometheus_client import generate_latest
+
         return generate_latest(self.registry)
 
 

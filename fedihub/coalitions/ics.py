@@ -7,14 +7,24 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import icalendar
 
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.timezones import UTC_NAMES, known_zone
 from fedihub.protocol.urls import http_url
 from fedihub.storage.models import StoredObject
+
+if TYPE_CHECKING:
+    import icalendar
+
+
+def _ical() -> ModuleType:
+    # icalendar costs about 7 MB resident: loaded by the first calendar asked for, not at every start.
+    import icalendar
+
+    return icalendar
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 STATUSES = {"CONFIRMED", "TENTATIVE", "CANCELLED"}
@@ -46,7 +56,7 @@ def _text(value: str) -> icalendar.vText:
     Explicit because icalendar (7.3) writes the properties it has no type for, NAME and X-WR-* among
     them, verbatim: a comma would go unescaped and a line break would fail an assertion.
     """
-    return icalendar.vText(clean_text(value))
+    return _ical().vText(clean_text(value))
 
 
 def _utc(moment: datetime) -> datetime:
@@ -124,7 +134,7 @@ def _observance(zone: ZoneInfo, onset: int, before: timedelta | None) -> icalend
     """One STANDARD or DAYLIGHT block starting at the UTC second ``onset``."""
     after = datetime.fromtimestamp(onset, zone)
     before = after.utcoffset() if before is None else before
-    part = icalendar.TimezoneDaylight() if after.dst() else icalendar.TimezoneStandard()
+    part = _ical().TimezoneDaylight() if after.dst() else _ical().TimezoneStandard()
     # DTSTART is the local time of the onset as read in the offset in force before it (§3.6.5).
     part.DTSTART = datetime.fromtimestamp(onset, UTC).replace(tzinfo=None) + (before or timedelta())
     part.TZOFFSETFROM = before or timedelta()
@@ -140,7 +150,7 @@ def build_timezone(zone_name: str, years: Iterable[int]) -> icalendar.Timezone:
     RRULE, so readers need not know the zone's rules."""
     zone = ZoneInfo(zone_name)
     chosen = sorted(set(years))
-    vtimezone = icalendar.Timezone()
+    vtimezone = _ical().Timezone()
     vtimezone.add("TZID", _text(zone_name))
     for year in chosen:
         if year - 1 not in chosen:
@@ -195,7 +205,7 @@ def _organizer(row: StoredObject) -> icalendar.vCalAddress | None:
     address = (http_url(author.url) or http_url(author.uri)) if author is not None else None
     if address is None:
         return None
-    organizer = icalendar.vCalAddress(address)
+    organizer = _ical().vCalAddress(address)
     name = clean_text(author.name or author.username or "").strip()
     if name:
         organizer.params["CN"] = name  # quoted and RFC 6868-escaped by icalendar
@@ -210,7 +220,7 @@ def build_event(row: StoredObject, zone: str | None) -> icalendar.Event:
     if status == "CANCELLED":
         # Many calendar apps ignore STATUS on import; the title tells the reader anyway.
         title = f"Cancelled: {title}"
-    event = icalendar.Event()
+    event = _ical().Event()
     # The object id is global and never changes, so re-importing updates the same entry.
     event.add("UID", _text(row.uri))
     event.add("DTSTAMP", _utc(row.updated or row.published or row.created_at or row.start_time))
@@ -262,7 +272,7 @@ def build_calendar(
     """A VCALENDAR: a VTIMEZONE for every zone the calls use, then one VEVENT per call, every line
     folded and CRLF-terminated. ``refresh`` tells subscribed calendar apps how often to re-read it."""
     events = [(row, zone_of(row)) for row in rows if row.start_time is not None]
-    calendar = icalendar.Calendar()
+    calendar = _ical().Calendar()
     calendar.add("VERSION", "2.0")
     calendar.add("PRODID", _text(product))
     calendar.add("CALSCALE", "GREGORIAN")

@@ -7,9 +7,8 @@ import json
 import time
 from functools import cache
 from importlib import resources
+from types import ModuleType
 from typing import Any
-
-from pyld import jsonld
 
 from fedihub.errors import MalformedActivity
 from fedihub.protocol import known_contexts
@@ -77,6 +76,14 @@ def _our_error(exc: BaseException) -> MalformedActivity | None:
     return None
 
 
+def _jsonld() -> ModuleType:
+    # pyld (with lxml and friends) costs about 25 MB resident: loaded by the first document that needs
+    # JSON-LD processing, not by every server at start.
+    from pyld import jsonld
+
+    return jsonld
+
+
 def _options() -> dict[str, Any]:
     # Without a base, pyld 3 resolves relative IRIs against http://example.org/base/ (its
     # DEFAULT_BASE_IRI): a relative id must stay what the peer wrote.
@@ -86,16 +93,16 @@ def _options() -> dict[str, Any]:
 def expand(doc: Any) -> list[Any]:
     """Expanded form of `doc`; raises MalformedActivity for unknown contexts or invalid JSON-LD."""
     try:
-        return jsonld.expand(doc, _options())
-    except jsonld.JsonLdError as exc:
+        return _jsonld().expand(doc, _options())
+    except _jsonld().JsonLdError as exc:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
 
 
 def compact(doc: Any, context: Any) -> dict[str, Any]:
     """`doc` compacted against `context` (a URL, a term map or a list of them)."""
     try:
-        return jsonld.compact(doc, context, _options())
-    except jsonld.JsonLdError as exc:
+        return _jsonld().compact(doc, context, _options())
+    except _jsonld().JsonLdError as exc:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
 
 
@@ -142,9 +149,9 @@ def process_json_ld(doc: dict[str, Any]) -> dict[str, Any]:
     started = time.thread_time()
     try:
         options = {**_options(), "documentLoader": _reading_loader, "expandContext": canonical_context()}
-        expanded = jsonld.expand(_without_default_language(doc), options)
-        compacted = jsonld.compact(expanded, canonical_context(), _options())
-    except jsonld.JsonLdError as exc:
+        expanded = _jsonld().expand(_without_default_language(doc), options)
+        compacted = _jsonld().compact(expanded, canonical_context(), _options())
+    except _jsonld().JsonLdError as exc:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
     except RecursionError as exc:
         raise MalformedActivity("the document or its context is nested too deeply for JSON-LD") from exc

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,6 +26,9 @@ async def metrics(request: Request) -> Response:
                         headers={"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"})
     async with runtime.ctx.reading() as session:
         await found.count_queues(session)
+    # Imported here, like the rest of prometheus-client: only a server with metrics on loads it.
+    from prometheus_client import CONTENT_TYPE_LATEST
+
     return Response(found.exposition(), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
