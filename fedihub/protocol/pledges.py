@@ -61,6 +61,8 @@ MAX_TEXT = 300
 # The plausibility bound of one coalition's turnout: a local action is people in one place, and the
 # largest single-city marches counted reach about a million. A report above it is refused.
 MAX_TURNOUT = 1_000_000
+# A pledge list's version is a 32-bit signed column: one change a second for 68 years.
+MAX_LIST_VERSION = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -305,9 +307,10 @@ def _http_url(value: Any) -> str | None:
 
 
 def read_list_version(summary: Mapping[str, Any]) -> int | None:
-    """A pledges collection's ``listVersion``; None when absent or not a whole number (older peers)."""
+    """A pledges collection's ``listVersion``; None when absent (older peers) or not a whole number a
+    database integer column holds (a hostile origin's 10**30 would fail the notice's transaction)."""
     value = summary.get("listVersion")
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_LIST_VERSION:
         return value
     return None
 
