@@ -60,9 +60,17 @@ async def publish_notice(
     now = ctx.clock()
     window_ends = _window_end(call, ctx.pledge_notice_window)
     if window_ends is not None and now < window_ends:
+        # The Event served at the call's id counts every change at once, told or not yet.
+        _count_participants(call, await accepted_count(session, call.uri))
         await _fold(session, call, window_ends)
         return
     await _send(ctx, session, call, kind, obj, now)
+
+
+def _count_participants(call: StoredObject, total: int) -> None:
+    # The Event document served at the call's id carries the count (Mobilizon's participantCount).
+    if (call.data or {}).get("participantCount") != total:
+        call.data = {**call.data, "participantCount": total}
 
 
 def _window_end(call: StoredObject, window: timedelta) -> datetime | None:
@@ -73,9 +81,7 @@ async def _send(
     ctx: FederationContext, session: AsyncSession, call: StoredObject, kind: str, obj: Any, now: datetime
 ) -> None:
     summary = await summary_document(session, call, now)
-    # The Event document served at the call's id carries the count (Mobilizon's participantCount).
-    if (call.data or {}).get("participantCount") != summary["totalItems"]:
-        call.data = {**call.data, "participantCount": summary["totalItems"]}
+    _count_participants(call, summary["totalItems"])
     notice = build_notice(
         kind=kind, activity_id=ctx.urls.new_activity(), actor=call.author.uri, obj=obj, summary=summary,
         to=[PUBLIC],

@@ -132,6 +132,10 @@ async def test_thirty_pledges_in_a_burst_cost_the_audience_two_notices_and_every
     # The first pledge went out at once; the other 29 wait for the minute to end.
     assert await _notice_deliveries(a) == len(AUDIENCE)
     assert [(await _rollup(copy, call.uri)).pledged for copy in audience] == [1, 1, 1]
+    # The call's own Event document counts all thirty at once (Mobilizon's participantCount).
+    async with a.ctx.sessions() as session:
+        served = await session.get(StoredObject, call.id)
+        assert served is not None and served.data["participantCount"] == 30
 
     net.clock.advance(seconds=MINUTE)
     await net.settle()
