@@ -48,6 +48,7 @@ from fedihub.notices.letters import Letters
 from fedihub.notices.service import Notices
 from fedihub.notices.subscribers import NoticeSubscribers
 from fedihub.pledges import mirror, vouch_check, vouching
+from fedihub.pledges import notices as pledge_notices
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
@@ -188,6 +189,7 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         mirror.REFRESH_JOB: mirror.refresh_job(mirror_limits(settings)),
         mirror.CONFIRM_JOB: mirror.run_confirm,
         mirror.STALE_SWEEP_JOB: mirror.run_stale_sweep,
+        pledge_notices.FOLDED_NOTICE_JOB: pledge_notices.run_folded_notice,
         vouching.VOUCH_JOB: vouch_check.run_vouch_check,
         vouch_check.VOUCH_SWEEP_JOB: vouch_check.run_vouch_sweep,
         boosting.RETRACTION_CHECK: boosting.run_retraction_check,
@@ -262,6 +264,7 @@ async def open_runtime(
             authorized_fetch=settings.authorized_fetch,
             delivery_concurrency=settings.delivery_concurrency,
             delivery_timeout=settings.delivery_timeout,
+            pledge_notice_window=timedelta(seconds=settings.pledge_notice_window_seconds),
             clock=clock,
             actor_parts=build_actor_parts(),
             # Blocks of single actors are moderation's; federation asks through this hook.

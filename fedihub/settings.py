@@ -84,6 +84,8 @@ class Settings:
     # A remote call's pledges collection: items and pages one refresh reads (and rows it keeps) at most.
     pledge_mirror_max_items: int = 500
     pledge_mirror_max_pages: int = 10
+    # At most one pledge notice per call to its audience in this many seconds (0: one per change).
+    pledge_notice_window_seconds: float = 60.0
     # Reports (Flag) kept from one remote host in an hour; more are dropped (a report flood).
     reports_per_host_hour: int = 20
     # Inbox intake per remote host and per actor, and key fetches per remote host, in each window.
@@ -143,6 +145,8 @@ class Settings:
             raise ConfigurationError(
                 "FEDIHUB_PLEDGE_MIRROR_MAX_ITEMS and FEDIHUB_PLEDGE_MIRROR_MAX_PAGES must be whole numbers from 1"
             )
+        if self.pledge_notice_window_seconds < 0:
+            raise ConfigurationError("FEDIHUB_PLEDGE_NOTICE_WINDOW_SECONDS must be 0 or a positive number of seconds")
         if self.reports_per_host_hour < 0:
             raise ConfigurationError("FEDIHUB_REPORTS_PER_HOST_HOUR must be 0 (keep none) or a positive number")
         if self.unvouched_pledges_per_server < 0:
@@ -269,6 +273,9 @@ class Settings:
             ),
             pledge_mirror_max_pages=int(
                 _number(env, "FEDIHUB_PLEDGE_MIRROR_MAX_PAGES", cls.pledge_mirror_max_pages, int)
+            ),
+            pledge_notice_window_seconds=_number(
+                env, "FEDIHUB_PLEDGE_NOTICE_WINDOW_SECONDS", cls.pledge_notice_window_seconds
             ),
             reports_per_host_hour=int(_number(env, "FEDIHUB_REPORTS_PER_HOST_HOUR", cls.reports_per_host_hour, int)),
             rate_window_seconds=_number(env, "FEDIHUB_RATE_WINDOW_SECONDS", cls.rate_window_seconds),

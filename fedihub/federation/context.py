@@ -6,7 +6,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -46,6 +46,8 @@ class FederationContext:
     delivery_concurrency: int = 32
     # Seconds one delivery POST may take in all, answer included (FEDIHUB_DELIVERY_TIMEOUT).
     delivery_timeout: float = 20.0
+    # At most one pledge notice per call per window (pledges/notices.py); zero sends one per change.
+    pledge_notice_window: timedelta = timedelta(minutes=1)
     # Signs background GETs as the instance actor; set once the instance actor exists.
     instance_auth: httpx.Auth | None = None
     clock: Callable[[], datetime] = utc_now

@@ -29,6 +29,7 @@ from fedihub.protocol.pledges import (
     PledgeItem,
     PledgingCoalition,
     read_carriers,
+    read_list_version,
     read_local_action,
     read_message,
     read_pledge_item,
@@ -188,9 +189,18 @@ async def apply_notice(
 ) -> None:
     """Apply an Add, Remove or Update from the call's author; the caller commits.
 
-    When the origin's total still disagrees with our copy (a notice was lost, or came out of order),
-    a job re-reads the whole list from the origin: that is network I/O, never done in this transaction.
+    A notice whose ``listVersion`` is not newer than the copy's is older news (deliveries run side by
+    side and are retried) and is ignored: a late Add never brings back a pledge a Remove took off.
+    When the notice skips versions (one was lost, or the origin folded several changes into it) or
+    the origin's total still disagrees with our copy, a job re-reads the whole list from the origin:
+    that is network I/O, never done in this transaction. Notices without a version (older peers) are
+    applied in the order they come.
     """
+    version = read_list_version(summary)
+    if version is not None and version <= call.pledges_version:
+        log.info("ignoring a %s of %s's pledges: version %d, the copy has %d", kind, call.uri, version,
+                 call.pledges_version)
+        return
     if kind == "Add":
         item = read_pledge_item(obj)
         if item is not None:
@@ -203,8 +213,11 @@ async def apply_notice(
             )
     call.pledge_carriers = _carriers_json(summary)
     call.pledges_fetched_at = ctx.clock()
+    skipped = version is not None and version > call.pledges_version + 1
+    if version is not None:
+        call.pledges_version = version
     await session.flush()
-    if await _disagrees(session, call.uri, summary, limits):
+    if skipped or await _disagrees(session, call.uri, summary, limits):
         await enqueue_refresh(session, call.uri, at=ctx.clock())
 
 
@@ -329,6 +342,8 @@ async def refresh(ctx: FederationContext, call: StoredObject, limits: MirrorLimi
                 await enqueue_refresh(session, call.uri, at=ctx.clock())
             else:
                 row.pledge_carriers = _carriers_json(reading.head)
+                # The list has the last word: a notice older than what we read is ignored from now on.
+                row.pledges_version = read_list_version(reading.head) or 0
             row.pledges_fetched_at = ctx.clock()
     return True
 

@@ -1,5 +1,5 @@
-"""The call's origin: it decides on pledges, keeps the authoritative list, publishes it and tells
-everyone who shows the call when it changes."""
+"""The call's origin: it decides on pledges, keeps the authoritative list and publishes it; every change
+is told to everyone who shows the call (pledges/notices.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.calls import pledges_collection
 from fedihub.errors import NotFound
 from fedihub.federation.blocks import is_blocked
@@ -18,9 +17,9 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.pledges import vouching
+from fedihub.pledges.notices import publish_notice, summary_document
 from fedihub.pledges.store import (
     ACCEPTED,
-    accepted_count,
     coalition_of,
     find_pledge,
     is_over,
@@ -33,15 +32,11 @@ from fedihub.protocol import builders
 from fedihub.protocol.pledges import (
     PLEDGE_CONTEXT,
     PledgeItem,
-    build_collection_summary,
-    build_notice,
     build_pledge_item,
-    read_carriers,
     read_local_action,
     read_message,
     read_report,
 )
-from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, Pledge, StoredObject
 
 log = logging.getLogger(__name__)
@@ -67,37 +62,6 @@ def refusal_reason(
     if refused_before:
         return "the call's organizers refused this coalition's pledge"
     return None
-
-
-async def summary_document(session: AsyncSession, call: StoredObject, now: Any) -> dict:
-    collection = pledges_collection(call.uri)
-    return build_collection_summary(
-        collection_id=collection, call_id=call.uri, total=await accepted_count(session, call.uri),
-        vouched=await accepted_count(session, call.uri, vouched_only=True),
-        # The hubs the last vouch check verified (pledges/vouch_check.py), not every announcer.
-        carriers=read_carriers({"carriedBy": call.pledge_carriers or []}), updated=now,
-        first=f"{collection}?page=1",
-    )
-
-
-async def publish_notice(
-    ctx: FederationContext, session: AsyncSession, call: StoredObject, kind: str, obj: Any = None
-) -> None:
-    """Add/Remove one pledge, or Update the summary, to everyone who shows the call."""
-    await session.flush()
-    author = call.author
-    summary = await summary_document(session, call, ctx.clock())
-    # The Event document served at the call's id carries the count (Mobilizon's participantCount).
-    if (call.data or {}).get("participantCount") != summary["totalItems"]:
-        call.data = {**call.data, "participantCount": summary["totalItems"]}
-    notice = build_notice(
-        kind=kind, activity_id=ctx.urls.new_activity(), actor=author.uri, obj=obj, summary=summary,
-        to=[PUBLIC],
-    )
-    inboxes = await call_audience_inboxes(session, call.uri, author.id)
-    # Local copies (other coalitions here) read the same rows: nothing to hand over.
-    inboxes = {inbox for inbox in inboxes if not ctx.urls.is_local(inbox)}
-    await publish(ctx, session, actor=author, activity=notice, inboxes=inboxes)
 
 
 async def decide_join(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from fedihub.federation.context import FederationContext
-from fedihub.pledges import origin, vouching
+from fedihub.pledges import notices, origin, vouching
 from fedihub.pledges.links import Links, Node, accepted_follows, node_of
 from fedihub.pledges.queries import find_local_call
 from fedihub.pledges.store import ACCEPTED, announcing_hubs, carrier_of, item_of
@@ -138,10 +138,10 @@ async def _apply(ctx: FederationContext, call_uri: str, carriers: list[Carrier],
                     await origin.accept_pledge(ctx, session, call, row)
                     told = True
                 continue
-            await origin.publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
+            await notices.publish_notice(ctx, session, call, "Add", build_pledge_item(item_of(row)))
             told = True
         if carriers_changed and not told:
-            await origin.publish_notice(ctx, session, call, "Update")
+            await notices.publish_notice(ctx, session, call, "Update")
         log.info("vouch check of %s: %d hubs carry it, %d pledges vouched by them", call_uri, len(carriers),
                  len(vouched))
 

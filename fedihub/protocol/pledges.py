@@ -42,6 +42,7 @@ PLEDGE_CONTEXT: list[Any] = [
         "carriedBy": "fedihub:carriedBy",
         "vouched": "fedihub:vouched",
         "vouchedItems": "fedihub:vouchedItems",
+        "listVersion": "fedihub:listVersion",
         "hubScope": "fedihub:hubScope",
         "Hashtag": "as:Hashtag",
         "PostalAddress": "sc:PostalAddress",
@@ -60,6 +61,8 @@ MAX_TEXT = 300
 # The plausibility bound of one coalition's turnout: a local action is people in one place, and the
 # largest single-city marches counted reach about a million. A report above it is refused.
 MAX_TURNOUT = 1_000_000
+# A pledge list's version is a 32-bit signed column: one change a second for 68 years.
+MAX_LIST_VERSION = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -249,12 +252,13 @@ class Carrier:
 
 def build_collection_summary(
     *, collection_id: str, call_id: str, total: int, carriers: Sequence[Carrier], updated: datetime,
-    first: str | None = None, vouched: int = 0,
+    first: str | None = None, vouched: int = 0, version: int | None = None,
 ) -> dict[str, Any]:
     """The pledges collection without its items: what a notice carries and the collection's head.
 
     ``totalItems`` counts every published pledge (copies compare it with theirs); ``vouchedItems``
-    those the origin vouches for, the headline number.
+    those the origin vouches for, the headline number; ``listVersion`` orders the notices, which
+    ``updated`` (to the second) cannot.
     """
     body: dict[str, Any] = {
         "id": collection_id, "type": "OrderedCollection", "totalItems": total, "vouchedItems": vouched,
@@ -262,6 +266,8 @@ def build_collection_summary(
         "carriedBy": [_clean({"id": c.uri, "type": "Group", "name": c.name, "hubScope": c.scope, "url": c.url})
                       for c in carriers],
     }
+    if version is not None:
+        body["listVersion"] = version
     if first:
         body["first"] = first
     return body
@@ -298,6 +304,15 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
 
 def _http_url(value: Any) -> str | None:
     return http_url(id_of(value))
+
+
+def read_list_version(summary: Mapping[str, Any]) -> int | None:
+    """A pledges collection's ``listVersion``; None when absent (older peers) or not a whole number a
+    database integer column holds (a hostile origin's 10**30 would fail the notice's transaction)."""
+    value = summary.get("listVersion")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_LIST_VERSION:
+        return value
+    return None
 
 
 def read_message(doc: Mapping[str, Any]) -> str | None:

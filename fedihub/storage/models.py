@@ -280,6 +280,12 @@ class StoredObject(Base):
     pledges_fetched_at: Mapped[datetime | None]
     # …and the hubs that origin says carry the call (its collection's `carriedBy`).
     pledge_carriers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The pledge list's version (its `listVersion`): at the origin, one more for each change told to the
+    # call's audience; on a copy, the newest the copy applied, so an older notice arriving late is ignored.
+    pledges_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # At the origin: the version the audience was last told of, and when (pledges/notices.py coalesces).
+    pledges_noticed_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pledges_noticed_at: Mapped[datetime | None]
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 

@@ -17,7 +17,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.hubs import boosting
 from fedihub.hubs import service as hubs
-from fedihub.pledges import mirror, origin, vouch_check
+from fedihub.pledges import mirror, notices, vouch_check
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
 from fedihub.pledges.queries import rollup_of
@@ -449,7 +449,7 @@ async def _vouch_at_origin(a: Instance, call: StoredObject, peoria: Actor, *, no
         if notify:
             origin_call = await session.scalar(select(StoredObject).where(StoredObject.uri == call.uri))
             assert origin_call is not None
-            await origin.publish_notice(a.ctx, session, origin_call, "Update")
+            await notices.publish_notice(a.ctx, session, origin_call, "Update")
 
 
 async def test_a_copy_that_missed_a_vouch_re_reads_the_list_when_the_next_notice_counts_otherwise(
@@ -499,7 +499,7 @@ async def test_an_older_notice_arriving_late_does_not_take_back_a_vouch(net: Fed
         row = await session.scalar(select(Pledge).where(Pledge.coalition_uri == peoria.uri))
         assert origin_call is not None and row is not None
         older_item = build_pledge_item(item_of(row))
-        older_summary = await origin.summary_document(session, origin_call, a.ctx.clock())
+        older_summary = await notices.summary_document(session, origin_call, a.ctx.clock())
     # ...then the organizers vouch for it and c hears of it...
     await _vouch_at_origin(a, call, peoria, notify=True)
     await net.settle()

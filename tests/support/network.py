@@ -99,6 +99,9 @@ class FederationNet:
 
     async def add_instance(self, host: str, **settings: Any) -> Instance:
         url = await self.make_database()
+        # Drills step one pledge change at a time and look at every copy after each: each change is told
+        # at once. The tests of coalesced notices give the production window (one minute) explicitly.
+        settings.setdefault("pledge_notice_window_seconds", 0)
         config = Settings(base_url=f"http://{host}", database_url=url, secret_key="test-secret", **settings)
         # The real client around the tiny internet: its deadlines and caps apply here as in production.
         client = build_http_client(

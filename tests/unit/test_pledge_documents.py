@@ -11,9 +11,11 @@ from fedihub.protocol.pledges import (
     PledgeItem,
     PledgingCoalition,
     Report,
+    build_collection_summary,
     build_join,
     build_local_action,
     build_pledge_item,
+    read_list_version,
     read_local_action,
     read_pledge_item,
     read_report,
@@ -160,3 +162,12 @@ def test_a_hostile_local_action_is_bounded_and_cleaned() -> None:
     assert "alert" not in action.description and action.description.startswith("Hi")
     virtual = {**hostile, "attachment": [], "location": {"type": "VirtualLocation", "url": "javascript:alert(1)"}}
     assert read_local_action(virtual).online_url is None  # type: ignore[union-attr]
+
+
+def test_a_list_version_reads_back_and_an_unusable_one_reads_as_absent() -> None:
+    summary = build_collection_summary(collection_id=f"{CALL}/pledges", call_id=CALL, total=1, carriers=[],
+                                       updated=START, version=7)
+    assert read_list_version(summary) == 7
+    # An older peer's summary has none; a hostile one's is ignored, never stored or compared.
+    for odd in (None, True, -1, 2**31, 10**30, "8", 7.5):
+        assert read_list_version({**summary, "listVersion": odd}) is None, odd
