@@ -51,6 +51,7 @@ from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
+from fedihub.storage.content_generation import track_content_writes
 from fedihub.storage.db import create_engine, create_read_session_factory, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
@@ -250,6 +251,8 @@ async def open_runtime(
             await upgrade_to_head(engine)
         elif not await schema_is_current(engine):
             raise ConfigurationError("the database schema is not up to date: run `fedihub migrate` first")
+        # From here on, every write of shown content tells the caches of rendered answers.
+        track_content_writes(engine)
         ctx = FederationContext(
             base_url=settings.base_url,
             sessions=create_session_factory(engine),
