@@ -51,7 +51,7 @@ from fedihub.pledges import mirror, vouch_check, vouching
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
-from fedihub.storage.content_generation import track_content_writes
+from fedihub.storage.content_generation import GenerationReader, build_generation_reader, track_content_writes
 from fedihub.storage.db import create_engine, create_read_session_factory, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
@@ -82,6 +82,9 @@ class Runtime:
     # Whether the database answers within a timeout in seconds: GET /healthz asks it, so the web
     # layer never reaches into storage itself.
     database_answers: Callable[[float], Awaitable[bool]]
+    # The number every write of shown content raises (None: unknown now); the cache of rendered
+    # public answers asks it before serving one.
+    content_generation: GenerationReader
 
 
 def user_agent(settings: Settings) -> str:
@@ -288,6 +291,7 @@ async def open_runtime(
                 inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
             ),
             database_answers=probe,
+            content_generation=build_generation_reader(engine, ctx.reading),
         )
     finally:
         if own_client:

@@ -11,15 +11,23 @@ table added later is safe by default.
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from fedihub.storage.db import Sessions
 from fedihub.storage.models import ContentGeneration
 
+log = logging.getLogger(__name__)
+
 TABLE = "content_generation"
+READ = f"SELECT generation FROM {TABLE} WHERE id = 1"
 # Queues, leases, mail and private bookkeeping: no public page or document reads them.
 NOT_SHOWN = frozenset({
     TABLE, "alembic_version", "inbox_items", "deliveries", "jobs", "domain_health", "mail_outbox",
@@ -77,3 +85,39 @@ def track_content_writes(engine: AsyncEngine) -> None:
 
 async def current_generation(session: AsyncSession) -> int:
     return int(await session.scalar(select(ContentGeneration.generation).where(ContentGeneration.id == 1)) or 0)
+
+
+GenerationReader = Callable[[], Awaitable[int | None]]
+
+
+def build_generation_reader(engine: AsyncEngine, sessions: Sessions) -> GenerationReader:
+    """How a cache asks for the current generation, once per request it might answer: None if unknown.
+
+    On an SQLite file, one primary-key read on a connection of its own in the event loop's thread
+    (microseconds, under WAL never waiting for a writer): through the async driver the same read
+    costs two thread hand-offs, more than the whole cached answer. Elsewhere, a read session.
+    """
+    path = make_url(str(engine.url)).database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        async def read_in_session() -> int | None:
+            async with sessions() as session:
+                return await current_generation(session)
+
+        return read_in_session
+    connection: sqlite3.Connection | None = None
+
+    async def read_from_file() -> int | None:
+        nonlocal connection
+        try:
+            if connection is None:
+                # Autocommit and read-only: each read sees the last commit and can never write.
+                connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.05,
+                                             isolation_level=None, check_same_thread=False)
+            row = connection.execute(READ).fetchone()
+        except sqlite3.Error as exc:
+            # Busy for a moment, or the file is being replaced: answer as if nothing were cached.
+            log.warning("content generation not read: %s", exc)
+            return None
+        return int(row[0]) if row else None
+
+    return read_from_file

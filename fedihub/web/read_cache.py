@@ -15,10 +15,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fedihub.storage.content_generation import current_generation
 from fedihub.web.conditional import KEPT_ON_304, already_held, strong_etag
 
 # What a key stands for besides path and query; a response varying on anything else is not kept.
@@ -127,6 +127,7 @@ class ReadCacheMiddleware:
     def __init__(self, app: ASGIApp, cache: ReadCache) -> None:
         self.app = app
         self.cache = cache
+        self._rendering: dict[Key, anyio.Event] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = getattr(scope["app"].state, "runtime", None) if "app" in scope else None
@@ -135,13 +136,33 @@ class ReadCacheMiddleware:
             return
         headers = Headers(scope=scope)
         key = _key(scope, headers)
-        async with runtime.ctx.reading() as session:
-            generation = await current_generation(session)
+        generation = await runtime.content_generation()
+        if generation is None:
+            await self.app(scope, receive, send)
+            return
         now = runtime.ctx.clock()
         entry = self.cache.find(key, generation, now)
+        rendering = self._rendering.get(key)
+        if entry is None and rendering is not None:
+            # Another request renders this answer now: wait for it rather than render it once more
+            # (32 readers arriving together after an edit would otherwise render it 32 times).
+            await rendering.wait()
+            entry = self.cache.find(key, generation, now)
         if entry is not None:
             await self._answer(entry, headers.get("if-none-match"), send)
             return
+        if rendering is not None:  # that answer was not kept (personal, too large): render our own
+            await self.app(scope, receive, send)
+            return
+        done = self._rendering[key] = anyio.Event()
+        try:
+            await self._render(scope, receive, send, key, generation, now)
+        finally:
+            del self._rendering[key]
+            done.set()
+
+    async def _render(self, scope: Scope, receive: Receive, send: Send, key: Key, generation: int,
+                      now: datetime) -> None:
         start: Message | None = None
         body = bytearray()
         keeping = True

@@ -3,6 +3,7 @@ never older than the last write, whoever made it, and nothing personal is ever k
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -135,3 +136,14 @@ def test_the_cache_stays_within_its_byte_cap_whatever_clients_ask() -> None:
     assert cache.find(("/g/tenants", "x=0", "application/json", "en"), 1, now) is None
     assert cache.find(("/big", "", "", "en"), 1, now) is None
     assert cache.find(("/g/tenants", "x=99", "application/json", "en"), 2, now) is None
+
+
+async def test_readers_arriving_together_wait_for_one_rendering(a: Instance, tenants: Actor) -> None:
+    """After an edit, a burst of readers costs one rendering of the page, not one each."""
+    await post_call(a, "tenants")
+    hits = cache_of(a).hits
+
+    pages = await asyncio.gather(*(a.get("/", headers={"accept": BROWSER}) for _ in range(8)))
+
+    assert {page.status_code for page in pages} == {200} and len({page.content for page in pages}) == 1
+    assert cache_of(a).hits == hits + 7
