@@ -52,6 +52,7 @@ from fedihub.pledges import notices as pledge_notices
 from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
+from fedihub.storage.content_generation import GenerationReader, build_generation_reader, track_content_writes
 from fedihub.storage.db import create_engine, create_read_session_factory, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
@@ -86,6 +87,9 @@ class Runtime:
     # Whether the database answers within a timeout in seconds: GET /healthz asks it, so the web
     # layer never reaches into storage itself.
     database_answers: Callable[[float], Awaitable[bool]]
+    # The number every write of shown content raises (None: unknown now); the cache of rendered
+    # public answers asks it before serving one.
+    content_generation: GenerationReader
 
 
 def user_agent(settings: Settings) -> str:
@@ -256,6 +260,8 @@ async def open_runtime(
             await upgrade_to_head(engine)
         elif not await schema_is_current(engine):
             raise ConfigurationError("the database schema is not up to date: run `fedihub migrate` first")
+        # From here on, every write of shown content tells the caches of rendered answers.
+        track_content_writes(engine)
         ctx = FederationContext(
             base_url=settings.base_url,
             sessions=create_session_factory(engine),
@@ -294,6 +300,7 @@ async def open_runtime(
                 ),
                 inbox_writer=inbox_writer,
                 database_answers=probe,
+                content_generation=build_generation_reader(engine, ctx.reading),
             )
     finally:
         if own_client:

@@ -6,10 +6,10 @@ date ("sábado, 14 de marzo de 2026", "samedi 14 mars 2026"). Times are 24-hour 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_timedelta
 
 from fedihub.i18n.active import language
 
@@ -33,6 +33,11 @@ def day_and_month(moment: datetime) -> str:
 def month_badge(moment: datetime) -> str:
     """The short month on a date badge: "Mar", "mar", "mars"."""
     return format_date(moment.date(), "LLL", locale=language()).rstrip(".")
+
+
+def ago(elapsed: timedelta) -> str:
+    """How long ago, as the reader's language says it: "5 minutes ago", "hace 5 minutos", "il y a 5 minutes"."""
+    return format_timedelta(-max(elapsed, timedelta()), add_direction=True, locale=language())
 
 
 def clock(moment: datetime) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -926,3 +927,16 @@ class SiteSettings(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime]
+
+
+class ContentGeneration(Base):
+    """A number every transaction that changes shown content raises (owner: storage/content_generation.py).
+
+    One row (id 1). Caches of rendered public answers keep the number they were rendered under and
+    are stale once it moved, whichever process wrote: a worker, a CLI command, another web process.
+    """
+
+    __tablename__ = "content_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)

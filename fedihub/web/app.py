@@ -52,6 +52,7 @@ from fedihub.web.conditional import ConditionalGetMiddleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.metrics_endpoint import RequestTimingMiddleware
 from fedihub.web.movement_middleware import MovementCache, MovementListMiddleware
+from fedihub.web.read_cache import ReadCache, ReadCacheMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
 from fedihub.web.site_info import SiteInfoMiddleware, site_context
 from fedihub.web.views import handle_of, hub_scope_name
@@ -129,12 +130,14 @@ def build_web_app(
     timing = [Middleware(RequestTimingMiddleware, metrics=metrics)] if metrics is not None else []
     catalogues = Catalogues()
     movement_cache = MovementCache()
+    read_cache = ReadCache()
     app = Starlette(
         routes=build_routes(),
         middleware=[
             *timing, Middleware(ConditionalGetMiddleware), Middleware(SecurityHeadersMiddleware),
             Middleware(LanguageMiddleware, catalogues=catalogues, default=settings.language),
             *session_middleware(settings),
+            Middleware(ReadCacheMiddleware, cache=read_cache),
             Middleware(CrashPageMiddleware),
             Middleware(SiteInfoMiddleware),
             Middleware(MovementListMiddleware, cache=movement_cache),
@@ -148,6 +151,7 @@ def build_web_app(
     app.state.site = SiteInfoCache(SiteInfo(settings.display_name))
     app.state.catalogues = catalogues
     app.state.movement_cache = movement_cache
+    app.state.read_cache = read_cache
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
     app.state.geocoder = build_geocoder(settings)

@@ -19,6 +19,7 @@ from fedihub.errors import FedihubError, InvalidInput, NotFound, PermissionDenie
 from fedihub.federation.actors import Actor
 from fedihub.federation.objects import StoredObject
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n import dates
 from fedihub.i18n.active import N_, gettext
 from fedihub.pledges import mirror, origin
 from fedihub.pledges import service as pledges
@@ -137,6 +138,16 @@ def _can_pledge(mine: list[tuple[Actor, str]], author_id: int) -> list[Actor]:
     ]
 
 
+def counts_freshness(call: StoredObject, now: datetime) -> str | None:
+    """How old a remote call's copied counts are (the worker re-reads them; a page never waits for
+    the origin); None for our own calls, always current, and for calls whose server lists no pledges."""
+    if call.is_local or not (call.data or {}).get("pledges"):
+        return None
+    if call.pledges_fetched_at is None:
+        return gettext("These counts have not been read from the call's server yet.")
+    return gettext("Counts as of %(when)s", when=dates.ago(now - call.pledges_fetched_at))
+
+
 async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]:
     """What the call page shows of pledges: the roll-up, and the visitor's own coalitions' pledges."""
     runtime = runtime_of(request)
@@ -166,7 +177,7 @@ async def pledge_section(request: Request, call: StoredObject) -> dict[str, Any]
         **rollup_context(rollup),
         "pledge_open": (call.event_status or "").upper() != "CANCELLED" and not _is_over(call, now),
         "call_over": _is_over(call, now), "my_pledges": mine, "can_refuse": can_refuse, "held": held,
-        "signed_in": account is not None, "call_uri": call.uri,
+        "signed_in": account is not None, "call_uri": call.uri, "counts_as_of": counts_freshness(call, now),
         "pledge_notice": gettext(NOTICES.get(request.query_params.get("done", ""), "")) or None,
     }
 
