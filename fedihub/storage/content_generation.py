@@ -1,7 +1,7 @@
 """The content generation: raised inside every transaction that writes shown content, read by caches.
 
-Every INSERT, UPDATE or DELETE on a table that pages or documents show raises the one number of
-``content_generation`` in the same transaction, once per transaction: it commits or rolls back with
+Every transaction with an INSERT, UPDATE or DELETE on a table that pages or documents show raises the one
+number of ``content_generation`` once, just before it commits: it commits or rolls back with
 the change, whatever wrote it (a web form, the worker, a CLI command, another process). A cache that
 read the number before rendering and finds it unchanged knows nothing it showed has changed since.
 
@@ -37,8 +37,8 @@ NOT_SHOWN = frozenset({
 BUMP = f"UPDATE {TABLE} SET generation = generation + 1 WHERE id = 1"
 # A statement given as text: its verb and table (compiled statements name their table directly).
 _TEXT_DML = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
-# Set on the DBAPI connection's info while its transaction has raised the number already.
-_RAISED = "fedihub_content_raised"
+# Set on the connection's info once its transaction wrote shown content: raise the number at commit.
+_WROTE = "fedihub_content_written"
 
 
 def written_table(statement: str, context: Any) -> str | None:
@@ -61,26 +61,33 @@ def track_content_writes(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "after_cursor_execute")
     def _after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        info = conn.info
-        if info.get(_RAISED):
+        if conn.info.get(_WROTE):
             return
         table = written_table(statement, context)
-        if table is None or table.lower() in NOT_SHOWN:
+        if table is not None and table.lower() not in NOT_SHOWN:
+            conn.info[_WROTE] = True
+
+    @event.listens_for(sync_engine, "commit")
+    def _raise_before_commit(conn: Any) -> None:
+        # Raised as the transaction's last statement, not at its first write: on PostgreSQL the row stays
+        # locked until commit, so a raise at the first write would queue every concurrent writer (the
+        # inbox batches, several workers) behind each other and could deadlock two of them on their data
+        # rows. Here nothing runs between the raise and the commit.
+        if not conn.info.pop(_WROTE, False):
             return
-        # A cursor of its own: the statement's cursor may still hold its RETURNING rows.
+        # A cursor of its own, below SQLAlchemy: the transaction is committing.
         own = conn.connection.dbapi_connection.cursor()
         try:
             own.execute(BUMP)
         finally:
             own.close()
-        info[_RAISED] = True
 
-    def _reset(conn: Any, *args: Any) -> None:
-        conn.info.pop(_RAISED, None)
+    def _forget(conn: Any, *args: Any) -> None:
+        conn.info.pop(_WROTE, None)
 
-    # A rolled-back savepoint takes its raise with it: raise again at the next write.
-    for name in ("begin", "commit", "rollback", "rollback_savepoint"):
-        event.listen(sync_engine, name, _reset)
+    # A rolled-back savepoint keeps the mark: an extra raise only makes a cache render once more.
+    for name in ("begin", "rollback"):
+        event.listen(sync_engine, name, _forget)
 
 
 async def current_generation(session: AsyncSession) -> int:
