@@ -18,6 +18,7 @@ from fedihub.accounts.invites import find_first_run_link, setup_link_message
 from fedihub.coalitions import replies
 from fedihub.coalitions.actor_profile import profile_properties, read_remote_profile
 from fedihub.coalitions.banners import banner_properties
+from fedihub.coalitions.remote_image_sweep import REMOTE_IMAGE_SWEEP_EVERY, REMOTE_IMAGE_SWEEP_JOB, sweep_remote_images
 from fedihub.directory.listing import read_sighting
 from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
 from fedihub.errors import ConfigurationError
@@ -185,6 +186,9 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
     async def prune_subscriptions(ctx: FederationContext, payload: object) -> None:
         async with ctx.sessions.begin() as session:
             await subscriptions.prune_pending(session, now=ctx.clock())
+
+    async def sweep_pictures(ctx: FederationContext, payload: object) -> None:
+        await sweep_remote_images(ctx)
     notices = build_notices(settings)
 
     functions: dict[str, JobFunction] = {
@@ -202,6 +206,7 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
             Mailing.from_settings(settings, __version__, catalogues=Catalogues())
         ),
         SUBSCRIPTION_PRUNE_JOB: prune_subscriptions,
+        REMOTE_IMAGE_SWEEP_JOB: sweep_pictures,
         digest.DIGEST_JOB: digest.digest_job(notices),
         reminders.REMINDER_JOB: reminders.reminder_job(notices),
     }
@@ -214,6 +219,8 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         Periodic(two_way.SWEEP_JOB, timedelta(hours=two_way.SWEEP_EVERY_HOURS)),
         # Unconfirmed e-mail subscriptions are forgotten after a week.
         Periodic(SUBSCRIPTION_PRUNE_JOB, timedelta(hours=6)),
+        # Peers' pictures cached for remote calls: gone once no call shows them, or a month after fetching.
+        Periodic(REMOTE_IMAGE_SWEEP_JOB, REMOTE_IMAGE_SWEEP_EVERY),
         # Organizers' daily digest (nothing without mail), and the day-after reminders to report back.
         Periodic(digest.DIGEST_JOB, digest.DIGEST_EVERY),
         Periodic(reminders.REMINDER_JOB, reminders.REMINDER_EVERY),

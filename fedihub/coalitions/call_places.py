@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
+
 from fedihub.errors import InvalidInput
 from fedihub.places.gazetteer import Place, find_place
+from fedihub.places.online import OnlineGeocoder
 from fedihub.places.zones import find_zone
 from fedihub.protocol.timezones import known_zone
 
@@ -35,6 +38,21 @@ def place_of_fields(fields: Fields) -> Place | None:
         city=_one(fields, "region_city") or None, region=_one(fields, "region_state") or None,
         country=_one(fields, "region_country") or None, address=_one(fields, "address") or None,
     )
+
+
+async def fetch_address_coordinates(
+    fields: Fields, geocoder: OnlineGeocoder | None, http: httpx.AsyncClient
+) -> tuple[float, float] | None:
+    """The online geocoder's (latitude, longitude) for a call's street address, for ``locate_call_fields``.
+
+    Asked only when one is configured, a street address was given (the gazetteer knows towns, not
+    streets) and no coordinates were typed; None otherwise or when it cannot answer (the gazetteer then does).
+    """
+    address = _one(fields, "address")
+    if geocoder is None or not address or _one(fields, "latitude") or _one(fields, "longitude"):
+        return None
+    parts = (address, *(_one(fields, name) for name in ("region_city", "region_state", "region_country")))
+    return await geocoder.fetch_coordinates(http, ", ".join(part for part in parts if part))
 
 
 def locate_call_fields(fields: Fields, *, found: tuple[float, float] | None = None) -> Located:

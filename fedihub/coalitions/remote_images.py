@@ -39,7 +39,7 @@ def _key(source_url: str, data: bytes = b"") -> str:
 
 
 async def _cached(ctx: FederationContext, source_url: str) -> Media | None:
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         return await session.scalar(
             select(Media).where(Media.source_url == source_url, Media.purpose.in_((REMOTE, FAILED)))
             .order_by(Media.id.desc()).limit(1)

@@ -51,15 +51,17 @@ async def call_create(
 ) -> None:
     """Publish a call to action from the coalition HANDLE and print its URL.
 
-    Without --latitude and --longitude the place is found offline from the address, city, state and
-    country; without --timezone the zone is the place's, else the coalition's.
+    Without --latitude and --longitude the place is found from the address, city, state and country:
+    by the online geocoder for a street address when FEDIHUB_GEOCODER_URL is set, else offline;
+    without --timezone the zone is the place's, else the coalition's.
     """
     import anyio
 
     from fedihub.coalitions import calls
     from fedihub.coalitions.actor_profile import profile_of
-    from fedihub.coalitions.call_places import is_past, locate_call_fields, profile_zone
+    from fedihub.coalitions.call_places import fetch_address_coordinates, is_past, locate_call_fields, profile_zone
     from fedihub.federation.actors import get_local_actor
+    from fedihub.places.online import build_geocoder
 
     fields: dict[str, str | list[str]] = {
         "title": title, "description": description, "start": start, "end": end or "",
@@ -75,8 +77,11 @@ async def call_create(
             profile_zone, profile.region_city, profile.region_state, profile.region_country,
             profile.latitude, profile.longitude,
         ))
+    # Asked once: its answer serves the zone's fallback below too (it allows one question a second).
+    geocoder = build_geocoder(runtime.settings.geocoder_url, runtime.settings.base_url)
+    found = await fetch_address_coordinates(fields, geocoder, runtime.ctx.http)
     try:
-        located = await anyio.to_thread.run_sync(locate_call_fields, fields)
+        located = await anyio.to_thread.run_sync(functools.partial(locate_call_fields, fields, found=found))
     except InvalidInput:
         if timezone_name:
             raise
@@ -85,7 +90,9 @@ async def call_create(
             fallback = "UTC"
             click.echo("time zone: UTC, as neither the place nor the coalition's profile gives one "
                        "(give --timezone to choose)", err=True)
-        located = await anyio.to_thread.run_sync(locate_call_fields, {**fields, "timezone": fallback})
+        located = await anyio.to_thread.run_sync(functools.partial(
+            locate_call_fields, {**fields, "timezone": fallback}, found=found,
+        ))
     data = calls.parse_call_form(located.fields)
     if is_past(data.start, data.end, runtime.ctx.clock()) and not past:
         raise InvalidInput("this call is dated in the past; check --start, or add --past to publish it anyway",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import anyio
 import httpx
 
+from fedihub import __version__
 from fedihub.errors import RemoteError
 from fedihub.protocol.fetch import read_limited
 
@@ -51,6 +52,14 @@ class OnlineGeocoder:
         except (httpx.HTTPError, TimeoutError, OSError, RemoteError):  # RemoteInvalid: the answer was too large
             return None
         return _first_result(body)
+
+
+def build_geocoder(url: str, base_url: str) -> OnlineGeocoder | None:
+    """The optional street-address geocoder at ``url`` (FEDIHUB_GEOCODER_URL; none when empty), one per
+    process for its rate limit, naming this server at ``base_url`` in its User-Agent."""
+    if not url:
+        return None
+    return OnlineGeocoder(url, f"fedihub/{__version__} (+{base_url}/)")
 
 
 def _first_result(body: bytes) -> tuple[float, float] | None:

@@ -117,7 +117,7 @@ async def setup(request: Request) -> Response:
     runtime = runtime_of(request)
     ctx = runtime.ctx
     token = request.path_params["token"]
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         await invites.get_usable_invite(session, token, now=ctx.clock(), setup=True)
         # The first administrator names the server here; a later one finds it named already.
         names_site = await find_site_info(session) is None
@@ -156,7 +156,7 @@ async def setup(request: Request) -> Response:
 
 async def _invite_coalition(request: Request, token: str) -> tuple[int, Actor, str]:
     ctx = runtime_of(request).ctx
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         invite = await invites.get_usable_invite(session, token, now=ctx.clock())
         actor = await invites.invited_coalition(session, invite)
     if actor is None or actor.deleted_at is not None:
@@ -206,7 +206,7 @@ async def invite(request: Request) -> Response:
 
 async def admin_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     ctx = runtime_of(request).ctx
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         account_rows = await accounts.list_accounts(session)
         block_rows = await blocks.list_blocks(session)
         coalition_rows = await coalitions.list_coalitions(session)
@@ -307,7 +307,7 @@ async def admin_unblock(request: Request) -> Response:
 async def members_page(request: Request, actor: Actor, my_role: str, status_code: int = 200, **extra: Any) -> Response:
     ctx = runtime_of(request).ctx
     viewer = await require_account(request)
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         members = await accounts.members_of(session, actor.id)
     context = {
         "coalition": actor, "my_role": my_role, "members": members, "roles": accounts.ROLES,

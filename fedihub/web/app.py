@@ -20,7 +20,7 @@ from fedihub.i18n.catalogues import Catalogues
 from fedihub.i18n.jinja import install_i18n
 from fedihub.i18n.middleware import LanguageMiddleware
 from fedihub.metrics import Metrics
-from fedihub.places.online import OnlineGeocoder
+from fedihub.places.online import build_geocoder
 from fedihub.settings import Settings
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.web import (
@@ -154,13 +154,6 @@ def build_web_app(
     app.state.read_cache = read_cache
     app.state.login_limiter = build_login_limiter()
     app.state.subscribe_limiter = SubscribeRateLimiter()
-    app.state.geocoder = build_geocoder(settings)
+    app.state.geocoder = build_geocoder(settings.geocoder_url, settings.base_url)
     app.state.upload_limiter = UploadRateLimiter()
     return app
-
-
-def build_geocoder(settings: Settings) -> OnlineGeocoder | None:
-    """The optional street-address geocoder (FEDIHUB_GEOCODER_URL), one per process for its rate limit."""
-    if not settings.geocoder_url:
-        return None
-    return OnlineGeocoder(settings.geocoder_url, f"fedihub/{__version__} (+{settings.base_url}/)")

@@ -143,7 +143,7 @@ async def require_coalition_role(request: Request, username: str, minimum: str) 
     needed = role_rank(minimum)
     account = await require_account(request)
     ctx = runtime_of(request).ctx
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         actor = await find_coalition(session, username)
         if actor is None:
             raise NotFound(f"there is no coalition @{username} here")

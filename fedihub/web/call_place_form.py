@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import anyio
 from starlette.requests import Request
 
-from fedihub.coalitions.call_places import Located, locate_call_fields, profile_zone
+from fedihub.coalitions.call_places import Located, fetch_address_coordinates, locate_call_fields, profile_zone
 from fedihub.maps.draw import Marker, draw_map
 from fedihub.maps.projection import Box
 from fedihub.places.online import OnlineGeocoder
@@ -51,15 +51,10 @@ def _number(text: str) -> float | None:
 
 
 async def locate_posted(request: Request, values: Mapping[str, Any]) -> Located:
-    """Coordinates and zone for what the organizer left empty: the online geocoder first when one is set
-    and a street address was given (the gazetteer knows towns, not streets), else the gazetteer."""
-    found = None
+    """Coordinates and zone for what the organizer left empty: the online geocoder first for a street
+    address when one is set, else the gazetteer (as `fedihub call create` does)."""
     geocoder: OnlineGeocoder | None = getattr(request.app.state, "geocoder", None)
-    address = _one(values, "address")
-    if geocoder is not None and address and not (_one(values, "latitude") or _one(values, "longitude")):
-        query = ", ".join(p for p in (address, *(_one(values, f) for f in ("region_city", "region_state",
-                                                                           "region_country"))) if p)
-        found = await geocoder.fetch_coordinates(runtime_of(request).ctx.http, query)
+    found = await fetch_address_coordinates(values, geocoder, runtime_of(request).ctx.http)
     return await anyio.to_thread.run_sync(functools.partial(locate_call_fields, values, found=found))
 
 

@@ -70,7 +70,7 @@ async def manage_replies(request: Request) -> Response:
     p = await page(request, MODERATOR)
     call = await _own_object(p, event=True)
     ctx = runtime_of(request).ctx
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         items = await replies.list_replies(session, call, with_hidden=True)
     domain = runtime_of(request).settings.domain
     views = [_reply_view(item, domain, _decide_path(call), "manage") for item in items]
@@ -104,7 +104,7 @@ async def decide_reply(request: Request) -> Response:
 async def _public_call(request: Request) -> StoredObject:
     ctx = runtime_of(request).ctx
     key = request.path_params["object_id"]
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         try:
             call = await get_call(session, f"{ctx.base_url}/o/{key}")
         except NotFound:
@@ -125,7 +125,7 @@ async def replies_collection(request: Request) -> Response:
     if raw is not None and (not raw.isdigit() or int(raw) < 1):
         raise InvalidInput("page is a number from 1")
     number = int(raw) if raw is not None else 1
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         items = await replies.list_replies(session, call)
     collection_id = replies.replies_collection(call.uri)
     chunk = items[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
@@ -149,7 +149,7 @@ async def reply_link(request: Request) -> Response:
     raw = request.path_params["reply_id"]
     if not raw.isdigit():
         raise NotFound("there is no such reply under this call")
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         reply = await replies.get_reply(session, call, int(raw))
         shown = {item.id for item in await replies.list_replies(session, call)}
         deleted = reply.reply.deleted_at is not None
@@ -197,7 +197,7 @@ async def members_page(request: Request) -> Response:
 async def _members(p: Page, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     runtime = runtime_of(p.request)
     domain = runtime.settings.domain
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         members = await fedi_members.list_members(session, p.coalition.id)
         held = await review.list_held_posts(session, p.coalition.id)
     context = p.context(

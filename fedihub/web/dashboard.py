@@ -78,7 +78,7 @@ async def _coalition_part(
     is_hub = hub_scope_of(actor) is not None
     incoming: list[CallForYou] = []
     own: list[OwnPledge] = []
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         followers = await count_followers(session, actor.id)
         waiting = await count_followers(session, actor.id, state="pending")
         if detailed:
@@ -99,7 +99,7 @@ async def _coalition_part(
 
 async def dashboard(request: Request) -> Response:
     account = await require_account(request)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         mine = await coalitions_of(session, account)
         unread = await unread_counts(session, account.id, [actor.id for actor, _ in mine])
     focus = request.query_params.get("coalition")

@@ -75,7 +75,7 @@ async def _facets(request: Request) -> Facets:
     cached: Facets | None = getattr(request.app.state, "directory_facets", None)
     if cached is not None and cached.expires > time.monotonic():
         return cached
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         movements, regions = await movement_counts(session), await known_regions(session)
     facets = Facets(movements, regions, time.monotonic() + FACETS_TTL)
     request.app.state.directory_facets = facets
@@ -101,7 +101,7 @@ def _form_context(movements: list[tuple[str, int]], regions: list[str], chosen: 
 async def directory(request: Request) -> Response:
     """``/directory``: every coalition and hub this server knows, 50 a page, with GET filters."""
     chosen, error = _filter_or_error(request)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         page = await directory_page(session, chosen)
     facets = await _facets(request)
     return _render(request, "directory.html", {
@@ -147,7 +147,7 @@ async def map_page(request: Request) -> Response:
     runtime = runtime_of(request)
     chosen, error = _filter_or_error(request)
     chosen = DirectoryFilter(movement=chosen.movement, region=chosen.region)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         calls = await map_points.call_points(session, chosen, now=runtime.ctx.clock())
         coalitions = await map_points.coalition_points(session, chosen)
     facets = await _facets(request)
@@ -194,7 +194,7 @@ async def api_directory(request: Request) -> Response:
         chosen = parse_filter(request.query_params)
     except InvalidInput as exc:
         return JSONResponse({"error": exc.public_message, "field": exc.field}, status_code=400, headers=CORS)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         page = await directory_page(session, chosen)
     next_url = f"{runtime.ctx.base_url}{_link(chosen.params(page.page + 1), '/api/v1/directory')}"
     return JSONResponse({

@@ -40,7 +40,7 @@ def cached(request: Request, body: bytes, media_type: str, max_age: int = FEED_M
 
 async def _feed_owner(request: Request) -> Actor:
     """The local coalition or hub named in the path: 404 if unknown, 410 once deleted."""
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         actor = await find_local_actor(session, request.path_params["username"])
     if actor is None or actor.type != "Group":
         raise NotFound("no coalition or hub with that name here")
@@ -66,7 +66,7 @@ async def instance_calendar(request: Request) -> Response:
     """/calls.ics?movement=…&region=…: the public calls this server shows."""
     runtime = runtime_of(request)
     filters = parse_filters(request.query_params)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         body = await calendars.instance_calendar(
             session, filters, now=runtime.ctx.clock(), version=__version__,
             instance_name=site_info_of(request).name, local_domain=runtime.settings.domain,
@@ -78,7 +78,7 @@ async def actor_calendar(request: Request) -> Response:
     """/g/<name>/calls.ics: a coalition's calls, or the calls a hub carries."""
     runtime = runtime_of(request)
     actor = await _feed_owner(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         body = await calendars.actor_calendar(session, actor, now=runtime.ctx.clock(), version=__version__)
     return cached(request, body.encode(), ics.CONTENT_TYPE)
 
@@ -90,7 +90,7 @@ async def actor_feed(request: Request) -> Response:
     """/g/<name>/feed.atom: the newest calls and announcements (a hub's: what it carries too)."""
     runtime = runtime_of(request)
     actor = await _feed_owner(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         rows = await atom.actor_entries(session, actor)
     name = calendars.actor_title(actor)
     hub_scope = hub_scope_of(actor)
@@ -128,7 +128,7 @@ async def api_calls(request: Request) -> Response:
     try:
         filters = parse_filters(request.query_params)
         paging = parse_paging(request.query_params)
-        async with runtime.ctx.sessions() as session:
+        async with runtime.ctx.reading() as session:
             conditions = [public_only(), *await filter_conditions(session, filters, runtime.settings.domain)]
             rows, total = await page_of_calls(
                 session, conditions, now=runtime.ctx.clock(), upcoming=paging.upcoming, offset=paging.offset,

@@ -33,7 +33,7 @@ async def hub_day_context(request: Request, hub: Actor, roster: RosterPage | Non
     """What coalition.html shows of a hub beyond its profile: ``day`` and ``member_trees``."""
     runtime = runtime_of(request)
     domain, base_url = runtime.settings.domain, runtime.ctx.base_url
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         day = await day_of_action(session, hub.id, now=runtime.ctx.clock())
         trees = await member_trees(session, hub.uri, roster.entries) if roster is not None else {}
     shown = day.upcoming or day.past

@@ -26,7 +26,7 @@ async def image(request: Request) -> Response:
     found = IMAGE_NAME.match(request.path_params["name"])
     if found is None:
         raise NotFound("no such image")
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         row = await find_image(session, found["key"])
     extension = "png" if row is not None and row.content_type == "image/png" else "jpg"
     if row is None or found["ext"] != extension:
@@ -51,7 +51,7 @@ async def read_image_fields(
     account_id = request.state.account.id
     token = values.get("image_token")
     token = token if isinstance(token, str) else ""
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         kept = await find_pending(ctx, session, token, account_id)
     _show_kept(values, kept)
     data = await form.upload("image", max_bytes=MAX_UPLOAD_BYTES, what="the image")

@@ -45,7 +45,7 @@ def _render(request: Request, template: str, context: dict[str, Any], status_cod
 async def _organizer(request: Request) -> tuple[Account, list[tuple[Actor, str]]]:
     """The account and its coalitions; lookups fetch from other servers, so only organizers may."""
     account = await require_account(request)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         mine = await coalitions_of(session, account)
     if not account.is_admin and not mine:
         raise PermissionDenied("looking up coalitions is for the organizers of a coalition on this server")
@@ -69,7 +69,7 @@ async def _lookup_page(
             status = exc.status_code
     relations = None
     if result is not None:
-        async with runtime.ctx.sessions() as session:
+        async with runtime.ctx.reading() as session:
             relations = await relations_of(session, mine, result.actor)
     context = {
         "query": query, "result": result, "relations": relations, "errors": errors,

@@ -58,7 +58,7 @@ async def overview(request: Request) -> Response:
     domain = runtime_of(request).settings.domain
     now = ctx.clock()
     actor_id = p.coalition.id
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         upcoming = await calls.upcoming_calls(session, now=now, actor_id=actor_id, limit=OWN_ITEMS)
         past = await calls.past_calls(session, now=now, actor_id=actor_id, limit=OWN_ITEMS)
         notes = await own_notes(session, actor_id, limit=OWN_NOTES)
@@ -163,7 +163,7 @@ async def _own_object(p: Page, *, event: bool) -> StoredObject:
         raise NotFound("no such call to action or post") from None
     ctx = runtime_of(p.request).ctx
     uri = f"{ctx.base_url}/o/{key}"
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         row = await find_object(session, uri)
     if (
         row is None or not row.is_local or row.deleted_at is not None or row.attributed_to_id != p.coalition.id
@@ -202,7 +202,7 @@ async def _default_zone(p: Page) -> str:
     """
     zone = await places.coalition_zone(profile_of(p.coalition))
     if zone is None:
-        async with runtime_of(p.request).ctx.sessions() as session:
+        async with runtime_of(p.request).ctx.reading() as session:
             zone = await latest_call_zone(session, p.coalition.id)
     return zone or ""
 
@@ -317,7 +317,7 @@ async def _render_call_form(
 
 
 async def media(request: Request) -> Response:
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         row = await find_media(session, request.path_params["key"])
     if row is None:
         raise NotFound("no such image")

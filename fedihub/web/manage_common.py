@@ -118,7 +118,7 @@ class Page:
 
 async def page(request: Request, minimum: str) -> Page:
     account, actor, role = await require_coalition_role(request, request.path_params["handle"].lower(), minimum)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         unread = (await unread_counts(session, account.id, [actor.id])).get(actor.id, 0)
     return Page(request, actor, role, unread)
 

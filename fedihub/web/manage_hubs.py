@@ -130,7 +130,7 @@ async def _roster(
     ctx = runtime_of(p.request).ctx
     domain = runtime_of(p.request).settings.domain
     number = _page_number(p.request)
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         members = await hubs.roster_page(session, p.coalition.id, number)
         waiting = await hubs.pending_members(session, p.coalition.id)
         requests = await membership.join_requests(session, p.coalition.id)
@@ -219,7 +219,7 @@ async def review(request: Request) -> Response:
     p = await _hub_page(request, "admin")
     ctx = runtime_of(request).ctx
     domain = runtime_of(request).settings.domain
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         items = await hubs.held_posts(session, p.coalition.id)
     settings = runtime_of(request).settings
     context = _context(p, "review", "Review list", held=held_views(items, domain),
@@ -323,7 +323,7 @@ async def hubs_page(request: Request) -> Response:
 async def _hubs(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     ctx = runtime_of(p.request).ctx
     domain = runtime_of(p.request).settings.domain
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         followed_by = await membership.hubs_of(session, p.coalition.id)
         sent = await membership.requests_sent(session, p.coalition.id)
         one_way = await two_way.hubs_not_followed_back(session, p.coalition.id)

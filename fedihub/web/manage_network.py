@@ -28,7 +28,7 @@ async def followers_page(request: Request) -> Response:
     p = await page(request, "admin")
     ctx = runtime_of(request).ctx
     domain = runtime_of(request).settings.domain
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         rows = await follows.list_follows(session, p.handle, direction="followers")
     accepted = [{"actor": a, "view": actor_view(a, domain)} for a, state in rows if state == "accepted"]
     waiting = sum(1 for _, state in rows if state == "pending")
@@ -49,7 +49,7 @@ async def requests_page(request: Request) -> Response:
     p = await page(request, "admin")
     ctx = runtime_of(request).ctx
     domain = runtime_of(request).settings.domain
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         pending = await follows.pending_requests(session, p.handle)
     items = [
         {"actor": f.follower, "view": actor_view(f.follower, domain), "since": date_text(f.created_at),
@@ -95,7 +95,7 @@ async def following_page(request: Request) -> Response:
 
 async def _following(p: Page, values: Mapping[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     domain = runtime_of(p.request).settings.domain
-    async with runtime_of(p.request).ctx.sessions() as session:
+    async with runtime_of(p.request).ctx.reading() as session:
         rows = await follows.list_follows(session, p.handle, direction="following")
     items = [{"actor": a, "view": actor_view(a, domain), "state": state} for a, state in rows]
     context = p.context("following", "Following", following=items, values=values, errors=errors)
@@ -119,7 +119,7 @@ async def deliveries_page(request: Request) -> Response:
     p = await page(request, "admin")
     ctx = runtime_of(request).ctx
     now = ctx.clock()
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         summary = await delivery_summary(session, now=now, actor_id=p.coalition.id)
         last_problem = await latest_problems(session, p.coalition.id)
         # Mail is the instance's, not the coalition's: shown only when this instance sends mail at all.

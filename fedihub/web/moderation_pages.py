@@ -42,7 +42,7 @@ async def held_hub_posts(request: Request) -> list[dict[str, Any]]:
     Each item is shown with its ``hub``, ``author``, ``object`` (id), ``reason``, ``held_at`` and
     ``review_url`` keys.
     """
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         items = await hub_service.held_posts(session, None)
     return [
         {
@@ -97,7 +97,7 @@ def _block_view(block: Any) -> dict[str, Any]:
 
 async def _lists(ctx: FederationContext, coalition: Any | None) -> dict[str, Any]:
     coalition_id = coalition.id if coalition is not None else None
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         found = await reports.list_reports(session, coalition_id=coalition_id)
         blocked = await actor_blocks.list_actor_blocks(session, coalition_id=coalition_id)
         domains = await blocks.list_blocks(session) if coalition is None else []

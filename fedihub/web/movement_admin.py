@@ -25,7 +25,7 @@ async def _page(
     request: Request, *, values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
     editing: str | None = None, status_code: int = 200,
 ) -> Response:
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         movements = await load_movements(session)
     notice = {"saved": gettext("The movement was saved."), "removed": gettext("The movement was removed.")}.get(
         request.query_params.get("done", "")

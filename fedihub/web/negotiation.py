@@ -49,7 +49,7 @@ async def require_signed_fetch(request: Request) -> None:
         headers=request.headers,
         body=b"",
     )
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         if await is_blocked(session, host_of(key.owner)):
             raise DomainBlocked("your server is blocked here")
 

@@ -50,7 +50,7 @@ async def news(request: Request) -> Response:
 async def _account_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
     account = await require_account(request)
     runtime = runtime_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         chosen = await preferences_of(session, account.id)
     context = {
         "account": account, "mail_on": runtime.settings.mail is not None, "kinds": KINDS,

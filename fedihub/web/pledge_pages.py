@@ -212,7 +212,7 @@ def _check_coalition(handle: str, allowed: list[Actor]) -> Actor:
 
 
 async def _allowed(request: Request, account: Account, target: CallTarget) -> list[Actor]:
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         return _can_pledge(await coalitions_of(session, account), target.author.id)
 
 
@@ -352,7 +352,7 @@ async def pledges_collection(request: Request) -> Response:
     """/o/<uuid>/pledges: the authoritative list of a call's accepted pledges (paged)."""
     runtime = runtime_of(request)
     uri = f"{runtime.ctx.base_url}/o/{request.path_params['object_id']}"
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         call = await find_local_call(session, uri)
         if call is None or call.visibility not in ("public", "unlisted") or call.deleted_at:
             raise NotFound("no call to action here")

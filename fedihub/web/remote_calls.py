@@ -54,7 +54,7 @@ async def _fetch_call(request: Request, url: str, host: str) -> StoredObject:
     account = getattr(request.state, "account", None)
     is_organizer = False
     if account is not None:
-        async with ctx.sessions() as session:
+        async with ctx.reading() as session:
             is_organizer = account.is_admin or bool(await coalitions_of(session, account))
     if not is_organizer:
         raise NotFound(
@@ -81,7 +81,7 @@ async def _linked(request: Request) -> tuple[str, StoredObject | None]:
     """The ``url`` asked for, checked, and our stored copy of it if we keep one."""
     url = request.query_params.get("url", "").strip()
     _check_link(url)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         return url, await find_object(session, url)
 
 
@@ -98,7 +98,7 @@ async def remote_call(request: Request) -> Response:
         _check_public(host)
     if row is None:
         row = await _fetch_call(request, url, host)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         hidden = await is_hidden(session, row.attributed_to_id)
     if hidden:
         # Its organizers or their server are blocked here: a copy stored before the block stays unseen.
@@ -113,7 +113,7 @@ async def remote_call(request: Request) -> Response:
 async def remote_call_calendar(request: Request) -> Response:
     """/calls/view.ics?url=…: a remote call this server keeps a copy of, as a calendar file; never fetches."""
     _, row = await _linked(request)
-    async with runtime_of(request).ctx.sessions() as session:
+    async with runtime_of(request).ctx.reading() as session:
         hidden = row is not None and await is_hidden(session, row.attributed_to_id)
     if row is None or row.is_local or hidden or row.type != "Event" or row.start_time is None:
         raise NotFound("this server has no copy of that call to action")

@@ -25,7 +25,7 @@ async def _page(
 ) -> Response:
     runtime = runtime_of(request)
     name = site_info_of(request).name
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         counts = await admin.target_counts(session, name)
         found: list[dict[str, Any]] | None = None
         if address and not errors:
@@ -82,7 +82,7 @@ async def export(request: Request) -> Response:
     form = await read_form(request)
     address = await _address(form)
     runtime = runtime_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         data = await admin.export_address(session, address, site_info_of(request).name)
     body = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return Response(body, media_type="application/json; charset=utf-8", headers={

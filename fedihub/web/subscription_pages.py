@@ -40,7 +40,7 @@ def _mail_on(request: Request) -> None:
 
 async def _target(request: Request, values: dict[str, str]) -> service.Target:
     runtime = runtime_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         return await service.find_target(
             session, username=values.get("to", ""), movement=values.get("movement", ""),
             region=values.get("region", ""), instance_name=site_info_of(request).name,
@@ -100,7 +100,7 @@ async def _by_token(request: Request, token: str) -> Any:
     limiter = limiter_of(request)
     limiter.check_links(client_address(request), now)
     try:
-        async with runtime.ctx.sessions() as session:
+        async with runtime.ctx.reading() as session:
             row = await service.get_pending(session, token, now=now)
             return row, await service.describe(session, row, site_info_of(request).name)
     except FedihubError:

@@ -33,7 +33,7 @@ async def webfinger(request: Request) -> Response:
     if not resource:
         raise InvalidInput("the resource parameter is required, e.g. ?resource=acct:name@host")
     parsed = wf.parse_resource(resource)
-    async with ctx.sessions() as session:
+    async with ctx.reading() as session:
         if isinstance(parsed, str):
             if parsed.rstrip("/") == ctx.base_url:
                 # FEP-d556: the server itself resolves to the instance actor.
@@ -78,7 +78,7 @@ async def nodeinfo(request: Request) -> Response:
         raise NotFound("NodeInfo is served as 2.0 and 2.1")
     runtime = runtime_of(request)
     site = site_info_of(request)
-    async with runtime.ctx.sessions() as session:
+    async with runtime.ctx.reading() as session:
         coalitions = await count_coalitions(session)
         posts = await count_local_posts(session)
     doc = nodeinfo_docs.build_nodeinfo(

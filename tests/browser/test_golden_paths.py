@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from tests.browser.conftest import LiveServer, screenshot
+from tests.support.browser_steps import create_coalition_as_admin
 from tests.support.processes import wait_for
 
 PASSWORD = "correct horse battery staple"
@@ -49,11 +50,7 @@ async def test_an_organizer_runs_a_call_to_action_from_the_browser(start_server,
     assert await admin.get_by_role("button", name="Log out").count() == 1
 
     # The admin creates a coalition and becomes its owner.
-    await admin.goto(city.base_url + "/admin")
-    await admin.fill("#coalition-handle", "tenants")
-    await admin.fill("#coalition-name", "Tenants Union")
-    await admin.get_by_role("button", name="Create the coalition").click()
-    await admin.wait_for_load_state()
+    await create_coalition_as_admin(admin, city.base_url)
     await screenshot(admin, "02-admin")
     assert "tenants" in (await admin.goto(city.base_url + "/dashboard") and await admin.content())
 

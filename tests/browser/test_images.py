@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from PIL import Image
 
 from tests.browser.conftest import first_admin, screenshot
+from tests.support.browser_steps import create_coalition_as_admin
 
 PASSWORD = "correct horse battery staple"
 ALT = "Tenants with a red banner reading Rent Control Now on the City Hall steps"
@@ -30,11 +31,7 @@ async def test_an_image_with_alt_text_is_uploaded_kept_after_a_mistake_and_shown
 ) -> None:
     server = await start_server()
     admin = await first_admin(browser, server, "ada", PASSWORD)
-    await admin.goto(server.base_url + "/admin")
-    await admin.fill("#coalition-handle", "tenants")
-    await admin.fill("#coalition-name", "Tenants Union")
-    await admin.get_by_role("button", name="Create the coalition").click()
-    await admin.wait_for_load_state()
+    await create_coalition_as_admin(admin, server.base_url)
 
     await admin.goto(server.base_url + "/manage/tenants/calls/new")
     await admin.fill("#call-title", "Rally for rent control")
@@ -72,11 +69,7 @@ async def test_an_image_with_alt_text_is_uploaded_kept_after_a_mistake_and_shown
 async def test_a_coalition_banner_fits_a_phone_screen(start_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server = await start_server()
     admin = await first_admin(browser, server, "ada", PASSWORD)
-    await admin.goto(server.base_url + "/admin")
-    await admin.fill("#coalition-handle", "tenants")
-    await admin.fill("#coalition-name", "Tenants Union")
-    await admin.get_by_role("button", name="Create the coalition").click()
-    await admin.wait_for_load_state()
+    await create_coalition_as_admin(admin, server.base_url)
     await admin.goto(server.base_url + "/manage/tenants/profile")
     await admin.set_input_files("#profile-image", str(_flyer(tmp_path / "assembly.jpg")))
     await admin.fill("#profile-image_alt", "Members of the Tenants Union at the spring assembly")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.browser.conftest import first_admin, screenshot
+from tests.support.browser_steps import create_coalition_as_admin
 from tests.support.processes import wait_for
 
 PASSWORD = "correct horse battery staple"
@@ -11,11 +12,7 @@ PASSWORD = "correct horse battery staple"
 async def test_an_organizer_sees_a_pledge_under_whats_new_and_it_counts_as_read(start_server, browser) -> None:  # type: ignore[no-untyped-def]
     server = await start_server()
     page = await first_admin(browser, server, "ada", PASSWORD)
-    await page.goto(server.base_url + "/admin")
-    await page.fill("#coalition-handle", "tenants")
-    await page.fill("#coalition-name", "Tenants Union")
-    await page.get_by_role("button", name="Create the coalition").click()
-    await page.wait_for_load_state()
+    await create_coalition_as_admin(page, server.base_url)
 
     # Another coalition on the same server pledges to the union's call.
     server.fedihub("coalition", "create", "renters", "--name", "Oak Park Renters")

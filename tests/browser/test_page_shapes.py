@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.browser.conftest import first_admin, screenshot
+from tests.support.browser_steps import create_coalition_as_admin
 
 PASSWORD = "correct horse battery staple"
 LONG_LINK = "https://example.org/" + "very-long-path-" * 10
@@ -15,11 +16,7 @@ async def _width(page) -> int:  # type: ignore[no-untyped-def]
 async def test_a_long_word_or_a_phone_screen_never_pushes_links_out_of_view(start_server, browser) -> None:  # type: ignore[no-untyped-def]
     server = await start_server()
     admin = await first_admin(browser, server, "ada", PASSWORD)
-    await admin.goto(server.base_url + "/admin")
-    await admin.fill("#coalition-handle", "tenants")
-    await admin.fill("#coalition-name", "Tenants Union")
-    await admin.get_by_role("button", name="Create the coalition").click()
-    await admin.wait_for_load_state()
+    await create_coalition_as_admin(admin, server.base_url)
     server.fedihub(
         "call", "create", "tenants", "--title", f"Read {LONG_LINK} before the meeting",
         "--start", "2027-03-13T11:00", "--timezone", "America/Chicago", "--place", "Union Hall",

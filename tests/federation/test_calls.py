@@ -16,13 +16,12 @@ from sqlalchemy import select
 from fedihub.cli import main
 from fedihub.coalitions import calls, service
 from fedihub.errors import Conflict, NotFound
-from fedihub.federation import follows
-from fedihub.federation.actors import resolve_target
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import StoredObject
 from tests.integration.helpers import follow_peer
 from tests.support.edges import committed
 from tests.support.fake_peer import add_fake_peer
+from tests.support.following import climate_followed_by_hub
 from tests.support.network import FederationNet, Instance
 
 AS2 = {"Accept": "application/activity+json"}
@@ -61,19 +60,8 @@ async def replies_to(instance: Instance, uri: str) -> list[StoredObject]:
         return list((await session.scalars(query)).all())
 
 
-async def coalition_followed_from(net: FederationNet) -> tuple[Instance, Instance]:
-    """climate@a.test, followed (accepted) by the hub coalition on b.test."""
-    a = await net.add_instance("a.test")
-    b = await net.add_instance("b.test")
-    await committed(a.ctx, service.create_coalition, "climate", name="Berlin Climate Coalition")
-    await committed(b.ctx, service.create_coalition, "hub", name="Regional hub")
-    await committed(b.ctx, follows.follow, "hub", await resolve_target(b.ctx, "climate@a.test"))
-    await net.settle()
-    return a, b
-
-
 async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: FederationNet) -> None:
-    a, b = await coalition_followed_from(net)
+    a, b = await climate_followed_by_hub(net)
 
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
@@ -117,7 +105,7 @@ async def test_a_call_reaches_a_follower_on_another_server_as_an_event(net: Fede
 
 
 async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net: FederationNet) -> None:
-    a, b = await coalition_followed_from(net)
+    a, b = await climate_followed_by_hub(net)
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
@@ -155,7 +143,7 @@ async def test_an_edit_reaches_the_follower_with_a_reply_saying_what_changed(net
 
 
 async def test_a_cancellation_marks_the_call_cancelled_there_and_it_stays_visible(net: FederationNet) -> None:
-    a, b = await coalition_followed_from(net)
+    a, b = await climate_followed_by_hub(net)
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 
@@ -178,7 +166,7 @@ async def test_a_cancellation_marks_the_call_cancelled_there_and_it_stays_visibl
 
 
 async def test_a_deleted_call_is_tombstoned_there(net: FederationNet) -> None:
-    a, b = await coalition_followed_from(net)
+    a, b = await climate_followed_by_hub(net)
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(rally_form()))
     await net.settle()
 

@@ -10,13 +10,12 @@ from urllib.parse import quote, urlsplit
 from PIL import Image
 from sqlalchemy import select
 
-from fedihub.coalitions import calls, service
+from fedihub.coalitions import calls
 from fedihub.coalitions.banner_image import build_banner
 from fedihub.coalitions.banners import BannerChoice
-from fedihub.federation import follows
-from fedihub.federation.actors import resolve_target
 from fedihub.storage.models import StoredObject
 from tests.support.edges import committed
+from tests.support.following import climate_followed_by_hub
 from tests.support.network import FederationNet, Instance
 
 ALT = "A crowd with a banner reading Fund Transit Now outside the Rotes Rathaus"
@@ -33,16 +32,6 @@ def flyer() -> BannerChoice:
     return BannerChoice(build_banner(out.getvalue()), ALT)
 
 
-async def followed(net: FederationNet) -> tuple[Instance, Instance]:
-    a = await net.add_instance("a.test")
-    b = await net.add_instance("b.test")
-    await committed(a.ctx, service.create_coalition, "climate", name="Berlin Climate Coalition")
-    await committed(b.ctx, service.create_coalition, "hub", name="Regional hub")
-    await committed(b.ctx, follows.follow, "hub", await resolve_target(b.ctx, "climate@a.test"))
-    await net.settle()
-    return a, b
-
-
 async def stored(instance: Instance, uri: str) -> StoredObject:
     async with instance.ctx.sessions() as session:
         row = await session.scalar(select(StoredObject).where(StoredObject.uri == uri))
@@ -56,7 +45,7 @@ def banner_src(page: str) -> str | None:
 
 
 async def test_the_image_reaches_the_follower_who_shows_it_from_its_own_origin(net: FederationNet) -> None:
-    a, b = await followed(net)
+    a, b = await climate_followed_by_hub(net)
 
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(FORM), image=flyer())
     await net.settle()
@@ -81,7 +70,7 @@ async def test_the_image_reaches_the_follower_who_shows_it_from_its_own_origin(n
 
 
 async def test_removing_the_image_reaches_the_follower_as_an_update(net: FederationNet) -> None:
-    a, b = await followed(net)
+    a, b = await climate_followed_by_hub(net)
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(FORM), image=flyer())
     await net.settle()
 

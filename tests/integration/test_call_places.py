@@ -13,9 +13,10 @@ from fedihub.storage.models import Actor, StoredObject
 from tests.integration.helpers import BROWSER, count_rows
 from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
-from tests.integration.test_manage_posts import CALL, NEW, only_event
+from tests.integration.test_manage_posts import CALL, NEW
 from tests.support.edges import committed
 from tests.support.network import Instance
+from tests.support.stored import only_event
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -193,6 +194,31 @@ def test_call_create_finds_the_place_and_its_zone_offline(home: Home) -> None:  
         home, "SELECT latitude, longitude, timezone, start_time FROM objects WHERE type = 'Event'")
     assert round(latitude, 1) == 41.9 and round(longitude, 1) == -87.7 and zone == "America/Chicago"
     assert str(start).startswith("2031-05-01 17:00")  # noon in Chicago (CDT), stored in UTC
+
+
+def test_call_create_asks_the_online_geocoder_for_a_street_address_like_the_form(
+    home: Home, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    asked: list[httpx.URL] = []
+
+    def geocoder(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        return httpx.Response(200, json=[{"lat": "41.878540", "lon": "-87.629520", "display_name": "Federal Plaza"}])
+
+    # The command's own HTTP client, with the geocoder's server faked behind it.
+    monkeypatch.setattr(
+        "fedihub.app.build_http_client", lambda **_: httpx.AsyncClient(transport=httpx.MockTransport(geocoder))
+    )
+    created = home.run(
+        "call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Federal Plaza",
+        "--address", "219 S Dearborn St", "--region-city", "Chicago",
+        FEDIHUB_GEOCODER_URL="https://geocoder.test/search",
+    )
+
+    assert created.returncode == 0, created.stderr
+    assert [(url.host, url.params["q"]) for url in asked] == [("geocoder.test", "219 S Dearborn St, Chicago")]
+    latitude, longitude, zone = _row(home, "SELECT latitude, longitude, timezone FROM objects WHERE type = 'Event'")
+    assert (latitude, longitude, zone) == (41.87854, -87.62952, "America/Chicago")  # the street, not the city
 
 
 def test_call_create_asks_before_publishing_a_past_date(home: Home) -> None:  # noqa: F811

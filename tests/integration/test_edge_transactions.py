@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import calls, service
@@ -18,6 +17,7 @@ from tests.integration.organizers import Browser, browsers, cheap_password_hashi
 from tests.support.edges import committed, read
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
+from tests.support.stored import only_event
 
 # Transactions and their rollback behave differently on each database: both are tested.
 pytestmark = [pytest.mark.all_backends, pytest.mark.usefixtures("cheap_password_hashing")]
@@ -57,12 +57,6 @@ async def eddie(a: Instance, tenants: Actor) -> AsyncIterator[Browser]:
     browser = await organizer(a, "eddie", tenants, "editor")
     yield browser
     await browser.client.aclose()
-
-
-async def only_event(instance: Instance) -> StoredObject:
-    async with instance.ctx.sessions() as session:
-        [row] = (await session.scalars(select(StoredObject).where(StoredObject.type == "Event"))).all()
-        return row
 
 
 async def test_an_edit_that_fails_after_its_update_leaves_the_call_as_it_was_and_sends_nothing(

@@ -22,6 +22,7 @@ from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
+from tests.support.stored import only_event
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -61,12 +62,6 @@ async def eddie(a: Instance, tenants: Actor) -> AsyncIterator[Browser]:
     browser = await organizer(a, "eddie", tenants, "admin")
     yield browser
     await browser.client.aclose()
-
-
-async def only_event(instance: Instance) -> StoredObject:
-    async with instance.ctx.sessions() as session:
-        [row] = (await session.scalars(select(StoredObject).where(StoredObject.type == "Event"))).all()
-        return row
 
 
 def kept_token(page: httpx.Response) -> str:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
 from fedihub.storage.models import Actor, StoredObject
@@ -17,6 +16,7 @@ from tests.integration.organizers import Browser, cheap_password_hashing  # noqa
 from tests.support.edges import committed
 from tests.support.fake_peer import FakePeer
 from tests.support.network import FederationNet, Instance
+from tests.support.stored import only_event
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashing")
 
@@ -45,12 +45,6 @@ async def eddie(a: Instance, tenants: Actor) -> AsyncIterator[Browser]:
     browser = await organizer(a, "eddie", tenants, "editor")
     yield browser
     await browser.client.aclose()
-
-
-async def only_event(instance: Instance) -> StoredObject:
-    async with instance.ctx.sessions() as session:
-        [row] = (await session.scalars(select(StoredObject).where(StoredObject.type == "Event"))).all()
-        return row
 
 
 def key_of(row: StoredObject) -> str:

@@ -14,8 +14,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 from PIL import Image
+from sqlalchemy import func, select, update
 
-from fedihub.storage.models import Actor
+from fedihub.coalitions.remote_image_sweep import REMOTE_IMAGE_SWEEP_EVERY
+from fedihub.storage.models import Actor, Media, StoredObject
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.network import FederationNet, Instance
@@ -182,3 +184,54 @@ async def test_a_picture_behind_a_redirect_is_followed_to_its_storage(
     src, _ = banner_of(page)
     assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
     assert peers.requests.count(stored) == 1
+
+
+async def test_the_sweep_drops_a_picture_no_call_shows_and_keeps_one_still_shown(
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
+) -> None:
+    shown, _ = banner_of(await eddie.get(view(MOBILIZON_EVENT)))
+    dropped, _ = banner_of(await eddie.get(view(GANCIO_EVENT)))
+    # The peer deleted its event: no page here shows its flyer any more.
+    async with a.ctx.sessions.begin() as session:
+        await session.execute(
+            update(StoredObject).where(StoredObject.uri == GANCIO_EVENT).values(deleted_at=a.ctx.clock())
+        )
+
+    await net.settle()  # the worker is up and has its periodic jobs in hand
+    net.clock.advance(seconds=REMOTE_IMAGE_SWEEP_EVERY.total_seconds() + 60)
+    await net.settle()
+
+    assert (await eddie.client.get(urlsplit(dropped).path)).status_code == 404
+    assert (await eddie.client.get(urlsplit(shown).path)).status_code == 200
+    assert banner_of(await eddie.get(view(MOBILIZON_EVENT)))[0] == shown
+    assert peers.requests.count(peers.banner_url) == 1  # the picture still shown was not fetched again
+
+
+async def test_a_picture_fetched_a_month_ago_is_swept_and_fetched_again_by_the_next_visit(
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
+) -> None:
+    src, _ = banner_of(await eddie.get(view(MOBILIZON_EVENT)))
+
+    await net.settle()
+    net.clock.advance(days=31)
+    await net.settle()
+
+    assert (await eddie.client.get(urlsplit(src).path)).status_code == 404
+    again, _ = banner_of(await a.get(view(MOBILIZON_EVENT)))
+    assert again == src  # the same picture comes back under the same address
+    assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
+    assert peers.requests.count(peers.banner_url) == 2
+
+
+async def test_a_failed_fetchs_mark_is_swept_once_its_wait_is_over(
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
+) -> None:
+    peers.files.pop(peers.banner_url)
+    assert 'class="banner"' not in (await eddie.get(view(MOBILIZON_EVENT))).text
+
+    await net.settle()  # the worker is up and has its periodic jobs in hand
+    net.clock.advance(seconds=REMOTE_IMAGE_SWEEP_EVERY.total_seconds() + 60)
+    await net.settle()
+
+    async with a.ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Media)) == 0

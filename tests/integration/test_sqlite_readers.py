@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from fedihub.app import create_app, open_runtime
 from fedihub.coalitions import service
+from fedihub.hubs import service as hubs
 from fedihub.settings import Settings
 from fedihub.storage.models import Actor
 from tests.support.edges import committed
@@ -65,3 +66,21 @@ async def test_the_actor_document_answers_while_the_worker_writes(tmp_path: Path
                     page = await client.get("/g/tenants", headers={"accept": "text/html"})
     assert answer.status_code == 200 and answer.json()["name"] == "Tenants Union"
     assert page.status_code == 200 and "Tenants Union" in page.text
+
+
+async def test_the_hub_page_and_the_directory_answer_while_the_worker_writes(tmp_path: Path) -> None:
+    """The hub page reads its day of action and member tree in read-only transactions too."""
+    settings = _settings(tmp_path)
+    async with open_runtime(settings, migrate=True) as runtime:
+        await committed(runtime.ctx, hubs.create_hub, "illinois", name="Illinois Hub", scope="state")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        ctx = app.state.runtime.ctx
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a.test") as client:
+            async with ctx.sessions.begin() as writer:
+                await writer.execute(text("UPDATE actors SET summary = 'busy' WHERE username = 'illinois'"))
+                with anyio.fail_after(GUARD_SECONDS):
+                    page = await client.get("/g/illinois", headers={"accept": "text/html"})
+                    directory = await client.get("/directory")
+    assert page.status_code == 200 and "Illinois Hub" in page.text
+    assert directory.status_code == 200 and "Illinois Hub" in directory.text
