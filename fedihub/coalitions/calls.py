@@ -348,17 +348,20 @@ def call_facts(row: StoredObject) -> event_text.CallFacts:
 
 
 def _event_document(
-    row: StoredObject, actor: Actor, reason: str | None = None, super_event: str | None = None
+    ctx: FederationContext, row: StoredObject, actor: Actor, reason: str | None = None,
+    super_event: str | None = None,
 ) -> dict:
-    """The Event for a stored call, from its columns (the one source of truth); sets its summary."""
+    """The Event for a stored call, from its columns (the one source of truth); sets its summary,
+    written in the call's language whoever publishes it."""
     assert row.start_time is not None and row.published is not None
     facts = call_facts(row)
-    row.summary = event_text.build_event_summary(
-        facts,
-        cancelled=row.event_status == "CANCELLED",
-        cancel_reason=reason,
-        pitch=event_text.build_pitch(row.source),
-    )
+    with event_text.written_in(ctx.catalogues, row.language) as summary_language:
+        row.summary = event_text.build_event_summary(
+            facts,
+            cancelled=row.event_status == "CANCELLED",
+            cancel_reason=reason,
+            pitch=event_text.build_pitch(row.source),
+        )
     place = None
     if row.location_name or row.location_address:
         place = builders.EventPlace(
@@ -398,6 +401,8 @@ def _event_document(
         image_alt=row.image_alt or "",
         image_media_type=media_type_of_url(row.image_url or ""),
         language=row.language,
+        # A call in a language we have no catalogue for (German) gets its summary in English: say so.
+        summary_language=summary_language,
     )
 
 
@@ -419,14 +424,14 @@ async def get_call(session: AsyncSession, object_uri: str) -> StoredObject:
 
 async def _publish_reply(
     ctx: FederationContext, session: AsyncSession, actor: Actor, event: StoredObject, html: str,
-    inboxes: set[str],
+    inboxes: set[str], language: str | None,
 ) -> StoredObject:
     """A public Note replying to the Event: Mastodon threads it under the call (spec §1.8)."""
     now = ctx.clock()
     note_id = ctx.urls.new_object()
     note = builders.build_note(
         object_id=note_id, attributed_to=actor.uri, content_html=html, published=now, to=[PUBLIC],
-        cc=[_followers(actor)], url=note_id, in_reply_to=event.uri,
+        cc=[_followers(actor)], url=note_id, in_reply_to=event.uri, language=language,
     )
     row = StoredObject(
         uri=note_id, type="Note", attributed_to_id=actor.id, is_local=True, visibility="public", content=html,
@@ -442,7 +447,7 @@ async def _publish_update(
     ctx: FederationContext, session: AsyncSession, row: StoredObject, actor: Actor, reason: str | None = None
 ) -> set[str]:
     row.updated = ctx.clock()
-    row.data = _event_document(row, actor, reason)
+    row.data = _event_document(ctx, row, actor, reason)
     update = builders.build_update(
         activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=row.data, to=[PUBLIC], cc=[_followers(actor)],
         published=row.updated,
@@ -472,7 +477,7 @@ async def publish_call(
     _fill(row, data, actor)
     if image is not None:
         await apply_banner(ctx, session, row, image)
-    row.data = _event_document(row, actor, super_event=super_event)
+    row.data = _event_document(ctx, row, actor, super_event=super_event)
     session.add(row)
     create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
     inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
@@ -498,10 +503,11 @@ async def update_call(
     if image is not None:
         await apply_banner(ctx, session, row, image)
     inboxes = await _publish_update(ctx, session, row, actor)
-    changes = event_text.describe_changes(before, call_facts(row))
+    with event_text.written_in(ctx.catalogues, row.language) as note_language:
+        changes = event_text.describe_changes(before, call_facts(row))
+        html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes) if changes else ""
     if changes:
-        html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes)
-        await _publish_reply(ctx, session, actor, row, html, inboxes)
+        await _publish_reply(ctx, session, actor, row, html, inboxes, note_language)
         await call_changed(session, row.uri, now=ctx.clock())
     return row
 
@@ -519,8 +525,9 @@ async def cancel_call(
     actor = row.author
     row.event_status = "CANCELLED"
     inboxes = await _publish_update(ctx, session, row, actor, reason)
-    html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
-    await _publish_reply(ctx, session, actor, row, html, inboxes)
+    with event_text.written_in(ctx.catalogues, row.language) as note_language:
+        html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
+    await _publish_reply(ctx, session, actor, row, html, inboxes, note_language)
     await call_changed(session, row.uri, now=ctx.clock())
     return row
 
