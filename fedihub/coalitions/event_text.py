@@ -147,7 +147,8 @@ def build_event_summary(
         lines.append(html.escape(gettext("Where: online")))
     paragraphs = ["<br>".join(lines)]
     if cancelled:
-        paragraphs[:0] = [f"<strong>{html.escape(gettext('CANCELLED'))}</strong>", *_paragraphs(cancel_reason)]
+        cancelled_word = html.escape(gettext("CANCELLED"))
+        paragraphs[:0] = [f"<strong>{cancelled_word}</strong>", *_paragraphs(cancel_reason)]
     if pitch:
         paragraphs.append(html.escape(pitch))
     return "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)

@@ -80,13 +80,15 @@ def entry_html(row: StoredObject) -> str:
         return body
     zone = known_zone(row.timezone) or "UTC"
     when = escape(event_text.format_when(row.start_time, row.end_time, zone))
-    facts = [f"<p><strong>{escape(gettext('When:'))}</strong> {when}</p>"]
+    # Labels outside the f-strings: Babel does not extract a gettext() call written inside one.
+    when_label, where_label, online_label = gettext("When:"), gettext("Where:"), gettext("Online:")
+    facts = [f"<p><strong>{escape(when_label)}</strong> {when}</p>"]
     place = event_text.format_place(row.location_name, row.location_address)
     if place:
-        facts.append(f"<p><strong>{escape(gettext('Where:'))}</strong> {escape(place)}</p>")
+        facts.append(f"<p><strong>{escape(where_label)}</strong> {escape(place)}</p>")
     if online := http_url(row.online_url):
         link = f'<a href="{escape(online)}">{escape(online)}</a>'
-        facts.append(f"<p><strong>{escape(gettext('Online:'))}</strong> {link}</p>")
+        facts.append(f"<p><strong>{escape(online_label)}</strong> {link}</p>")
     return "".join(facts) + body
 
 
