@@ -117,7 +117,9 @@ def build_banner(data: bytes, field: str = "image") -> ProcessedImage:
     """Decode an upload (JPEG, PNG, WebP or GIF, judged by its content only), apply its EXIF
     orientation, drop every piece of metadata and re-encode a banner and a thumbnail."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"the image is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB", field=field)
+        raise PayloadTooLarge(
+            gettext("the image is larger than %(limit)s MB", limit=MAX_UPLOAD_BYTES // 1024 // 1024), field=field
+        )
     if not data:
         raise InvalidInput(gettext("the chosen image file is empty"), field=field)
     image = _decode(data, field)

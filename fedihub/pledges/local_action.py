@@ -108,10 +108,10 @@ def read_local_action(
     if not (title or start or place or any(value and value.strip() for value in others)):
         return None
     missing = {
-        field: message for field, message, given in (
-            ("action_title", "give your local action a title, or leave all its fields empty", title),
-            ("action_start", "when does your local action start?", start),
-            ("action_place", "where does your local action happen?", place or link),
+        field: gettext(message) for field, message, given in (
+            ("action_title", N_("give your local action a title, or leave all its fields empty"), title),
+            ("action_start", N_("when does your local action start?"), start),
+            ("action_place", N_("where does your local action happen?"), place or link),
         ) if not given
     }
     if missing:
