@@ -79,9 +79,11 @@ async def pledge(
         raise InvalidInput(gettext("this call is over: it takes no more pledges"), field="call")
     row = await find_pledge(session, target.uri, coalition.uri, for_update=True)
     if row is not None and row.state in LIVE_STATES:
-        # The state is a stored keyword (held, accepted…), for the log: the person is told the fact.
-        raise Conflict(f"{username} has already pledged to this call ({row.state})",
-                       public_message=gettext("%(name)s has already pledged to this call", name=username))
+        already = (
+            N_("%(name)s has already pledged to this call (pending)") if row.state == "pending"
+            else N_("%(name)s has already pledged to this call (accepted)")
+        )
+        raise Conflict(gettext(already, name=username))
     if row is not None and row.source == "refused":
         raise Conflict(gettext("the call's organizers refused this coalition's pledge"))
     now = ctx.clock()
