@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, PayloadTooLarge
 from fedihub.federation.context import FederationContext
+from fedihub.i18n.active import gettext
 from fedihub.storage.models import Actor, Media
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -43,18 +44,24 @@ def build_avatar(data: bytes) -> AvatarImage:
     """
     if len(data) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(
-            f"the image is {len(data) / 1024 / 1024:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 1024 // 1024} MB",
+            gettext(
+                "the image is %(size).1f MB; the limit is %(limit)s MB",
+                size=len(data) / 1024 / 1024, limit=MAX_UPLOAD_BYTES // 1024 // 1024,
+            ),
             field="avatar",
         )
     if not data:
-        raise _invalid("choose an image file to upload")
+        raise _invalid(gettext("choose an image file to upload"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as source:
                 width, height = source.size
                 if width * height > MAX_SOURCE_PIXELS:
-                    raise _invalid(f"the image is {width}×{height} pixels; that is too large to use as an avatar")
+                    raise _invalid(gettext(
+                        "the image is %(width)s×%(height)s pixels; that is too large to use as an avatar",
+                        width=width, height=height,
+                    ))
                 # Animated GIF and WebP: the first frame is the avatar.
                 source.seek(0)
                 source.load()
@@ -63,11 +70,11 @@ def build_avatar(data: bytes) -> AvatarImage:
     except InvalidInput:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _invalid("the image has too many pixels: it is too large to use as an avatar") from None
+        raise _invalid(gettext("the image has too many pixels: it is too large to use as an avatar")) from None
     except UnidentifiedImageError:
-        raise _invalid("this file is not a PNG, JPEG, WebP or GIF image") from None
+        raise _invalid(gettext("this file is not a PNG, JPEG, WebP or GIF image")) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise _invalid("this image file is damaged or incomplete") from None
+        raise _invalid(gettext("this image file is damaged or incomplete")) from None
     side = min(AVATAR_SIDE, image.width, image.height)
     square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
     # A fresh image owns no `info`, so nothing of the upload's metadata can reach the encoder.

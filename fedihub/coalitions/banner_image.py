@@ -14,6 +14,7 @@ import anyio.to_thread
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fedihub.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from fedihub.i18n.active import gettext
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Checked from the header before any pixel is decoded: a 40-megapixel photo is a big phone's;
@@ -54,9 +55,11 @@ def check_alt(text: str, field: str = "image_alt") -> str:
     "description" show."""
     alt = " ".join(text.split())
     if not alt:
-        raise InvalidInput("describe the image for people who cannot see it (alt text)", field=field)
+        raise InvalidInput(gettext("describe the image for people who cannot see it (alt text)"), field=field)
     if len(alt) > MAX_ALT:
-        raise InvalidInput(f"the image description has at most {MAX_ALT} characters", field=field)
+        raise InvalidInput(
+            gettext("the image description has at most %(limit)s characters", limit=MAX_ALT), field=field,
+        )
     return alt
 
 
@@ -66,8 +69,10 @@ def _decode(data: bytes, field: str) -> Image.Image:
             width, height = source.size
             if width * height > MAX_SOURCE_PIXELS:
                 raise InvalidInput(
-                    f"the image is {width} × {height} pixels; at most {MAX_SOURCE_PIXELS // 1_000_000} million "
-                    "pixels can be used", field=field,
+                    gettext(
+                        "the image is %(width)s × %(height)s pixels; at most %(millions)s million pixels can be used",
+                        width=width, height=height, millions=MAX_SOURCE_PIXELS // 1_000_000,
+                    ), field=field,
                 )
             source.seek(0)  # animated GIF or WebP: the first frame is the banner
             # JPEG can decode at 1/2, 1/4 or 1/8 scale, still at least the banner's size: a 12 MP
@@ -80,11 +85,11 @@ def _decode(data: bytes, field: str) -> Image.Image:
     except InvalidInput:
         raise
     except Image.DecompressionBombError:
-        raise InvalidInput("the image has too many pixels to be used", field=field) from None
+        raise InvalidInput(gettext("the image has too many pixels to be used"), field=field) from None
     except UnidentifiedImageError:
-        raise UnsupportedMediaType("this file is not a JPEG, PNG, WebP or GIF image", field=field) from None
+        raise UnsupportedMediaType(gettext("this file is not a JPEG, PNG, WebP or GIF image"), field=field) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise InvalidInput("this image file is damaged or incomplete", field=field) from None
+        raise InvalidInput(gettext("this image file is damaged or incomplete"), field=field) from None
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -112,9 +117,11 @@ def build_banner(data: bytes, field: str = "image") -> ProcessedImage:
     """Decode an upload (JPEG, PNG, WebP or GIF, judged by its content only), apply its EXIF
     orientation, drop every piece of metadata and re-encode a banner and a thumbnail."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(f"the image is larger than {MAX_UPLOAD_BYTES // 1024 // 1024} MB", field=field)
+        raise PayloadTooLarge(
+            gettext("the image is larger than %(limit)s MB", limit=MAX_UPLOAD_BYTES // 1024 // 1024), field=field
+        )
     if not data:
-        raise InvalidInput("the chosen image file is empty", field=field)
+        raise InvalidInput(gettext("the chosen image file is empty"), field=field)
     image = _decode(data, field)
     alpha = _has_alpha(image)
     image = image.convert("RGBA" if alpha else "RGB")

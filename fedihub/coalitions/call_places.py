@@ -9,6 +9,7 @@ from datetime import datetime
 import httpx
 
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext
 from fedihub.places.gazetteer import Place, find_place
 from fedihub.places.online import OnlineGeocoder
 from fedihub.places.zones import find_zone
@@ -80,7 +81,7 @@ def locate_call_fields(fields: Fields, *, found: tuple[float, float] | None = No
         zone = zone or (place.timezone if place is not None else None)
         if zone is None:
             raise InvalidInput(
-                "choose a time zone: it could not be found from the place (give a city, or coordinates)",
+                gettext("choose a time zone: it could not be found from the place (give a city, or coordinates)"),
                 field="timezone",
             )
         filled["timezone"] = zone
@@ -105,7 +106,7 @@ def check_not_past(start: datetime, end: datetime | None, now: datetime, *, conf
     """A call dated in the past is most often a typo (the wrong year, AM for PM): ask before publishing it."""
     if is_past(start, end, now) and not confirmed:
         raise InvalidInput(
-            "this date is in the past. Check the date and time, "
-            "or tick “Yes, this is in the past” to publish it anyway",
+            gettext("this date is in the past. Check the date and time, "
+            "or tick “Yes, this is in the past” to publish it anyway"),
             field="start",
         )

@@ -17,6 +17,7 @@ from fedihub.coalitions import event_text
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.audience import call_audience_inboxes
 from fedihub.coalitions.banners import BannerChoice, apply_banner, media_type_of_url
+from fedihub.coalitions.link_messages import link_problem
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import normalise_movements
 from fedihub.coalitions.replies import replies_collection
@@ -24,13 +25,13 @@ from fedihub.errors import Conflict, FieldErrors, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import follower_inboxes, publish
+from fedihub.i18n.active import N_, gettext
 from fedihub.moderation.visibility import shown_objects
 from fedihub.protocol import builders
 from fedihub.protocol.languages import language_tag
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import hashtag_of
 from fedihub.protocol.timezones import known_zone
-from fedihub.protocol.urls import http_url_problem
 from fedihub.protocol.vocab import PUBLIC
 from fedihub.storage.models import Actor, StoredObject
 from fedihub.subscriptions.triggers import call_changed
@@ -73,10 +74,11 @@ def _text(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def _optional(value: str | None, name: str, limit: int, label: str) -> str | None:
+def _optional(value: str | None, name: str, limit: int, too_long: str) -> str | None:
+    """``too_long`` is an N_-marked sentence with ``%(limit)s``; limits are never 1, so no plural."""
     text = _text(value)
     if len(text) > limit:
-        raise InvalidInput(f"{label} has at most {limit} characters", field=name)
+        raise InvalidInput(gettext(too_long, limit=limit), field=name)
     return text or None
 
 
@@ -85,25 +87,29 @@ def _title(value: str | None) -> str:
     # typed and escaped wherever it is shown.
     title = _text(value)
     if not title:
-        raise InvalidInput("give the call a title", field="title")
+        raise InvalidInput(gettext("give the call a title"), field="title")
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"a title has at most {MAX_TITLE} characters", field="title")
+        raise InvalidInput(gettext("a title has at most %(limit)s characters", limit=MAX_TITLE), field="title")
     return title
 
 
 def _description(value: str | None) -> str:
     text = (value or "").strip()
     if len(text) > MAX_DESCRIPTION:
-        raise InvalidInput(f"a description has at most {MAX_DESCRIPTION} characters", field="description")
+        raise InvalidInput(
+            gettext("a description has at most %(limit)s characters", limit=MAX_DESCRIPTION), field="description"
+        )
     return text
 
 
 def _timezone(value: str | None) -> str:
     name = (value or "").strip()
     if not name:
-        raise InvalidInput("choose a time zone", field="timezone")
+        raise InvalidInput(gettext("choose a time zone"), field="timezone")
     if known_zone(name) is None:
-        raise InvalidInput(f"{name!r} is not a time zone we know, e.g. Europe/Paris", field="timezone")
+        raise InvalidInput(
+            gettext("%(zone)s is not a time zone we know, e.g. Europe/Paris", zone=repr(name)), field="timezone"
+        )
     return name
 
 
@@ -111,8 +117,12 @@ def _online_url(value: str | None) -> str | None:
     url = (value or "").strip()
     if not url:
         return None
-    if problem := http_url_problem(url):
-        raise InvalidInput(f"the online link {problem}", field="online_url")
+    problem = link_problem(
+        url, not_web=N_("the online link must be a web address starting with https://"),
+        too_long=N_("the online link has at most %(limit)s characters"),
+    )
+    if problem:
+        raise InvalidInput(problem, field="online_url")
     return url
 
 
@@ -120,24 +130,30 @@ def _coordinates(latitude: float | None, longitude: float | None) -> tuple[float
     if latitude is None and longitude is None:
         return None, None
     if latitude is None or not -90 <= latitude <= 90:
-        raise InvalidInput("latitude is a number from -90 to 90 (give it with the longitude)", field="latitude")
+        raise InvalidInput(
+            gettext("latitude is a number from -90 to 90 (give it with the longitude)"), field="latitude"
+        )
     if longitude is None or not -180 <= longitude <= 180:
-        raise InvalidInput("longitude is a number from -180 to 180 (give it with the latitude)", field="longitude")
+        raise InvalidInput(
+            gettext("longitude is a number from -180 to 180 (give it with the latitude)"), field="longitude"
+        )
     return latitude, longitude
 
 
 def _check_time(value: datetime, name: str) -> None:
     if value.tzinfo is None:
-        raise InvalidInput("times must carry their time zone", field=name)
+        raise InvalidInput(gettext("times must carry their time zone"), field=name)
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise InvalidInput(f"choose a date between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name)
+        raise InvalidInput(
+            gettext("choose a date between %(first)s and %(last)s", first=EARLIEST_YEAR, last=LATEST_YEAR), field=name
+        )
 
 
 def _end(start: datetime, end: datetime | None) -> None:
     if end is not None:
         _check_time(end, "end")
         if end <= start:
-            raise InvalidInput("the end must be after the start", field="end")
+            raise InvalidInput(gettext("the end must be after the start"), field="end")
 
 
 def validate_call(data: CallInput) -> CallInput:
@@ -149,21 +165,32 @@ def validate_call(data: CallInput) -> CallInput:
     tz = errors.check(_timezone, data.timezone)
     errors.check(_check_time, data.start, "start")
     errors.check(_end, data.start, data.end)
-    place_name = errors.check(_optional, data.place_name, "place_name", MAX_PLACE, "the place name")
-    address = errors.check(_optional, data.address, "address", MAX_ADDRESS, "the address")
+    place_name = errors.check(
+        _optional, data.place_name, "place_name", MAX_PLACE, N_("the place name has at most %(limit)s characters")
+    )
+    address = errors.check(
+        _optional, data.address, "address", MAX_ADDRESS, N_("the address has at most %(limit)s characters")
+    )
     online_url = errors.check(_online_url, data.online_url)
     if not (place_name or address or online_url or {"place_name", "address", "online_url"} & errors.errors.keys()):
-        errors.add("place_name", "give a place, an online link, or both")
+        errors.add("place_name", gettext("give a place, an online link, or both"))
     # Stored in a hashtag's shape, so this server's hubs, feeds and directory match a call's
     # movements as every follower's server matches the hashtags it receives.
     movements = errors.check(normalise_movements, data.movements, field="movements", suggest=False)
-    region_city = errors.check(_optional, data.region_city, "region_city", MAX_REGION, "the city")
-    region_state = errors.check(_optional, data.region_state, "region_state", MAX_REGION, "the state or province")
-    region_country = errors.check(_optional, data.region_country, "region_country", MAX_REGION, "the country")
+    region_city = errors.check(
+        _optional, data.region_city, "region_city", MAX_REGION, N_("the city has at most %(limit)s characters")
+    )
+    region_state = errors.check(
+        _optional, data.region_state, "region_state", MAX_REGION,
+        N_("the state or province has at most %(limit)s characters"),
+    )
+    region_country = errors.check(
+        _optional, data.region_country, "region_country", MAX_REGION, N_("the country has at most %(limit)s characters")
+    )
     coordinates = errors.check(_coordinates, data.latitude, data.longitude)
     language = language_tag(data.language) if data.language else None
     if data.language and language is None:
-        errors.add("language", "choose the language the call is written in from the list")
+        errors.add("language", gettext("choose the language the call is written in from the list"))
     errors.raise_if_any()
     assert title is not None and description is not None and tz is not None and coordinates is not None
     return dataclasses.replace(
@@ -199,19 +226,29 @@ def parse_local_datetime(value: str, tz: str, name: str) -> datetime:
     """"2026-03-14T11:00" as a wall-clock time in `tz` (an ISO time with an offset is converted)."""
     text = value.strip()
     if not _DATE_AND_TIME.match(text):
-        raise InvalidInput("give a date and a time, like 2026-03-14T11:00", field=name)
+        raise InvalidInput(gettext("give a date and a time, like 2026-03-14T11:00"), field=name)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidInput("that date or time does not exist; use the form 2026-03-14T11:00", field=name) from exc
+        raise InvalidInput(
+            gettext("that date or time does not exist; use the form 2026-03-14T11:00"), field=name
+        ) from exc
     zone = ZoneInfo(tz)
     if parsed.tzinfo is not None:
         return parsed.astimezone(zone)
     local = parsed.replace(tzinfo=zone)
     # A wall time skipped when the clocks go forward has no instant: say so rather than guess.
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != parsed:
-        raise InvalidInput(f"{text} does not exist in {tz}: the clocks change then", field=name)
+        raise InvalidInput(
+            gettext("%(time)s does not exist in %(zone)s: the clocks change then", time=text, zone=tz), field=name
+        )
     return local
+
+
+_NOT_A_NUMBER = {
+    "latitude": N_("latitude must be a number, like 48.8566"),
+    "longitude": N_("longitude must be a number, like 48.8566"),
+}
 
 
 def _number(fields: FormFields, name: str) -> float | None:
@@ -222,16 +259,16 @@ def _number(fields: FormFields, name: str) -> float | None:
         return None
     try:
         number = float(text)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be a number, like 48.8566", field=name) from exc
+    except ValueError:
+        number = math.nan
     if not math.isfinite(number):
-        raise InvalidInput(f"{name} must be a number, like 48.8566", field=name)
+        raise InvalidInput(gettext(_NOT_A_NUMBER[name]), field=name)
     return number
 
 
 def _start(fields: FormFields, tz: str) -> datetime:
     if not _one(fields, "start").strip():
-        raise InvalidInput("give the date and time it starts", field="start")
+        raise InvalidInput(gettext("give the date and time it starts"), field="start")
     return parse_local_datetime(_one(fields, "start"), tz, "start")
 
 
@@ -348,17 +385,20 @@ def call_facts(row: StoredObject) -> event_text.CallFacts:
 
 
 def _event_document(
-    row: StoredObject, actor: Actor, reason: str | None = None, super_event: str | None = None
+    ctx: FederationContext, row: StoredObject, actor: Actor, reason: str | None = None,
+    super_event: str | None = None,
 ) -> dict:
-    """The Event for a stored call, from its columns (the one source of truth); sets its summary."""
+    """The Event for a stored call, from its columns (the one source of truth); sets its summary,
+    written in the call's language whoever publishes it."""
     assert row.start_time is not None and row.published is not None
     facts = call_facts(row)
-    row.summary = event_text.build_event_summary(
-        facts,
-        cancelled=row.event_status == "CANCELLED",
-        cancel_reason=reason,
-        pitch=event_text.build_pitch(row.source),
-    )
+    with event_text.written_in(ctx.catalogues, row.language) as summary_language:
+        row.summary = event_text.build_event_summary(
+            facts,
+            cancelled=row.event_status == "CANCELLED",
+            cancel_reason=reason,
+            pitch=event_text.build_pitch(row.source),
+        )
     place = None
     if row.location_name or row.location_address:
         place = builders.EventPlace(
@@ -398,6 +438,8 @@ def _event_document(
         image_alt=row.image_alt or "",
         image_media_type=media_type_of_url(row.image_url or ""),
         language=row.language,
+        # A call in a language we have no catalogue for (German) gets its summary in English: say so.
+        summary_language=summary_language,
     )
 
 
@@ -413,20 +455,20 @@ async def get_call(session: AsyncSession, object_uri: str) -> StoredObject:
     """One of this server's calls (not deleted), or NotFound."""
     row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_uri))
     if row is None or not row.is_local or row.type != "Event" or row.deleted_at is not None:
-        raise NotFound(f"no call to action {object_uri} on this server")
+        raise NotFound(gettext("no call to action %(uri)s on this server", uri=object_uri))
     return row
 
 
 async def _publish_reply(
     ctx: FederationContext, session: AsyncSession, actor: Actor, event: StoredObject, html: str,
-    inboxes: set[str],
+    inboxes: set[str], language: str | None,
 ) -> StoredObject:
     """A public Note replying to the Event: Mastodon threads it under the call (spec §1.8)."""
     now = ctx.clock()
     note_id = ctx.urls.new_object()
     note = builders.build_note(
         object_id=note_id, attributed_to=actor.uri, content_html=html, published=now, to=[PUBLIC],
-        cc=[_followers(actor)], url=note_id, in_reply_to=event.uri,
+        cc=[_followers(actor)], url=note_id, in_reply_to=event.uri, language=language,
     )
     row = StoredObject(
         uri=note_id, type="Note", attributed_to_id=actor.id, is_local=True, visibility="public", content=html,
@@ -442,7 +484,7 @@ async def _publish_update(
     ctx: FederationContext, session: AsyncSession, row: StoredObject, actor: Actor, reason: str | None = None
 ) -> set[str]:
     row.updated = ctx.clock()
-    row.data = _event_document(row, actor, reason)
+    row.data = _event_document(ctx, row, actor, reason)
     update = builders.build_update(
         activity_id=ctx.urls.new_activity(), actor=actor.uri, obj=row.data, to=[PUBLIC], cc=[_followers(actor)],
         published=row.updated,
@@ -472,7 +514,7 @@ async def publish_call(
     _fill(row, data, actor)
     if image is not None:
         await apply_banner(ctx, session, row, image)
-    row.data = _event_document(row, actor, super_event=super_event)
+    row.data = _event_document(ctx, row, actor, super_event=super_event)
     session.add(row)
     create = builders.build_create(activity_id=f"{object_id}/activity", actor=actor.uri, obj=row.data)
     inboxes = await follower_inboxes(session, actor.id) | (extra_inboxes or set())
@@ -498,10 +540,11 @@ async def update_call(
     if image is not None:
         await apply_banner(ctx, session, row, image)
     inboxes = await _publish_update(ctx, session, row, actor)
-    changes = event_text.describe_changes(before, call_facts(row))
+    with event_text.written_in(ctx.catalogues, row.language) as note_language:
+        changes = event_text.describe_changes(before, call_facts(row))
+        html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes) if changes else ""
     if changes:
-        html = event_text.build_change_note(row.url or row.uri, call_facts(row), changes)
-        await _publish_reply(ctx, session, actor, row, html, inboxes)
+        await _publish_reply(ctx, session, actor, row, html, inboxes, note_language)
         await call_changed(session, row.uri, now=ctx.clock())
     return row
 
@@ -512,15 +555,16 @@ async def cancel_call(
     """Cancel a call: it stays visible, marked CANCELLED, with an Update and a reply Note."""
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
-        raise InvalidInput(f"a reason has at most {MAX_REASON} characters", field="reason")
+        raise InvalidInput(gettext("a reason has at most %(limit)s characters", limit=MAX_REASON), field="reason")
     row = await get_call(session, object_uri)
     if row.event_status == "CANCELLED":
-        raise Conflict("this call is already cancelled")
+        raise Conflict(gettext("this call is already cancelled"))
     actor = row.author
     row.event_status = "CANCELLED"
     inboxes = await _publish_update(ctx, session, row, actor, reason)
-    html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
-    await _publish_reply(ctx, session, actor, row, html, inboxes)
+    with event_text.written_in(ctx.catalogues, row.language) as note_language:
+        html = event_text.build_cancel_note(row.url or row.uri, call_facts(row), reason)
+    await _publish_reply(ctx, session, actor, row, html, inboxes, note_language)
     await call_changed(session, row.uri, now=ctx.clock())
     return row
 

@@ -1,25 +1,27 @@
-"""The words of a call to action for people: its summary line for Mastodon and its change notes."""
+"""The words of a call to action for people: its summary line for Mastodon and its change notes.
+
+They are written in the active language (fedihub/i18n/active.py): a call's federated texts are built
+inside ``written_in`` its own language, so a Spanish call tells Mastodon users its changes in Spanish.
+"""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fedihub.coalitions.markdown import render_markdown
+from fedihub.i18n.active import gettext, using
+from fedihub.i18n.catalogues import Catalogues
+from fedihub.i18n.dates import clock, long_date
+from fedihub.i18n.languages import DEFAULT_LANGUAGE, known_language
 from fedihub.places.regions import mentions_region
 from fedihub.protocol.html import html_to_text
 
-# Our own names, not strftime's: those follow the process locale, and the summary is federated
-# text that must not change with the server's environment.
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
-)
 PITCH_LENGTH = 200
 
 
@@ -37,12 +39,20 @@ class CallFacts:
     online_url: str | None = None
 
 
-def _day(value: datetime) -> str:
-    return f"{_DAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+def texts_language(call_language: str | None) -> str | None:
+    """The language tag of a call's own texts: the call's where we have a catalogue for it ("es-MX"
+    is written in Spanish), else English; None for a call that does not say its language."""
+    if call_language is None:
+        return None
+    return call_language if known_language(call_language) else DEFAULT_LANGUAGE
 
 
-def _clock(value: datetime) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"
+@contextmanager
+def written_in(catalogues: Catalogues, call_language: str | None) -> Iterator[str | None]:
+    """Build a call's summary and notes inside this block; yields texts_language, for their `…Map`."""
+    chosen = known_language(call_language) or DEFAULT_LANGUAGE
+    with using(chosen, catalogues.get(chosen)):
+        yield texts_language(call_language)
 
 
 def _abbreviation(value: datetime) -> str:
@@ -54,7 +64,10 @@ def _abbreviation(value: datetime) -> str:
 
 
 def format_when(start: datetime, end: datetime | None, timezone: str) -> str:
-    """"Saturday 14 March 2026, 11:00–14:00 PDT (America/Los_Angeles)" in the event's own zone.
+    """"Saturday 14 March 2026, 11:00–14:00 PDT (America/Los_Angeles)" in the event's own zone, the
+    day written in the active language ("sábado, 14 de marzo de 2026, 11:00–14:00 CET (Europe/Madrid)").
+    The names are CLDR's (Babel), never strftime's: those follow the process locale, and federated text
+    must not change with the server's environment.
 
     Spec §1.8: Mastodon shows only name, summary and link, so the date, the time and the zone's
     name must be written out; the abbreviation alone is ambiguous (CST), the IANA name is not.
@@ -65,14 +78,14 @@ def format_when(start: datetime, end: datetime | None, timezone: str) -> str:
     start_abbr = _abbreviation(local_start)
     zone_name = "" if timezone == start_abbr else f" ({timezone})"
     if local_end is None:
-        return f"{_day(local_start)}, {_clock(local_start)} {start_abbr}{zone_name}"
+        return f"{long_date(local_start)}, {clock(local_start)} {start_abbr}{zone_name}"
     end_abbr = _abbreviation(local_end)
     # Across a DST change the abbreviation differs between start and end: say both.
-    first = _clock(local_start) + (f" {start_abbr}" if end_abbr != start_abbr else "")
+    first = clock(local_start) + (f" {start_abbr}" if end_abbr != start_abbr else "")
     if local_end.date() == local_start.date():
-        text = f"{_day(local_start)}, {first}–{_clock(local_end)} {end_abbr}"
+        text = f"{long_date(local_start)}, {first}–{clock(local_end)} {end_abbr}"
     else:
-        text = f"{_day(local_start)}, {first} – {_day(local_end)}, {_clock(local_end)} {end_abbr}"
+        text = f"{long_date(local_start)}, {first} – {long_date(local_end)}, {clock(local_end)} {end_abbr}"
     return f"{text.rstrip()}{zone_name}"
 
 
@@ -124,17 +137,18 @@ def build_event_summary(
     facts: CallFacts, *, cancelled: bool = False, cancel_reason: str | None = None, pitch: str = ""
 ) -> str:
     """The Event's `summary`: what Mastodon users read in their timelines (spec §1.8, §2.7)."""
-    lines = [f"When: {html.escape(format_when(facts.start, facts.end, facts.timezone))}"]
+    lines = [gettext("When: %(when)s", when=html.escape(format_when(facts.start, facts.end, facts.timezone)))]
     place = format_place(facts.place_name, facts.address, facts.region)
     if place:
-        lines.append(f"Where: {html.escape(place)}")
+        lines.append(gettext("Where: %(place)s", place=html.escape(place)))
     if facts.online_url:
-        lines.append(f"Online: {_link(facts.online_url)}")
+        lines.append(gettext("Online: %(link)s", link=_link(facts.online_url)))
     elif not place:
-        lines.append("Where: online")
+        lines.append(html.escape(gettext("Where: online")))
     paragraphs = ["<br>".join(lines)]
     if cancelled:
-        paragraphs[:0] = ["<strong>CANCELLED</strong>", *_paragraphs(cancel_reason)]
+        cancelled_word = html.escape(gettext("CANCELLED"))
+        paragraphs[:0] = [f"<strong>{cancelled_word}</strong>", *_paragraphs(cancel_reason)]
     if pitch:
         paragraphs.append(html.escape(pitch))
     return "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
@@ -147,29 +161,40 @@ def describe_changes(before: CallFacts, after: CallFacts) -> list[str]:
     """
     lines: list[str] = []
     if (before.start, before.end, before.timezone) != (after.start, after.end, after.timezone):
-        lines.append(f"New time: {html.escape(format_when(after.start, after.end, after.timezone))}")
+        when = html.escape(format_when(after.start, after.end, after.timezone))
+        lines.append(gettext("New time: %(when)s", when=when))
     old_place = format_place(before.place_name, before.address, before.region)
     new_place = format_place(after.place_name, after.address, after.region)
     if old_place != new_place:
-        lines.append(f"New place: {html.escape(new_place)}" if new_place else "No longer at a physical place.")
+        lines.append(
+            gettext("New place: %(place)s", place=html.escape(new_place)) if new_place
+            else html.escape(gettext("No longer at a physical place."))
+        )
     if before.online_url != after.online_url:
-        lines.append(f"New online link: {_link(after.online_url)}" if after.online_url else "No longer online.")
+        lines.append(
+            gettext("New online link: %(link)s", link=_link(after.online_url)) if after.online_url
+            else html.escape(gettext("No longer online."))
+        )
     if before.title != after.title:
-        lines.append(f"Renamed from “{html.escape(before.title)}”.")
+        lines.append(gettext("Renamed from “%(title)s”.", title=html.escape(before.title)))
     return lines
+
+
+def _call_link(url: str, title: str) -> str:
+    return f'<a href="{html.escape(url, quote=True)}">{html.escape(title)}</a>'
 
 
 def build_change_note(url: str, facts: CallFacts, changes: Sequence[str]) -> str:
     """The reply Note sent with an Update: Mastodon ignores Event updates (spec §1.8)."""
-    heading = f'<p>Changed: <a href="{html.escape(url, quote=True)}">{html.escape(facts.title)}</a></p>'
+    heading = "<p>" + gettext("Changed: %(call)s", call=_call_link(url, facts.title)) + "</p>"
     return heading + "<p>" + "<br>".join(changes) + "</p>"
 
 
 def build_cancel_note(url: str, facts: CallFacts, reason: str | None) -> str:
     """The reply Note sent with a cancellation, so Mastodon users see it under the call."""
     when = html.escape(format_when(facts.start, facts.end, facts.timezone))
-    text = (
-        f'<p><strong>Cancelled:</strong> <a href="{html.escape(url, quote=True)}">{html.escape(facts.title)}</a>'
-        f", planned for {when}.</p>"
-    )
+    # The translation keeps the <strong> around its own word for "Cancelled".
+    text = "<p>" + gettext(
+        "<strong>Cancelled:</strong> %(call)s, planned for %(when)s.", call=_call_link(url, facts.title), when=when
+    ) + "</p>"
     return text + "".join(f"<p>{paragraph}</p>" for paragraph in _paragraphs(reason))

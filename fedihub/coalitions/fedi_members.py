@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import Conflict, InvalidInput
+from fedihub.i18n.active import gettext
 from fedihub.storage.models import Actor, FediverseMember
 
 MAX_MEMBERS = 2000  # per coalition: a list people keep by hand
@@ -42,17 +43,21 @@ async def add_member(
 ) -> None:
     """List ``member`` (an actor already resolved from its own server); the caller commits."""
     if member.is_local:
-        raise InvalidInput("list accounts of other fediverse servers here; this server's people are organizers",
-                           field="member")
+        raise InvalidInput(
+            gettext("list accounts of other fediverse servers here; this server's people are organizers"),
+            field="member",
+        )
     if member.type == "Group":
-        raise InvalidInput("that is a group; add it as a hub member or follow it instead", field="member")
+        raise InvalidInput(gettext("that is a group; add it as a hub member or follow it instead"), field="member")
     if await is_member(session, coalition.id, member.id):
-        raise Conflict(f"{member.handle} is already listed as a member", field="member")
+        raise Conflict(gettext("%(handle)s is already listed as a member", handle=member.handle), field="member")
     total = await session.scalar(
         select(func.count()).select_from(FediverseMember).where(FediverseMember.coalition_id == coalition.id)
     )
     if int(total or 0) >= MAX_MEMBERS:
-        raise InvalidInput(f"a coalition lists at most {MAX_MEMBERS} fediverse members", field="member")
+        raise InvalidInput(
+            gettext("a coalition lists at most %(limit)s fediverse members", limit=MAX_MEMBERS), field="member"
+        )
     session.add(FediverseMember(coalition_id=coalition.id, actor_id=member.id, added_at=now, added_by_id=account_id))
 
 

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from fedihub.i18n.active import gettext
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.timezones import UTC_NAMES, known_zone
 from fedihub.protocol.urls import http_url
@@ -179,7 +180,7 @@ def description_text(row: StoredObject) -> str:
     organiser = (author.name or author.username or "") if author is not None else ""
     lines = [body] if body else []
     if organiser:
-        lines.append(f"Organised by {organiser}")
+        lines.append(gettext("Organised by %(name)s", name=organiser))
     url = http_url(row.url) or http_url(row.uri)
     if url:
         lines.append(url)
@@ -216,10 +217,10 @@ def build_event(row: StoredObject, zone: str | None) -> icalendar.Event:
     if row.start_time is None:
         raise ValueError(f"{row.uri} has no start time and cannot go into a calendar")
     status = status_of(row)
-    title = (row.name or "").strip() or "Call to action"
+    title = (row.name or "").strip() or gettext("Call to action")
     if status == "CANCELLED":
         # Many calendar apps ignore STATUS on import; the title tells the reader anyway.
-        title = f"Cancelled: {title}"
+        title = gettext("Cancelled: %(title)s", title=title)
     event = _ical().Event()
     # The object id is global and never changes, so re-importing updates the same entry.
     event.add("UID", _text(row.uri))

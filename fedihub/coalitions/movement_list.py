@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
-from fedihub.i18n.active import language
+from fedihub.i18n.active import gettext, language
 from fedihub.i18n.languages import DEFAULT_LANGUAGE, LANGUAGES
 from fedihub.protocol.movements import MAX_MOVEMENT, hashtag_spelling, movement_key
 from fedihub.storage.models import SuggestedMovement
@@ -92,19 +92,23 @@ async def load_movements(session: AsyncSession) -> MovementList:
 def _clean_labels(labels: Mapping[str, str]) -> dict[str, str]:
     cleaned = {code: " ".join((labels.get(code) or "").split()) for code in LANGUAGES}
     if not cleaned[DEFAULT_LANGUAGE]:
-        raise InvalidInput("give the movement a label in English at least", field="label_en")
+        raise InvalidInput(gettext("give the movement a label in English at least"), field="label_en")
     for code, text in cleaned.items():
         if len(text) > MAX_LABEL:
-            raise InvalidInput(f"a label has at most {MAX_LABEL} characters", field=f"label_{code}")
+            raise InvalidInput(
+                gettext("a label has at most %(limit)s characters", limit=MAX_LABEL), field=f"label_{code}",
+            )
     return {code: text for code, text in cleaned.items() if text}
 
 
 def _clean_tag(text: str) -> str:
     tag = hashtag_spelling(" ".join((text or "").split()).lstrip("#"))
     if tag is None:
-        raise InvalidInput("the hashtag needs at least one letter, like Tenants or ClimateJustice", field="tag")
+        raise InvalidInput(
+            gettext("the hashtag needs at least one letter, like Tenants or ClimateJustice"), field="tag"
+        )
     if len(tag) > MAX_MOVEMENT:
-        raise InvalidInput(f"a hashtag has at most {MAX_MOVEMENT} characters", field="tag")
+        raise InvalidInput(gettext("a hashtag has at most %(limit)s characters", limit=MAX_MOVEMENT), field="tag")
     return tag
 
 
@@ -121,13 +125,17 @@ async def save_movement(
     by_key = {movement_key(row.tag): row for row in rows}
     row = by_key.get(movement_key(replacing)) if replacing else None
     if replacing and row is None:
-        raise NotFound(f"#{replacing} is not a suggested movement here")
+        raise NotFound(gettext("#%(tag)s is not a suggested movement here", tag=replacing))
     other = by_key.get(movement_key(clean_tag))
     if other is not None and other is not row:
-        raise InvalidInput(f"#{other.tag} is already suggested; change that one instead", field="tag")
+        raise InvalidInput(
+            gettext("#%(tag)s is already suggested; change that one instead", tag=other.tag), field="tag",
+        )
     if row is None:
         if len(rows) >= MAX_SUGGESTED:
-            raise InvalidInput(f"suggest at most {MAX_SUGGESTED} movements; remove one first", field="tag")
+            raise InvalidInput(
+                gettext("suggest at most %(limit)s movements; remove one first", limit=MAX_SUGGESTED), field="tag"
+            )
         row = SuggestedMovement(tag=clean_tag, position=max((r.position for r in rows), default=0) + 1, labels={})
         session.add(row)
     row.tag, row.labels = clean_tag, clean_labels
@@ -138,4 +146,4 @@ async def remove_movement(session: AsyncSession, tag: str) -> None:
     """Stop suggesting ``tag``; coalitions and calls that have it keep it as a free tag."""
     result = await session.execute(delete(SuggestedMovement).where(SuggestedMovement.tag == tag))
     if not getattr(result, "rowcount", 0):
-        raise NotFound(f"#{tag} is not a suggested movement here")
+        raise NotFound(gettext("#%(tag)s is not a suggested movement here", tag=tag))

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from fedihub.coalitions.movement_list import DEFAULT_MOVEMENTS, MovementChoice, active_movements
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext
 from fedihub.protocol.movements import (
     MAX_MOVEMENT,
     MAX_MOVEMENTS,
@@ -49,9 +50,13 @@ def normalise_tag(text: str, field: str = "tags", *, suggest: bool = True) -> st
         return None
     tag = hashtag_spelling(name)
     if tag is None:
-        raise InvalidInput(f"{name!r} needs at least one letter to become a hashtag", field=field)
+        raise InvalidInput(
+            gettext("%(name)s needs at least one letter to become a hashtag", name=repr(name)), field=field,
+        )
     if len(tag) > MAX_MOVEMENT:
-        raise InvalidInput(f"a movement or tag has at most {MAX_MOVEMENT} characters", field=field)
+        raise InvalidInput(
+            gettext("a movement or tag has at most %(limit)s characters", limit=MAX_MOVEMENT), field=field,
+        )
     known = suggested(tag) if suggest else None
     return known.tag if known else tag
 
@@ -66,7 +71,9 @@ def normalise_movements(values: Iterable[str], field: str = "tags", *, suggest: 
             seen.add(movement_key(tag))
             result.append(tag)
     if len(result) > MAX_MOVEMENTS:
-        raise InvalidInput(f"choose at most {MAX_MOVEMENTS} movements and tags in all", field=field)
+        raise InvalidInput(
+            gettext("choose at most %(limit)s movements and tags in all", limit=MAX_MOVEMENTS), field=field,
+        )
     return result
 
 
@@ -81,7 +88,9 @@ def parse_movements(selected: Sequence[str], tags_text: str) -> list[str]:
     for value in selected:
         known = suggested(value.strip())
         if known is None:
-            raise InvalidInput(f"{value!r} is not one of the listed movements", field="movements")
+            raise InvalidInput(
+                gettext("%(value)s is not one of the listed movements", value=repr(value)), field="movements",
+            )
         ticked.append(known.tag)
     return normalise_movements([*ticked, *split_tags(tags_text)], field="tags")
 

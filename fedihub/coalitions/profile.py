@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.coalitions.actor_profile import ensure_profile, profile_of, set_movements
 from fedihub.coalitions.avatars import AvatarImage, remove_avatar, store_avatar
 from fedihub.coalitions.banners import BannerChoice, apply_banner
+from fedihub.coalitions.link_messages import link_problem
 from fedihub.coalitions.markdown import render_markdown
 from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.service import MAX_NAME, publish_actor_update
@@ -20,9 +21,9 @@ from fedihub.errors import FieldErrors, InvalidInput
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.follows import accept_follow
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.limits import MAX_REGION
-from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.models import Actor, Follow
 
 FormFields = Mapping[str, "str | list[str]"]
@@ -62,23 +63,34 @@ def clean_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _optional_line(fields: FormFields, name: str, label: str, limit: int = MAX_REGION) -> str | None:
+def _optional_line(fields: FormFields, name: str, too_long: str, limit: int = MAX_REGION) -> str | None:
+    """``too_long`` is an N_-marked sentence with ``%(limit)s`` (never 1: no plural needed)."""
     text = clean_line(_value(fields, name))
     if len(text) > limit:
-        raise InvalidInput(f"{label} has at most {limit} characters", field=name)
+        raise InvalidInput(gettext(too_long, limit=limit), field=name)
     return text or None
 
 
-def _coordinate(fields: FormFields, name: str, label: str, bound: float) -> float | None:
+# Per coordinate, whole sentences: (not a number, out of range), each with %(example)s or %(bound)s.
+_COORDINATE_PROBLEMS = {
+    "latitude": (N_("the latitude must be a number such as %(example)s"),
+                 N_("the latitude must be between -%(bound)s and %(bound)s")),
+    "longitude": (N_("the longitude must be a number such as %(example)s"),
+                  N_("the longitude must be between -%(bound)s and %(bound)s")),
+}
+
+
+def _coordinate(fields: FormFields, name: str, bound: float) -> float | None:
     text = _value(fields, name).strip().replace(",", ".")
     if not text:
         return None
+    not_a_number, out_of_range = _COORDINATE_PROBLEMS[name]
     try:
         number = float(text)
     except ValueError:
-        raise InvalidInput(f"{label} must be a number such as {bound / 2:.4f}", field=name) from None
+        raise InvalidInput(gettext(not_a_number, example=f"{bound / 2:.4f}"), field=name) from None
     if not math.isfinite(number) or not -bound <= number <= bound:
-        raise InvalidInput(f"{label} must be between -{bound:g} and {bound:g}", field=name)
+        raise InvalidInput(gettext(out_of_range, bound=f"{bound:g}"), field=name)
     return round(number, 6)
 
 
@@ -89,24 +101,30 @@ def parse_website(text: str) -> str | None:
         return None
     if "://" not in text and not text.lower().startswith(("javascript:", "data:", "mailto:")):
         text = f"https://{text}"
-    if problem := http_url_problem(text):
-        raise InvalidInput(f"the website {problem}", field="website")
+    problem = link_problem(
+        text, not_web=N_("the website must be a web address starting with https://"),
+        too_long=N_("the website has at most %(limit)s characters"),
+    )
+    if problem:
+        raise InvalidInput(problem, field="website")
     return text
 
 
 def _name(fields: FormFields) -> str:
     name = clean_line(_value(fields, "name"))
     if not name:
-        raise InvalidInput("the coalition needs a display name", field="name")
+        raise InvalidInput(gettext("the coalition needs a display name"), field="name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"the display name has at most {MAX_NAME} characters", field="name")
+        raise InvalidInput(gettext("the display name has at most %(limit)s characters", limit=MAX_NAME), field="name")
     return name
 
 
 def _summary(fields: FormFields) -> str:
     summary = _value(fields, "summary").replace("\r\n", "\n").strip()
     if len(summary) > MAX_SUMMARY:
-        raise InvalidInput(f"the description has at most {MAX_SUMMARY} characters", field="summary")
+        raise InvalidInput(
+            gettext("the description has at most %(limit)s characters", limit=MAX_SUMMARY), field="summary"
+        )
     return summary
 
 
@@ -116,14 +134,16 @@ def parse_profile_form(fields: FormFields) -> ProfileInput:
     name = errors.check(_name, fields)
     summary = errors.check(_summary, fields)
     movements = errors.check(parse_movements, _values(fields, "movements"), _value(fields, "tags"))
-    city = errors.check(_optional_line, fields, "region_city", "the city")
-    state = errors.check(_optional_line, fields, "region_state", "the state or province")
-    country = errors.check(_optional_line, fields, "region_country", "the country")
-    latitude = errors.check(_coordinate, fields, "latitude", "the latitude", 90.0)
-    longitude = errors.check(_coordinate, fields, "longitude", "the longitude", 180.0)
+    city = errors.check(_optional_line, fields, "region_city", N_("the city has at most %(limit)s characters"))
+    state = errors.check(
+        _optional_line, fields, "region_state", N_("the state or province has at most %(limit)s characters")
+    )
+    country = errors.check(_optional_line, fields, "region_country", N_("the country has at most %(limit)s characters"))
+    latitude = errors.check(_coordinate, fields, "latitude", 90.0)
+    longitude = errors.check(_coordinate, fields, "longitude", 180.0)
     if (latitude is None) != (longitude is None):
         missing = "longitude" if longitude is None else "latitude"
-        errors.add(missing, "give both latitude and longitude, or neither")
+        errors.add(missing, gettext("give both latitude and longitude, or neither"))
     website = errors.check(parse_website, _value(fields, "website"))
     errors.raise_if_any()
     return ProfileInput(

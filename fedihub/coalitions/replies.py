@@ -19,6 +19,7 @@ from fedihub.errors import NotFound
 from fedihub.federation.context import FederationContext
 from fedihub.federation.events import InboundEvents
 from fedihub.federation.objects import find_object
+from fedihub.i18n.active import gettext
 from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.storage.models import Actor, CallReply, StoredObject
 
@@ -117,7 +118,7 @@ async def list_replies(session: AsyncSession, call: StoredObject, *, with_hidden
 async def get_reply(session: AsyncSession, call: StoredObject, reply_id: int) -> CallReply:
     reply = await session.get(CallReply, reply_id)
     if reply is None or reply.call_id != call.id:
-        raise NotFound("there is no such reply under this call")
+        raise NotFound(gettext("there is no such reply under this call"))
     return reply
 
 

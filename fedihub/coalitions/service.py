@@ -22,6 +22,7 @@ from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.context import FederationContext
 from fedihub.federation.intake_cache import forget_now_and_on_commit
 from fedihub.federation.outbox import follower_inboxes, following_inboxes, publish
+from fedihub.i18n.active import gettext
 from fedihub.protocol import builders
 from fedihub.protocol.limits import MAX_NAME
 from fedihub.protocol.vocab import PUBLIC
@@ -53,7 +54,9 @@ async def create_coalition(
     """A new coalition: a local Group actor with its own key (summary is Markdown); the caller commits."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"a coalition needs a display name of 1 to {MAX_NAME} characters", field="name")
+        raise InvalidInput(
+            gettext("a coalition needs a display name of 1 to %(limit)s characters", limit=MAX_NAME), field="name"
+        )
     actor = await create_local_actor(
         ctx,
         session,
@@ -98,9 +101,9 @@ async def post_note(ctx: FederationContext, session: AsyncSession, username: str
     """Publish a public Note (Markdown) to the coalition's followers; the caller commits."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("the post is empty")
+        raise InvalidInput(gettext("the post is empty"))
     if len(text) > MAX_POST:
-        raise InvalidInput(f"a post has at most {MAX_POST} characters")
+        raise InvalidInput(gettext("a post has at most %(limit)s characters", limit=MAX_POST))
     html = render_markdown(text)
     actor = await get_local_actor(session, username)
     now = ctx.clock()
@@ -128,7 +131,7 @@ async def delete_object(ctx: FederationContext, session: AsyncSession, object_ur
     """Delete one of our objects: a Tombstone from now on and a Delete to the author's followers."""
     row = await session.scalar(select(StoredObject).where(StoredObject.uri == object_uri))
     if row is None or not row.is_local or row.deleted_at is not None:
-        raise NotFound(f"no post {object_uri} on this server")
+        raise NotFound(gettext("no post %(uri)s on this server", uri=object_uri))
     actor = row.author
     now = ctx.clock()
     row.deleted_at = now
@@ -156,7 +159,7 @@ async def update_profile(
     actor = await get_local_actor(session, username)
     if name is not None:
         if not name.strip() or len(name) > MAX_NAME:
-            raise InvalidInput(f"a display name has 1 to {MAX_NAME} characters")
+            raise InvalidInput(gettext("a display name has 1 to %(limit)s characters", limit=MAX_NAME))
         actor.name = name.strip()
     if summary is not None:
         actor.summary = render_markdown(summary)

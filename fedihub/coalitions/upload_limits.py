@@ -12,6 +12,7 @@ from collections import deque
 from datetime import datetime, timedelta
 
 from fedihub.errors import RateLimited
+from fedihub.i18n.active import ngettext
 
 PER_ACCOUNT = 30
 WINDOW = timedelta(hours=1)
@@ -35,8 +36,11 @@ class UploadRateLimiter:
             raise RateLimited(
                 f"account {account_id} uploaded {len(times)} images in {self.window}",
                 retry_after=max(1, int(wait)),
-                public_message=f"You have uploaded {self.per_account} images in the last hour: wait "
-                f"{max(1, int(wait // 60))} minutes and try again.",
+                public_message=ngettext(
+                    "You have uploaded %(uploads)s images in the last hour: wait %(num)d minute and try again.",
+                    "You have uploaded %(uploads)s images in the last hour: wait %(num)d minutes and try again.",
+                    max(1, int(wait // 60)), uploads=self.per_account,
+                ),
             )
         if account_id not in self._uploads and len(self._uploads) >= MAX_KEYS:
             # Full: forget the account whose last upload is oldest rather than grow without bound.

@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.directory.query import DirectoryFilter, conditions, entry_of, region_names_of, with_listing_rows
+from fedihub.i18n.active import gettext
 from fedihub.moderation.visibility import shown_actors, shown_objects
 from fedihub.protocol.movements import movement_key
 from fedihub.protocol.urls import http_url
@@ -68,7 +69,7 @@ async def call_points(session: AsyncSession, directory_filter: DirectoryFilter, 
         organizer = row.author.name or row.author.username or row.author.domain
         region = ", ".join(p for p in (row.region_city, row.region_state, row.region_country) if p)
         points.append(MapPoint(
-            kind="call", name=(row.name or "").strip() or "Call to action", uri=row.uri,
+            kind="call", name=(row.name or "").strip() or gettext("Call to action"), uri=row.uri,
             url=row.uri if row.is_local else http_url(row.url) or http_url(row.uri), is_local=row.is_local,
             latitude=float(row.latitude or 0), longitude=float(row.longitude or 0), detail=organizer,
             region=region or (row.location_name or ""), start_time=row.start_time, timezone=row.timezone,

@@ -77,11 +77,11 @@ def parse_filter(params: Mapping[str, str]) -> DirectoryFilter:
     found = _one_line(params.get("found"))
     raw_page = (params.get("page") or "1").strip()
     if scope and scope.lower() not in SCOPE_CHOICES:
-        raise InvalidInput(f"scope must be one of {', '.join(SCOPE_CHOICES)}", field="scope")
+        raise InvalidInput(gettext("scope must be one of %(scopes)s", scopes=", ".join(SCOPE_CHOICES)), field="scope")
     if found and found.lower() not in DISCOVERED_VIA:
-        raise InvalidInput(f"found must be one of {', '.join(DISCOVERED_VIA)}", field="found")
+        raise InvalidInput(gettext("found must be one of %(ways)s", ways=", ".join(DISCOVERED_VIA)), field="found")
     if not raw_page.isdigit() or not 1 <= int(raw_page) <= MAX_PAGE:
-        raise InvalidInput(f"page must be a number from 1 to {MAX_PAGE}", field="page")
+        raise InvalidInput(gettext("page must be a number from 1 to %(limit)s", limit=MAX_PAGE), field="page")
     return DirectoryFilter(
         movement=movement_key(movement) or None if movement else None,
         region=_one_line(params.get("region")),

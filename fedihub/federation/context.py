@@ -18,6 +18,7 @@ from fedihub.federation.intake_limits import IntakeLimits
 from fedihub.federation.key_fetches import KeyFetchGuard
 from fedihub.federation.telemetry import NoTelemetry, Telemetry
 from fedihub.federation.urls import Urls
+from fedihub.i18n.catalogues import Catalogues
 from fedihub.storage.db import Sessions
 
 
@@ -67,6 +68,8 @@ class FederationContext:
     read_sessions: Sessions | None = None
     # Where deliveries and inbox answers are reported (fedihub/metrics.py when metrics are on).
     telemetry: Telemetry = field(default_factory=NoTelemetry)
+    # What federated texts written on the author's behalf (a call's summary and notes) are written with.
+    catalogues: Catalogues = field(default_factory=Catalogues, repr=False)
 
     @property
     def reading(self) -> Sessions:

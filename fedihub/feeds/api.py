@@ -36,6 +36,7 @@ class Paging:
         return (self.page - 1) * self.per_page
 
 
+# The JSON API's errors stay English, as the federation API's: programs read them, not people.
 def _number(params: Mapping[str, str], name: str, default: int, highest: int) -> int:
     text = str(params.get(name) or "").strip()
     if not text:

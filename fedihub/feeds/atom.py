@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import event_text
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.moderation.visibility import not_blocked_by, shown_objects
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import known_zone
@@ -61,14 +62,15 @@ def _updated(row: StoredObject) -> datetime:
 def entry_title(row: StoredObject) -> str:
     """A call's name; an announcement's name or the start of its text (notes have no title)."""
     if row.type == "Event":
-        title = (row.name or "").strip() or "Call to action"
-        return f"Cancelled: {title}" if (row.event_status or "").upper() == "CANCELLED" else title
+        title = (row.name or "").strip() or gettext("Call to action")
+        cancelled = (row.event_status or "").upper() == "CANCELLED"
+        return gettext("Cancelled: %(title)s", title=title) if cancelled else title
     if (row.name or "").strip():
         return (row.name or "").strip()
     text = " ".join(html_to_text(row.content).split())
     if len(text) > TITLE_LENGTH:
         text = text[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
-    return text or "Announcement"
+    return text or gettext("Announcement")
 
 
 def entry_html(row: StoredObject) -> str:
@@ -77,12 +79,16 @@ def entry_html(row: StoredObject) -> str:
     if row.type != "Event" or row.start_time is None:
         return body
     zone = known_zone(row.timezone) or "UTC"
-    facts = [f"<p><strong>When:</strong> {escape(event_text.format_when(row.start_time, row.end_time, zone))}</p>"]
+    when = escape(event_text.format_when(row.start_time, row.end_time, zone))
+    # Labels outside the f-strings: Babel does not extract a gettext() call written inside one.
+    when_label, where_label, online_label = gettext("When:"), gettext("Where:"), gettext("Online:")
+    facts = [f"<p><strong>{escape(when_label)}</strong> {when}</p>"]
     place = event_text.format_place(row.location_name, row.location_address)
     if place:
-        facts.append(f"<p><strong>Where:</strong> {escape(place)}</p>")
+        facts.append(f"<p><strong>{escape(where_label)}</strong> {escape(place)}</p>")
     if online := http_url(row.online_url):
-        facts.append(f'<p><strong>Online:</strong> <a href="{escape(online)}">{escape(online)}</a></p>')
+        link = f'<a href="{escape(online)}">{escape(online)}</a>'
+        facts.append(f"<p><strong>{escape(online_label)}</strong> {link}</p>")
     return "".join(facts) + body
 
 

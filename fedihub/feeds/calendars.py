@@ -19,7 +19,9 @@ from fedihub.feeds.queries import (
     public_or_unlisted,
     published_by,
 )
+from fedihub.hubs.scope_names import scope_name
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.moderation.visibility import not_blocked_by
 from fedihub.storage.models import Actor, StoredObject
 
@@ -47,12 +49,15 @@ async def actor_calendar(session: AsyncSession, actor: Actor, *, now: datetime, 
     scope = hub_scope_of(actor)
     if scope:
         source = or_(published_by(actor), carried_by(actor))
-        title = f"{name}: calls to action it carries"
-        about = f"Calls to action boosted by the {scope} hub {name}, from its member coalitions."
+        title = gettext("%(name)s: calls to action it carries", name=name)
+        about = gettext(
+            "Calls to action boosted by the hub %(name)s (%(scope)s), from its member coalitions.",
+            name=name, scope=scope_name(scope),
+        )
     else:
         source = published_by(actor)
-        title = f"{name}: calls to action"
-        about = f"Calls to action published by {name}."
+        title = gettext("%(name)s: calls to action", name=name)
+        about = gettext("Calls to action published by %(name)s.", name=name)
     # What the coalition blocked for itself stays off its own calendar (a hub's carried calls).
     rows = await feed_calls(session, [public_or_unlisted(), source, not_blocked_by(actor.id)], now=now)
     return await render(rows, version=version, title=title, about=about)
@@ -64,8 +69,11 @@ async def instance_calendar(
     """The public calls this server shows, its own and remote ones, narrowed by ``filters``."""
     conditions = [public_only(), *await filter_conditions(session, filters, local_domain)]
     rows = await feed_calls(session, conditions, now=now)
-    title = f"{instance_name}: calls to action"
+    title = gettext("%(name)s: calls to action", name=instance_name)
     if filters.description:
         title = f"{title} ({filters.description})"
-    about = f"Public calls to action shown on {instance_name}, from its coalitions and the coalitions it hears from."
+    about = gettext(
+        "Public calls to action shown on %(name)s, from its coalitions and the coalitions it hears from.",
+        name=instance_name,
+    )
     return await render(rows, version=version, title=title, about=about)

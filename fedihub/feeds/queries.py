@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.moderation.visibility import is_hidden, shown_objects
 from fedihub.protocol.hosts import normalise_host
 from fedihub.protocol.limits import MAX_REGION
@@ -39,7 +40,10 @@ class CallFilters:
     @property
     def description(self) -> str:
         """"housing, Illinois": what the filter keeps, for a calendar's name."""
-        parts = [self.movement, self.region, self.coalition and f"by {self.coalition}", self.hub and f"via {self.hub}"]
+        parts = [
+            self.movement, self.region, self.coalition and gettext("by %(name)s", name=self.coalition),
+            self.hub and gettext("via %(name)s", name=self.hub),
+        ]
         return ", ".join(p for p in parts if p)
 
 
@@ -49,7 +53,7 @@ def parse_filters(params: Mapping[str, str]) -> CallFilters:
     for name, limit in FILTER_LIMITS.items():
         text = " ".join(str(params.get(name) or "").split())
         if len(text) > limit:
-            raise InvalidInput(f"{name} has at most {limit} characters", field=name)
+            raise InvalidInput(gettext("%(name)s has at most %(limit)s characters", name=name, limit=limit), field=name)
         values[name] = (movement_name(text) or "") if name == "movement" else text
     return CallFilters(**{name: value or None for name, value in values.items()})
 
@@ -155,12 +159,12 @@ async def filter_conditions(session: AsyncSession, filters: CallFilters, local_d
     if filters.coalition:
         actor = await find_actor_by_handle(session, filters.coalition, local_domain)
         if actor is None or await is_hidden(session, actor.id):
-            raise NotFound(f"no coalition {filters.coalition} is known here")
+            raise NotFound(gettext("no coalition %(name)s is known here", name=filters.coalition))
         conditions.append(published_by(actor))
     if filters.hub:
         hub = await find_actor_by_handle(session, filters.hub, local_domain)
         if hub is None or hub_scope_of(hub) is None or await is_hidden(session, hub.id):
-            raise NotFound(f"no hub {filters.hub} is known here")
+            raise NotFound(gettext("no hub %(name)s is known here", name=filters.hub))
         conditions.append(carried_by(hub))
     return conditions
 

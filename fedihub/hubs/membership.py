@@ -22,6 +22,7 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.protocol import builders
 from fedihub.protocol.limits import MAX_MESSAGE
 from fedihub.storage.models import Actor, Follow, HubRequest, HubSettings
@@ -38,7 +39,7 @@ async def find_request(session: AsyncSession, hub_id: int, member_id: int) -> Hu
 async def get_local_hub(session: AsyncSession, username: str) -> Actor:
     actor = await get_local_actor(session, username)
     if hub_scope_of(actor) is None:
-        raise InvalidInput(f"{username} is not a hub")
+        raise InvalidInput(gettext("%(name)s is not a hub", name=username))
     return actor
 
 
@@ -50,7 +51,7 @@ def join_document(row: HubRequest) -> dict:
 def clean_message(message: str | None) -> str | None:
     text = (message or "").strip()
     if len(text) > MAX_MESSAGE:
-        raise InvalidInput(f"the message has at most {MAX_MESSAGE} characters", field="message")
+        raise InvalidInput(gettext("the message has at most %(limit)s characters", limit=MAX_MESSAGE), field="message")
     return text or None
 
 
@@ -64,15 +65,18 @@ async def ask_to_join(
     message = clean_message(message)
     member = await get_local_actor(session, member_username)
     if hub.id == member.id:
-        raise InvalidInput("a hub cannot join itself", field="hub")
+        raise InvalidInput(gettext("a hub cannot join itself"), field="hub")
     if hub_scope_of(hub) is None or hub.deleted_at is not None:
-        raise InvalidInput(f"{hub.handle} is not a hub", field="hub")
+        raise InvalidInput(gettext("%(name)s is not a hub", name=hub.handle), field="hub")
     follow = await follows.find_follow(session, hub.id, member.id)
     if follow is not None and follow.state == "accepted":
-        raise Conflict(f"{member.username} is already a member of {hub.handle}", field="hub")
+        raise Conflict(
+            gettext("%(member)s is already a member of %(hub)s", member=member.username, hub=hub.handle), field="hub"
+        )
     row = await find_request(session, hub.id, member.id)
     if row is not None and row.state == "pending":
-        raise Conflict(f"{member.username} already asked to join {hub.handle}; its admins have not decided yet",
+        raise Conflict(gettext("%(member)s already asked to join %(hub)s; its admins have not decided yet",
+                               member=member.username, hub=hub.handle),
                        field="hub")
     now = ctx.clock()
     uri = ctx.urls.new_activity()
@@ -98,7 +102,9 @@ async def leave_hub(ctx: FederationContext, session: AsyncSession, member_userna
     row = await find_request(session, hub.id, member.id)
     follow = await follows.find_follow(session, hub.id, member.id)
     if follow is None and (row is None or row.state not in OPEN):
-        raise NotFound(f"{member.username} is not a member of {hub.handle} and has not asked to join")
+        raise NotFound(gettext(
+            "%(member)s is not a member of %(hub)s and has not asked to join", member=member.username, hub=hub.handle
+        ))
     if row is not None and row.state in OPEN:
         row.state, row.decided_at = "withdrawn", ctx.clock()
     leave = builders.build_leave(
@@ -166,7 +172,9 @@ async def decide_join(
     hub = await get_local_hub(session, hub_username)
     row = await find_request(session, hub.id, member.id)
     if row is None or row.state != "pending":
-        raise NotFound(f"{member.handle} has no pending request to join {hub.username}")
+        raise NotFound(gettext(
+            "%(member)s has no pending request to join %(hub)s", member=member.handle, hub=hub.username
+        ))
     await answer_request(ctx, session, row, approve=approve)
     if approve and await follows.find_follow(session, hub.id, member.id) is None:
         await follows.follow(ctx, session, hub_username, member)

@@ -22,6 +22,7 @@ from fedihub.federation.objects import find_object
 from fedihub.hubs import boosting, membership, pauses, review, two_way
 from fedihub.hubs.rules import SCOPES
 from fedihub.hubs.settings import hub_region_of, hub_scope_of, set_hub_scope
+from fedihub.i18n.active import gettext
 from fedihub.protocol.limits import MAX_NAME, MAX_REGION
 from fedihub.storage.models import Actor, Boost, Follow, HeldPost
 
@@ -47,7 +48,9 @@ async def create_hub(
     """A new hub: a local Group actor with a scope, whose only life is boosting its members."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"a hub needs a display name of 1 to {MAX_NAME} characters", field="name")
+        raise InvalidInput(
+            gettext("a hub needs a display name of 1 to %(limit)s characters", limit=MAX_NAME), field="name",
+        )
     _check_scope(scope)
     actor = await create_local_actor(ctx, session, username=username, actor_type="Group", name=name)
     settings = set_hub_scope(actor, scope, (region or "").strip() or None)
@@ -67,12 +70,12 @@ async def get_hub(session: AsyncSession, username: str) -> Actor:
 
 def _check_scope(scope: str) -> None:
     if scope not in SCOPES:
-        raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}", field="scope")
+        raise InvalidInput(gettext("scope must be one of %(scopes)s", scopes=", ".join(SCOPES)), field="scope")
 
 
 def _check_region(region: str | None, field: str) -> None:
     if len((region or "").strip()) > MAX_REGION:
-        raise InvalidInput(f"a region has at most {MAX_REGION} characters", field=field)
+        raise InvalidInput(gettext("a region has at most %(limit)s characters", limit=MAX_REGION), field=field)
 
 
 def check_rules(scope: str, region: str | None, regions: Sequence[str]) -> None:
@@ -129,8 +132,10 @@ async def add_member(ctx: FederationContext, session: AsyncSession, hub_username
         return existing
     if existing is not None:
         accepted = existing.state == "accepted"
-        what = "is already a member" if accepted else "was already asked; waiting for them to accept"
-        raise Conflict(f"{member.handle} {what}")
+        raise Conflict(
+            gettext("%(member)s is already a member", member=member.handle) if accepted
+            else gettext("%(member)s was already asked; waiting for them to accept", member=member.handle)
+        )
     if asked is not None and asked.state == "pending":
         await membership.decide_join(ctx, session, hub_username, member, approve=True)
         row = await follows.find_follow(session, hub.id, member.id)
@@ -156,7 +161,8 @@ async def remove_member(ctx: FederationContext, session: AsyncSession, hub_usern
 async def _accepted_member(session: AsyncSession, hub: Actor, member: Actor) -> None:
     follow = await follows.find_follow(session, hub.id, member.id)
     if follow is None or follow.state != "accepted":
-        raise NotFound(f"{member.handle} is not a member of {hub.name or hub.username}")
+        raise NotFound(gettext("%(member)s is not a member of %(hub)s", member=member.handle,
+                               hub=hub.name or hub.username))
 
 
 async def pause_member(ctx: FederationContext, session: AsyncSession, hub_username: str, member: Actor) -> bool:
@@ -196,7 +202,7 @@ async def decide_held_for(
     """decide_held for any local Group with a review list: a hub, or a coalition's held mentions."""
     held = await session.get(HeldPost, held_id)
     if held is None or held.hub_id != hub.id or held.decided_at is not None:
-        raise NotFound("that post is not waiting in this hub's review list")
+        raise NotFound(gettext("that post is not waiting in this hub's review list"))
     now = ctx.clock()
     if not boost:
         review.decide(held, "discarded", now)
@@ -305,7 +311,7 @@ class RosterPage:
 
 async def roster_page(session: AsyncSession, hub_id: int, number: int = 1, size: int = ROSTER_PAGE_SIZE) -> RosterPage:
     if number < 1:
-        raise InvalidInput("pages count from 1")
+        raise InvalidInput(gettext("pages count from 1"))
     total = await count_members(session, hub_id)
     entries = await list_members(session, hub_id, offset=(number - 1) * size, limit=size) if total else []
     return RosterPage(entries=entries, total=total, number=number, size=size)

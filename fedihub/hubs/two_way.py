@@ -21,6 +21,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.storage.models import Actor, Follow, HubRequest, HubSettings
 
 log = logging.getLogger(__name__)
@@ -148,9 +149,10 @@ async def follow_back(ctx: FederationContext, session: AsyncSession, member_user
     member = await get_local_actor(session, member_username)
     membership = await follows.find_follow(session, hub.id, member.id)
     if hub_scope_of(hub) is None or membership is None or membership.state != "accepted" or membership.of_hub:
-        raise NotFound(f"{hub.handle} is not a hub that {member_username} is a member of")
+        raise NotFound(gettext("%(hub)s is not a hub that %(member)s is a member of", hub=hub.handle,
+                               member=member_username))
     if hub.deleted_at is not None:
-        raise NotFound(f"{hub.handle} has been deleted")
+        raise NotFound(gettext("%(hub)s has been deleted", hub=hub.handle))
     await follow_hub(ctx, session, hub, member)
 
 

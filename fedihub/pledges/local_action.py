@@ -7,11 +7,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.numbers import format_decimal
+
 from fedihub.coalitions.calls import MAX_PLACE, MAX_TITLE, parse_local_datetime
+from fedihub.coalitions.link_messages import link_problem
 from fedihub.errors import InvalidForm, InvalidInput
+from fedihub.i18n.active import N_, gettext, language
 from fedihub.places.gazetteer import find_place
 from fedihub.protocol.limits import MAX_ACTION_DESCRIPTION, MAX_ADDRESS
-from fedihub.protocol.urls import http_url_problem
 
 MAX_ACTION_TITLE = MAX_TITLE  # the local action is validated as a call
 
@@ -45,10 +48,11 @@ def _line(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def _bounded(value: str | None, field: str, limit: int, label: str) -> str:
+def _bounded(value: str | None, field: str, limit: int, too_long: str) -> str:
+    """``too_long`` is an N_-marked sentence with ``%(limit)s`` (never 1: no plural needed)."""
     text = _line(value)
     if len(text) > limit:
-        raise InvalidInput(f"{label} has at most {limit} characters", field=field)
+        raise InvalidInput(gettext(too_long, limit=limit), field=field)
     return text
 
 
@@ -63,9 +67,11 @@ def _coordinate(value: str | None, field: str, limit: int) -> float | None:
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or not -limit <= number <= limit:
-        example = "41.88" if limit == 90 else "-87.63"
-        raise InvalidInput(f"{field.removeprefix('action_')} is a number from -{limit} to {limit}, like {example}",
-                           field=field)
+        message = (
+            N_("latitude is a number from -%(limit)s to %(limit)s, like %(example)s") if limit == 90
+            else N_("longitude is a number from -%(limit)s to %(limit)s, like %(example)s")
+        )
+        raise InvalidInput(gettext(message, limit=limit, example="41.88" if limit == 90 else "-87.63"), field=field)
     return number
 
 
@@ -102,10 +108,10 @@ def read_local_action(
     if not (title or start or place or any(value and value.strip() for value in others)):
         return None
     missing = {
-        field: message for field, message, given in (
-            ("action_title", "give your local action a title, or leave all its fields empty", title),
-            ("action_start", "when does your local action start?", start),
-            ("action_place", "where does your local action happen?", place or link),
+        field: gettext(message) for field, message, given in (
+            ("action_title", N_("give your local action a title, or leave all its fields empty"), title),
+            ("action_start", N_("when does your local action start?"), start),
+            ("action_place", N_("where does your local action happen?"), place or link),
         ) if not given
     }
     if missing:
@@ -116,23 +122,34 @@ def read_local_action(
         moment = parse_local_datetime(start, zone, "action_start")
         ends = parse_local_datetime(end, zone, "action_end") if end and end.strip() else None
     except (ValueError, KeyError) as exc:
-        raise InvalidInput(f"{zone!r} is not a time zone we know", field="action_timezone") from exc
+        raise InvalidInput(
+            gettext("%(zone)s is not a time zone we know", zone=repr(zone)), field="action_timezone"
+        ) from exc
     if len(title) > MAX_ACTION_TITLE:
-        raise InvalidInput(f"a title has at most {MAX_ACTION_TITLE} characters", field="action_title")
+        raise InvalidInput(
+            gettext("a title has at most %(limit)s characters", limit=MAX_ACTION_TITLE), field="action_title"
+        )
     if ends is not None and ends <= moment:
-        raise InvalidInput("your local action must end after it starts", field="action_end")
-    place = _bounded(place, "action_place", MAX_PLACE, "the place name")
-    street = _bounded(address, "action_address", MAX_ADDRESS, "the address")
-    if link and (problem := http_url_problem(link)):
-        raise InvalidInput(f"the online link {problem}", field="action_online_url")
+        raise InvalidInput(gettext("your local action must end after it starts"), field="action_end")
+    place = _bounded(place, "action_place", MAX_PLACE, N_("the place name has at most %(limit)s characters"))
+    street = _bounded(address, "action_address", MAX_ADDRESS, N_("the address has at most %(limit)s characters"))
+    problem = link and link_problem(
+        link, not_web=N_("the online link must be a web address starting with https://"),
+        too_long=N_("the online link has at most %(limit)s characters"),
+    )
+    if problem:
+        raise InvalidInput(problem, field="action_online_url")
     text = (description or "").strip()
     if len(text) > MAX_ACTION_DESCRIPTION:
-        raise InvalidInput(f"a description has at most {MAX_ACTION_DESCRIPTION:,} characters",
-                           field="action_description")
+        raise InvalidInput(
+            gettext("a description has at most %(limit)s characters",
+                    limit=format_decimal(MAX_ACTION_DESCRIPTION, locale=language())),
+            field="action_description",
+        )
     lat, lon = _coordinate(latitude, "action_latitude", 90), _coordinate(longitude, "action_longitude", 180)
     if (lat is None) != (lon is None):
         absent = "action_longitude" if lon is None else "action_latitude"
-        raise InvalidInput("give the latitude and the longitude together, or neither", field=absent)
+        raise InvalidInput(gettext("give the latitude and the longitude together, or neither"), field=absent)
     point = find_action_coordinates(place=place, address=street, latitude=lat, longitude=lon)
     return LocalActionInput(
         title=title, start=moment, timezone=zone, place=place, end=ends, description=text, address=street,

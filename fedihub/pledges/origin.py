@@ -16,6 +16,7 @@ from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import gettext
 from fedihub.pledges import vouching
 from fedihub.pledges.notices import publish_notice, summary_document
 from fedihub.pledges.store import (
@@ -138,7 +139,7 @@ async def approve_pledge(ctx: FederationContext, session: AsyncSession, call: St
     """The call's organizers vouch for a pledge: a held one is accepted, and every copy counts it."""
     row = await find_pledge(session, call.uri, coalition_uri, for_update=True)
     if row is None or row.state not in (ACCEPTED, vouching.HELD) or row.source == "refused":
-        raise NotFound("that coalition has no pledge to this call")
+        raise NotFound(gettext("that coalition has no pledge to this call"))
     row.vouched_by, row.updated_at = vouching.ORGANIZERS, ctx.clock()
     if row.state == vouching.HELD:
         await accept_pledge(ctx, session, call, row)
@@ -174,7 +175,7 @@ async def refuse_coalition(
     """The organizers refuse the live pledge of ``coalition_uri`` to their call (see refuse_pledge)."""
     row = await find_pledge(session, call.uri, coalition_uri, for_update=True)
     if row is None or row.state not in (ACCEPTED, "pending"):
-        raise NotFound("that coalition has no pledge to this call")
+        raise NotFound(gettext("that coalition has no pledge to this call"))
     await refuse_pledge(ctx, session, call, row)
 
 

@@ -5,10 +5,12 @@ Each operation runs in its caller's transaction and never commits; the caller re
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions import calls
+from fedihub.coalitions.link_messages import link_problem
 from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.collections import find_activity
@@ -16,13 +18,13 @@ from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import find_object, publish_viewed
 from fedihub.federation.outbox import publish
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import N_, gettext, language
 from fedihub.pledges.calls import CallTarget
 from fedihub.pledges.local_action import MAX_ACTION_TITLE, LocalActionInput
 from fedihub.pledges.store import ACCEPTED, coalition_of, find_pledge, item_of, set_action, set_coalition, set_report
 from fedihub.pledges.vouching import report_refusal
 from fedihub.protocol import builders
 from fedihub.protocol.pledges import MAX_MESSAGE, MAX_TURNOUT, LocalAction, Report, build_join
-from fedihub.protocol.urls import http_url_problem
 from fedihub.storage.models import Actor, Pledge, StoredObject
 
 LIVE_STATES = ("pending", ACCEPTED)
@@ -31,19 +33,24 @@ LIVE_STATES = ("pending", ACCEPTED)
 def _message(value: str | None) -> str | None:
     text = (value or "").strip()
     if len(text) > MAX_MESSAGE:
-        raise InvalidInput(f"a pledge message has at most {MAX_MESSAGE} characters", field="message")
+        raise InvalidInput(
+            gettext("a pledge message has at most %(limit)s characters", limit=MAX_MESSAGE), field="message",
+        )
     return text or None
 
 
 async def _pledging_coalition(session: AsyncSession, username: str) -> Actor:
     actor = await get_local_actor(session, username)
     if actor.type != "Group" or hub_scope_of(actor) is not None:
-        raise InvalidInput(f"{username} is not a coalition: only coalitions pledge to calls", field="coalition")
+        raise InvalidInput(
+            gettext("%(name)s is not a coalition: only coalitions pledge to calls", name=username), field="coalition"
+        )
     return actor
 
 
 def _action_input(target: CallTarget, action: LocalActionInput) -> calls.CallInput:
-    part_of = f"Our local action for [{target.title}]({target.url})."
+    # Written in the pledging organizer's language (the request's): it is their description.
+    part_of = gettext("Our local action for [%(title)s](%(url)s).", title=target.title, url=target.url)
     description = f"{action.description.strip()}\n\n{part_of}" if action.description.strip() else part_of
     return calls.CallInput(
         title=action.title, description=description, start=action.start, end=action.end,
@@ -65,16 +72,20 @@ async def pledge(
     coalition = await _pledging_coalition(session, username)
     message = _message(message)
     if target.author.id == coalition.id:
-        raise InvalidInput("a coalition does not pledge to its own call", field="call")
+        raise InvalidInput(gettext("a coalition does not pledge to its own call"), field="call")
     if target.cancelled:
-        raise InvalidInput("this call was cancelled: it takes no more pledges", field="call")
+        raise InvalidInput(gettext("this call was cancelled: it takes no more pledges"), field="call")
     if target.is_over(ctx.clock()):
-        raise InvalidInput("this call is over: it takes no more pledges", field="call")
+        raise InvalidInput(gettext("this call is over: it takes no more pledges"), field="call")
     row = await find_pledge(session, target.uri, coalition.uri, for_update=True)
     if row is not None and row.state in LIVE_STATES:
-        raise Conflict(f"{username} has already pledged to this call ({row.state})")
+        already = (
+            N_("%(name)s has already pledged to this call (pending)") if row.state == "pending"
+            else N_("%(name)s has already pledged to this call (accepted)")
+        )
+        raise Conflict(gettext(already, name=username))
     if row is not None and row.source == "refused":
-        raise Conflict("the call's organizers refused this coalition's pledge")
+        raise Conflict(gettext("the call's organizers refused this coalition's pledge"))
     now = ctx.clock()
     join_id = ctx.urls.new_activity()
     if row is None:
@@ -86,7 +97,7 @@ async def pledge(
         # past the check above waits here for the other transaction, then fails.
         await session.flush()
     except IntegrityError:
-        raise Conflict(f"{username} has already pledged to this call") from None
+        raise Conflict(gettext("%(name)s has already pledged to this call", name=username)) from None
     local_action = None
     if action is not None:
         event = await calls.publish_call(
@@ -126,11 +137,11 @@ async def _own_pledge_and_call(
     coalition = await get_local_actor(session, username)
     row = await find_pledge(session, call_uri, coalition.uri, for_update=True)
     if row is None or row.state not in LIVE_STATES:
-        raise NotFound(f"{username} has no pledge to this call")
+        raise NotFound(gettext("%(name)s has no pledge to this call", name=username))
     # A pledge is made to a call this server stored (pledge() reads it first), so its author is here.
     call = await find_object(session, call_uri)
     if call is None:
-        raise NotFound("this server has no copy of that call any more")
+        raise NotFound(gettext("this server has no copy of that call any more"))
     return coalition, row, call
 
 
@@ -149,10 +160,18 @@ async def withdraw(ctx: FederationContext, session: AsyncSession, username: str,
 
 def check_report(happened: bool, turnout: int | None, url: str | None) -> Report:
     if turnout is not None and not 0 <= turnout <= MAX_TURNOUT:
-        raise InvalidInput(f"turnout is a rough number of people, from 0 to {MAX_TURNOUT:,}", field="turnout")
+        raise InvalidInput(
+            gettext("turnout is a rough number of people, from 0 to %(limit)s",
+                    limit=format_decimal(MAX_TURNOUT, locale=language())),
+            field="turnout",
+        )
     url = (url or "").strip() or None
-    if url is not None and (problem := http_url_problem(url)):
-        raise InvalidInput(f"the link {problem}", field="report_url")
+    problem = url and link_problem(
+        url, not_web=N_("the link must be a web address starting with https://"),
+        too_long=N_("the link has at most %(limit)s characters"),
+    )
+    if problem:
+        raise InvalidInput(problem, field="report_url")
     return Report(happened=happened, turnout=turnout if happened else None, url=url)
 
 
@@ -165,11 +184,11 @@ async def report(
     coalition, row, call = await _own_pledge_and_call(session, username, call_uri)
     author = call.author
     if row.state != ACCEPTED:
-        raise Conflict("the call's organizers have not accepted this pledge yet")
+        raise Conflict(gettext("the call's organizers have not accepted this pledge yet"))
     now = ctx.clock()
     # The origin refuses it too (pledges/vouching.py report_refusal): say so here, before sending.
     if report_refusal({"turnout": result.turnout}, call=call, action_start=row.action_start, now=now):
-        raise InvalidInput("report back once your local action has started", field="happened")
+        raise InvalidInput(gettext("report back once your local action has started"), field="happened")
     set_report(row, Report(happened=result.happened, turnout=result.turnout, url=result.url, reported_at=now))
     row.updated_at = now
     item = item_of(row)

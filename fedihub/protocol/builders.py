@@ -190,7 +190,9 @@ def build_note(
     in_reply_to: str | None = None,
     tags: Sequence[Mapping[str, Any]] = (),
     updated: datetime | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
+    """A Note; with ``language``, its `contentMap` says which language the content is in (AS2 §4.7)."""
     # Deliberately no `summary`: on a Note Mastodon shows it as a content warning (pitfall P27).
     body: dict[str, Any] = {
         "id": object_id,
@@ -203,6 +205,7 @@ def build_note(
         "inReplyTo": in_reply_to,
         "tag": [dict(tag) for tag in tags],
     }
+    body.update(build_language_maps(language, content=content_html))
     if url:
         body["url"] = url
     if updated:
@@ -490,8 +493,12 @@ def build_event(
     image_alt: str = "",
     image_media_type: str = "image/jpeg",
     language: str | None = None,
+    summary_language: str | None = None,
 ) -> dict[str, Any]:
     """An Event readable by Mastodon (name + summary + url), Mobilizon, Gancio and FEP-8a8e.
+
+    ``language`` is that of the organizer's name and content; ``summary_language`` that of the summary
+    this server wrote (English where it has no catalogue for ``language``), ``language`` if not given.
 
     Deliberately no `actor` on the object: Rebased rejects an Event whose `actor` differs from
     `attributedTo`, and Mobilizon falls back to `attributedTo` (spec §2.7 notes).
@@ -519,7 +526,8 @@ def build_event(
     }
     # AS2 §4.7: the maps say which language the plain values are in; the plain `name`, `summary` and
     # `content` stay, since Mastodon reads them first and only falls back to the maps (spec §1.8).
-    body.update(build_language_maps(language, name=name, summary=summary_html, content=content_html))
+    body.update(build_language_maps(language, name=name, content=content_html))
+    body.update(build_language_maps(summary_language or language, summary=summary_html))
     # FEP-8a8e: an Event received without endTime is shown without one (displayEndTime false),
     # which is what an open end means; a made-up end would be shown by Mobilizon as real.
     if end is not None:

@@ -13,7 +13,7 @@ from fedihub.federation.actors import find_local_actor
 from fedihub.i18n.languages import COOKIE
 from fedihub.storage.models import Account, Actor
 from tests.integration.helpers import BROWSER
-from tests.integration.manage_helpers import organizer
+from tests.integration.manage_helpers import field_error, organizer
 from tests.integration.organizers import cheap_password_hashing
 from tests.support.edges import committed
 from tests.support.network import Clock, FederationNet, Instance
@@ -115,3 +115,43 @@ async def test_a_signed_in_organizer_s_choice_is_kept_for_their_mail(a: Instance
     async with a.ctx.sessions() as session:
         account = await session.scalar(select(Account).where(Account.username == "maria"))
     assert account is not None and account.language == "es"
+
+
+async def test_a_spanish_organizer_reads_the_call_form_s_mistakes_in_spanish(a: Instance) -> None:
+    async with a.ctx.sessions() as session:
+        actor = await find_local_actor(session, "tenants")
+    browser = await organizer(a, "sofia", actor, "editor")
+    new = "/manage/tenants/calls/new"
+    try:
+        page = await browser.submit(new, new, {
+            "title": "", "start": "2027-04-01T10:00", "timezone": "Europe/Madrid", "place_name": "Plaza Mayor",
+            "online_url": "ftp://files.example/call", "latitude": "norte", "longitude": "-3.7",
+        }, headers={"Accept-Language": "es"})
+    finally:
+        await browser.client.aclose()
+
+    assert page.status_code == 400
+    assert field_error(page, "call-title") == "Error: ponle un título a la convocatoria"
+    # A whole sentence per field, not "el enlace en línea" glued to an English tail.
+    assert field_error(page, "call-online_url") == (
+        "Error: el enlace en línea debe ser una dirección web que empiece por https://"
+    )
+    assert field_error(page, "call-latitude") == "Error: la latitud debe ser un número, como 48.8566"
+    assert "give the call a title" not in page.text
+
+
+async def test_a_french_reader_is_told_in_french_what_is_wrong_with_the_website(a: Instance) -> None:
+    async with a.ctx.sessions() as session:
+        actor = await find_local_actor(session, "tenants")
+    browser = await organizer(a, "flore", actor, "owner")
+    browser.client.cookies.set(COOKIE, "fr")
+    path = "/manage/tenants/profile"
+    try:
+        page = await browser.submit(path, path, {"name": "Tenants Union", "website": "javascript:alert(1)"})
+    finally:
+        await browser.client.aclose()
+
+    assert page.status_code == 400
+    assert field_error(page, "profile-website") == (
+        "Erreur : le site web doit être une adresse web commençant par https://"
+    )
