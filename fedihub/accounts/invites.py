@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts.service import admin_exists, role_rank
 from fedihub.errors import Gone, NotFound
+from fedihub.i18n.active import gettext
 from fedihub.storage.models import Actor, Invite
 
 LIFETIME = timedelta(days=7)
@@ -56,11 +57,11 @@ async def get_usable_invite(session: AsyncSession, token: str, *, now: datetime,
     """The unused, unexpired invite for ``token``; NotFound or Gone with a message for people."""
     invite = await session.scalar(select(Invite).where(Invite.token_hash == hash_token(token)))
     if invite is None or (invite.role == SETUP_ROLE) != setup:
-        raise NotFound("This link is not valid. Check that you copied all of it, or ask for a new one.")
+        raise NotFound(gettext("This link is not valid. Check that you copied all of it, or ask for a new one."))
     if invite.used_at is not None:
-        raise Gone("This link was already used. Each link works once: ask for a new one.")
+        raise Gone(gettext("This link was already used. Each link works once: ask for a new one."))
     if invite.expires_at <= now:
-        raise Gone("This link has expired (links work for 7 days). Ask for a new one.")
+        raise Gone(gettext("This link has expired (links work for 7 days). Ask for a new one."))
     return invite
 
 
@@ -72,7 +73,7 @@ async def mark_used(session: AsyncSession, invite: Invite, account_id: int, *, n
         .values(used_at=now, used_by_id=account_id)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Gone("This link was already used. Each link works once: ask for a new one.")
+        raise Gone(gettext("This link was already used. Each link works once: ask for a new one."))
 
 
 def setup_token(invite: Invite, secret_key: str) -> str:

@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext
 
 MIN_LENGTH = 10
 # argon2 hashes any length, but a megabyte "password" is only a way to burn our CPU.
@@ -22,11 +23,14 @@ _DUMMY_HASH: str | None = None
 def check_password_rules(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_LENGTH:
         raise InvalidInput(
-            f"the password is too short: use at least {MIN_LENGTH} characters (a few words make a good one)",
+            gettext("the password is too short: use at least %(min)d characters (a few words make a good one)",
+                    min=MIN_LENGTH),
             field=field,
         )
     if len(password) > MAX_LENGTH:
-        raise InvalidInput(f"the password is too long: use at most {MAX_LENGTH} characters", field=field)
+        raise InvalidInput(
+            gettext("the password is too long: use at most %(max)d characters", max=MAX_LENGTH), field=field
+        )
 
 
 def hash_password_now(password: str) -> str:

@@ -17,6 +17,7 @@ from collections import deque
 from datetime import datetime, timedelta
 
 from fedihub.errors import TooManyAttempts
+from fedihub.i18n.active import ngettext
 
 # Failures for one username from one address.
 PER_USERNAME = 5
@@ -55,8 +56,10 @@ class LoginRateLimiter:
         ):
             minutes = int(self.window.total_seconds() // 60)
             raise TooManyAttempts(
-                f"too many failed logins: wait {minutes} minutes and try again, "
-                "or ask an admin of this server for help"
+                ngettext("too many failed logins: wait %(num)d minute and try again, "
+                         "or ask an admin of this server for help",
+                         "too many failed logins: wait %(num)d minutes and try again, "
+                         "or ask an admin of this server for help", minutes)
             )
 
     def record_failure(self, address: str, username: str, now: datetime) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.accounts import passwords
 from fedihub.errors import Conflict, FieldErrors, InvalidInput, NotFound, PermissionDenied
-from fedihub.i18n.active import N_
+from fedihub.i18n.active import N_, gettext
 from fedihub.mail.outbox import check_address
 from fedihub.protocol.limits import MAX_NAME
 from fedihub.storage.models import Account, Actor, Membership
@@ -25,6 +25,17 @@ ROLE_LABELS = {
     "owner": N_("Owner: also manages admins and other owners"),
 }
 ROLE_NAMES = (N_("editor"), N_("admin"), N_("owner"))
+# Whole sentences per role, so each language words the plural its own way.
+ONLY_OWNERS_REMOVE = {
+    "editor": N_("only owners can remove editors"),
+    "admin": N_("only owners can remove admins"),
+    "owner": N_("only owners can remove owners"),
+}
+ONLY_OWNERS_INVITE = {
+    "editor": N_("only owners can invite editors"),
+    "admin": N_("only owners can invite admins"),
+    "owner": N_("only owners can invite owners"),
+}
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MAX_DISPLAY_NAME = MAX_NAME
 
@@ -33,7 +44,9 @@ def role_rank(role: str) -> int:
     try:
         return ROLES.index(role)
     except ValueError:
-        raise InvalidInput(f"unknown role {role!r}: use editor, admin or owner", field="role") from None
+        raise InvalidInput(
+            gettext("unknown role %(role)r: use editor, admin or owner", role=role), field="role"
+        ) from None
 
 
 def can_invite(inviter_role: str, role: str) -> bool:
@@ -52,7 +65,7 @@ def normalise_username(raw: str) -> str:
     username = raw.strip().lower()
     if not USERNAME_RE.fullmatch(username):
         raise InvalidInput(
-            "a username has 2 to 32 characters: lowercase letters, digits, and _ . - (not first)",
+            gettext("a username has 2 to 32 characters: lowercase letters, digits, and _ . - (not first)"),
             field="username",
         )
     return username
@@ -84,7 +97,7 @@ async def find_account_by_username(session: AsyncSession, username: str) -> Acco
 async def get_account_by_username(session: AsyncSession, username: str) -> Account:
     account = await find_account_by_username(session, username)
     if account is None:
-        raise NotFound(f"there is no account called {username!r} on this server")
+        raise NotFound(gettext("there is no account called %(username)r on this server", username=username))
     return account
 
 
@@ -97,7 +110,9 @@ async def admin_exists(session: AsyncSession) -> bool:
 
 def _check_display_name(display_name: str | None) -> None:
     if len((display_name or "").strip()) > MAX_DISPLAY_NAME:
-        raise InvalidInput(f"the name is too long: at most {MAX_DISPLAY_NAME} characters", field="display_name")
+        raise InvalidInput(
+            gettext("the name is too long: at most %(max)d characters", max=MAX_DISPLAY_NAME), field="display_name"
+        )
 
 
 def check_new_account(username: str, password: str, display_name: str | None, *, confirm: str | None = None) -> None:
@@ -107,7 +122,7 @@ def check_new_account(username: str, password: str, display_name: str | None, *,
     errors.check(normalise_username, username)
     errors.check(passwords.check_password_rules, password)
     if confirm is not None and confirm != password:
-        errors.add("password_confirm", "the two passwords are not the same")
+        errors.add("password_confirm", gettext("the two passwords are not the same"))
     errors.check(_check_display_name, display_name)
     errors.raise_if_any()
 
@@ -126,7 +141,9 @@ async def create_account(
     username = normalise_username(username)
     display_name = (display_name or "").strip() or None
     if await find_account_by_username(session, username) is not None:
-        raise Conflict(f"the username {username} is taken: choose another", field="username")
+        raise Conflict(
+            gettext("the username %(username)s is taken: choose another", username=username), field="username"
+        )
     account = Account(
         username=username, display_name=display_name, password_hash=await passwords.hash_password(password),
         is_admin=is_admin, created_at=now,
@@ -163,7 +180,7 @@ async def list_accounts(session: AsyncSession) -> Sequence[Account]:
 async def set_disabled(session: AsyncSession, account_id: int, disabled: bool, *, now: datetime) -> Account:
     account = await session.get(Account, account_id)
     if account is None:
-        raise NotFound("there is no such account")
+        raise NotFound(gettext("there is no such account"))
     account.disabled_at = now if disabled else None
     return account
 
@@ -175,13 +192,15 @@ async def set_email(session: AsyncSession, account_id: int, address: str | None)
     """
     account = await session.get(Account, account_id)
     if account is None:
-        raise NotFound("there is no such account")
+        raise NotFound(gettext("there is no such account"))
     value = (address or "").strip()
     if value:
         try:
             value = check_address(value)
         except InvalidInput:
-            raise InvalidInput("that is not an e-mail address, such as name@example.org", field="email") from None
+            raise InvalidInput(
+                gettext("that is not an e-mail address, such as name@example.org"), field="email"
+            ) from None
     account.email = value or None
     return account
 
@@ -252,14 +271,16 @@ async def add_owner(session: AsyncSession, actor_id: int, username: str | None, 
 async def remove_member(session: AsyncSession, actor_id: int, account_id: int, *, remover_role: str) -> None:
     membership = await find_membership(session, account_id, actor_id)
     if membership is None:
-        raise NotFound("that person is not a member of this coalition")
+        raise NotFound(gettext("that person is not a member of this coalition"))
     if not can_remove(remover_role, membership.role):
-        raise PermissionDenied(f"only owners can remove {membership.role}s")
+        raise PermissionDenied(gettext(ONLY_OWNERS_REMOVE.get(membership.role, ONLY_OWNERS_REMOVE["owner"])))
     if membership.role == "owner":
         owners = await session.scalar(
             select(func.count()).select_from(Membership)
             .where(Membership.actor_id == actor_id, Membership.role == "owner")
         )
         if (owners or 0) <= 1:
-            raise Conflict("a coalition needs at least one owner: make someone else owner before removing this one")
+            raise Conflict(gettext(
+                "a coalition needs at least one owner: make someone else owner before removing this one"
+            ))
     await session.delete(membership)

@@ -16,6 +16,7 @@ from fedihub.coalitions.profile import clean_line
 from fedihub.errors import FieldErrors, InvalidInput
 from fedihub.federation.actors import find_actor
 from fedihub.federation.context import FederationContext
+from fedihub.i18n.active import gettext
 from fedihub.storage.models import SiteSettings
 
 log = logging.getLogger(__name__)
@@ -73,16 +74,18 @@ async def find_site_info(session: AsyncSession) -> SiteInfo | None:
 def _name(text: str) -> str:
     name = clean_line(text)
     if not name:
-        raise InvalidInput("give the instance a name", field="name")
+        raise InvalidInput(gettext("give the instance a name"), field="name")
     if len(name) > MAX_SITE_NAME:
-        raise InvalidInput(f"the name has at most {MAX_SITE_NAME} characters", field="name")
+        raise InvalidInput(gettext("the name has at most %(max)d characters", max=MAX_SITE_NAME), field="name")
     return name
 
 
 def _description(text: str | None) -> str | None:
     description = clean_line(text or "")
     if len(description) > MAX_SITE_DESCRIPTION:
-        raise InvalidInput(f"the description has at most {MAX_SITE_DESCRIPTION} characters", field="description")
+        raise InvalidInput(
+            gettext("the description has at most %(max)d characters", max=MAX_SITE_DESCRIPTION), field="description"
+        )
     return description or None
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from fedihub.errors import InvalidInput
-from fedihub.i18n.active import gettext
+from fedihub.i18n.active import N_, gettext
 from fedihub.places.gazetteer import Place, find_place
 from fedihub.places.online import OnlineGeocoder
 from fedihub.places.zones import find_zone
@@ -97,6 +97,11 @@ def profile_zone(city: str | None, state: str | None, country: str | None,
     return known_zone(place.timezone) if place is not None and place.timezone else None
 
 
+# The start field's error for a past date; the call form recognises it to offer "Yes, this is in the past".
+PAST_DATE = N_("this date is in the past. Check the date and time, "
+               "or tick “Yes, this is in the past” to publish it anyway")
+
+
 def is_past(start: datetime, end: datetime | None, now: datetime) -> bool:
     """Over already: ended, or started with no end given."""
     return (end if end is not None else start) < now
@@ -105,8 +110,4 @@ def is_past(start: datetime, end: datetime | None, now: datetime) -> bool:
 def check_not_past(start: datetime, end: datetime | None, now: datetime, *, confirmed: bool) -> None:
     """A call dated in the past is most often a typo (the wrong year, AM for PM): ask before publishing it."""
     if is_past(start, end, now) and not confirmed:
-        raise InvalidInput(
-            gettext("this date is in the past. Check the date and time, "
-            "or tick “Yes, this is in the past” to publish it anyway"),
-            field="start",
-        )
+        raise InvalidInput(gettext(PAST_DATE), field="start")

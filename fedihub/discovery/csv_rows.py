@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from fedihub.coalitions.movements import normalise_tag
 from fedihub.errors import InvalidInput, PayloadTooLarge
+from fedihub.i18n.active import gettext
 from fedihub.protocol.limits import MAX_REGION
 from fedihub.protocol.movements import MAX_MOVEMENTS, unique_movements
 
@@ -78,10 +79,12 @@ def _header(cells: list[str]) -> dict[str, int]:
         if name in COLUMNS and name not in columns:
             columns[name] = index
     if "address" not in columns:
-        shown = ", ".join(n for n in names if n)[:200] or "nothing"
+        shown = ", ".join(n for n in names if n)[:200]
         raise InvalidInput(
-            "the first row must name the columns, one of them address (and optionally movement, region, note); "
-            f"it has {shown}",
+            gettext("the first row must name the columns, one of them address (and optionally movement, region, "
+                    "note); it has %(columns)s", columns=shown) if shown
+            else gettext("the first row must name the columns, one of them address (and optionally movement, "
+                         "region, note); it has nothing"),
             field="file",
         )
     return columns
@@ -105,7 +108,7 @@ def read_rows(data: bytes) -> list[ImportRow]:
     A row with an empty or malformed address is still returned: the import reports it as refused.
     """
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge("the file is larger than 1 MB; split it into smaller files", field="file")
+        raise PayloadTooLarge(gettext("the file is larger than 1 MB; split it into smaller files"), field="file")
     text = _decode(data)
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
     columns: dict[str, int] | None = None
@@ -119,12 +122,18 @@ def read_rows(data: bytes) -> list[ImportRow]:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise PayloadTooLarge(
-                    f"the file has more than {MAX_ROWS:,} rows; split it into smaller files", field="file"
+                    gettext("the file has more than %(max)s rows; split it into smaller files", max=f"{MAX_ROWS:,}"),
+                    field="file",
                 )
             rows.append(_row(cells, columns, reader.line_num))
     except csv.Error as exc:
-        raise InvalidInput(f"line {reader.line_num} of the file cannot be read as CSV: {exc}", field="file") from None
+        raise InvalidInput(
+            gettext("line %(line)d of the file cannot be read as CSV: %(error)s", line=reader.line_num, error=exc),
+            field="file",
+        ) from None
     if columns is None:
-        raise InvalidInput("the file is empty: it needs a first row naming the columns, then one row per coalition",
-                           field="file")
+        raise InvalidInput(
+            gettext("the file is empty: it needs a first row naming the columns, then one row per coalition"),
+            field="file",
+        )
     return rows

@@ -25,11 +25,13 @@ from fedihub.discovery.resolve import (
     Address,
     Resolved,
     explain_failure,
+    outcome_label,
     parse_address,
     resolve_address,
 )
 from fedihub.federation.blocks import blocked_domains
 from fedihub.federation.context import FederationContext
+from fedihub.i18n.active import N_, gettext
 from fedihub.storage.models import Actor
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,11 @@ class RowResult:
 
     @property
     def label(self) -> str:
-        return self.handle or self.address or "(empty address)"
+        return self.handle or self.address or gettext("(empty address)")
+
+    @property
+    def outcome_label(self) -> str:
+        return outcome_label(self.outcome)
 
     @property
     def detail(self) -> str:
@@ -77,9 +83,22 @@ class Summary:
     def rows(self) -> list[tuple[str, int]]:
         return [(outcome, self.counts[outcome]) for outcome in OUTCOMES]
 
+    def labelled_rows(self) -> list[tuple[str, str, int]]:
+        """(outcome, its name in the reader's language, count), in the order of OUTCOMES."""
+        return [(outcome, outcome_label(outcome), count) for outcome, count in self.rows()]
+
     def not_found_rows(self) -> list[RowResult]:
         """Every row that did not end as "found", in file order: the ones a person goes through."""
         return sorted((r for r in self.results if r.outcome != FOUND), key=lambda r: r.line)
+
+
+# What an actor that is not a group is, said in a refused row (kind_of's names).
+KIND_TEXT = {"person": N_("a person"), "service": N_("a service"), "application": N_("an application"),
+             "organization": N_("an organization")}
+
+
+def _a_kind(kind: str) -> str:
+    return gettext(KIND_TEXT[kind]) if kind in KIND_TEXT else gettext("a %(kind)s", kind=kind)
 
 
 def _refused(row: ImportRow, reason: str) -> RowResult:
@@ -112,7 +131,8 @@ async def record_row(ctx: FederationContext, session: AsyncSession, actor_id: in
 
 def _known_reason(actor: Actor) -> str:
     how = DISCOVERED_TEXT.get(actor.listing.discovered_via if actor.listing else "")
-    return f"this server already knew it ({how})" if how else "this server already knew it"
+    return (gettext("this server already knew it (%(how)s)", how=gettext(how)) if how
+            else gettext("this server already knew it"))
 
 
 class _Run:
@@ -146,12 +166,11 @@ class _Run:
                 resolved = await self._resolve(address)
                 actor = resolved.actor
                 if actor.type != "Group":
-                    kind = kind_of(actor)
-                    article = "an" if kind[:1] in "aeiou" else "a"
-                    return _refused(row, f"{handle_of(actor)} is {article} {kind}, not a coalition or hub")
+                    return _refused(row, gettext("%(handle)s is %(what)s, not a coalition or hub",
+                                                 handle=handle_of(actor), what=_a_kind(kind_of(actor))))
                 first = self.actors_seen.setdefault(actor.uri, row.line)
                 if first != row.line:
-                    return _refused(row, f"the same coalition as line {first}")
+                    return _refused(row, gettext("the same coalition as line %(line)d", line=first))
                 if not self.dry_run:
                     # Its own short transaction once the row is resolved: an import is a run of
                     # network lookups, and no transaction waits on one.
@@ -163,7 +182,8 @@ class _Run:
         reason = _known_reason(actor) if resolved.known else None
         handle = resolved.handle or handle_of(actor)
         if resolved.typed_elsewhere:
-            elsewhere = f"{resolved.typed_elsewhere} is another server's name for it; its own handle is {handle}"
+            elsewhere = gettext("%(typed)s is another server's name for it; its own handle is %(handle)s",
+                                typed=resolved.typed_elsewhere, handle=handle)
             reason = f"{reason}; {elsewhere}" if reason else elsewhere
         return RowResult(
             line=row.line, address=row.address, outcome=KNOWN if resolved.known else FOUND,
@@ -197,7 +217,7 @@ async def run_import(
             continue
         first = first_line.setdefault(address.key, row.line)
         if first != row.line:
-            yield _refused(row, f"the same address as line {first}")
+            yield _refused(row, gettext("the same address as line %(line)d", line=first))
             continue
         pending.append((row, address))
 

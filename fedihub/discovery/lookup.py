@@ -17,6 +17,7 @@ from fedihub.discovery.resolve import Address, LookupFailed, explain_failure, pa
 from fedihub.federation.actors import host_of
 from fedihub.federation.context import FederationContext
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.nodeinfo_reader import ServerSoftware, fetch_server_software
 from fedihub.protocol.urls import http_url
@@ -25,28 +26,47 @@ from fedihub.storage.models import Actor, Follow, HubRequest
 LOOKUP_TIMEOUT = 20.0  # WebFinger and the actor fetch together; a person is waiting for the page
 SUMMARY_EXCERPT = 280
 
-# Actor types other than Group, in words (ActivityStreams §2.2 actor types).
+# Actor types other than Group, in words (ActivityStreams §2.2 actor types). Marked for the catalogue
+# (N_), put in the reader's language where they are read (gettext).
 TYPE_TEXT = {
-    "Person": "a person's account",
-    "Service": "a service (an automated account or a bot)",
-    "Application": "an application (a server's own account or an app)",
-    "Organization": "an organization's account",
+    "Person": N_("a person's account"),
+    "Service": N_("a service (an automated account or a bot)"),
+    "Application": N_("an application (a server's own account or an app)"),
+    "Organization": N_("an organization's account"),
 }
 DISCOVERED_TEXT = {
-    "local": "hosted on this server",
-    "federation": "met through federation",
-    "boost": "seen in a boost",
-    "roster": "listed in a hub's roster",
-    "import": "imported from a list",
-    "lookup": "found by a lookup",
+    "local": N_("hosted on this server"),
+    "federation": N_("met through federation"),
+    "boost": N_("seen in a boost"),
+    "roster": N_("listed in a hub's roster"),
+    "import": N_("imported from a list"),
+    "lookup": N_("found by a lookup"),
+}
+KNOWN_TEXT = N_("known")  # discovered some way this list does not name
+HUB_TEXT = {
+    "local": N_("a local hub"), "regional": N_("a regional hub"), "state": N_("a state hub"),
+    "macro-regional": N_("a macro-regional hub"), "national": N_("a national hub"),
+    "international": N_("an international hub"),
 }
 
 
 @dataclass(frozen=True)
 class Fact:
-    label: str
+    key: str  # which fact ("Name", "Handle" …), the same in every language
     value: str
     url: str | None = None  # when set, the value is shown as a link to it
+
+    @property
+    def label(self) -> str:
+        """The key in the reader's language."""
+        return gettext(FACT_LABELS.get(self.key, self.key))
+
+
+FACT_LABELS = {
+    "What": N_("What"), "Name": N_("Name"), "Handle": N_("Handle"), "Profile": N_("Profile"), "Server": N_("Server"),
+    "Region": N_("Region"), "Movements": N_("Movements"), "Website": N_("Website"), "Followers": N_("Followers"),
+    "About": N_("About"), "Known here": N_("Known here"),
+}
 
 
 def kind_of(actor: Actor) -> str:
@@ -59,11 +79,14 @@ def kind_of(actor: Actor) -> str:
 def what_of(actor: Actor) -> str:
     hub_scope, hub_region = hub_scope_of(actor), hub_region_of(actor)
     if actor.type == "Group" and hub_scope:
-        scope = hub_scope.replace("-", " ")
-        return f"a {scope} hub for {hub_region}" if hub_region else f"a {scope} hub"
+        hub = (gettext(HUB_TEXT[hub_scope]) if hub_scope in HUB_TEXT
+               else gettext("a %(scope)s hub", scope=hub_scope.replace("-", " ")))
+        return gettext("%(hub)s for %(region)s", hub=hub, region=hub_region) if hub_region else hub
     if actor.type == "Group":
-        return "a coalition (a group)"
-    return TYPE_TEXT.get(actor.type, f"an actor of type {actor.type}")
+        return gettext("a coalition (a group)")
+    if actor.type in TYPE_TEXT:
+        return gettext(TYPE_TEXT[actor.type])
+    return gettext("an actor of type %(type)s", type=actor.type)
 
 
 def region_of(actor: Actor) -> str:
@@ -112,7 +135,8 @@ class LookupResult:
             Fact("Profile", profile or actor.uri, profile),
             Fact(
                 "Server",
-                self.software.label if self.software else f"{actor.domain} (it does not say which software)",
+                self.software.label if self.software
+                else gettext("%(domain)s (it does not say which software)", domain=actor.domain),
             ),
         ]
         if region_of(actor):
@@ -124,18 +148,19 @@ class LookupResult:
             facts.append(Fact("Website", website or "", http_url(website)))
         facts.append(Fact(
             "Followers",
-            "approved one by one by its organizers" if actor.manually_approves_followers
-            else "anyone can follow at once",
+            gettext("approved one by one by its organizers") if actor.manually_approves_followers
+            else gettext("anyone can follow at once"),
         ))
         if summary_excerpt(actor.summary):
             facts.append(Fact("About", summary_excerpt(actor.summary)))
         if not self.known:
-            facts.append(Fact("Known here", "new: this server had not seen it before this lookup"))
+            facts.append(Fact("Known here", gettext("new: this server had not seen it before this lookup")))
         else:
             listing = actor.listing
-            how = DISCOVERED_TEXT.get(listing.discovered_via if listing else "", "known")
-            since = f" since {listing.discovered_at:%Y-%m-%d}" if listing else ""
-            facts.append(Fact("Known here", f"yes, {how}{since}"))
+            how = gettext(DISCOVERED_TEXT.get(listing.discovered_via if listing else "", KNOWN_TEXT))
+            facts.append(Fact("Known here", gettext("yes, %(how)s since %(date)s", how=how,
+                                                    date=f"{listing.discovered_at:%Y-%m-%d}")
+                              if listing else gettext("yes, %(how)s", how=how)))
         return facts
 
 
@@ -177,11 +202,11 @@ class Relation:
     def text(self) -> str:
         hub = hub_scope_of(self.local) is not None
         if self.state == "accepted":
-            return "a member of this hub" if hub else "already followed"
+            return gettext("a member of this hub") if hub else gettext("already followed")
         if self.state == "pending":
-            return "asked; waiting for them to accept"
+            return gettext("asked; waiting for them to accept")
         if self.state == "asked":
-            return "it asked to join this hub: adding it approves the request"
+            return gettext("it asked to join this hub: adding it approves the request")
         return ""
 
 

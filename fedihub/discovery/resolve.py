@@ -25,6 +25,7 @@ from fedihub.federation import actors
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
 from fedihub.hubs.settings import set_hub_scope
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol import fetch, webfinger
 from fedihub.protocol.addresses import check_host_name
 from fedihub.protocol.hosts import normalise_host
@@ -41,6 +42,14 @@ KNOWN = "already known"
 NOT_FOUND = "not found"
 REFUSED = "refused"
 OUTCOMES = (FOUND, KNOWN, NOT_FOUND, REFUSED)
+# The outcomes as a page names them (the constants stay the same in every language: pages and the
+# CLI key on them).
+OUTCOME_LABELS = {FOUND: N_("found"), KNOWN: N_("already known"), NOT_FOUND: N_("not found"), REFUSED: N_("refused")}
+
+
+def outcome_label(outcome: str) -> str:
+    """The outcome in the reader's language."""
+    return gettext(OUTCOME_LABELS[outcome]) if outcome in OUTCOME_LABELS else outcome
 
 MAX_ADDRESS = 2048
 
@@ -64,24 +73,25 @@ def parse_address(text: str, field: str | None = None) -> Address:
     """``name@host``, ``@name@host``, ``acct:name@host`` or an http(s) link; InvalidInput otherwise."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput("give a handle like tenants@city.example or a link to a profile", field=field)
+        raise InvalidInput(gettext("give a handle like tenants@city.example or a link to a profile"), field=field)
     if len(text) > MAX_ADDRESS:
-        raise InvalidInput(f"an address has at most {MAX_ADDRESS} characters", field=field)
+        raise InvalidInput(gettext("an address has at most %(max)d characters", max=MAX_ADDRESS), field=field)
     if has_http_scheme(text):
         try:
             parsed = fetch.check_fetchable_url(text)
         except InvalidInput as exc:
-            raise InvalidInput(exc.public_message, field=field) from None
+            raise InvalidInput(gettext(exc.public_message), field=field) from None
         host = parsed.host + (f":{parsed.port}" if parsed.port else "")
         return Address(text=text, handle=None, url=text, host=normalise_host(host, strict=False))
     if "@" not in text:
         raise InvalidInput(
-            f"{text!r} is neither a handle like name@example.org nor a link starting with https://", field=field
+            gettext("%(text)r is neither a handle like name@example.org nor a link starting with https://", text=text),
+            field=field,
         )
     try:
         name, host = webfinger.parse_handle(text)
     except InvalidInput as exc:
-        raise InvalidInput(exc.public_message, field=field) from None
+        raise InvalidInput(gettext(exc.public_message), field=field) from None
     return Address(text=text, handle=f"{name}@{host}", url=None, host=host)
 
 
@@ -127,7 +137,8 @@ def _check_host(host: str, *, allow_private: bool, blocked: Sequence[str]) -> No
         # IP literals and local names; names resolving to private addresses meet the client's guard.
         check_host_name(urlsplit(f"//{host}").hostname or host)
     if any(domain_matches(host, domain) for domain in blocked):
-        raise DomainBlocked(f"{host} is blocked here", public_message=f"this server does not federate with {host}")
+        raise DomainBlocked(f"{host} is blocked here",
+                            public_message=gettext("this server does not federate with %(host)s", host=host))
 
 
 async def _actor_url(ctx: FederationContext, address: Address, *, allow_private: bool, blocked: Sequence[str]) -> str:
@@ -187,7 +198,7 @@ async def resolve_address(
         existing = await actors.find_actor(session, url)
     if ctx.urls.is_local(url):
         if existing is None or not existing.is_local:
-            raise NotFound("there is no such coalition on this server")
+            raise NotFound(gettext("there is no such coalition on this server"))
         actor = existing
     elif store:
         actor = await actors.resolve_actor(ctx, url, discovered_via=via)
@@ -196,7 +207,7 @@ async def resolve_address(
     else:
         actor = describe_document(await fetch.fetch_actor_document(ctx.http, url, auth=ctx.instance_auth))
     if actor.deleted_at is not None:
-        raise Gone(f"{actor.handle} was deleted")
+        raise Gone(gettext("%(handle)s was deleted", handle=actor.handle))
     handle = await confirmed_handle(ctx, actor)
     typed = address.handle if address.handle and address.handle.lower() != handle.lower() else None
     if typed is not None:
@@ -212,32 +223,39 @@ class Failure:
 
 
 def explain_failure(exc: BaseException, address: Address | None) -> Failure:
-    """Why an address could not be resolved, in words, with the outcome and status it deserves."""
-    host = address.host if address else "the server"
+    """Why an address could not be resolved, in words (the reader's language), with the outcome and
+    status it deserves. A protocol error's public message is English, marked for the catalogue: it is
+    translated here, where a person reads it."""
+    host = address.host if address else gettext("the server")
     if isinstance(exc, DomainBlocked):
-        return Failure(REFUSED, exc.public_message, 403)
+        return Failure(REFUSED, gettext(exc.public_message), 403)
     if isinstance(exc, ForbiddenAddress):
-        return Failure(REFUSED, f"{host} is in a private network; only public servers can be reached", 400)
+        return Failure(
+            REFUSED, gettext("%(host)s is in a private network; only public servers can be reached", host=host), 400
+        )
     if isinstance(exc, InvalidInput):
-        return Failure(REFUSED, exc.public_message, 400)
+        return Failure(REFUSED, gettext(exc.public_message), 400)
     if isinstance(exc, (RemoteGone, Gone)):
-        return Failure(NOT_FOUND, f"{host} says it was deleted", 410)
+        return Failure(NOT_FOUND, gettext("%(host)s says it was deleted", host=host), 410)
     if isinstance(exc, RemoteNotFound):
         if address is not None and address.handle:
-            return Failure(NOT_FOUND, f"{host} has no account {address.handle.split('@', 1)[0]}", 404)
-        return Failure(NOT_FOUND, f"there is nothing at that link on {host}", 404)
+            return Failure(NOT_FOUND, gettext("%(host)s has no account %(name)s", host=host,
+                                              name=address.handle.split("@", 1)[0]), 404)
+        return Failure(NOT_FOUND, gettext("there is nothing at that link on %(host)s", host=host), 404)
     if isinstance(exc, NotFound):
-        return Failure(NOT_FOUND, exc.public_message, 404)
+        return Failure(NOT_FOUND, gettext(exc.public_message), 404)
     if isinstance(exc, TimeoutError):
-        return Failure(NOT_FOUND, f"{host} did not answer in time; try again later", 404)
+        return Failure(NOT_FOUND, gettext("%(host)s did not answer in time; try again later", host=host), 404)
     if isinstance(exc, (RemoteUnavailable, httpx.TransportError)):
-        return Failure(NOT_FOUND, f"{host} could not be reached; try again later", 404)
+        return Failure(NOT_FOUND, gettext("%(host)s could not be reached; try again later", host=host), 404)
     if isinstance(exc, RemoteInvalid):
-        return Failure(REFUSED, f"that is not an ActivityPub actor ({exc.public_message})", 400)
+        return Failure(REFUSED, gettext("that is not an ActivityPub actor (%(reason)s)",
+                                        reason=gettext(exc.public_message)), 400)
     if isinstance(exc, FedihubError):
-        return Failure(NOT_FOUND, exc.public_message, exc.status_code if 400 <= exc.status_code < 500 else 400)
+        return Failure(NOT_FOUND, gettext(exc.public_message),
+                       exc.status_code if 400 <= exc.status_code < 500 else 400)
     log.error("looking up %r failed unexpectedly", address.text if address else None, exc_info=exc)
-    return Failure(NOT_FOUND, "it could not be looked up because of an error on this server (logged)", 400)
+    return Failure(NOT_FOUND, gettext("it could not be looked up because of an error on this server (logged)"), 400)
 
 
 class LookupFailed(FedihubError):

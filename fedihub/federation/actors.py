@@ -18,6 +18,7 @@ from fedihub.federation.actor_parts import Sighting
 from fedihub.federation.context import FederationContext
 from fedihub.federation.intake_cache import forget_now_and_on_commit
 from fedihub.federation.signing import load_signing_auth, store_private_key
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol import builders, fetch, webfinger
 from fedihub.protocol.hosts import host_of as host_of  # where federation code has always found it
 from fedihub.protocol.hosts import normalise_host
@@ -46,11 +47,12 @@ async def find_local_actor(session: AsyncSession, username: str) -> Actor | None
 async def get_local_actor(session: AsyncSession, username: str) -> Actor:
     actor = await find_local_actor(session, username)
     if actor is None or actor.deleted_at is not None:
-        raise NotFound(f"no coalition called {username!r} on this server")
+        raise NotFound(f"no coalition called {username!r} on this server", public_message=gettext(
+            "no coalition called %(username)r on this server", username=username))
     return actor
 
 
-HANDLE_RULES = "letters, digits and _, with . or - only between them"
+HANDLE_RULES = N_("letters, digits and _, with . or - only between them")
 
 
 def suggest_handle(typed: str) -> str | None:
@@ -72,13 +74,16 @@ def local_handle(typed: str, host: str) -> str:
     text = typed.strip().removeprefix("@")
     name, sep, rest = text.partition("@")
     if sep and name and rest.lower() not in (host.lower(), host.lower().partition(":")[0]):
-        raise InvalidInput(f"a new coalition's handle is the part before @{host}: type just {name!r}", field="handle")
+        raise InvalidInput(gettext("a new coalition's handle is the part before @%(host)s: type just %(name)r",
+                                   host=host, name=name), field="handle")
     try:
         webfinger.parse_handle(f"{name}@{host}")  # same grammar as Mastodon's
     except InvalidInput:
         suggestion = suggest_handle(name or rest)
-        hint = f": try {suggestion!r}" if suggestion else ""
-        message = f"{typed.strip()!r} is not a valid handle; use {HANDLE_RULES}{hint}"
+        message = (gettext("%(typed)r is not a valid handle; use %(rules)s: try %(suggestion)r", typed=typed.strip(),
+                           rules=gettext(HANDLE_RULES), suggestion=suggestion) if suggestion
+                   else gettext("%(typed)r is not a valid handle; use %(rules)s", typed=typed.strip(),
+                                rules=gettext(HANDLE_RULES)))
         raise InvalidInput(message, field="handle") from None
     return name.lower()
 
@@ -100,9 +105,10 @@ async def create_local_actor(
     """
     username = local_handle(username, ctx.host)
     if len(username) > USERNAME_MAX:
-        raise InvalidInput(f"a handle has at most {USERNAME_MAX} characters", field="handle")
+        raise InvalidInput(gettext("a handle has at most %(max)d characters", max=USERNAME_MAX), field="handle")
     if await find_local_actor(session, username) is not None:
-        raise Conflict(f"the handle {username!r} is already taken on this server", field="handle")
+        raise Conflict(gettext("the handle %(username)r is already taken on this server", username=username),
+                       field="handle")
     keys = await asyncio.to_thread(generate_key_pair)
     uri = uri or ctx.urls.actor(username)
     now = ctx.clock()

@@ -11,9 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.errors import InvalidInput
 from fedihub.federation.context import FederationContext
 from fedihub.federation.intake_cache import forget_now_and_on_commit
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.hosts import bare_host, normalise_host
 from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.models import Actor, Delivery, DomainBlock, Follow
+
+NOT_A_DOMAIN = N_("%(domain)r is not a domain name (expected something like mastodon.example)")
 
 
 def normalise_domain(domain: str) -> str:
@@ -21,11 +24,11 @@ def normalise_domain(domain: str) -> str:
     if has_http_scheme(value):
         value = value.split("://", 1)[1].split("/", 1)[0]
     if not value.rstrip(".") or "/" in value or "@" in value or " " in value:
-        raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)")
+        raise InvalidInput(gettext(NOT_A_DOMAIN, domain=domain))
     try:
         normalise_host(value)
     except InvalidInput:
-        raise InvalidInput(f"{domain!r} is not a domain name (expected something like mastodon.example)") from None
+        raise InvalidInput(gettext(NOT_A_DOMAIN, domain=domain)) from None
     # A block is of a server's name: one typed with a port covers that name on every port.
     return bare_host(value)
 

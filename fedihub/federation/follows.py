@@ -15,6 +15,7 @@ from fedihub.errors import Conflict, InvalidInput, NotFound
 from fedihub.federation.actors import get_local_actor
 from fedihub.federation.context import FederationContext
 from fedihub.federation.outbox import publish
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol import builders
 from fedihub.storage.models import Actor, Follow
 
@@ -32,16 +33,25 @@ async def find_follow(session: AsyncSession, follower_id: int, target_id: int) -
     )
 
 
+# Said to the organizer who asks to follow again (marked for the catalogue, shown through gettext).
+ALREADY = {
+    "accepted": N_("%(local)s already follows %(remote)s (accepted)"),
+    "pending": N_("%(local)s already follows %(remote)s (pending)"),
+}
+
+
 async def follow(ctx: FederationContext, session: AsyncSession, local_username: str, remote: Actor) -> Follow:
     """Make a local actor follow ``remote`` (resolved by the caller, before its transaction); returns the follow."""
     local = await get_local_actor(session, local_username)
     if remote.id == local.id:
-        raise InvalidInput("a coalition cannot follow itself")
+        raise InvalidInput(gettext("a coalition cannot follow itself"))
     if remote.deleted_at is not None:
-        raise NotFound(f"{remote.uri} has been deleted")
+        raise NotFound(gettext("%(uri)s has been deleted", uri=remote.uri))
     existing = await find_follow(session, local.id, remote.id)
     if existing is not None:
-        raise Conflict(f"{local.username} already follows {remote.handle} ({existing.state})")
+        said = ALREADY.get(existing.state)
+        raise Conflict(gettext(said, local=local.username, remote=remote.handle) if said
+                       else f"{local.username} already follows {remote.handle} ({existing.state})")
     uri = ctx.urls.new_activity()
     activity = builders.build_follow(activity_id=uri, actor=local.uri, target=remote.uri)
     now = ctx.clock()
@@ -60,7 +70,7 @@ async def unfollow(ctx: FederationContext, session: AsyncSession, local_username
     local = await get_local_actor(session, local_username)
     existing = await find_follow(session, local.id, remote.id)
     if existing is None:
-        raise NotFound(f"{local.username} does not follow {remote.handle}")
+        raise NotFound(gettext("%(local)s does not follow %(remote)s", local=local.username, remote=remote.handle))
     await undo_follow(ctx, session, existing)
 
 
@@ -102,7 +112,7 @@ async def remove_follower(ctx: FederationContext, session: AsyncSession, target_
         )
     )
     if row is None:
-        raise NotFound("they do not follow this coalition (any more)")
+        raise NotFound(gettext("they do not follow this coalition (any more)"))
     await reject_follow(ctx, session, row)
 
 
@@ -122,7 +132,7 @@ async def decide_request(
     local = await get_local_actor(session, local_username)
     row = await find_follow(session, follower.id, local.id)
     if row is None or row.state != "pending":
-        raise NotFound(f"no pending follow request from {follower.handle}")
+        raise NotFound(gettext("no pending follow request from %(handle)s", handle=follower.handle))
     if approve:
         await accept_follow(ctx, session, row)
     else:

@@ -16,6 +16,7 @@ from fedihub.errors import DomainBlocked, RemoteInvalid
 from fedihub.federation.actors import host_of, resolve_actor
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
+from fedihub.i18n.active import gettext
 from fedihub.protocol import fetch
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.movements import hashtag_names
@@ -98,14 +99,15 @@ async def fetch_original(
     doc = await fetch.fetch_activitypub_document(ctx.http, uri, auth=ctx.instance_auth)
     view = read_object(doc)
     if view.type not in types:
-        raise RemoteInvalid(f"{uri} is a {view.type}", public_message=f"that link leads to a {view.type}")
+        raise RemoteInvalid(f"{uri} is a {view.type}",
+                            public_message=gettext("that link leads to a %(type)s", type=view.type))
     if view.id != uri or not view.attributed_to or host_of(view.attributed_to) != host_of(uri):
         raise RemoteInvalid(
             f"{uri} is attributed to {view.attributed_to!r}, not to an actor of its own origin",
-            public_message="its author is not on the server it comes from",
+            public_message=gettext("its author is not on the server it comes from"),
         )
     if not view.is_public:
-        raise RemoteInvalid(f"{uri} is not public", public_message="it is not public")
+        raise RemoteInvalid(f"{uri} is not public", public_message=gettext("it is not public"))
     author = await resolve_actor(ctx, view.attributed_to, discovered_via=discovered_via)
     return author, view, doc
 

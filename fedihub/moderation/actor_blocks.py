@@ -12,6 +12,7 @@ from fedihub.errors import InvalidInput
 from fedihub.federation.actors import host_of
 from fedihub.federation.blocks import is_blocked
 from fedihub.federation.context import FederationContext
+from fedihub.i18n.active import gettext
 from fedihub.storage.models import Actor, ActorBlock, Follow, HubRequest
 
 
@@ -53,9 +54,10 @@ async def block_actor(
     when already blocked.
     """
     if actor.is_local:
-        raise InvalidInput("accounts and coalitions of this server are managed here, not blocked", field="actor")
+        raise InvalidInput(gettext("accounts and coalitions of this server are managed here, not blocked"),
+                           field="actor")
     if actor.type == "Application" and coalition is None:
-        raise InvalidInput("that is a server's own actor: block its domain instead", field="actor")
+        raise InvalidInput(gettext("that is a server's own actor: block its domain instead"), field="actor")
     if await find_block(session, actor.id, coalition.id if coalition else None) is not None:
         return False
     session.add(ActorBlock(

@@ -20,6 +20,7 @@ from fedihub.federation.actors import find_actor, host_of
 from fedihub.federation.context import FederationContext
 from fedihub.federation.objects import find_object
 from fedihub.federation.outbox import publish
+from fedihub.i18n.active import gettext
 from fedihub.protocol import builders
 from fedihub.protocol.html import html_to_text
 from fedihub.protocol.reader import as_list, id_of
@@ -163,24 +164,24 @@ async def send_report(
     to it. The Flag carries the instance actor, the ids and the comment; who asked stays here.
     """
     if reported.is_local:
-        raise InvalidInput("that is an actor of this server; deal with it here", field="actor")
+        raise InvalidInput(gettext("that is an actor of this server; deal with it here"), field="actor")
     inbox = reported.shared_inbox or reported.inbox
     if not inbox:
-        raise InvalidInput("that actor's server has no inbox to send a report to", field="actor")
+        raise InvalidInput(gettext("that actor's server has no inbox to send a report to"), field="actor")
     uris = [uri.strip() for uri in object_uris if uri.strip()]
     if len(uris) > MAX_NAMED:
-        raise InvalidInput(f"a report names at most {MAX_NAMED} posts", field="objects")
+        raise InvalidInput(gettext("a report names at most %(max)d posts", max=MAX_NAMED), field="objects")
     server = host_of(reported.uri)
     for uri in uris:
         if host_of(uri) != server:
-            raise InvalidInput(f"{uri} is not on {server}: a report goes to one server about its own posts",
-                               field="objects")
+            raise InvalidInput(gettext("%(uri)s is not on %(server)s: a report goes to one server about its own posts",
+                                       uri=uri, server=server), field="objects")
     if coalition is not None and not await _concerns(session, coalition, reported, uris):
-        raise InvalidInput("a coalition reports only what was addressed to it: posts to it or replies, "
-                           "or an actor that follows, joins or pledged to it", field="actor")
+        raise InvalidInput(gettext("a coalition reports only what was addressed to it: posts to it or replies, "
+                                   "or an actor that follows, joins or pledged to it"), field="actor")
     instance = await find_actor(session, ctx.urls.instance_actor())
     if instance is None:
-        raise NotFound("this server's instance actor is missing")
+        raise NotFound(gettext("this server's instance actor is missing"))
     text = comment.strip()[:MAX_COMMENT]
     flag_id = ctx.urls.new_activity()
     flag = builders.build_flag(activity_id=flag_id, actor=instance.uri, objects=[reported.uri, *uris], content=text)
@@ -224,7 +225,7 @@ async def resolve_report(
             ReportCoalition.coalition_id == coalition_id)
     report = await session.scalar(query)
     if report is None:
-        raise NotFound("there is no such report")
+        raise NotFound(gettext("there is no such report"))
     if report.resolved_at is None:
         report.resolved_at, report.resolved_by_id = ctx.clock(), account_id
     else:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext
 from fedihub.notices.kinds import BY_NAME, DELIVERIES, KINDS
 from fedihub.storage.models import Account, Membership, NoticePreference
 
@@ -29,7 +30,8 @@ def read_choices(fields: Mapping[str, object]) -> dict[str, str]:
     for kind in KINDS:
         value = str(fields.get(f"kind-{kind.name}") or "")
         if value not in DELIVERIES:
-            raise InvalidInput(f"choose how to hear about “{kind.label.lower()}”", field=f"kind-{kind.name}")
+            raise InvalidInput(gettext("choose how to hear about “%(kind)s”", kind=gettext(kind.label).lower()),
+                               field=f"kind-{kind.name}")
         choices[kind.name] = value
     return choices
 
@@ -37,7 +39,7 @@ def read_choices(fields: Mapping[str, object]) -> dict[str, str]:
 async def save_preferences(session: AsyncSession, account_id: int, choices: Mapping[str, str]) -> None:
     for name, delivery in choices.items():
         if name not in BY_NAME or delivery not in DELIVERIES:
-            raise InvalidInput("that is not a kind of notice or a way to receive it")
+            raise InvalidInput(gettext("that is not a kind of notice or a way to receive it"))
         row = await session.get(NoticePreference, (account_id, name))
         if row is None:
             session.add(NoticePreference(account_id=account_id, kind=name, delivery=delivery))

@@ -13,6 +13,7 @@ import httpcore
 import httpx
 
 from fedihub.errors import ForbiddenAddress
+from fedihub.i18n.active import N_
 from fedihub.protocol.hosts import normalise_host
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -114,7 +115,7 @@ def check_addresses(host: str, addresses: Iterable[str]) -> None:
         if ip is None or is_forbidden_ip(ip):
             raise ForbiddenAddress(
                 f"{host} resolves to forbidden address {text}",
-                public_message="That address points to a private network.",
+                public_message=N_("That address points to a private network."),
             )
 
 
@@ -126,20 +127,20 @@ def check_host_name(host: str) -> None:
     """
     name = normalise_host(host.strip("[]"), strict=False)
     if name in _LOCAL_NAMES or name.endswith(".localhost"):
-        raise ForbiddenAddress(f"{host} is a local name", public_message="That address is local.")
+        raise ForbiddenAddress(f"{host} is a local name", public_message=N_("That address is local."))
     ip = parse_ip(name)
     if ip is not None:
         if is_forbidden_ip(ip):
             raise ForbiddenAddress(
                 f"{host} is a forbidden address",
-                public_message="That address points to a private network.",
+                public_message=N_("That address points to a private network."),
             )
         return
     # Legacy numeric forms ("127.1", "2130706433") are mapped onto addresses by inet_aton; aiohttp
     # treats all-digit hosts as IP literals and would skip the resolver, so refuse them outright.
     if name.replace(".", "").isdigit():
         raise ForbiddenAddress(
-            f"{host} is not a canonical IP address", public_message="That address is not valid."
+            f"{host} is not a canonical IP address", public_message=N_("That address is not valid.")
         )
 
 

@@ -15,6 +15,7 @@ from fedihub.errors import (
     RemoteNotFound,
     RemoteUnavailable,
 )
+from fedihub.i18n.active import gettext
 from fedihub.protocol.hosts import has_userinfo
 from fedihub.protocol.http import ResponseTooLarge
 from fedihub.protocol.jsonld import canonical_document
@@ -37,7 +38,9 @@ def unreachable(url: str, exc: Exception) -> RemoteUnavailable:
     host = httpx.URL(url).host or url
     return RemoteUnavailable(
         f"{url} could not be fetched: {detail}",
-        public_message=f"{host} could not be reached: it may be down, or the address may be mistyped. Try again later.",
+        public_message=gettext(
+            "%(host)s could not be reached: it may be down, or the address may be mistyped. Try again later.", host=host
+        ),
     )
 
 
@@ -46,12 +49,15 @@ def check_fetchable_url(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise InvalidInput(f"not a valid URL: {url!r}") from exc
+        raise InvalidInput(f"not a valid URL: {url!r}",
+                           public_message=gettext("not a valid URL: %(url)r", url=url)) from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidInput(f"only http and https URLs can be fetched, not {url!r}")
+        raise InvalidInput(f"only http and https URLs can be fetched, not {url!r}", public_message=gettext(
+            "only http and https URLs can be fetched, not %(url)r", url=url))
     if has_userinfo(url):
         # http://x@blocked.example/ was used to slip past domain blocks; no server mints such ids.
-        raise InvalidInput(f"{url!r} has a user name before its host; such ids are refused")
+        raise InvalidInput(f"{url!r} has a user name before its host; such ids are refused", public_message=gettext(
+            "%(url)r has a user name before its host; such addresses are refused", url=url))
     return parsed
 
 
@@ -83,11 +89,19 @@ def raise_for_status(response: httpx.Response) -> None:
     if status in (401, 403):
         # Mastodon in authorized-fetch mode answers this to unsigned or unknown signers (§1.4).
         raise RemoteInvalid(
-            f"{url} answered {status}: the server may require authorized fetch (a signed GET)"
+            f"{url} answered {status}: the server may require authorized fetch (a signed GET)",
+            public_message=gettext(
+                "%(url)s answered %(status)d: the server may require authorized fetch (a signed GET)",
+                url=url, status=status,
+            ),
         )
     if 300 <= status < 400:
         location = response.headers.get("location", "?")
-        raise RemoteInvalid(f"{url} redirected to {location}; ActivityPub ids must not redirect")
+        raise RemoteInvalid(
+            f"{url} redirected to {location}; ActivityPub ids must not redirect",
+            public_message=gettext("%(url)s redirected to %(location)s; ActivityPub ids must not redirect",
+                                   url=url, location=location),
+        )
     if status in (408, 429) or status >= 500:
         raise RemoteUnavailable(f"{url} answered {status}")
     raise RemoteInvalid(f"{url} answered {status}")
@@ -98,7 +112,8 @@ def decode_json_object(body: bytes, url: str) -> dict[str, Any]:
     try:
         document = decode_json(body)
     except MalformedActivity as exc:
-        raise RemoteInvalid(f"{url}: {exc}", public_message=f"{url} did not return valid JSON") from None
+        raise RemoteInvalid(f"{url}: {exc}",
+                            public_message=gettext("%(url)s did not return valid JSON", url=url)) from None
     if not isinstance(document, dict):
         raise RemoteInvalid(f"{url} returned JSON that is not an object")
     return document
@@ -136,7 +151,9 @@ async def fetch_activitypub_document(
                 content_type = response.headers.get("content-type")
                 if not is_activitypub_media_type(content_type):
                     # Mastodon >= 4.2.5 drops these (GHSA-3fjr-858r-92rw, spec §1.5, P11).
-                    raise RemoteInvalid(f"{url} has content type {content_type!r}, not ActivityPub")
+                    raise RemoteInvalid(f"{url} has content type {content_type!r}, not ActivityPub",
+                                        public_message=gettext("%(url)s has content type %(type)r, not ActivityPub",
+                                                               url=url, type=content_type))
                 body = await read_limited(response, max_bytes)
     except TimeoutError as exc:
         raise RemoteUnavailable(f"{url} took longer than {total_timeout} s") from exc
@@ -151,11 +168,13 @@ async def fetch_activitypub_document(
         # @context defines terms we do not know; a context that redefines core terms is refused.
         document = canonical_document(decode_json_object(body, url))
     except MalformedActivity as exc:
-        raise RemoteInvalid(f"{url}: {exc}", public_message=f"{url} sent a document fedihub cannot accept: "
-                            f"{exc.public_message}") from exc
+        raise RemoteInvalid(f"{url}: {exc}", public_message=gettext(
+            "%(url)s sent a document fedihub cannot accept: %(reason)s", url=url, reason=exc.public_message
+        )) from exc
     if document.get("id") != url:
         # Mastodon only trusts a document served from its own id (P13, mastodon#9390).
-        raise RemoteInvalid(f"{url} returned a document with id {document.get('id')!r}")
+        raise RemoteInvalid(f"{url} returned a document with id {document.get('id')!r}", public_message=gettext(
+            "%(url)s returned a document with another id, %(id)r", url=url, id=document.get("id")))
     return document
 
 
@@ -171,10 +190,12 @@ async def fetch_actor_document(
     """GET an actor: an ActivityPub document of an actor type, with an inbox, on the URL's host."""
     document = await fetch_activitypub_document(client, url, auth=auth)
     if not _types(document) & ACTOR_TYPES:
-        raise RemoteInvalid(f"{url} is a {document.get('type')!r}, not an actor")
+        raise RemoteInvalid(f"{url} is a {document.get('type')!r}, not an actor", public_message=gettext(
+            "%(url)s is a %(type)r, not an actor", url=url, type=document.get("type")))
     inbox = document.get("inbox")
     if not isinstance(inbox, str) or not inbox:
-        raise RemoteInvalid(f"actor {url} has no inbox")
+        raise RemoteInvalid(f"actor {url} has no inbox",
+                            public_message=gettext("the actor %(url)s has no inbox", url=url))
     # Already implied by id == url today; kept so a relaxed id rule can never let one host
     # speak for another's actors.
     if check_fetchable_url(document["id"]).host != httpx.URL(url).host:

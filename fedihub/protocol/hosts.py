@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import idna
 
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext
 
 
 def normalise_host(text: str, *, strict: bool = True) -> str:
@@ -91,5 +92,5 @@ def _split_port(text: str) -> tuple[str, str | None]:
 
 def _refuse(text: str, why: str, strict: bool) -> str:
     if strict:
-        raise InvalidInput(f"{text!r} {why}", public_message=f"{text!r} is not a valid host name")
+        raise InvalidInput(f"{text!r} {why}", public_message=gettext("%(text)r is not a valid host name", text=text))
     return text.strip().lower()

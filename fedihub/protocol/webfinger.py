@@ -12,6 +12,7 @@ import anyio
 import httpx
 
 from fedihub.errors import InvalidInput, RemoteInvalid, RemoteNotFound, RemoteUnavailable
+from fedihub.i18n.active import gettext
 from fedihub.protocol.fetch import (
     check_fetchable_url,
     decode_json_object,
@@ -45,7 +46,8 @@ def _normalise_host(host: str) -> str:
     ascii_host = normalise_host(host)
     # No underscores, empty labels or stray characters: a handle's host goes into a URL we fetch.
     if _HOST.fullmatch(ascii_host) is None or len(ascii_host) > 253:
-        raise InvalidInput(f"{host!r} is not a valid domain")
+        raise InvalidInput(f"{host!r} is not a valid domain",
+                           public_message=gettext("%(host)r is not a valid domain", host=host))
     return ascii_host
 
 
@@ -67,11 +69,13 @@ def parse_handle(text: str) -> tuple[str, str]:
         handle = handle[1:]
     name, sep, host = handle.partition("@")
     if not sep or not name or not host:
-        raise InvalidInput(f"{text!r} is not a handle like name@example.org")
+        raise InvalidInput(f"{text!r} is not a handle like name@example.org",
+                           public_message=gettext("%(text)r is not a handle like name@example.org", text=text))
     if len(name) > _MAX_USERNAME or _USERNAME.fullmatch(name) is None:
         raise InvalidInput(
-            f"{name!r} is not a valid user name: use letters, digits and _, "
-            "with . or - only between them"
+            f"{name!r} is not a valid user name: use letters, digits and _, with . or - only between them",
+            public_message=gettext("%(name)r is not a valid user name: use letters, digits and _, "
+                                   "with . or - only between them", name=name),
         )
     return name, _normalise_host(host)
 
@@ -143,7 +147,8 @@ async def _get(client: httpx.AsyncClient, url: str, accept: str, max_bytes: int)
                 raise_for_status(response)
                 return await read_limited(response, max_bytes)
     except TimeoutError as exc:
-        raise RemoteUnavailable(f"{url} took longer than {TOTAL_TIMEOUT} s") from exc
+        raise RemoteUnavailable(f"{url} took longer than {TOTAL_TIMEOUT} s", public_message=gettext(
+            "%(url)s took longer than %(seconds)s s to answer", url=url, seconds=TOTAL_TIMEOUT)) from exc
     except httpx.TooManyRedirects as exc:
         raise RemoteInvalid(f"{url} redirects too often") from exc
     except httpx.DecodingError as exc:
@@ -188,7 +193,8 @@ def actor_url_from_jrd(jrd: dict[str, Any], where: str) -> str:
     """The ``href`` of the ActivityPub ``self`` link of a JRD."""
     subject = jrd.get("subject")
     if not isinstance(subject, str) or not subject.strip():
-        raise RemoteInvalid(f"{where}: WebFinger answer has no subject")
+        raise RemoteInvalid(f"{where}: WebFinger answer has no subject",
+                            public_message=gettext("%(where)s: its WebFinger answer has no subject", where=where))
     links = jrd.get("links")
     href = None
     for link in links if isinstance(links, list) else []:
@@ -202,7 +208,8 @@ def actor_url_from_jrd(jrd: dict[str, Any], where: str) -> str:
         ):
             href = link["href"]
     if href is None:
-        raise RemoteInvalid(f"{where}: WebFinger answer has no ActivityPub self link")
+        raise RemoteInvalid(f"{where}: WebFinger answer has no ActivityPub self link", public_message=gettext(
+            "%(where)s: its WebFinger answer has no ActivityPub link", where=where))
     try:
         check_fetchable_url(href)
     except InvalidInput as exc:
@@ -221,7 +228,8 @@ async def fetch_jrd(client: httpx.AsyncClient, handle: str, *, scheme: str = "ht
     url = f"{base}/.well-known/webfinger?resource={resource}"
     body = await _webfinger_body(client, url, base, resource)
     if not body.strip():
-        raise RemoteInvalid(f"{url} returned an empty body")
+        raise RemoteInvalid(f"{url} returned an empty body",
+                            public_message=gettext("%(url)s returned an empty answer", url=url))
     # Parsed as JSON whatever the Content-Type, as Mastodon does.
     return decode_json_object(body, url), url
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fedihub.errors import RateLimited
+from fedihub.i18n.active import gettext
 
 MAX_KEYS = 50_000
 
@@ -59,7 +60,7 @@ class SubscribeRateLimiter:
             wait = (times[0] + window - now).total_seconds()
             raise RateLimited(
                 f"client {key} over its subscription limit", retry_after=wait,
-                public_message="Too many subscription requests from your network: try again in an hour.",
+                public_message=gettext("Too many subscription requests from your network: try again in an hour."),
             )
 
     def check_client(self, client: str, now: datetime) -> None:

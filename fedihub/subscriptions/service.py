@@ -12,7 +12,7 @@ from fedihub.errors import Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_local_actor
 from fedihub.feeds.queries import parse_filters
 from fedihub.hubs.settings import hub_scope_of
-from fedihub.i18n.active import gettext
+from fedihub.i18n.active import N_, gettext
 from fedihub.mail.outbox import check_address, enqueue_mail
 from fedihub.moderation.visibility import is_hidden
 from fedihub.protocol.timezones import known_zone
@@ -25,6 +25,13 @@ CONFIRM_FOR = timedelta(days=2)
 PENDING_KEPT = timedelta(days=7)
 CONFIRMED = "confirmed"
 PENDING = "pending"
+# The states as pages name them (marked for the catalogue, shown through state_label).
+STATE_LABELS = {CONFIRMED: N_("confirmed"), PENDING: N_("waiting for confirmation")}
+
+
+def state_label(state: str) -> str:
+    """A subscription's state in the reader's language."""
+    return gettext(STATE_LABELS[state]) if state in STATE_LABELS else state
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ async def find_target(
     if username:
         actor = await find_local_actor(session, username)
         if actor is None or actor.type != "Group" or actor.deleted_at is not None or await is_hidden(session, actor.id):
-            raise NotFound("no coalition or hub with that name here")
+            raise NotFound(gettext("no coalition or hub with that name here"))
         return Target(key=f"actor:{actor.id}", label=_actor_label(actor), actor=actor)
     filters = parse_filters({"movement": movement, "region": region})
     return Target(
@@ -79,7 +86,7 @@ def normalise_address(value: str) -> str:
     try:
         return check_address(value).lower()
     except InvalidInput:
-        raise InvalidInput("give an e-mail address, like alex@example.org", field="email") from None
+        raise InvalidInput(gettext("give an e-mail address, like alex@example.org"), field="email") from None
 
 
 async def subscribe(
@@ -122,10 +129,10 @@ async def get_pending(session: AsyncSession, token: str, *, now: datetime) -> Ma
         select(MailSubscription).where(MailSubscription.confirm_token_hash == hash_token(token))
     )
     if row is None:
-        raise NotFound("This confirmation link is not valid, or it was used already. "
-                       "Check that you copied all of it, or subscribe again.")
+        raise NotFound(gettext("This confirmation link is not valid, or it was used already. "
+                               "Check that you copied all of it, or subscribe again."))
     if row.confirm_expires_at is None or row.confirm_expires_at <= now:
-        raise Gone("This confirmation link has expired. Subscribe again to get a new one.")
+        raise Gone(gettext("This confirmation link has expired. Subscribe again to get a new one."))
     return row
 
 
@@ -143,7 +150,7 @@ async def get_by_link(
     """The subscription an unsubscribe link names; NotFound when it is gone already or the link is wrong."""
     row = await session.get(MailSubscription, subscription_id)
     if row is None or not signature_matches(mailing, row, signature):
-        raise NotFound("This subscription does not exist (any more): you will not receive anything for it.")
+        raise NotFound(gettext("This subscription does not exist (any more): you will not receive anything for it."))
     return row
 
 

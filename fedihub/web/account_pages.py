@@ -16,6 +16,7 @@ from fedihub.coalitions import service as coalitions
 from fedihub.errors import FedihubError, FieldErrors, Gone, InvalidForm, InvalidInput, NotFound, TooManyAttempts
 from fedihub.federation import blocks
 from fedihub.federation.actors import local_handle
+from fedihub.i18n.active import gettext
 from fedihub.web.auth import (
     log_in,
     log_out,
@@ -75,10 +76,10 @@ async def login(request: Request) -> Response:
         account = await accounts.authenticate(session, username, password, now=now)
     if account is None:
         limiter.record_failure(address, username, now)
-        errors = {"password": "Wrong username or password."}
+        errors = {"password": gettext("Wrong username or password.")}
         return render(request, "auth/login.html", {**context, "errors": errors}, status_code=400)
     if account.disabled_at is not None:
-        errors = {"": "This account has been disabled by an administrator of this server."}
+        errors = {"": gettext("This account has been disabled by an administrator of this server.")}
         return render(request, "auth/login.html", {**context, "errors": errors}, status_code=403)
     limiter.record_success(address, username)
     log_in(request, account)
@@ -160,7 +161,7 @@ async def _invite_coalition(request: Request, token: str) -> tuple[int, Actor, s
         invite = await invites.get_usable_invite(session, token, now=ctx.clock())
         actor = await invites.invited_coalition(session, invite)
     if actor is None or actor.deleted_at is not None:
-        raise Gone("The coalition of this invite no longer exists.")
+        raise Gone(gettext("The coalition of this invite no longer exists."))
     return invite.id, actor, invite.role
 
 
@@ -229,9 +230,9 @@ async def admin_create_coalition(request: Request) -> Response:
     values = {"handle": form.text("handle").lower(), "name": form.text("name"), "summary": form.text("summary")}
     try:
         errors = FieldErrors()
-        if errors.check(form.required, "handle", "give the coalition a handle"):
+        if errors.check(form.required, "handle", gettext("give the coalition a handle")):
             errors.check(local_handle, values["handle"], ctx.host)
-        errors.check(form.required, "name", "give the coalition a display name")
+        errors.check(form.required, "name", gettext("give the coalition a display name"))
         errors.raise_if_any()
         # The coalition and its first owner together: never a coalition nobody can manage.
         async with ctx.sessions.begin() as session:
@@ -251,15 +252,16 @@ async def admin_set_disabled(request: Request) -> Response:
     ctx = runtime_of(request).ctx
     target = int(request.path_params["account_id"])
     if request.path_params["action"] not in ("disable", "enable"):
-        raise NotFound("there is nothing at this address")
+        raise NotFound(gettext("there is nothing at this address"))
     disable = request.path_params["action"] == "disable"
     if target == account.id and disable:
-        error = InvalidInput("you cannot disable your own account")
+        error = InvalidInput(gettext("you cannot disable your own account"))
         return await admin_page(request, 400, forms="account", errors=error_for(error))
     async with ctx.sessions.begin() as session:
         changed = await accounts.set_disabled(session, target, disable, now=ctx.clock())
-    verb = "disabled" if disable else "enabled again"
-    return await admin_page(request, notice=f"The account {changed.username} is {verb}.")
+    notice = (gettext("The account %(username)s is disabled.", username=changed.username) if disable
+              else gettext("The account %(username)s is enabled again.", username=changed.username))
+    return await admin_page(request, notice=notice)
 
 
 async def admin_setup_link(request: Request) -> Response:
@@ -287,7 +289,8 @@ async def admin_block(request: Request) -> Response:
         exc.field = exc.field or "domain"
         return await admin_page(request, exc.status_code, forms="block", values=values, errors=error_for(exc))
     domain = blocks.normalise_domain(values["domain"])
-    notice = f"{domain} is blocked." if added else f"{domain} was already blocked."
+    notice = (gettext("%(domain)s is blocked.", domain=domain) if added
+              else gettext("%(domain)s was already blocked.", domain=domain))
     return await admin_page(request, notice=notice)
 
 
@@ -297,7 +300,8 @@ async def admin_unblock(request: Request) -> Response:
     domain = form.text("domain")
     async with runtime_of(request).ctx.sessions.begin() as session:
         removed = await blocks.unblock_domain(runtime_of(request).ctx, session, domain)
-    notice = f"{domain} is no longer blocked." if removed else f"{domain} was not blocked."
+    notice = (gettext("%(domain)s is no longer blocked.", domain=domain) if removed
+              else gettext("%(domain)s was not blocked.", domain=domain))
     return await admin_page(request, notice=notice)
 
 
@@ -335,7 +339,7 @@ async def members_invite(request: Request) -> Response:
     try:
         accounts.role_rank(role)
         if not accounts.can_invite(my_role, role):
-            raise InvalidInput(f"only owners can invite {role}s", field="role")
+            raise InvalidInput(gettext(accounts.ONLY_OWNERS_INVITE[role]), field="role")
         async with ctx.sessions.begin() as session:
             _, token = await invites.create_invite(
                 session, actor_id=actor.id, role=role, created_by_id=account.id, now=ctx.clock()

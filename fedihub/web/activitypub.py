@@ -22,6 +22,7 @@ from fedihub.federation.inbox import MAX_ACTIVITY_BYTES, receive_activity
 from fedihub.federation.objects import find_object
 from fedihub.hubs.service import RosterEntry, roster_page
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.i18n.active import N_
 from fedihub.metrics import refusal_reason
 from fedihub.protocol import builders
 from fedihub.protocol.profile_reader import HUB_NAMESPACE
@@ -42,9 +43,9 @@ async def _local_actor(request: Request) -> Actor:
     async with runtime.ctx.reading() as session:
         actor = await find_local_actor(session, request.path_params["username"])
     if actor is None or actor.type == "Application":
-        raise NotFound("no coalition with that name here")
+        raise NotFound(N_("no coalition with that name here"))
     if actor.deleted_at is not None:
-        raise Gone("this coalition was deleted")
+        raise Gone(N_("this coalition was deleted"))
     return actor
 
 
@@ -54,7 +55,7 @@ async def instance_actor(request: Request) -> Response:
     async with runtime.ctx.reading() as session:
         actor = await find_actor(session, runtime.ctx.urls.instance_actor())
     if actor is None:
-        raise NotFound("no instance actor")
+        raise NotFound(N_("no instance actor"))
     return ActivityResponse(build_local_actor_document(runtime.ctx, actor))
 
 
@@ -113,7 +114,7 @@ def _page_number(request: Request) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or int(raw) < 1:
-        raise NotFound("no such page")
+        raise NotFound(N_("no such page"))
     return int(raw)
 
 
@@ -173,7 +174,7 @@ async def instance_collection(request: Request) -> Response:
     runtime = runtime_of(request)
     name = request.path_params["collection"]
     if name not in ("outbox", "followers", "following", "featured"):
-        raise NotFound("no such collection")
+        raise NotFound(N_("no such collection"))
     doc = builders.build_ordered_collection(
         collection_id=f"{runtime.ctx.urls.instance_actor()}/{name}", total_items=0
     )
@@ -211,7 +212,7 @@ async def hub_members(request: Request) -> Response:
     """
     local = await _local_actor(request)
     if not hub_scope_of(local):
-        raise NotFound("this coalition is not a hub")
+        raise NotFound(N_("this coalition is not a hub"))
     number = _page_number(request)
     ctx = runtime_of(request).ctx
     async with ctx.reading() as session:
@@ -240,11 +241,11 @@ async def stored_object(request: Request) -> Response:
     async with runtime.ctx.reading() as session:
         row = await find_object(session, uri)
     if row is None or not row.is_local or row.visibility not in ("public", "unlisted"):
-        raise NotFound("no such post here")
+        raise NotFound(N_("no such post here"))
     if row.deleted_at is not None:
         if wants_activitypub(request):
             return ActivityResponse(builders.build_tombstone(row.uri, row.type, row.deleted_at), status_code=410)
-        raise Gone("this post was deleted")
+        raise Gone(N_("this post was deleted"))
     if not wants_activitypub(request):
         return await pages.object_page(request, row)
     await require_signed_fetch(request)
@@ -260,9 +261,9 @@ async def _activity_response(request: Request, uri: str) -> Response:
         row = await find_activity(session, uri)
     # A report (Flag) was for the reported server alone; it is not published at its id.
     if row is None or row.type == "Flag":
-        raise NotFound("no such activity here")
+        raise NotFound(N_("no such activity here"))
     if row.withdrawn_at is not None:
-        raise Gone("this activity was withdrawn")
+        raise Gone(N_("this activity was withdrawn"))
     await require_signed_fetch(request)
     return _as2(request, row.data)
 

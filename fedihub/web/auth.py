@@ -25,6 +25,7 @@ from fedihub.accounts.service import (
 from fedihub.coalitions import Actor
 from fedihub.coalitions.queries import find_coalition
 from fedihub.errors import LoginRequired, NotFound, PermissionDenied
+from fedihub.i18n.active import gettext
 from fedihub.protocol.urls import http_url
 from fedihub.settings import Settings
 from fedihub.web.forms import csrf_input, csrf_token
@@ -123,14 +124,14 @@ def safe_next(value: str | None, default: str = "/dashboard") -> str:
 async def require_account(request: Request) -> Account:
     account: Account | None = getattr(request.state, "account", None)
     if account is None:
-        raise LoginRequired("log in first")
+        raise LoginRequired(gettext("log in first"))
     return account
 
 
 async def require_instance_admin(request: Request) -> Account:
     account = await require_account(request)
     if not account.is_admin:
-        raise PermissionDenied("only the administrators of this server can do that")
+        raise PermissionDenied(gettext("only the administrators of this server can do that"))
     return account
 
 
@@ -146,14 +147,17 @@ async def require_coalition_role(request: Request, username: str, minimum: str) 
     async with ctx.reading() as session:
         actor = await find_coalition(session, username)
         if actor is None:
-            raise NotFound(f"there is no coalition @{username} here")
+            raise NotFound(gettext("there is no coalition @%(username)s here", username=username))
         if account.is_admin:
             return account, actor, "owner"
         membership = await find_membership(session, account.id, actor.id)
     if membership is None:
-        raise PermissionDenied("you are not a member of this coalition")
+        raise PermissionDenied(gettext("you are not a member of this coalition"))
     if role_rank(membership.role) < needed:
-        raise PermissionDenied(f"this needs the {minimum} role or higher in this coalition; yours is {membership.role}")
+        raise PermissionDenied(gettext(
+            "this needs the %(minimum)s role or higher in this coalition; yours is %(role)s",
+            minimum=gettext(minimum), role=gettext(membership.role),
+        ))
     return account, actor, membership.role
 
 

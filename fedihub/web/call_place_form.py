@@ -10,6 +10,7 @@ import anyio
 from starlette.requests import Request
 
 from fedihub.coalitions.call_places import Located, fetch_address_coordinates, locate_call_fields, profile_zone
+from fedihub.i18n.active import gettext
 from fedihub.maps.draw import Marker, draw_map
 from fedihub.maps.projection import Box
 from fedihub.places.online import OnlineGeocoder
@@ -69,5 +70,5 @@ async def pick_map(values: Mapping[str, Any], profile: ProfilePlace) -> Any:
     if latitude is None or longitude is None or not (-85 < latitude < 85 and -179 < longitude < 179):
         return None
     box = Box(longitude - PICK_REACH, latitude - PICK_REACH / 2, longitude + PICK_REACH, latitude + PICK_REACH / 2)
-    marker = Marker("call", "The place of this call", "#call-latitude", latitude, longitude)
+    marker = Marker("call", gettext("The place of this call"), "#call-latitude", latitude, longitude)
     return await anyio.to_thread.run_sync(functools.partial(draw_map, [marker], box=box, width=480))

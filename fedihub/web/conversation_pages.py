@@ -17,6 +17,7 @@ from fedihub.errors import FedihubError, Gone, InvalidInput, NotFound
 from fedihub.federation.actors import find_actor
 from fedihub.hubs import review
 from fedihub.hubs import service as hubs
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol import builders
 from fedihub.web.forms import read_form
 from fedihub.web.manage import _own_object
@@ -75,7 +76,7 @@ async def manage_replies(request: Request) -> Response:
     domain = runtime_of(request).settings.domain
     views = [_reply_view(item, domain, _decide_path(call), "manage") for item in items]
     return render(request, "manage/call_replies.html", p.context(
-        "overview", "Replies", call=call, key=_key(call.uri), replies=views,
+        "overview", N_("Replies"), call=call, key=_key(call.uri), replies=views,
         hidden=sum(1 for item in items if item.hidden),
     ))
 
@@ -86,11 +87,11 @@ async def decide_reply(request: Request) -> Response:
     form = await read_form(request)  # first: it checks the CSRF token
     decision = request.path_params["decision"]
     if decision not in ("hide", "show"):
-        raise NotFound("hide or show, nothing else")
+        raise NotFound(gettext("hide or show, nothing else"))
     call = await _own_object(p, event=True)
     raw = form.text("reply")
     if not raw.isdigit():
-        raise NotFound("there is no such reply under this call")
+        raise NotFound(N_("there is no such reply under this call"))
     ctx = runtime_of(request).ctx
     account = getattr(request.state, "account", None)
     async with ctx.sessions.begin() as session:
@@ -108,9 +109,9 @@ async def _public_call(request: Request) -> StoredObject:
         try:
             call = await get_call(session, f"{ctx.base_url}/o/{key}")
         except NotFound:
-            raise NotFound("no call to action here") from None
+            raise NotFound(N_("no call to action here")) from None
     if call.visibility not in ("public", "unlisted"):
-        raise NotFound("no call to action here")
+        raise NotFound(N_("no call to action here"))
     return call
 
 
@@ -123,7 +124,7 @@ async def replies_collection(request: Request) -> Response:
     await require_signed_fetch(request)
     raw = request.query_params.get("page")
     if raw is not None and (not raw.isdigit() or int(raw) < 1):
-        raise InvalidInput("page is a number from 1")
+        raise InvalidInput(N_("page is a number from 1"))
     number = int(raw) if raw is not None else 1
     async with runtime_of(request).ctx.reading() as session:
         items = await replies.list_replies(session, call)
@@ -148,26 +149,27 @@ async def reply_link(request: Request) -> Response:
     call = await _public_call(request)
     raw = request.path_params["reply_id"]
     if not raw.isdigit():
-        raise NotFound("there is no such reply under this call")
+        raise NotFound(N_("there is no such reply under this call"))
     async with runtime_of(request).ctx.reading() as session:
         reply = await replies.get_reply(session, call, int(raw))
         shown = {item.id for item in await replies.list_replies(session, call)}
         deleted = reply.reply.deleted_at is not None
     if deleted:
-        raise Gone("its author deleted this reply")
+        raise Gone(N_("its author deleted this reply"))
     if reply.id not in shown:
-        raise NotFound("there is no such reply under this call")
+        raise NotFound(N_("there is no such reply under this call"))
     return RedirectResponse(f"{call.uri}#reply-{reply.id}", status_code=303)
 
 
 # --- A coalition's fediverse members and its held mentions -------------------------------------------
 
+# Marked for the catalogue (N_); shown through gettext.
 MEMBER_NOTICES = {
-    "member-added": "Added: their public posts that mention the coalition are announced to its followers.",
-    "member-removed": "Removed from the list. What the coalition announced already stays.",
-    "held-boosted": "Announced: the coalition's followers are getting it now.",
-    "held-discarded": "Discarded: it will not be announced.",
-    "held-retracted": "Its author deleted it meanwhile, so it was not announced; it left the list.",
+    "member-added": N_("Added: their public posts that mention the coalition are announced to its followers."),
+    "member-removed": N_("Removed from the list. What the coalition announced already stays."),
+    "held-boosted": N_("Announced: the coalition's followers are getting it now."),
+    "held-discarded": N_("Discarded: it will not be announced."),
+    "held-retracted": N_("Its author deleted it meanwhile, so it was not announced; it left the list."),
 }
 
 
@@ -180,7 +182,7 @@ async def members_page(request: Request) -> Response:
     runtime = runtime_of(request)
     try:
         if not target:
-            raise InvalidInput("give the handle or the address of the account, like @alice@mastodon.example",
+            raise InvalidInput(gettext("give the handle or the address of the account, like @alice@mastodon.example"),
                                field="member")
         found = await look_up(runtime.ctx, target, allow_private=runtime.settings.allow_private_addresses,
                               field="member")
@@ -206,7 +208,7 @@ async def _members(p: Page, values: dict[str, Any], errors: dict[str, str], stat
         held=held_views(held, domain), rate=runtime.settings.member_announces_per_hour,
         max_groups=runtime.settings.hub_max_addressed_groups,
     )
-    context["notice"] = MEMBER_NOTICES.get(p.request.query_params.get("done", "")) or context["notice"]
+    context["notice"] = gettext(MEMBER_NOTICES.get(p.request.query_params.get("done", ""), "")) or context["notice"]
     return render(p.request, "manage/fediverse_members.html", context, status)
 
 
@@ -216,7 +218,7 @@ async def remove_member(request: Request) -> Response:
     async with runtime_of(request).ctx.sessions.begin() as session:
         actor = await find_actor(session, form.text("actor"))
         if actor is None or not await fedi_members.remove_member(session, p.coalition, actor.id):
-            raise NotFound("that account is not on the list")
+            raise NotFound(gettext("that account is not on the list"))
     return done(f"{p.base}/fediverse", "member-removed")
 
 

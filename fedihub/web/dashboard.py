@@ -104,7 +104,7 @@ async def dashboard(request: Request) -> Response:
         unread = await unread_counts(session, account.id, [actor.id for actor, _ in mine])
     focus = request.query_params.get("coalition")
     if focus is not None and all(actor.username != focus for actor, _ in mine):
-        raise NotFound("you are not an organizer of that coalition")
+        raise NotFound(gettext("you are not an organizer of that coalition"))
     items = [
         await _coalition_part(
             request, actor, role, n, actor.username == focus if focus else n < DETAILED, unread.get(actor.id, 0)

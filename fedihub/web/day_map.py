@@ -9,6 +9,7 @@ import anyio.to_thread
 
 from fedihub.directory.map_points import placeable
 from fedihub.federation.objects import StoredObject
+from fedihub.i18n.active import gettext
 from fedihub.maps.draw import DrawnMap, Marker, draw_map
 from fedihub.pledges.rollup import Rollup
 from fedihub.protocol.urls import http_url
@@ -25,7 +26,7 @@ def day_markers(calls: Iterable[tuple[StoredObject, Rollup, str]]) -> list[Marke
     marks: list[Marker] = []
     for call, rollup, page in calls:
         if placeable(call.latitude, call.longitude):
-            marks.append(Marker("call", call.name or "Call to action", page, float(call.latitude or 0),
+            marks.append(Marker("call", call.name or gettext("Call to action"), page, float(call.latitude or 0),
                                 float(call.longitude or 0), detail=call.location_name or ""))
         for item in rollup.actions:
             action = item.action

@@ -138,7 +138,7 @@ def _map_area(request: Request, chosen: DirectoryFilter) -> tuple[Box | None, In
         box = parse_box(text)
         if box is not None:
             return box, None
-        return None, InvalidInput("the map area (bbox) must be west,south,east,north in degrees", field="bbox")
+        return None, InvalidInput(gettext("the map area (bbox) must be west,south,east,north in degrees"), field="bbox")
     return (region_box(chosen.region) if chosen.region else None), None
 
 

@@ -18,7 +18,9 @@ from fedihub.federation.actors import find_local_actor
 from fedihub.feeds import atom, calendars
 from fedihub.feeds.api import call_json, parse_paging
 from fedihub.feeds.queries import filter_conditions, page_of_calls, parse_filters, public_only
+from fedihub.hubs.scope_names import scope_name
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.pledges.queries import rollup_of
 from fedihub.protocol.urls import http_url
 from fedihub.web.site_info import site_info_of
@@ -43,9 +45,9 @@ async def _feed_owner(request: Request) -> Actor:
     async with runtime_of(request).ctx.reading() as session:
         actor = await find_local_actor(session, request.path_params["username"])
     if actor is None or actor.type != "Group":
-        raise NotFound("no coalition or hub with that name here")
+        raise NotFound(N_("no coalition or hub with that name here"))
     if actor.deleted_at is not None:
-        raise Gone("this coalition was deleted")
+        raise Gone(N_("this coalition was deleted"))
     return actor
 
 
@@ -97,8 +99,9 @@ async def actor_feed(request: Request) -> Response:
     icon = actor.icon_url or ""
     info = atom.FeedInfo(
         feed_url=f"{actor.uri}/feed.atom", page_url=actor.uri, title=name,
-        subtitle=(f"Calls to action and news carried by the {hub_scope} hub {name}" if hub_scope
-                  else f"Calls to action and announcements of {name}"),
+        subtitle=(gettext("Calls to action and news carried by %(name)s (%(kind)s)", name=name,
+                          kind=scope_name(hub_scope).lower()) if hub_scope
+                  else gettext("Calls to action and announcements of %(name)s", name=name)),
         author_name=name, author_uri=actor.uri, generator_version=__version__,
         fallback_updated=actor.updated_at or actor.created_at,
         # Avatars are served from our own origin under a path (coalitions/avatars.py).

@@ -29,6 +29,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from fedihub.errors import FedihubError, InvalidForm, InvalidInput, PayloadTooLarge, PermissionDenied
+from fedihub.i18n.active import N_, gettext, ngettext
 
 CSRF_FIELD = "csrf_token"
 # Avatars may be 2 MB; anything up to this reaches the page's own size check and its message.
@@ -57,7 +58,7 @@ def _size(size: int) -> str:
     """2 MB, 64 kB or 100 bytes: a limit as people read it."""
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):g} MB"
-    return f"{size / 1024:g} kB" if size >= 1024 else f"{size} bytes"
+    return f"{size / 1024:g} kB" if size >= 1024 else ngettext("%(num)d byte", "%(num)d bytes", size)
 
 
 def text_fields(form: FormData, multi: Iterable[str] = ()) -> Fields:
@@ -115,21 +116,26 @@ class PostedForm:
     def fields(self, *, multi: Iterable[str] = ()) -> Fields:
         return text_fields(self.data, multi)
 
-    async def upload(self, name: str, *, max_bytes: int, what: str = "the file") -> bytes | None:
-        """The chosen file's bytes; None when no file was chosen. Reads at most ``max_bytes`` + 1."""
+    async def upload(
+        self, name: str, *, max_bytes: int, too_large: str = N_("the file is larger than %(size)s")
+    ) -> bytes | None:
+        """The chosen file's bytes; None when no file was chosen. Reads at most ``max_bytes`` + 1.
+
+        ``too_large`` is the N_-marked sentence said when the file is over the limit.
+        """
         value = self.data.get(name)
         if not isinstance(value, UploadFile) or not value.filename:
             return None
         data = await value.read(max_bytes + 1)
         if len(data) > max_bytes:
-            raise PayloadTooLarge(f"{what} is larger than {_size(max_bytes)}", field=name)
+            raise PayloadTooLarge(gettext(too_large, size=_size(max_bytes)), field=name)
         return data
 
 
 async def _read_body(request: Request) -> None:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_FORM_BYTES:
-        raise PayloadTooLarge(f"the form is too large (over {_size(MAX_FORM_BYTES)})")
+        raise PayloadTooLarge(gettext("the form is too large (over %(size)s)", size=_size(MAX_FORM_BYTES)))
     if hasattr(request, "_body"):
         return
     chunks: list[bytes] = []
@@ -137,7 +143,7 @@ async def _read_body(request: Request) -> None:
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_FORM_BYTES:
-            raise PayloadTooLarge(f"the form is too large (over {_size(MAX_FORM_BYTES)})")
+            raise PayloadTooLarge(gettext("the form is too large (over %(size)s)", size=_size(MAX_FORM_BYTES)))
         chunks.append(chunk)
     # Starlette's form parser reads the cached body instead of the (now consumed) stream.
     request._body = b"".join(chunks)
@@ -159,6 +165,6 @@ async def read_form(request: Request) -> PostedForm:
     given = form.get(CSRF_FIELD)
     if not expected or not isinstance(given, str) or not secrets.compare_digest(given, str(expected)):
         raise PermissionDenied(
-            "csrf token missing or wrong", public_message="The form expired: reload the page and try again."
+            "csrf token missing or wrong", public_message=gettext("The form expired: reload the page and try again.")
         )
     return PostedForm(form)

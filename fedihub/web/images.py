@@ -13,6 +13,7 @@ from fedihub.coalitions.pending_images import PendingImage, drop_pending, find_p
 from fedihub.coalitions.remote_images import find_remote_image
 from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.errors import InvalidInput, NotFound
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.images import read_event_image
 from fedihub.web.forms import Fields, PostedForm
 from fedihub.web.state import runtime_of
@@ -25,12 +26,12 @@ IMAGE_FIELDS = ("image", "image_alt")
 async def image(request: Request) -> Response:
     found = IMAGE_NAME.match(request.path_params["name"])
     if found is None:
-        raise NotFound("no such image")
+        raise NotFound(N_("no such image"))
     async with runtime_of(request).ctx.reading() as session:
         row = await find_image(session, found["key"])
     extension = "png" if row is not None and row.content_type == "image/png" else "jpg"
     if row is None or found["ext"] != extension:
-        raise NotFound("no such image")
+        raise NotFound(N_("no such image"))
     body = (row.thumbnail or row.data) if found["thumb"] else row.data
     return Response(body, media_type=row.content_type, headers={
         "Cache-Control": IMAGE_CACHE, "X-Content-Type-Options": "nosniff",
@@ -54,7 +55,7 @@ async def read_image_fields(
     async with ctx.reading() as session:
         kept = await find_pending(ctx, session, token, account_id)
     _show_kept(values, kept)
-    data = await form.upload("image", max_bytes=MAX_UPLOAD_BYTES, what="the image")
+    data = await form.upload("image", max_bytes=MAX_UPLOAD_BYTES, too_large=N_("the image is larger than %(size)s"))
     if data is not None:
         limiter: UploadRateLimiter = request.app.state.upload_limiter
         limiter.check_and_record(account_id, ctx.clock())
@@ -66,7 +67,7 @@ async def read_image_fields(
         _show_kept(values, kept)
     if token and kept is None:
         # Never publish without the image the organizer saw kept: say so instead.
-        raise InvalidInput("the image kept from your last try has expired: choose it again", field="image")
+        raise InvalidInput(gettext("the image kept from your last try has expired: choose it again"), field="image")
     alt = values.get("image_alt")
     alt = alt if isinstance(alt, str) else ""
     if kept is not None:

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts.service import set_language
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext
 from fedihub.i18n.languages import COOKIE, LANGUAGES
 from fedihub.web.state import runtime_of
 
@@ -27,7 +28,8 @@ def _back_to(value: str | None) -> str:
 async def choose_language(request: Request) -> Response:
     language = request.path_params["language"]
     if language not in LANGUAGES:
-        raise InvalidInput(f"the interface is in {', '.join(LANGUAGES)}; {language!r} is not one of them")
+        raise InvalidInput(gettext("the interface is in %(languages)s; %(language)r is not one of them",
+                                   languages=", ".join(LANGUAGES), language=language))
     account = request.state.account
     if account is not None and account.language != language:
         # Remembered on the account too, so the notices e-mailed to this person are written in it.

@@ -20,16 +20,18 @@ from fedihub.federation import follows
 from fedihub.federation.actors import Actor, resolve_target
 from fedihub.hubs import service as hubs
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.web.auth import coalitions_of, require_account, require_coalition_role, require_instance_admin
 from fedihub.web.forms import MAX_FORM_BYTES, read_form
 from fedihub.web.state import runtime_of
 from fedihub.web.views import actor_view
 
 # What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.
+# Marked for the catalogue (N_); shown through gettext.
 NOTICES = {
-    "followed": "Follow request sent. Its posts and calls reach your coalition once it accepts.",
-    "added": "The hub asked to follow it. Its calls are boosted once it accepts.",
-    "approved": "It had asked to join the hub: it is a member now.",
+    "followed": N_("Follow request sent. Its posts and calls reach your coalition once it accepts."),
+    "added": N_("The hub asked to follow it. Its calls are boosted once it accepts."),
+    "approved": N_("It had asked to join the hub: it is a member now."),
 }
 ROWS_MARKER = "<!--import-rows-->"
 SUMMARY_MARKER = "<!--import-summary-->"
@@ -48,7 +50,7 @@ async def _organizer(request: Request) -> tuple[Account, list[tuple[Actor, str]]
     async with runtime_of(request).ctx.reading() as session:
         mine = await coalitions_of(session, account)
     if not account.is_admin and not mine:
-        raise PermissionDenied("looking up coalitions is for the organizers of a coalition on this server")
+        raise PermissionDenied(gettext("looking up coalitions is for the organizers of a coalition on this server"))
     return account, mine
 
 
@@ -74,7 +76,7 @@ async def _lookup_page(
     context = {
         "query": query, "result": result, "relations": relations, "errors": errors,
         "view": actor_view(result.actor, runtime.settings.domain) if result else None,
-        "notice": NOTICES.get(request.query_params.get("done", "")) if not errors else None,
+        "notice": gettext(NOTICES.get(request.query_params.get("done", ""), "")) or None if not errors else None,
     }
     return _render(request, "lookup.html", context, status)
 
@@ -97,9 +99,9 @@ async def follow_as(request: Request) -> Response:
     _, mine = await _organizer(request)
     try:
         if hub_scope_of(coalition) is not None:
-            raise InvalidInput("a hub takes members with “Add to hub”, not by following")
+            raise InvalidInput(gettext("a hub takes members with “Add to hub”, not by following"))
         if not target:
-            raise InvalidInput("say whom to follow")
+            raise InvalidInput(gettext("say whom to follow"))
         ctx = runtime_of(request).ctx
         remote = await resolve_target(ctx, target)
         async with ctx.sessions.begin() as session:
@@ -120,9 +122,9 @@ async def add_to_hub(request: Request) -> Response:
     _, mine = await _organizer(request)
     try:
         if hub_scope_of(hub) is None:
-            raise InvalidInput(f"{hub.name or hub.username} is a coalition, not a hub")
+            raise InvalidInput(gettext("%(name)s is a coalition, not a hub", name=hub.name or hub.username))
         if not target:
-            raise InvalidInput("say whom to add")
+            raise InvalidInput(gettext("say whom to add"))
         ctx = runtime_of(request).ctx
         member = await resolve_target(ctx, target)
         async with ctx.sessions.begin() as session:
@@ -149,7 +151,7 @@ async def import_upload(request: Request) -> Response:
         # The form's own limit bounds the read; the CSV reader says how big a list may be.
         data = await form.upload("file", max_bytes=MAX_FORM_BYTES)
         if data is None:
-            raise InvalidInput("choose a CSV file to import", field="file")
+            raise InvalidInput(gettext("choose a CSV file to import"), field="file")
         rows = read_rows(data)
     except FedihubError as exc:
         errors = {exc.field or "file": exc.public_message}

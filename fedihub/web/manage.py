@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from fedihub.coalitions import StoredObject, calls, service
 from fedihub.coalitions.actor_profile import profile_of
 from fedihub.coalitions.avatars import MAX_UPLOAD_BYTES, AvatarImage, build_avatar, find_media
-from fedihub.coalitions.call_places import check_not_past
+from fedihub.coalitions.call_places import PAST_DATE, check_not_past
 from fedihub.coalitions.movement_list import active_movements
 from fedihub.coalitions.movements import movement_form_values, parse_movements
 from fedihub.coalitions.profile import (
@@ -27,7 +27,7 @@ from fedihub.coalitions.timeline import TimelineEntry, organizer_timeline
 from fedihub.errors import FedihubError, InvalidInput, NotFound
 from fedihub.federation.collections import count_followers, count_following
 from fedihub.federation.objects import find_object
-from fedihub.i18n.active import N_
+from fedihub.i18n.active import N_, gettext
 from fedihub.web import call_place_form as places
 from fedihub.web import dashboard as dashboard_page
 from fedihub.web import manage_network as network
@@ -129,7 +129,7 @@ def _profile_form(p: Page, values: Mapping[str, Any], errors: dict[str, str], st
 
 
 async def _read_avatar(form: PostedForm) -> AvatarImage | None:
-    data = await form.upload("avatar", max_bytes=MAX_UPLOAD_BYTES, what="the image")
+    data = await form.upload("avatar", max_bytes=MAX_UPLOAD_BYTES, too_large=N_("the image is larger than %(size)s"))
     if data is None:
         return None  # no file chosen: the avatar stays as it is
     return await anyio.to_thread.run_sync(build_avatar, data)  # decoding a photo must not stall the event loop
@@ -160,7 +160,7 @@ async def _own_object(p: Page, *, event: bool) -> StoredObject:
     try:
         uuid.UUID(key)
     except ValueError:
-        raise NotFound("no such call to action or post") from None
+        raise NotFound(gettext("no such call to action or post")) from None
     ctx = runtime_of(p.request).ctx
     uri = f"{ctx.base_url}/o/{key}"
     async with ctx.reading() as session:
@@ -169,7 +169,7 @@ async def _own_object(p: Page, *, event: bool) -> StoredObject:
         row is None or not row.is_local or row.deleted_at is not None or row.attributed_to_id != p.coalition.id
         or (event and row.type != "Event")
     ):
-        raise NotFound(f"{p.coalition.name} has no such call to action or post")
+        raise NotFound(gettext("%(name)s has no such call to action or post", name=p.coalition.name))
     return row
 
 
@@ -179,8 +179,8 @@ async def delete_object(request: Request) -> Response:
     form = await read_form(request)
     if not form.flag("confirm"):
         if row.type != "Event":
-            raise InvalidInput("confirm the deletion first")
-        return await _call_form(p, row, delete_errors={"confirm": "tick the box to confirm"})
+            raise InvalidInput(gettext("confirm the deletion first"))
+        return await _call_form(p, row, delete_errors={"confirm": gettext("tick the box to confirm")})
     ctx = runtime_of(request).ctx
     async with ctx.sessions.begin() as session:
         await service.delete_object(ctx, session, row.uri)
@@ -188,6 +188,11 @@ async def delete_object(request: Request) -> Response:
 
 
 # --- Calls to action ------------------------------------------------------------------------------
+
+def _asks_past(start_error: str) -> bool:
+    # The error as raised (coalitions/call_places.py check_not_past), in English or the reader's language.
+    return start_error in (PAST_DATE, gettext(PAST_DATE))
+
 
 CALL_FIELDS = (
     "title", "description", "start", "end", "timezone", "place_name", "address", "online_url", "movements", "tags",
@@ -306,7 +311,7 @@ async def _render_call_form(
         suggested=active_movements().choices, cancelled=bool(row and row.event_status == "CANCELLED"),
         call_languages=call_languages(values.get("language")),
         cancel_errors=cancel_errors or {}, delete_errors=delete_errors or {},
-        ask_past=bool(errors.get("start", "").startswith("this date is in the past")),
+        ask_past=_asks_past(errors.get("start", "")),
         pick_map=await places.pick_map(values, profile_of(p.coalition)),
         banner=local_banner(row.image_url, row.image_alt) if row is not None else None,
     )
@@ -320,7 +325,7 @@ async def media(request: Request) -> Response:
     async with runtime_of(request).ctx.reading() as session:
         row = await find_media(session, request.path_params["key"])
     if row is None:
-        raise NotFound("no such image")
+        raise NotFound(N_("no such image"))
     return Response(row.data, media_type=row.content_type, headers={"Cache-Control": MEDIA_CACHE})
 
 

@@ -23,6 +23,7 @@ from fedihub.hubs import service as hubs
 from fedihub.hubs.review import HeldItem
 from fedihub.hubs.rules import SCOPES
 from fedihub.hubs.settings import hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.urls import has_http_scheme, http_url
 from fedihub.web import account_pages
 from fedihub.web.auth import require_instance_admin
@@ -34,39 +35,46 @@ from fedihub.web.views import actor_view, excerpt
 MAX_ADD = 50  # targets per "add members" submission: each may cost a WebFinger lookup and a fetch
 
 # What just happened on these pages, shown once after a redirect (?done=…); fixed texts only.
+# Marked for the catalogue (N_); shown through gettext.
 NOTICES = {
-    "member-removed": "Removed from the hub. Its calls are no longer boosted; its server has been told.",
-    "request-approved": "Request approved: the hub now follows them and boosts their calls.",
-    "request-refused": "Request refused. They have been told.",
-    "rules-saved": "The boost rules are saved. They apply to everything members publish from now on.",
-    "rules-unchanged": "Nothing had changed.",
-    "join-asked": "Request sent. The hub's admins decide; it shows below until they do.",
-    "left": "Done: the hub no longer follows you or boosts your calls, and it has been told.",
-    "followed-back": "Following back: the calls this hub carries reach your dashboard once it accepts (in seconds).",
-    "member-paused": "Paused: their new posts wait in the review list instead of being boosted.",
-    "member-already-paused": "They were paused already.",
-    "member-resumed": "Resumed: their new posts are boosted again. What waits in the review list stays there.",
-    "member-not-paused": "They were not paused.",
-    "held-boosted": "Boosted: the hub's followers are getting it now.",
-    "held-discarded": "Discarded: it will not be boosted.",
-    "held-retracted": "Its author deleted or cancelled it meanwhile, so it was not boosted; it left the list.",
+    "member-removed": N_("Removed from the hub. Its calls are no longer boosted; its server has been told."),
+    "request-approved": N_("Request approved: the hub now follows them and boosts their calls."),
+    "request-refused": N_("Request refused. They have been told."),
+    "rules-saved": N_("The boost rules are saved. They apply to everything members publish from now on."),
+    "rules-unchanged": N_("Nothing had changed."),
+    "join-asked": N_("Request sent. The hub's admins decide; it shows below until they do."),
+    "left": N_("Done: the hub no longer follows you or boosts your calls, and it has been told."),
+    "followed-back": N_(
+        "Following back: the calls this hub carries reach your dashboard once it accepts (in seconds)."
+    ),
+    "member-paused": N_("Paused: their new posts wait in the review list instead of being boosted."),
+    "member-already-paused": N_("They were paused already."),
+    "member-resumed": N_("Resumed: their new posts are boosted again. What waits in the review list stays there."),
+    "member-not-paused": N_("They were not paused."),
+    "held-boosted": N_("Boosted: the hub's followers are getting it now."),
+    "held-discarded": N_("Discarded: it will not be boosted."),
+    "held-retracted": N_("Its author deleted or cancelled it meanwhile, so it was not boosted; it left the list."),
 }
 STATE_TEXT = {
-    "pending": "Waiting for the hub's admins", "approved": "Accepted", "refused": "Refused",
-    "withdrawn": "Ended (left or removed)",
+    "pending": N_("Waiting for the hub's admins"), "approved": N_("Accepted"), "refused": N_("Refused"),
+    "withdrawn": N_("Ended (left or removed)"),
 }
+
+
+def _state_text(state: str) -> str:
+    return gettext(STATE_TEXT[state]) if state in STATE_TEXT else state
 
 
 def _context(p: Page, active: str, title: str, **extra: Any) -> dict[str, Any]:
     context = p.context(active, title, **extra)
-    context["notice"] = NOTICES.get(p.request.query_params.get("done", "")) or context["notice"]
+    context["notice"] = gettext(NOTICES.get(p.request.query_params.get("done", ""), "")) or context["notice"]
     return context
 
 
 async def _hub_page(request: Request, minimum: str) -> Page:
     p = await page(request, minimum)
     if hub_scope_of(p.coalition) is None:
-        raise NotFound(f"{p.coalition.name or p.handle} is a coalition, not a hub")
+        raise NotFound(gettext("%(name)s is a coalition, not a hub", name=p.coalition.name or p.handle))
     return p
 
 
@@ -102,10 +110,11 @@ async def roster(request: Request) -> Response:
     values = (await read_form(request)).fields(multi=("movements",))
     targets = split_targets(str(values.get("targets", "")))
     if not targets:
-        return await _roster(p, "", [], {"targets": "give at least one handle or address"}, 400)
+        return await _roster(p, "", [], {"targets": gettext("give at least one handle or address")}, 400)
     if len(targets) > MAX_ADD:
         return await _roster(p, str(values.get("targets", "")), [],
-                             {"targets": f"at most {MAX_ADD} at a time; add the rest afterwards"}, 400)
+                             {"targets": gettext("at most %(max)d at a time; add the rest afterwards", max=MAX_ADD)},
+                             400)
     ctx = runtime_of(request).ctx
     results = []
     for target in targets:
@@ -117,10 +126,12 @@ async def roster(request: Request) -> Response:
             # Unknown handles, servers that do not answer, "already a member": said next to that line.
             results.append(AddResult(target, False, exc.public_message))
             continue
-        state = "they are a member now" if row.state == "accepted" else "boosting starts once they accept"
-        results.append(AddResult(target, True, f"asked to follow {row.target.handle}; {state}"))
+        said = (gettext("asked to follow %(handle)s; they are a member now", handle=row.target.handle)
+                if row.state == "accepted"
+                else gettext("asked to follow %(handle)s; boosting starts once they accept", handle=row.target.handle))
+        results.append(AddResult(target, True, said))
     failed = [r.target for r in results if not r.ok]
-    errors = {"targets": "these could not be added; they are still in the box"} if failed else {}
+    errors = {"targets": gettext("these could not be added; they are still in the box")} if failed else {}
     return await _roster(p, "\n".join(failed), results, errors, 400 if failed else 200)
 
 
@@ -150,7 +161,7 @@ async def _roster(
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
-        raise NotFound("no such page of members")
+        raise NotFound(gettext("no such page of members"))
     return int(raw)
 
 
@@ -169,7 +180,7 @@ async def decide_request(request: Request) -> Response:
     form = await read_form(request)
     decision = request.path_params["decision"]
     if decision not in ("approve", "refuse"):
-        raise NotFound("approve or refuse, nothing else")
+        raise NotFound(gettext("approve or refuse, nothing else"))
     ctx = runtime_of(request).ctx
     member = await resolve_target(ctx, form.text("actor"))
     async with ctx.sessions.begin() as session:
@@ -232,9 +243,9 @@ async def held_decision(request: Request) -> tuple[bool, int]:
     raw = (await read_form(request)).text("held")  # the form first: it checks the CSRF token
     decision = request.path_params["decision"]
     if decision not in ("boost", "discard"):
-        raise NotFound("boost or discard, nothing else")
+        raise NotFound(gettext("boost or discard, nothing else"))
     if not raw.isdigit():
-        raise NotFound("that post is not waiting in this review list")
+        raise NotFound(gettext("that post is not waiting in this review list"))
     return decision == "boost", int(raw)
 
 
@@ -309,7 +320,7 @@ async def hubs_page(request: Request) -> Response:
     target = str(values.get("hub", "")).strip()
     try:
         if not target:
-            raise InvalidInput("give the handle or address of the hub", field="hub")
+            raise InvalidInput(gettext("give the handle or address of the hub"), field="hub")
         message = membership.clean_message(str(values.get("message", "")))
         ctx = runtime_of(request).ctx
         hub = await resolve_target(ctx, target)
@@ -333,7 +344,7 @@ async def _hubs(p: Page, values: Mapping[str, Any], errors: dict[str, str], stat
         memberships=[(item.hub, actor_view(item.hub, domain)) for item in followed_by if item.state == "accepted"],
         one_way=[(hub, actor_view(hub, domain)) for hub in one_way],
         waiting=[(item.hub, actor_view(item.hub, domain)) for item in followed_by if item.state == "pending"],
-        sent=[{"row": r, "view": actor_view(r.hub, domain), "state": STATE_TEXT.get(r.state, r.state),
+        sent=[{"row": r, "view": actor_view(r.hub, domain), "state": _state_text(r.state),
                "since": date_text(r.created_at), "since_iso": r.created_at.isoformat(),
                "open": r.state == "pending" or (r.state == "approved" and r.hub_id not in member_of)}
               for r in sent],
@@ -375,9 +386,9 @@ async def admin_create_hub(request: Request) -> Response:
               "region": form.text("region")}
     try:
         errors = FieldErrors()
-        if errors.check(form.required, "handle", "give the hub a handle"):
+        if errors.check(form.required, "handle", gettext("give the hub a handle")):
             errors.check(local_handle, values["handle"], ctx.host)
-        errors.check(form.required, "name", "give the hub a display name")
+        errors.check(form.required, "name", gettext("give the hub a display name"))
         errors.raise_if_any()
         # The hub and its first owner together: a hub nobody can manage never exists.
         async with ctx.sessions.begin() as session:

@@ -15,6 +15,7 @@ from fedihub.federation import follows
 from fedihub.federation.actors import resolve_target
 from fedihub.federation.health import DomainDeliveries, delivery_summary, latest_problems
 from fedihub.hubs import two_way
+from fedihub.i18n.active import gettext, ngettext
 from fedihub.mail.outbox import mail_status
 from fedihub.web.forms import read_form
 from fedihub.web.manage_common import Page, date_text, done, errors_of, page, render
@@ -64,7 +65,7 @@ async def decide_request(request: Request) -> Response:
     p = await page(request, "admin")
     form = await read_form(request)
     if request.path_params["decision"] not in ("approve", "reject"):
-        raise NotFound("approve or reject, nothing else")
+        raise NotFound(gettext("approve or reject, nothing else"))
     approve = request.path_params["decision"] == "approve"
     ctx = runtime_of(request).ctx
     follower = await resolve_target(ctx, form.text("actor"))
@@ -82,7 +83,7 @@ async def following_page(request: Request) -> Response:
     target = str(values.get("target", "")).strip()
     try:
         if not target:
-            raise InvalidInput("give the handle or address of the coalition to follow", field="target")
+            raise InvalidInput(gettext("give the handle or address of the coalition to follow"), field="target")
         ctx = runtime_of(request).ctx
         remote = await resolve_target(ctx, target)
         async with ctx.sessions.begin() as session:
@@ -139,38 +140,38 @@ class ServerHealth:
 
 
 def explain_error(error: str | None) -> str | None:
-    """A delivery error (``HTTP 503``, ``ConnectError: …``) in words an organizer understands."""
+    """A delivery error (``HTTP 503``, ``ConnectError: …``) in words an organizer understands.
+
+    The stored error stays as the worker wrote it (English, for logs); it is put in words here, in the
+    reader's language, each time the page is shown.
+    """
     if not error:
         return None
     if error.startswith("HTTP "):
         code = int(error[5:8]) if error[5:8].isdigit() else 0
         if code in (401, 403):
-            words = "the server refused our messages (it may block this server)"
+            words = gettext("the server refused our messages (it may block this server)")
         elif code in (404, 410):
-            words = "the account or inbox no longer exists there"
+            words = gettext("the account or inbox no longer exists there")
         elif code == 408:
-            words = "the server did not answer in time"
+            words = gettext("the server did not answer in time")
         elif code == 429:
-            words = "the server asked us to slow down"
+            words = gettext("the server asked us to slow down")
         elif code >= 500:
-            words = "the server had a problem on its side"
+            words = gettext("the server had a problem on its side")
         else:
-            words = "the server refused the message"
-        return f"{words} (code {code})"
+            words = gettext("the server refused the message")
+        return gettext("%(words)s (code %(code)d)", words=words, code=code)
     lowered = error.lower()
     if "timeout" in lowered:
-        return "the server did not answer in time"
+        return gettext("the server did not answer in time")
     if "forbiddenaddress" in lowered:
-        return "its address points into a private network, where we never send anything"
+        return gettext("its address points into a private network, where we never send anything")
     if "ssl" in lowered or "certificate" in lowered:
-        return "the server's security certificate is not valid"
+        return gettext("the server's security certificate is not valid")
     if "connect" in lowered or "unavailable" in lowered or "resolve" in lowered:
-        return "the server could not be reached"
-    return "the server did not answer properly"
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
+        return gettext("the server could not be reached")
+    return gettext("the server did not answer properly")
 
 
 def describe_servers(
@@ -182,32 +183,38 @@ def describe_servers(
         details = []
         waiting = d.pending - d.failing
         if d.paused_until is not None:
-            state, tone = "Paused", "trouble"
-            details.append(
-                f"We stopped sending until {date_text(d.paused_until)} because it kept failing. Nothing is lost: "
-                "we try again then."
-            )
+            state, tone = gettext("Paused"), "trouble"
+            details.append(gettext(
+                "We stopped sending until %(date)s because it kept failing. Nothing is lost: we try again then.",
+                date=date_text(d.paused_until),
+            ))
         elif d.failing:
-            state, tone = "Having trouble", "trouble"
+            state, tone = gettext("Having trouble"), "trouble"
         elif waiting:
-            state, tone = "Sending", "waiting"
+            state, tone = gettext("Sending"), "waiting"
         elif d.dead:
-            state, tone = "Some messages were not delivered", "bad"
+            state, tone = gettext("Some messages were not delivered"), "bad"
         else:
-            state, tone = "Working", "good"
+            state, tone = gettext("Working"), "good"
         if d.failing:
-            details.append(f"{_plural(d.failing, 'message')} waiting, being retried.")
+            details.append(ngettext("%(num)d message waiting, being retried.",
+                                    "%(num)d messages waiting, being retried.", d.failing))
         if waiting:
-            details.append(f"{_plural(waiting, 'message')} waiting to be sent.")
+            details.append(ngettext("%(num)d message waiting to be sent.", "%(num)d messages waiting to be sent.",
+                                    waiting))
         if d.dead:
-            details.append(
-                f"{_plural(d.dead, 'message')} given up on: the server refused {'it' if d.dead == 1 else 'them'} "
-                "for good, or could not be reached for about three days."
-            )
-        details.append(f"{_plural(d.delivered, 'message')} delivered." if d.delivered else "Nothing delivered yet.")
+            details.append(ngettext(
+                "%(num)d message given up on: the server refused it for good, "
+                "or could not be reached for about three days.",
+                "%(num)d messages given up on: the server refused them for good, "
+                "or could not be reached for about three days.",
+                d.dead,
+            ))
+        details.append(ngettext("%(num)d message delivered.", "%(num)d messages delivered.", d.delivered)
+                       if d.delivered else gettext("Nothing delivered yet."))
         problem = explain_error(last_problem.get(d.domain) or (d.last_error if tone != "good" else None))
         if problem and tone != "good":
-            details.append(f"Last problem: {problem}.")
+            details.append(gettext("Last problem: %(problem)s.", problem=problem))
         servers.append(ServerHealth(domain=d.domain, state=state, tone=tone, details=details))
     # Problems first, then the busiest.
     order = {"bad": 0, "trouble": 1, "waiting": 2, "good": 3}

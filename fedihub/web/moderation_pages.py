@@ -15,6 +15,7 @@ from fedihub.federation.actors import resolve_target
 from fedihub.federation.context import FederationContext
 from fedihub.hubs import service as hub_service
 from fedihub.hubs.unboosting import unboost_author
+from fedihub.i18n.active import N_, gettext
 from fedihub.moderation import actor_blocks, reports
 from fedihub.pledges.blocked import refuse_blocked
 from fedihub.web.auth import require_instance_admin
@@ -24,14 +25,15 @@ from fedihub.web.state import runtime_of
 
 ADMIN = "/admin/moderation"
 # What just happened, shown once after a redirect (?done=…); fixed texts, nothing reflected.
+# Marked for the catalogue (N_); shown through gettext.
 NOTICES = {
-    "reported": "The report is on its way to that server, sent by this server's own actor: it does not name you.",
-    "resolved": "The report's state is changed.",
-    "blocked": "Blocked. Follows with that actor are gone and what it sent before is no longer shown.",
-    "already-blocked": "That was already blocked.",
-    "unblocked": "The block is lifted.",
-    "domain-blocked": "The server is blocked.",
-    "domain-unblocked": "The server is no longer blocked.",
+    "reported": N_("The report is on its way to that server, sent by this server's own actor: it does not name you."),
+    "resolved": N_("The report's state is changed."),
+    "blocked": N_("Blocked. Follows with that actor are gone and what it sent before is no longer shown."),
+    "already-blocked": N_("That was already blocked."),
+    "unblocked": N_("The block is lifted."),
+    "domain-blocked": N_("The server is blocked."),
+    "domain-unblocked": N_("The server is no longer blocked."),
 }
 FORMS = ("report", "block", "domain")
 
@@ -61,7 +63,7 @@ def _render(request: Request, template: str, context: dict[str, Any], status_cod
     context.setdefault("errors", {})
     context.setdefault("values", {})
     context.setdefault("forms", "")
-    context["notice"] = context.get("notice") or NOTICES.get(request.query_params.get("done", ""))
+    context["notice"] = context.get("notice") or gettext(NOTICES.get(request.query_params.get("done", ""), "")) or None
     response = request.app.state.templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -113,7 +115,7 @@ def _report_values(form: PostedForm) -> dict[str, str]:
 async def _send_report(request: Request, form: PostedForm, account_id: int, coalition: Any | None) -> None:
     values = _report_values(form)
     if not values["actor"]:
-        raise InvalidInput("give the handle or address of the actor to report", field="actor")
+        raise InvalidInput(gettext("give the handle or address of the actor to report"), field="actor")
     ctx = runtime_of(request).ctx
     reported = await resolve_target(ctx, values["actor"])
     async with ctx.sessions.begin() as session:
@@ -126,11 +128,11 @@ async def _send_report(request: Request, form: PostedForm, account_id: int, coal
 async def _block(request: Request, form: PostedForm, coalition: Any | None) -> bool:
     target = form.text("actor")
     if not target:
-        raise InvalidInput("give the handle or address of the actor to block", field="actor")
+        raise InvalidInput(gettext("give the handle or address of the actor to block"), field="actor")
     ctx = runtime_of(request).ctx
     actor = await resolve_target(ctx, target)
     if coalition is not None and actor.id == coalition.id:
-        raise InvalidInput("a coalition cannot block itself", field="actor")
+        raise InvalidInput(gettext("a coalition cannot block itself"), field="actor")
     async with ctx.sessions.begin() as session:
         added = await actor_blocks.block_actor(ctx, session, actor, coalition=coalition, reason=form.text("reason"))
         if added:

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub.accounts import service as accounts
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import N_, gettext
 from fedihub.notices.kinds import DELIVERIES, KINDS, sentence
 from fedihub.notices.preferences import preferences_of, read_choices, save_preferences
 from fedihub.notices.store import last_read, list_notices, mark_read
@@ -18,10 +19,11 @@ from fedihub.web.forms import read_form
 from fedihub.web.manage_common import date_text, page, render
 from fedihub.web.state import runtime_of
 
+# Marked for the catalogue (N_); shown through gettext.
 SAVED = {
-    "email": "Your e-mail address is saved.",
-    "email-removed": "Your e-mail address is removed: this server sends you no e-mail.",
-    "notices": "Your choices are saved.",
+    "email": N_("Your e-mail address is saved."),
+    "email-removed": N_("Your e-mail address is removed: this server sends you no e-mail."),
+    "notices": N_("Your choices are saved."),
 }
 
 
@@ -55,7 +57,7 @@ async def _account_page(request: Request, status_code: int = 200, **extra: Any) 
     context = {
         "account": account, "mail_on": runtime.settings.mail is not None, "kinds": KINDS,
         "deliveries": DELIVERIES, "chosen": chosen, "values": {"email": account.email or ""}, "errors": {},
-        "notice": SAVED.get(request.query_params.get("done", "")), **extra,
+        "notice": gettext(SAVED.get(request.query_params.get("done", ""), "")) or None, **extra,
     }
     return render(request, "account.html", context, status_code)
 
@@ -84,7 +86,7 @@ async def account_notices(request: Request) -> Response:
     runtime = runtime_of(request)
     try:
         if runtime.settings.mail is None or not account.email:
-            raise InvalidInput("this server sends you no e-mail: there is nothing to choose")
+            raise InvalidInput(gettext("this server sends you no e-mail: there is nothing to choose"))
         choices = read_choices(fields)
         async with runtime.ctx.sessions.begin() as session:
             await save_preferences(session, account.id, choices)

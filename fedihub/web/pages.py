@@ -22,6 +22,7 @@ from fedihub.federation.collections import count_followers
 from fedihub.federation.objects import find_object
 from fedihub.hubs.service import roster_page
 from fedihub.hubs.settings import hub_region_of, hub_scope_of
+from fedihub.i18n.active import N_, gettext
 from fedihub.protocol.html import sanitize_html
 from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
@@ -97,7 +98,7 @@ def _roster_page_number(request: Request) -> int:
     """?page=N of a hub's roster (50 members a page); anything but a positive number is 404."""
     raw = request.query_params.get("page", "1")
     if not raw.isdigit() or int(raw) < 1:
-        raise NotFound("no such page of members")
+        raise NotFound(N_("no such page of members"))
     return int(raw)
 
 
@@ -167,18 +168,18 @@ async def remote_follow(request: Request) -> Response:
     async with runtime.ctx.reading() as session:
         actor = await find_local_actor(session, username) if username else None
     if actor is None or actor.type != "Group" or actor.deleted_at is not None:
-        raise NotFound("no coalition with that name here")
+        raise NotFound(gettext("no coalition with that name here"))
     account = form.text("account")
     if not account:
         return await coalition_page(
-            request, actor, follow_error="Type your handle, like alice@mastodon.social.", status_code=400
+            request, actor, follow_error=gettext("Type your handle, like alice@mastodon.social."), status_code=400
         )
     try:
         _, host = parse_handle(account)
     except InvalidInput:
         return await coalition_page(
             request, actor, follow_account=account, status_code=400,
-            follow_error=(
+            follow_error=gettext(
                 "That does not look like a fediverse handle: it has a name and a server, like alice@mastodon.social."
             ),
         )
@@ -194,7 +195,10 @@ async def remote_follow(request: Request) -> Response:
     if destination is None:
         return await coalition_page(
             request, actor, follow_account=account, follow_fallback=True,
-            follow_error=f"We could not find a follow page on {host}. Search for the handle below in your app instead.",
+            follow_error=gettext(
+                "We could not find a follow page on %(host)s. Search for the handle below in your app instead.",
+                host=host,
+            ),
         )
     return RedirectResponse(destination, status_code=303)
 
@@ -206,11 +210,11 @@ async def event_calendar(request: Request) -> Response:
     async with runtime.ctx.reading() as session:
         row = await find_object(session, uri)
     if row is None or not row.is_local or row.type != "Event" or row.start_time is None:
-        raise NotFound("no call to action here")
+        raise NotFound(N_("no call to action here"))
     if row.visibility not in ("public", "unlisted"):
-        raise NotFound("no call to action here")
+        raise NotFound(N_("no call to action here"))
     if row.deleted_at is not None:
-        raise Gone("this call to action was deleted")
+        raise Gone(N_("this call to action was deleted"))
     return calendar_file(row)
 
 

@@ -200,7 +200,7 @@ def _action_input(fields: dict[str, Any], target: CallTarget) -> pledges.LocalAc
 
 async def _target(request: Request, call_uri: str) -> CallTarget:
     if not call_uri:
-        raise NotFound("which call? Open the call's page and use its pledge button")
+        raise NotFound(gettext("which call? Open the call's page and use its pledge button"))
     return await get_call_target(runtime_of(request).ctx, call_uri)
 
 
@@ -208,7 +208,7 @@ def _check_coalition(handle: str, allowed: list[Actor]) -> Actor:
     for actor in allowed:
         if actor.username == handle:
             return actor
-    raise PermissionDenied("you cannot pledge for that coalition (editors and above of a coalition can)")
+    raise PermissionDenied(gettext("you cannot pledge for that coalition (editors and above of a coalition can)"))
 
 
 async def _allowed(request: Request, account: Account, target: CallTarget) -> list[Actor]:
@@ -281,12 +281,12 @@ async def withdraw(request: Request) -> Response:
 def _report_input(fields: dict[str, Any]) -> tuple[bool, int | None, str | None]:
     happened = str(fields.get("happened") or "")
     if happened not in ("yes", "no"):
-        raise InvalidInput("did your action happen? Choose yes or no", field="happened")
+        raise InvalidInput(gettext("did your action happen? Choose yes or no"), field="happened")
     turnout_text = str(fields.get("turnout") or "").strip().replace(",", "")
     turnout = None
     if turnout_text:
         if not turnout_text.isdigit():
-            raise InvalidInput("turnout is a whole number of people, like 120", field="turnout")
+            raise InvalidInput(gettext("turnout is a whole number of people, like 120"), field="turnout")
         turnout = int(turnout_text)
     return happened == "yes", turnout, str(fields.get("report_url") or "").strip() or None
 
@@ -324,11 +324,14 @@ async def _organizers_decide(request: Request, verb: str) -> Response:
     async with runtime.ctx.sessions.begin() as session:
         call = await find_local_call(session, call_uri)
         if call is None:
-            raise NotFound("no such call on this server")
+            raise NotFound(gettext("no such call on this server"))
         roles = {actor.id: role for actor, role in await coalitions_of(session, account)}
         role = roles.get(call.attributed_to_id)
         if role is None or role_rank(role) < role_rank("admin"):
-            raise PermissionDenied(f"only admins of the coalition that made the call can {verb} pledges")
+            raise PermissionDenied(
+                gettext("only admins of the coalition that made the call can approve pledges") if verb == "approve"
+                else gettext("only admins of the coalition that made the call can refuse pledges")
+            )
         if verb == "approve":
             await origin.approve_pledge(runtime.ctx, session, call, coalition_uri)
         else:
@@ -355,7 +358,7 @@ async def pledges_collection(request: Request) -> Response:
     async with runtime.ctx.reading() as session:
         call = await find_local_call(session, uri)
         if call is None or call.visibility not in ("public", "unlisted") or call.deleted_at:
-            raise NotFound("no call to action here")
+            raise NotFound(N_("no call to action here"))
         if not wants_activitypub(request):
             return RedirectResponse(f"{call.uri}#pledges", status_code=303)
         await require_signed_fetch(request)
@@ -363,7 +366,7 @@ async def pledges_collection(request: Request) -> Response:
         page = None
         if page_text is not None:
             if not page_text.isdigit() or int(page_text) < 1:
-                raise InvalidInput("page is a number from 1")
+                raise InvalidInput(N_("page is a number from 1"))
             page = int(page_text)
         document = await origin.collection_page(session, call, page, runtime.ctx.clock())
     return ActivityResponse(document)

@@ -19,6 +19,7 @@ from fedihub.errors import (
     RemoteNotFound,
 )
 from fedihub.federation.objects import VIEWED, StoredObject, fetch_and_store, find_object
+from fedihub.i18n.active import N_, gettext
 from fedihub.moderation.visibility import is_hidden
 from fedihub.protocol.addresses import check_host_name
 from fedihub.protocol.urls import http_url
@@ -27,15 +28,16 @@ from fedihub.web.auth import coalitions_of
 from fedihub.web.state import runtime_of
 
 CALL_TYPES = frozenset({"Event"})
-NOT_HTTP = "only http:// and https:// links to calls to action can be opened"
-PRIVATE = "that link points to a private network address; only calls on public servers can be opened"
+# Marked for the catalogue (N_); raised through gettext.
+NOT_HTTP = N_("only http:// and https:// links to calls to action can be opened")
+PRIVATE = N_("that link points to a private network address; only calls on public servers can be opened")
 
 
 def _check_link(url: str) -> None:
     if not url:
-        raise InvalidInput("paste the link of a call to action, such as https://mobilizon.example/events/…")
+        raise InvalidInput(gettext("paste the link of a call to action, such as https://mobilizon.example/events/…"))
     if http_url(url) is None:
-        raise InvalidInput(NOT_HTTP)
+        raise InvalidInput(gettext(NOT_HTTP))
 
 
 def _check_public(host: str) -> None:
@@ -44,7 +46,7 @@ def _check_public(host: str) -> None:
     try:
         check_host_name(host)
     except ForbiddenAddress:
-        raise InvalidInput(PRIVATE) from None
+        raise InvalidInput(gettext(PRIVATE)) from None
 
 
 async def _fetch_call(request: Request, url: str, host: str) -> StoredObject:
@@ -57,24 +59,25 @@ async def _fetch_call(request: Request, url: str, host: str) -> StoredObject:
         async with ctx.reading() as session:
             is_organizer = account.is_admin or bool(await coalitions_of(session, account))
     if not is_organizer:
-        raise NotFound(
+        raise NotFound(gettext(
             "this server has no copy of that call to action; an organizer with an account here can open it"
-        )
+        ))
     try:
         # Opening a link publishes nothing: the copy is shown on this page only (see VIEWED).
         return await fetch_and_store(ctx, url, types=CALL_TYPES, viewed=True)
     except ForbiddenAddress:
-        raise InvalidInput(PRIVATE) from None
+        raise InvalidInput(gettext(PRIVATE)) from None
     except DomainBlocked:
-        raise InvalidInput(f"this server does not federate with {host}") from None
+        raise InvalidInput(gettext("this server does not federate with %(host)s", host=host)) from None
     except RemoteGone:
-        raise Gone(f"the server {host} says this call to action was deleted") from None
+        raise Gone(gettext("the server %(host)s says this call to action was deleted", host=host)) from None
     except RemoteNotFound:
-        raise NotFound(f"there is nothing at that link on {host}") from None
+        raise NotFound(gettext("there is nothing at that link on %(host)s", host=host)) from None
     except RemoteInvalid as exc:
-        raise NotFound(f"there is no public call to action at that link: {exc.public_message}") from None
+        raise NotFound(gettext("there is no public call to action at that link: %(reason)s",
+                               reason=gettext(exc.public_message))) from None
     except InvalidInput:
-        raise InvalidInput(NOT_HTTP) from None
+        raise InvalidInput(gettext(NOT_HTTP)) from None
 
 
 async def _linked(request: Request) -> tuple[str, StoredObject | None]:
@@ -91,7 +94,7 @@ async def remote_call(request: Request) -> Response:
     url, row = await _linked(request)
     if runtime.ctx.urls.is_local(url):
         if row is None or not row.is_local or row.type != "Event" or row.visibility not in ("public", "unlisted"):
-            raise NotFound("there is no call to action at that link on this server")
+            raise NotFound(gettext("there is no call to action at that link on this server"))
         return RedirectResponse(urlsplit(row.uri).path, status_code=303)
     host = urlsplit(url).hostname or ""
     if not runtime.settings.allow_private_addresses:
@@ -102,11 +105,11 @@ async def remote_call(request: Request) -> Response:
         hidden = await is_hidden(session, row.attributed_to_id)
     if hidden:
         # Its organizers or their server are blocked here: a copy stored before the block stays unseen.
-        raise NotFound("this server does not show calls to action from that organizer")
+        raise NotFound(gettext("this server does not show calls to action from that organizer"))
     if row.deleted_at is not None:
-        raise Gone("the organizers deleted this call to action")
+        raise Gone(gettext("the organizers deleted this call to action"))
     if row.type != "Event" or row.visibility not in ("public", "unlisted", VIEWED):
-        raise NotFound("there is no public call to action at that link")
+        raise NotFound(gettext("there is no public call to action at that link"))
     return await pages.object_page(request, row)
 
 
@@ -116,11 +119,11 @@ async def remote_call_calendar(request: Request) -> Response:
     async with runtime_of(request).ctx.reading() as session:
         hidden = row is not None and await is_hidden(session, row.attributed_to_id)
     if row is None or row.is_local or hidden or row.type != "Event" or row.start_time is None:
-        raise NotFound("this server has no copy of that call to action")
+        raise NotFound(gettext("this server has no copy of that call to action"))
     if row.visibility not in ("public", "unlisted", VIEWED):
-        raise NotFound("this server has no copy of that call to action")
+        raise NotFound(gettext("this server has no copy of that call to action"))
     if row.deleted_at is not None:
-        raise Gone("the organizers deleted this call to action")
+        raise Gone(gettext("the organizers deleted this call to action"))
     return pages.calendar_file(row)
 
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fedihub.errors import InvalidInput
+from fedihub.i18n.active import gettext, ngettext
 from fedihub.subscriptions import admin, service
 from fedihub.web.auth import require_instance_admin
 from fedihub.web.forms import PostedForm, read_form
@@ -30,8 +31,9 @@ async def _page(
         found: list[dict[str, Any]] | None = None
         if address and not errors:
             found = [
-                {"id": row.id, "what": await service.describe(session, row, name), "state": row.state,
-                 "created_at": row.created_at, "confirmed_at": row.confirmed_at}
+                {"id": row.id, "what": await service.describe(session, row, name),
+                 "state": service.state_label(row.state), "created_at": row.created_at,
+                 "confirmed_at": row.confirmed_at}
                 for row in await admin.subscriptions_of(session, address)
             ]
     return render(request, "admin/subscriptions.html", {
@@ -72,7 +74,8 @@ async def remove(request: Request) -> Response:
         chosen = rows.get(int(form.text("subscription") or 0)) if form.text("subscription").isdigit() else None
         if chosen is not None:
             await service.unsubscribe(session, chosen)
-    notice = "The subscription was removed." if chosen is not None else "That subscription was removed already."
+    notice = (gettext("The subscription was removed.") if chosen is not None
+              else gettext("That subscription was removed already."))
     return await _page(request, address=address, notice=notice)
 
 
@@ -98,7 +101,11 @@ async def erase(request: Request) -> Response:
     runtime = runtime_of(request)
     async with runtime.ctx.sessions.begin() as session:
         subscriptions, messages = await admin.erase_address(session, address)
-    notice = f"Deleted {subscriptions} subscription(s) and {messages} message(s) of that address."
+    notice = gettext(
+        "Deleted %(subscriptions)s and %(messages)s of that address.",
+        subscriptions=ngettext("%(num)d subscription", "%(num)d subscriptions", subscriptions),
+        messages=ngettext("%(num)d message", "%(num)d messages", messages),
+    )
     return await _page(request, notice=notice)
 
 

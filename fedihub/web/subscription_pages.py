@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedihub import __version__
 from fedihub.errors import FedihubError, InvalidInput, NotFound
+from fedihub.i18n.active import gettext
 from fedihub.subscriptions import service
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.subscriptions.mailing import Mailing
@@ -35,7 +36,7 @@ def limiter_of(request: Request) -> SubscribeRateLimiter:
 
 def _mail_on(request: Request) -> None:
     if runtime_of(request).settings.mail is None:
-        raise NotFound("This server does not send e-mail, so there is nothing to subscribe to here.")
+        raise NotFound(gettext("This server does not send e-mail, so there is nothing to subscribe to here."))
 
 
 async def _target(request: Request, values: dict[str, str]) -> service.Target:

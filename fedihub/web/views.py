@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from fedihub.coalitions import Actor, StoredObject
 from fedihub.hubs.scope_names import scope_name
 from fedihub.i18n import dates
-from fedihub.i18n.active import gettext
+from fedihub.i18n.active import N_, gettext
 from fedihub.i18n.languages import LANGUAGES, NATIVE_NAMES
 from fedihub.protocol.html import html_to_text, sanitize_html
 from fedihub.protocol.timezones import UTC_NAMES, known_zones, zone_or_utc
@@ -225,6 +225,14 @@ def post_view(row: StoredObject, local_domain: str, *, in_thread: bool = False) 
     )
 
 
+# The zone list's groups: IANA's areas, named for the reader where the list is shown (zones_with).
+ZONE_AREAS = {
+    "Africa": N_("Africa"), "America": N_("America"), "Antarctica": N_("Antarctica"), "Asia": N_("Asia"),
+    "Atlantic": N_("Atlantic"), "Australia": N_("Australia"), "Europe": N_("Europe"), "Indian": N_("Indian Ocean"),
+    "Pacific": N_("Pacific"), "Other": N_("Other"),
+}
+
+
 @functools.cache
 def zone_groups() -> list[tuple[str, list[str]]]:
     """IANA zones for the <select>, grouped by continent; legacy aliases (US/…, Etc/…) left out."""
@@ -240,7 +248,7 @@ def zone_groups() -> list[tuple[str, list[str]]]:
 def zones_with(current: Any) -> list[tuple[str, list[str]]]:
     """The zone list, plus the call's own zone if it is an alias the list leaves out (set from the CLI,
     say): a <select> without it would silently switch the call to the first zone on save."""
-    groups = zone_groups()
+    groups = [(gettext(ZONE_AREAS.get(area, area)), names) for area, names in zone_groups()]
     if not isinstance(current, str) or not current or any(current in names for _, names in groups):
         return groups
-    return [*groups, ("This call's zone", [current])]
+    return [*groups, (gettext("This call's zone"), [current])]

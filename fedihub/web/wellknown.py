@@ -27,12 +27,16 @@ def _our_hosts(request: Request) -> set[str]:
 
 
 async def webfinger(request: Request) -> Response:
+    # Peer servers read these answers (WebFinger, NodeInfo): their error texts stay English, unmarked.
     runtime = runtime_of(request)
     ctx = runtime.ctx
     resource = request.query_params.get("resource")
     if not resource:
         raise InvalidInput("the resource parameter is required, e.g. ?resource=acct:name@host")
-    parsed = wf.parse_resource(resource)
+    try:
+        parsed = wf.parse_resource(resource)
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc)) from None  # the English detail, whatever language the instance defaults to
     async with ctx.reading() as session:
         if isinstance(parsed, str):
             if parsed.rstrip("/") == ctx.base_url:

@@ -89,7 +89,7 @@ async def test_a_hub_feed_lists_what_the_hub_boosted_and_not_what_it_undid(a: In
 
     assert [e.id for e in feed.entries] == [carried.uri]
     assert feed.entries[0].link == f"http://a.test/calls/view?url={quote(carried.uri, safe='')}"
-    assert "carried by the state hub Illinois Hub" in feed.feed.subtitle
+    assert "carried by Illinois Hub (state hub)" in feed.feed.subtitle
 
 
 async def test_remote_names_and_descriptions_cannot_change_the_xml(a: Instance) -> None:

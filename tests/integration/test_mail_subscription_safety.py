@@ -185,7 +185,7 @@ async def test_the_admin_sees_counts_exports_and_erases_an_address(net: Federati
 
         erased = await admin.submit("/admin/subscriptions", "/admin/subscriptions/erase",
                                     {"email": "asker@example.org"})
-        assert "Deleted 1 subscription(s) and 2 message(s)" in erased.text
+        assert "Deleted 1 subscription and 2 messages" in erased.text
         async with a.ctx.sessions() as session:
             left = (await session.scalars(select(MailSubscription.address))).all()
         assert left == ["pending@example.org"]

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from fedihub.errors import FedihubError
+from fedihub.i18n.active import N_
 from fedihub.web import forms
 from fedihub.web.forms import PostedForm, csrf_input, csrf_token, read_form
 
@@ -137,7 +138,7 @@ async def test_an_upload_gives_its_bytes_none_without_a_file_and_refuses_a_large
     page: Callable[[Reader], Page],
 ) -> None:
     async def read_upload(form: PostedForm) -> Any:
-        data = await form.upload("avatar", max_bytes=2048, what="the image")
+        data = await form.upload("avatar", max_bytes=2048, too_large=N_("the image is larger than %(size)s"))
         return None if data is None else len(data)
 
     browser = page(read_upload)
