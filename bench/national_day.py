@@ -214,10 +214,11 @@ async def add_remote_followers(server: SimServer, hub: str, sink: SinkProcess, c
 
 
 class PageProbe:
-    """GETs one page over and over on one connection-less loop, recording each answer's latency (ms)."""
+    """GETs one page, ``per_second`` times a second when running in the background, recording latencies (ms)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, per_second: float = 20.0) -> None:
         self.url = url
+        self.per_second = per_second
         self.latencies: list[float] = []
         self.errors = 0
         self._stop = threading.Event()
@@ -235,8 +236,13 @@ class PageProbe:
         self.latencies.append((time.perf_counter() - started) * 1000)
 
     def _run(self) -> None:
+        # People clicking the call's link, at a steady pace: a tight loop would itself be the storm.
+        interval = 1 / self.per_second
+        due = time.monotonic()
         while not self._stop.is_set():
             self._once()
+            due += interval
+            self._stop.wait(max(0.0, due - time.monotonic()))
 
     def measure(self, requests: int) -> list[float]:
         for _ in range(requests):
@@ -320,7 +326,8 @@ def seed(cities: list[City], states: list[SimServer], national: SimServer, count
     run_side_by_side([(s, ["hub", "join", "hub", f"{national.base_url}/g/hub"], None) for s in states])
     wait_until(lambda: count(national, "SELECT count(*) FROM hub_requests WHERE state = 'pending'") == len(states),
                what="the state hubs' requests to reach the national hub", timeout=timeout, servers=everyone)
-    run_side_by_side([(national, ["hub", "approve", "hub", *[f"{s.base_url}/g/hub" for s in states]], None)])
+    for state in states:  # one member per command, one command at a time on one server
+        run_side_by_side([(national, ["hub", "approve", "hub", f"{state.base_url}/g/hub"], None)])
     members = members_per_state * len(cities[0].handles)
     wait_until(lambda: all(count(s, FOLLOWS_OF_HUB) >= members for s in states)
                and count(national, FOLLOWS_OF_HUB) == len(states),
