@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import insert
+from sqlalchemy import column as sa_column
+from sqlalchemy import insert, inspect
+from sqlalchemy import table as sa_table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -55,10 +57,23 @@ async def migrate(engine: AsyncEngine, revision: str, *, down: bool = False) -> 
 async def insert_row(session: AsyncSession, model: type[DeclarativeBase], **values: object) -> int:
     """Insert a row of an older schema and return its id.
 
-    Only the columns given (and those with a Python-side default) are written: the ORM would write
-    every column the model has today, which a database at an older revision lacks.
+    Only the columns given (and those with a scalar Python-side default that the database has) are
+    written: the ORM, and Core's own defaults, would write every column the model has today, which a
+    database at an older revision lacks.
     """
     table = model.__table__
-    row_id = await session.scalar(insert(table).values(**values).returning(table.c.id))  # type: ignore[attr-defined]
+    present = await session.run_sync(
+        lambda sync: {column["name"] for column in inspect(sync.connection()).get_columns(table.name)}
+    )
+    # Python-side defaults of columns this revision has; a column added later is left out, default or not.
+    row = {
+        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
+        for column in table.c  # type: ignore[attr-defined]
+        if column.name in present and column.name not in values and column.default is not None
+        and (column.default.is_scalar or column.default.is_callable)
+    }
+    row.update(values)
+    older = sa_table(table.name, *(sa_column(name, table.c[name].type) for name in [*row, "id"]))  # type: ignore[attr-defined]
+    row_id = await session.scalar(insert(older).values(**row).returning(older.c.id))
     assert isinstance(row_id, int)
     return row_id
