@@ -6,15 +6,16 @@ from __future__ import annotations
 from fedihub.coalitions import calls
 from fedihub.i18n.active import using
 from fedihub.i18n.catalogues import Catalogues
-from tests.federation.test_calls import coalition_followed_from, rally_form, replies_to, stored
+from tests.federation.test_calls import rally_form, replies_to, stored
 from tests.support.edges import committed
+from tests.support.following import climate_followed_by_hub
 from tests.support.network import FederationNet
 
 
 async def test_a_spanish_call_tells_followers_its_changes_in_spanish_even_from_a_french_interface(
     net: FederationNet,
 ) -> None:
-    a, b = await coalition_followed_from(net)
+    a, b = await climate_followed_by_hub(net)
     # The organizer reads the site in French (the request's language); the call is written in Spanish.
     with using("fr", Catalogues().get("fr")):
         call = await committed(
@@ -52,7 +53,7 @@ async def test_a_spanish_call_tells_followers_its_changes_in_spanish_even_from_a
 async def test_a_call_in_a_language_without_a_catalogue_says_its_english_summary_is_english(
     net: FederationNet,
 ) -> None:
-    a, b = await coalition_followed_from(net)
+    a, b = await climate_followed_by_hub(net)
     form = rally_form(language="de", title="Demo für den Nahverkehr", online_url="")
     call = await committed(a.ctx, calls.publish_call, "climate", calls.parse_call_form(form))
     await net.settle()
