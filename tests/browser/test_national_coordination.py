@@ -11,7 +11,10 @@ PASSWORD = "correct horse battery staple"
 
 
 async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser) -> None:  # type: ignore[no-untyped-def]
-    city = await start_server("127.0.0.2")
+    # The hub's boost of the call is itself a change of the call's roll-up told to its audience, so the
+    # pledge that follows within the notice window folds into the notice that ends it (pledges/notices.py):
+    # a window of seconds instead of the minute keeps the wait short and still goes through the fold.
+    city = await start_server("127.0.0.2", pledge_notice_window_seconds="3")
     state = await start_server("127.0.0.3")
     city.fedihub("coalition", "create", "tenants", "--name", "Chicago Tenants Union")
     city.fedihub("coalition", "create", "renters", "--name", "Springfield Renters")
