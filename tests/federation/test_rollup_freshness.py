@@ -11,13 +11,11 @@ from sqlalchemy import delete
 from starlette.types import Receive, Scope, Send
 
 from fedihub.coalitions import calls, service
-from fedihub.federation import follows
-from fedihub.federation.actors import resolve_target
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
 from fedihub.storage.models import Pledge
 from fedihub.web.views import remote_call_path
-from tests.federation.test_pledges import _call, approve
+from tests.federation.test_pledges import _call, _three_servers, approve
 from tests.integration.helpers import BROWSER
 from tests.support.edges import committed
 from tests.support.network import FederationNet
@@ -40,16 +38,7 @@ class HangingServer:
 async def test_a_remote_calls_page_never_waits_for_its_server_and_shows_how_old_its_counts_are(
     net: FederationNet,
 ) -> None:
-    a = await net.add_instance("a.test")
-    b = await net.add_instance("b.test")
-    c = await net.add_instance("c.test")
-    await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
-    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters")
-    await committed(c.ctx, service.create_coalition, "watchers", name="Peoria Watchers")
-    await committed(c.ctx, follows.follow, "watchers", await resolve_target(c.ctx, "tenants@a.test"))
-    await net.settle()
-    call = await committed(a.ctx, calls.publish_call, "tenants", _call(net))
-    await net.settle()
+    a, b, c, call = await _three_servers(net)
     await committed(b.ctx, pledges.pledge, "renters", await get_call_target(b.ctx, call.uri))
     await net.settle()
     await committed(a.ctx, approve, call.uri, "http://b.test/g/renters")
