@@ -18,6 +18,7 @@ import enum
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -188,10 +189,19 @@ async def _current_keys(session: AsyncSession, owners: set[str]) -> dict[str, tu
 
 async def _insert_new(session: AsyncSession, rows: list[dict]) -> set[str]:
     """Insert the rows whose activity id is new (dedupe, also against a concurrent server); their ids."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboxItem).values(rows)
-        .on_conflict_do_nothing(index_elements=[InboxItem.activity_uri])
-        .returning(InboxItem.activity_uri)
+    dialect = session.get_bind().dialect.name
+    # One statement per dialect, the rows passed as executemany parameters: SQLAlchemy then compiles
+    # it once and sends the rows as batched multi-row VALUES ("insertmanyvalues"). Building
+    # ``.values(rows)`` instead compiled a new statement for every batch, a quarter of the accept cost.
+    statement = _INSERT_NEW[dialect]
+    return set((await session.scalars(statement, rows)).all())
+
+
+def _insert_new_statement(insert: Any) -> Any:
+    table = InboxItem.__table__
+    return (
+        insert(table).on_conflict_do_nothing(index_elements=[table.c.activity_uri]).returning(table.c.activity_uri)
     )
-    return set((await session.scalars(statement)).all())
+
+
+_INSERT_NEW = {"postgresql": _insert_new_statement(postgresql.insert), "sqlite": _insert_new_statement(sqlite.insert)}
