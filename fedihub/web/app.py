@@ -50,6 +50,7 @@ from fedihub.web import (
 from fedihub.web.auth import build_login_limiter, install_template_globals, session_middleware
 from fedihub.web.conditional import ConditionalGetMiddleware
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
+from fedihub.web.inbox_path import InboxPathMiddleware
 from fedihub.web.metrics_endpoint import RequestTimingMiddleware
 from fedihub.web.movement_middleware import MovementCache, MovementListMiddleware
 from fedihub.web.read_cache import ReadCache, ReadCacheMiddleware
@@ -79,6 +80,15 @@ def build_templates(settings: Settings) -> Jinja2Templates:
     return templates
 
 
+def inbox_routes() -> list[Route]:
+    """Also served past the page middleware (inbox_path.py); listed here too for ``url_for`` and 405s."""
+    return [
+        Route("/inbox", activitypub.shared_inbox, methods=["POST"], name="shared_inbox"),
+        Route("/actor/inbox", activitypub.shared_inbox, methods=["POST"], name="instance_inbox"),
+        Route("/g/{username:str}/inbox", activitypub.actor_inbox, methods=["POST"], name="actor_inbox"),
+    ]
+
+
 def build_routes() -> list[Any]:
     return [
         Route("/", pages.home, name="home"),
@@ -94,11 +104,9 @@ def build_routes() -> list[Any]:
         Route("/.well-known/nodeinfo", wellknown.nodeinfo_links, name="nodeinfo_links"),
         Route("/nodeinfo/{version:str}", wellknown.nodeinfo, name="nodeinfo"),
         Route("/actor", activitypub.instance_actor, name="instance_actor"),
-        Route("/inbox", activitypub.shared_inbox, methods=["POST"], name="shared_inbox"),
-        Route("/actor/inbox", activitypub.shared_inbox, methods=["POST"], name="instance_inbox"),
+        *inbox_routes(),
         Route("/actor/{collection:str}", activitypub.instance_collection, name="instance_collection"),
         Route("/g/{username:str}", activitypub.actor, name="actor"),
-        Route("/g/{username:str}/inbox", activitypub.actor_inbox, methods=["POST"], name="actor_inbox"),
         Route("/g/{username:str}/outbox", activitypub.outbox, name="outbox"),
         Route("/g/{username:str}/followers", activitypub.followers, name="followers"),
         Route("/g/{username:str}/following", activitypub.following, name="following"),
@@ -135,6 +143,7 @@ def build_web_app(
         routes=build_routes(),
         middleware=[
             *timing, Middleware(ConditionalGetMiddleware), Middleware(SecurityHeadersMiddleware),
+            Middleware(InboxPathMiddleware, inbox_routes=inbox_routes()),
             Middleware(LanguageMiddleware, catalogues=catalogues, default=settings.language),
             *session_middleware(settings),
             Middleware(ReadCacheMiddleware, cache=read_cache),
