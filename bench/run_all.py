@@ -54,7 +54,10 @@ def rows_for_inbox(r: dict[str, Any]) -> list[tuple[str, str]]:
     for db in ("sqlite", "postgresql"):
         if db in r:
             d = r[db]
-            rows.append((f"inbox {db}: accepted (202, stored)", f"{d['accepted_per_second']:.0f} activities/s"))
+            rows.append((f"inbox {db}: accepted, signing client",
+                         f"{d['accepted_signing_per_second']:.0f} activities/s = {d['ratio_signing']:.2f} × "
+                         f"bare sign-and-POST ({d['baseline_signing_per_second']:.0f}/s)"))
+            rows.append((f"inbox {db}: accepted, pre-signed", f"{d['accepted_per_second']:.0f} activities/s"))
             rows.append((f"inbox {db}: processed by the worker", f"{d['processed_per_second']:.0f} activities/s"))
     if "postgresql_skipped" in r:
         rows.append(("inbox postgresql", f"skipped: {r['postgresql_skipped'][:60]}"))

@@ -65,6 +65,8 @@ def has_userinfo(uri: str) -> bool:
     parsers disagree on whether ``http://good.example\\@blocked.example/`` goes to good.example
     (WHATWG) or blocked.example (httpx).
     """
+    if "@" not in uri and "\\" not in uri:
+        return False  # the usual case, without parsing: every id of every inbound activity comes here
     try:
         netloc = urlsplit(uri).netloc
     except ValueError:

@@ -358,6 +358,9 @@ _CAVAGE_PARAM = re.compile(
 )
 
 
+_QUOTED_PAIR = re.compile(r"\\(.)")
+
+
 def parse_cavage_signature(value: str) -> dict[str, str]:
     """Parse ``keyId="…",algorithm="…",headers="…",signature="…"`` (values quoted or bare)."""
     params: dict[str, str] = {}
@@ -371,7 +374,9 @@ def parse_cavage_signature(value: str) -> dict[str, str]:
         if name in params:
             raise SignatureError(f"the Signature header repeats the {name} parameter")
         if raw.startswith('"'):
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            raw = raw[1:-1]
+            if "\\" in raw:
+                raw = _QUOTED_PAIR.sub(r"\1", raw)
         params[name] = raw
         position = match.end()
     return params
