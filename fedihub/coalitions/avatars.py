@@ -6,8 +6,8 @@ import io
 import secrets
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +15,9 @@ from fedihub.errors import InvalidInput, PayloadTooLarge
 from fedihub.federation.context import FederationContext
 from fedihub.i18n.active import gettext
 from fedihub.storage.models import Actor, Media
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # Mastodon stores avatars as 400×400, cropped to fill (app/models/concerns/account/avatar.rb).
@@ -42,6 +45,9 @@ def build_avatar(data: bytes) -> AvatarImage:
     The file name and the browser's content type are never trusted: only a successful decode by one
     of the four accepted decoders counts. The result carries no EXIF (GPS), ICC or text chunks.
     """
+    # Pillow is imported when an image comes: an idle server does not hold its 2 MB.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     if len(data) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(
             gettext(

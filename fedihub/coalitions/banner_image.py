@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fedihub.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from fedihub.i18n.active import gettext
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # Checked from the header before any pixel is decoded: a 40-megapixel photo is a big phone's;
@@ -64,6 +67,9 @@ def check_alt(text: str, field: str = "image_alt") -> str:
 
 
 def _decode(data: bytes, field: str) -> Image.Image:
+    # Pillow is imported when an image comes: an idle server does not hold its 2 MB.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as source:
             width, height = source.size
@@ -99,6 +105,8 @@ def _has_alpha(image: Image.Image) -> bool:
 
 
 def _encode(image: Image.Image, box: tuple[int, int], alpha: bool) -> bytes:
+    from PIL import Image  # on first use, as in _decode
+
     resized = image.copy()
     resized.thumbnail(box, Image.Resampling.LANCZOS)
     # A fresh image has an empty `info`: no EXIF (GPS, camera), XMP, ICC profile, comments or text
@@ -116,6 +124,8 @@ def _encode(image: Image.Image, box: tuple[int, int], alpha: bool) -> bytes:
 def build_banner(data: bytes, field: str = "image") -> ProcessedImage:
     """Decode an upload (JPEG, PNG, WebP or GIF, judged by its content only), apply its EXIF
     orientation, drop every piece of metadata and re-encode a banner and a thumbnail."""
+    from PIL import Image  # on first use, as in _decode
+
     if len(data) > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(
             gettext("the image is larger than %(limit)s MB", limit=MAX_UPLOAD_BYTES // 1024 // 1024), field=field

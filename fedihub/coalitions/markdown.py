@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from markdown_it import MarkdownIt
+import functools
+from typing import TYPE_CHECKING
 
 from fedihub.protocol.html import sanitize_html
 
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+
+@functools.cache
+def _renderer() -> MarkdownIt:
+    # Built on first use: an idle server (and every command that renders nothing) skips markdown-it.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
 
 
 def render_markdown(text: str) -> str:
-    return sanitize_html(_renderer.render(text or "").strip())
+    return sanitize_html(_renderer().render(text or "").strip())

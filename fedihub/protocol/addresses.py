@@ -6,8 +6,6 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 
-import aiohttp
-import aiohttp.abc
 import anyio
 import httpcore
 import httpx
@@ -142,24 +140,6 @@ def check_host_name(host: str) -> None:
         raise ForbiddenAddress(
             f"{host} is not a canonical IP address", public_message=N_("That address is not valid.")
         )
-
-
-class GuardedResolver(aiohttp.abc.AbstractResolver):
-    """aiohttp resolver that refuses names resolving to any forbidden address."""
-
-    def __init__(self, inner: aiohttp.abc.AbstractResolver | None = None) -> None:
-        # aiohttp's default resolver binds the running loop, so build it here (inside the loop).
-        self._inner = inner if inner is not None else aiohttp.DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[aiohttp.abc.ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        check_addresses(host, (r["host"] for r in results))
-        return results
-
-    async def close(self) -> None:
-        await self._inner.close()
 
 
 Resolve = Callable[[str, int], Awaitable[list[str]]]

@@ -9,14 +9,12 @@ import math
 import typing
 from collections.abc import AsyncIterator, Iterator, Mapping
 
-import aiohttp
 import anyio
 import httpcore
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from fedihub.errors import ConfigurationError
-from fedihub.protocol.addresses import AddressGuardTransport, GuardedNetworkBackend, GuardedResolver
+from fedihub.protocol.addresses import AddressGuardTransport, GuardedNetworkBackend
 
 TRANSPORTS = ("aiohttp", "httpx")
 LIMIT_PER_HOST = 16  # one slow peer must not take every connection in the pool
@@ -83,8 +81,10 @@ def build_http_client(
     if transport not in TRANSPORTS:
         raise ConfigurationError(f"unknown HTTP transport {transport!r}; use one of {TRANSPORTS}")
     guarded = not allow_private_addresses
+    inner: httpx.AsyncBaseTransport
     if transport == "aiohttp":
-        inner = _aiohttp_transport(guarded=guarded, max_connections=max_connections)
+        # Imported and built on the first request: aiohttp is about 10 MB of an idle server's memory.
+        inner = LazyTransport(lambda: _aiohttp_transport(guarded=guarded, max_connections=max_connections))
     else:
         inner = _httpx_transport(guarded=guarded, max_connections=max_connections)
     mounted = dict(mounts or {})
@@ -115,24 +115,29 @@ def _no_cookies() -> http.cookiejar.CookieJar:
 
 
 def _aiohttp_transport(*, guarded: bool, max_connections: int) -> httpx.AsyncBaseTransport:
-    ssl_context = httpx.create_ssl_context()  # certifi, same trust store as the httpx transport
+    from fedihub.protocol.aiohttp_transport import build_aiohttp_transport
 
-    def make_session() -> aiohttp.ClientSession:
-        # Called by the transport on first use, i.e. inside the running event loop that aiohttp
-        # binds its session and resolver to.
-        connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver() if guarded else None,
-            limit=max_connections,
-            limit_per_host=LIMIT_PER_HOST,
-            ttl_dns_cache=DNS_CACHE_SECONDS,
-            keepalive_timeout=KEEPALIVE_SECONDS,
-            ssl=ssl_context,
-        )
-        return aiohttp.ClientSession(
-            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
-        )
+    return build_aiohttp_transport(
+        guarded=guarded, max_connections=max_connections, limit_per_host=LIMIT_PER_HOST,
+        dns_cache_seconds=DNS_CACHE_SECONDS, keepalive_seconds=KEEPALIVE_SECONDS,
+    )
 
-    return AiohttpTransport(client=make_session)
+
+class LazyTransport(httpx.AsyncBaseTransport):
+    """Builds its transport on the first request, so a process that never sends one never loads it."""
+
+    def __init__(self, build: typing.Callable[[], httpx.AsyncBaseTransport]) -> None:
+        self._build = build
+        self._inner: httpx.AsyncBaseTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            self._inner = self._build()
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._inner is not None:
+            await self._inner.aclose()
 
 
 def _httpx_transport(*, guarded: bool, max_connections: int) -> httpx.AsyncBaseTransport:

@@ -16,7 +16,8 @@ import pytest
 
 from fedihub.errors import ConfigurationError, ForbiddenAddress
 from fedihub.protocol import addresses
-from fedihub.protocol.addresses import GuardedNetworkBackend, GuardedResolver, is_forbidden_ip
+from fedihub.protocol.addresses import GuardedNetworkBackend, is_forbidden_ip
+from fedihub.protocol.aiohttp_transport import GuardedResolver
 from fedihub.protocol.http import build_http_client
 
 TRANSPORTS = ["aiohttp", "httpx"]

@@ -109,3 +109,27 @@ def test_an_unknown_command_is_refused_with_usage() -> None:
 
     assert result.exit_code == 2
     assert "No such command 'pots'" in result.output
+
+
+def test_an_idle_server_has_not_loaded_what_only_some_requests_need(tmp_path) -> None:
+    # The idle server's memory target (bench/memory.py): images, Markdown and the aiohttp client
+    # are loaded by the first upload, the first page that renders a description, the first request
+    # sent to another server.
+    loaded = loaded_after(f"""
+        import asyncio
+        from fedihub.app import create_app, open_runtime
+        from fedihub.settings import Settings
+
+        settings = Settings(base_url="http://idle.test", database_url="sqlite+aiosqlite:///{tmp_path}/idle.sqlite3",
+                            data_dir="{tmp_path}", secret_key="idle-secret")
+        create_app(settings, run_worker=True)
+
+        async def idle():
+            async with open_runtime(settings, migrate=True) as runtime:
+                await runtime.worker.run_once()
+
+        asyncio.run(idle())
+    """)
+
+    assert "fedihub.app" in loaded and "sqlalchemy" in loaded  # the probe did load the server
+    assert not [name for name in loaded if name.split(".")[0] in ("PIL", "markdown_it", "aiohttp")]
