@@ -55,6 +55,8 @@ BASE_URL = "http://coalitions.bench.test"  # never contacted: nothing in the run
 POST_TEXT = "**Day of action** on Saturday: meet at the town hall at noon. Bring banners and friends."
 MAX_WORKER_PASSES = 1_000
 RUN_TIMEOUT = 120.0
+TARGET_RATIO = 0.8  # fedihub ≥ 0.8 × the bare sign-and-POST baseline
+TARGET_FIRST_DELIVERY_MS = 200
 original_claim_due = delivery_module.claim_due
 
 
@@ -142,11 +144,16 @@ class FinishedDeliveries:
         pass
 
 
-async def stream(runtime: Any, finished: FinishedDeliveries) -> int:
-    """The delivery runner as `fedihub serve` runs it (DeliveryRunner.run) until it has reported every
-    delivery finished; returns how many it did."""
+async def stream(runtime: Any, finished: FinishedDeliveries, post: Callable[[], Any]) -> tuple[int, float]:
+    """The delivery runner as `fedihub serve` runs it (DeliveryRunner.run), already waiting for work
+    when ``post`` commits; runs until it has reported every delivery finished. How many it did, and
+    the wall clock (time.time) just after ``post`` committed."""
     stop = asyncio.Event()
     task = asyncio.create_task(runtime.worker.deliveries.run(stop, 1.0))
+    for _ in range(20):  # its first claim finds nothing; then it waits for work, as an idle server's does
+        await asyncio.sleep(0)
+    await post()
+    committed_at = time.time()
     done = asyncio.create_task(finished.all_done.wait())
     try:
         # The runner ending early (a crash) stops the wait too, instead of running into the timeout.
@@ -155,7 +162,7 @@ async def stream(runtime: Any, finished: FinishedDeliveries) -> int:
         done.cancel()
         stop.set()
         await task
-    return finished.count
+    return finished.count, committed_at
 
 
 class Stopwatch:
@@ -194,27 +201,41 @@ async def time_fedihub(
         async with open_runtime(settings, client, telemetry=finished) as runtime:
             await seed_followers(runtime, setup)
             finished.expect(setup.inboxes)
-            before = setup.sink.stats()["posts"]
+            setup.sink.reset()
             profiler = cProfile.Profile() if profile else None
             watch = Stopwatch()
             if profiler:
                 instrument(runtime, watch)
                 profiler.enable()
-            started = time.perf_counter()
-            async with runtime.ctx.sessions.begin() as session:
-                await post_note(runtime.ctx, session, "bench", POST_TEXT)
-            queued = time.perf_counter()
-            passes = await drain(runtime) if batches else await stream(runtime, finished)
+            queued = 0.0
+
+            async def post() -> None:
+                nonlocal started, queued
+                started = time.perf_counter()
+                async with runtime.ctx.sessions.begin() as session:
+                    await post_note(runtime.ctx, session, "bench", POST_TEXT)
+                queued = time.perf_counter()
+
+            started = 0.0
+            committed_at = None
+            if batches:
+                await post()
+                passes = await drain(runtime)
+            else:
+                passes, committed_at = await stream(runtime, finished, post)
             elapsed = time.perf_counter() - started
             if profiler:
                 profiler.disable()
                 delivery_module.claim_due = original_claim_due
             async with runtime.ctx.sessions() as session:
                 delivered = await session.scalar(select(func.count()).where(Delivery.state == "delivered"))
-            received = setup.sink.stats()["posts"] - before
+            stats = setup.sink.stats()
+            received = stats["posts"]
     if delivered != setup.inboxes or received != setup.inboxes:
         raise RuntimeError(f"expected {setup.inboxes} deliveries, recorded {delivered}, sink received {received}")
     info: dict[str, Any] = {"passes": passes, "post_note_seconds": queued - started}
+    if committed_at is not None:
+        info["first_delivery_seconds"] = stats["first_post_at"] - committed_at
     if profiler:
         info["profile"] = profiler
         info["phases"] = {"post_note (store Create, queue deliveries)": queued - started, **watch.seconds}
@@ -278,6 +299,7 @@ async def run_backend(
     rates: dict[str, list[float]] = {"fedihub": [], "fedihub_batches": [], **{f"baseline_{t}": [] for t in clients}}
     auth, body = baseline
     post_note_ms: list[float] = []
+    first_delivery_ms: list[float] = []
     for run in range(repeat):
         async with new_database() as url:
             if run % 2:
@@ -286,6 +308,7 @@ async def run_backend(
             seconds, info = await time_fedihub(clients["aiohttp"], setup, url)
             rates["fedihub"].append(setup.inboxes / seconds)
             post_note_ms.append(info["post_note_seconds"] * 1000)
+            first_delivery_ms.append(info["first_delivery_seconds"] * 1000)
         async with new_database() as url:
             seconds, _ = await time_fedihub(clients["aiohttp"], setup, url, batches=True)
             rates["fedihub_batches"].append(setup.inboxes / seconds)
@@ -300,6 +323,8 @@ async def run_backend(
     result: dict[str, Any] = {k: median(v) for k, v in rates.items()}
     result["runs"] = rates
     result["post_note_ms"] = median(post_note_ms)
+    result["first_delivery_ms"] = median(first_delivery_ms)
+    result["runs"]["first_delivery_ms"] = first_delivery_ms
     # Runs are paired (same minute of machine noise), so the median of per-run ratios is the steadier figure.
     result["ratio"] = median([f / b for f, b in zip(rates["fedihub"], rates["baseline_aiohttp"], strict=True)])
     result["ratio_of_medians"] = result["fedihub"] / result["baseline_aiohttp"]
@@ -340,9 +365,12 @@ def report(name: str, result: dict[str, Any]) -> None:
     for key in runs:
         if key.startswith("baseline_"):
             say(f"  baseline sign+POST, {key[9:]:8} {result[key]:7.0f} requests/s    [{spread(runs[key])}]")
-    verdict = "meets" if result["ratio"] >= 0.5 else "BELOW"
+    verdict = "meets" if result["ratio"] >= TARGET_RATIO else "BELOW"
     say(f"  ratio fedihub / baseline (aiohttp): median of per-run ratios {result['ratio']:.2f}, "
-        f"ratio of medians {result['ratio_of_medians']:.2f}  ({verdict} the 0.5 target)")
+        f"ratio of medians {result['ratio_of_medians']:.2f}  ({verdict} the {TARGET_RATIO} target)")
+    verdict = "meets" if result["first_delivery_ms"] <= TARGET_FIRST_DELIVERY_MS else "ABOVE"
+    say(f"  first delivery after the post's commit, runner waiting: {result['first_delivery_ms']:.0f} ms  "
+        f"[{spread(runs['first_delivery_ms'])}]  ({verdict} the {TARGET_FIRST_DELIVERY_MS} ms target)")
 
 
 async def main_async(args: Any) -> dict[str, Any]:

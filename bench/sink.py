@@ -17,6 +17,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,11 @@ class Counters:
         self.body_bytes = 0
         self.paths: set[str] = set()
         self.connections = 0
+        self.first_post_at = 0.0  # wall clock (time.time) of the first POST since the reset
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         return {
+            "first_post_at": self.first_post_at,
             "posts": self.posts,
             "signed": self.signed,
             "body_bytes": self.body_bytes,
@@ -116,6 +119,8 @@ class SinkProtocol(asyncio.Protocol):
     def _answer(self, method: str, target: str, headers: dict[str, str], body_length: int) -> bytes:
         counters = self.counters
         if method == "POST" and target != "/_reset":
+            if not counters.posts:
+                counters.first_post_at = time.time()
             counters.posts += 1
             counters.body_bytes += body_length
             counters.paths.add(target)
@@ -216,7 +221,7 @@ class SinkProcess:
         self.port = int(line.split()[1])
         return self
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, float]:
         with _DIRECT.open(self.url("/_stats"), timeout=5) as response:
             return json.loads(response.read())
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.actor_parts import ActorParts
@@ -91,3 +92,8 @@ class FederationContext:
 
     def notify_work(self) -> None:
         self.work_available.set()
+
+    def notify_work_on_commit(self, session: AsyncSession) -> None:
+        """Wake the worker once ``session`` commits the work it queued. Woken before, the worker's
+        claim on PostgreSQL does not see the rows yet, finds nothing, and sleeps a poll interval."""
+        event.listen(session.sync_session, "after_commit", lambda _session: self.notify_work(), once=True)

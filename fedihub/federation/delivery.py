@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +63,46 @@ class _Payload:
     activity_type: str
 
 
+_Ended = tuple[Delivery, _Payload, Attempt]
+
+
+class _Recorder:
+    """Records ended attempts in the background, everything that ended meanwhile in one transaction."""
+
+    def __init__(self, finish: Callable[[list[_Ended]], Awaitable[None]]) -> None:
+        self._finish = finish
+        self._waiting: list[_Ended] = []
+        self._writing: list[_Ended] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, ended: list[_Ended]) -> None:
+        if not ended:
+            return
+        self._waiting.extend(ended)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    def delivery_ids(self) -> list[int]:
+        """Rows sent and not recorded yet: their leases must be kept."""
+        return [d.id for d, _, _ in self._waiting] + [d.id for d, _, _ in self._writing]
+
+    async def drain(self) -> None:
+        """Until everything added has been recorded (or its recording failed)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
+        while self._waiting:
+            self._writing, self._waiting = self._waiting, []
+            try:
+                await self._finish(self._writing)
+            except Exception:
+                # The rows keep their lease until it runs out, then are sent again: never lost.
+                log.exception("recording %d delivery outcomes failed", len(self._writing))
+            finally:
+                self._writing = []
+
+
 class DeliveryRunner:
     """Sends due deliveries; several runners (processes) may share one PostgreSQL database."""
 
@@ -95,34 +136,66 @@ class DeliveryRunner:
 
     async def run(self, stop: asyncio.Event, poll_interval: float) -> None:
         """Deliver as a steady stream until ``stop``: up to ``delivery_concurrency`` POSTs in flight, a
-        free slot takes the next due delivery at once, and each POST is recorded as it ends.
+        free slot takes the next due delivery at once, and outcomes are recorded as POSTs end.
 
         Unlike ``run_once`` no batch waits for its slowest inbox: one slow server holds its own slots,
-        never the deliveries claimed after it.
+        never the deliveries claimed after it. Recording runs beside the sending, one transaction for
+        whatever ended meanwhile: recording each few outcomes before claiming again cost most of a
+        fan-out's time on SQLite (bench/fanout.py). A sent row keeps its lease until it is recorded,
+        so no other runner takes it; one whose outcome is lost in a crash is sent again, never lost.
         """
         capacity = max(1, self.ctx.delivery_concurrency)
         in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]] = {}
-        async with self._leases_kept(lambda: [d.id for d, _ in in_flight.values()]):
-            while not stop.is_set():
-                free = capacity - len(in_flight)
-                claimed: list[Delivery] = []
-                if free > 0:
-                    # Cleared before claiming: work announced from now on wakes the wait below.
-                    self.ctx.work_available.clear()
-                    try:
-                        claimed, payloads = await self._claim(min(free, self.batch_size))
-                    except Exception:
-                        log.exception("claiming deliveries failed; retrying shortly")
-                    for delivery in claimed:
-                        payload = payloads[delivery.activity_id]
+        # Claimed a wave ahead: claiming for each slot as it frees cost a write transaction per
+        # delivery, most of a fan-out's time on SQLite (bench/fanout.py).
+        queued: collections.deque[tuple[Delivery, _Payload]] = collections.deque()
+        recorder = _Recorder(self._finish)
+
+        def leased() -> list[int]:
+            return [d.id for d, _ in in_flight.values()] + [d.id for d, _ in queued] + recorder.delivery_ids()
+
+        async with self._leases_kept(leased):
+            try:
+                while not stop.is_set():
+                    while queued and len(in_flight) < capacity:
+                        delivery, payload = queued.popleft()
                         in_flight[asyncio.create_task(self._send(delivery, payload))] = (delivery, payload)
-                if claimed and len(claimed) == free:
-                    continue  # full: the wait below is for a slot
-                ended = await self._wait(stop, poll_interval, list(in_flight), room=free > len(claimed))
-                await self._record_ended(in_flight, ended)
-            if in_flight:
-                await asyncio.wait(list(in_flight))
-                await self._record_ended(in_flight, [t for t in in_flight if t.done()])
+                    free = capacity - len(in_flight)
+                    drained = False
+                    if free > 0:  # and nothing queued
+                        # Cleared before claiming: work announced from now on wakes the wait below.
+                        self.ctx.work_available.clear()
+                        wanted = min(self.batch_size, free + capacity)  # these slots and the next wave
+                        try:
+                            claimed, payloads = await self._claim(wanted)
+                        except Exception:
+                            log.exception("claiming deliveries failed; retrying shortly")
+                            claimed, payloads = [], {}
+                        queued.extend((delivery, payloads[delivery.activity_id]) for delivery in claimed)
+                        if claimed:
+                            continue  # start them; an empty claim then says whether the queue is drained
+                        drained = True
+                    ended = await self._wait(stop, poll_interval, list(in_flight), room=drained)
+                    recorder.add([(*in_flight.pop(task), task.result()) for task in ended])
+                if in_flight:
+                    await asyncio.wait(list(in_flight))
+                    recorder.add([(*in_flight.pop(task), task.result()) for task in list(in_flight)])
+            finally:
+                await recorder.drain()
+                if queued:
+                    await self._release([delivery.id for delivery, _ in queued])
+
+    async def _release(self, ids: list[int]) -> None:
+        """Give back claimed deliveries that were never sent, so the next runner need not wait out their lease."""
+        try:
+            async with self.ctx.sessions.begin() as session:
+                await session.execute(
+                    update(Delivery).where(Delivery.id.in_(ids), Delivery.locked_by == self.owner)
+                    .values(locked_until=None, locked_by=None),
+                    execution_options={"synchronize_session": False},
+                )
+        except Exception:  # their leases run out instead
+            log.exception("releasing %d unsent deliveries failed", len(ids))
 
     async def _wait(
         self, stop: asyncio.Event, poll_interval: float, running: list[asyncio.Task[Attempt]], *, room: bool,
@@ -137,18 +210,6 @@ class DeliveryRunner:
             for waiter in waiters:
                 waiter.cancel()
         return [task for task in running if task.done()]
-
-    async def _record_ended(
-        self, in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]], ended: list[asyncio.Task[Attempt]],
-    ) -> None:
-        if not ended:
-            return
-        results = [(*in_flight.pop(task), task.result()) for task in ended]
-        try:
-            await self._finish(results)
-        except Exception:
-            # The rows keep their lease until it runs out, then are sent again: never lost.
-            log.exception("recording %d delivery outcomes failed", len(results))
 
     async def _claim(self, limit: int) -> tuple[list[Delivery], dict[int, _Payload]]:
         """Lease up to ``limit`` due deliveries, minus those to paused or blocked servers, and commit."""
@@ -166,7 +227,7 @@ class DeliveryRunner:
     def _leases_kept(self, ids: Callable[[], Collection[int]]) -> contextlib.AbstractAsyncContextManager[None]:
         return keep_leased(self.ctx.sessions, self.ctx.clock, Delivery, ids, owner=self.owner, lease=self.lease)
 
-    async def _finish(self, results: list[tuple[Delivery, _Payload, Attempt]]) -> None:
+    async def _finish(self, results: list[_Ended]) -> None:
         """Record the attempts, then log and report each."""
         outcomes = await self._record([a for _, _, a in results], {d.id: d for d, _, _ in results})
         for delivery, payload, _ in results:

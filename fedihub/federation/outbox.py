@@ -81,7 +81,7 @@ async def publish(
         await session.execute(insert(Delivery), deliveries)
     if local_inbox_seen:
         session.add(_local_inbox_item(view, now))
-    ctx.notify_work()
+    ctx.notify_work_on_commit(session)
     return row
 
 

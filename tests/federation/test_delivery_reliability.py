@@ -398,3 +398,27 @@ async def test_a_slow_inbox_holds_its_own_slot_not_the_deliveries_posted_after_i
         release.set()
         stop.set()
         await runner
+
+
+async def test_an_idle_runner_is_woken_by_the_post_once_it_is_committed(net: FederationNet) -> None:
+    # The runner would otherwise sleep its whole poll interval: woken before the commit, its claim
+    # (on PostgreSQL, in another transaction) found nothing and it went back to waiting.
+    arrived = asyncio.Event()
+
+    async def inbox(request: httpx.Request) -> httpx.Response:
+        arrived.set()
+        return httpx.Response(202)
+
+    net.add_handler("healthy.test", inbox)
+    a = await coalition_followed_from(net, "healthy.test")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(a.runtime.worker.deliveries.run(stop, poll_interval=600))
+    try:
+        for _ in range(20):  # the runner's first claim finds nothing; then it waits for work
+            await asyncio.sleep(0)
+        await post(a)
+        # A guard, not a timing: without the wake-up it would be the 600 s poll interval.
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+    finally:
+        stop.set()
+        await runner
