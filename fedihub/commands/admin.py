@@ -27,8 +27,15 @@ def admin() -> None:
     help="Read the password from the first line of standard input and create the account at once.",
 )
 @click.option("--email", default=None, help="With --password-stdin: the admin's address for organizers' notices.")
+@click.option(
+    "--notices", "notices", multiple=True, metavar="KIND=DELIVERY",
+    help="With --email: how a kind of notice reaches this admin (now, digest or off), as on /account; "
+         "e.g. new_call=now. Repeatable; the other kinds keep their defaults.",
+)
 @with_runtime
-async def admin_create(runtime: Runtime, username: str | None, password_stdin: bool, email: str | None) -> None:
+async def admin_create(
+    runtime: Runtime, username: str | None, password_stdin: bool, email: str | None, notices: tuple[str, ...]
+) -> None:
     """Print a one-time setup link that creates an instance admin in the browser.
 
     The link works once and for 7 days. With --username U --password-stdin the admin is created
@@ -36,10 +43,14 @@ async def admin_create(runtime: Runtime, username: str | None, password_stdin: b
     """
     from fedihub.accounts import invites
     from fedihub.accounts import service as accounts
+    from fedihub.notices.preferences import save_preferences
 
     ctx = runtime.ctx
     if email and not password_stdin:
         raise InvalidInput("--email needs --password-stdin (with a setup link, the admin sets it on /account)")
+    if notices and not email:
+        raise InvalidInput("--notices needs --email: notices are mailed to that address")
+    choices = {kind.strip(): delivery.strip() for kind, _, delivery in (c.partition("=") for c in notices)}
     if password_stdin:
         if not username:
             raise InvalidInput("--password-stdin needs --username")
@@ -48,6 +59,7 @@ async def admin_create(runtime: Runtime, username: str | None, password_stdin: b
             account = await accounts.create_account(session, username, password, now=ctx.clock(), is_admin=True)
             if email:
                 await accounts.set_email(session, account.id, email)
+                await save_preferences(session, account.id, choices)
         click.echo(f"created instance admin {account.username}; log in at {runtime.settings.base_url}/login")
         return
     async with ctx.sessions.begin() as session:

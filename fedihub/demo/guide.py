@@ -7,7 +7,7 @@ import urllib.request
 from collections.abc import Mapping
 from urllib.parse import quote
 
-from fedihub.demo.network import ADMIN, PASSWORD, SITES, Seeded
+from fedihub.demo.network import ADMIN, CALL_TITLE, DOWN_CALL_TITLE, PASSWORD, SITES, Seeded, admin_address
 from fedihub.demo.servers import Server
 
 # Pages of newer versions; the guide names them only when the servers answer them.
@@ -25,31 +25,39 @@ def answers(url: str) -> bool:
         return False
 
 
-# >>> MAILBOX STEPS: the place for the "in a mailbox" steps of the guide (issue 11: notices to organizers by
-# e-mail, public e-mail subscriptions). Each entry is one printed line, under "In a mailbox"; the format
-# fields are {springfield}, {chicago}, {cleveland}, {illinois}, {national} (base URLs), {mail_dir} and
-# {call} / {down_call} (the seeded calls). Until something fills it, the guide says that no notice is
-# sent by e-mail yet, and where the messages would be. <<<
+# The "In a mailbox" lines of the guide, one printed line each. Format fields: {springfield}, {chicago},
+# {cleveland}, {illinois}, {national} (base URLs), {mail_dir}, {springfield_admin} (its admin's address),
+# {call} and {down_call} (the seeded calls' titles).
 MAILBOX_STEPS: tuple[str, ...] = (
     "  a. Already there: the Illinois and national hubs' admins were told at once that Springfield and the",
     "     Illinois hub asked to join (notices by e-mail; each admin's address and choices are on <server>/account,",
     "     where 'What's new' kinds can go at once, in a daily digest, or not at all).",
-    "  b. Subscribe as the public does: on {illinois}/g/illinois fill 'Get calls by e-mail' with any address.",
+    "  b. Already there: the national calls in Springfield's mailbox. Springfield's admin chose 'At once'",
+    "     for 'New calls from your hubs' on {springfield}/account#notices (the default, a daily",
+    "     digest, would bring them a day later), so each national call the Illinois hub passed down was",
+    "     mailed as it came: two messages to {springfield_admin}, each linking to the call and to",
+    "     'What's new':",
+    "       Illinois Coalitions Hub brought a new call: {call}.",
+    "       Illinois Coalitions Hub brought a new call: {down_call}.",
+    "     List them with  grep -l 'To: {springfield_admin}' {mail_dir}/*.eml",
+    "  c. See one arrive: publish a call as in step 7 ({chicago}/manage/chicago-fight-for-15/calls/new, logged",
+    "     in on Chicago). Seconds after the Illinois hub boosts it, a new .eml in {mail_dir}/ (the highest",
+    "     number) is addressed to {springfield_admin} and names your call. The local actions pledged to a",
+    "     call come down with it, shown under it: they are no new calls, and no message.",
+    "  d. Subscribe as the public does: on {illinois}/g/illinois fill 'Get calls by e-mail' with any address.",
     "     The confirmation arrives as the next .eml; open its link and press Confirm.",
-    "  c. Log in on {chicago}/login and post a new call for Chicago Tenants Union (Dashboard > New call to",
+    "  e. Log in on {chicago}/login and post a new call for Chicago Tenants Union (Dashboard > New call to",
     "     action). It climbs to the Illinois hub, which carries it: your subscriber gets one message with the",
     "     call in their time zone, an .ics attachment and a one-click unsubscribe.",
 )
 
 
 def _mailbox(fields: Mapping[str, str], mail_dir: str, mail_url: str) -> list[str]:
-    lines = [
+    return [
         f"In a mailbox: every server sends its e-mail to the demo's SMTP catcher ({mail_url}), which keeps each",
         f"message as an .eml file in {mail_dir}/ (open one with any mail program, or read it as text).",
+        *(step.format(**fields) for step in MAILBOX_STEPS),
     ]
-    if MAILBOX_STEPS:
-        return lines + [step.format(**fields) for step in MAILBOX_STEPS]
-    return lines + ["  (This version sends no notices by e-mail yet: the folder stays empty.)"]
 
 
 def guide(servers: Mapping[str, Server], seeded: Seeded, data_dir: str, mail_dir: str = "", mail_url: str = "") -> str:
@@ -99,8 +107,8 @@ def guide(servers: Mapping[str, Server], seeded: Seeded, data_dir: str, mail_dir
         lines += ["  8. Discovery on the national hub's server:", *extra]
     if mail_dir:
         fields = {"springfield": springfield, "chicago": chicago, "cleveland": servers["cleveland"].base_url,
-                  "illinois": illinois, "national": national, "mail_dir": mail_dir, "call": call,
-                  "down_call": seeded.down_call_url}
+                  "illinois": illinois, "national": national, "mail_dir": mail_dir,
+                  "springfield_admin": admin_address("springfield"), "call": CALL_TITLE, "down_call": DOWN_CALL_TITLE}
         lines += ["", *_mailbox(fields, mail_dir, mail_url)]
     lines += ["", "Stop everything with Ctrl-C. `make demo` starts afresh; add DEMO_ARGS=--keep to keep this network."]
     return "\n".join(lines)

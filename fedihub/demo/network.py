@@ -14,6 +14,7 @@ ADMIN = "admin"
 PASSWORD = "fedihub-demo"  # at least 10 characters, as fedihub asks; printed for the person at the keyboard
 CALL_TITLE = "National day of action for rent control"
 DOWN_CALL_TITLE = "National evening of tenant assemblies"
+NEW_CALLS_AT_ONCE = "new_call=now"  # Springfield's admin: "New calls from your hubs" by e-mail at once
 
 
 @dataclass(frozen=True)
@@ -184,8 +185,11 @@ def seed(servers: Mapping[str, Server], say: Callable[[str], None], timeout: flo
 
     say("creating an admin on every server, coalitions on the cities, the Illinois and national hubs")
     # Each admin has an address, so the notices they get at once land in the demo's mail catcher.
+    # Springfield's organizers chose "At once" for new calls from their hubs (a daily digest by default,
+    # which would land a day later): the national calls the Illinois hub passes down reach their mailbox.
     steps: list[Step] = [
-        (s, ["admin", "create", "--username", ADMIN, "--password-stdin", "--email", admin_address(key)],
+        (s, ["admin", "create", "--username", ADMIN, "--password-stdin", "--email", admin_address(key),
+             *(["--notices", NEW_CALLS_AT_ONCE] if key == "springfield" else [])],
          PASSWORD + "\n")
         for key, s in servers.items()
     ]

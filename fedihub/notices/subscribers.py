@@ -50,6 +50,14 @@ async def _pledged_here(session: AsyncSession, call_uri: str) -> Sequence[Actor]
     ).all()
 
 
+async def _is_local_action(session: AsyncSession, row: StoredObject) -> bool:
+    """A coalition's child Event of a call (pledges/day_of_action.py): its ``superEvent`` says so, or a
+    pledge here names it as its local action (a copy may not carry the superEvent)."""
+    if (row.data or {}).get("superEvent"):
+        return True
+    return await session.scalar(select(Pledge.id).where(Pledge.action_uri == row.uri).limit(1)) is not None
+
+
 class NoticeSubscribers:
     def __init__(self, notices: Notices) -> None:
         self.notices = notices
@@ -125,6 +133,8 @@ class NoticeSubscribers:
             return
         if is_over(row.start_time, row.end_time, ctx.clock()) or hub_scope_of(hub) is None:
             return
+        if await _is_local_action(session, row):
+            return  # a coalition's local action for a call comes down with it: shown under it, no new call
         for member in await _hub_members_here(session, hub.id):
             if member.id != row.attributed_to_id:
                 await self.notices.record_notice(ctx, session, recipient=member, kind=kinds.NEW_CALL, key=row.uri,

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import calls, service
+from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.hubs import membership, two_way
 from fedihub.hubs import service as hubs
@@ -146,6 +147,29 @@ async def test_a_national_call_reaches_the_city_dashboard_is_pledged_there_and_w
         page = await _dashboard(rosa)
         assert "has not pledged to any call yet" in _text(_section(page, f"pledges-{CITY}"))
         assert 'data-dashboard="pledge"' in _section(page, f"calls-{CITY}")  # it can pledge again
+    finally:
+        await rosa.client.aclose()
+
+
+async def test_an_upcoming_call_of_a_coalition_it_follows_is_a_call_for_you_without_any_hub(
+    net: FederationNet,
+) -> None:
+    c, o = [await net.add_instance(host) for host in ("c.test", "o.test")]
+    await committed(c.ctx, service.create_coalition, CITY, name="Springfield Tenants")
+    await committed(o.ctx, service.create_coalition, "national-org", name="Renters United")
+    # No hub anywhere: the city coalition's organizers follow the calling coalition themselves.
+    await committed(c.ctx, follows.follow, CITY, await resolve_target(c.ctx, "national-org@o.test"))
+    await net.settle()
+    call = await committed(o.ctx, calls.publish_call, "national-org", _call(net, "Straight from a friend"))
+    await net.settle()
+    rosa = await _city_organizer(c)
+    try:
+        incoming = _section(await _dashboard(rosa), f"calls-{CITY}")
+        assert "Straight from a friend" in incoming
+        assert f'href="/calls/view?{urlencode({"url": call.uri})}"' in incoming
+        # Said to come from a coalition it follows, not through a hub.
+        assert "from a coalition you follow" in _text(incoming) and "via " not in _text(incoming)
+        assert 'data-dashboard="pledge"' in incoming  # it can pledge from there
     finally:
         await rosa.client.aclose()
 

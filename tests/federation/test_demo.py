@@ -8,7 +8,10 @@ import smtplib
 import subprocess
 import threading
 import time
+from collections.abc import Callable
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import quote
 
@@ -57,6 +60,23 @@ class Demo:
                 pytest.fail(f"no {prefix!r} line within {timeout:.0f} s:\n{self.output}")
             time.sleep(0.2)
 
+    def wait_for_mail(
+        self, mail_dir: Path, wanted: Callable[[EmailMessage], bool], what: str, timeout: float = 60
+    ) -> list[EmailMessage]:
+        """The caught messages ``wanted`` keeps, once there is one: another process's worker sends them,
+        so there is no step of ours to wait on."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [message for message in mail_in(mail_dir) if wanted(message)]
+            if found:
+                return found
+            if self.popen.poll() is not None:
+                pytest.fail(f"the demo exited ({self.popen.returncode}) before {what} was mailed:\n{self.output}")
+            if time.monotonic() > deadline:
+                subjects = [(str(m["To"]), str(m["Subject"])) for m in mail_in(mail_dir)]
+                pytest.fail(f"no message {what} within {timeout:.0f} s; caught: {subjects}")
+            time.sleep(0.2)
+
     def finish(self, timeout: float) -> int:
         code = self.popen.wait(timeout)
         self._reader.join(5)
@@ -99,6 +119,22 @@ def organizer_page(base_url: str, path: str) -> str:
         response = browser.get(path)
         assert response.status_code == 200, (path, response.status_code, response.text[:500])
         return response.text
+
+
+def mail_in(mail_dir: Path) -> list[EmailMessage]:
+    """The mail catcher's .eml files, parsed, in arrival order."""
+    parser = BytesParser(policy=policy.default)
+    return [parser.parsebytes(eml.read_bytes()) for eml in sorted(mail_dir.glob("*.eml"))]
+
+
+def addressed(to: str, about: str = "") -> Callable[[EmailMessage], bool]:
+    return lambda message: message["To"] == to and about in str(message["Subject"])
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None, message
+    return str(body.get_content())
 
 
 def pledged(html: str) -> str:
@@ -154,14 +190,26 @@ def test_the_demo_network_is_seeded_over_real_federation_and_stops_cleanly_on_ct
         mail_dir = data_dir / "mail"
         assert f"{mail_dir}/" in demo.output
         # The hubs' admins were told at once, by e-mail, that a member asked to join (What's new notices).
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(
-            "To: admin@illinois.demo.example" in eml.read_text() for eml in mail_dir.glob("*.eml")
-        ):
-            time.sleep(0.5)  # another process's worker sends it; there is no step of ours to wait on
-        told = [eml.read_text() for eml in mail_dir.glob("*.eml") if "admin@illinois.demo.example" in eml.read_text()]
-        assert told and "Springfield Renters United" in told[0], sorted(p.name for p in mail_dir.glob("*.eml"))
+        told = demo.wait_for_mail(mail_dir, addressed("admin@illinois.demo.example"), "to the Illinois hub's admin")
+        assert "Springfield Renters United" in text_of(told[0])
         assert "a. Already there: the Illinois and national hubs' admins were told at once" in demo.output
+        # The national calls the Illinois hub passed down reached Springfield's organizers by e-mail at
+        # once (their choice for new calls from their hubs, made while seeding): one message per call.
+        springfield_admin = "admin@springfield.demo.example"
+        for title in ("National day of action for rent control", "National evening of tenant assemblies"):
+            [notice] = demo.wait_for_mail(mail_dir, addressed(springfield_admin, about=title),
+                                          f"to Springfield's admin about {title!r}")
+            assert notice["Subject"] == f"Illinois Coalitions Hub brought a new call: {title}.", notice["Subject"]
+            assert title in text_of(notice) and "Springfield Renters United" in text_of(notice)
+            assert urls["Springfield"] + "/calls/view?url=" in text_of(notice)
+        assert "b. Already there: the national calls in Springfield's mailbox" in demo.output
+        assert f"grep -l 'To: {springfield_admin}' {mail_dir}/*.eml" in demo.output
+        # Nothing else went to Springfield at once: not the local actions pledged to those calls, which came
+        # down with them, and no other kind (those keep their defaults).
+        assert sorted(str(m["Subject"]) for m in mail_in(mail_dir) if m["To"] == springfield_admin) == [
+            "Illinois Coalitions Hub brought a new call: National day of action for rent control.",
+            "Illinois Coalitions Hub brought a new call: National evening of tenant assemblies.",
+        ]
         before = set(mail_dir.glob("*.eml"))
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = "demo@a.example", "organizer@b.example", "Caught?"

@@ -4,6 +4,7 @@ other servers, e-mail at once and by digest as a real SMTP server receives it, a
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -12,15 +13,27 @@ from sqlalchemy import func, select
 
 from fedihub.accounts import service as accounts
 from fedihub.coalitions import calls, service
+from fedihub.federation import follows
 from fedihub.federation.actors import get_local_actor, resolve_target
 from fedihub.federation.outbox import publish
+from fedihub.hubs import membership
 from fedihub.hubs import service as hubs
-from fedihub.notices.kinds import CALL_CANCELLED, DIGEST, NOW, OFF, PLEDGE, WITHDRAWAL
+from fedihub.notices.kinds import (
+    CALL_CANCELLED,
+    CALL_CHANGED,
+    DIGEST,
+    FOLLOW_REQUEST,
+    MEMBERSHIP_REQUEST,
+    NOW,
+    OFF,
+    PLEDGE,
+    WITHDRAWAL,
+)
 from fedihub.notices.preferences import save_preferences
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
 from fedihub.protocol.pledges import build_join
-from fedihub.storage.models import Account, Notice, NoticeMail, OutboundMail, StoredObject
+from fedihub.storage.models import Account, Notice, NoticeMail, OutboundMail, Pledge, StoredObject
 from tests.federation.test_two_way_membership import _call as national_call
 from tests.federation.test_two_way_membership import _tree
 from tests.integration.organizers import Browser, add_member, cheap_password_hashing, make_account  # noqa: F401
@@ -208,6 +221,37 @@ async def test_a_national_call_coming_down_through_the_state_hub_is_new_for_the_
     await browser.client.aclose()
 
 
+async def test_a_local_action_passed_down_with_a_national_call_is_not_told_as_a_new_call(net: FederationNet) -> None:
+    c, s, n, o = await _tree(net)
+    # Another direct member of the national hub, which pledges to the national call with a local action.
+    x = await net.add_instance("x.test")
+    await committed(x.ctx, service.create_coalition, "ohio-org", name="Cleveland Solidarity")
+    await committed(x.ctx, membership.ask_to_join, "ohio-org", await resolve_target(x.ctx, "national-hub@n.test"))
+    await net.settle()
+    await committed(n.ctx, membership.decide_join, "national-hub", await resolve_target(n.ctx, "ohio-org@x.test"),
+                    approve=True)
+    await net.settle()
+    account = await organizer(c, "ana", "city-tenants")
+    call = await committed(o.ctx, calls.publish_call, "national-org", national_call(net))
+    await net.settle()
+
+    action = pledges.LocalActionInput(title="Cleveland march for rent control", start=net.clock() + timedelta(days=10),
+                                      timezone="America/New_York", place="Public Square")
+    await committed(x.ctx, pledges.pledge, "ohio-org", await get_call_target(x.ctx, call.uri), action=action)
+    await net.settle()
+
+    # The local action came down the tree too (shown under its call), but it is no call of its own.
+    async with x.ctx.sessions() as session:
+        action_uri = await session.scalar(select(Pledge.action_uri))
+    async with c.ctx.sessions() as session:
+        assert action_uri and await session.scalar(select(StoredObject.id).where(StoredObject.uri == action_uri))
+    ana = await browse(c, account)
+    lines = news_lines((await ana.get("/manage/city-tenants/news")).text)
+    assert lines == [f"New: Illinois Hub brought a new call: {CALL_TITLE}.",
+                     "New: Springfield Tenants is now a member of Illinois Hub."]
+    await ana.client.aclose()
+
+
 async def test_the_daily_digest_sends_what_was_not_mailed_once_and_nothing_when_there_is_nothing(
     net: FederationNet, smtp: SmtpServer  # noqa: F811
 ) -> None:
@@ -327,4 +371,68 @@ async def test_a_hub_nobody_asked_to_join_is_a_follower_not_a_membership(net: Fe
     lee = await browse(b, await _account(b, "lee"))
     lines = news_lines((await lee.get("/manage/renters/news")).text)
     assert lines == ["New: Fake Hub now follows Springfield Renters."]
+    await lee.client.aclose()
+
+
+async def test_a_change_to_a_call_we_pledged_to_shows_under_whats_new_as_a_change(net: FederationNet) -> None:
+    a, b, call = await _pledging_pair(net)
+    account = await organizer(b, "lee", "renters")
+    await pledge_from_b(b, call.uri)
+    await net.settle()
+
+    net.clock.advance(minutes=5)
+    await committed(a.ctx, calls.update_call, call.uri, replace(_call(net), place_name="Daley Plaza"))
+    await net.settle()
+
+    # Told as a change, not as a new call or a cancellation, to the coalition that pledged.
+    assert await notices_of(b) == [(CALL_CHANGED, "renters")]
+    lee = await browse(b, account)
+    assert unread_badges((await lee.get("/dashboard")).text) == [1]
+    page = (await lee.get("/manage/renters/news")).text
+    changed = f"New: {CALL_TITLE}, which Springfield Renters pledged to, was changed by Chicago Tenants."
+    assert news_lines(page) == [changed]
+    assert "/calls/view?url=" in page  # the call, linked, to see what changed
+    await lee.client.aclose()
+
+
+async def test_a_follow_request_to_a_coalition_that_approves_followers_by_hand_shows_under_whats_new(
+    net: FederationNet,
+) -> None:
+    a = await net.add_instance("a.test")
+    b = await net.add_instance("b.test")
+    await committed(a.ctx, service.create_coalition, "tenants", name="Chicago Tenants")
+    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters",
+                    manually_approves_followers=True)
+    account = await organizer(b, "lee", "renters")
+
+    await committed(a.ctx, follows.follow, "tenants", await resolve_target(a.ctx, "renters@b.test"))
+    await net.settle()
+
+    assert await notices_of(b) == [(FOLLOW_REQUEST, "renters")]
+    lee = await browse(b, account)
+    assert unread_badges((await lee.get("/manage/renters")).text) == [1]
+    page = (await lee.get("/manage/renters/news")).text
+    assert news_lines(page) == ["New: Chicago Tenants asks to follow Springfield Renters."]
+    assert 'href="http://a.test/g/tenants"' in page  # who asks, linked
+    await lee.client.aclose()
+
+
+async def test_a_hub_asking_a_coalition_to_become_its_member_shows_under_whats_new(net: FederationNet) -> None:
+    s = await net.add_instance("s.test")
+    b = await net.add_instance("b.test")
+    await committed(s.ctx, hubs.create_hub, "state-hub", name="Illinois Hub", scope="state", region="Illinois")
+    # A coalition that approves followers by hand: the hub's follow is a question to its organizers.
+    await committed(b.ctx, service.create_coalition, "renters", name="Springfield Renters",
+                    manually_approves_followers=True)
+    account = await organizer(b, "lee", "renters")
+
+    await committed(s.ctx, hubs.add_member, "state-hub", await resolve_target(s.ctx, "renters@b.test"))
+    await net.settle()
+
+    assert await notices_of(b) == [(MEMBERSHIP_REQUEST, "renters")]
+    lee = await browse(b, account)
+    assert unread_badges((await lee.get("/dashboard")).text) == [1]
+    lines = news_lines((await lee.get("/manage/renters/news")).text)
+    # Worded as the hub asking for a membership, not as a follow request nor a member asking to join.
+    assert lines == ["New: Illinois Hub asks Springfield Renters to become one of its members."]
     await lee.client.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -99,6 +100,28 @@ async def test_a_national_call_reaches_a_city_coalition_that_never_followed_a_hu
         assert (await session.scalars(select(Boost.object_uri))).all() == [call.uri]
     async with n.ctx.sessions() as session:
         assert (await session.scalars(select(Boost.object_uri))).all() == [call.uri]
+
+
+async def test_a_hub_passes_down_only_the_calls_its_own_boost_rules_allow(net: FederationNet) -> None:
+    c, s, n, o = await _tree(net)
+    # The state hub's admins let it boost labor calls only; the national hub has no such rule.
+    await committed(s.ctx, hubs.update_rules, "state-hub", scope="state", region="Illinois", movements=["labor"],
+                    regions=[], calls_only=False)
+
+    housing = await committed(o.ctx, calls.publish_call, "national-org",
+                              replace(_call(net), title="National rent strike", movements=["housing"]))
+    labor = await committed(o.ctx, calls.publish_call, "national-org",
+                            replace(_call(net), title="National strike for a living wage", movements=["labor"]))
+    await net.settle()
+
+    # Both reached the state hub through the national hub; only the labor call went on down.
+    async with n.ctx.sessions() as session:
+        assert set((await session.scalars(select(Boost.object_uri))).all()) == {housing.uri, labor.uri}
+    async with s.ctx.sessions() as session:
+        assert (await session.scalars(select(Boost.object_uri))).all() == [labor.uri]
+    timeline = await _city_timeline(c)
+    assert labor.uri in timeline
+    assert housing.uri not in timeline and not await _stored(c, housing.uri)
 
 
 async def test_leaving_a_hub_undoes_both_follows(net: FederationNet) -> None:

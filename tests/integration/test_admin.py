@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -235,3 +236,23 @@ def test_admin_create_with_a_password_from_stdin(cli_env: dict[str, str], cheap_
     assert "error: the password is too short: use at least 10 characters" in result.output
     result = runner.invoke(main, ["admin", "create", "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 1 and "needs --username" in result.output
+
+
+def test_admin_create_can_choose_which_notices_come_at_once(cli_env: dict[str, str], cheap_password_hashing) -> None:
+    runner = CliRunner(env=cli_env)
+    result = runner.invoke(main, ["admin", "create", "--username", "root", "--password-stdin", "--email",
+                                  "root@example.org", "--notices", "new_call=now"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    database = Path(cli_env["FEDIHUB_DATA_DIR"]) / "fedihub.sqlite3"
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT kind, delivery FROM notice_preferences").fetchall() == [("new_call", "now")]
+
+    # A kind or a delivery the account page does not offer is refused, and no admin is made.
+    result = runner.invoke(main, ["admin", "create", "--username", "other", "--password-stdin", "--email",
+                                  "other@example.org", "--notices", "new_call=hourly"], input=PASSWORD + "\n")
+    assert result.exit_code == 1 and "that is not a kind of notice or a way to receive it" in result.output
+    result = runner.invoke(main, ["admin", "create", "--username", "other", "--password-stdin",
+                                  "--notices", "new_call=now"], input=PASSWORD + "\n")
+    assert result.exit_code == 1 and "--notices needs --email" in result.output
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT username FROM accounts ORDER BY id").fetchall() == [("root",)]
