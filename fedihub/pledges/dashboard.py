@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.coalitions.timeline import followed_boosters, followed_ids, reaching
+from fedihub.pledges.day_of_action import not_a_local_action
 from fedihub.pledges.queries import rollup_of
 from fedihub.pledges.rollup import Rollup
 from fedihub.pledges.store import ACCEPTED, is_over
@@ -48,14 +49,15 @@ async def calls_for(
     session: AsyncSession, coalition: Actor, now: datetime, *, limit: int = CALLS_FOR_YOU
 ) -> list[CallForYou]:
     """Upcoming, not cancelled calls by the actors the coalition follows or boosted by them (its hubs
-    at any level: each passes its parents' calls down), soonest first; never its own."""
+    at any level: each passes its parents' calls down), soonest first; never its own, and never
+    another coalition's local action, which comes down with its call and is shown under it."""
     rows = (
         await session.scalars(
             select(StoredObject)
             .where(
                 *await reaching(session, coalition.id), StoredObject.type == "Event",
                 StoredObject.start_time.is_not(None), _upcoming(now),
-                StoredObject.attributed_to_id != coalition.id,
+                StoredObject.attributed_to_id != coalition.id, not_a_local_action(),
                 or_(StoredObject.event_status.is_(None), func.upper(StoredObject.event_status) != "CANCELLED"),
             )
             .order_by(StoredObject.start_time, StoredObject.id)

@@ -39,16 +39,22 @@ class DayOfAction:
         return sum(count for _, count in self.by_region)
 
 
-def _carried(hub_id: int) -> Select[StoredObject]:
-    # A local action is the coalition's child Event of a call (its `superEvent`, schema.org): shown
-    # under its call, never as a call of its own. Rows a pledge names as its local action are one
-    # sign, the superEvent the Event itself carries the other (a copy may not know the pledge yet).
+def not_a_local_action() -> ColumnElement[bool]:
+    """Events that are calls of their own, not a coalition's local action for a call.
+
+    A local action is the coalition's child Event of a call (its `superEvent`, schema.org): shown
+    under its call, never as a call of its own. Rows a pledge names as its local action are one
+    sign, the superEvent the Event itself carries the other (a copy may not know the pledge yet).
+    """
     local_actions = select(Pledge.action_uri).where(Pledge.action_uri.is_not(None))
+    return and_(StoredObject.uri.not_in(local_actions), StoredObject.data["superEvent"].as_string().is_(None))
+
+
+def _carried(hub_id: int) -> Select[StoredObject]:
     return select(StoredObject).join(Boost, Boost.object_uri == StoredObject.uri).where(
         Boost.hub_id == hub_id, Boost.undone_at.is_(None), StoredObject.type == "Event",
         StoredObject.deleted_at.is_(None), StoredObject.start_time.is_not(None),
-        StoredObject.uri.not_in(local_actions), StoredObject.data["superEvent"].as_string().is_(None),
-        not_blocked_by(hub_id),
+        not_a_local_action(), not_blocked_by(hub_id),
     )
 
 

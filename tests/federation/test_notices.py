@@ -32,6 +32,7 @@ from fedihub.notices.kinds import (
 from fedihub.notices.preferences import save_preferences
 from fedihub.pledges import service as pledges
 from fedihub.pledges.calls import get_call_target
+from fedihub.pledges.dashboard import calls_for
 from fedihub.protocol.pledges import build_join
 from fedihub.storage.models import Account, Notice, NoticeMail, OutboundMail, Pledge, StoredObject
 from tests.federation.test_two_way_membership import _call as national_call
@@ -249,6 +250,11 @@ async def test_a_local_action_passed_down_with_a_national_call_is_not_told_as_a_
     lines = news_lines((await ana.get("/manage/city-tenants/news")).text)
     assert lines == [f"New: Illinois Hub brought a new call: {CALL_TITLE}.",
                      "New: Springfield Tenants is now a member of Illinois Hub."]
+    # Nor is it one of the "Calls for you" to pledge to: only the national call is.
+    async with c.ctx.sessions() as session:
+        coalition = await get_local_actor(session, "city-tenants")
+        listed = [item.call.uri for item in await calls_for(session, coalition, net.clock())]
+    assert listed == [call.uri]
     await ana.client.aclose()
 
 
