@@ -94,6 +94,10 @@ class SimServer(Server):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             run = [sys.executable, "-m", "fedihub"]
+            # Migrated first, as an operator does before starting workers: a worker refuses a database
+            # whose schema is behind, and would otherwise race the web process's own migration.
+            subprocess.run([*run, "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                           stdin=subprocess.DEVNULL, check=True, timeout=300)
             self.process = subprocess.Popen([*run, "serve", "--no-worker", "--host", self.host, "--port",
                                              str(self.port)], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
