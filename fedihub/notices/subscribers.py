@@ -21,6 +21,7 @@ from fedihub.hubs import two_way
 from fedihub.hubs.settings import hub_scope_of
 from fedihub.notices import kinds
 from fedihub.notices.service import Notices
+from fedihub.pledges.day_of_action import not_a_local_action
 from fedihub.pledges.store import ACCEPTED, is_over
 from fedihub.pledges.vouching import HELD
 from fedihub.storage.models import Actor, Follow, HubRequest, Pledge, StoredObject
@@ -51,11 +52,9 @@ async def _pledged_here(session: AsyncSession, call_uri: str) -> Sequence[Actor]
 
 
 async def _is_local_action(session: AsyncSession, row: StoredObject) -> bool:
-    """A coalition's child Event of a call (pledges/day_of_action.py): its ``superEvent`` says so, or a
-    pledge here names it as its local action (a copy may not carry the superEvent)."""
-    if (row.data or {}).get("superEvent"):
-        return True
-    return await session.scalar(select(Pledge.id).where(Pledge.action_uri == row.uri).limit(1)) is not None
+    """A coalition's child Event of a call, by the one rule the hub page and the dashboard use too."""
+    call = await session.scalar(select(StoredObject.id).where(StoredObject.id == row.id, not_a_local_action()))
+    return call is None
 
 
 class NoticeSubscribers:
