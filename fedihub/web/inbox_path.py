@@ -11,20 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.routing import BaseRoute, Router
+from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 
 
-def is_inbox_post(scope: Scope) -> bool:
-    """``POST /inbox``, ``/actor/inbox`` or ``/g/<name>/inbox``: the only paths the short way serves."""
-    if scope["type"] != "http" or scope["method"] != "POST":
+def is_inbox_post(scope: Scope, inbox_routes: Sequence[BaseRoute]) -> bool:
+    """A request one of ``inbox_routes`` serves in full (path and method): the only ones the short way takes.
+    A GET of an inbox matches only in part and goes through the whole application (405 there)."""
+    if scope["type"] != "http":
         return False
-    path: str = scope["path"]
-    if path in ("/inbox", "/actor/inbox"):
-        return True
-    return path.startswith("/g/") and path.endswith("/inbox") and path.count("/") == 3
+    return any(route.matches(scope)[0] is Match.FULL for route in inbox_routes)
 
 
 class InboxPathMiddleware:
@@ -32,12 +30,13 @@ class InboxPathMiddleware:
 
     def __init__(self, app: ASGIApp, inbox_routes: Sequence[BaseRoute]) -> None:
         self.app = app
+        self.routes = list(inbox_routes)
         self.inbox: ASGIApp = CrashPageMiddleware(
-            ExceptionMiddleware(Router(routes=list(inbox_routes)), handlers=exception_handlers())
+            ExceptionMiddleware(Router(routes=self.routes), handlers=exception_handlers())
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if is_inbox_post(scope):
+        if is_inbox_post(scope, self.routes):
             await self.inbox(scope, receive, send)
         else:
             await self.app(scope, receive, send)

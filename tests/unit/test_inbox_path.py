@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fedihub.web.app import inbox_routes
 from fedihub.web.inbox_path import is_inbox_post
 
 
@@ -13,7 +14,7 @@ def scope(method: str, path: str) -> dict:
 
 @pytest.mark.parametrize("path", ["/inbox", "/actor/inbox", "/g/tenants/inbox", "/g/illinois-hub/inbox"])
 def test_posts_to_an_inbox_take_the_short_way(path: str) -> None:
-    assert is_inbox_post(scope("POST", path))
+    assert is_inbox_post(scope("POST", path), inbox_routes())
 
 
 @pytest.mark.parametrize(("method", "path"), [
@@ -26,8 +27,8 @@ def test_posts_to_an_inbox_take_the_short_way(path: str) -> None:
     ("POST", "/login"),
 ])
 def test_everything_else_goes_through_the_whole_application(method: str, path: str) -> None:
-    assert not is_inbox_post(scope(method, path))
+    assert not is_inbox_post(scope(method, path), inbox_routes())
 
 
 def test_websockets_and_lifespan_are_not_inbox_posts() -> None:
-    assert not is_inbox_post({"type": "lifespan"})
+    assert not is_inbox_post({"type": "lifespan"}, inbox_routes())
