@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: fresh databases, medians, free ports, JSON results."""
+"""Helpers shared by the benchmarks: fresh databases, medians, free ports, JSON results, page probes."""
 
 from __future__ import annotations
 
@@ -12,17 +12,25 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from fedihub.storage.db import create_engine
 from fedihub.storage.migrate import upgrade_to_head
+from fedihub.storage.models import Actor, Follow
+
+if TYPE_CHECKING:
+    from sink import SinkProcess
 
 # Same variable as the test suite: an admin connection allowed to CREATE and DROP databases.
 POSTGRES_ADMIN_DSN = os.environ.get("FEDIHUB_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -207,3 +215,101 @@ class FedihubServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+# --- A swarm of remote followers ------------------------------------------------------------------
+
+
+async def add_remote_followers(database_url: str, base_url: str, username: str, sink: SinkProcess,
+                               count: int) -> None:
+    """``count`` remote servers following ``username``, each with its own shared inbox on the sink, keys cached."""
+    engine = create_async_engine(database_url)
+    now = datetime.now(UTC)
+    try:
+        async with engine.begin() as connection:
+            target_id = (await connection.execute(
+                select(Actor.id).where(Actor.local_username == username))).scalar_one()
+            rows = []
+            for n in range(count):
+                uri = sink.url(f"/i/{n}/users/member")
+                rows.append({
+                    "uri": uri, "type": "Person", "username": "member", "domain": f"{LOOPBACK}:{sink.port}",
+                    "is_local": False, "inbox": f"{uri}/inbox", "shared_inbox": sink.url(f"/i/{n}/inbox"),
+                    "followers_uri": f"{uri}/followers", "public_key_id": f"{uri}#main-key", "fetched_at": now,
+                    "created_at": now, "updated_at": now,
+                })
+            await connection.execute(insert(Actor), rows)
+            ids = (await connection.execute(
+                select(Actor.id).where(Actor.domain == f"{LOOPBACK}:{sink.port}"))).scalars().all()
+            await connection.execute(insert(Follow), [
+                {"uri": f"{base_url}/follows/swarm-{actor_id}", "follower_id": actor_id, "target_id": target_id,
+                 "state": "accepted", "created_at": now, "updated_at": now}
+                for actor_id in ids
+            ])
+    finally:
+        await engine.dispose()
+
+
+# --- A page's latency -----------------------------------------------------------------------------
+
+
+class PageProbe:
+    """GETs one page, ``per_second`` times a second when running in the background, recording latencies (ms).
+
+    ``fresh_query`` adds a query parameter that changes at every request, so that no cache holds the
+    answer and every request is rendered: the page as it is while its content keeps changing.
+    """
+
+    def __init__(self, url: str, per_second: float = 20.0, *, fresh_query: bool = False) -> None:
+        self.url = url
+        self.per_second = per_second
+        self.fresh_query = fresh_query
+        self.latencies: list[float] = []
+        self.errors = 0
+        self._sent = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _once(self) -> None:
+        self._sent += 1
+        url = self.url
+        if self.fresh_query:
+            url += ("&" if "?" in url else "?") + f"probe={self._sent}"
+        request = urllib.request.Request(url, headers={"Accept": "text/html"})
+        started = time.perf_counter()
+        try:
+            with _DIRECT.open(request, timeout=30) as response:
+                response.read()
+        except OSError:
+            self.errors += 1
+            return
+        self.latencies.append((time.perf_counter() - started) * 1000)
+
+    def _run(self) -> None:
+        # People clicking the call's link, at a steady pace: a tight loop would itself be the storm.
+        interval = 1 / self.per_second
+        due = time.monotonic()
+        while not self._stop.is_set():
+            self._once()
+            due += interval
+            self._stop.wait(max(0.0, due - time.monotonic()))
+
+    def measure(self, requests: int) -> list[float]:
+        for _ in range(requests):
+            self._once()
+        return self.latencies
+
+    def __enter__(self) -> PageProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join(timeout=35)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]

@@ -37,9 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -47,18 +45,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from common import POSTGRES_ADMIN_DSN, base_parser, say, write_json
+from common import POSTGRES_ADMIN_DSN, PageProbe, add_remote_followers, base_parser, percentile, say, write_json
 from sink import SinkProcess
-from sqlalchemy import insert, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from fedihub.demo.servers import DemoError, Server, free_port, run_side_by_side, stop_all, wait_until
-from fedihub.storage.models import Actor, Follow
 
 ADMIN = "admin"
 PASSWORD = "bench-national-day"
-# Loopback only: never route these requests through a proxy named in the environment.
-DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # Five cities per state, with their coordinates: the local actions geocode from "City, ST" offline.
 STATES: tuple[tuple[str, str, tuple[tuple[str, float, float], ...]], ...] = (
@@ -184,89 +179,6 @@ class Observer:
     async def dispose(self) -> None:
         for engine in self.engines.values():
             await engine.dispose()
-
-
-async def add_remote_followers(server: SimServer, hub: str, sink: SinkProcess, count: int) -> None:
-    """``count`` remote servers following ``hub``, each with its own shared inbox on the sink, keys cached."""
-    engine = create_async_engine(server.url)
-    now = datetime.now(UTC)
-    try:
-        async with engine.begin() as connection:
-            hub_id = (await connection.execute(select(Actor.id).where(Actor.local_username == hub))).scalar_one()
-            rows = []
-            for n in range(count):
-                uri = sink.url(f"/i/{n}/users/member")
-                rows.append({
-                    "uri": uri, "type": "Person", "username": "member", "domain": f"127.0.0.1:{sink.port}",
-                    "is_local": False, "inbox": f"{uri}/inbox", "shared_inbox": sink.url(f"/i/{n}/inbox"),
-                    "followers_uri": f"{uri}/followers", "public_key_id": f"{uri}#main-key", "fetched_at": now,
-                    "created_at": now, "updated_at": now,
-                })
-            await connection.execute(insert(Actor), rows)
-            ids = (await connection.execute(
-                select(Actor.id).where(Actor.domain == f"127.0.0.1:{sink.port}"))).scalars().all()
-            await connection.execute(insert(Follow), [
-                {"uri": f"{server.base_url}/follows/swarm-{actor_id}", "follower_id": actor_id, "target_id": hub_id,
-                 "state": "accepted", "created_at": now, "updated_at": now}
-                for actor_id in ids
-            ])
-    finally:
-        await engine.dispose()
-
-
-# --- The call page's latency --------------------------------------------------------------------
-
-
-class PageProbe:
-    """GETs one page, ``per_second`` times a second when running in the background, recording latencies (ms)."""
-
-    def __init__(self, url: str, per_second: float = 20.0) -> None:
-        self.url = url
-        self.per_second = per_second
-        self.latencies: list[float] = []
-        self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _once(self) -> None:
-        request = urllib.request.Request(self.url, headers={"Accept": "text/html"})
-        started = time.perf_counter()
-        try:
-            with DIRECT.open(request, timeout=30) as response:
-                response.read()
-        except OSError:
-            self.errors += 1
-            return
-        self.latencies.append((time.perf_counter() - started) * 1000)
-
-    def _run(self) -> None:
-        # People clicking the call's link, at a steady pace: a tight loop would itself be the storm.
-        interval = 1 / self.per_second
-        due = time.monotonic()
-        while not self._stop.is_set():
-            self._once()
-            due += interval
-            self._stop.wait(max(0.0, due - time.monotonic()))
-
-    def measure(self, requests: int) -> list[float]:
-        for _ in range(requests):
-            self._once()
-        return self.latencies
-
-    def __enter__(self) -> PageProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._thread.join(timeout=35)
-
-
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 # --- The day ------------------------------------------------------------------------------------
@@ -470,7 +382,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             return asyncio.run_coroutine_threadsafe(observer.scalar(server.key, sql), loop).result(timeout=30)
 
         await asyncio.to_thread(seed, cities, states, national, count, args.timeout)
-        await add_remote_followers(national, "hub", sink, args.remote_followers)
+        await add_remote_followers(national.url, national.base_url, "hub", sink, args.remote_followers)
         say(f"  seeded in {time.monotonic() - seeding:.0f} s; {args.remote_followers} remote servers follow the "
             "national hub")
         say("the day: one national call, then the pledges")

@@ -100,6 +100,17 @@ def rows_for_startup(r: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def rows_for_call_page(r: dict[str, Any]) -> list[tuple[str, str]]:
+    def middle(key: str) -> float:  # the median of the runs' p95
+        return sorted(r[key])[len(r[key]) // 2]
+
+    return [
+        (f"call page p95, {reader}: idle / during a 1,000-inbox fan-out",
+         f"{middle(f'idle {reader} p95 ms'):.0f} / {middle(f'storm {reader} p95 ms'):.0f} ms")
+        for reader in ("cached", "rendered")
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--postgres", action="store_true", help="fan-out on PostgreSQL too (inbox always tries it)")
@@ -109,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = [
         ("fanout.py", repeat + (["--postgres"] if args.postgres else []), rows_for_fanout),
         ("inbox.py", repeat, rows_for_inbox),
+        ("call_page.py", repeat, rows_for_call_page),
         ("memory.py", repeat, rows_for_memory),
         ("directory.py", repeat, rows_for_directory),
         ("inbound_jsonld.py", repeat, rows_for_jsonld),
