@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.federation.actor_parts import ActorParts
+from fedihub.federation.foreground import Foreground
 from fedihub.federation.intake_cache import BlockCache, KeyCache
 from fedihub.federation.intake_limits import IntakeLimits
 from fedihub.federation.key_fetches import KeyFetchGuard
@@ -65,6 +66,8 @@ class FederationContext:
     block_cache: BlockCache = field(default_factory=BlockCache)
     # Set by the worker so new rows are picked up at once instead of at the next poll.
     work_available: asyncio.Event = field(default_factory=asyncio.Event)
+    # The page requests this process answers; its in-process worker makes room for them (foreground.py).
+    foreground: Foreground = field(default_factory=Foreground)
     # Sessions for transactions that only read (storage/db.create_read_session_factory).
     read_sessions: Sessions | None = None
     # Where deliveries and inbox answers are reported (fedihub/metrics.py when metrics are on).

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedihub.errors import ConfigurationError, RemoteUnavailable
 from fedihub.federation.blocks import blocked_domains, domain_matches
 from fedihub.federation.context import FederationContext
+from fedihub.federation.foreground import DELIVERIES_BESIDE_PAGES
 from fedihub.federation.leases import keep_leased
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import (
@@ -143,8 +144,15 @@ class DeliveryRunner:
         whatever ended meanwhile: recording each few outcomes before claiming again cost most of a
         fan-out's time on SQLite (bench/fanout.py). A sent row keeps its lease until it is recorded,
         so no other runner takes it; one whose outcome is lost in a crash is sent again, never lost.
+
+        While this process answers people's page requests, only a few new POSTs start (foreground.py).
         """
-        capacity = max(1, self.ctx.delivery_concurrency)
+        full = max(1, self.ctx.delivery_concurrency)
+        foreground = self.ctx.foreground
+
+        def capacity() -> int:
+            return foreground.width(full, DELIVERIES_BESIDE_PAGES)
+
         in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]] = {}
         # Claimed a wave ahead: claiming for each slot as it frees cost a write transaction per
         # delivery, most of a fan-out's time on SQLite (bench/fanout.py).
@@ -157,15 +165,15 @@ class DeliveryRunner:
         async with self._leases_kept(leased):
             try:
                 while not stop.is_set():
-                    while queued and len(in_flight) < capacity:
+                    while queued and len(in_flight) < capacity():
                         delivery, payload = queued.popleft()
                         in_flight[asyncio.create_task(self._send(delivery, payload))] = (delivery, payload)
-                    free = capacity - len(in_flight)
+                    free = capacity() - len(in_flight)
                     drained = False
                     if free > 0:  # and nothing queued
                         # Cleared before claiming: work announced from now on wakes the wait below.
                         self.ctx.work_available.clear()
-                        wanted = min(self.batch_size, free + capacity)  # these slots and the next wave
+                        wanted = min(self.batch_size, free + full)  # these slots and the next wave
                         try:
                             claimed, payloads = await self._claim(wanted)
                         except Exception:
@@ -175,7 +183,8 @@ class DeliveryRunner:
                         if claimed:
                             continue  # start them; an empty claim then says whether the queue is drained
                         drained = True
-                    ended = await self._wait(stop, poll_interval, list(in_flight), room=drained)
+                    held_back = foreground.busy and len(in_flight) < full
+                    ended = await self._wait(stop, poll_interval, list(in_flight), room=drained, held_back=held_back)
                     recorder.add([(*in_flight.pop(task), task.result()) for task in ended])
                 if in_flight:
                     await asyncio.wait(list(in_flight))
@@ -199,11 +208,15 @@ class DeliveryRunner:
 
     async def _wait(
         self, stop: asyncio.Event, poll_interval: float, running: list[asyncio.Task[Attempt]], *, room: bool,
+        held_back: bool = False,
     ) -> list[asyncio.Task[Attempt]]:
-        """Until a POST ends, ``stop``, new work (when there is room for it), or the poll interval."""
+        """Until a POST ends, ``stop``, new work (when there is room for it), the pages that held sends
+        back are answered, or the poll interval."""
         waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
         if room:
             waiters.append(asyncio.ensure_future(self.ctx.work_available.wait()))
+        if held_back:
+            waiters.append(asyncio.ensure_future(self.ctx.foreground.quiet.wait()))
         try:
             await asyncio.wait([*waiters, *running], timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -19,6 +19,7 @@ from sqlalchemy import update
 from fedihub.errors import FedihubError, RemoteUnavailable
 from fedihub.federation.actors import host_of
 from fedihub.federation.context import FederationContext
+from fedihub.federation.foreground import INBOX_ITEMS_BESIDE_PAGES
 from fedihub.federation.leases import keep_leased
 from fedihub.federation.processing import InboundProcessor
 from fedihub.federation.queue import claim_due
@@ -76,10 +77,12 @@ class InboxRunner:
 
     async def run(self, stop: asyncio.Event, poll_interval: float) -> None:
         """Keep ``concurrency`` items in progress until ``stop``: a free slot takes the next due item
-        at once, instead of the whole batch waiting for its slowest item."""
+        at once, instead of the whole batch waiting for its slowest item. While this process answers
+        people's page requests, only one item is in progress (foreground.py)."""
+        foreground = self.ctx.foreground
         async with self._leases_kept():
             while not stop.is_set():
-                free = self.concurrency - self.busy
+                free = foreground.width(self.concurrency, INBOX_ITEMS_BESIDE_PAGES) - self.busy
                 claimed = []
                 if free > 0:
                     try:
@@ -96,11 +99,15 @@ class InboxRunner:
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
 
     async def _wait(self, stop: asyncio.Event, poll_interval: float, *, finished_only: bool) -> None:
-        """Until an item finishes, or (when there is room) new work is announced, or the poll interval."""
+        """Until an item finishes, (when there is room) new work is announced or the pages that held items
+        back are answered, or the poll interval."""
         waiters: list[asyncio.Future] = [asyncio.ensure_future(stop.wait())]
         if not finished_only:
             self.ctx.work_available.clear()
             waiters.append(asyncio.ensure_future(self.ctx.work_available.wait()))
+        if self.ctx.foreground.busy and self.busy < self.concurrency:
+            # Held back for people's pages: the full width comes back as soon as they are answered.
+            waiters.append(asyncio.ensure_future(self.ctx.foreground.quiet.wait()))
         running = list(self._running.values())
         try:
             await asyncio.wait([*waiters, *running], timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)

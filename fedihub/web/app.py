@@ -53,6 +53,7 @@ from fedihub.web.errors import CrashPageMiddleware, exception_handlers
 from fedihub.web.inbox_path import InboxPathMiddleware
 from fedihub.web.metrics_endpoint import RequestTimingMiddleware
 from fedihub.web.movement_middleware import MovementCache, MovementListMiddleware
+from fedihub.web.people_first import PeopleFirstMiddleware
 from fedihub.web.read_cache import ReadCache, ReadCacheMiddleware
 from fedihub.web.security import SecurityHeadersMiddleware
 from fedihub.web.site_info import SiteInfoMiddleware, site_context
@@ -144,6 +145,7 @@ def build_web_app(
         middleware=[
             *timing, Middleware(ConditionalGetMiddleware), Middleware(SecurityHeadersMiddleware),
             Middleware(InboxPathMiddleware, inbox_routes=inbox_routes()),
+            Middleware(PeopleFirstMiddleware),
             Middleware(LanguageMiddleware, catalogues=catalogues, default=settings.language),
             *session_middleware(settings),
             Middleware(ReadCacheMiddleware, cache=read_cache),
