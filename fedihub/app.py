@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedihub import __version__
 from fedihub.accounts.invites import find_first_run_link, setup_link_message
-from fedihub.coalitions import replies
+from fedihub.coalitions import remote_images, replies
 from fedihub.coalitions.actor_profile import profile_properties, read_remote_profile
 from fedihub.coalitions.banners import banner_properties
 from fedihub.coalitions.remote_image_sweep import REMOTE_IMAGE_SWEEP_EVERY, REMOTE_IMAGE_SWEEP_JOB, sweep_remote_images
@@ -207,6 +207,7 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
         ),
         SUBSCRIPTION_PRUNE_JOB: prune_subscriptions,
         REMOTE_IMAGE_SWEEP_JOB: sweep_pictures,
+        remote_images.FETCH_JOB: remote_images.fetch_remote_image,
         digest.DIGEST_JOB: digest.digest_job(notices),
         reminders.REMINDER_JOB: reminders.reminder_job(notices),
     }

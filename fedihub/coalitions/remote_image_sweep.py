@@ -2,8 +2,8 @@
 
 Without it the cache only grows: every remote call ever opened leaves its picture behind. A copy is
 kept while a stored remote call still names it, for at most ``KEEP_FOR`` after it was fetched; the
-next page that shows the picture fetches it again (the same bytes give the same key, so its URL and
-readers' cached copies stay valid, and a picture the peer changed is picked up).
+next page that shows the picture queues its fetch again (the same bytes give the same key, so its URL
+and readers' cached copies stay valid, and a picture the peer changed is picked up).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,12 @@ class Periodic:
 
     kind: str
     every: timedelta | None
+
+
+def key_of(uri: str) -> str:
+    """A job key naming one URI: a job's name (kind:key) has at most 2,048 characters, as a URI may
+    have, so a long one is hashed."""
+    return uri if len(uri) <= 1_900 else "sha256:" + hashlib.sha256(uri.encode()).hexdigest()
 
 
 def _insert(session: AsyncSession) -> Any:

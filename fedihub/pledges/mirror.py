@@ -4,7 +4,6 @@ with that coalition's own server before it is shown or counted."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -221,18 +220,13 @@ async def apply_notice(
         await enqueue_refresh(session, call.uri, at=ctx.clock())
 
 
-def _job_key(uri: str) -> str:
-    # A job's name (kind:key) has at most 2,048 characters, as a URI may have: a long one is hashed.
-    return uri if len(uri) <= 1_900 else "sha256:" + hashlib.sha256(uri.encode()).hexdigest()
-
-
 async def enqueue_refresh(session: AsyncSession, call_uri: str, *, at: datetime) -> None:
-    await jobs.enqueue(session, REFRESH_JOB, key=_job_key(call_uri), payload={"call": call_uri}, at=at)
+    await jobs.enqueue(session, REFRESH_JOB, key=jobs.key_of(call_uri), payload={"call": call_uri}, at=at)
 
 
 async def enqueue_confirm(session: AsyncSession, call_uri: str, pledge_uri: str, *, at: datetime) -> None:
     await jobs.enqueue(
-        session, CONFIRM_JOB, key=_job_key(pledge_uri), payload={"call": call_uri, "pledge": pledge_uri}, at=at
+        session, CONFIRM_JOB, key=jobs.key_of(pledge_uri), payload={"call": call_uri, "pledge": pledge_uri}, at=at
     )
 
 

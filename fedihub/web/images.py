@@ -10,7 +10,7 @@ from fedihub.coalitions import StoredObject
 from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, check_alt, process_banner
 from fedihub.coalitions.banners import IMAGE_NAME, BannerChoice, find_image, thumbnail_of
 from fedihub.coalitions.pending_images import PendingImage, drop_pending, find_pending, keep_pending
-from fedihub.coalitions.remote_images import find_remote_image
+from fedihub.coalitions.remote_images import find_remote_image, queue_remote_image
 from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.i18n.active import N_, gettext
@@ -98,16 +98,21 @@ def local_banner(url: str | None, alt: str | None) -> dict[str, str] | None:
 
 
 async def call_banner(request: Request, row: StoredObject) -> dict[str, str] | None:
-    """The banner of a call page: ours, or a peer's fetched through this server (never hot-linked)."""
+    """The banner of a call page: ours, or our copy of a peer's (never hot-linked).
+
+    A peer's picture we hold no copy of yet is not shown: its fetch is queued for the worker, and the
+    page does not wait for the peer."""
     if row.is_local:
         return local_banner(row.image_url, row.image_alt)
     found = read_event_image(row.data or {})
     if found is None:
         return None
-    paths = await find_remote_image(runtime_of(request).ctx, found.url)
+    ctx = runtime_of(request).ctx
+    paths = await find_remote_image(ctx, found.url)
     if paths is None:
+        await queue_remote_image(ctx, found.url)
         return None
-    base = runtime_of(request).ctx.base_url
+    base = ctx.base_url
     return {"url": base + paths[0], "thumbnail": base + paths[1], "alt": found.alt}
 
 

@@ -1,23 +1,29 @@
-"""Pictures of Mobilizon and Gancio events: fetched once through this server, cleaned, never hot-linked."""
+"""Pictures of Mobilizon and Gancio events: fetched once by our worker, cleaned, never hot-linked.
+
+A page never waits on the peer: the first view of a call shows it without its picture and queues the
+fetch; once the worker has run, the next view shows our copy.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import anyio
 import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
 from fedihub.coalitions.remote_image_sweep import REMOTE_IMAGE_SWEEP_EVERY
-from fedihub.storage.models import Actor, Media, StoredObject
+from fedihub.coalitions.remote_images import FETCH_JOB, FETCH_SECONDS
+from fedihub.storage.models import Actor, Job, Media, StoredObject
 from tests.integration.manage_helpers import organizer
 from tests.integration.organizers import Browser, cheap_password_hashing  # noqa: F401  (fixture)
 from tests.support.network import FederationNet, Instance
@@ -67,11 +73,15 @@ class Peers:
             "http://gancio.test/media/flyer.jpg": (jpeg_with_gps(), "image/jpeg"),
         }
         self.redirects: dict[str, str] = {}
+        # Addresses that accept the request and never answer: a slow or hostile server.
+        self.hanging: set[str] = set()
         self.requests: list[str] = []
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    async def handle(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
         self.requests.append(url)
+        if url in self.hanging:
+            await asyncio.Event().wait()
         if url in self.redirects:
             return httpx.Response(302, headers={"Location": self.redirects[url]})
         if url in self.files:
@@ -102,16 +112,67 @@ def view(url: str) -> str:
     return f"/calls/view?url={quote(url, safe='')}"
 
 
+async def view_after_the_worker_ran(net: FederationNet, browser: Browser, url: str) -> httpx.Response:
+    """A visitor opens a remote call, the worker does what that queued, and the visitor comes back."""
+    await browser.get(view(url))
+    await net.settle()
+    return await browser.get(view(url))
+
+
+def has_banner(page: httpx.Response) -> bool:
+    return 'class="banner"' in page.text
+
+
 def banner_of(page: httpx.Response) -> tuple[str, str]:
     found = re.search(r'<figure class="banner"><img src="([^"]+)" alt="([^"]*)"></figure>', page.text)
     assert found is not None, page.text[:1000]
     return found.group(1), found.group(2)
 
 
-async def test_a_mobilizon_events_banner_is_shown_from_our_origin_without_its_metadata(
+async def test_the_first_view_shows_no_picture_and_does_not_ask_the_peer_for_it(
     a: Instance, peers: Peers, eddie: Browser
 ) -> None:
     page = await eddie.get(view(MOBILIZON_EVENT))
+
+    assert page.status_code == 200
+    assert "Caledonian scottish dance class" in page.text  # the call itself is shown, without waiting
+    assert not has_banner(page)
+    assert peers.banner_url not in peers.requests  # fetched by the worker, never by the page
+
+
+async def test_a_peer_whose_picture_never_answers_does_not_hold_our_page(
+    a: Instance, peers: Peers, eddie: Browser
+) -> None:
+    """The attack: a server that accepts the picture's request and never answers, to hold our pages."""
+    peers.hanging.add(peers.banner_url)
+
+    # Well under the fetch's own deadline: a page waiting on the peer at all fails here.
+    with anyio.fail_after(FETCH_SECONDS / 2):
+        page = await eddie.get(view(MOBILIZON_EVENT))
+        again = await eddie.get(view(MOBILIZON_EVENT))
+
+    assert page.status_code == 200 and again.status_code == 200
+    assert not has_banner(page) and not has_banner(again)
+    assert peers.banner_url not in peers.requests
+
+
+async def test_views_before_the_worker_runs_queue_one_fetch(
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
+) -> None:
+    for _ in range(3):
+        assert not has_banner(await eddie.get(view(MOBILIZON_EVENT)))
+    assert not has_banner(await a.get(view(MOBILIZON_EVENT)))  # a visitor without an account too
+
+    async with a.ctx.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Job).where(Job.kind == FETCH_JOB)) == 1
+    await net.settle()
+    assert peers.requests.count(peers.banner_url) == 1
+
+
+async def test_a_mobilizon_events_banner_is_shown_from_our_origin_without_its_metadata(
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
+) -> None:
+    page = await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT)
 
     assert page.status_code == 200
     src, alt = banner_of(page)
@@ -127,8 +188,10 @@ async def test_a_mobilizon_events_banner_is_shown_from_our_origin_without_its_me
     assert peers.requests.count(peers.banner_url) == 1  # fetched once, then served from our copy
 
 
-async def test_a_gancio_events_flyer_is_shown_with_its_alt_text(a: Instance, peers: Peers, eddie: Browser) -> None:
-    page = await eddie.get(view(GANCIO_EVENT))
+async def test_a_gancio_events_flyer_is_shown_with_its_alt_text(
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
+) -> None:
+    page = await view_after_the_worker_ran(net, eddie, GANCIO_EVENT)
 
     assert page.status_code == 200, page.text[:500]
     src, alt = banner_of(page)
@@ -143,43 +206,42 @@ async def test_a_gancio_events_flyer_is_shown_with_its_alt_text(a: Instance, pee
     (b"\xff\xd8" + b"\0" * (6 * 1024 * 1024), "image/jpeg"),  # larger than the cap
 ])
 async def test_a_hostile_picture_is_not_shown_and_not_asked_for_again_at_once(
-    a: Instance, peers: Peers, eddie: Browser, body: bytes, content_type: str
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser, body: bytes, content_type: str
 ) -> None:
     peers.files[peers.banner_url] = (body, content_type)
 
-    page = await eddie.get(view(MOBILIZON_EVENT))
-    again = await eddie.get(view(MOBILIZON_EVENT))
+    page = await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT)
+    again = await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT)
 
     assert page.status_code == 200 and again.status_code == 200
-    assert 'class="banner"' not in page.text and 'class="banner"' not in again.text
+    assert not has_banner(page) and not has_banner(again)
     assert peers.requests.count(peers.banner_url) == 1
 
 
 async def test_a_failed_picture_is_tried_again_after_an_hour(
-    a: Instance, peers: Peers, eddie: Browser, monkeypatch: pytest.MonkeyPatch
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
 ) -> None:
     good = peers.files[peers.banner_url]
     peers.files.pop(peers.banner_url)  # 404 for now
-    assert 'class="banner"' not in (await eddie.get(view(MOBILIZON_EVENT))).text
+    assert not has_banner(await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT))
 
     peers.files[peers.banner_url] = good
-    later = a.ctx.clock() + timedelta(hours=1, minutes=1)
-    monkeypatch.setattr(a.ctx, "clock", lambda: later)
-    page = await eddie.get(view(MOBILIZON_EVENT))
+    net.clock.advance(hours=1, minutes=1)
+    page = await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT)
 
     banner_of(page)
     assert peers.requests.count(peers.banner_url) == 2
 
 
 async def test_a_picture_behind_a_redirect_is_followed_to_its_storage(
-    a: Instance, peers: Peers, eddie: Browser
+    a: Instance, net: FederationNet, peers: Peers, eddie: Browser
 ) -> None:
     """Media servers hand out signed storage URLs by redirecting; every hop has the same guard."""
     stored = "http://gancio.test/storage/signed/flyer.jpg?sig=abc"
     peers.files[stored] = peers.files.pop(peers.banner_url)
     peers.redirects[peers.banner_url] = stored
 
-    page = await eddie.get(view(MOBILIZON_EVENT))
+    page = await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT)
 
     src, _ = banner_of(page)
     assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
@@ -189,8 +251,8 @@ async def test_a_picture_behind_a_redirect_is_followed_to_its_storage(
 async def test_the_sweep_drops_a_picture_no_call_shows_and_keeps_one_still_shown(
     a: Instance, net: FederationNet, peers: Peers, eddie: Browser
 ) -> None:
-    shown, _ = banner_of(await eddie.get(view(MOBILIZON_EVENT)))
-    dropped, _ = banner_of(await eddie.get(view(GANCIO_EVENT)))
+    shown, _ = banner_of(await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT))
+    dropped, _ = banner_of(await view_after_the_worker_ran(net, eddie, GANCIO_EVENT))
     # The peer deleted its event: no page here shows its flyer any more.
     async with a.ctx.sessions.begin() as session:
         await session.execute(
@@ -207,16 +269,18 @@ async def test_the_sweep_drops_a_picture_no_call_shows_and_keeps_one_still_shown
     assert peers.requests.count(peers.banner_url) == 1  # the picture still shown was not fetched again
 
 
-async def test_a_picture_fetched_a_month_ago_is_swept_and_fetched_again_by_the_next_visit(
+async def test_a_picture_fetched_a_month_ago_is_swept_and_fetched_again_after_the_next_visit(
     a: Instance, net: FederationNet, peers: Peers, eddie: Browser
 ) -> None:
-    src, _ = banner_of(await eddie.get(view(MOBILIZON_EVENT)))
+    src, _ = banner_of(await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT))
 
     await net.settle()
     net.clock.advance(days=31)
     await net.settle()
 
     assert (await eddie.client.get(urlsplit(src).path)).status_code == 404
+    assert not has_banner(await a.get(view(MOBILIZON_EVENT)))  # the next visit queues it again
+    await net.settle()
     again, _ = banner_of(await a.get(view(MOBILIZON_EVENT)))
     assert again == src  # the same picture comes back under the same address
     assert (await eddie.client.get(urlsplit(src).path)).status_code == 200
@@ -227,7 +291,7 @@ async def test_a_failed_fetchs_mark_is_swept_once_its_wait_is_over(
     a: Instance, net: FederationNet, peers: Peers, eddie: Browser
 ) -> None:
     peers.files.pop(peers.banner_url)
-    assert 'class="banner"' not in (await eddie.get(view(MOBILIZON_EVENT))).text
+    assert not has_banner(await view_after_the_worker_ran(net, eddie, MOBILIZON_EVENT))
 
     await net.settle()  # the worker is up and has its periodic jobs in hand
     net.clock.advance(seconds=REMOTE_IMAGE_SWEEP_EVERY.total_seconds() + 60)
