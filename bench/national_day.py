@@ -21,8 +21,8 @@ Printed figures:
   on the idle network just before (the baseline of this run).
 
 SQLite (the default) runs each server as `fedihub serve` with its worker in the process. With --postgres,
-each server gets its own fresh PostgreSQL database and runs as one `fedihub serve --no-worker` plus
---workers worker processes (`fedihub serve` has one web process; there is no option for two).
+each server gets its own fresh PostgreSQL database and runs as `fedihub serve --no-worker --processes N`
+(--web-processes, 2 by default) plus --workers worker processes (3 by default).
 
 This is a benchmark, not a test: nothing passes or fails on the figures. With the defaults it starts 25
 servers; on a two-core machine the seeding alone takes minutes. --small is a quick look (4 cities).
@@ -74,6 +74,7 @@ class SimServer(Server):
 
     database_url: str | None = None
     workers: int = 0
+    web_processes: int = 1
     worker_processes: list[Any] = field(default_factory=list, repr=False)
 
     def env(self, log_level: str = "WARNING") -> dict[str, str]:
@@ -93,8 +94,9 @@ class SimServer(Server):
             # whose schema is behind, and would otherwise race the web process's own migration.
             subprocess.run([*run, "migrate"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL, check=True, timeout=300)
-            self.process = subprocess.Popen([*run, "serve", "--no-worker", "--host", self.host, "--port",
-                                             str(self.port)], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            serve = [*run, "serve", "--no-worker", "--processes", str(self.web_processes), "--host", self.host,
+                     "--port", str(self.port)]
+            self.process = subprocess.Popen(serve, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
             self.worker_processes = [
                 subprocess.Popen([*run, "worker"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
@@ -192,7 +194,7 @@ def plan(args: argparse.Namespace, workdir: Path, database_urls: list[str]) -> t
     def server(key: str, label: str, role: str, index: int) -> SimServer:
         host = f"127.0.20.{index}"
         return SimServer(key, label, role, host, free_port(host), workdir / key, None,
-                         database_url=next(urls, None), workers=workers)
+                         database_url=next(urls, None), workers=workers, web_processes=args.web_processes)
 
     cities: list[City] = []
     states: list[SimServer] = []
@@ -406,6 +408,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pledges", type=int, default=150)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL, a database per server")
     parser.add_argument("--workers", type=int, default=3, help="worker processes per server with --postgres")
+    parser.add_argument("--web-processes", type=int, default=2, help="web processes per server with --postgres")
     parser.add_argument("--baseline-requests", type=int, default=50, help="idle call-page requests (the baseline)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for any one step")
     parser.add_argument("--small", action="store_true",
