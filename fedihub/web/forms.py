@@ -1,5 +1,8 @@
 """Reading a posted HTML form: size limits, the CSRF check, text fields, repeated fields and uploads.
 
+The two forms anyone may send without a session are read with ``read_public_form`` instead: no
+token, but never from another site's page.
+
 Every page that accepts a form reads it here, once, with ``form = await read_form(request)``, and then
 asks the ``PostedForm`` for what it expects:
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 from starlette.datastructures import FormData, UploadFile
@@ -155,6 +159,43 @@ async def read_form_without_csrf(request: Request) -> FormData:
     own authorisation."""
     await _read_body(request)
     return await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
+
+
+# Sec-Fetch-Site values of a form sent from one of our own pages (or typed by hand).
+_OWN_SITE = frozenset({"same-origin", "none"})
+
+
+def _sent_from_another_site(request: Request, base_url: str) -> bool:
+    """Whether a browser says this POST comes from another site's page: Sec-Fetch-Site when it sends
+    it, else Origin (every current browser sends one with a POST). Neither: not a browser's cross-site
+    post, and a script can send the form from its own address anyway."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site.lower() not in _OWN_SITE
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    ours = urlsplit(base_url)
+    return origin.rstrip("/").lower() != f"{ours.scheme}://{ours.netloc}".lower()
+
+
+async def read_public_form(request: Request, *, base_url: str) -> PostedForm:
+    """A form anyone may send without a session: follow from your own server, e-mail subscriptions.
+
+    No CSRF token: these forms act with nobody's authority, so a forged one could do nothing a
+    stranger cannot do directly, and without a token the pages showing them need no session and
+    stay shared and cached. What a forgery could still do, make many visitors' browsers send it and
+    spread its rate limit over their addresses, is refused by the browser's own Sec-Fetch-Site or
+    Origin header.
+    """
+    if _sent_from_another_site(request, base_url):
+        raise PermissionDenied(
+            "public form posted from another site",
+            public_message=gettext("This form can only be sent from this site's own pages."),
+        )
+    await _read_body(request)
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
+    return PostedForm(form)
 
 
 async def read_form(request: Request) -> PostedForm:

@@ -28,7 +28,7 @@ from fedihub.protocol.urls import http_url
 from fedihub.protocol.webfinger import fetch_subscribe_template, parse_handle
 from fedihub.web.conversation_pages import replies_section
 from fedihub.web.day_map import day_markers, draw_day_map
-from fedihub.web.forms import read_form
+from fedihub.web.forms import read_public_form
 from fedihub.web.hub_day import hub_day_context
 from fedihub.web.images import call_banner, local_banner
 from fedihub.web.pledge_pages import call_page_path, pledge_section
@@ -162,8 +162,8 @@ async def object_page(request: Request, row: StoredObject) -> Response:
 
 async def remote_follow(request: Request) -> Response:
     """Send a visitor to their own server's follow page for one of our coalitions (OStatus subscribe)."""
-    form = await read_form(request)
     runtime = runtime_of(request)
+    form = await read_public_form(request, base_url=runtime.settings.base_url)
     username = form.text("coalition", strip=False)
     async with runtime.ctx.reading() as session:
         actor = await find_local_actor(session, username) if username else None

@@ -16,7 +16,7 @@ from fedihub.subscriptions import service
 from fedihub.subscriptions.limits import SubscribeRateLimiter
 from fedihub.subscriptions.mailing import Mailing
 from fedihub.web.account_pages import client_address
-from fedihub.web.forms import read_form, read_form_without_csrf
+from fedihub.web.forms import read_form, read_form_without_csrf, read_public_form
 from fedihub.web.pages import render
 from fedihub.web.site_info import site_info_of
 from fedihub.web.state import runtime_of
@@ -68,9 +68,9 @@ async def subscribe_form(request: Request) -> Response:
 
 async def subscribe(request: Request) -> Response:
     """POST /subscribe: the same answer whether or not the address was subscribed already."""
-    form = await read_form(request)
-    _mail_on(request)
     runtime = runtime_of(request)
+    form = await read_public_form(request, base_url=runtime.settings.base_url)
+    _mail_on(request)
     now = runtime.ctx.clock()
     limiter = limiter_of(request)
     values = {name: form.text(name) for name in ("email", "to", "movement", "region", "timezone")}

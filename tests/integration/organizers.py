@@ -45,11 +45,15 @@ class Browser:
 
     async def csrf_token(self, page: str) -> str:
         """The CSRF token of the form on ``page`` (as a browser gets it by loading the page)."""
+        token = await self._form_token(page)
+        assert token, f"no form with a CSRF token on {page}"
+        return token
+
+    async def _form_token(self, page: str) -> str | None:
         response = await self.client.get(page)
         assert response.status_code == 200, (page, response.status_code, response.text[:300])
         match = CSRF_RE.search(response.text)
-        assert match, f"no form with a CSRF token on {page}"
-        return match.group(1)
+        return match.group(1) if match else None
 
     def session_csrf_token(self) -> str:
         """The token every form of this session carries, read from the (signed, not secret) cookie.
@@ -62,12 +66,16 @@ class Browser:
         return json.loads(base64.b64decode(payload))["csrf"]
 
     async def submit(self, page: str, action: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
-        """Load ``page``, then post its form to ``action`` with ``data`` and the page's CSRF token."""
-        token = await self.csrf_token(page)
-        return await self.client.post(action, data={**(data or {}), "csrf_token": token}, **kwargs)
+        """Load ``page``, then post its form to ``action`` with ``data`` and the page's CSRF token (the
+        forms anyone may send have none: forms.read_public_form)."""
+        token = await self._form_token(page)
+        fields = {**(data or {}), **({"csrf_token": token} if token else {})}
+        return await self.post(action, fields, **kwargs)
 
     async def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
-        return await self.client.post(path, data=data or {}, **kwargs)
+        # A browser names the page's site on every form post (the public forms refuse other sites).
+        headers = {"origin": self.instance.base_url, **kwargs.pop("headers", {})}
+        return await self.client.post(path, data=data or {}, headers=headers, **kwargs)
 
     async def log_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
         return await self.submit("/login", "/login", {"username": username, "password": password})

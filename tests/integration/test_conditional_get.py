@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from fedihub.coalitions import service
 from fedihub.storage.models import Actor
+from tests.integration.organizers import Browser, cheap_password_hashing, make_account
 from tests.support.edges import committed
 from tests.support.network import Instance
 
 AS2 = "application/activity+json"
+
+__all__ = ["cheap_password_hashing"]  # a fixture used by name below
 
 
 async def test_a_peer_revalidating_an_actor_gets_304_until_the_actor_changes(a: Instance, tenants: Actor) -> None:
@@ -42,17 +45,33 @@ async def test_an_anonymous_page_without_forms_is_shared_and_revalidated(a: Inst
     assert (await a.get("/", headers={"accept": "text/html", "if-none-match": home.headers["etag"]})).status_code == 304
 
 
-async def test_a_page_carrying_a_sessions_csrf_token_is_never_left_to_shared_caches(
-    a: Instance, tenants: Actor,
-) -> None:
-    # The coalition page's follow and subscribe forms carry a CSRF token of a new session: that
-    # answer sets a cookie and is this browser's only, on the first view and on the next.
+async def test_the_coalition_page_with_its_follow_form_is_shared_and_revalidated(a: Instance, tenants: Actor) -> None:
+    # Its forms are ones anyone may send without a session (forms.read_public_form): no token, no
+    # cookie, so a boost storm's readers get it from the cache.
     first = await a.get("/g/tenants", headers={"accept": "text/html"})
-    assert "set-cookie" in first.headers
-    assert first.headers["cache-control"] == "private, no-cache"
-    cookie = first.headers["set-cookie"].split(";", 1)[0]
-    again = await a.get("/g/tenants", headers={"accept": "text/html", "cookie": cookie})
-    assert again.headers["cache-control"] == "private, no-cache"
+    assert 'action="/remote-follow"' in first.text
+    assert "set-cookie" not in first.headers
+    assert first.headers["cache-control"] == "public, no-cache"
+    again = await a.get("/g/tenants", headers={"accept": "text/html", "if-none-match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
+async def test_a_page_rendered_for_a_signed_in_organizer_is_never_left_to_shared_caches(
+    a: Instance, tenants: Actor, cheap_password_hashing: None,
+) -> None:
+    await make_account(a, "eddie")
+    organizer = Browser(a)
+    await organizer.log_in("eddie")
+    try:
+        theirs = await organizer.get("/g/tenants")
+        again = await organizer.get("/g/tenants")
+    finally:
+        await organizer.client.aclose()
+    anonymous = await a.get("/g/tenants", headers={"accept": "text/html"})
+
+    assert theirs.headers["cache-control"] == again.headers["cache-control"] == "private, no-cache"
+    assert "Log out" in theirs.text and "Log out" in again.text  # never the shared copy
+    assert "Log out" not in anonymous.text  # and the shared copy never theirs
 
 
 async def test_an_unknown_or_changed_tag_gets_the_full_answer(a: Instance, tenants: Actor) -> None:

@@ -1,7 +1,9 @@
 """Every form POST of the web app refuses a missing or forged CSRF token and changes nothing.
 
 The routes are read from the application's own route table, so a new form route is covered the day
-it is added; only the ActivityPub inboxes are exempt (peers authenticate them with HTTP signatures).
+it is added. Exempt: the ActivityPub inboxes (peers authenticate them with HTTP signatures), the
+one-click unsubscribe, and the two forms anyone may send without a session, which refuse instead a
+post from another site's page (tested at the end).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ SIGNED_BY_PEERS = {"shared_inbox", "instance_inbox", "actor_inbox"}
 # RFC 8058 one-click unsubscribe: mail clients POST to the link without any session; its signature is
 # the authorisation (tests/integration/test_mail_subscriptions.py forges one and is refused).
 ONE_CLICK = {"unsubscribe"}
+# Act with nobody's authority (forms.read_public_form): a token would only cost their pages the cache.
+PUBLIC_FORMS = {"remote_follow", "subscribe"}
 HUB_PAGES = {"manage_hub_roster", "manage_hub_remove", "manage_hub_decide", "manage_hub_rules", "manage_hub_pause",
              "manage_hub_resume", "manage_hub_review_decide"}
 
@@ -38,7 +42,7 @@ def form_routes() -> list[Route]:
     return [
         route for route in build_routes()
         if isinstance(route, Route) and "POST" in (route.methods or ())
-        and route.name not in SIGNED_BY_PEERS | ONE_CLICK
+        and route.name not in SIGNED_BY_PEERS | ONE_CLICK | PUBLIC_FORMS
     ]
 
 
@@ -87,7 +91,8 @@ def test_the_route_table_has_the_forms_we_expect() -> None:
     names = {route.name for route in form_routes()}
     # So the test below cannot pass by walking an empty list.
     assert len(names) >= 30
-    assert {"login", "manage_announce", "pledge", "admin_import_upload", "remote_follow"} <= names
+    assert {"login", "manage_announce", "pledge", "admin_import_upload", "logout"} <= names
+    assert PUBLIC_FORMS <= {route.name for route in build_routes() if isinstance(route, Route)}
 
 
 @pytest.mark.parametrize("token", [None, "forged-token"])

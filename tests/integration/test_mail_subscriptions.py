@@ -336,3 +336,41 @@ async def test_mail_names_the_instance_as_its_admins_named_it(net: FederationNet
     confirmation, news = messages_to(smtp, READER)
     assert "asked Springfield Coalitions to e-mail this address" in text_of(confirmation)
     assert "on Springfield Coalitions" in text_of(news) and "on a.test" not in text_of(news)
+
+
+# --- The form anyone may send ---------------------------------------------------------------------
+
+
+async def test_the_form_needs_no_session_and_keeps_the_coalition_page_shared(
+    net: FederationNet, smtp: SmtpServer
+) -> None:
+    a = await mail_server(net, smtp)
+    page = await a.get("/g/tenants", headers={"accept": "text/html"})
+    assert 'action="/subscribe"' in page.text and "csrf_token" not in page.text
+    assert "set-cookie" not in page.headers and page.headers["cache-control"] == "public, no-cache"
+
+    # Posted as a fresh browser does from that page: no cookie, its Origin, no token.
+    response = await a.post("/subscribe", data={"to": "tenants", "email": READER, "timezone": "UTC"},
+                            headers={"origin": a.base_url, "sec-fetch-site": "same-origin"})
+    assert response.status_code == 200 and "Check your mailbox" in response.text
+    assert len(await subscriptions(a)) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "https://attacker.example"},
+    {"origin": "null"},  # a sandboxed frame or a page opened from a file
+    {"sec-fetch-site": "cross-site", "origin": "http://a.test"},
+    {"sec-fetch-site": "same-site"},  # a sibling subdomain is another site's page too
+])
+async def test_a_subscription_posted_from_another_sites_page_is_refused_and_sends_nothing(
+    net: FederationNet, smtp: SmtpServer, headers: dict[str, str]
+) -> None:
+    # Another site's page making its visitors' browsers subscribe an address would spread the
+    # per-address limit over all of their IPs: a mail bomb sent from other people's computers.
+    a = await mail_server(net, smtp)
+    response = await a.post("/subscribe", data={"to": "tenants", "email": READER}, headers=headers)
+    await net.settle()
+
+    assert response.status_code == 403
+    assert "can only be sent from this site's own pages" in response.text
+    assert await subscriptions(a) == [] and messages_to(smtp, READER) == []

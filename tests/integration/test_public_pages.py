@@ -213,7 +213,7 @@ async def test_coalition_page_offers_to_follow_from_your_own_server(a: Instance,
     response = await page(a, "/g/tenants")
 
     assert '<form class="form" method="post" action="/remote-follow">' in response.text
-    assert 'name="csrf_token"' in response.text
+    assert 'name="csrf_token"' not in response.text  # anyone may send it: the page needs no session
     assert '<label for="remote-account">Your handle</label>' in response.text
     assert 'value="@tenants@a.test"' in response.text  # the copyable handle, for servers without a follow page
     # The form's redirect goes to the visitor's own server, so this page allows that form target.
@@ -244,6 +244,18 @@ async def test_remote_follow_sends_the_visitor_to_their_servers_follow_page(
     assert parse_qs(location.query) == {"uri": ["tenants@a.test"]}
     lookups = [r for r in peer.requests if r.url.path == "/.well-known/webfinger"]
     assert lookups and lookups[-1].url.params["resource"] == "acct:alice@masto.test"
+
+
+async def test_remote_follow_from_another_sites_page_is_refused_without_a_lookup(
+    a: Instance, tenants: Actor, peer: FakePeer,
+) -> None:
+    # The form has no CSRF token (the coalition page stays shared): another site's page cannot
+    # make its visitors' browsers send our server looking up accounts for it either.
+    response = await a.post("/remote-follow", data={"coalition": "tenants", "account": "alice@masto.test"},
+                            headers={"origin": "https://attacker.example", "accept": BROWSER})
+
+    assert response.status_code == 403
+    assert not [r for r in peer.requests if r.url.path == "/.well-known/webfinger"]
 
 
 async def test_remote_follow_falls_back_to_the_handle_when_the_server_has_no_follow_page(
@@ -292,17 +304,6 @@ async def test_remote_follow_explains_a_handle_that_is_not_one(
     assert response.status_code == 400
     assert "That does not look like a fediverse handle" in text_of(response)
     assert 'aria-invalid="true"' in response.text
-
-
-async def test_remote_follow_refuses_a_form_without_its_token(
-    a: Instance, tenants: Actor, peer: FakePeer, browsers,  # type: ignore[no-untyped-def]
-) -> None:
-    visitor: Browser = await browsers(a)
-
-    response = await visitor.post("/remote-follow", {"coalition": "tenants", "account": "alice@masto.test"})
-
-    assert response.status_code == 403
-    assert not [r for r in peer.requests if r.url.path == "/.well-known/webfinger"]
 
 
 # --- Call page -----------------------------------------------------------------------------------
@@ -484,7 +485,7 @@ async def test_a_crash_shows_an_apology_page_not_a_traceback(a: Instance, monkey
 async def test_a_forbidden_page_suggests_logging_in(a: Instance, tenants: Actor, browsers) -> None:  # type: ignore[no-untyped-def]
     visitor: Browser = await browsers(a)
 
-    response = await visitor.post("/remote-follow", {"coalition": "tenants", "account": "x@y.test"})
+    response = await visitor.post("/login", {"username": "x", "password": "y"})  # no token
 
     assert response.status_code == 403
     assert "Not allowed" in title_of(response)

@@ -30,7 +30,7 @@ async def test_two_processes_share_the_port_and_the_setup_is_done_once(tmp_path:
         async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
             answers = [(await client.get(f"http://{HOST}:{port}/")).status_code for _ in range(8)]
         log = server.log_path.read_text(errors="replace")
-        serving = [p for p in psutil.Process(server.pid).children() if "Started server process [%d]" % p.pid in log]
+        serving = [p for p in psutil.Process(server.pid).children() if f"Started server process [{p.pid}]" in log]
 
         assert answers == [200] * 8
         assert len(serving) == 2
