@@ -139,48 +139,103 @@ class DeliveryRunner:
         free slot takes the next due delivery at once, and outcomes are recorded as POSTs end.
 
         Unlike ``run_once`` no batch waits for its slowest inbox: one slow server holds its own slots,
-        never the deliveries claimed after it. Recording runs beside the sending, one transaction for
-        whatever ended meanwhile: recording each few outcomes before claiming again cost most of a
-        fan-out's time on SQLite (bench/fanout.py). A sent row keeps its lease until it is recorded,
-        so no other runner takes it; one whose outcome is lost in a crash is sent again, never lost.
+        never the deliveries claimed after it. Claiming and recording run beside the sending, each
+        one transaction for a wave of rows: done in line, each cost most of a fan-out's time on
+        SQLite (bench/fanout.py). A sent row keeps its lease until it is recorded, so no other runner
+        takes it; one whose outcome is lost in a crash is sent again, never lost.
         """
         capacity = max(1, self.ctx.delivery_concurrency)
         in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]] = {}
-        # Claimed a wave ahead: claiming for each slot as it frees cost a write transaction per
-        # delivery, most of a fan-out's time on SQLite (bench/fanout.py).
+        # Claimed a wave ahead, so a freed slot never waits for the database.
         queued: collections.deque[tuple[Delivery, _Payload]] = collections.deque()
-        recorder = _Recorder(self._finish)
+        # The runner's own writes take turns: on SQLite two of them at once would leave one sleeping
+        # in the busy handler (1, 2, 5, 10 ms...) long after the other committed.
+        turn = asyncio.Lock()
+
+        async def claim(limit: int) -> list[tuple[Delivery, _Payload]]:
+            async with turn:
+                claimed, payloads = await self._claim(limit)
+            return [(delivery, payloads[delivery.activity_id]) for delivery in claimed]
+
+        async def finish(ended: list[_Ended]) -> None:
+            async with turn:
+                await self._finish(ended)
+
+        recorder = _Recorder(finish)
+        wake = asyncio.Event()  # something the loop must see to: a POST or a claim ended, stop, new work
+        ended: list[asyncio.Task[Attempt]] = []
+        claiming: asyncio.Task[list[tuple[Delivery, _Payload]]] | None = None
+        # Set once a claim found nothing: none is made until new work is announced or a poll interval passes.
+        drained = False
+        new_work: asyncio.Task[Any] | None = None
+
+        def post_ended(task: asyncio.Task[Attempt]) -> None:
+            ended.append(task)
+            wake.set()
+
+        def woken(_: object) -> None:
+            wake.set()
 
         def leased() -> list[int]:
             return [d.id for d, _ in in_flight.values()] + [d.id for d, _ in queued] + recorder.delivery_ids()
 
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(woken)
         async with self._leases_kept(leased):
             try:
                 while not stop.is_set():
-                    while queued and len(in_flight) < capacity:
-                        delivery, payload = queued.popleft()
-                        in_flight[asyncio.create_task(self._send(delivery, payload))] = (delivery, payload)
-                    free = capacity - len(in_flight)
-                    drained = False
-                    if free > 0:  # and nothing queued
-                        # Cleared before claiming: work announced from now on wakes the wait below.
-                        self.ctx.work_available.clear()
-                        wanted = min(self.batch_size, free + capacity)  # these slots and the next wave
+                    if ended:
+                        recorder.add([(*in_flight.pop(task), task.result()) for task in ended])
+                        ended.clear()
+                    if claiming is not None and claiming.done():
                         try:
-                            claimed, payloads = await self._claim(wanted)
+                            claimed = claiming.result()
                         except Exception:
                             log.exception("claiming deliveries failed; retrying shortly")
-                            claimed, payloads = [], {}
-                        queued.extend((delivery, payloads[delivery.activity_id]) for delivery in claimed)
-                        if claimed:
-                            continue  # start them; an empty claim then says whether the queue is drained
-                        drained = True
-                    ended = await self._wait(stop, poll_interval, list(in_flight), room=drained)
-                    recorder.add([(*in_flight.pop(task), task.result()) for task in ended])
+                            claimed = []
+                        claiming = None
+                        queued.extend(claimed)
+                        drained = not claimed
+                    if drained and new_work is not None and new_work.done():
+                        drained, new_work = False, None
+                    while queued and len(in_flight) < capacity:
+                        delivery, payload = queued.popleft()
+                        task = asyncio.create_task(self._send(delivery, payload))
+                        in_flight[task] = (delivery, payload)
+                        task.add_done_callback(post_ended)
+                    if claiming is None and not drained and len(queued) < capacity:
+                        # Cleared before claiming: work announced from now on ends the drained state.
+                        self.ctx.work_available.clear()
+                        # Up to this wave and the next: the leases held stay within three waves of rows.
+                        claiming = asyncio.create_task(claim(min(self.batch_size, 2 * capacity - len(queued))))
+                        claiming.add_done_callback(woken)
+                    if drained and new_work is None:
+                        new_work = asyncio.ensure_future(self.ctx.work_available.wait())
+                        new_work.add_done_callback(woken)
+                    if ended or stop.is_set():
+                        continue
+                    # No await since the checks above: whatever sets ``wake`` from here on is news.
+                    wake.clear()
+                    try:
+                        async with asyncio.timeout(poll_interval):
+                            await wake.wait()
+                    except TimeoutError:
+                        # Deliveries coming due (retries) and rows queued by another process announce nothing.
+                        drained = False
+                        if new_work is not None:
+                            new_work.cancel()
+                            new_work = None
                 if in_flight:
                     await asyncio.wait(list(in_flight))
                     recorder.add([(*in_flight.pop(task), task.result()) for task in list(in_flight)])
             finally:
+                stopping.cancel()
+                if new_work is not None:
+                    new_work.cancel()
+                if claiming is not None:
+                    # Its rows are leased once it commits: wait for them, so they are given back below.
+                    with contextlib.suppress(Exception):
+                        queued.extend(await asyncio.shield(claiming))
                 await recorder.drain()
                 if queued:
                     await self._release([delivery.id for delivery, _ in queued])
@@ -196,20 +251,6 @@ class DeliveryRunner:
                 )
         except Exception:  # their leases run out instead
             log.exception("releasing %d unsent deliveries failed", len(ids))
-
-    async def _wait(
-        self, stop: asyncio.Event, poll_interval: float, running: list[asyncio.Task[Attempt]], *, room: bool,
-    ) -> list[asyncio.Task[Attempt]]:
-        """Until a POST ends, ``stop``, new work (when there is room for it), or the poll interval."""
-        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
-        if room:
-            waiters.append(asyncio.ensure_future(self.ctx.work_available.wait()))
-        try:
-            await asyncio.wait([*waiters, *running], timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-        return [task for task in running if task.done()]
 
     async def _claim(self, limit: int) -> tuple[list[Delivery], dict[int, _Payload]]:
         """Lease up to ``limit`` due deliveries, minus those to paused or blocked servers, and commit."""
