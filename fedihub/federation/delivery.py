@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +32,7 @@ from fedihub.federation.retry import (
 )
 from fedihub.federation.signing import load_signing_keys
 from fedihub.protocol.hosts import has_userinfo, host_of
+from fedihub.protocol.http import DeadlineExceeded, outbound_deadline
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.media_types import ACTIVITY_JSON
 from fedihub.storage.models import Activity, Delivery, DomainHealth
@@ -328,10 +328,11 @@ class DeliveryRunner:
 
         The deadline covers connecting, sending, the headers and the bit of the body we read: an
         inbox that answers its headers and then drips a byte a second holds one slot for at most
-        this long, never the worker.
+        this long, never the worker. The shared client's transport enforces it (BoundedTransport),
+        in the cancel scope it opens anyway: one of our own around it cost a second one per POST.
         """
         try:
-            with anyio.fail_after(self.timeout):
+            with outbound_deadline(self.timeout):
                 async with self.ctx.http.stream(
                     "POST",
                     inbox_url,
@@ -346,7 +347,7 @@ class DeliveryRunner:
                         if received >= MAX_ANSWER_BYTES:
                             break  # leaving the block closes the connection instead of reading on
                     return response.status_code, response.headers.get("retry-after")
-        except TimeoutError as exc:
+        except DeadlineExceeded as exc:
             raise RemoteUnavailable(f"{inbox_url} did not answer within {self.timeout:g} s") from exc
 
     async def _record(self, attempts: list[Attempt], claimed: dict[int, Delivery]) -> dict[int, tuple[str, Attempt]]:
