@@ -17,6 +17,7 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
     import uvicorn
 
     from fedihub.app import create_app
+    from fedihub.heap import freeze_startup_heap
 
     settings = load_settings()
     configure_logging(settings)
@@ -25,6 +26,8 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool) -> None:
         settings, run_worker=not no_worker, migrate=not no_migrate, announce=lambda text: click.echo(text, err=True)
     )
     click.echo(f"fedihub serving {settings.base_url} on http://{host}:{port}", err=True)
+    # The web application is built and its modules imported: what is alive now lives until exit.
+    freeze_startup_heap()
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True,
                 server_header=False)
 
@@ -36,6 +39,7 @@ def worker() -> None:
     import signal
 
     from fedihub.app import open_runtime, run_background
+    from fedihub.heap import freeze_startup_heap
 
     settings = load_settings()
     configure_logging(settings)
@@ -46,6 +50,7 @@ def worker() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_runtime(settings) as runtime:
+            freeze_startup_heap()
             await run_background(runtime, stop)
 
     asyncio.run(run())
