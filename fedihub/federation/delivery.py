@@ -139,10 +139,10 @@ class DeliveryRunner:
         free slot takes the next due delivery at once, and outcomes are recorded as POSTs end.
 
         Unlike ``run_once`` no batch waits for its slowest inbox: one slow server holds its own slots,
-        never the deliveries claimed after it. Claiming and recording run beside the sending, each
-        one transaction for a wave of rows: done in line, each cost most of a fan-out's time on
-        SQLite (bench/fanout.py). A sent row keeps its lease until it is recorded, so no other runner
-        takes it; one whose outcome is lost in a crash is sent again, never lost.
+        never the deliveries claimed after it. Claiming (a batch ahead) and recording run beside the
+        sending, each one transaction for many rows: done in line, each cost most of a fan-out's time
+        on SQLite (bench/fanout.py). A claimed row keeps its lease until it is recorded or given
+        back, so no other runner takes it; one whose outcome is lost in a crash is sent again, never lost.
         """
         capacity = max(1, self.ctx.delivery_concurrency)
         in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]] = {}
