@@ -30,6 +30,8 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool, processes: in
     """Run the web server, with a queue worker in the same process."""
     import uvicorn
 
+    from fedihub.heap import freeze_startup_heap
+
     settings = load_settings()
     configure_logging(settings)
     log_level = settings.log_level.lower()
@@ -41,6 +43,8 @@ def serve(host: str, port: int, no_worker: bool, no_migrate: bool, processes: in
             settings, run_worker=not no_worker, migrate=not no_migrate, announce=lambda text: click.echo(text, err=True)
         )
         click.echo(f"fedihub serving {settings.base_url} on http://{host}:{port}", err=True)
+        # The web application is built and its modules imported: what is alive now lives until exit.
+        freeze_startup_heap()
         uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=True, server_header=False)
         return
     # Done once here, before the processes start: each migrating, or each printing its own setup
@@ -68,11 +72,14 @@ def app_from_environment() -> Starlette:
     import os
 
     from fedihub.app import create_app
+    from fedihub.heap import freeze_startup_heap
 
     settings = load_settings()
     configure_logging(settings)
     options = json.loads(os.environ.get(PROCESS_OPTIONS) or "{}")
-    return create_app(settings, run_worker=bool(options.get("run_worker", True)))
+    app = create_app(settings, run_worker=bool(options.get("run_worker", True)))
+    freeze_startup_heap()
+    return app
 
 
 async def _upgrade(settings: Settings) -> None:
@@ -108,6 +115,7 @@ def worker() -> None:
     import signal
 
     from fedihub.app import open_runtime, run_background
+    from fedihub.heap import freeze_startup_heap
 
     settings = load_settings()
     configure_logging(settings)
@@ -118,6 +126,7 @@ def worker() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         async with open_runtime(settings) as runtime:
+            freeze_startup_heap()
             await run_background(runtime, stop)
 
     asyncio.run(run())

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 import httpx
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +33,7 @@ from fedihub.federation.retry import (
 )
 from fedihub.federation.signing import load_signing_keys
 from fedihub.protocol.hosts import has_userinfo, host_of
+from fedihub.protocol.http import DeadlineExceeded, outbound_deadline
 from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.protocol.media_types import ACTIVITY_JSON
 from fedihub.storage.models import Activity, Delivery, DomainHealth
@@ -68,20 +68,31 @@ _Ended = tuple[Delivery, _Payload, Attempt]
 
 
 class _Recorder:
-    """Records ended attempts in the background, everything that ended meanwhile in one transaction."""
+    """Records ended attempts in the background, in one transaction per ``batch`` or more.
 
-    def __init__(self, finish: Callable[[list[_Ended]], Awaitable[None]]) -> None:
+    A recording costs about as much for one row as for dozens (bench/fanout.py), so outcomes wait
+    until ``batch`` of them have ended, or until ``flush``: the runner flushes whenever it has
+    nothing queued, so the last outcomes of a fan-out, and those of a trickle, are written at once.
+    """
+
+    def __init__(self, finish: Callable[[list[_Ended]], Awaitable[None]], batch: int) -> None:
         self._finish = finish
+        self._batch = batch
+        self._hurry = False
         self._waiting: list[_Ended] = []
         self._writing: list[_Ended] = []
         self._task: asyncio.Task[None] | None = None
 
     def add(self, ended: list[_Ended]) -> None:
-        if not ended:
-            return
         self._waiting.extend(ended)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run())
+        if len(self._waiting) >= self._batch:
+            self._start()
+
+    def flush(self) -> None:
+        """Record what is waiting now, however little."""
+        if self._waiting:
+            self._hurry = True
+            self._start()
 
     def delivery_ids(self) -> list[int]:
         """Rows sent and not recorded yet: their leases must be kept."""
@@ -89,11 +100,17 @@ class _Recorder:
 
     async def drain(self) -> None:
         """Until everything added has been recorded (or its recording failed)."""
+        self.flush()
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
     async def _run(self) -> None:
-        while self._waiting:
+        while self._waiting and (self._hurry or len(self._waiting) >= self._batch):
+            self._hurry = False
             self._writing, self._waiting = self._waiting, []
             try:
                 await self._finish(self._writing)
@@ -140,56 +157,121 @@ class DeliveryRunner:
         free slot takes the next due delivery at once, and outcomes are recorded as POSTs end.
 
         Unlike ``run_once`` no batch waits for its slowest inbox: one slow server holds its own slots,
-        never the deliveries claimed after it. Recording runs beside the sending, one transaction for
-        whatever ended meanwhile: recording each few outcomes before claiming again cost most of a
-        fan-out's time on SQLite (bench/fanout.py). A sent row keeps its lease until it is recorded,
-        so no other runner takes it; one whose outcome is lost in a crash is sent again, never lost.
+        never the deliveries claimed after it. Claiming (a batch ahead) and recording run beside the
+        sending, each one transaction for many rows: done in line, each cost most of a fan-out's time
+        on SQLite (bench/fanout.py). A claimed row keeps its lease until it is recorded or given
+        back, so no other runner takes it; one whose outcome is lost in a crash is sent again, never lost.
 
         While this process answers people's page requests, only a few new POSTs start (foreground.py).
         """
-        full = max(1, self.ctx.delivery_concurrency)
+        capacity = max(1, self.ctx.delivery_concurrency)
         foreground = self.ctx.foreground
-
-        def capacity() -> int:
-            return foreground.width(full, DELIVERIES_BESIDE_PAGES)
-
         in_flight: dict[asyncio.Task[Attempt], tuple[Delivery, _Payload]] = {}
-        # Claimed a wave ahead: claiming for each slot as it frees cost a write transaction per
-        # delivery, most of a fan-out's time on SQLite (bench/fanout.py).
+        # Claimed ahead, so a freed slot never waits for the database.
         queued: collections.deque[tuple[Delivery, _Payload]] = collections.deque()
-        recorder = _Recorder(self._finish)
+        # The runner's own writes take turns: on SQLite two of them at once would leave one sleeping
+        # in the busy handler (1, 2, 5, 10 ms...) long after the other committed.
+        turn = asyncio.Lock()
+
+        async def claim(limit: int) -> list[tuple[Delivery, _Payload]]:
+            async with turn:
+                claimed, payloads = await self._claim(limit)
+            return [(delivery, payloads[delivery.activity_id]) for delivery in claimed]
+
+        async def finish(ended: list[_Ended]) -> None:
+            async with turn:
+                await self._finish(ended)
+
+        # Two waves of outcomes a recording: on a crash at most these are sent again, besides those in flight.
+        recorder = _Recorder(finish, batch=2 * capacity)
+        wake = asyncio.Event()  # something the loop must see to: a POST or a claim ended, stop, new work
+        ended: list[asyncio.Task[Attempt]] = []
+        claiming: asyncio.Task[list[tuple[Delivery, _Payload]]] | None = None
+        # Set once a claim found nothing: none is made until new work is announced or a poll interval passes.
+        drained = False
+        new_work: asyncio.Task[Any] | None = None
+        # Set while sends are held back for people's pages: wakes the loop when the pages are answered.
+        pages_answered: asyncio.Future[Any] | None = None
+
+        def post_ended(task: asyncio.Task[Attempt]) -> None:
+            ended.append(task)
+            wake.set()
+
+        def woken(_: object) -> None:
+            wake.set()
 
         def leased() -> list[int]:
             return [d.id for d, _ in in_flight.values()] + [d.id for d, _ in queued] + recorder.delivery_ids()
 
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(woken)
         async with self._leases_kept(leased):
             try:
                 while not stop.is_set():
-                    while queued and len(in_flight) < capacity():
-                        delivery, payload = queued.popleft()
-                        in_flight[asyncio.create_task(self._send(delivery, payload))] = (delivery, payload)
-                    free = capacity() - len(in_flight)
-                    drained = False
-                    if free > 0:  # and nothing queued
-                        # Cleared before claiming: work announced from now on wakes the wait below.
-                        self.ctx.work_available.clear()
-                        wanted = min(self.batch_size, free + full)  # these slots and the next wave
+                    if ended:
+                        recorder.add([(*in_flight.pop(task), task.result()) for task in ended])
+                        ended.clear()
+                        if not queued:  # the end of a fan-out, or a trickle: nothing to wait for
+                            recorder.flush()
+                    if claiming is not None and claiming.done():
                         try:
-                            claimed, payloads = await self._claim(wanted)
+                            claimed = claiming.result()
                         except Exception:
                             log.exception("claiming deliveries failed; retrying shortly")
-                            claimed, payloads = [], {}
-                        queued.extend((delivery, payloads[delivery.activity_id]) for delivery in claimed)
-                        if claimed:
-                            continue  # start them; an empty claim then says whether the queue is drained
-                        drained = True
-                    held_back = foreground.busy and len(in_flight) < full
-                    ended = await self._wait(stop, poll_interval, list(in_flight), room=drained, held_back=held_back)
-                    recorder.add([(*in_flight.pop(task), task.result()) for task in ended])
+                            claimed = []
+                        claiming = None
+                        queued.extend(claimed)
+                        drained = not claimed
+                    if drained and new_work is not None and new_work.done():
+                        drained, new_work = False, None
+                    if pages_answered is not None and pages_answered.done():
+                        pages_answered = None
+                    width = foreground.width(capacity, DELIVERIES_BESIDE_PAGES)
+                    while queued and len(in_flight) < width:
+                        delivery, payload = queued.popleft()
+                        task = asyncio.create_task(self._send(delivery, payload))
+                        in_flight[task] = (delivery, payload)
+                        task.add_done_callback(post_ended)
+                    if queued and width < capacity and len(in_flight) < capacity and pages_answered is None:
+                        pages_answered = asyncio.ensure_future(foreground.quiet.wait())
+                        pages_answered.add_done_callback(woken)
+                    if claiming is None and not drained and len(queued) < capacity:
+                        # Cleared before claiming: work announced from now on ends the drained state.
+                        self.ctx.work_available.clear()
+                        # A batch at a time, as run_once claims: a claim costs the event loop about 3 ms
+                        # however few rows it takes, so a wave at a time (33 rows) cost ~100 us a delivery.
+                        wanted = max(self.batch_size, 2 * capacity) - len(queued)
+                        claiming = asyncio.create_task(claim(wanted))
+                        claiming.add_done_callback(woken)
+                    if drained and new_work is None:
+                        new_work = asyncio.ensure_future(self.ctx.work_available.wait())
+                        new_work.add_done_callback(woken)
+                    if ended or stop.is_set():
+                        continue
+                    # No await since the checks above: whatever sets ``wake`` from here on is news.
+                    wake.clear()
+                    try:
+                        async with asyncio.timeout(poll_interval):
+                            await wake.wait()
+                    except TimeoutError:
+                        # Deliveries coming due (retries) and rows queued by another process announce nothing.
+                        drained = False
+                        if new_work is not None:
+                            new_work.cancel()
+                            new_work = None
                 if in_flight:
                     await asyncio.wait(list(in_flight))
                     recorder.add([(*in_flight.pop(task), task.result()) for task in list(in_flight)])
             finally:
+                stopping.cancel()
+                if new_work is not None:
+                    new_work.cancel()
+                if pages_answered is not None:
+                    pages_answered.cancel()
+                if claiming is not None:
+                    # Its rows are leased once it commits: wait for them, so they are given back below.
+                    with contextlib.suppress(Exception):
+                        queued.extend(await asyncio.shield(claiming))
                 await recorder.drain()
                 if queued:
                     await self._release([delivery.id for delivery, _ in queued])
@@ -205,24 +287,6 @@ class DeliveryRunner:
                 )
         except Exception:  # their leases run out instead
             log.exception("releasing %d unsent deliveries failed", len(ids))
-
-    async def _wait(
-        self, stop: asyncio.Event, poll_interval: float, running: list[asyncio.Task[Attempt]], *, room: bool,
-        held_back: bool = False,
-    ) -> list[asyncio.Task[Attempt]]:
-        """Until a POST ends, ``stop``, new work (when there is room for it), the pages that held sends
-        back are answered, or the poll interval."""
-        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
-        if room:
-            waiters.append(asyncio.ensure_future(self.ctx.work_available.wait()))
-        if held_back:
-            waiters.append(asyncio.ensure_future(self.ctx.foreground.quiet.wait()))
-        try:
-            await asyncio.wait([*waiters, *running], timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-        return [task for task in running if task.done()]
 
     async def _claim(self, limit: int) -> tuple[list[Delivery], dict[int, _Payload]]:
         """Lease up to ``limit`` due deliveries, minus those to paused or blocked servers, and commit."""
@@ -298,10 +362,11 @@ class DeliveryRunner:
 
         The deadline covers connecting, sending, the headers and the bit of the body we read: an
         inbox that answers its headers and then drips a byte a second holds one slot for at most
-        this long, never the worker.
+        this long, never the worker. The shared client's transport enforces it (BoundedTransport),
+        in the cancel scope it opens anyway: one of our own around it cost a second one per POST.
         """
         try:
-            with anyio.fail_after(self.timeout):
+            with outbound_deadline(self.timeout):
                 async with self.ctx.http.stream(
                     "POST",
                     inbox_url,
@@ -316,7 +381,7 @@ class DeliveryRunner:
                         if received >= MAX_ANSWER_BYTES:
                             break  # leaving the block closes the connection instead of reading on
                     return response.status_code, response.headers.get("retry-after")
-        except TimeoutError as exc:
+        except DeadlineExceeded as exc:
             raise RemoteUnavailable(f"{inbox_url} did not answer within {self.timeout:g} s") from exc
 
     async def _record(self, attempts: list[Attempt], claimed: dict[int, Delivery]) -> dict[int, tuple[str, Attempt]]:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from fedihub.coalitions import service
+from fedihub.federation.delivery import DeliveryRunner
 from fedihub.federation.health import DomainDeliveries, delivery_summary
 from fedihub.federation.queue import claim_due
 from fedihub.federation.retry import BREAKER_THRESHOLD
@@ -422,3 +423,64 @@ async def test_an_idle_runner_is_woken_by_the_post_once_it_is_committed(net: Fed
     finally:
         stop.set()
         await runner
+
+
+async def test_a_stopped_runner_gives_back_the_deliveries_it_claimed_and_never_sent(net: FederationNet) -> None:
+    arrived, release = asyncio.Event(), asyncio.Event()
+    received: list[str] = []
+
+    async def gated(request: httpx.Request) -> httpx.Response:
+        received.append(request.url.host)
+        arrived.set()
+        await release.wait()
+        return httpx.Response(202)
+
+    hosts = ["one.test", "two.test", "three.test"]
+    for host in hosts:
+        net.add_handler(host, gated)
+    a = await coalition_followed_from(net, *hosts)
+    a.ctx.delivery_concurrency = 1  # one POST in flight; the other two wait claimed behind it
+    stop = asyncio.Event()
+    runner = asyncio.create_task(a.runtime.worker.deliveries.run(stop, poll_interval=600))
+    try:
+        await post(a)
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+        stop.set()
+    finally:
+        release.set()
+        stop.set()
+        await runner
+    assert len(received) == 1
+
+    # Another worker sends them at once, without waiting out the stopped runner's lease.
+    other = DeliveryRunner(a.ctx, owner="next-worker", lease=timedelta(minutes=5))
+    assert await other.run_once() == 2
+    assert sorted(received) == sorted(hosts)
+
+
+async def test_a_streaming_runner_retries_a_delivery_once_it_comes_due(net: FederationNet) -> None:
+    # Nothing announces a retry coming due: the runner finds it by polling.
+    peer = FakePeer(503)
+    net.add_handler("flaky.test", peer)
+    a = await coalition_followed_from(net, "flaky.test")
+    stop = asyncio.Event()
+    runner = asyncio.create_task(a.runtime.worker.deliveries.run(stop, poll_interval=0.05))
+    try:
+        create = await post(a)
+
+        async def failed_once() -> bool:
+            return (await delivery(a, create, "flaky.test")).attempts == 1
+
+        await _until(failed_once, "the first attempt is recorded as failed")
+        row = await delivery(a, create, "flaky.test")
+        assert row.state == "pending"
+        net.clock.advance(seconds=seconds_until(net, row.next_attempt_at) + 1)
+
+        async def delivered() -> bool:
+            return (await delivery(a, create, "flaky.test")).state == "delivered"
+
+        await _until(delivered, "the retry is sent once it is due")
+    finally:
+        stop.set()
+        await runner
+    assert len(peer.received) == 2
