@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -14,57 +15,38 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedihub import __version__
-from fedihub.accounts.invites import find_first_run_link, setup_link_message
-from fedihub.coalitions import remote_images, replies
 from fedihub.coalitions.actor_profile import profile_properties, read_remote_profile
 from fedihub.coalitions.banners import banner_properties
-from fedihub.coalitions.remote_image_sweep import REMOTE_IMAGE_SWEEP_EVERY, REMOTE_IMAGE_SWEEP_JOB, sweep_remote_images
 from fedihub.directory.listing import read_sighting
-from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
 from fedihub.errors import ConfigurationError
 from fedihub.federation.actor_parts import ActorParts
 from fedihub.federation.actors import ensure_instance_actor
 from fedihub.federation.context import FederationContext, utc_now
-from fedihub.federation.events import InboundEvents
-from fedihub.federation.inbound_content import content_routes
-from fedihub.federation.inbound_follows import follow_routes
 from fedihub.federation.inbox_writer import InboxWriter
 from fedihub.federation.intake_limits import IntakeLimits, IntakeRates
-from fedihub.federation.jobs import JobFunction, Periodic
 from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
-from fedihub.federation.processing import InboundProcessor
-from fedihub.federation.retention import RetentionPolicy, prune
-from fedihub.federation.routing import RouteTable
 from fedihub.federation.telemetry import NoTelemetry, Telemetry
-from fedihub.hubs import boosting, mentions, two_way
-from fedihub.hubs.limits import HubLimits
-from fedihub.hubs.membership_inbound import membership_routes
 from fedihub.hubs.settings import hub_properties, read_remote_hub
-from fedihub.i18n.catalogues import Catalogues
-from fedihub.mail.runner import MailRunner
 from fedihub.moderation import actor_blocks
-from fedihub.moderation.inbound import moderation_routes
-from fedihub.notices import digest, reminders
-from fedihub.notices.letters import Letters
-from fedihub.notices.service import Notices
-from fedihub.notices.subscribers import NoticeSubscribers
-from fedihub.pledges import mirror, vouch_check, vouching
-from fedihub.pledges import notices as pledge_notices
-from fedihub.pledges.inbound import pledge_routes
 from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.content_generation import GenerationReader, build_generation_reader, track_content_writes
 from fedihub.storage.db import create_engine, create_read_session_factory, create_session_factory
 from fedihub.storage.migrate import schema_is_current, upgrade_to_head
 from fedihub.storage.probe import database_answers
-from fedihub.subscriptions import fanout
-from fedihub.subscriptions import service as subscriptions
-from fedihub.subscriptions import triggers as subscription_triggers
-from fedihub.subscriptions.mailing import Mailing
-from fedihub.worker import Worker, worker_name
 
+# The inbound routes, the jobs, the notices, the mail runner and the worker are imported inside the
+# functions that build them: a command that opens a runtime to store a post uses none of them, and
+# importing them all is most of its start (bench/startup.py).
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+
+    from fedihub.federation.jobs import JobFunction, Periodic
+    from fedihub.federation.processing import InboundProcessor
+    from fedihub.hubs.limits import HubLimits
+    from fedihub.notices.service import Notices
+    from fedihub.pledges.mirror import MirrorLimits
+    from fedihub.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +58,15 @@ ROLLUP_SWEEP_EVERY = timedelta(minutes=15)
 
 @dataclass
 class Runtime:
-    """Everything one running instance holds: settings, database, federation context, worker."""
+    """Everything one running instance holds: settings, database, federation context, worker.
+
+    The inbound processor and the worker are built on first use: a command that stores a post or a
+    pledge never processes an inbox item or runs a job (those are the worker's, later).
+    """
 
     settings: Settings
     engine: AsyncEngine
     ctx: FederationContext
-    processor: InboundProcessor
-    worker: Worker
     # Stores what the inboxes verified, a batch per transaction (its task runs as long as the runtime).
     inbox_writer: InboxWriter
     # Whether the database answers within a timeout in seconds: GET /healthz asks it, so the web
@@ -91,6 +75,14 @@ class Runtime:
     # The number every write of shown content raises (None: unknown now); the cache of rendered
     # public answers asks it before serving one.
     content_generation: GenerationReader
+
+    @functools.cached_property
+    def processor(self) -> InboundProcessor:
+        return build_inbound_processor(self.settings)
+
+    @functools.cached_property
+    def worker(self) -> Worker:
+        return build_worker(self.settings, self.ctx, self.processor)
 
 
 def user_agent(settings: Settings) -> str:
@@ -111,19 +103,27 @@ def build_actor_parts() -> ActorParts:
 
 
 def hub_limits(settings: Settings) -> HubLimits:
+    from fedihub.hubs.limits import HubLimits
+
     return HubLimits(
         boosts_per_member_hour=settings.hub_boosts_per_member_hour,
         max_addressed_groups=settings.hub_max_addressed_groups,
     )
 
 
-def mirror_limits(settings: Settings) -> mirror.MirrorLimits:
+def mirror_limits(settings: Settings) -> MirrorLimits:
     """How much of a remote call's pledges collection this instance reads and keeps."""
-    return mirror.MirrorLimits(max_items=settings.pledge_mirror_max_items, max_pages=settings.pledge_mirror_max_pages)
+    from fedihub.pledges.mirror import MirrorLimits
+
+    return MirrorLimits(max_items=settings.pledge_mirror_max_items, max_pages=settings.pledge_mirror_max_pages)
 
 
 def build_notices(settings: Settings) -> Notices:
     """Organizers' notices, e-mailed through the outbox when mail is on."""
+    from fedihub.i18n.catalogues import Catalogues
+    from fedihub.notices.letters import Letters
+    from fedihub.notices.service import Notices
+
     letters = Letters(settings.base_url, Catalogues(), settings.language)
     return Notices(settings.mail, settings.base_url, letters)
 
@@ -134,6 +134,20 @@ def build_inbound_processor(settings: Settings | None = None) -> InboundProcesso
     Each package also subscribes to the inbound events it reacts to (hubs boost a member's new call,
     pledges count the hubs carrying a call); see federation/routing.py and federation/events.py.
     """
+    from fedihub.coalitions import replies
+    from fedihub.federation.events import InboundEvents
+    from fedihub.federation.inbound_content import content_routes
+    from fedihub.federation.inbound_follows import follow_routes
+    from fedihub.federation.processing import InboundProcessor
+    from fedihub.federation.routing import RouteTable
+    from fedihub.hubs import boosting, mentions
+    from fedihub.hubs.membership_inbound import membership_routes
+    from fedihub.moderation.inbound import moderation_routes
+    from fedihub.notices.subscribers import NoticeSubscribers
+    from fedihub.pledges import vouching
+    from fedihub.pledges.inbound import pledge_routes
+    from fedihub.subscriptions import triggers as subscription_triggers
+
     settings = settings if settings is not None else Settings()  # tests list the routes with the defaults
     events = InboundEvents()
     routes = RouteTable([
@@ -176,6 +190,25 @@ def build_key_fetch_guard(settings: Settings) -> KeyFetchGuard:
 
 def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodic]]:
     """What each kind of job runs, and which of them run periodically (claimed once across workers)."""
+    from fedihub.coalitions import remote_images
+    from fedihub.coalitions.remote_image_sweep import (
+        REMOTE_IMAGE_SWEEP_EVERY,
+        REMOTE_IMAGE_SWEEP_JOB,
+        sweep_remote_images,
+    )
+    from fedihub.directory.rosters import ROSTER_JOB, run_roster_job
+    from fedihub.federation.jobs import Periodic
+    from fedihub.federation.retention import RetentionPolicy, prune
+    from fedihub.hubs import boosting, two_way
+    from fedihub.i18n.catalogues import Catalogues
+    from fedihub.notices import digest, reminders
+    from fedihub.pledges import mirror, vouch_check, vouching
+    from fedihub.pledges import notices as pledge_notices
+    from fedihub.subscriptions import fanout
+    from fedihub.subscriptions import service as subscriptions
+    from fedihub.subscriptions import triggers as subscription_triggers
+    from fedihub.subscriptions.mailing import Mailing
+
     policy = RetentionPolicy(
         done_for=timedelta(days=settings.retention_days), failed_for=timedelta(days=settings.failed_retention_days)
     )
@@ -189,6 +222,7 @@ def build_jobs(settings: Settings) -> tuple[dict[str, JobFunction], list[Periodi
 
     async def sweep_pictures(ctx: FederationContext, payload: object) -> None:
         await sweep_remote_images(ctx)
+
     notices = build_notices(settings)
 
     functions: dict[str, JobFunction] = {
@@ -236,11 +270,27 @@ def build_lanes(
     mail = settings.mail
     if mail is None:
         return {}
+    from fedihub.mail.runner import MailRunner
+
     runner = MailRunner(
         ctx, mail, owner=owner, lease=timedelta(seconds=settings.worker_lease_seconds),
         deadline=settings.mail_timeout,
     )
     return {"mail": runner.run_once}
+
+
+def build_worker(settings: Settings, ctx: FederationContext, processor: InboundProcessor) -> Worker:
+    """The queue worker: the inbox, the deliveries, the jobs and the lanes, under one name."""
+    from fedihub.worker import Worker, worker_name
+
+    functions, schedule = build_jobs(settings)
+    name = worker_name()
+    return Worker(
+        ctx, processor, jobs=functions, schedule=schedule, name=name,
+        lanes=build_lanes(settings, ctx, owner=name),
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+        inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -288,24 +338,14 @@ async def open_runtime(
             telemetry=telemetry or NoTelemetry(),
         )
         await ensure_instance_actor(ctx)
-        processor = build_inbound_processor(settings)
-        functions, schedule = build_jobs(settings)
         sessions = ctx.sessions
 
         async def probe(timeout: float) -> bool:
             return await database_answers(sessions, timeout=timeout)
 
-        name = worker_name()
-
         async with InboxWriter(ctx).running() as inbox_writer:
             yield Runtime(
-                settings=settings, engine=engine, ctx=ctx, processor=processor,
-                worker=Worker(
-                    ctx, processor, jobs=functions, schedule=schedule, name=name,
-                    lanes=build_lanes(settings, ctx, owner=name),
-                    lease=timedelta(seconds=settings.worker_lease_seconds),
-                    inbox_concurrency=settings.inbox_concurrency, inbox_fetch_timeout=settings.inbox_fetch_timeout,
-                ),
+                settings=settings, engine=engine, ctx=ctx,
                 inbox_writer=inbox_writer,
                 database_answers=probe,
                 content_generation=build_generation_reader(engine, ctx.reading),
@@ -347,6 +387,8 @@ def create_app(
         async with open_runtime(settings, http_client, migrate=migrate, clock=clock, telemetry=metrics) as runtime:
             app.state.runtime = runtime
             if announce is not None:
+                from fedihub.accounts.invites import find_first_run_link, setup_link_message
+
                 async with runtime.ctx.sessions.begin() as session:
                     link = await find_first_run_link(
                         session, base_url=settings.base_url, secret_key=settings.secret_key, now=clock()

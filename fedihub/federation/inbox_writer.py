@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import AuthenticationFailed, DomainBlocked, FedihubError, TemporarilyUnavailable
@@ -193,7 +193,7 @@ async def _insert_new(session: AsyncSession, rows: list[dict]) -> set[str]:
     # One statement per dialect, the rows passed as executemany parameters: SQLAlchemy then compiles
     # it once and sends the rows as batched multi-row VALUES ("insertmanyvalues"). Building
     # ``.values(rows)`` instead compiled a new statement for every batch, a quarter of the accept cost.
-    statement = _INSERT_NEW[dialect]
+    statement = _insert_new_in(dialect)
     return set((await session.scalars(statement, rows)).all())
 
 
@@ -204,4 +204,14 @@ def _insert_new_statement(insert: Any) -> Any:
     )
 
 
-_INSERT_NEW = {"postgresql": _insert_new_statement(postgresql.insert), "sqlite": _insert_new_statement(sqlite.insert)}
+@functools.cache
+def _insert_new_in(dialect: str) -> Any:
+    # Built at the first batch, for the dialect in use only: a process that stores no inbox batch
+    # (a command) builds none, and a server on SQLite never imports PostgreSQL's dialect.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return _insert_new_statement(postgresql.insert)
+    from sqlalchemy.dialects import sqlite
+
+    return _insert_new_statement(sqlite.insert)

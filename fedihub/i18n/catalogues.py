@@ -1,6 +1,6 @@
-"""The message catalogues (fedihub/locale/<lang>/LC_MESSAGES/messages.po), compiled in memory at start.
+"""The message catalogues (fedihub/locale/<lang>/LC_MESSAGES/messages.po), compiled in memory on first use.
 
-The .po files are the only form kept: compiling them when the app is built means an installed wheel
+The .po files are the only form kept: compiling them in the running process means an installed wheel
 needs nothing but the .po files (package-data), and there is no .mo to forget to rebuild.
 """
 
@@ -10,10 +10,6 @@ import functools
 from gettext import NullTranslations
 from io import BytesIO
 from pathlib import Path
-
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 
 from fedihub.i18n.languages import LANGUAGES
 
@@ -29,7 +25,10 @@ def po_path(language: str, locale_dir: Path = LOCALE_DIR) -> Path:
 def _compiled(path: Path, modified_ns: int) -> bytes:
     # Reading and compiling a .po costs about 0.1 s, and a process builds several apps, runtimes and
     # letters (the test suite thousands): the bytes of a file as it is now are compiled once. Each caller
-    # still gets translations objects of its own.
+    # still gets translations objects of its own. Babel is imported here: most commands translate nothing.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with path.open("rb") as handle:
         catalogue = read_po(handle, locale=path.parents[1].name)
     compiled = BytesIO()
@@ -39,17 +38,27 @@ def _compiled(path: Path, modified_ns: int) -> bytes:
 
 def compile_catalogue(path: Path) -> NullTranslations:
     """A .po file as a gettext translations object; fuzzy entries are left out, as msgfmt does."""
+    from babel.support import Translations
+
     return Translations(BytesIO(_compiled(path, path.stat().st_mtime_ns)), domain=DOMAIN)
 
 
 class Catalogues:
-    """Every language's translations, built once in the composition root (English needs none)."""
+    """Every language's translations (English needs none), each compiled the first time it is asked for.
+
+    Every runtime holds one, and most commands never write a translated text: compiling every
+    catalogue up front cost each of them about 40 ms, and the import of Babel.
+    """
 
     def __init__(self, locale_dir: Path = LOCALE_DIR) -> None:
+        self.locale_dir = locale_dir
         self._by_language: dict[str, NullTranslations] = {}
-        for language in LANGUAGES:
-            path = po_path(language, locale_dir)
-            self._by_language[language] = compile_catalogue(path) if path.exists() else NullTranslations()
 
     def get(self, language: str) -> NullTranslations:
-        return self._by_language.get(language) or NullTranslations()
+        if language not in LANGUAGES:
+            return NullTranslations()
+        found = self._by_language.get(language)
+        if found is None:
+            path = po_path(language, self.locale_dir)
+            found = self._by_language[language] = compile_catalogue(path) if path.exists() else NullTranslations()
+        return found

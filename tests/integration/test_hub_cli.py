@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
+
+from fedihub.app import open_runtime
+from fedihub.settings import Settings
 from tests.integration.cli_helpers import Home, assert_one_error_line, home, migrated_template  # noqa: F401  (fixtures)
+
+
+def _run_worker(home: Home) -> None:  # noqa: F811
+    """What `fedihub worker` would do next, until nothing is left: it runs with a runtime of its own."""
+
+    async def run() -> None:
+        async with open_runtime(Settings.from_env(home.env)) as runtime:
+            while await runtime.worker.run_once():
+                pass
+
+    asyncio.run(run())
+
+
+def _rows(home: Home, sql: str, *params: str) -> list[tuple[object, ...]]:  # noqa: F811
+    with contextlib.closing(sqlite3.connect(home.path / "data" / "fedihub.sqlite3")) as conn:
+        return conn.execute(sql, params).fetchall()
 
 
 def test_a_hub_is_created_and_asks_a_coalition_to_be_a_member(home: Home) -> None:  # noqa: F811
@@ -89,3 +111,25 @@ def test_a_hub_pauses_only_its_members_and_lists_an_empty_review_list(home: Home
     assert listed.stdout == "nothing waits in the review list of state-hub\n"
     assert decided.returncode == 1
     assert decided.stderr.strip() == "error: that post is not waiting in this hub's review list"
+
+
+def test_a_post_from_the_command_is_boosted_by_the_hub_of_its_coalition_once_the_worker_runs(home: Home) -> None:  # noqa: F811
+    # The command only stores the post and queues it for the hub's inbox on this same server; the
+    # worker, in its own runtime, processes it and the hub's rules boost it.
+    home.run("hub", "create", "state-hub", "--name", "Illinois Hub", "--scope", "state")
+    home.run("hub", "join", "tenants", "state-hub@coalitions.test")
+    home.run("hub", "approve", "state-hub", "tenants@coalitions.test")
+    _run_worker(home)  # the hub's follow reaches tenants, which accepts it
+
+    posted = home.run("post", "tenants", "--text", "Rent strike on *Thursday*")
+    note = posted.stdout.strip()
+    waiting = _rows(home, "SELECT activity_uri FROM inbox_items WHERE activity_uri = ?", f"{note}/activity")
+    _run_worker(home)
+    boosts = _rows(
+        home, "SELECT activities.type FROM activities JOIN actors ON actors.id = activities.actor_id "
+        "WHERE actors.username = 'state-hub' AND activities.object_uri = ?", note,
+    )
+
+    assert posted.returncode == 0, posted.stderr
+    assert waiting == [(f"{note}/activity",)]
+    assert boosts == [("Announce",)]

