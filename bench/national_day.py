@@ -326,7 +326,7 @@ async def storm(args: argparse.Namespace, cities: list[City], states: list[SimSe
                             "--local-start", f"{day}T11:00", "--local-place", f"{c.name} city hall",
                             "--local-address", f"{c.name}, {c.code}"], None)
                 for c, h in this
-            ])
+            ], timeout=args.timeout)  # a loaded two-core machine can take minutes over one command
             say(f"  round {n}/{len(rounds)}: {sum(len(r) for r in rounds[:n])} pledges sent")
         last_pledge = time.monotonic()
         holders: dict[str, int | None] = {}

@@ -197,6 +197,7 @@ async def main_async(repeat: int, seconds: float) -> dict[str, Any]:
             Target("call JSON", call_path, {"Accept": AS2}),
             Target("call HTML", call_path, {"Accept": HTML}),
             Target("home page", "/", {"Accept": HTML}),
+            Target("coalition page", "/g/tenants", {"Accept": HTML}),
         ]
         bare = Target("bare JSON", "/json", {"Accept": "application/json"})
         figures: dict[str, list[float]] = {t.label: [] for t in [bare, *targets]}

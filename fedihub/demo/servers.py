@@ -157,20 +157,23 @@ def pick_port(host: str, preferred: int | None) -> int:
     return free_port(host)
 
 
-def run_side_by_side(steps: Sequence[tuple[Server, Sequence[str], str | None]]) -> list[str]:
+def run_side_by_side(
+    steps: Sequence[tuple[Server, Sequence[str], str | None]], *, timeout: float = COMMAND_TIMEOUT
+) -> list[str]:
     """Run one `fedihub` command per step at the same time (stdin text or None); returns their stdouts.
 
-    A failed command stops the demo with its error; the others are waited for or killed.
+    A failed command, or one still running after ``timeout`` seconds, stops the demo with its error;
+    the others are waited for or killed.
     """
     running = [(server, args, server.command(*args, stdin=stdin), stdin) for server, args, stdin in steps]
     outputs: list[str] = []
     try:
         for server, args, popen, stdin in running:
             try:
-                stdout, stderr = popen.communicate(stdin, timeout=COMMAND_TIMEOUT)
+                stdout, stderr = popen.communicate(stdin, timeout=timeout)
             except subprocess.TimeoutExpired:
                 raise DemoError(
-                    f"`fedihub {' '.join(args)}` on {server.label} took over {COMMAND_TIMEOUT:.0f} s"
+                    f"`fedihub {' '.join(args)}` on {server.label} took over {timeout:.0f} s"
                 ) from None
             if popen.returncode != 0:
                 raise DemoError(f"`fedihub {' '.join(args)}` on {server.label} failed:\n{stderr.strip()}")
