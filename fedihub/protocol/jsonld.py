@@ -126,6 +126,17 @@ def _reading_loader(url: str, options: Any = None) -> dict[str, Any]:
                 "document": {"@context": {}}}
 
 
+@cache
+def _ready_jsonld() -> ModuleType:
+    """pyld, imported and through the canonical context once per process: one-time costs (about 0.2 s
+    of CPU to import it from source) that the first document would otherwise be charged for, and
+    refused for on a loaded machine, as the time cap below counts CPU from the document's start."""
+    jsonld = _jsonld()
+    options = {**_options(), "documentLoader": _reading_loader, "expandContext": canonical_context()}
+    jsonld.compact(jsonld.expand({"type": "Note"}, options), canonical_context(), _options())
+    return jsonld
+
+
 def canonical_document(doc: dict[str, Any]) -> dict[str, Any]:
     """The document to verify and process: ``doc`` itself when its contexts are ones we know (no
     JSON-LD processing: the fast path), else process_json_ld(doc).
@@ -144,13 +155,14 @@ def process_json_ld(doc: dict[str, Any]) -> dict[str, Any]:
     core term (who did what to what, and who may see it), and beyond the caps of this path.
     """
     _check_caps(doc)
+    jsonld = _ready_jsonld()
     # CPU time of this thread, not the wall clock: the cap bounds the work a document costs, and a
     # busy machine (other requests, other processes) must not turn a cheap document into a refusal.
     started = time.thread_time()
     try:
         options = {**_options(), "documentLoader": _reading_loader, "expandContext": canonical_context()}
-        expanded = _jsonld().expand(_without_default_language(doc), options)
-        compacted = _jsonld().compact(expanded, canonical_context(), _options())
+        expanded = jsonld.expand(_without_default_language(doc), options)
+        compacted = jsonld.compact(expanded, canonical_context(), _options())
     except _jsonld().JsonLdError as exc:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
     except RecursionError as exc:
