@@ -148,6 +148,19 @@ def _tiles(urls: list[str]) -> set[tuple[int, int, int]]:
     return {(int(z), int(x), int(y.split(".")[0])) for z, x, y in (url.split("/")[3:6] for url in urls)}
 
 
+def _east_of(url: str, zoom: int, east_edge: int) -> bool:
+    """A tile of level ``zoom`` east of column ``east_edge``."""
+    if not url.startswith("https://tiles.example/"):
+        return False
+    [(z, x, _)] = _tiles([url])
+    return z == zoom and x > east_edge
+
+
+def _closer_than(url: str, zoom: int) -> bool:
+    """A tile of a closer level than ``zoom``."""
+    return url.startswith("https://tiles.example/") and _tiles([url]).pop()[0] > zoom
+
+
 async def test_a_map_with_tiles_moves_by_drag_keys_wheel_and_buttons(start_server, page) -> None:  # type: ignore[no-untyped-def]
     server = await start_server("127.0.0.2", map_tiles_url="https://tiles.example/{z}/{x}/{y}.png",
                                 map_tiles_attribution="Example tiles")
@@ -182,18 +195,20 @@ async def test_a_map_with_tiles_moves_by_drag_keys_wheel_and_buttons(start_serve
     before = await mark.bounding_box()
     assert before is not None
     start_x, start_y = before["x"] + before["width"] / 2, before["y"] + before["height"] / 2
+    zoom = next(iter(first))[0]
+    east_edge = max(x for _, x, _ in first)
     await page.mouse.move(start_x, start_y)
     await page.mouse.down()
-    await page.mouse.move(start_x - 300, start_y + 40, steps=8)
-    await page.mouse.up()
+    # The tiles coming into view are waited for as requests: networkidle was reached at load and no longer waits.
+    async with page.expect_request(lambda r: _east_of(r.url, zoom, east_edge)) as east:
+        await page.mouse.move(start_x - 300, start_y + 40, steps=8)
+        await page.mouse.up()
+    assert _east_of((await east.value).url, zoom, east_edge)
     assert page.url == server.base_url + "/map"
     after = await mark.bounding_box()
     assert after is not None
     assert abs(after["x"] - before["x"] + 300) < 2 and abs(after["y"] - before["y"] - 40) < 2
     assert (await _view_box(page))[0] > 0
-    await page.wait_for_load_state("networkidle")
-    zoom = next(iter(first))[0]
-    assert max(x for z, x, _ in _tiles(asked) if z == zoom) > max(x for _, x, _ in first), asked
     await screenshot(page, "44-map-dragged-with-tiles")
 
     # With the map selected, an arrow key moves it a fifth of its width; the keys reach no other part of the page.
@@ -209,12 +224,12 @@ async def test_a_map_with_tiles_moves_by_drag_keys_wheel_and_buttons(start_serve
     assert box is not None
     size = (await mark.bounding_box() or {})["width"]
     await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    await page.mouse.wheel(0, -700)
+    # Waited for as a request, not with networkidle: that load state was reached long ago and no longer waits.
+    async with page.expect_request(lambda r: _closer_than(r.url, zoom)):
+        await page.mouse.wheel(0, -700)
     await page.wait_for_function(f"Array.from(document.querySelectorAll('svg.map .map-tiles image'))"
                                  f".some(i => Number(i.getAttribute('href').split('/')[3]) > {zoom})")
     assert (await _view_box(page))[2] < width / 2
-    await page.wait_for_load_state("networkidle")
-    assert max(z for z, _, _ in _tiles(asked)) > zoom
     assert (await mark.bounding_box() or {})["width"] == pytest.approx(size, abs=1)
     await screenshot(page, "45-map-zoomed-with-the-wheel")
 
