@@ -193,9 +193,7 @@ async def read_public_form(request: Request, *, base_url: str) -> PostedForm:
             "public form posted from another site",
             public_message=gettext("This form can only be sent from this site's own pages."),
         )
-    await _read_body(request)
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES)
-    return PostedForm(form)
+    return PostedForm(await read_form_without_csrf(request))
 
 
 async def read_form(request: Request) -> PostedForm:
