@@ -72,31 +72,28 @@ async def _store(ctx: FederationContext, row: Media) -> None:
         pass  # the same copy is stored already (the same address and bytes give the same key)
 
 
-async def find_remote_image(ctx: FederationContext, source_url: str) -> tuple[str, str] | None:
-    """Our (banner, thumbnail) paths for a peer's picture when we hold a copy; None otherwise.
-    Reads only: never contacts the peer."""
-    found = await _cached(ctx, source_url)
-    if found is None or found.purpose != REMOTE:
-        return None
-    extension = "png" if found.content_type == "image/png" else "jpg"
-    return image_path(found.key, extension), image_path(found.key, extension, thumbnail=True)
-
-
-async def queue_remote_image(ctx: FederationContext, source_url: str) -> None:
-    """For a page showing a picture we hold no copy of: queue its fetch for the worker and wake it.
+async def remote_image_for_page(ctx: FederationContext, source_url: str) -> tuple[str, str] | None:
+    """Our (banner, thumbnail) paths for a peer's picture when we hold a copy. Otherwise None, and its
+    fetch queued for the worker, which is woken; never the peer contacted here.
 
     Nothing is queued while a failed try is younger than RETRY_AFTER. The job is named by the
     address, so many views before the worker runs queue it once; the next view after shows the copy.
     """
-    if not _worth_fetching(await _cached(ctx, source_url), ctx.clock()):
-        return
-    async with ctx.sessions.begin() as session:
-        await jobs.enqueue(session, FETCH_JOB, key=jobs.key_of(source_url), payload={"url": source_url}, at=ctx.clock())
-    ctx.notify_work()
+    found = await _cached(ctx, source_url)
+    if found is not None and found.purpose == REMOTE:
+        extension = "png" if found.content_type == "image/png" else "jpg"
+        return image_path(found.key, extension), image_path(found.key, extension, thumbnail=True)
+    if _worth_fetching(found, ctx.clock()):
+        async with ctx.sessions.begin() as session:
+            await jobs.enqueue(
+                session, FETCH_JOB, key=jobs.key_of(source_url), payload={"url": source_url}, at=ctx.clock()
+            )
+        ctx.notify_work()
+    return None
 
 
 async def fetch_remote_image(ctx: FederationContext, payload: Mapping[str, Any]) -> None:
-    """The job behind queue_remote_image: fetch one peer's picture, clean it and keep our copy; a
+    """The job behind remote_image_for_page: fetch one peer's picture, clean it and keep our copy; a
     picture that cannot be had is marked failed for RETRY_AFTER. No transaction is open during the fetch."""
     source_url = str(payload.get("url") or "")
     now = ctx.clock()

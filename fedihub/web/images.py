@@ -10,7 +10,7 @@ from fedihub.coalitions import StoredObject
 from fedihub.coalitions.banner_image import MAX_UPLOAD_BYTES, check_alt, process_banner
 from fedihub.coalitions.banners import IMAGE_NAME, BannerChoice, find_image, thumbnail_of
 from fedihub.coalitions.pending_images import PendingImage, drop_pending, find_pending, keep_pending
-from fedihub.coalitions.remote_images import find_remote_image, queue_remote_image
+from fedihub.coalitions.remote_images import remote_image_for_page
 from fedihub.coalitions.upload_limits import UploadRateLimiter
 from fedihub.errors import InvalidInput, NotFound
 from fedihub.i18n.active import N_, gettext
@@ -108,9 +108,8 @@ async def call_banner(request: Request, row: StoredObject) -> dict[str, str] | N
     if found is None:
         return None
     ctx = runtime_of(request).ctx
-    paths = await find_remote_image(ctx, found.url)
+    paths = await remote_image_for_page(ctx, found.url)
     if paths is None:
-        await queue_remote_image(ctx, found.url)
         return None
     base = ctx.base_url
     return {"url": base + paths[0], "thumbnail": base + paths[1], "alt": found.alt}
