@@ -132,9 +132,15 @@ def _ready_jsonld() -> ModuleType:
     of CPU to import it from source) that the first document would otherwise be charged for, and
     refused for on a loaded machine, as the time cap below counts CPU from the document's start."""
     jsonld = _jsonld()
-    options = {**_options(), "documentLoader": _reading_loader, "expandContext": canonical_context()}
-    jsonld.compact(jsonld.expand({"type": "Note"}, options), canonical_context(), _options())
+    _read_in_canonical_context(jsonld, {"type": "Note"})
     return jsonld
+
+
+def _read_in_canonical_context(jsonld: ModuleType, doc: dict[str, Any]) -> Any:
+    """``doc`` expanded (its own contexts over canonical_context(), context URLs never fetched) and
+    compacted against canonical_context()."""
+    options = {**_options(), "documentLoader": _reading_loader, "expandContext": canonical_context()}
+    return jsonld.compact(jsonld.expand(doc, options), canonical_context(), _options())
 
 
 def canonical_document(doc: dict[str, Any]) -> dict[str, Any]:
@@ -160,10 +166,8 @@ def process_json_ld(doc: dict[str, Any]) -> dict[str, Any]:
     # busy machine (other requests, other processes) must not turn a cheap document into a refusal.
     started = time.thread_time()
     try:
-        options = {**_options(), "documentLoader": _reading_loader, "expandContext": canonical_context()}
-        expanded = jsonld.expand(_without_default_language(doc), options)
-        compacted = jsonld.compact(expanded, canonical_context(), _options())
-    except _jsonld().JsonLdError as exc:
+        compacted = _read_in_canonical_context(jsonld, _without_default_language(doc))
+    except jsonld.JsonLdError as exc:
         raise (_our_error(exc) or MalformedActivity(f"invalid JSON-LD: {exc.args[0]}")) from exc
     except RecursionError as exc:
         raise MalformedActivity("the document or its context is nested too deeply for JSON-LD") from exc
