@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 
 def freeze_startup_heap() -> None:
@@ -16,3 +18,21 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Run the block with the cyclic garbage collector off, as it was before afterwards.
+
+    For a command's heavy imports: they build tens of thousands of long-lived objects (SQLAlchemy's
+    mappers, the models, the templates), which push the collector into one full pass after another
+    over a heap that only grows; none of them is garbage. Paused, `fedihub post` imports about 15 %
+    faster (bench/startup.py). Reference counting still frees everything a block drops.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -44,7 +44,10 @@ def with_runtime(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
         # the database layer, the HTTP clients and every domain package.
         import asyncio
 
-        from fedihub.app import open_runtime
+        from fedihub.heap import collector_paused
+
+        with collector_paused():
+            from fedihub.app import open_runtime
 
         settings = load_settings()
         configure_logging(settings)

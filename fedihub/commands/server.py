@@ -28,15 +28,17 @@ PROCESS_OPTIONS = "FEDIHUB_SERVE_PROCESS_OPTIONS"
               help="Web processes sharing the port, each with its own queue worker unless --no-worker.")
 def serve(host: str, port: int, no_worker: bool, no_migrate: bool, processes: int) -> None:
     """Run the web server, with a queue worker in the same process."""
-    import uvicorn
+    from fedihub.heap import collector_paused, freeze_startup_heap
 
-    from fedihub.heap import freeze_startup_heap
+    with collector_paused():
+        import uvicorn
 
     settings = load_settings()
     configure_logging(settings)
     log_level = settings.log_level.lower()
     if processes == 1:
-        from fedihub.app import create_app
+        with collector_paused():
+            from fedihub.app import create_app
 
         # When no instance admin exists yet, the lifespan prints a one-time setup link here.
         app = create_app(
@@ -71,9 +73,10 @@ def app_from_environment() -> Starlette:
     import json
     import os
 
-    from fedihub.app import create_app
-    from fedihub.heap import freeze_startup_heap
+    from fedihub.heap import collector_paused, freeze_startup_heap
 
+    with collector_paused():
+        from fedihub.app import create_app
     settings = load_settings()
     configure_logging(settings)
     options = json.loads(os.environ.get(PROCESS_OPTIONS) or "{}")
@@ -114,8 +117,10 @@ def worker() -> None:
     import asyncio
     import signal
 
-    from fedihub.app import open_runtime, run_background
-    from fedihub.heap import freeze_startup_heap
+    from fedihub.heap import collector_paused, freeze_startup_heap
+
+    with collector_paused():
+        from fedihub.app import open_runtime, run_background
 
     settings = load_settings()
     configure_logging(settings)
