@@ -391,7 +391,9 @@ async def main_async(args: Any) -> dict[str, Any]:
             freeze_startup_heap()
             say(f"fan-out to {args.inboxes} shared inboxes on the local sink, concurrency {args.concurrency}, "
                 f"{args.repeat} runs")
-            backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_factory(SqliteDatabases(Path(workdir))))]
+            backends: list[tuple[str, Callable[[], Any]]] = []
+            if not args.no_sqlite:
+                backends.append(("sqlite", sqlite_factory(SqliteDatabases(Path(workdir)))))
             if args.postgres:
                 reason = await postgres_reason()
                 if reason is None:
@@ -414,6 +416,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--inboxes", type=int, default=1000, help="distinct shared inboxes (default 1000)")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent POSTs (fedihub's default is 32)")
     parser.add_argument("--postgres", action="store_true", help="also run on a fresh PostgreSQL database")
+    parser.add_argument("--no-sqlite", action="store_true", help="leave SQLite out (with --postgres: PostgreSQL only)")
     parser.add_argument("--skip-httpx", action="store_true", help="skip the (slow) httpx-transport baseline")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one extra fedihub run")
     args = parser.parse_args(argv)
