@@ -21,7 +21,13 @@ def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        module = None
+        if url.get_driver_name() == "aiosqlite":
+            # Deferred: PostgreSQL deployments never load aiosqlite.
+            from fedihub.storage.sqlite_driver import OneTripDBAPI
+
+            module = OneTripDBAPI()
+        engine = create_async_engine(url, connect_args={"timeout": 30}, module=module)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
@@ -47,14 +53,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         info = connection.connection.info
         if info.get(READ_ONLY) != read_only:
             # A pooled connection serves readers and writers in turn: a reader's write must fail at
-            # once (it would otherwise have to upgrade a deferred transaction, see below).
+            # once.
             connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             info[READ_ONLY] = read_only
-        if read_only:
-            # Under WAL a deferred reader never takes the write lock: it reads the last commit and
-            # never queues behind the worker's writes.
-            connection.exec_driver_sql("BEGIN")
-        else:
+        # A reader issues no BEGIN: each statement reads the last commit on its own, as every
+        # statement does on PostgreSQL under READ COMMITTED, the isolation its read sessions have.
+        # Under WAL such a read never takes the write lock nor queues behind the worker's writes,
+        # and a page's reads make no trips for BEGIN and ROLLBACK (sqlite_driver.py skips the latter).
+        if not read_only:
             # A deferred transaction that later writes can fail at once with SQLITE_BUSY instead of
             # waiting; taking the write lock up front makes concurrent writers queue on busy_timeout.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -67,8 +73,9 @@ def create_session_factory(engine: AsyncEngine) -> Sessions:
 def create_read_session_factory(engine: AsyncEngine) -> Sessions:
     """Sessions for transactions that only read (public pages and documents).
 
-    On SQLite they begin deferred under ``PRAGMA query_only``: they never wait for a writer, and a
-    write by mistake fails at once. On PostgreSQL, where readers never wait for writers, they are
+    On SQLite they run under ``PRAGMA query_only`` without BEGIN, each statement reading the last
+    commit (as under PostgreSQL's READ COMMITTED): they never wait for a writer, and a write by
+    mistake fails at once. On PostgreSQL, where readers never wait for writers, they are
     the same as the writers' sessions.
     """
     if engine.dialect.name != "sqlite":
