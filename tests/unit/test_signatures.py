@@ -18,12 +18,15 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from fedihub.errors import KeyNotFound, SignatureError
 from fedihub.protocol.keys import KeyPair, generate_key_pair, load_private_key, load_public_key
 from fedihub.protocol.signatures import (
     PublicKeyInfo,
     build_signing_string,
+    parse_cavage_signature,
     sign_request_headers,
     sign_request_rfc9421,
     verify_request,
@@ -1109,3 +1112,18 @@ async def test_the_host_a_request_names_is_compared_as_a_host(
         refusal = exc.public_message
     # Past the Host check, a header other than the signed one no longer verifies; that is fine here.
     assert (refusal == "the request is not addressed to this server (Host header)") is not accepted
+
+
+@given(st.dictionaries(
+    st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{0,12}", fullmatch=True),
+    st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+    min_size=1, max_size=5,
+))
+def test_any_quoted_parameter_value_parses_back_as_it_was_escaped(params: dict[str, str]) -> None:
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    header = ",".join(f"{name}={quoted(value)}" for name, value in params.items())
+    assume("\n" not in header)  # a header value never holds a line break
+
+    assert parse_cavage_signature(header) == params
