@@ -56,11 +56,12 @@ def public_key_to_pem(public_key: PublicKey) -> str:
 def load_private_key(pem: str) -> RSAPrivateKey:
     """Parse one of our own RSA private keys (cached: signing every delivery would re-parse it).
 
-    Only keys generate_key_pair() made reach here, so cryptography's consistency check of the key's
-    numbers is skipped: it costs about 40 ms a key (a worker's first fan-out for each coalition paid
-    it, 4 % of a 1,000-inbox fan-out), and guards against keys from elsewhere. A key damaged in
-    storage still cannot leak through a faulty signature: OpenSSL checks each CRT signature it
-    makes and recomputes it without CRT when the check fails.
+    Only keys generate_key_pair() made reach here (nothing imports a key from elsewhere), so
+    cryptography's consistency check of the key's numbers is skipped: it costs about 40 ms a key,
+    paid on the event loop by a worker's first fan-out for each coalition (4 % of a 1,000-inbox
+    fan-out). The library warns that OpenSSL may hang or crash on an invalid key loaded this way;
+    one could only come from a damaged database or from someone able to rewrite it, who would
+    already hold every coalition's identity.
     """
     try:
         key = serialization.load_pem_private_key(
