@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
@@ -156,3 +156,24 @@ def test_non_rsa_private_key_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError, match="not an RSA key"):
         load_private_key(pem)
+
+
+def _pem_with(numbers: rsa.RSAPrivateNumbers) -> str:
+    key = numbers.private_key(unsafe_skip_rsa_key_validation=True)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
+@pytest.mark.parametrize("damage", ["iqmp", "dmp1", "dmq1", "d"])
+def test_a_private_key_damaged_in_storage_is_refused_before_anything_is_signed_with_it(
+    key_pair: KeyPair, damage: str
+) -> None:
+    numbers = load_private_key(key_pair.private_pem).private_numbers()
+    fields = {name: getattr(numbers, name) for name in ("p", "q", "d", "dmp1", "dmq1", "iqmp")}
+    fields[damage] += 2  # one flipped bit in the stored DER changes a number like this
+
+    damaged = _pem_with(rsa.RSAPrivateNumbers(**fields, public_numbers=numbers.public_numbers))
+
+    with pytest.raises(ConfigurationError, match="damaged"):
+        load_private_key(damaged)
