@@ -58,14 +58,14 @@ class StatementCursor:
         self.lastrowid: int | None = None
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> StatementCursor:
-        await self._keep(await self._connection._execute(_run, self._connection, sql, parameters or (), False))
+        self._keep(await self._connection._execute(_run, self._connection, sql, parameters or (), False))
         return self
 
     async def executemany(self, sql: str, parameters: Sequence[Sequence[Any]]) -> StatementCursor:
-        await self._keep(await self._connection._execute(_run, self._connection, sql, parameters, True))
+        self._keep(await self._connection._execute(_run, self._connection, sql, parameters, True))
         return self
 
-    async def _keep(self, outcome: _Outcome) -> None:
+    def _keep(self, outcome: _Outcome) -> None:
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
 
     async def fetchall(self) -> list[Any]:
