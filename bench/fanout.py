@@ -420,6 +420,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--skip-httpx", action="store_true", help="skip the (slow) httpx-transport baseline")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one extra fedihub run")
     args = parser.parse_args(argv)
+    if args.no_sqlite and not args.postgres:
+        parser.error("--no-sqlite leaves nothing to run without --postgres")
     try:
         results = asyncio.run(main_async(args))
     except PostgresUnavailable as exc:

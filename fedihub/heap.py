@@ -25,9 +25,9 @@ def collector_paused() -> Iterator[None]:
     """Run the block with the cyclic garbage collector off, as it was before afterwards.
 
     For a command's heavy imports: they build tens of thousands of long-lived objects (SQLAlchemy's
-    mappers, the models, the templates), which push the collector into one full pass after another
-    over a heap that only grows; none of them is garbage. Paused, `fedihub post` imports about 15 %
-    faster (bench/startup.py). Reference counting still frees everything a block drops.
+    mappers, the models), which push the collector into one full pass after another over a heap that
+    only grows; none of them is garbage. Paused, importing fedihub.app took a median 419 ms of CPU
+    against 484 ms (12 fresh processes each). Reference counting still frees everything a block drops.
     """
     was_enabled = gc.isenabled()
     gc.disable()

@@ -52,8 +52,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
         info = connection.connection.info
         if info.get(READ_ONLY) != read_only:
-            # A pooled connection serves readers and writers in turn: a reader's write must fail at
-            # once.
+            # A pooled connection serves readers and writers in turn: a reader's write must fail at once.
             connection.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             info[READ_ONLY] = read_only
         # A reader issues no BEGIN: each statement reads the last commit on its own, as every
