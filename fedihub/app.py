@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedihub import __version__
@@ -28,7 +27,6 @@ from fedihub.federation.key_fetches import KeyFetchGuard, KeyFetchRates
 from fedihub.federation.telemetry import NoTelemetry, Telemetry
 from fedihub.hubs.settings import hub_properties, read_remote_hub
 from fedihub.moderation import actor_blocks
-from fedihub.protocol.http import build_http_client
 from fedihub.settings import Settings
 from fedihub.storage.content_generation import GenerationReader, build_generation_reader, track_content_writes
 from fedihub.storage.db import create_engine, create_read_session_factory, create_session_factory
@@ -39,6 +37,7 @@ from fedihub.storage.probe import database_answers
 # functions that build them: a command that opens a runtime to store a post uses none of them, and
 # importing them all is most of its start (bench/startup.py).
 if TYPE_CHECKING:
+    import httpx
     from starlette.applications import Starlette
 
     from fedihub.federation.jobs import JobFunction, Periodic
@@ -302,17 +301,29 @@ async def open_runtime(
     clock: Callable[[], datetime] = utc_now,
     telemetry: Telemetry | None = None,
 ) -> AsyncIterator[Runtime]:
-    """Open the database and HTTP client, make sure the instance actor exists, and close all after."""
+    """Open the database, make sure the instance actor exists, and close all after.
+
+    The HTTP client (``http_client``, or one built from ``settings``) is opened at its first use
+    (FederationContext.http), so a command that never fetches never loads the HTTP stack.
+    """
     engine = create_engine(settings.database_url)
-    own_client = http_client is None
-    http = http_client or build_http_client(
-        user_agent=user_agent(settings),
-        allow_private_addresses=settings.allow_private_addresses,
-        transport=settings.http_transport,
-        timeout=settings.http_timeout,
-        deadline=settings.http_deadline,
-        max_response_bytes=settings.http_max_response_bytes,
-    )
+    built: list[httpx.AsyncClient] = []
+
+    def open_http_client() -> httpx.AsyncClient:
+        if http_client is not None:
+            return http_client
+        from fedihub.protocol.http import build_http_client
+
+        built.append(build_http_client(
+            user_agent=user_agent(settings),
+            allow_private_addresses=settings.allow_private_addresses,
+            transport=settings.http_transport,
+            timeout=settings.http_timeout,
+            deadline=settings.http_deadline,
+            max_response_bytes=settings.http_max_response_bytes,
+        ))
+        return built[-1]
+
     try:
         if migrate:
             await upgrade_to_head(engine)
@@ -324,7 +335,7 @@ async def open_runtime(
             base_url=settings.base_url,
             sessions=create_session_factory(engine),
             read_sessions=create_read_session_factory(engine),
-            http=http,
+            http_factory=open_http_client,
             authorized_fetch=settings.authorized_fetch,
             delivery_concurrency=settings.delivery_concurrency,
             delivery_timeout=settings.delivery_timeout,
@@ -351,8 +362,8 @@ async def open_runtime(
                 content_generation=build_generation_reader(engine, ctx.reading),
             )
     finally:
-        if own_client:
-            await http.aclose()
+        for client in built:
+            await client.aclose()
         await engine.dispose()
 
 

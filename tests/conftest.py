@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from fedihub.federation import actors
+from fedihub.protocol import keys
 from fedihub.protocol.keys import KeyPair
 from tests.support.databases import DatabaseFactory, PostgresUnavailable
 from tests.support.fake_peer import key_pair
@@ -152,7 +152,8 @@ def reused_actor_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     def next_key_pair(bits: int = 2048) -> KeyPair:
         return key_pair(next(slots))
 
-    monkeypatch.setattr(actors, "generate_key_pair", next_key_pair)
+    # create_local_actor imports it from fedihub.protocol.keys when it runs.
+    monkeypatch.setattr(keys, "generate_key_pair", next_key_pair)
 
 
 @pytest.fixture(scope="session")

@@ -17,12 +17,12 @@ from fedihub.errors import ConfigurationError, Conflict, InvalidInput, NotFound,
 from fedihub.federation.actor_parts import Sighting
 from fedihub.federation.context import FederationContext
 from fedihub.federation.intake_cache import forget_now_and_on_commit
-from fedihub.federation.signing import load_signing_auth, store_private_key
+from fedihub.federation.signing import load_signing_keys, store_private_key
 from fedihub.i18n.active import N_, gettext
-from fedihub.protocol import builders, fetch, webfinger
+from fedihub.protocol import builders
+from fedihub.protocol.handles import parse_handle
 from fedihub.protocol.hosts import host_of as host_of  # where federation code has always found it
 from fedihub.protocol.hosts import normalise_host
-from fedihub.protocol.keys import generate_key_pair
 from fedihub.protocol.reader import ActorView, parse_datetime, read_actor
 from fedihub.protocol.urls import has_http_scheme
 from fedihub.storage.models import Actor
@@ -77,7 +77,7 @@ def local_handle(typed: str, host: str) -> str:
         raise InvalidInput(gettext("a new coalition's handle is the part before @%(host)s: type just %(name)r",
                                    host=host, name=name), field="handle")
     try:
-        webfinger.parse_handle(f"{name}@{host}")  # same grammar as Mastodon's
+        parse_handle(f"{name}@{host}")  # same grammar as Mastodon's
     except InvalidInput:
         suggestion = suggest_handle(name or rest)
         message = (gettext("%(typed)r is not a valid handle; use %(rules)s: try %(suggestion)r", typed=typed.strip(),
@@ -109,6 +109,9 @@ async def create_local_actor(
     if await find_local_actor(session, username) is not None:
         raise Conflict(gettext("the handle %(username)r is already taken on this server", username=username),
                        field="handle")
+    # Here rather than at the top: only creating an actor needs cryptography's key generation.
+    from fedihub.protocol.keys import generate_key_pair
+
     keys = await asyncio.to_thread(generate_key_pair)
     uri = uri or ctx.urls.actor(username)
     now = ctx.clock()
@@ -170,7 +173,11 @@ async def ensure_instance_actor(ctx: FederationContext) -> Actor:
             # instance actor it is not listed in directories or search (instance_actors_controller.rb).
             actor.inbox = ctx.urls.shared_inbox()
             actor.discoverable = False
-        ctx.instance_auth = await load_signing_auth(session, actor, ctx.clock)
+        keys = await load_signing_keys(session, [actor.id])
+        if actor.id not in keys:
+            raise ConfigurationError(f"the instance actor {uri} has no private key in this database")
+        # The signer itself is built at the first signed fetch (FederationContext.instance_auth).
+        ctx.use_instance_key(*keys[actor.id])
     return actor
 
 
@@ -264,6 +271,8 @@ async def store_remote_actor(
 
 async def fetch_remote_actor(ctx: FederationContext, uri: str, *, discovered_via: str = "federation") -> Actor:
     """Fetch an actor from its origin (signed by the instance actor), validate and store it."""
+    from fedihub.protocol import fetch  # here, not at the top: commands that never fetch skip httpx
+
     doc = await fetch.fetch_actor_document(ctx.http, uri, auth=ctx.instance_auth)
     try:
         async with ctx.sessions.begin() as session:
@@ -303,9 +312,11 @@ async def resolve_target(ctx: FederationContext, target: str, *, discovered_via:
         if local is not None and local.is_local:
             return local
         return await resolve_actor(ctx, target, discovered_via=discovered_via)
-    name, host = webfinger.parse_handle(target)
+    name, host = parse_handle(target)
     if host in {normalise_host(name, strict=False) for name in (ctx.host, urlsplit(ctx.base_url).hostname or "")}:
         async with ctx.sessions() as session:
             return await get_local_actor(session, name)
+    from fedihub.protocol import webfinger  # here, not at the top: commands that never fetch skip httpx
+
     actor_url = await webfinger.fetch_actor_url(ctx.http, f"{name}@{host}", scheme=ctx.scheme)
     return await resolve_actor(ctx, actor_url, discovered_via=discovered_via)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,9 @@ from fedihub.federation.telemetry import NoTelemetry, Telemetry
 from fedihub.federation.urls import Urls
 from fedihub.i18n.catalogues import Catalogues
 from fedihub.storage.db import Sessions
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def utc_now() -> datetime:
@@ -44,15 +48,18 @@ class FederationContext:
 
     base_url: str
     sessions: Sessions
-    http: httpx.AsyncClient
+    # Builds the shared HTTP client (``http``) on first use: a command that only writes to the
+    # database, such as `fedihub post`, never imports the HTTP and signing stack.
+    http_factory: Callable[[], httpx.AsyncClient]
     authorized_fetch: bool = False
     delivery_concurrency: int = 32
     # Seconds one delivery POST may take in all, answer included (FEDIHUB_DELIVERY_TIMEOUT).
     delivery_timeout: float = 20.0
     # At most one pledge notice per call per window (pledges/notices.py); zero sends one per change.
     pledge_notice_window: timedelta = timedelta(minutes=1)
-    # Signs background GETs as the instance actor; set once the instance actor exists.
-    instance_auth: httpx.Auth | None = None
+    # The instance actor's key id and private key PEM (use_instance_key); background GETs are signed
+    # with it. Out of the repr: a context in a log line or a traceback must not show a private key.
+    instance_key: tuple[str, str] | None = field(default=None, repr=False)
     clock: Callable[[], datetime] = utc_now
     # What the domain packages add to actor documents and read from remote ones (composition root).
     actor_parts: ActorParts = field(default_factory=ActorParts)
@@ -74,6 +81,30 @@ class FederationContext:
     telemetry: Telemetry = field(default_factory=NoTelemetry)
     # What federated texts written on the author's behalf (a call's summary and notes) are written with.
     catalogues: Catalogues = field(default_factory=Catalogues, repr=False)
+
+    _instance_auth: httpx.Auth | None = field(default=None, init=False, repr=False)
+
+    @functools.cached_property
+    def http(self) -> httpx.AsyncClient:
+        """The one HTTP client every fetch and delivery of this instance goes through."""
+        return self.http_factory()
+
+    def use_instance_key(self, key_id: str, private_key_pem: str) -> None:
+        """Sign background GETs as the instance actor with this key from now on."""
+        self.instance_key = (key_id, private_key_pem)
+        self._instance_auth = None
+
+    @property
+    def instance_auth(self) -> httpx.Auth | None:
+        """Signs background GETs as the instance actor; None until ensure_instance_actor has run."""
+        if self.instance_key is None:
+            return None
+        if self._instance_auth is None:
+            # Here rather than at the top: loading the signer loads httpx and cryptography.
+            from fedihub.protocol.httpauth import HttpSignatureAuth
+
+            self._instance_auth = HttpSignatureAuth(*self.instance_key, clock=self.clock)
+        return self._instance_auth
 
     @property
     def reading(self) -> Sessions:

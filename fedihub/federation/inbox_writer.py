@@ -19,7 +19,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,8 +29,10 @@ from fedihub.federation.actors import host_of
 from fedihub.federation.blocks import domain_matches
 from fedihub.federation.context import FederationContext
 from fedihub.protocol.reader import ActivityView
-from fedihub.protocol.signatures import PublicKeyInfo
 from fedihub.storage.models import Actor, DomainBlock, InboxItem
+
+if TYPE_CHECKING:
+    from fedihub.protocol.signatures import PublicKeyInfo
 
 log = logging.getLogger(__name__)
 

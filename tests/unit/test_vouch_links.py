@@ -30,7 +30,7 @@ def _links(documents: dict[str, dict[str, Any]], local: set[tuple[int, int]] | N
         return httpx.Response(200, json=doc, headers={"content-type": AS2}) if doc else httpx.Response(404)
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
-    ctx = FederationContext(base_url="https://origin.example", sessions=None, http=client)  # type: ignore[arg-type]
+    ctx = FederationContext(base_url="https://origin.example", sessions=None, http_factory=lambda: client)  # type: ignore[arg-type]
     return Links(ctx, local or set()), fetched
 
 
