@@ -11,7 +11,12 @@ Three columns per row: wall time, CPU time (user + system of the child: less dis
 time when other work shares the machine), and the import time `-X importtime` reports (the sum of
 the top-level imports, those of `site` included, which is all the bare interpreter imports). Every
 process runs with `-X importtime` on, which adds a few per cent to the other two columns alike.
-The target is at most 0.3 s of imports for `--help` and `post --help`.
+The target is at most 0.3 s of imports for `fedihub --help` and `fedihub post`.
+
+Every command starts once before it is measured, with its compiled bytecode kept in a directory of
+the run's own (PYTHONPYCACHEPREFIX), so the figures are those of every start after an installation's
+first, whatever PYTHONDONTWRITEBYTECODE says where the bench runs; pass --no-bytecode to measure
+starts that compile every module from source instead.
 """
 
 from __future__ import annotations
@@ -79,14 +84,28 @@ def prepared_home(directory: Path, env: dict[str, str]) -> dict[str, str]:
     return home
 
 
+def bytecode_env(env: dict[str, str], cache: Path, *, keep: bool) -> dict[str, str]:
+    """``env`` with compiled modules kept under ``cache`` (``keep``), or never written nor read."""
+    env = {name: value for name, value in env.items() if name != "PYTHONDONTWRITEBYTECODE"}
+    if not keep:
+        # An empty cache that is never written: every start compiles every module from source.
+        return {**env, "PYTHONPYCACHEPREFIX": str(cache), "PYTHONDONTWRITEBYTECODE": "1"}
+    return {**env, "PYTHONPYCACHEPREFIX": str(cache)}
+
+
 def main() -> None:
     parser = base_parser(__doc__.splitlines()[0], repeat=5)
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="compile every module from source at every start (no bytecode cache)")
     args = parser.parse_args()
     env = {name: value for name, value in os.environ.items() if not name.startswith("FEDIHUB_")}
-    say(f"medians of {args.repeat} processes (min–max); columns: wall, CPU (user+sys), imports (-X importtime)")
+    bytecode = "no bytecode cache" if args.no_bytecode else "bytecode cached by a first start"
+    say(f"medians of {args.repeat} processes (min–max), {bytecode}; "
+        "columns: wall, CPU (user+sys), imports (-X importtime)")
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="fedihub-startup-") as tmp:
-        home = prepared_home(Path(tmp), env)
+        env = bytecode_env(env, Path(tmp) / "pycache", keep=not args.no_bytecode)
+        home = prepared_home(Path(tmp) / "home", env)
         commands = {
             "python -c pass": ([sys.executable, "-c", "pass"], env),
             "fedihub --help": ([FEDIHUB, "--help"], env),
@@ -94,6 +113,7 @@ def main() -> None:
             "fedihub post": ([FEDIHUB, "post", "tenants", "--text", "Meeting on Thursday"], home),
         }
         for label, (argv, command_env) in commands.items():
+            run_once(argv, command_env)  # the first start, which writes the bytecode the others read
             results[label] = measure(argv, command_env, args.repeat)
             say(row(label, results[label]))
     floor = median(results["python -c pass"]["wall"])
