@@ -1,6 +1,8 @@
 """Typed SQLAlchemy models: actors, follows, objects, activities, the work queues and background jobs."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here, unlike elsewhere: with it every `Mapped[...]` is a
+# string SQLAlchemy evaluates while mapping, about 6 ms of each command's start (bench/startup.py).
+# Relationships name their target in quotes, since it may be declared further down.
 
 from datetime import UTC, datetime
 from typing import Any
@@ -100,13 +102,13 @@ class Actor(Base):
 
     # One-to-one rows of the owning packages, loaded with the actor (a join on the primary key)
     # so pages and documents never make a query per actor. None where there is nothing to say.
-    profile: Mapped[CoalitionProfile | None] = relationship(
+    profile: Mapped["CoalitionProfile | None"] = relationship(
         lazy="joined", cascade="all, delete-orphan", passive_deletes=True
     )
-    hub_settings: Mapped[HubSettings | None] = relationship(
+    hub_settings: Mapped["HubSettings | None"] = relationship(
         lazy="joined", cascade="all, delete-orphan", passive_deletes=True
     )
-    listing: Mapped[DirectoryListing | None] = relationship(
+    listing: Mapped["DirectoryListing | None"] = relationship(
         lazy="joined", cascade="all, delete-orphan", passive_deletes=True
     )
 
@@ -230,8 +232,8 @@ class Follow(Base):
     # hubs the two follows of a membership look alike otherwise.
     of_hub: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    follower: Mapped[Actor] = relationship(foreign_keys=[follower_id], lazy="joined")
-    target: Mapped[Actor] = relationship(foreign_keys=[target_id], lazy="joined")
+    follower: Mapped["Actor"] = relationship(foreign_keys=[follower_id], lazy="joined")
+    target: Mapped["Actor"] = relationship(foreign_keys=[target_id], lazy="joined")
 
 
 class StoredObject(Base):
@@ -290,7 +292,7 @@ class StoredObject(Base):
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
-    author: Mapped[Actor] = relationship(lazy="joined")
+    author: Mapped["Actor"] = relationship(lazy="joined")
 
 
 class Activity(Base):
@@ -309,7 +311,7 @@ class Activity(Base):
     data: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
-    actor: Mapped[Actor] = relationship(lazy="joined")
+    actor: Mapped["Actor"] = relationship(lazy="joined")
 
 
 class InboxItem(Base):
@@ -418,8 +420,8 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
-    account: Mapped[Account] = relationship(lazy="joined")
-    actor: Mapped[Actor] = relationship(lazy="joined")
+    account: Mapped["Account"] = relationship(lazy="joined")
+    actor: Mapped["Actor"] = relationship(lazy="joined")
 
 
 class Invite(Base):
@@ -590,8 +592,8 @@ class HubRequest(Base):
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
-    hub: Mapped[Actor] = relationship(foreign_keys=[hub_id], lazy="joined")
-    member: Mapped[Actor] = relationship(foreign_keys=[member_id], lazy="joined")
+    hub: Mapped["Actor"] = relationship(foreign_keys=[hub_id], lazy="joined")
+    member: Mapped["Actor"] = relationship(foreign_keys=[member_id], lazy="joined")
 
 
 
@@ -621,8 +623,8 @@ class HeldPost(Base):
     decided_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(16))
 
-    hub: Mapped[Actor] = relationship(foreign_keys=[hub_id], lazy="joined")
-    member: Mapped[Actor] = relationship(foreign_keys=[member_id], lazy="joined")
+    hub: Mapped["Actor"] = relationship(foreign_keys=[hub_id], lazy="joined")
+    member: Mapped["Actor"] = relationship(foreign_keys=[member_id], lazy="joined")
 
 
 class PausedMember(Base):
@@ -671,7 +673,7 @@ class ActorBlock(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
-    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id], lazy="joined")
+    actor: Mapped["Actor"] = relationship(foreign_keys=[actor_id], lazy="joined")
 
 
 class Report(Base):
@@ -781,7 +783,7 @@ class CallReply(Base):
     hidden_at: Mapped[datetime | None]
     hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
-    reply: Mapped[StoredObject] = relationship(foreign_keys=[object_id], lazy="joined")
+    reply: Mapped["StoredObject"] = relationship(foreign_keys=[object_id], lazy="joined")
 
 
 class FediverseMember(Base):
@@ -798,7 +800,7 @@ class FediverseMember(Base):
     added_at: Mapped[datetime]
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
 
-    actor: Mapped[Actor] = relationship(foreign_keys=[actor_id], lazy="joined")
+    actor: Mapped["Actor"] = relationship(foreign_keys=[actor_id], lazy="joined")
 
 
 # E-mail subscriptions of the public (migration 0017).
@@ -878,7 +880,7 @@ class Notice(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
 
-    actor: Mapped[Actor] = relationship(lazy="joined")
+    actor: Mapped["Actor"] = relationship(lazy="joined")
 
 
 class NoticeRead(Base):
