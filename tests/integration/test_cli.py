@@ -207,7 +207,8 @@ def test_call_create_asks_the_online_geocoder_for_a_street_address_like_the_form
 
     # The command's own HTTP client, with the geocoder's server faked behind it.
     monkeypatch.setattr(
-        "fedihub.protocol.http.build_http_client", lambda **_: httpx.AsyncClient(transport=httpx.MockTransport(geocoder))
+        "fedihub.protocol.http.build_http_client",
+        lambda **_: httpx.AsyncClient(transport=httpx.MockTransport(geocoder)),
     )
     created = home.run(
         "call", "create", "tenants", "--title", "Rally", "--start", "2031-05-01T12:00", "--place", "Federal Plaza",
