@@ -396,6 +396,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings, http_client, migrate=migrate, clock=clock, telemetry=metrics) as runtime:
+            # Commands load the instance actor's signer when they first sign; a server signs fetches
+            # from its first minutes on, so an unreadable or damaged key stops it here, not then.
+            runtime.ctx.load_instance_auth()
             app.state.runtime = runtime
             if announce is not None:
                 from fedihub.accounts.invites import find_first_run_link, setup_link_message

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedihub.errors import ConfigurationError
 from fedihub.federation.actor_parts import ActorParts
 from fedihub.federation.foreground import Foreground
 from fedihub.federation.intake_cache import BlockCache, KeyCache
@@ -99,6 +100,12 @@ class FederationContext:
         """Signs background GETs as the instance actor; None until ensure_instance_actor has run."""
         if self.instance_key is None:
             return None
+        return self.load_instance_auth()
+
+    def load_instance_auth(self) -> httpx.Auth:
+        """The instance actor's signer, built once; raises ConfigurationError for a missing or damaged key."""
+        if self.instance_key is None:
+            raise ConfigurationError("the instance actor has no signing key yet: ensure_instance_actor was not run")
         if self._instance_auth is None:
             # Here rather than at the top: loading the signer loads httpx and cryptography.
             from fedihub.protocol.httpauth import HttpSignatureAuth
