@@ -38,7 +38,7 @@ from common import (
     spread,
     write_json,
 )
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from fedihub.app import create_app
 from fedihub.directory.query import DirectoryFilter, directory_page, parse_filter
@@ -119,6 +119,12 @@ async def seed(database_url: str, count: int) -> Settings:
                 {"actor_id": ids[actor["uri"]], "movement": movement.casefold()}
                 for actor, chosen in zip(actors, movements, strict=True) for movement in chosen
             ])
+        if app.state.runtime.engine.dialect.name == "postgresql":
+            # The statistics autovacuum gathers within a minute of a load this size. Without them
+            # the planner takes the fresh tables for nearly empty and joins hub_settings by a
+            # sequential scan per actor: 0.7 s for the movement+region+scope page instead of 20 ms.
+            async with app.state.runtime.ctx.sessions.begin() as session:
+                await session.execute(text("ANALYZE"))
     return settings
 
 
