@@ -177,6 +177,29 @@ async def test_a_refused_delivery_is_dead_at_once(net: FederationNet, status: in
     assert state is not None and state.consecutive_failures == 0 and state.open_until is None
 
 
+async def test_one_recording_keeps_each_servers_health_apart(net: FederationNet) -> None:
+    # One post's deliveries end in one recording: a server that answered, one that cannot be
+    # reached, one already known to have failed before, each keeps its own count.
+    net.add_handler("up.test", FakePeer())
+    net.add_handler("down.test", FakePeer(then=REFUSE))
+    net.add_handler("back.test", FakePeer())
+    a = await coalition_followed_from(net, "up.test", "down.test", "back.test")
+    async with a.ctx.sessions.begin() as session:
+        session.add(DomainHealth(domain="back.test", consecutive_failures=2, last_error="HTTP 503"))
+    posted_at = a.ctx.clock()
+
+    await post(a)
+    await net.settle()
+
+    up, down, back = [await health(a, host) for host in ("up.test", "down.test", "back.test")]
+    assert up is not None and (up.consecutive_failures, up.open_until) == (0, None)
+    assert up.last_success_at is not None and up.last_success_at >= posted_at
+    assert down is not None and down.consecutive_failures == 1 and down.last_success_at is None
+    assert down.last_error is not None and "connection refused" in down.last_error
+    assert back is not None and (back.consecutive_failures, back.open_until) == (0, None)
+    assert back.last_success_at is not None and back.last_success_at >= posted_at
+
+
 async def test_a_server_that_cannot_be_reached_is_retried(net: FederationNet) -> None:
     peer = FakePeer(REFUSE)
     net.add_handler("masto.test", peer)
