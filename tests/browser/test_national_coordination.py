@@ -72,6 +72,13 @@ async def test_a_hub_takes_a_member_and_a_pledge_rolls_up(start_server, browser)
         lambda: bool(city.query("SELECT 1 FROM pledges WHERE state = 'accepted'")),
         what="the pledge to be accepted", timeout=30, watch=[city.process],
     )
+    # The call page lists the hubs the city's last vouch check found carrying the call: a job the hub's
+    # Announce queues, which may still be running when the pledge is accepted.
+    await wait_for(
+        lambda: bool(city.query("SELECT 1 FROM objects WHERE type = 'Event' AND pledge_carriers LIKE '%illinois%'")),
+        what="the city's vouch check to find the hub carrying the call", timeout=30,
+        watch=[city.process, state.process],
+    )
     await organizer.goto(call_url)
     section = await organizer.inner_text("#pledges")
     assert "Springfield rally" in section and "Forty of us, with banners" in section
