@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedihub.errors import InvalidInput
 from fedihub.storage.models import Actor, ActorKey
-
-if TYPE_CHECKING:
-    import httpx
 
 
 def store_private_key(session: AsyncSession, actor: Actor, private_key_pem: str, now: datetime) -> None:
     """Keep a new local actor's private key; the actor must have been flushed (it has an id)."""
     session.add(ActorKey(actor_id=actor.id, private_key_pem=private_key_pem, created_at=now))
-
-
-async def load_signing_auth(
-    session: AsyncSession, actor: Actor, clock: Callable[[], datetime] | None = None
-) -> httpx.Auth:
-    """An httpx.Auth that signs as ``actor``; raises InvalidInput for an actor with no key here."""
-    keys = await load_signing_keys(session, [actor.id])
-    if actor.id not in keys:
-        raise InvalidInput(f"{actor.uri} is not a local actor and cannot sign")
-    key_id, private_key_pem = keys[actor.id]
-    # Here rather than at the top: creating actors and storing keys needs no httpx.
-    from fedihub.protocol.httpauth import HttpSignatureAuth
-
-    return HttpSignatureAuth(key_id, private_key_pem, clock=clock)
 
 
 async def load_signing_keys(session: AsyncSession, actor_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
