@@ -69,15 +69,9 @@ class StatementCursor:
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
 
     async def fetchall(self) -> list[Any]:
+        # The only fetch SQLAlchemy makes on a buffered cursor: it reads every row right after execute
+        # and answers fetchone and fetchmany from its own copy (connectors/asyncio.py).
         rows, self._rows = self._rows, []
-        return rows
-
-    async def fetchone(self) -> Any:
-        return self._rows.pop(0) if self._rows else None
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        count = self.arraysize if size is None else size
-        rows, self._rows = self._rows[:count], self._rows[count:]
         return rows
 
     def close(self) -> None:
